@@ -1,0 +1,181 @@
+//! The conversation's state and how events change it.
+
+use super::recent::Recent;
+use super::{ConversationCommand, ConversationError, ConversationServices};
+use chrono::{DateTime, TimeDelta, Utc};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use schemas::events::{ConversationEvent, ConversationStatus, DeliveryStatus};
+use schemas::AggregateKind;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// How long after the customer's last message the business may write freely (F3).
+pub const CUSTOMER_WINDOW: TimeDelta = TimeDelta::hours(24);
+
+/// How many inbound provider message ids (and outbound delivery statuses) are kept for
+/// deduplication. Bounded because the state is snapshotted and snapshots must stay small
+/// however long a conversation lives; providers redeliver within hours, long before a
+/// thousand newer messages could push an id out.
+pub const RECENT_IDS_KEPT: usize = 1_000;
+
+/// One tenant × WhatsApp contact conversation.
+///
+/// The state keeps no message text or number, so snapshots hold no personal data.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Conversation {
+    pub(super) tenant_id: Option<Uuid>,
+    pub(super) status: ConversationStatus,
+    pub(super) last_inbound_at: Option<DateTime<Utc>>,
+    pub(super) last_human_activity_at: Option<DateTime<Utc>>,
+    pub(super) handed_off_at: Option<DateTime<Utc>>,
+    pub(super) assigned_agent: Option<Uuid>,
+    pub(super) message_count: u64,
+    pub(super) inbound_ids: Recent<()>,
+    pub(super) outbound_statuses: Recent<DeliveryStatus>,
+}
+
+impl Conversation {
+    /// The tenant, once the first message arrived.
+    pub fn tenant_id(&self) -> Option<Uuid> {
+        self.tenant_id
+    }
+
+    /// Whether any message has been received (i.e. the conversation exists).
+    pub fn exists(&self) -> bool {
+        self.tenant_id.is_some()
+    }
+
+    /// Who is answering.
+    pub fn status(&self) -> ConversationStatus {
+        self.status
+    }
+
+    /// Whether the tenant resolved it (and no message arrived since).
+    pub fn is_resolved(&self) -> bool {
+        self.status == ConversationStatus::Resolved
+    }
+
+    /// When the customer last wrote (the provider's send time, never later than receipt).
+    pub fn last_inbound_at(&self) -> Option<DateTime<Utc>> {
+        self.last_inbound_at
+    }
+
+    /// The last human reply or assignment; the 24 h timeout saga (F8) watches it.
+    pub fn last_human_activity_at(&self) -> Option<DateTime<Utc>> {
+        self.last_human_activity_at
+    }
+
+    /// When the current hand-off to a human began, while it lasts.
+    pub fn handed_off_at(&self) -> Option<DateTime<Utc>> {
+        self.handed_off_at
+    }
+
+    /// The tenant user assigned, if any.
+    pub fn assigned_agent(&self) -> Option<Uuid> {
+        self.assigned_agent
+    }
+
+    /// Messages exchanged: customer messages, AI replies and human replies.
+    pub fn message_count(&self) -> u64 {
+        self.message_count
+    }
+
+    /// When the 24 h customer-service window closes; `None` if the customer never wrote.
+    pub fn customer_window_ends_at(&self) -> Option<DateTime<Utc>> {
+        self.last_inbound_at.map(|t| t + CUSTOMER_WINDOW)
+    }
+
+    /// Whether free-form messages may be sent at `now`; the window is closed from the
+    /// instant it ends.
+    pub fn is_customer_window_open(&self, now: DateTime<Utc>) -> bool {
+        self.customer_window_ends_at().is_some_and(|end| now < end)
+    }
+
+    /// Whether the provider message id is among the recent inbound ones.
+    pub fn has_received(&self, provider_message_id: &str) -> bool {
+        self.inbound_ids.contains(provider_message_id)
+    }
+
+    /// The furthest delivery status recorded for a recent outbound message.
+    pub fn delivery_status(&self, provider_message_id: &str) -> Option<DeliveryStatus> {
+        self.outbound_statuses.get(provider_message_id).copied()
+    }
+}
+
+impl Aggregate for Conversation {
+    const TYPE: &'static str = AggregateKind::Conversation.as_str();
+    type Command = ConversationCommand;
+    type Event = ConversationEvent;
+    type Error = ConversationError;
+    type Services = ConversationServices;
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        if let Some(event) = self.decide(command, services).await? {
+            sink.write(event, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        use ConversationStatus as S;
+        match event {
+            ConversationEvent::MessageReceived {
+                tenant_id,
+                provider_message_id,
+                sent_at,
+                at,
+                ..
+            } => {
+                self.tenant_id = Some(tenant_id);
+                self.inbound_ids.insert(provider_message_id, ());
+                // A provider clock ahead of ours must not stretch the window.
+                let sent = sent_at.min(at);
+                self.last_inbound_at = self.last_inbound_at.max(Some(sent));
+                self.message_count += 1;
+                if self.status == S::Resolved {
+                    self.status = S::AiActive;
+                }
+            }
+            ConversationEvent::AiReplied { .. } => self.message_count += 1,
+            ConversationEvent::ConfidenceLow { at, .. }
+            | ConversationEvent::HumanRequested { at, .. } => {
+                self.status = S::AwaitingHuman;
+                self.handed_off_at = Some(at);
+            }
+            ConversationEvent::HumanReplied { at, .. } => {
+                self.status = S::HumanReplied;
+                self.last_human_activity_at = Some(at);
+                self.message_count += 1;
+            }
+            ConversationEvent::AgentAssigned { agent_id, at } => {
+                self.assigned_agent = Some(agent_id);
+                self.last_human_activity_at = Some(at);
+            }
+            ConversationEvent::AiResumed { .. } => {
+                self.status = S::AiActive;
+                self.handed_off_at = None;
+            }
+            ConversationEvent::OutboundDelivered {
+                provider_message_id,
+                status,
+                ..
+            } => self.outbound_statuses.insert(provider_message_id, status),
+            ConversationEvent::OutboundFailed {
+                provider_message_id,
+                ..
+            } => self
+                .outbound_statuses
+                .insert(provider_message_id, DeliveryStatus::Failed),
+            ConversationEvent::ConversationResolved { .. } => {
+                self.status = S::Resolved;
+                self.handed_off_at = None;
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! What can be asked of a conversation.
+
+use chrono::{DateTime, Utc};
+use schemas::events::{DeliveryStatus, MessageContent, ResumeReason};
+use schemas::Personal;
+use uuid::Uuid;
+
+/// A request to change a conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConversationCommand {
+    /// Record a customer's message from a provider webhook (F1, F2).
+    ReceiveMessage {
+        /// The tenant whose number received it.
+        tenant_id: Uuid,
+        /// The customer's WhatsApp id (phone number).
+        contact_wa_id: Personal<String>,
+        /// The customer's profile name, if the provider sent it.
+        contact_name: Option<Personal<String>>,
+        /// The provider's message id; repeats are ignored.
+        provider_message_id: String,
+        /// What was sent.
+        content: MessageContent,
+        /// When the customer sent it, by the provider's clock.
+        sent_at: DateTime<Utc>,
+    },
+    /// Record the AI's answer, to be sent (F12).
+    RecordAiReply {
+        /// The answer; not blank.
+        text: Personal<String>,
+        /// The model's confidence, 0..=1.
+        confidence: f64,
+        /// Ids of the knowledge chunks used.
+        sources: Vec<String>,
+        /// The model that answered.
+        model: String,
+        /// Prompt tokens.
+        tokens_in: u32,
+        /// Completion tokens.
+        tokens_out: u32,
+    },
+    /// Record that the AI was not confident enough; hands the conversation to a human.
+    RecordLowConfidence {
+        /// The confidence, 0..=1.
+        confidence: f64,
+        /// The customer's question.
+        question: Personal<String>,
+    },
+    /// The customer asked for a human.
+    RequestHuman {
+        /// What the customer wrote.
+        question: Personal<String>,
+    },
+    /// A tenant user answers from the dashboard (F7).
+    ReplyAsHuman {
+        /// The user answering.
+        agent_id: Uuid,
+        /// The answer; not blank.
+        text: Personal<String>,
+    },
+    /// Assign the conversation to a tenant user (F7).
+    AssignAgent {
+        /// The user.
+        agent_id: Uuid,
+    },
+    /// Give the conversation back to the AI (F8 timeout, or manually).
+    ResumeAi {
+        /// Why.
+        reason: ResumeReason,
+    },
+    /// Record a provider's delivery status for an outbound message.
+    RecordDelivery {
+        /// The provider's id of the outbound message.
+        provider_message_id: String,
+        /// The status reported.
+        status: DeliveryStatus,
+        /// The provider's error, for `failed`.
+        error: Option<String>,
+    },
+    /// Close the conversation (F7).
+    Resolve,
+}
+
+impl ConversationCommand {
+    /// Whether the command needs the tenant to be active. Customer messages and provider
+    /// statuses are facts that happened whatever the tenant's standing, so they are
+    /// recorded even for a suspended tenant; everything else is refused.
+    pub fn requires_active_tenant(&self) -> bool {
+        !matches!(
+            self,
+            Self::ReceiveMessage { .. } | Self::RecordDelivery { .. }
+        )
+    }
+}

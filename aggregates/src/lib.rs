@@ -1,0 +1,30 @@
+//! atende's domain: the four event-sourced aggregates (`Tenant`, `Subscription`,
+//! `Conversation`, `Ticket`) with their commands, business rules and errors.
+//!
+//! Aggregates are pure. Everything they need from outside — the time, fresh ids, facts
+//! owned by other aggregates — comes through the service traits in their `Services`
+//! structs, so every rule is testable with fakes and replays never touch the world.
+//!
+//! Idempotency: a command that would record a fact already recorded succeeds and writes
+//! nothing, so callers (webhooks, sagas, retries) can repeat commands safely.
+#![warn(missing_docs)]
+
+pub mod clock;
+pub mod conversation;
+pub mod error;
+pub mod ids;
+pub mod subscription;
+pub mod tenant;
+pub mod ticket;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use conversation::{
+    Conversation, ConversationCommand, ConversationError, ConversationServices,
+};
+pub use error::{DomainError, ErrorKind, ServiceError};
+pub use ids::{IdGenerator, RandomIds, SequentialIds};
+pub use subscription::{
+    Subscription, SubscriptionCommand, SubscriptionError, SubscriptionServices,
+};
+pub use tenant::{Tenant, TenantCommand, TenantError, TenantServices};
+pub use ticket::{Ticket, TicketCommand, TicketError, TicketServices};

@@ -1,0 +1,270 @@
+//! The subscription's state and its rules.
+
+use super::{SubscriptionCommand, SubscriptionError, SubscriptionServices};
+use chrono::{DateTime, Utc};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use schemas::events::{SubscriptionEvent, SubscriptionStatus};
+use schemas::{AggregateKind, Plan};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use uuid::Uuid;
+
+/// A tenant's paid plan.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Subscription {
+    status: Option<SubscriptionStatus>,
+    tenant_id: Option<Uuid>,
+    stripe_customer_id: String,
+    stripe_subscription_id: String,
+    plan: Plan,
+    trial_end: Option<DateTime<Utc>>,
+    current_period_end: Option<DateTime<Utc>>,
+    past_due_since: Option<DateTime<Utc>>,
+    // Unbounded on purpose: Stripe may redeliver any old invoice, and a monthly plan adds
+    // only twelve ids a year.
+    paid_invoices: BTreeSet<String>,
+    // Highest failed attempt per unpaid invoice; dropped once the invoice is paid.
+    failed_attempts: BTreeMap<String, u32>,
+}
+
+impl Subscription {
+    /// Where it stands; `None` before it started.
+    pub fn status(&self) -> Option<SubscriptionStatus> {
+        self.status
+    }
+
+    /// The tenant it pays for.
+    pub fn tenant_id(&self) -> Option<Uuid> {
+        self.tenant_id
+    }
+
+    /// The current plan.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Stripe's customer id.
+    pub fn stripe_customer_id(&self) -> &str {
+        &self.stripe_customer_id
+    }
+
+    /// Stripe's subscription id.
+    pub fn stripe_subscription_id(&self) -> &str {
+        &self.stripe_subscription_id
+    }
+
+    /// End of the free trial, if there was one.
+    pub fn trial_end(&self) -> Option<DateTime<Utc>> {
+        self.trial_end
+    }
+
+    /// The end of the latest period paid for.
+    pub fn current_period_end(&self) -> Option<DateTime<Utc>> {
+        self.current_period_end
+    }
+
+    /// Since when payments have been failing (the start of the grace period).
+    pub fn past_due_since(&self) -> Option<DateTime<Utc>> {
+        self.past_due_since
+    }
+
+    /// Whether `invoice_id` has been recorded as paid.
+    pub fn has_paid(&self, invoice_id: &str) -> bool {
+        self.paid_invoices.contains(invoice_id)
+    }
+
+    fn started(&self) -> Result<SubscriptionStatus, SubscriptionError> {
+        self.status.ok_or(SubscriptionError::NotFound)
+    }
+
+    fn not_cancelled(&self) -> Result<(), SubscriptionError> {
+        match self.started()? {
+            SubscriptionStatus::Cancelled => Err(SubscriptionError::Cancelled),
+            _ => Ok(()),
+        }
+    }
+
+    fn decide(
+        &self,
+        command: SubscriptionCommand,
+        at: DateTime<Utc>,
+    ) -> Result<Option<SubscriptionEvent>, SubscriptionError> {
+        use SubscriptionCommand as C;
+        use SubscriptionEvent as E;
+        Ok(match command {
+            C::StartFromCheckout {
+                tenant_id,
+                stripe_customer_id,
+                stripe_subscription_id,
+                plan,
+                trial_end,
+            } => {
+                if self.status.is_some() {
+                    let same = self.tenant_id == Some(tenant_id)
+                        && self.stripe_customer_id == stripe_customer_id
+                        && self.stripe_subscription_id == stripe_subscription_id;
+                    return if same {
+                        Ok(None)
+                    } else {
+                        Err(SubscriptionError::AlreadyStarted)
+                    };
+                }
+                if stripe_customer_id.trim().is_empty() || stripe_subscription_id.trim().is_empty()
+                {
+                    return Err(SubscriptionError::StripeIdRequired);
+                }
+                if plan.as_str().trim().is_empty() {
+                    return Err(SubscriptionError::PlanRequired);
+                }
+                let status = match trial_end {
+                    Some(end) if end > at => SubscriptionStatus::Trialing,
+                    _ => SubscriptionStatus::Active,
+                };
+                Some(E::SubscriptionStarted {
+                    tenant_id,
+                    stripe_customer_id,
+                    stripe_subscription_id,
+                    plan,
+                    trial_end,
+                    status,
+                    at,
+                })
+            }
+            C::RecordPayment {
+                invoice_id,
+                amount_cents,
+                currency,
+                period_end,
+            } => {
+                self.started()?;
+                if self.has_paid(&invoice_id) {
+                    return Ok(None);
+                }
+                self.not_cancelled()?;
+                if invoice_id.trim().is_empty() {
+                    return Err(SubscriptionError::InvoiceIdRequired);
+                }
+                if amount_cents < 0 {
+                    return Err(SubscriptionError::InvalidAmount);
+                }
+                if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+                    return Err(SubscriptionError::InvalidCurrency);
+                }
+                Some(E::PaymentSucceeded {
+                    invoice_id,
+                    amount_cents,
+                    currency: currency.to_ascii_lowercase(),
+                    period_end,
+                    at,
+                })
+            }
+            C::RecordPaymentFailure {
+                invoice_id,
+                attempt,
+            } => {
+                self.started()?;
+                // A failure of a paid invoice, or one not newer than what we know, is a
+                // late or repeated webhook: it says nothing new.
+                let known = self.failed_attempts.get(&invoice_id).copied();
+                if self.has_paid(&invoice_id) || known.is_some_and(|k| k >= attempt) {
+                    return Ok(None);
+                }
+                self.not_cancelled()?;
+                if invoice_id.trim().is_empty() {
+                    return Err(SubscriptionError::InvoiceIdRequired);
+                }
+                Some(E::PaymentFailed {
+                    invoice_id,
+                    attempt,
+                    at,
+                })
+            }
+            // A timer: firing it late, twice, or after the customer paid or cancelled must
+            // be harmless, so anything but past-due is a quiet no-op.
+            C::ExpireGrace => (self.started()? == SubscriptionStatus::PastDue)
+                .then_some(E::GracePeriodExpired { at }),
+            C::Cancel { reason } => (self.started()? != SubscriptionStatus::Cancelled)
+                .then_some(E::SubscriptionCancelled { reason, at }),
+            C::ChangePlan { plan } => {
+                self.not_cancelled()?;
+                if plan.as_str().trim().is_empty() {
+                    return Err(SubscriptionError::PlanRequired);
+                }
+                (plan != self.plan).then(|| E::PlanChanged {
+                    from: self.plan.clone(),
+                    to: plan,
+                    at,
+                })
+            }
+        })
+    }
+}
+
+impl Aggregate for Subscription {
+    const TYPE: &'static str = AggregateKind::Subscription.as_str();
+    type Command = SubscriptionCommand;
+    type Event = SubscriptionEvent;
+    type Error = SubscriptionError;
+    type Services = SubscriptionServices;
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        if let Some(event) = self.decide(command, services.clock.now())? {
+            sink.write(event, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        use SubscriptionStatus as S;
+        match event {
+            SubscriptionEvent::SubscriptionStarted {
+                tenant_id,
+                stripe_customer_id,
+                stripe_subscription_id,
+                plan,
+                trial_end,
+                status,
+                ..
+            } => {
+                self.tenant_id = Some(tenant_id);
+                self.stripe_customer_id = stripe_customer_id;
+                self.stripe_subscription_id = stripe_subscription_id;
+                self.plan = plan;
+                self.trial_end = trial_end;
+                self.status = Some(status);
+            }
+            SubscriptionEvent::PaymentSucceeded {
+                invoice_id,
+                period_end,
+                ..
+            } => {
+                self.failed_attempts.remove(&invoice_id);
+                self.paid_invoices.insert(invoice_id);
+                self.current_period_end = self.current_period_end.max(Some(period_end));
+                self.past_due_since = None;
+                self.status = Some(S::Active);
+            }
+            SubscriptionEvent::PaymentFailed {
+                invoice_id,
+                attempt,
+                at,
+            } => {
+                self.failed_attempts.insert(invoice_id, attempt);
+                self.past_due_since.get_or_insert(at);
+                // A retry failing after suspension must not lift the suspension.
+                if !matches!(self.status, Some(S::Suspended | S::Cancelled)) {
+                    self.status = Some(S::PastDue);
+                }
+            }
+            SubscriptionEvent::GracePeriodExpired { .. } => self.status = Some(S::Suspended),
+            SubscriptionEvent::SubscriptionCancelled { .. } => self.status = Some(S::Cancelled),
+            SubscriptionEvent::PlanChanged { to, .. } => self.plan = to,
+        }
+    }
+}

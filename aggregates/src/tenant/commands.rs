@@ -1,0 +1,55 @@
+//! What can be asked of a tenant.
+
+use schemas::events::Tone;
+use schemas::{Personal, Plan};
+use uuid::Uuid;
+
+/// A request to change a tenant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TenantCommand {
+    /// Create the tenant (after its first payment, F22).
+    RegisterTenant {
+        /// The new tenant's id; the caller uses it as the aggregate id too.
+        tenant_id: Uuid,
+        /// The business's name; not blank.
+        name: String,
+        /// The owner's e-mail address.
+        owner_email: Personal<String>,
+        /// The plan bought; not blank.
+        plan: Plan,
+    },
+    /// Link the tenant's WhatsApp Cloud API number; a number belongs to one tenant only.
+    LinkWhatsAppNumber {
+        /// Meta's id of the number; not blank.
+        phone_number_id: String,
+        /// The number as shown to people.
+        display_phone_number: Personal<String>,
+    },
+    /// Replace the bot settings as a whole (F17).
+    ChangeBotSettings {
+        /// Sent at the start of a conversation.
+        greeting: String,
+        /// Sent when a low-confidence question goes to a human.
+        fallback_message: String,
+        /// Sent when the customer asks for a human.
+        waiting_message: String,
+        /// Sent when the AI resumes after 24 h.
+        return_message: String,
+        /// The AI's register.
+        tone: Tone,
+        /// Hand-off threshold, within 0..=1.
+        confidence_threshold: f64,
+    },
+    /// Replace the knowledge text (F10); at most [`super::MAX_KNOWLEDGE_CHARS`] characters.
+    ReplaceKnowledge {
+        /// The complete new text.
+        text: String,
+    },
+    /// Suspend the tenant (unpaid, abuse, operator decision).
+    Suspend {
+        /// Why.
+        reason: String,
+    },
+    /// Lift a suspension.
+    Reactivate,
+}

@@ -1,0 +1,14 @@
+//! The `tenant` aggregate: a business using atende — registration, its WhatsApp number,
+//! bot settings (F17), knowledge (F10) and suspension.
+
+mod aggregate;
+mod commands;
+mod error;
+mod services;
+#[cfg(test)]
+mod tests;
+
+pub use aggregate::{Tenant, MAX_KNOWLEDGE_CHARS};
+pub use commands::TenantCommand;
+pub use error::TenantError;
+pub use services::{ClaimOutcome, PhoneNumberDirectory, TenantServices};

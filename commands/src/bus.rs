@@ -1,0 +1,73 @@
+//! All four aggregate stores, wired with their services.
+
+use crate::services::{EventStoreTenantGate, PgPhoneNumberDirectory};
+use crate::store::{AggregateStore, CommitHook};
+use aggregates::{
+    Clock, Conversation, ConversationServices, IdGenerator, Subscription, SubscriptionServices,
+    Tenant, TenantServices, Ticket, TicketServices,
+};
+use sqlx::PgPool;
+use std::sync::Arc;
+
+/// Settings of the write side.
+#[derive(Debug, Clone)]
+pub struct CommandBusConfig {
+    /// Events between snapshots of one aggregate.
+    pub snapshot_every: usize,
+}
+
+impl Default for CommandBusConfig {
+    fn default() -> Self {
+        Self { snapshot_every: 50 }
+    }
+}
+
+/// The entry point of every command: one store per aggregate type.
+#[derive(Debug)]
+pub struct CommandBus {
+    /// Tenants.
+    pub tenants: AggregateStore<Tenant>,
+    /// Subscriptions.
+    pub subscriptions: AggregateStore<Subscription>,
+    /// Conversations.
+    pub conversations: AggregateStore<Conversation>,
+    /// Support tickets.
+    pub tickets: AggregateStore<Ticket>,
+}
+
+impl CommandBus {
+    /// Wires every store to `pool`, with the given clock and id source; `on_commit` runs
+    /// after each successful command.
+    pub fn new(
+        pool: PgPool,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        config: &CommandBusConfig,
+        on_commit: CommitHook,
+    ) -> Self {
+        let every = config.snapshot_every;
+        let tenant_services =
+            TenantServices::new(clock.clone(), Arc::new(PgPhoneNumberDirectory::new(pool.clone())));
+        let conversation_services = ConversationServices::new(
+            clock.clone(),
+            ids,
+            Arc::new(EventStoreTenantGate::new(pool.clone())),
+        );
+        Self {
+            tenants: AggregateStore::new(pool.clone(), tenant_services, every, on_commit.clone()),
+            subscriptions: AggregateStore::new(
+                pool.clone(),
+                SubscriptionServices::new(clock.clone()),
+                every,
+                on_commit.clone(),
+            ),
+            conversations: AggregateStore::new(
+                pool.clone(),
+                conversation_services,
+                every,
+                on_commit.clone(),
+            ),
+            tickets: AggregateStore::new(pool, TicketServices::new(clock), every, on_commit),
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The write side: executing commands against the aggregates, with metadata, snapshots
+//! and retry on concurrent writes; and the service implementations the aggregates use.
+
+pub mod bus;
+pub mod error;
+pub mod services;
+pub mod store;
+
+pub use bus::{CommandBus, CommandBusConfig};
+pub use error::CommandError;
+pub use store::AggregateStore;

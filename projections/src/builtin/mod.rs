@@ -1,0 +1,13 @@
+//! The projections every `atende serve` runs.
+
+mod aggregate_index;
+
+pub use aggregate_index::AggregateIndex;
+
+use crate::stream::runner::{Runner, RunnerHandle};
+use crate::stream::tail::Tail;
+
+/// Starts every built-in projection on `tail`.
+pub fn spawn_all(tail: &Tail) -> Vec<RunnerHandle> {
+    vec![Runner::spawn(AggregateIndex, tail.clone())]
+}

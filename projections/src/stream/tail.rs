@@ -1,0 +1,207 @@
+//! The tail: every committed event after a checkpoint, in commit-safe order, live.
+
+use super::checkpoint::Checkpoint;
+use chrono::{DateTime, Utc};
+use schemas::StoredEvent;
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Tells in-process tails that a command committed, so they need not wait for the poll.
+///
+/// The command side bumps the counter after each commit; every tail holds a receiver, and a
+/// `watch` never loses a bump that happened while the tail was busy reading.
+#[derive(Debug, Clone)]
+pub struct CommitSignal {
+    tx: watch::Sender<u64>,
+}
+
+impl Default for CommitSignal {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CommitSignal {
+    /// A fresh signal.
+    pub fn new() -> Self {
+        Self {
+            tx: watch::channel(0).0,
+        }
+    }
+
+    /// Announces a commit.
+    pub fn notify(&self) {
+        self.tx.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that wakes on every later commit.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.tx.subscribe()
+    }
+}
+
+/// Reading the events table failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TailError {
+    /// The database query failed.
+    #[error("reading the event stream failed")]
+    Database(#[from] sqlx::Error),
+    /// A stored row could not be read as an event envelope.
+    #[error("stored event at position {position} has malformed metadata")]
+    Malformed {
+        /// Where the bad row is.
+        position: i64,
+        /// What was wrong.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// Reads committed events in `(tx_id, position)` order.
+///
+/// Only rows written by transactions below the current snapshot's xmin are read: each of
+/// those transactions has ended, so no row can later appear before the checkpoint. An open
+/// writer holds the tail back (it cannot skip past it) until it commits or aborts.
+#[derive(Debug, Clone)]
+pub struct Tail {
+    pool: PgPool,
+    batch_size: i64,
+    idle_poll: Duration,
+    wake: Option<watch::Receiver<u64>>,
+}
+
+type EventRow = (
+    i64,
+    i64,
+    DateTime<Utc>,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    serde_json::Value,
+    serde_json::Value,
+);
+
+impl Tail {
+    /// A tail over the pool, polling every `idle_poll` when nothing new is known.
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            batch_size: 1000,
+            idle_poll: Duration::from_millis(250),
+            wake: None,
+        }
+    }
+
+    /// Wakes on the in-process commit signal instead of waiting for the poll.
+    pub fn with_commit_signal(mut self, signal: &CommitSignal) -> Self {
+        self.wake = Some(signal.subscribe());
+        self
+    }
+
+    /// How often to look for events committed by other processes.
+    pub fn with_idle_poll(mut self, every: Duration) -> Self {
+        self.idle_poll = every;
+        self
+    }
+
+    /// At most this many events per read.
+    pub fn with_batch_size(mut self, n: i64) -> Self {
+        self.batch_size = n.max(1);
+        self
+    }
+
+    /// The pool the tail reads from.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The next committed events after `after`, at most the batch size; empty when caught up.
+    #[tracing::instrument(name = "reading committed events after a checkpoint", skip(self), level = "trace")]
+    pub async fn read_after(&self, after: Checkpoint) -> Result<Vec<StoredEvent>, TailError> {
+        let rows: Vec<EventRow> = sqlx::query_as(
+            "SELECT position, tx_id::text::bigint, recorded_at, aggregate_type, aggregate_id,
+                    sequence, event_type, event_version, payload, metadata
+               FROM events
+              WHERE (tx_id, position) > ($1::bigint::text::xid8, $2)
+                AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+              ORDER BY tx_id, position
+              LIMIT $3",
+        )
+        .bind(after.tx_id)
+        .bind(after.position)
+        .bind(self.batch_size)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(into_event).collect()
+    }
+
+    /// Waits until the next batch after `after` is non-empty and returns it.
+    ///
+    /// Wakes on the commit signal or the idle poll, whichever comes first.
+    pub async fn next_batch(&mut self, after: Checkpoint) -> Result<Vec<StoredEvent>, TailError> {
+        loop {
+            if let Some(w) = self.wake.as_mut() {
+                // Mark the current value seen before reading, so a commit that lands during
+                // the read wakes the next wait instead of being lost.
+                w.borrow_and_update();
+            }
+            let batch = self.read_after(after).await?;
+            if !batch.is_empty() {
+                return Ok(batch);
+            }
+            match self.wake.as_mut() {
+                Some(w) => {
+                    let _ = tokio::time::timeout(self.idle_poll, w.changed()).await;
+                }
+                None => tokio::time::sleep(self.idle_poll).await,
+            }
+        }
+    }
+
+    /// The highest position written so far (committed or not), 0 for an empty store.
+    pub async fn head_position(&self) -> Result<i64, TailError> {
+        let (head,): (Option<i64>,) = sqlx::query_as("SELECT max(position) FROM events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(head.unwrap_or(0))
+    }
+
+    /// How many committed events lie after `after` (counted up to `cap`).
+    pub async fn lag(&self, after: Checkpoint, cap: i64) -> Result<i64, TailError> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM (
+               SELECT 1 FROM events
+                WHERE (tx_id, position) > ($1::bigint::text::xid8, $2)
+                LIMIT $3) AS pending",
+        )
+        .bind(after.tx_id)
+        .bind(after.position)
+        .bind(cap)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n)
+    }
+}
+
+fn into_event(row: EventRow) -> Result<StoredEvent, TailError> {
+    let (position, tx_id, recorded_at, aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) =
+        row;
+    let metadata: HashMap<String, String> = serde_json::from_value(metadata)
+        .map_err(|source| TailError::Malformed { position, source })?;
+    Ok(StoredEvent {
+        position,
+        tx_id,
+        recorded_at,
+        aggregate_type,
+        aggregate_id,
+        sequence,
+        event_type,
+        event_version,
+        payload,
+        metadata,
+    })
+}

@@ -1,0 +1,117 @@
+//! `GET /health`: each dependency's state, 200 when all are fine, 503 otherwise.
+
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Serialize;
+use std::time::Instant;
+
+/// Lag is counted exactly up to this many events; beyond it the count stops (cheap health).
+const LAG_CAP: i64 = 100_000;
+
+/// The /health body.
+#[derive(Debug, Serialize)]
+pub struct HealthReport {
+    /// `ok` or `unavailable`.
+    pub status: &'static str,
+    /// The database check.
+    pub database: DatabaseHealth,
+    /// The event store's head.
+    pub event_store: Option<EventStoreHealth>,
+    /// Every stream consumer in this process.
+    pub consumers: Vec<ConsumerHealth>,
+}
+
+/// Database reachability.
+#[derive(Debug, Serialize)]
+pub struct DatabaseHealth {
+    /// Whether `SELECT 1` succeeded.
+    pub ok: bool,
+    /// Its round-trip time in milliseconds.
+    pub round_trip_ms: Option<f64>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The event store's head.
+#[derive(Debug, Serialize)]
+pub struct EventStoreHealth {
+    /// The highest position written.
+    pub head_position: i64,
+}
+
+/// One consumer of the stream.
+#[derive(Debug, Serialize)]
+pub struct ConsumerHealth {
+    /// Its name.
+    pub name: String,
+    /// The last position it committed.
+    pub position: i64,
+    /// Committed events it has not applied yet (capped).
+    pub lag_events: Option<i64>,
+    /// Events applied since start.
+    pub applied: u64,
+    /// Its last error, if it is failing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// Checks each dependency.
+#[tracing::instrument(name = "checking the health of every dependency", skip_all)]
+pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthReport>) {
+    let started = Instant::now();
+    let db = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.pool).await;
+    let database = match db {
+        Ok(_) => DatabaseHealth {
+            ok: true,
+            round_trip_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
+            error: None,
+        },
+        Err(e) => DatabaseHealth {
+            ok: false,
+            round_trip_ms: None,
+            error: Some(e.to_string()),
+        },
+    };
+    let event_store = if database.ok {
+        state
+            .tail
+            .head_position()
+            .await
+            .ok()
+            .map(|head_position| EventStoreHealth { head_position })
+    } else {
+        None
+    };
+    let mut consumers = Vec::with_capacity(state.consumers.len());
+    for view in &state.consumers {
+        let status = view.lock().map(|s| s.clone()).unwrap_or_default();
+        let lag_events = if database.ok {
+            state.tail.lag(status.checkpoint, LAG_CAP).await.ok()
+        } else {
+            None
+        };
+        consumers.push(ConsumerHealth {
+            name: status.name,
+            position: status.checkpoint.position,
+            lag_events,
+            applied: status.applied,
+            last_error: status.last_error,
+        });
+    }
+    let healthy = database.ok && event_store.is_some() && consumers.iter().all(|c| c.last_error.is_none());
+    let code = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let report = HealthReport {
+        status: if healthy { "ok" } else { "unavailable" },
+        database,
+        event_store,
+        consumers,
+    };
+    (code, Json(report))
+}

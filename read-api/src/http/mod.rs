@@ -1,0 +1,37 @@
+//! The router, its middleware and the server loop.
+
+mod request_id;
+
+use crate::health::health;
+use crate::state::AppState;
+use axum::routing::get;
+use axum::Router;
+use std::future::Future;
+use tokio::net::TcpListener;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use request_id::{request_id_of, MakeRequestUuidV7};
+
+/// Every route, with request ids and request tracing.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .with_state(state)
+        // Layers run bottom-up for requests: the id is set first, then the span is opened
+        // with it, so every log line of the request carries it.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(request_id::make_span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuidV7))
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

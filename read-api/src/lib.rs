@@ -1,0 +1,10 @@
+//! The HTTP face of atende: dashboards, reports, the audit log and health.
+
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod state;
+
+pub use error::ApiError;
+pub use http::{router, serve};
+pub use state::AppState;

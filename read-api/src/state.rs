@@ -1,0 +1,33 @@
+//! What every handler can reach.
+
+use projections::{ConsumerStatus, Tail};
+use sqlx::PgPool;
+use std::sync::{Arc, Mutex};
+
+/// Shared application state, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database pool.
+    pub pool: PgPool,
+    /// The event-store tail, used to report the head position and consumers' lag.
+    pub tail: Tail,
+    /// Live status of every stream consumer running in this process.
+    pub consumers: Vec<Arc<Mutex<ConsumerStatus>>>,
+}
+
+impl AppState {
+    /// State with no stream consumers.
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            tail: Tail::new(pool.clone()),
+            pool,
+            consumers: Vec::new(),
+        }
+    }
+
+    /// Adds consumers whose status /health reports.
+    pub fn with_consumers(mut self, consumers: Vec<Arc<Mutex<ConsumerStatus>>>) -> Self {
+        self.consumers.extend(consumers);
+        self
+    }
+}

@@ -1,0 +1,215 @@
+//! Events of the `conversation` aggregate: one tenant × WhatsApp contact (F1–F9).
+
+use super::event_enum_names;
+use crate::Personal;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Who is answering a conversation (F4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStatus {
+    /// The AI answers.
+    #[default]
+    AiActive,
+    /// Handed off; nobody has answered yet.
+    AwaitingHuman,
+    /// A human answered; the AI stays quiet.
+    HumanReplied,
+    /// Closed by the tenant; the next customer message reopens it.
+    Resolved,
+}
+
+/// What a customer sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageContent {
+    /// A text message.
+    Text(Personal<String>),
+    /// A media message (image, audio, document, …); the bot does not read media.
+    Media {
+        /// The provider's media type (`image`, `audio`, `document`, `sticker`, …).
+        kind: String,
+        /// The caption typed with it, if any.
+        caption: Option<Personal<String>>,
+    },
+}
+
+impl MessageContent {
+    /// The text the customer typed: the message text or a media caption.
+    pub fn text(&self) -> Option<&Personal<String>> {
+        match self {
+            Self::Text(t) => Some(t),
+            Self::Media { caption, .. } => caption.as_ref(),
+        }
+    }
+}
+
+/// A provider's delivery status for an outbound message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Accepted by the provider.
+    Sent,
+    /// On the customer's phone.
+    Delivered,
+    /// Read by the customer.
+    Read,
+    /// Not deliverable.
+    Failed,
+}
+
+impl DeliveryStatus {
+    /// Statuses only move forward; a lower rank arriving late says nothing new.
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::Sent => 1,
+            Self::Delivered => 2,
+            Self::Read => 3,
+            Self::Failed => 4,
+        }
+    }
+}
+
+/// Why the AI took a conversation back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResumeReason {
+    /// 24 h without human activity (F8).
+    Timeout,
+    /// A tenant user handed it back.
+    Manual,
+}
+
+/// What happened in a conversation.
+///
+/// Events after which the platform sends a WhatsApp message carry an `outbound_id`: the
+/// sender uses it as its idempotency key, so a redelivered event never sends twice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ConversationEvent {
+    /// The customer sent a message.
+    MessageReceived {
+        /// The tenant whose number received it.
+        tenant_id: Uuid,
+        /// The customer's WhatsApp id (their phone number).
+        contact_wa_id: Personal<String>,
+        /// The customer's profile name, when the provider sent one.
+        contact_name: Option<Personal<String>>,
+        /// The provider's message id; each is recorded once.
+        provider_message_id: String,
+        /// What was sent.
+        content: MessageContent,
+        /// When the customer sent it, by the provider's clock.
+        sent_at: DateTime<Utc>,
+        /// When atende recorded it.
+        at: DateTime<Utc>,
+    },
+    /// The AI answered; the answer is to be sent.
+    AiReplied {
+        /// Idempotency key of the outbound message.
+        outbound_id: Uuid,
+        /// The answer.
+        text: Personal<String>,
+        /// The model's confidence, 0..=1.
+        confidence: f64,
+        /// Ids of the knowledge chunks the answer came from.
+        sources: Vec<String>,
+        /// The model that answered.
+        model: String,
+        /// Prompt tokens.
+        tokens_in: u32,
+        /// Completion tokens.
+        tokens_out: u32,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The AI was not confident enough; the tenant's fallback message is to be sent and a
+    /// human takes over.
+    ConfidenceLow {
+        /// Idempotency key of the fallback message.
+        outbound_id: Uuid,
+        /// The confidence that was too low.
+        confidence: f64,
+        /// The customer's question.
+        question: Personal<String>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The customer asked for a human; the tenant's waiting message is to be sent.
+    HumanRequested {
+        /// Idempotency key of the waiting message.
+        outbound_id: Uuid,
+        /// What the customer wrote.
+        question: Personal<String>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A tenant user answered from the dashboard; the answer is to be sent.
+    HumanReplied {
+        /// Idempotency key of the outbound message.
+        outbound_id: Uuid,
+        /// The user who answered.
+        agent_id: Uuid,
+        /// The answer.
+        text: Personal<String>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The conversation was assigned to a tenant user.
+    AgentAssigned {
+        /// The user now responsible.
+        agent_id: Uuid,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The AI answers again; the tenant's return message is to be sent.
+    AiResumed {
+        /// Idempotency key of the return message.
+        outbound_id: Uuid,
+        /// Why.
+        reason: ResumeReason,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The provider reported progress of an outbound message (never `failed`).
+    OutboundDelivered {
+        /// The provider's id of the outbound message.
+        provider_message_id: String,
+        /// `sent`, `delivered` or `read`.
+        status: DeliveryStatus,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The provider could not deliver an outbound message.
+    OutboundFailed {
+        /// The provider's id of the outbound message.
+        provider_message_id: String,
+        /// The provider's error, if it gave one.
+        error: Option<String>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The tenant closed the conversation.
+    ConversationResolved {
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+event_enum_names!(ConversationEvent {
+    MessageReceived,
+    AiReplied,
+    ConfidenceLow,
+    HumanRequested,
+    HumanReplied,
+    AgentAssigned,
+    AiResumed,
+    OutboundDelivered,
+    OutboundFailed,
+    ConversationResolved,
+});
+
+#[cfg(test)]
+#[path = "conversation_tests.rs"]
+mod tests;

@@ -1,0 +1,135 @@
+use super::*;
+use crate::events::test_support::{at, tag};
+use serde_json::json;
+
+fn samples() -> Vec<ConversationEvent> {
+    let id = Uuid::from_u128(7);
+    vec![
+        ConversationEvent::MessageReceived {
+            tenant_id: Uuid::from_u128(1),
+            contact_wa_id: "5511999990000".into(),
+            contact_name: Some("Ana".into()),
+            provider_message_id: "wamid.1".into(),
+            content: MessageContent::Text("Oi".into()),
+            sent_at: at(),
+            at: at(),
+        },
+        ConversationEvent::AiReplied {
+            outbound_id: id,
+            text: "Olá!".into(),
+            confidence: 0.9,
+            sources: vec!["chunk-1".into()],
+            model: "gpt-4o-mini".into(),
+            tokens_in: 100,
+            tokens_out: 20,
+            at: at(),
+        },
+        ConversationEvent::ConfidenceLow {
+            outbound_id: id,
+            confidence: 0.2,
+            question: "?".into(),
+            at: at(),
+        },
+        ConversationEvent::HumanRequested {
+            outbound_id: id,
+            question: "humano".into(),
+            at: at(),
+        },
+        ConversationEvent::HumanReplied {
+            outbound_id: id,
+            agent_id: Uuid::from_u128(2),
+            text: "Oi".into(),
+            at: at(),
+        },
+        ConversationEvent::AgentAssigned {
+            agent_id: Uuid::from_u128(2),
+            at: at(),
+        },
+        ConversationEvent::AiResumed {
+            outbound_id: id,
+            reason: ResumeReason::Timeout,
+            at: at(),
+        },
+        ConversationEvent::OutboundDelivered {
+            provider_message_id: "wamid.2".into(),
+            status: DeliveryStatus::Read,
+            at: at(),
+        },
+        ConversationEvent::OutboundFailed {
+            provider_message_id: "wamid.2".into(),
+            error: Some("131047".into()),
+            at: at(),
+        },
+        ConversationEvent::ConversationResolved { at: at() },
+    ]
+}
+
+#[test]
+fn every_variant_is_listed_and_tagged_by_its_type_name() {
+    let samples = samples();
+    let names: Vec<_> = samples.iter().map(ConversationEvent::type_name).collect();
+    assert_eq!(names, ConversationEvent::EVENT_TYPES);
+    for e in &samples {
+        assert_eq!(tag(e), e.type_name());
+        let back: ConversationEvent =
+            serde_json::from_value(serde_json::to_value(e).expect("ser")).expect("de");
+        assert_eq!(&back, e);
+    }
+}
+
+#[test]
+fn stored_shape_of_message_received_never_changes() {
+    assert_eq!(
+        serde_json::to_value(&samples()[0]).expect("serializes"),
+        json!({"MessageReceived": {
+            "tenant_id": "00000000-0000-0000-0000-000000000001",
+            "contact_wa_id": "5511999990000",
+            "contact_name": "Ana",
+            "provider_message_id": "wamid.1",
+            "content": {"text": "Oi"},
+            "sent_at": "2025-01-02T03:04:05Z",
+            "at": "2025-01-02T03:04:05Z"
+        }})
+    );
+}
+
+#[test]
+fn stored_shape_of_ai_replied_never_changes() {
+    assert_eq!(
+        serde_json::to_value(&samples()[1]).expect("serializes"),
+        json!({"AiReplied": {
+            "outbound_id": "00000000-0000-0000-0000-000000000007",
+            "text": "Olá!",
+            "confidence": 0.9,
+            "sources": ["chunk-1"],
+            "model": "gpt-4o-mini",
+            "tokens_in": 100,
+            "tokens_out": 20,
+            "at": "2025-01-02T03:04:05Z"
+        }})
+    );
+}
+
+#[test]
+fn stored_shape_of_media_content_never_changes() {
+    let media = MessageContent::Media {
+        kind: "image".into(),
+        caption: Some("foto".into()),
+    };
+    assert_eq!(
+        serde_json::to_value(&media).expect("serializes"),
+        json!({"media": {"kind": "image", "caption": "foto"}})
+    );
+    assert_eq!(media.text().map(|t| t.expose().as_str()), Some("foto"));
+}
+
+#[test]
+fn value_enums_serialize_as_snake_case() {
+    let v = serde_json::to_value((
+        ConversationStatus::AwaitingHuman,
+        DeliveryStatus::Delivered,
+        ResumeReason::Manual,
+    ))
+    .expect("serializes");
+    assert_eq!(v, json!(["awaiting_human", "delivered", "manual"]));
+}

@@ -1,0 +1,146 @@
+//! The payloads the four aggregates record, and the small value types inside them.
+//!
+//! Every enum is serialized externally tagged (`{"VariantName": {...}}`) and its
+//! `event_type` is the variant name. Those names are storage strings: they are unique
+//! across all aggregates and never change. A new payload shape is a new `event_version`
+//! with an upcaster, never an edit of a released variant.
+
+pub mod conversation;
+pub mod subscription;
+pub mod tenant;
+pub mod ticket;
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub use conversation::{
+    ConversationEvent, ConversationStatus, DeliveryStatus, MessageContent, ResumeReason,
+};
+pub use subscription::{SubscriptionEvent, SubscriptionStatus};
+pub use tenant::{BotSettings, TenantEvent, Tone};
+pub use ticket::{AuthorKind, TicketEvent, TicketPriority, TicketStatus};
+
+/// The payload version of every event type released so far.
+pub const EVENT_VERSION: &str = "1";
+
+/// A commercial plan, by its stable key (e.g. `starter`, `pro`).
+///
+/// A string rather than an enum because plans are catalogue data the operator adds
+/// without a release; the events only need to name one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Plan(pub String);
+
+impl Plan {
+    /// Wraps a plan key.
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+
+    /// The plan key.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Plan {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Every event type name of every aggregate, with the aggregate type it belongs to.
+pub fn all_event_types() -> impl Iterator<Item = (crate::AggregateKind, &'static str)> {
+    use crate::AggregateKind as K;
+    let of = |kind: K, names: &'static [&'static str]| names.iter().map(move |n| (kind, *n));
+    of(K::Tenant, TenantEvent::EVENT_TYPES)
+        .chain(of(K::Subscription, SubscriptionEvent::EVENT_TYPES))
+        .chain(of(K::Conversation, ConversationEvent::EVENT_TYPES))
+        .chain(of(K::Ticket, TicketEvent::EVENT_TYPES))
+}
+
+/// Implements the naming side of an event enum from its variant list, so the stored type
+/// name, the serde tag and `EVENT_TYPES` cannot drift apart: the match is exhaustive, so a
+/// variant missing from the list does not compile.
+macro_rules! event_enum_names {
+    ($enum:ident { $($variant:ident),+ $(,)? }) => {
+        impl $enum {
+            /// Every stable event type name of this enum (its variant names).
+            pub const EVENT_TYPES: &'static [&'static str] = &[$(stringify!($variant)),+];
+
+            /// The stable type name of this event: its variant name.
+            pub fn type_name(&self) -> &'static str {
+                match self {
+                    $(Self::$variant { .. } => stringify!($variant)),+
+                }
+            }
+
+            /// When the fact happened, by the clock of the command that recorded it.
+            pub fn at(&self) -> chrono::DateTime<chrono::Utc> {
+                match self {
+                    $(Self::$variant { at, .. } => *at),+
+                }
+            }
+        }
+
+        impl cqrs_es::DomainEvent for $enum {
+            fn event_type(&self) -> String {
+                self.type_name().to_owned()
+            }
+
+            fn event_version(&self) -> String {
+                $crate::events::EVENT_VERSION.to_owned()
+            }
+        }
+    };
+}
+pub(crate) use event_enum_names;
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use chrono::{DateTime, TimeZone, Utc};
+
+    /// A fixed instant so serialized shapes are byte-for-byte stable.
+    pub fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 1, 2, 3, 4, 5)
+            .single()
+            .expect("valid")
+    }
+
+    /// The external serde tag of a serialized event.
+    pub fn tag<E: serde::Serialize>(event: &E) -> String {
+        let value = serde_json::to_value(event).expect("serializes");
+        let map = value.as_object().expect("externally tagged");
+        assert_eq!(map.len(), 1, "externally tagged events have one key");
+        map.keys().next().expect("one key").clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn event_type_names_are_unique_across_all_aggregates() {
+        let mut seen = HashSet::new();
+        for (kind, name) in all_event_types() {
+            assert!(seen.insert(name), "{name} ({kind:?}) is not unique");
+        }
+        assert_eq!(seen.len(), 28);
+    }
+
+    #[test]
+    fn a_plan_serializes_as_its_bare_key() {
+        assert_eq!(
+            serde_json::to_string(&Plan::from("pro")).expect("serializes"),
+            "\"pro\""
+        );
+    }
+}

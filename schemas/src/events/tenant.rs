@@ -1,0 +1,221 @@
+//! Events of the `tenant` aggregate: registration, WhatsApp number, bot settings (F17),
+//! knowledge (F10), suspension.
+
+use super::{event_enum_names, Plan};
+use crate::Personal;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The register the bot writes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Tone {
+    /// Polite and neutral.
+    #[default]
+    Formal,
+    /// Friendly and relaxed.
+    Casual,
+    /// Precise, for technical audiences.
+    Technical,
+}
+
+/// How a tenant's bot talks and when it hands a conversation to a human (F17).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BotSettings {
+    /// Sent at the start of a conversation.
+    pub greeting: String,
+    /// Sent when the AI's confidence is below the threshold and a human takes over.
+    pub fallback_message: String,
+    /// Sent when the customer asks for a human and waits for one.
+    pub waiting_message: String,
+    /// Sent when the AI resumes after 24 h without human activity.
+    pub return_message: String,
+    /// The register of the AI's answers.
+    pub tone: Tone,
+    /// Answers with a confidence below this (0..=1) are handed to a human.
+    pub confidence_threshold: f64,
+}
+
+impl BotSettings {
+    /// The threshold a tenant has before changing it (F12).
+    pub const DEFAULT_CONFIDENCE_THRESHOLD: f64 = 0.5;
+}
+
+impl Default for BotSettings {
+    /// The settings of a tenant that never changed them; the product speaks Portuguese.
+    fn default() -> Self {
+        Self {
+            greeting: "Olá! Como posso ajudar?".to_owned(),
+            fallback_message:
+                "Não encontrei essa informação. Vou chamar um atendente para ajudar você."
+                    .to_owned(),
+            waiting_message: "Um atendente vai responder em breve.".to_owned(),
+            return_message: "Nosso atendimento automático está de volta. Como posso ajudar?"
+                .to_owned(),
+            tone: Tone::Formal,
+            confidence_threshold: Self::DEFAULT_CONFIDENCE_THRESHOLD,
+        }
+    }
+}
+
+/// What happened to a tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TenantEvent {
+    /// A business became a tenant.
+    TenantRegistered {
+        /// The tenant's id (also the aggregate id).
+        tenant_id: Uuid,
+        /// The business's name.
+        name: String,
+        /// The owner's e-mail address.
+        owner_email: Personal<String>,
+        /// The plan it signed up for.
+        plan: Plan,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The tenant's WhatsApp Cloud API number was linked (or replaced another).
+    WhatsAppNumberLinked {
+        /// Meta's id of the number; webhooks are routed by it.
+        phone_number_id: String,
+        /// The number as shown to people.
+        display_phone_number: Personal<String>,
+        /// The number this one replaced, whose claim can be released.
+        previous_phone_number_id: Option<String>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The bot settings were changed; carries the complete new settings.
+    BotSettingsChanged {
+        /// The settings in force from now on.
+        settings: BotSettings,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The knowledge text was replaced as a whole.
+    KnowledgeReplaced {
+        /// 1 for the first text, then incremented; indexes are rebuilt per version.
+        version: u32,
+        /// The complete text (business content, not personal data).
+        text: String,
+        /// Its length in Unicode scalar values.
+        char_count: u32,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The tenant was suspended; its bot stops answering.
+    TenantSuspended {
+        /// Why (e.g. `payment_overdue`, an operator's note).
+        reason: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A suspended tenant became active again.
+    TenantReactivated {
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+event_enum_names!(TenantEvent {
+    TenantRegistered,
+    WhatsAppNumberLinked,
+    BotSettingsChanged,
+    KnowledgeReplaced,
+    TenantSuspended,
+    TenantReactivated,
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::test_support::{at, tag};
+    use serde_json::json;
+
+    fn samples() -> Vec<TenantEvent> {
+        vec![
+            TenantEvent::TenantRegistered {
+                tenant_id: Uuid::from_u128(1),
+                name: "Padaria".into(),
+                owner_email: "dona@padaria.com".into(),
+                plan: "pro".into(),
+                at: at(),
+            },
+            TenantEvent::WhatsAppNumberLinked {
+                phone_number_id: "1234".into(),
+                display_phone_number: "+55 11 4000-0000".into(),
+                previous_phone_number_id: None,
+                at: at(),
+            },
+            TenantEvent::BotSettingsChanged {
+                settings: BotSettings::default(),
+                at: at(),
+            },
+            TenantEvent::KnowledgeReplaced {
+                version: 1,
+                text: "Abrimos às 8h.".into(),
+                char_count: 14,
+                at: at(),
+            },
+            TenantEvent::TenantSuspended {
+                reason: "payment_overdue".into(),
+                at: at(),
+            },
+            TenantEvent::TenantReactivated { at: at() },
+        ]
+    }
+
+    #[test]
+    fn every_variant_is_listed_and_tagged_by_its_type_name() {
+        let samples = samples();
+        let names: Vec<_> = samples.iter().map(TenantEvent::type_name).collect();
+        assert_eq!(names, TenantEvent::EVENT_TYPES);
+        for e in &samples {
+            assert_eq!(tag(e), e.type_name());
+            let back: TenantEvent =
+                serde_json::from_value(serde_json::to_value(e).expect("ser")).expect("de");
+            assert_eq!(&back, e);
+        }
+    }
+
+    #[test]
+    fn stored_shape_of_tenant_registered_never_changes() {
+        let e = &samples()[0];
+        assert_eq!(
+            serde_json::to_value(e).expect("serializes"),
+            json!({"TenantRegistered": {
+                "tenant_id": "00000000-0000-0000-0000-000000000001",
+                "name": "Padaria",
+                "owner_email": "dona@padaria.com",
+                "plan": "pro",
+                "at": "2025-01-02T03:04:05Z"
+            }})
+        );
+    }
+
+    #[test]
+    fn stored_shape_of_bot_settings_changed_never_changes() {
+        let e = TenantEvent::BotSettingsChanged {
+            settings: BotSettings {
+                greeting: "g".into(),
+                fallback_message: "f".into(),
+                waiting_message: "w".into(),
+                return_message: "r".into(),
+                tone: Tone::Technical,
+                confidence_threshold: 0.75,
+            },
+            at: at(),
+        };
+        assert_eq!(
+            serde_json::to_value(&e).expect("serializes"),
+            json!({"BotSettingsChanged": {
+                "settings": {
+                    "greeting": "g", "fallback_message": "f", "waiting_message": "w",
+                    "return_message": "r", "tone": "technical", "confidence_threshold": 0.75
+                },
+                "at": "2025-01-02T03:04:05Z"
+            }})
+        );
+    }
+}

@@ -1,0 +1,220 @@
+//! Events of the `ticket` aggregate: a tenant's support request to the operator (F50).
+
+use super::event_enum_names;
+use crate::Personal;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+/// Where a ticket stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    /// New or reopened.
+    #[default]
+    Open,
+    /// Someone is working on it.
+    InProgress,
+    /// Answered; the tenant may reopen it.
+    Resolved,
+    /// Done; final.
+    Closed,
+}
+
+impl TicketStatus {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::InProgress => "in_progress",
+            Self::Resolved => "resolved",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+impl fmt::Display for TicketStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How urgent a ticket is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketPriority {
+    /// Whenever convenient.
+    Low,
+    /// The default.
+    Normal,
+    /// Soon.
+    High,
+    /// Now.
+    Urgent,
+}
+
+/// Who wrote a ticket message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorKind {
+    /// A user of the tenant that opened the ticket.
+    Tenant,
+    /// An operator.
+    Admin,
+    /// The support AI.
+    Ai,
+}
+
+/// What happened to a ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TicketEvent {
+    /// A tenant opened a ticket.
+    TicketOpened {
+        /// The ticket's id (also the aggregate id).
+        ticket_id: Uuid,
+        /// The tenant that opened it.
+        tenant_id: Uuid,
+        /// Its category (e.g. `billing`, `whatsapp`, `ai`).
+        category: String,
+        /// One-line summary.
+        subject: Personal<String>,
+        /// The full request.
+        description: Personal<String>,
+        /// How urgent it is.
+        priority: TicketPriority,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The support AI answered from the admin knowledge.
+    TicketAiAnswered {
+        /// The answer.
+        text: Personal<String>,
+        /// The AI's confidence, 0..=1.
+        confidence: f64,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The AI could not answer; the ticket waits for an operator.
+    TicketAwaitingAdmin {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Someone wrote in the ticket's thread.
+    TicketMessageAdded {
+        /// What sort of author.
+        author_kind: AuthorKind,
+        /// The author's id (a user id, or the AI's name).
+        author_id: String,
+        /// The message.
+        text: Personal<String>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// An operator took the ticket.
+    TicketAssigned {
+        /// The operator.
+        admin_id: Uuid,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The ticket moved between statuses.
+    TicketStatusChanged {
+        /// The status before.
+        from: TicketStatus,
+        /// The status after.
+        to: TicketStatus,
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+event_enum_names!(TicketEvent {
+    TicketOpened,
+    TicketAiAnswered,
+    TicketAwaitingAdmin,
+    TicketMessageAdded,
+    TicketAssigned,
+    TicketStatusChanged,
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::test_support::{at, tag};
+    use serde_json::json;
+
+    fn samples() -> Vec<TicketEvent> {
+        vec![
+            TicketEvent::TicketOpened {
+                ticket_id: Uuid::from_u128(9),
+                tenant_id: Uuid::from_u128(1),
+                category: "billing".into(),
+                subject: "Cobrança".into(),
+                description: "Fui cobrado duas vezes".into(),
+                priority: TicketPriority::High,
+                at: at(),
+            },
+            TicketEvent::TicketAiAnswered {
+                text: "Veja…".into(),
+                confidence: 0.8,
+                at: at(),
+            },
+            TicketEvent::TicketAwaitingAdmin { at: at() },
+            TicketEvent::TicketMessageAdded {
+                author_kind: AuthorKind::Admin,
+                author_id: "admin-1".into(),
+                text: "Resolvido".into(),
+                at: at(),
+            },
+            TicketEvent::TicketAssigned {
+                admin_id: Uuid::from_u128(3),
+                at: at(),
+            },
+            TicketEvent::TicketStatusChanged {
+                from: TicketStatus::Open,
+                to: TicketStatus::InProgress,
+                at: at(),
+            },
+        ]
+    }
+
+    #[test]
+    fn every_variant_is_listed_and_tagged_by_its_type_name() {
+        let samples = samples();
+        let names: Vec<_> = samples.iter().map(TicketEvent::type_name).collect();
+        assert_eq!(names, TicketEvent::EVENT_TYPES);
+        for e in &samples {
+            assert_eq!(tag(e), e.type_name());
+            let back: TicketEvent =
+                serde_json::from_value(serde_json::to_value(e).expect("ser")).expect("de");
+            assert_eq!(&back, e);
+        }
+    }
+
+    #[test]
+    fn stored_shape_of_ticket_opened_never_changes() {
+        assert_eq!(
+            serde_json::to_value(&samples()[0]).expect("serializes"),
+            json!({"TicketOpened": {
+                "ticket_id": "00000000-0000-0000-0000-000000000009",
+                "tenant_id": "00000000-0000-0000-0000-000000000001",
+                "category": "billing",
+                "subject": "Cobrança",
+                "description": "Fui cobrado duas vezes",
+                "priority": "high",
+                "at": "2025-01-02T03:04:05Z"
+            }})
+        );
+    }
+
+    #[test]
+    fn stored_shape_of_ticket_status_changed_never_changes() {
+        assert_eq!(
+            serde_json::to_value(&samples()[5]).expect("serializes"),
+            json!({"TicketStatusChanged": {
+                "from": "open", "to": "in_progress", "at": "2025-01-02T03:04:05Z"
+            }})
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! Contracts shared by atende's write side and read side.
+//!
+//! Everything here is a storage or wire format: event type names, versions and field
+//! names never change once released. New shapes come as new versions with upcasters.
+
+pub mod events;
+pub mod ids;
+pub mod metadata;
+pub mod personal;
+pub mod stored;
+
+pub use events::{
+    ConversationEvent, Plan, SubscriptionEvent, TenantEvent, TicketEvent, EVENT_VERSION,
+};
+pub use ids::{conversation_id, AgentId, TenantId};
+pub use metadata::{Actor, ActorKind, CommandMetadata};
+pub use personal::Personal;
+pub use stored::{AggregateKind, StoredEvent};

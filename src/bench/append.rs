@@ -1,0 +1,201 @@
+//! `atende bench append`: single-event commands vs the raw INSERT ceiling.
+
+use super::measure::{measure, Measurement};
+use crate::database::{Database, DatabaseConfig};
+use aggregates::{ConversationCommand, RandomIds, SystemClock, TenantCommand};
+use anyhow::Context;
+use chrono::Utc;
+use clap::Args;
+use commands::{CommandBus, CommandBusConfig};
+use schemas::events::{MessageContent, Plan};
+use schemas::{conversation_id, Actor, ActorKind, CommandMetadata, Personal};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Settings of `atende bench append`.
+#[derive(Debug, Clone, Args)]
+pub struct AppendArgs {
+    /// Writer counts to measure, in order.
+    #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
+    pub writers: Vec<usize>,
+    /// Measured seconds per run.
+    #[arg(long, default_value_t = 5)]
+    pub seconds: u64,
+    /// Unmeasured warm-up seconds per run.
+    #[arg(long, default_value_t = 1)]
+    pub warmup_seconds: u64,
+    /// Events between snapshots, as `serve` uses.
+    #[arg(long, env = "ATENDE_SNAPSHOT_EVERY", default_value_t = 50)]
+    pub snapshot_every: usize,
+}
+
+/// Measures, prints a Markdown report on stdout, and drops its scratch database.
+pub async fn run(db_config: &DatabaseConfig, args: AppendArgs) -> anyhow::Result<()> {
+    let db = Database::open(db_config).await?;
+    let scratch = format!("atende_bench_{}", Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {scratch}"))
+        .execute(&db.pool)
+        .await
+        .context("creating the scratch database")?;
+    let options: PgConnectOptions = db.url.parse::<PgConnectOptions>()?.database(&scratch);
+    let max_writers = args.writers.iter().copied().max().unwrap_or(1);
+    let pool = PgPoolOptions::new()
+        .max_connections(max_writers as u32 + 2)
+        .connect_with(options.disable_statement_logging())
+        .await?;
+    migrations::MIGRATOR.run(&pool).await?;
+
+    let result = bench(&pool, &args).await;
+    pool.close().await;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {scratch}"))
+        .execute(&db.pool)
+        .await
+        .context("dropping the scratch database")?;
+    db.close().await?;
+    let rows = result?;
+    print_report(&args, &rows);
+    Ok(())
+}
+
+struct Row {
+    command: Measurement,
+    raw: Measurement,
+}
+
+async fn bench(pool: &PgPool, args: &AppendArgs) -> anyhow::Result<Vec<Row>> {
+    let bus = Arc::new(CommandBus::new(
+        pool.clone(),
+        Arc::new(SystemClock),
+        Arc::new(RandomIds),
+        &CommandBusConfig {
+            snapshot_every: args.snapshot_every,
+        },
+        Arc::new(|| {}),
+    ));
+    let tenant = Uuid::now_v7();
+    let admin = CommandMetadata::new(
+        Actor {
+            kind: ActorKind::Admin,
+            id: "bench".into(),
+        },
+        Some(tenant),
+    );
+    bus.tenants
+        .execute(
+            &tenant.to_string(),
+            TenantCommand::RegisterTenant {
+                tenant_id: tenant,
+                name: "Bench Ltda".into(),
+                owner_email: Personal::from("owner@bench.example"),
+                plan: Plan("pro".into()),
+            },
+            &admin,
+        )
+        .await?;
+
+    let warmup = Duration::from_secs(args.warmup_seconds);
+    let window = Duration::from_secs(args.seconds);
+    let mut rows = Vec::new();
+    for (round, &writers) in args.writers.iter().enumerate() {
+        let bus = bus.clone();
+        let command = measure(writers, warmup, window, move |w, n| {
+            let bus = bus.clone();
+            async move {
+                let contact = format!("55119{round:02}{w:05}");
+                let id = conversation_id(tenant, &contact).to_string();
+                let md = CommandMetadata::new(
+                    Actor {
+                        kind: ActorKind::Customer,
+                        id: "whatsapp".into(),
+                    },
+                    Some(tenant),
+                );
+                bus.conversations
+                    .execute(
+                        &id,
+                        ConversationCommand::ReceiveMessage {
+                            tenant_id: tenant,
+                            contact_wa_id: Personal::new(contact),
+                            contact_name: None,
+                            provider_message_id: format!("wamid.bench.{round}.{w}.{n}"),
+                            content: MessageContent::Text(Personal::from(
+                                "Olá! Qual é o horário de funcionamento no sábado?",
+                            )),
+                            sent_at: Utc::now(),
+                        },
+                        &md,
+                    )
+                    .await?;
+                Ok(())
+            }
+        })
+        .await?;
+        let raw = raw_ceiling(pool, writers, round, warmup, window).await?;
+        tracing::info!(writers, command = command.ops_per_sec, raw = raw.ops_per_sec, "bench round done");
+        rows.push(Row { command, raw });
+    }
+    Ok(rows)
+}
+
+/// Single-row INSERT transactions of a real stored event's size, as pgbench would issue.
+async fn raw_ceiling(
+    pool: &PgPool,
+    writers: usize,
+    round: usize,
+    warmup: Duration,
+    window: Duration,
+) -> anyhow::Result<Measurement> {
+    let (payload, metadata): (serde_json::Value, serde_json::Value) = sqlx::query_as(
+        "SELECT payload, metadata FROM events WHERE event_type = 'MessageReceived' LIMIT 1",
+    )
+    .fetch_one(pool)
+    .await?;
+    let pool = pool.clone();
+    let payload = Arc::new(payload);
+    let metadata = Arc::new(metadata);
+    measure(writers, warmup, window, move |w, n| {
+        let pool = pool.clone();
+        let payload = payload.clone();
+        let metadata = metadata.clone();
+        async move {
+            sqlx::query(
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+                 VALUES ('bench_raw', $1, $2, 'MessageReceived', '1', $3, $4)",
+            )
+            .bind(format!("raw-{round}-{w}"))
+            .bind(n as i64 + 1)
+            .bind(&*payload)
+            .bind(&*metadata)
+            .execute(&pool)
+            .await?;
+            Ok(())
+        }
+    })
+    .await
+}
+
+#[allow(clippy::print_stdout)]
+fn print_report(args: &AppendArgs, rows: &[Row]) {
+    println!(
+        "### bench append ({} s per run after {} s warm-up, snapshot every {} events)\n",
+        args.seconds, args.warmup_seconds, args.snapshot_every
+    );
+    println!("| writers | command ops/s | command p50 ms | command p99 ms | raw INSERT ops/s | raw p50 ms | raw p99 ms | command / raw |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.0}% |",
+            r.command.writers,
+            r.command.ops_per_sec,
+            r.command.p50_ms,
+            r.command.p99_ms,
+            r.raw.ops_per_sec,
+            r.raw.p50_ms,
+            r.raw.p99_ms,
+            100.0 * r.command.ops_per_sec / r.raw.ops_per_sec.max(f64::MIN_POSITIVE),
+        );
+    }
+}

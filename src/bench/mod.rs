@@ -1,0 +1,23 @@
+//! `atende bench …`: performance measurements printed as Markdown for BENCHMARKS.md.
+
+mod append;
+mod measure;
+
+use crate::database::DatabaseConfig;
+use clap::Subcommand;
+
+pub use measure::{measure, Measurement};
+
+/// The benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Single-event command throughput and latency vs raw single-row INSERTs.
+    Append(append::AppendArgs),
+}
+
+/// Runs one benchmark.
+pub async fn run(db: &DatabaseConfig, cmd: BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Append(args) => append::run(db, args).await,
+    }
+}

@@ -1,0 +1,47 @@
+//! Subcommands.
+
+use crate::bench::BenchCommand;
+use crate::database::{Database, DatabaseConfig};
+use crate::serve::ServeConfig;
+use crate::telemetry::TelemetryConfig;
+use clap::{Parser, Subcommand};
+
+/// atende: the WhatsApp AI attendant.
+#[derive(Debug, Parser)]
+#[command(name = "atende", version, about)]
+pub struct Cli {
+    /// Telemetry settings.
+    #[command(flatten)]
+    pub telemetry: TelemetryConfig,
+    /// Database settings.
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the whole product: HTTP API, event stream and workers.
+    Serve(ServeConfig),
+    /// Applies database migrations and exits.
+    Migrate,
+    /// Measures performance and prints a Markdown report.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// Runs the chosen subcommand.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(config) => crate::serve::run(&cli.database, config).await,
+        Command::Migrate => {
+            let db = Database::open(&cli.database).await?;
+            tracing::info!("database migrations applied");
+            db.close().await
+        }
+        Command::Bench(cmd) => crate::bench::run(&cli.database, cmd).await,
+    }
+}

@@ -1,0 +1,7 @@
+//! The `atende` application: wiring of the libraries into subcommands.
+
+pub mod bench;
+pub mod cli;
+pub mod database;
+pub mod serve;
+pub mod telemetry;
