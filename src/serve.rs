@@ -3,10 +3,16 @@
 use crate::database::{Database, DatabaseConfig};
 use anyhow::Context;
 use clap::Args;
-use projections::{CommitSignal, Tail};
+use aggregates::{Clock, RandomIds, SystemClock};
+use commands::{CommandBus, CommandBusConfig};
+use projections::{CommitSignal, RunnerHandle, Tail};
+use sqlx::PgPool;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 /// Settings of `atende serve`.
 #[derive(Debug, Clone, Args)]
@@ -17,35 +23,89 @@ pub struct ServeConfig {
     /// How often the tail looks for events written by other processes, in milliseconds.
     #[arg(long, env = "ATENDE_TAIL_POLL_MS", default_value_t = 100)]
     pub tail_poll_ms: u64,
+    /// Events between snapshots of one aggregate.
+    #[arg(long, env = "ATENDE_SNAPSHOT_EVERY", default_value_t = 50)]
+    pub snapshot_every: usize,
+}
+
+/// A running atende: HTTP server, stream consumers and the write side.
+#[derive(Debug)]
+pub struct App {
+    /// Where the HTTP API listens.
+    pub addr: SocketAddr,
+    /// The write side, for in-process callers (workers, tests).
+    pub bus: Arc<CommandBus>,
+    shutdown: oneshot::Sender<()>,
+    server: JoinHandle<std::io::Result<()>>,
+    runners: Vec<RunnerHandle>,
+}
+
+impl App {
+    /// Starts everything on `pool` (already migrated) and returns once the API listens.
+    pub async fn start(pool: PgPool, config: &ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+        let signal = CommitSignal::new();
+        let notify = signal.clone();
+        let bus = Arc::new(CommandBus::new(
+            pool.clone(),
+            clock,
+            Arc::new(RandomIds),
+            &CommandBusConfig {
+                snapshot_every: config.snapshot_every,
+            },
+            Arc::new(move || notify.notify()),
+        ));
+        let tail = Tail::new(pool.clone())
+            .with_commit_signal(&signal)
+            .with_idle_poll(Duration::from_millis(config.tail_poll_ms));
+        let runners = projections::builtin::spawn_all(&tail);
+        let state = read_api::AppState::new(pool)
+            .with_consumers(runners.iter().map(|r| r.status_view()).collect());
+        let listener = TcpListener::bind(config.http_addr)
+            .await
+            .with_context(|| format!("binding {}", config.http_addr))?;
+        let addr = listener.local_addr()?;
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(read_api::serve(listener, read_api::router(state), async move {
+            let _ = stopped.await;
+        }));
+        Ok(App {
+            addr,
+            bus,
+            shutdown,
+            server,
+            runners,
+        })
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish, then stops the consumers.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(());
+        self.server.await?.context("serving HTTP")?;
+        for r in self.runners {
+            r.stop().await;
+        }
+        Ok(())
+    }
 }
 
 /// Runs until Ctrl-C or SIGTERM, then shuts everything down in order.
 pub async fn run(db_config: &DatabaseConfig, config: ServeConfig) -> anyhow::Result<()> {
     let db = Database::open(db_config).await?;
-    let signal = CommitSignal::new();
-    let tail = Tail::new(db.pool.clone())
-        .with_commit_signal(&signal)
-        .with_idle_poll(Duration::from_millis(config.tail_poll_ms));
-    let runners = projections::builtin::spawn_all(&tail);
-    let state = read_api::AppState::new(db.pool.clone())
-        .with_consumers(runners.iter().map(|r| r.status_view()).collect());
-    let listener = TcpListener::bind(config.http_addr)
-        .await
-        .with_context(|| format!("binding {}", config.http_addr))?;
-    let addr = listener.local_addr()?;
+    let app = match App::start(db.pool.clone(), &config, Arc::new(SystemClock)).await {
+        Ok(app) => app,
+        Err(e) => {
+            db.close().await?;
+            return Err(e);
+        }
+    };
     #[allow(clippy::print_stdout)]
     {
-        println!("atende listening on http://{addr}");
+        println!("atende listening on http://{}", app.addr);
     }
-    tracing::info!(%addr, database = %redact(&db.url), "atende is serving");
-    read_api::serve(listener, read_api::router(state), shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    tracing::info!(addr = %app.addr, database = %redact(&db.url), "atende is serving");
+    shutdown_signal().await;
     tracing::info!("shutting down");
-    for r in runners {
-        r.stop().await;
-    }
-    drop(signal);
+    app.stop().await?;
     db.close().await
 }
 

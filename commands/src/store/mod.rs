@@ -1,10 +1,12 @@
 //! One aggregate type's store: postgres-es with snapshots, metadata and conflict retry.
 
+mod snapshotting;
+
+pub use snapshotting::SnapshottingStore;
+
 use crate::error::CommandError;
 use aggregates::error::DomainError;
-use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, CqrsFramework, EventStore};
-use postgres_es::PostgresEventRepository;
 use schemas::CommandMetadata;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -19,8 +21,8 @@ const CONFLICT_RETRIES: usize = 5;
 
 /// Executes commands on one aggregate type and loads its current state.
 pub struct AggregateStore<A: Aggregate> {
-    cqrs: CqrsFramework<A, PersistedEventStore<PostgresEventRepository, A>>,
-    reader: PersistedEventStore<PostgresEventRepository, A>,
+    cqrs: CqrsFramework<A, SnapshottingStore<A>>,
+    reader: SnapshottingStore<A>,
     on_commit: CommitHook,
 }
 
@@ -39,10 +41,8 @@ where
     /// A store writing to `pool`, snapshotting every `snapshot_every` events so a command
     /// never reads more than that many events.
     pub fn new(pool: PgPool, services: A::Services, snapshot_every: usize, on_commit: CommitHook) -> Self {
-        let snapshot_every = snapshot_every.max(1);
-        let repo = PostgresEventRepository::new(pool.clone());
-        let store = PersistedEventStore::new_snapshot_store(repo, snapshot_every);
-        let reader = PersistedEventStore::new_snapshot_store(PostgresEventRepository::new(pool), snapshot_every);
+        let store = SnapshottingStore::new(pool.clone(), snapshot_every);
+        let reader = SnapshottingStore::new(pool, snapshot_every);
         Self {
             cqrs: CqrsFramework::new(store, vec![], services),
             reader,

@@ -1,0 +1,90 @@
+use crate::helpers::spawn_app;
+use aggregates::TenantCommand;
+use schemas::events::Plan;
+use schemas::{Actor, ActorKind, CommandMetadata, Personal};
+use serde_json::Value;
+use uuid::Uuid;
+
+#[tokio::test]
+async fn health_reports_every_dependency_and_is_200_when_all_are_up() {
+    let app = spawn_app().await;
+    let resp = app.get("/health").await;
+    assert_eq!(resp.status(), 200);
+    let request_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(Uuid::parse_str(&request_id).is_ok(), "request id {request_id}");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"]["ok"], true);
+    assert!(body["database"]["round_trip_ms"].as_f64().unwrap() >= 0.0);
+    assert_eq!(body["event_store"]["head_position"], 0);
+    assert_eq!(body["consumers"][0]["name"], "aggregate_index");
+}
+
+#[tokio::test]
+async fn a_client_supplied_request_id_is_echoed_back() {
+    let app = spawn_app().await;
+    let resp = app
+        .client
+        .get(format!("{}/health", app.address))
+        .header("x-request-id", "0193a1b2-0000-7000-8000-000000000001")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "0193a1b2-0000-7000-8000-000000000001");
+}
+
+#[tokio::test]
+async fn a_committed_command_reaches_the_read_model_and_health_shows_no_lag() {
+    let app = spawn_app().await;
+    let tenant = Uuid::now_v7();
+    let md = CommandMetadata::new(
+        Actor {
+            kind: ActorKind::Admin,
+            id: "admin-1".into(),
+        },
+        Some(tenant),
+    );
+    app.app
+        .bus
+        .tenants
+        .execute(
+            &tenant.to_string(),
+            TenantCommand::RegisterTenant {
+                tenant_id: tenant,
+                name: "Oficina Zé".into(),
+                owner_email: Personal::from("ze@oficina.example"),
+                plan: Plan("basic".into()),
+            },
+            &md,
+        )
+        .await
+        .unwrap();
+
+    app.eventually("the aggregate index shows the tenant", || async {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT last_event_type, last_sequence FROM aggregate_index WHERE aggregate_id = $1",
+        )
+        .bind(tenant.to_string())
+        .fetch_optional(&app.db.pool)
+        .await
+        .unwrap();
+        row == Some(("TenantRegistered".into(), 1))
+    })
+    .await;
+    let body: Value = app.get("/health").await.json().await.unwrap();
+    assert_eq!(body["event_store"]["head_position"], 1);
+    assert_eq!(body["consumers"][0]["lag_events"], 0);
+    assert_eq!(body["consumers"][0]["position"], 1);
+}
+
+#[tokio::test]
+async fn health_is_503_when_the_database_is_unreachable() {
+    let app = spawn_app().await;
+    app.db.pool.close().await;
+    let resp = app.get("/health").await;
+    assert_eq!(resp.status(), 503);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["database"]["ok"], false);
+    assert!(body["database"]["error"].is_string());
+}
