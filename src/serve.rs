@@ -52,7 +52,7 @@ impl App {
             &CommandBusConfig {
                 snapshot_every: config.snapshot_every,
             },
-            Arc::new(move || notify.notify()),
+            Arc::new(move |_, _| notify.notify()),
         ));
         let tail = Tail::new(pool.clone())
             .with_commit_signal(&signal)

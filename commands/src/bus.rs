@@ -6,6 +6,7 @@ use aggregates::{
     Clock, Conversation, ConversationServices, IdGenerator, Subscription, SubscriptionServices,
     Tenant, TenantServices, Ticket, TicketServices,
 };
+use cqrs_es::Aggregate;
 use sqlx::PgPool;
 use std::sync::Arc;
 
@@ -46,12 +47,20 @@ impl CommandBus {
         on_commit: CommitHook,
     ) -> Self {
         let every = config.snapshot_every;
+        let gate = Arc::new(EventStoreTenantGate::new(pool.clone()));
+        let hook_gate = gate.clone();
+        let on_commit: CommitHook = Arc::new(move |aggregate, id| {
+            if aggregate == Tenant::TYPE {
+                hook_gate.invalidate(id);
+            }
+            on_commit(aggregate, id);
+        });
         let tenant_services =
             TenantServices::new(clock.clone(), Arc::new(PgPhoneNumberDirectory::new(pool.clone())));
         let conversation_services = ConversationServices::new(
             clock.clone(),
             ids,
-            Arc::new(EventStoreTenantGate::new(pool.clone())),
+            gate,
         );
         Self {
             tenants: AggregateStore::new(pool.clone(), tenant_services, every, on_commit.clone()),

@@ -18,7 +18,7 @@ fn bus(pool: &sqlx::PgPool, snapshot_every: usize) -> (Arc<CommandBus>, Arc<Atom
         Arc::new(SystemClock),
         Arc::new(RandomIds),
         &CommandBusConfig { snapshot_every },
-        Arc::new(move || {
+        Arc::new(move |_, _| {
             counter.fetch_add(1, Ordering::SeqCst);
         }),
     );

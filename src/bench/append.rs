@@ -73,7 +73,7 @@ async fn bench(pool: &PgPool, args: &AppendArgs) -> anyhow::Result<Vec<Row>> {
         &CommandBusConfig {
             snapshot_every: args.snapshot_every,
         },
-        Arc::new(|| {}),
+        Arc::new(|_, _| {}),
     ));
     let tenant = Uuid::now_v7();
     let admin = CommandMetadata::new(

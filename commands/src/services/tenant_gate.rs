@@ -5,6 +5,8 @@ use aggregates::ServiceError;
 #[cfg(test)]
 use schemas::events::TenantEvent;
 use sqlx::PgPool;
+use quick_cache::sync::Cache;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 const REGISTERED: &str = "TenantRegistered";
@@ -12,23 +14,42 @@ const SUSPENDED: &str = "TenantSuspended";
 const REACTIVATED: &str = "TenantReactivated";
 const LIFECYCLE: [&str; 3] = [REGISTERED, SUSPENDED, REACTIVATED];
 
-/// Answers from the tenant's latest lifecycle event: one indexed query, no full load of
-/// the tenant (whose knowledge text can be large).
-#[derive(Debug, Clone)]
+/// How long a tenant's status is trusted without asking the store again. Commits of this
+/// process invalidate it at once; this bounds how late another process's suspension is seen.
+const STATUS_TTL: Duration = Duration::from_secs(1);
+
+/// Answers from the tenant's latest lifecycle event (one indexed query, no full load of a
+/// tenant whose knowledge text can be large), cached briefly because every conversation
+/// command asks.
 pub struct EventStoreTenantGate {
     pool: PgPool,
+    cache: Cache<Uuid, (TenantStatus, Instant)>,
+}
+
+impl std::fmt::Debug for EventStoreTenantGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStoreTenantGate").finish_non_exhaustive()
+    }
 }
 
 impl EventStoreTenantGate {
     /// A gate over the event store in `pool`.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            cache: Cache::new(10_000),
+        }
     }
-}
 
-#[async_trait::async_trait]
-impl TenantGate for EventStoreTenantGate {
-    async fn tenant_status(&self, tenant: Uuid) -> Result<TenantStatus, ServiceError> {
+    /// Forgets what is known of `tenant`; called when this process commits a tenant event.
+    pub fn invalidate(&self, tenant: &str) {
+        if let Ok(id) = Uuid::parse_str(tenant) {
+            self.cache.remove(&id);
+        }
+    }
+
+    async fn read(&self, tenant: Uuid) -> Result<TenantStatus, ServiceError> {
+
         let latest: Option<String> = sqlx::query_scalar(
             "SELECT event_type FROM events
               WHERE aggregate_type = 'tenant' AND aggregate_id = $1
@@ -46,6 +67,20 @@ impl TenantGate for EventStoreTenantGate {
             Some(SUSPENDED) => TenantStatus::Suspended,
             Some(_) => TenantStatus::Active,
         })
+    }
+}
+
+#[async_trait::async_trait]
+impl TenantGate for EventStoreTenantGate {
+    async fn tenant_status(&self, tenant: Uuid) -> Result<TenantStatus, ServiceError> {
+        if let Some((status, at)) = self.cache.get(&tenant) {
+            if at.elapsed() < STATUS_TTL {
+                return Ok(status);
+            }
+        }
+        let status = self.read(tenant).await?;
+        self.cache.insert(tenant, (status, Instant::now()));
+        Ok(status)
     }
 }
 

@@ -6,23 +6,25 @@ pub use snapshotting::SnapshottingStore;
 
 use crate::error::CommandError;
 use aggregates::error::DomainError;
-use cqrs_es::{Aggregate, CqrsFramework, EventStore};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, AggregateError};
 use schemas::CommandMetadata;
 use sqlx::PgPool;
 use std::sync::Arc;
 
-/// Called after every commit; wakes in-process stream consumers.
-pub type CommitHook = Arc<dyn Fn() + Send + Sync>;
+/// Called after every commit with the aggregate type and id; wakes in-process stream
+/// consumers and invalidates caches that depend on that aggregate.
+pub type CommitHook = Arc<dyn Fn(&'static str, &str) + Send + Sync>;
 
 /// How many times a command is re-run after a concurrent write to the same aggregate.
-/// cqrs-es reports the conflict but does not retry; a re-run re-reads the new state, so
-/// the business rules are checked again against what the other writer did.
+/// A re-run re-reads the new state, so the rules are checked again against what the other
+/// writer did.
 const CONFLICT_RETRIES: usize = 5;
 
 /// Executes commands on one aggregate type and loads its current state.
 pub struct AggregateStore<A: Aggregate> {
-    cqrs: CqrsFramework<A, SnapshottingStore<A>>,
-    reader: SnapshottingStore<A>,
+    store: SnapshottingStore<A>,
+    services: A::Services,
     on_commit: CommitHook,
 }
 
@@ -34,18 +36,21 @@ impl<A: Aggregate> std::fmt::Debug for AggregateStore<A> {
 
 impl<A> AggregateStore<A>
 where
-    A: Aggregate + 'static,
+    A: Aggregate + Clone + 'static,
     A::Error: DomainError,
     A::Command: Clone,
 {
     /// A store writing to `pool`, snapshotting every `snapshot_every` events so a command
     /// never reads more than that many events.
-    pub fn new(pool: PgPool, services: A::Services, snapshot_every: usize, on_commit: CommitHook) -> Self {
-        let store = SnapshottingStore::new(pool.clone(), snapshot_every);
-        let reader = SnapshottingStore::new(pool, snapshot_every);
+    pub fn new(
+        pool: PgPool,
+        services: A::Services,
+        snapshot_every: usize,
+        on_commit: CommitHook,
+    ) -> Self {
         Self {
-            cqrs: CqrsFramework::new(store, vec![], services),
-            reader,
+            store: SnapshottingStore::new(pool, snapshot_every),
+            services,
             on_commit,
         }
     }
@@ -63,33 +68,54 @@ where
         metadata: &CommandMetadata,
     ) -> Result<(), CommandError> {
         let map = metadata.to_map();
-        let mut attempt = 0;
+        let mut conflicts = 0;
+        let mut use_cache = true;
         loop {
-            attempt += 1;
-            match self
-                .cqrs
-                .execute_with_metadata(id, command.clone(), map.clone())
-                .await
-            {
-                Ok(()) => {
-                    (self.on_commit)();
+            let (mut ctx, from_cache) = self.store.load(id, use_cache).await.map_err(fail::<A>)?;
+            let sink = EventSink::<A>::default();
+            let handled = ctx.aggregate.handle(command.clone(), &self.services, &sink).await;
+            let events = sink.collect().await;
+            // A refusal or a no-op decided on cached state may be wrong if another process
+            // wrote since; only appends are checked by the store, so decide those again.
+            if from_cache && (handled.is_err() || events.is_empty()) {
+                use_cache = false;
+                continue;
+            }
+            if let Err(e) = handled {
+                return Err(fail::<A>(AggregateError::UserError(e)));
+            }
+            if events.is_empty() {
+                return Ok(());
+            }
+            match self.store.commit(events, ctx, &map).await {
+                Ok(_) => {
+                    (self.on_commit)(A::TYPE, id);
                     return Ok(());
                 }
-                Err(cqrs_es::AggregateError::AggregateConflict) if attempt <= CONFLICT_RETRIES => {
-                    tracing::debug!(attempt, "concurrent write to the aggregate; retrying");
+                Err(AggregateError::AggregateConflict) if conflicts < CONFLICT_RETRIES => {
+                    conflicts += 1;
+                    self.store.evict(id);
+                    use_cache = false;
+                    tracing::debug!(conflicts, "concurrent write to the aggregate; retrying");
                 }
-                Err(e) => return Err(CommandError::from_aggregate(A::TYPE, e)),
+                Err(e) => {
+                    self.store.evict(id);
+                    return Err(fail::<A>(e));
+                }
             }
         }
     }
 
-    /// The aggregate's current state and last sequence (0 when it has no events).
+    /// The aggregate's current stored state and last sequence (0 when it has no events).
     pub async fn load(&self, id: &str) -> Result<(A, usize), CommandError> {
-        let ctx = self
-            .reader
-            .load_aggregate(id)
-            .await
-            .map_err(|e| CommandError::from_aggregate(A::TYPE, e))?;
+        let (ctx, _) = self.store.load(id, false).await.map_err(fail::<A>)?;
         Ok((ctx.aggregate, ctx.current_sequence))
     }
+}
+
+fn fail<A: Aggregate>(e: AggregateError<A::Error>) -> CommandError
+where
+    A::Error: DomainError,
+{
+    CommandError::from_aggregate(A::TYPE, e)
 }

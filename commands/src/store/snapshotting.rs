@@ -1,25 +1,41 @@
-//! An event store that snapshots the state the command actually produced.
+//! Loading and appending one aggregate type's events, with snapshots and a state cache.
 //!
-//! cqrs-es 0.5's `PersistedEventStore::commit` builds the snapshot by applying the new events
-//! to the context's aggregate, but since 0.5 the `EventSink` has already applied them while
-//! the command was handled: every snapshot would count the events of the committing command
-//! twice. Loading is correct, so it is delegated; committing is done here, through the same
-//! postgres-es repository, snapshotting the context's state as it is.
+//! Why not cqrs-es's `PersistedEventStore` for commits: since 0.5 the `EventSink` applies
+//! events while the command is handled, and `PersistedEventStore::commit` applies them again
+//! to build the snapshot, so every snapshot would count the committing command's events
+//! twice. Here the snapshot is the state the command produced, as it is.
+//!
+//! Why a cache: a command otherwise spends most of its time re-reading state it just wrote.
+//! Cached state is only a guess: an append at sequence n+1 succeeds only if the stored
+//! history really ends at n (the primary key), so events decided on stale state never land;
+//! and `AggregateStore` re-runs on fresh state any command whose cached run wrote nothing.
 
 use cqrs_es::persist::{
     EventStoreAggregateContext, PersistedEventRepository, PersistedEventStore, PersistenceError,
     SerializedEvent,
 };
-use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventEnvelope, EventStore};
+use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
 use postgres_es::PostgresEventRepository;
-use sqlx::PgPool;
+use quick_cache::sync::Cache;
+use sqlx::{PgPool, Postgres, QueryBuilder};
 use std::collections::HashMap;
 
-/// postgres-es storage with a snapshot every `every` events.
+/// How many aggregates of one type keep their state in memory.
+const CACHED_AGGREGATES: usize = 10_000;
+
+struct Cached<A> {
+    aggregate: A,
+    sequence: usize,
+    snapshot: Option<usize>,
+}
+
+/// postgres-es storage with a snapshot every `every` events and an in-memory state cache.
 pub struct SnapshottingStore<A: Aggregate> {
     loader: PersistedEventStore<PostgresEventRepository, A>,
     repo: PostgresEventRepository,
+    pool: PgPool,
     every: usize,
+    cache: Cache<String, std::sync::Arc<Cached<A>>>,
 }
 
 impl<A: Aggregate> std::fmt::Debug for SnapshottingStore<A> {
@@ -31,7 +47,13 @@ impl<A: Aggregate> std::fmt::Debug for SnapshottingStore<A> {
     }
 }
 
-impl<A: Aggregate> SnapshottingStore<A> {
+type Failure<A> = AggregateError<<A as Aggregate>::Error>;
+
+fn to_json<E: std::error::Error>(e: serde_json::Error) -> AggregateError<E> {
+    AggregateError::from(PersistenceError::from(e))
+}
+
+impl<A: Aggregate + Clone> SnapshottingStore<A> {
     /// A store over `pool`; `every` is at least 1.
     pub fn new(pool: PgPool, every: usize) -> Self {
         let every = every.max(1);
@@ -40,69 +62,106 @@ impl<A: Aggregate> SnapshottingStore<A> {
                 PostgresEventRepository::new(pool.clone()),
                 every,
             ),
-            repo: PostgresEventRepository::new(pool),
+            repo: PostgresEventRepository::new(pool.clone()),
+            pool,
             every,
+            cache: Cache::new(CACHED_AGGREGATES),
         }
     }
-}
 
-fn to_json<E: std::error::Error>(e: serde_json::Error) -> AggregateError<E> {
-    AggregateError::from(PersistenceError::from(e))
-}
-
-impl<A: Aggregate> EventStore<A> for SnapshottingStore<A> {
-    type AC = EventStoreAggregateContext<A>;
-
-    async fn load_events(&self, id: &str) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
-        self.loader.load_events(id).await
+    /// The aggregate's state; from the cache when `cached` allows and it is there.
+    /// Returns whether the state came from the cache.
+    pub async fn load(
+        &self,
+        id: &str,
+        cached: bool,
+    ) -> Result<(EventStoreAggregateContext<A>, bool), Failure<A>> {
+        if cached {
+            if let Some(c) = self.cache.get(id) {
+                let ctx = EventStoreAggregateContext {
+                    aggregate_id: id.to_owned(),
+                    aggregate: c.aggregate.clone(),
+                    current_sequence: c.sequence,
+                    current_snapshot: c.snapshot,
+                };
+                return Ok((ctx, true));
+            }
+        }
+        Ok((self.loader.load_aggregate(id).await?, false))
     }
 
-    async fn load_aggregate(&self, id: &str) -> Result<Self::AC, AggregateError<A::Error>> {
-        self.loader.load_aggregate(id).await
+    /// Forgets the cached state of `id`.
+    pub fn evict(&self, id: &str) {
+        self.cache.remove(id);
     }
 
-    async fn commit(
+    /// Appends `events` after `context`'s sequence; `context.aggregate` must already hold
+    /// the state after them (the `EventSink` applied them).
+    pub async fn commit(
         &self,
         events: Vec<A::Event>,
-        context: Self::AC,
-        metadata: HashMap<String, String>,
-    ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
-        if events.is_empty() {
-            return Ok(Vec::new());
-        }
+        context: EventStoreAggregateContext<A>,
+        metadata: &HashMap<String, String>,
+    ) -> Result<usize, Failure<A>> {
         let last = context.current_sequence;
         let new_last = last + events.len();
-        // Snapshot whenever the command crosses a multiple of `every`: a load then reads at
-        // most `every` events after the snapshot.
-        let snapshot = if new_last / self.every > last / self.every {
-            let state = serde_json::to_value(&context.aggregate).map_err(to_json)?;
-            let version = context.current_snapshot.map_or(1, |v| v + 1);
-            Some((context.aggregate_id.clone(), state, version))
-        } else {
-            None
-        };
-        let meta = serde_json::to_value(&metadata).map_err(to_json)?;
+        let meta = serde_json::to_value(metadata).map_err(to_json)?;
         let mut serialized = Vec::with_capacity(events.len());
-        let mut envelopes = Vec::with_capacity(events.len());
-        for (i, event) in events.into_iter().enumerate() {
-            let sequence = last + i + 1;
+        for (i, event) in events.iter().enumerate() {
             serialized.push(SerializedEvent::new(
                 context.aggregate_id.clone(),
-                sequence,
+                last + i + 1,
                 A::TYPE.to_owned(),
                 event.event_type(),
                 event.event_version(),
-                serde_json::to_value(&event).map_err(to_json)?,
+                serde_json::to_value(event).map_err(to_json)?,
                 meta.clone(),
             ));
-            envelopes.push(EventEnvelope {
-                aggregate_id: context.aggregate_id.clone(),
-                sequence,
-                payload: event,
-                metadata: metadata.clone(),
-            });
         }
-        self.repo.persist::<A>(&serialized, snapshot).await?;
-        Ok(envelopes)
+        // Snapshot whenever the command crosses a multiple of `every`: a cold load then
+        // reads at most `every` events after the snapshot.
+        let mut snapshot_version = context.current_snapshot;
+        if new_last / self.every > last / self.every {
+            let state = serde_json::to_value(&context.aggregate).map_err(to_json)?;
+            let version = context.current_snapshot.map_or(1, |v| v + 1);
+            self.repo
+                .persist::<A>(&serialized, Some((context.aggregate_id.clone(), state, version)))
+                .await?;
+            snapshot_version = Some(version);
+        } else {
+            self.append(&serialized).await?;
+        }
+        self.cache.insert(
+            context.aggregate_id,
+            std::sync::Arc::new(Cached {
+                aggregate: context.aggregate,
+                sequence: new_last,
+                snapshot: snapshot_version,
+            }),
+        );
+        Ok(new_last)
+    }
+
+    /// One INSERT statement for all events: atomic on its own, so no BEGIN/COMMIT round trips.
+    async fn append(&self, events: &[SerializedEvent]) -> Result<(), Failure<A>> {
+        let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) ",
+        );
+        q.push_values(events, |mut row, e| {
+            row.push_bind(&e.aggregate_type)
+                .push_bind(&e.aggregate_id)
+                .push_bind(e.sequence as i64)
+                .push_bind(&e.event_type)
+                .push_bind(&e.event_version)
+                .push_bind(&e.payload)
+                .push_bind(&e.metadata);
+        });
+        match q.build().execute(&self.pool).await {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                Err(AggregateError::AggregateConflict)
+            }
+            Err(e) => Err(AggregateError::DatabaseConnectionError(Box::new(e))),
+        }
     }
 }

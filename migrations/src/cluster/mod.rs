@@ -13,6 +13,8 @@ mod binaries;
 mod control;
 mod database;
 mod error;
+#[cfg(test)]
+mod live_tests;
 mod secret;
 
 use std::fmt;

@@ -1,9 +1,9 @@
-//! The embedded cluster against real PostgreSQL binaries.
+//! The embedded cluster against the real PostgreSQL binaries.
 
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 
-use migrations::cluster::{Binaries, Cluster, ClusterOptions, ServerAccount};
+use super::{Binaries, Cluster, ClusterOptions, ServerAccount};
 use sqlx::{Connection, PgConnection};
 
 /// A data directory under /tmp, which the `postgres` account can traverse. Dropping it
@@ -124,17 +124,6 @@ async fn simultaneous_starts_run_a_single_server() {
     assert_eq!(a.port(), b.port());
     a.stop().await.unwrap();
     b.stop().await.unwrap();
-}
-
-#[tokio::test]
-async fn missing_binaries_fail_with_the_package_to_install() {
-    let dir = TempDataDir::new();
-    let nowhere = dir.0.join("no-binaries-here");
-
-    let binaries = Binaries::find_in([nowhere]);
-    let message = binaries.unwrap_err().to_string();
-    assert!(message.contains("apt-get install postgresql"), "{message}");
-    assert!(message.contains("DATABASE_URL"), "{message}");
 }
 
 #[tokio::test]
