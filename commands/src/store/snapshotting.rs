@@ -71,16 +71,25 @@ impl<A: Aggregate + Clone> SnapshottingStore<A> {
 
     /// The aggregate's state; from the cache when `cached` allows and it is there.
     /// Returns whether the state came from the cache.
+    ///
+    /// A cached state is taken out, not copied: states can be large (a conversation keeps
+    /// its recent message ids) and the commit puts the new state back. A concurrent command
+    /// on the same aggregate meanwhile simply loads from the database.
     pub async fn load(
         &self,
         id: &str,
         cached: bool,
     ) -> Result<(EventStoreAggregateContext<A>, bool), Failure<A>> {
         if cached {
-            if let Some(c) = self.cache.get(id) {
+            if let Some((_, c)) = self.cache.remove(id) {
+                let c = std::sync::Arc::try_unwrap(c).unwrap_or_else(|shared| Cached {
+                    aggregate: shared.aggregate.clone(),
+                    sequence: shared.sequence,
+                    snapshot: shared.snapshot,
+                });
                 let ctx = EventStoreAggregateContext {
                     aggregate_id: id.to_owned(),
-                    aggregate: c.aggregate.clone(),
+                    aggregate: c.aggregate,
                     current_sequence: c.sequence,
                     current_snapshot: c.snapshot,
                 };
