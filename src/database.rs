@@ -15,10 +15,20 @@ pub struct DatabaseConfig {
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
     /// Directory for the embedded cluster and local sinks.
-    #[arg(long, env = "ATENDE_DATA_DIR", default_value = "./.atende", global = true)]
+    #[arg(
+        long,
+        env = "ATENDE_DATA_DIR",
+        default_value = "./.atende",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// Connections in the pool.
-    #[arg(long, env = "ATENDE_DB_MAX_CONNECTIONS", default_value_t = 40, global = true)]
+    #[arg(
+        long,
+        env = "ATENDE_DB_MAX_CONNECTIONS",
+        default_value_t = 40,
+        global = true
+    )]
     pub db_max_connections: u32,
 }
 
@@ -69,7 +79,10 @@ impl Database {
     pub async fn close(self) -> anyhow::Result<()> {
         self.pool.close().await;
         if let Some(cluster) = self.cluster {
-            cluster.stop().await.context("stopping the embedded PostgreSQL")?;
+            cluster
+                .stop()
+                .await
+                .context("stopping the embedded PostgreSQL")?;
         }
         Ok(())
     }

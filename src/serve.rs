@@ -1,9 +1,9 @@
 //! `atende serve`: the API, the in-process event stream and its consumers.
 
 use crate::database::{Database, DatabaseConfig};
+use aggregates::{Clock, RandomIds, SystemClock};
 use anyhow::Context;
 use clap::Args;
-use aggregates::{Clock, RandomIds, SystemClock};
 use commands::{CommandBus, CommandBusConfig};
 use projections::{CommitSignal, RunnerHandle, Tail};
 use sqlx::PgPool;
@@ -42,7 +42,11 @@ pub struct App {
 
 impl App {
     /// Starts everything on `pool` (already migrated) and returns once the API listens.
-    pub async fn start(pool: PgPool, config: &ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+    pub async fn start(
+        pool: PgPool,
+        config: &ServeConfig,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<App> {
         let signal = CommitSignal::new();
         let notify = signal.clone();
         let bus = Arc::new(CommandBus::new(
@@ -65,9 +69,13 @@ impl App {
             .with_context(|| format!("binding {}", config.http_addr))?;
         let addr = listener.local_addr()?;
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(read_api::serve(listener, read_api::router(state), async move {
-            let _ = stopped.await;
-        }));
+        let server = tokio::spawn(read_api::serve(
+            listener,
+            read_api::router(state),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
         Ok(App {
             addr,
             bus,

@@ -18,10 +18,21 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct TelemetryConfig {
     /// Log filter directives (tracing env-filter syntax).
-    #[arg(long, env = "RUST_LOG", default_value = "info,sqlx=warn,tower_http=info", global = true)]
+    #[arg(
+        long,
+        env = "RUST_LOG",
+        default_value = "info,sqlx=warn,tower_http=info",
+        global = true
+    )]
     pub log: String,
     /// Log output format.
-    #[arg(long, env = "ATENDE_LOG_FORMAT", value_enum, default_value = "pretty", global = true)]
+    #[arg(
+        long,
+        env = "ATENDE_LOG_FORMAT",
+        value_enum,
+        default_value = "pretty",
+        global = true
+    )]
     pub log_format: LogFormat,
 }
 

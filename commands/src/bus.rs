@@ -55,13 +55,11 @@ impl CommandBus {
             }
             on_commit(aggregate, id);
         });
-        let tenant_services =
-            TenantServices::new(clock.clone(), Arc::new(PgPhoneNumberDirectory::new(pool.clone())));
-        let conversation_services = ConversationServices::new(
+        let tenant_services = TenantServices::new(
             clock.clone(),
-            ids,
-            gate,
+            Arc::new(PgPhoneNumberDirectory::new(pool.clone())),
         );
+        let conversation_services = ConversationServices::new(clock.clone(), ids, gate);
         Self {
             tenants: AggregateStore::new(pool.clone(), tenant_services, every, on_commit.clone()),
             subscriptions: AggregateStore::new(

@@ -1,5 +1,6 @@
 //! Two command buses over one database behave like two atende processes: each caches
 //! aggregate state, and neither may act on a stale copy.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use aggregates::{ConversationCommand, RandomIds, SystemClock, TenantCommand};
 use chrono::Utc;
@@ -102,7 +103,10 @@ async fn an_ai_reply_decided_on_a_stale_cached_state_is_refused_not_recorded() {
         .unwrap_err();
     // Then it is refused on the fresh state and nothing was appended
     assert_eq!(err.code(), "ai_not_allowed");
-    assert_eq!(event_types(&db.pool, &id).await, vec!["MessageReceived", "ConfidenceLow"]);
+    assert_eq!(
+        event_types(&db.pool, &id).await,
+        vec!["MessageReceived", "ConfidenceLow"]
+    );
 }
 
 #[tokio::test]
@@ -124,7 +128,13 @@ async fn a_command_that_looks_like_a_no_op_on_stale_state_is_decided_again_on_fr
         .unwrap();
     // and B gives it back to the AI
     b.conversations
-        .execute(&id, ConversationCommand::ResumeAi { reason: ResumeReason::Manual }, &md(tenant))
+        .execute(
+            &id,
+            ConversationCommand::ResumeAi {
+                reason: ResumeReason::Manual,
+            },
+            &md(tenant),
+        )
         .await
         .unwrap();
     // When the customer asks A for a person (a no-op on A's stale AwaitingHuman copy)
@@ -141,6 +151,11 @@ async fn a_command_that_looks_like_a_no_op_on_stale_state_is_decided_again_on_fr
     // Then the hand-off is recorded, because the real state was AiActive
     assert_eq!(
         event_types(&db.pool, &id).await,
-        vec!["MessageReceived", "ConfidenceLow", "AiResumed", "HumanRequested"]
+        vec![
+            "MessageReceived",
+            "ConfidenceLow",
+            "AiResumed",
+            "HumanRequested"
+        ]
     );
 }

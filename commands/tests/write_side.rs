@@ -1,5 +1,6 @@
 //! The write side against a real PostgreSQL: metadata, positions, snapshots, retries and
 //! the services behind the aggregates.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use aggregates::{ConversationCommand, ErrorKind, RandomIds, SystemClock, TenantCommand};
 use chrono::Utc;
@@ -100,11 +101,16 @@ async fn every_event_stores_its_command_metadata_position_time_and_transaction()
     .fetch_one(&db.pool)
     .await
     .unwrap();
-    let stored: std::collections::HashMap<String, String> = serde_json::from_value(metadata).unwrap();
+    let stored: std::collections::HashMap<String, String> =
+        serde_json::from_value(metadata).unwrap();
     assert_eq!(CommandMetadata::from_map(&stored).unwrap(), md);
     assert!(position > 0 && tx_id > 0);
     assert!((0.0..60.0).contains(&age_secs));
-    assert_eq!(commits.load(Ordering::SeqCst), 1, "the commit hook runs once per command");
+    assert_eq!(
+        commits.load(Ordering::SeqCst),
+        1,
+        "the commit hook runs once per command"
+    );
 }
 
 #[tokio::test]
@@ -120,7 +126,11 @@ async fn concurrent_commands_on_one_conversation_are_retried_not_lost() {
             let id = id.clone();
             tokio::spawn(async move {
                 bus.conversations
-                    .execute(&id, receive(tenant, "5511988887777", &format!("wamid.{i}")), &customer(tenant))
+                    .execute(
+                        &id,
+                        receive(tenant, "5511988887777", &format!("wamid.{i}")),
+                        &customer(tenant),
+                    )
                     .await
             })
         })
@@ -146,7 +156,11 @@ async fn a_long_conversation_is_loaded_from_its_snapshot_not_its_whole_history()
     let id = conversation_id(tenant, "5511977776666").to_string();
     for i in 0..45 {
         bus.conversations
-            .execute(&id, receive(tenant, "5511977776666", &format!("wamid.{i}")), &customer(tenant))
+            .execute(
+                &id,
+                receive(tenant, "5511977776666", &format!("wamid.{i}")),
+                &customer(tenant),
+            )
             .await
             .unwrap();
     }
@@ -166,7 +180,11 @@ async fn a_long_conversation_is_loaded_from_its_snapshot_not_its_whole_history()
         .await
         .unwrap();
     bus.conversations
-        .execute(&id, receive(tenant, "5511977776666", "wamid.45"), &customer(tenant))
+        .execute(
+            &id,
+            receive(tenant, "5511977776666", "wamid.45"),
+            &customer(tenant),
+        )
         .await
         .unwrap();
     let (state, sequence) = bus.conversations.load(&id).await.unwrap();
@@ -185,14 +203,31 @@ async fn a_whatsapp_number_linked_to_one_tenant_cannot_be_linked_to_another() {
         phone_number_id: "106540352242922".into(),
         display_phone_number: Personal::from("+55 11 4000-0000"),
     };
-    bus.tenants.execute(&a.to_string(), link(), &admin(a)).await.unwrap();
-    let err = bus.tenants.execute(&b.to_string(), link(), &admin(b)).await.unwrap_err();
+    bus.tenants
+        .execute(&a.to_string(), link(), &admin(a))
+        .await
+        .unwrap();
+    let err = bus
+        .tenants
+        .execute(&b.to_string(), link(), &admin(b))
+        .await
+        .unwrap_err();
     assert!(
-        matches!(err, CommandError::Rejected { code: "phone_number_taken", kind: ErrorKind::Conflict, .. }),
+        matches!(
+            err,
+            CommandError::Rejected {
+                code: "phone_number_taken",
+                kind: ErrorKind::Conflict,
+                ..
+            }
+        ),
         "{err:?}"
     );
     // The owner relinking the same number is not an error.
-    bus.tenants.execute(&a.to_string(), link(), &admin(a)).await.unwrap();
+    bus.tenants
+        .execute(&a.to_string(), link(), &admin(a))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -202,12 +237,22 @@ async fn a_suspended_tenant_still_records_customer_messages_but_the_ai_may_not_r
     let tenant = Uuid::now_v7();
     register(&bus, tenant).await;
     bus.tenants
-        .execute(&tenant.to_string(), TenantCommand::Suspend { reason: "unpaid".into() }, &admin(tenant))
+        .execute(
+            &tenant.to_string(),
+            TenantCommand::Suspend {
+                reason: "unpaid".into(),
+            },
+            &admin(tenant),
+        )
         .await
         .unwrap();
     let id = conversation_id(tenant, "5511966665555").to_string();
     bus.conversations
-        .execute(&id, receive(tenant, "5511966665555", "wamid.1"), &customer(tenant))
+        .execute(
+            &id,
+            receive(tenant, "5511966665555", "wamid.1"),
+            &customer(tenant),
+        )
         .await
         .unwrap();
     let err = bus
@@ -237,10 +282,17 @@ async fn a_message_for_an_unknown_tenant_is_refused() {
     let id = conversation_id(ghost, "5511955554444").to_string();
     let err = bus
         .conversations
-        .execute(&id, receive(ghost, "5511955554444", "wamid.1"), &customer(ghost))
+        .execute(
+            &id,
+            receive(ghost, "5511955554444", "wamid.1"),
+            &customer(ghost),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), "tenant_not_found");
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&db.pool).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     assert_eq!(n, 0, "a refused command writes nothing");
 }

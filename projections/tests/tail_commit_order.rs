@@ -1,5 +1,6 @@
 //! The tail delivers every committed event exactly once, in per-aggregate order, even when
 //! transactions commit out of position order.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use projections::{Checkpoint, Tail};
 use schemas::StoredEvent;
@@ -27,7 +28,13 @@ async fn drain(tail: &Tail, from: Checkpoint) -> (Vec<StoredEvent>, Checkpoint) 
         if batch.is_empty() {
             return (all, at);
         }
-        at = batch.last().map(|e| Checkpoint { tx_id: e.tx_id, position: e.position }).unwrap();
+        at = batch
+            .last()
+            .map(|e| Checkpoint {
+                tx_id: e.tx_id,
+                position: e.position,
+            })
+            .unwrap();
         all.extend(batch);
     }
 }
@@ -42,7 +49,13 @@ async fn collect(tail: &mut Tail, from: Checkpoint, n: usize) -> Vec<StoredEvent
             .await
             .expect("the tail stalled")
             .unwrap();
-        at = batch.last().map(|e| Checkpoint { tx_id: e.tx_id, position: e.position }).unwrap();
+        at = batch
+            .last()
+            .map(|e| Checkpoint {
+                tx_id: e.tx_id,
+                position: e.position,
+            })
+            .unwrap();
         all.extend(batch);
     }
     all
@@ -83,11 +96,19 @@ async fn an_aborted_transaction_releases_the_tail_and_its_events_never_appear() 
     insert(&db.pool, "kept", 1).await;
     assert!(drain(&tail, Checkpoint::START).await.0.is_empty());
     doomed.rollback().await.unwrap();
-    let ids: Vec<String> = collect(&mut tail, Checkpoint::START, 1).await.into_iter().map(|e| e.aggregate_id).collect();
+    let ids: Vec<String> = collect(&mut tail, Checkpoint::START, 1)
+        .await
+        .into_iter()
+        .map(|e| e.aggregate_id)
+        .collect();
     assert_eq!(ids, vec!["kept".to_owned()]);
     // and nothing of the aborted transaction shows up later either
     insert(&db.pool, "marker", 1).await;
-    let after: Vec<String> = collect(&mut tail, Checkpoint::START, 2).await.into_iter().map(|e| e.aggregate_id).collect();
+    let after: Vec<String> = collect(&mut tail, Checkpoint::START, 2)
+        .await
+        .into_iter()
+        .map(|e| e.aggregate_id)
+        .collect();
     assert_eq!(after, vec!["kept".to_owned(), "marker".to_owned()]);
 }
 
@@ -118,7 +139,9 @@ async fn a_live_tail_delivers_every_event_once_in_per_aggregate_order_under_conc
     let per_writer = 40;
     let expected = (writers * (per_writer + per_writer / 3)) as usize;
 
-    let mut tail = Tail::new(db.pool.clone()).with_idle_poll(Duration::from_millis(5)).with_batch_size(7);
+    let mut tail = Tail::new(db.pool.clone())
+        .with_idle_poll(Duration::from_millis(5))
+        .with_batch_size(7);
     let consumer = tokio::spawn(async move {
         let mut at = Checkpoint::START;
         let mut got = Vec::new();
@@ -128,8 +151,14 @@ async fn a_live_tail_delivers_every_event_once_in_per_aggregate_order_under_conc
                 .expect("the tail stalled")
                 .unwrap();
             for e in batch {
-                assert!(e.checkpoint() > (at.tx_id, at.position), "tail went backwards");
-                at = Checkpoint { tx_id: e.tx_id, position: e.position };
+                assert!(
+                    e.checkpoint() > (at.tx_id, at.position),
+                    "tail went backwards"
+                );
+                at = Checkpoint {
+                    tx_id: e.tx_id,
+                    position: e.position,
+                };
                 got.push(e);
             }
         }
@@ -139,7 +168,12 @@ async fn a_live_tail_delivers_every_event_once_in_per_aggregate_order_under_conc
     let tasks: Vec<_> = (0..writers)
         .map(|w| {
             let hold = Duration::from_millis(3 + (w as u64 % 4) * 4);
-            tokio::spawn(writer(db.pool.clone(), format!("writer-{w}"), per_writer, hold))
+            tokio::spawn(writer(
+                db.pool.clone(),
+                format!("writer-{w}"),
+                per_writer,
+                hold,
+            ))
         })
         .collect();
     let mut written = 0;
@@ -154,10 +188,23 @@ async fn a_live_tail_delivers_every_event_once_in_per_aggregate_order_under_conc
     assert_eq!(got.len(), expected, "an event was skipped");
     let mut last_seq: HashMap<&str, i64> = HashMap::new();
     for e in &got {
-        let prev = last_seq.insert(e.aggregate_id.as_str(), e.sequence).unwrap_or(0);
-        assert_eq!(e.sequence, prev + 1, "aggregate {} out of order", e.aggregate_id);
+        let prev = last_seq
+            .insert(e.aggregate_id.as_str(), e.sequence)
+            .unwrap_or(0);
+        assert_eq!(
+            e.sequence,
+            prev + 1,
+            "aggregate {} out of order",
+            e.aggregate_id
+        );
     }
     // Transactions really straddled each other, otherwise this test proves nothing.
-    let inversions = got.windows(2).filter(|w| w[1].position < w[0].position).count();
-    assert!(inversions > 0, "no transaction's positions straddled another's commit");
+    let inversions = got
+        .windows(2)
+        .filter(|w| w[1].position < w[0].position)
+        .count();
+    assert!(
+        inversions > 0,
+        "no transaction's positions straddled another's commit"
+    );
 }

@@ -122,13 +122,24 @@ impl IntoResponse for ApiError {
                 tracing::error!(cause = %cause_chain(cause.as_ref()), "request failed with an internal error");
                 ("internal error; the cause was logged".to_owned(), None)
             }
-            Self::Unprocessable { message, details, .. } => (message.clone(), details.clone()),
+            Self::Unprocessable {
+                message, details, ..
+            } => (message.clone(), details.clone()),
             other => (other.to_string(), None),
         };
-        let mut resp = (status, Json(ErrorBody { code, message, details })).into_response();
+        let mut resp = (
+            status,
+            Json(ErrorBody {
+                code,
+                message,
+                details,
+            }),
+        )
+            .into_response();
         if let Self::TooManyRequests { retry_after_secs } = self {
             if let Ok(v) = retry_after_secs.to_string().parse() {
-                resp.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+                resp.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, v);
             }
         }
         resp
@@ -148,7 +159,10 @@ mod tests {
 
     #[test]
     fn too_many_requests_says_when_to_retry() {
-        let resp = ApiError::TooManyRequests { retry_after_secs: 900 }.into_response();
+        let resp = ApiError::TooManyRequests {
+            retry_after_secs: 900,
+        }
+        .into_response();
         assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "900");
     }

@@ -134,7 +134,12 @@ async fn bench(pool: &PgPool, args: &AppendArgs) -> anyhow::Result<Vec<Row>> {
         })
         .await?;
         let raw = raw_ceiling(pool, writers, round, warmup, window).await?;
-        tracing::info!(writers, command = command.ops_per_sec, raw = raw.ops_per_sec, "bench round done");
+        tracing::info!(
+            writers,
+            command = command.ops_per_sec,
+            raw = raw.ops_per_sec,
+            "bench round done"
+        );
         rows.push(Row { command, raw });
     }
     Ok(rows)

@@ -1,4 +1,5 @@
 //! What every test relies on: isolated databases with the schema in place.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 #[tokio::test]
 async fn two_test_databases_are_isolated_and_migrated() {

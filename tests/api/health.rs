@@ -11,7 +11,10 @@ async fn health_reports_every_dependency_and_is_200_when_all_are_up() {
     let resp = app.get("/health").await;
     assert_eq!(resp.status(), 200);
     let request_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
-    assert!(Uuid::parse_str(&request_id).is_ok(), "request id {request_id}");
+    assert!(
+        Uuid::parse_str(&request_id).is_ok(),
+        "request id {request_id}"
+    );
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["status"], "ok");
     assert_eq!(body["database"]["ok"], true);
@@ -30,7 +33,10 @@ async fn a_client_supplied_request_id_is_echoed_back() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.headers()["x-request-id"], "0193a1b2-0000-7000-8000-000000000001");
+    assert_eq!(
+        resp.headers()["x-request-id"],
+        "0193a1b2-0000-7000-8000-000000000001"
+    );
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
 //! Black-box tests of the HTTP API against a server on a random port.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod health;
 mod helpers;

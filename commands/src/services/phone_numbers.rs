@@ -21,7 +21,11 @@ impl PgPhoneNumberDirectory {
 
 #[async_trait::async_trait]
 impl PhoneNumberDirectory for PgPhoneNumberDirectory {
-    async fn claim(&self, phone_number_id: &str, tenant: Uuid) -> Result<ClaimOutcome, ServiceError> {
+    async fn claim(
+        &self,
+        phone_number_id: &str,
+        tenant: Uuid,
+    ) -> Result<ClaimOutcome, ServiceError> {
         // The claim outlives a failed event write on purpose: the same tenant retrying gets
         // `AlreadyOurs`, and no other tenant can take the number meanwhile.
         let owner: (Uuid, bool) = sqlx::query_as(

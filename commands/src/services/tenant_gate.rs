@@ -2,10 +2,10 @@
 
 use aggregates::conversation::{TenantGate, TenantStatus};
 use aggregates::ServiceError;
+use quick_cache::sync::Cache;
 #[cfg(test)]
 use schemas::events::TenantEvent;
 use sqlx::PgPool;
-use quick_cache::sync::Cache;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -28,7 +28,8 @@ pub struct EventStoreTenantGate {
 
 impl std::fmt::Debug for EventStoreTenantGate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventStoreTenantGate").finish_non_exhaustive()
+        f.debug_struct("EventStoreTenantGate")
+            .finish_non_exhaustive()
     }
 }
 
@@ -49,7 +50,6 @@ impl EventStoreTenantGate {
     }
 
     async fn read(&self, tenant: Uuid) -> Result<TenantStatus, ServiceError> {
-
         let latest: Option<String> = sqlx::query_scalar(
             "SELECT event_type FROM events
               WHERE aggregate_type = 'tenant' AND aggregate_id = $1
@@ -91,7 +91,10 @@ mod tests {
     #[test]
     fn the_gate_reads_event_types_the_tenant_really_records() {
         for t in LIFECYCLE {
-            assert!(TenantEvent::EVENT_TYPES.contains(&t), "{t} is not a tenant event type");
+            assert!(
+                TenantEvent::EVENT_TYPES.contains(&t),
+                "{t} is not a tenant event type"
+            );
         }
     }
 }

@@ -30,7 +30,9 @@ pub struct AggregateStore<A: Aggregate> {
 
 impl<A: Aggregate> std::fmt::Debug for AggregateStore<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AggregateStore").field("type", &A::TYPE).finish()
+        f.debug_struct("AggregateStore")
+            .field("type", &A::TYPE)
+            .finish()
     }
 }
 
@@ -73,7 +75,10 @@ where
         loop {
             let (mut ctx, from_cache) = self.store.load(id, use_cache).await.map_err(fail::<A>)?;
             let sink = EventSink::<A>::default();
-            let handled = ctx.aggregate.handle(command.clone(), &self.services, &sink).await;
+            let handled = ctx
+                .aggregate
+                .handle(command.clone(), &self.services, &sink)
+                .await;
             let events = sink.collect().await;
             // A refusal or a no-op decided on cached state may be wrong if another process
             // wrote since; only appends are checked by the store, so decide those again.

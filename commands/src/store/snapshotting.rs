@@ -134,7 +134,10 @@ impl<A: Aggregate + Clone> SnapshottingStore<A> {
             let state = serde_json::to_value(&context.aggregate).map_err(to_json)?;
             let version = context.current_snapshot.map_or(1, |v| v + 1);
             self.repo
-                .persist::<A>(&serialized, Some((context.aggregate_id.clone(), state, version)))
+                .persist::<A>(
+                    &serialized,
+                    Some((context.aggregate_id.clone(), state, version)),
+                )
                 .await?;
             snapshot_version = Some(version);
         } else {

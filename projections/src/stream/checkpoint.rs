@@ -43,10 +43,11 @@ impl CheckpointStore {
 
     /// Every consumer's checkpoint, by name.
     pub async fn all(&self) -> Result<Vec<(String, Checkpoint)>, sqlx::Error> {
-        let rows: Vec<(String, i64, i64)> =
-            sqlx::query_as("SELECT consumer, tx_id, position FROM stream_checkpoints ORDER BY consumer")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT consumer, tx_id, position FROM stream_checkpoints ORDER BY consumer",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows
             .into_iter()
             .map(|(c, tx_id, position)| (c, Checkpoint { tx_id, position }))

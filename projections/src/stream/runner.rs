@@ -156,7 +156,7 @@ async fn apply_batch<H: EventHandler>(
     let mut at = from;
     for event in events {
         handler
-            .handle(&mut *tx, event)
+            .handle(&mut tx, event)
             .await
             .map_err(|e| format!("event at position {}: {e}", event.position))?;
         at = Checkpoint {

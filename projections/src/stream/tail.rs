@@ -120,7 +120,11 @@ impl Tail {
     }
 
     /// The next committed events after `after`, at most the batch size; empty when caught up.
-    #[tracing::instrument(name = "reading committed events after a checkpoint", skip(self), level = "trace")]
+    #[tracing::instrument(
+        name = "reading committed events after a checkpoint",
+        skip(self),
+        level = "trace"
+    )]
     pub async fn read_after(&self, after: Checkpoint) -> Result<Vec<StoredEvent>, TailError> {
         let rows: Vec<EventRow> = sqlx::query_as(
             "SELECT position, tx_id::text::bigint, recorded_at, aggregate_type, aggregate_id,
@@ -188,8 +192,18 @@ impl Tail {
 }
 
 fn into_event(row: EventRow) -> Result<StoredEvent, TailError> {
-    let (position, tx_id, recorded_at, aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) =
-        row;
+    let (
+        position,
+        tx_id,
+        recorded_at,
+        aggregate_type,
+        aggregate_id,
+        sequence,
+        event_type,
+        event_version,
+        payload,
+        metadata,
+    ) = row;
     let metadata: HashMap<String, String> = serde_json::from_value(metadata)
         .map_err(|source| TailError::Malformed { position, source })?;
     Ok(StoredEvent {

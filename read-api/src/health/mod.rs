@@ -62,7 +62,9 @@ pub struct ConsumerHealth {
 #[tracing::instrument(name = "checking the health of every dependency", skip_all)]
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthReport>) {
     let started = Instant::now();
-    let db = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.pool).await;
+    let db = sqlx::query_scalar::<_, i32>("SELECT 1")
+        .fetch_one(&state.pool)
+        .await;
     let database = match db {
         Ok(_) => DatabaseHealth {
             ok: true,
@@ -101,7 +103,8 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthRe
             last_error: status.last_error,
         });
     }
-    let healthy = database.ok && event_store.is_some() && consumers.iter().all(|c| c.last_error.is_none());
+    let healthy =
+        database.ok && event_store.is_some() && consumers.iter().all(|c| c.last_error.is_none());
     let code = if healthy {
         StatusCode::OK
     } else {
