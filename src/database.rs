@@ -22,6 +22,10 @@ pub struct DatabaseConfig {
         global = true
     )]
     pub data_dir: PathBuf,
+    /// Base64 32-byte key that wraps every data subject's key; unset: `<data dir>/master.key`,
+    /// generated on first run. Processes sharing a database must share it.
+    #[arg(long, env = "ATENDE_MASTER_KEY", global = true, hide_env_values = true)]
+    pub master_key: Option<String>,
     /// Connections in the pool.
     #[arg(
         long,

@@ -3,5 +3,6 @@
 pub mod bench;
 pub mod cli;
 pub mod database;
+pub mod keys;
 pub mod serve;
 pub mod telemetry;

@@ -4,8 +4,10 @@ use crate::database::{Database, DatabaseConfig};
 use aggregates::{Clock, RandomIds, SystemClock};
 use anyhow::Context;
 use clap::Args;
+use commands::privacy::KeyRing;
 use commands::{CommandBus, CommandBusConfig};
 use projections::{CommitSignal, RunnerHandle, Tail};
+use schemas::personal::MasterKey;
 use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,7 +48,9 @@ impl App {
         pool: PgPool,
         config: &ServeConfig,
         clock: Arc<dyn Clock>,
+        master: MasterKey,
     ) -> anyhow::Result<App> {
+        let keys = Arc::new(KeyRing::open(pool.clone(), master).await?);
         let signal = CommitSignal::new();
         let notify = signal.clone();
         let bus = Arc::new(CommandBus::new(
@@ -57,6 +61,7 @@ impl App {
                 snapshot_every: config.snapshot_every,
             },
             Arc::new(move |_, _| notify.notify()),
+            keys,
         ));
         let tail = Tail::new(pool.clone())
             .with_commit_signal(&signal)
@@ -98,8 +103,9 @@ impl App {
 
 /// Runs until Ctrl-C or SIGTERM, then shuts everything down in order.
 pub async fn run(db_config: &DatabaseConfig, config: ServeConfig) -> anyhow::Result<()> {
+    let master = crate::keys::master_key(db_config)?;
     let db = Database::open(db_config).await?;
-    let app = match App::start(db.pool.clone(), &config, Arc::new(SystemClock)).await {
+    let app = match App::start(db.pool.clone(), &config, Arc::new(SystemClock), master).await {
         Ok(app) => app,
         Err(e) => {
             db.close().await?;

@@ -1,5 +1,6 @@
 //! All four aggregate stores, wired with their services.
 
+use crate::privacy::KeyRing;
 use crate::services::{EventStoreTenantGate, PgPhoneNumberDirectory};
 use crate::store::{AggregateStore, CommitHook};
 use aggregates::{
@@ -45,6 +46,7 @@ impl CommandBus {
         ids: Arc<dyn IdGenerator>,
         config: &CommandBusConfig,
         on_commit: CommitHook,
+        keys: Arc<KeyRing>,
     ) -> Self {
         let every = config.snapshot_every;
         let gate = Arc::new(EventStoreTenantGate::new(pool.clone()));
@@ -61,20 +63,38 @@ impl CommandBus {
         );
         let conversation_services = ConversationServices::new(clock.clone(), ids, gate);
         Self {
-            tenants: AggregateStore::new(pool.clone(), tenant_services, every, on_commit.clone()),
+            tenants: AggregateStore::new(
+                pool.clone(),
+                tenant_services,
+                every,
+                on_commit.clone(),
+                keys.clone(),
+                clock.clone(),
+            ),
             subscriptions: AggregateStore::new(
                 pool.clone(),
                 SubscriptionServices::new(clock.clone()),
                 every,
                 on_commit.clone(),
+                keys.clone(),
+                clock.clone(),
             ),
             conversations: AggregateStore::new(
                 pool.clone(),
                 conversation_services,
                 every,
                 on_commit.clone(),
+                keys.clone(),
+                clock.clone(),
             ),
-            tickets: AggregateStore::new(pool, TicketServices::new(clock), every, on_commit),
+            tickets: AggregateStore::new(
+                pool,
+                TicketServices::new(clock.clone()),
+                every,
+                on_commit,
+                keys,
+                clock,
+            ),
         }
     }
 }

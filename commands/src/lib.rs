@@ -3,6 +3,7 @@
 
 pub mod bus;
 pub mod error;
+pub mod privacy;
 pub mod services;
 pub mod store;
 

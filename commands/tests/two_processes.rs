@@ -4,19 +4,25 @@
 
 use aggregates::{ConversationCommand, RandomIds, SystemClock, TenantCommand};
 use chrono::Utc;
+use commands::privacy::KeyRing;
 use commands::{CommandBus, CommandBusConfig};
 use schemas::events::{MessageContent, Plan, ResumeReason};
+use schemas::personal::MasterKey;
 use schemas::{conversation_id, Actor, CommandMetadata, Personal};
 use std::sync::Arc;
+
 use uuid::Uuid;
 
-fn process(pool: &sqlx::PgPool) -> CommandBus {
+/// One "process": its own caches, the deployment's shared master key.
+async fn process(pool: &sqlx::PgPool, master: &MasterKey) -> CommandBus {
+    let keys = KeyRing::open(pool.clone(), master.clone()).await.unwrap();
     CommandBus::new(
         pool.clone(),
         Arc::new(SystemClock),
         Arc::new(RandomIds),
         &CommandBusConfig::default(),
         Arc::new(|_, _| {}),
+        Arc::new(keys),
     )
 }
 
@@ -69,7 +75,11 @@ async fn event_types(pool: &sqlx::PgPool, id: &str) -> Vec<String> {
 #[tokio::test]
 async fn an_ai_reply_decided_on_a_stale_cached_state_is_refused_not_recorded() {
     let db = testkit::test_database().await.unwrap();
-    let (a, b) = (process(&db.pool), process(&db.pool));
+    let master = MasterKey::generate();
+    let (a, b) = (
+        process(&db.pool, &master).await,
+        process(&db.pool, &master).await,
+    );
     // Given process A has the conversation cached in AiActive
     let (tenant, id) = conversation_with_a_message(&a).await;
     // and process B hands it to a human meanwhile
@@ -112,7 +122,11 @@ async fn an_ai_reply_decided_on_a_stale_cached_state_is_refused_not_recorded() {
 #[tokio::test]
 async fn a_command_that_looks_like_a_no_op_on_stale_state_is_decided_again_on_fresh_state() {
     let db = testkit::test_database().await.unwrap();
-    let (a, b) = (process(&db.pool), process(&db.pool));
+    let master = MasterKey::generate();
+    let (a, b) = (
+        process(&db.pool, &master).await,
+        process(&db.pool, &master).await,
+    );
     let (tenant, id) = conversation_with_a_message(&a).await;
     // Given A has the conversation cached as AwaitingHuman
     a.conversations

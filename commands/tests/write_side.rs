@@ -4,14 +4,20 @@
 
 use aggregates::{ConversationCommand, ErrorKind, RandomIds, SystemClock, TenantCommand};
 use chrono::Utc;
+use commands::privacy::KeyRing;
 use commands::{CommandBus, CommandBusConfig, CommandError};
 use schemas::events::{MessageContent, Plan};
+use schemas::personal::MasterKey;
 use schemas::{conversation_id, Actor, ActorKind, CommandMetadata, Personal};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+
 use uuid::Uuid;
 
-fn bus(pool: &sqlx::PgPool, snapshot_every: usize) -> (Arc<CommandBus>, Arc<AtomicUsize>) {
+async fn bus(pool: &sqlx::PgPool, snapshot_every: usize) -> (Arc<CommandBus>, Arc<AtomicUsize>) {
+    let keys = KeyRing::open(pool.clone(), MasterKey::generate())
+        .await
+        .unwrap();
     let commits = Arc::new(AtomicUsize::new(0));
     let counter = commits.clone();
     let bus = CommandBus::new(
@@ -22,6 +28,7 @@ fn bus(pool: &sqlx::PgPool, snapshot_every: usize) -> (Arc<CommandBus>, Arc<Atom
         Arc::new(move |_, _| {
             counter.fetch_add(1, Ordering::SeqCst);
         }),
+        Arc::new(keys),
     );
     (Arc::new(bus), commits)
 }
@@ -76,7 +83,7 @@ fn customer(tenant: Uuid) -> CommandMetadata {
 #[tokio::test]
 async fn every_event_stores_its_command_metadata_position_time_and_transaction() {
     let db = testkit::test_database().await.unwrap();
-    let (bus, commits) = bus(&db.pool, 50);
+    let (bus, commits) = bus(&db.pool, 50).await;
     let tenant = Uuid::now_v7();
     let md = admin(tenant).with_idempotency_key("register-padaria");
     bus.tenants
@@ -116,7 +123,7 @@ async fn every_event_stores_its_command_metadata_position_time_and_transaction()
 #[tokio::test]
 async fn concurrent_commands_on_one_conversation_are_retried_not_lost() {
     let db = testkit::test_database().await.unwrap();
-    let (bus, _) = bus(&db.pool, 50);
+    let (bus, _) = bus(&db.pool, 50).await;
     let tenant = Uuid::now_v7();
     register(&bus, tenant).await;
     let id = conversation_id(tenant, "5511988887777").to_string();
@@ -150,7 +157,7 @@ async fn concurrent_commands_on_one_conversation_are_retried_not_lost() {
 #[tokio::test]
 async fn a_long_conversation_is_loaded_from_its_snapshot_not_its_whole_history() {
     let db = testkit::test_database().await.unwrap();
-    let (bus, _) = bus(&db.pool, 20);
+    let (bus, _) = bus(&db.pool, 20).await;
     let tenant = Uuid::now_v7();
     register(&bus, tenant).await;
     let id = conversation_id(tenant, "5511977776666").to_string();
@@ -195,7 +202,7 @@ async fn a_long_conversation_is_loaded_from_its_snapshot_not_its_whole_history()
 #[tokio::test]
 async fn a_whatsapp_number_linked_to_one_tenant_cannot_be_linked_to_another() {
     let db = testkit::test_database().await.unwrap();
-    let (bus, _) = bus(&db.pool, 50);
+    let (bus, _) = bus(&db.pool, 50).await;
     let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
     register(&bus, a).await;
     register(&bus, b).await;
@@ -233,7 +240,7 @@ async fn a_whatsapp_number_linked_to_one_tenant_cannot_be_linked_to_another() {
 #[tokio::test]
 async fn a_suspended_tenant_still_records_customer_messages_but_the_ai_may_not_reply() {
     let db = testkit::test_database().await.unwrap();
-    let (bus, _) = bus(&db.pool, 50);
+    let (bus, _) = bus(&db.pool, 50).await;
     let tenant = Uuid::now_v7();
     register(&bus, tenant).await;
     bus.tenants
@@ -277,7 +284,7 @@ async fn a_suspended_tenant_still_records_customer_messages_but_the_ai_may_not_r
 #[tokio::test]
 async fn a_message_for_an_unknown_tenant_is_refused() {
     let db = testkit::test_database().await.unwrap();
-    let (bus, _) = bus(&db.pool, 50);
+    let (bus, _) = bus(&db.pool, 50).await;
     let ghost = Uuid::now_v7();
     let id = conversation_id(ghost, "5511955554444").to_string();
     let err = bus

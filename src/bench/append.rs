@@ -6,8 +6,10 @@ use aggregates::{ConversationCommand, RandomIds, SystemClock, TenantCommand};
 use anyhow::Context;
 use chrono::Utc;
 use clap::Args;
+use commands::privacy::KeyRing;
 use commands::{CommandBus, CommandBusConfig};
 use schemas::events::{MessageContent, Plan};
+use schemas::personal::MasterKey;
 use schemas::{conversation_id, Actor, ActorKind, CommandMetadata, Personal};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, PgPool};
@@ -66,6 +68,7 @@ struct Row {
 }
 
 async fn bench(pool: &PgPool, args: &AppendArgs) -> anyhow::Result<Vec<Row>> {
+    let keys = Arc::new(KeyRing::open(pool.clone(), MasterKey::generate()).await?);
     let bus = Arc::new(CommandBus::new(
         pool.clone(),
         Arc::new(SystemClock),
@@ -74,6 +77,7 @@ async fn bench(pool: &PgPool, args: &AppendArgs) -> anyhow::Result<Vec<Row>> {
             snapshot_every: args.snapshot_every,
         },
         Arc::new(|_, _| {}),
+        keys,
     ));
     let tenant = Uuid::now_v7();
     let admin = CommandMetadata::new(

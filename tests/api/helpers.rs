@@ -2,6 +2,7 @@
 
 use aggregates::SystemClock;
 use atende::serve::{App, ServeConfig};
+use schemas::personal::MasterKey;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,9 +20,14 @@ pub async fn spawn_app() -> TestApp {
         tail_poll_ms: 20,
         snapshot_every: 50,
     };
-    let app = App::start(db.pool.clone(), &config, Arc::new(SystemClock))
-        .await
-        .expect("the app starts");
+    let app = App::start(
+        db.pool.clone(),
+        &config,
+        Arc::new(SystemClock),
+        MasterKey::generate(),
+    )
+    .await
+    .expect("the app starts");
     TestApp {
         address: format!("http://{}", app.addr),
         client: reqwest::Client::builder()

@@ -176,6 +176,8 @@ impl Aggregate for Conversation {
                 self.status = S::Resolved;
                 self.handed_off_at = None;
             }
+            // The state holds no personal data, so there is nothing to forget here.
+            ConversationEvent::SubjectErased { .. } => {}
         }
     }
 }

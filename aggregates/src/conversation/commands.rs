@@ -78,6 +78,12 @@ pub enum ConversationCommand {
     },
     /// Close the conversation (F7).
     Resolve,
+    /// Record that the contact's personal data was destroyed (F65). The keys are destroyed
+    /// by the caller; this keeps the fact (who, when, why) in the log.
+    EraseSubject {
+        /// Why.
+        reason: String,
+    },
 }
 
 impl ConversationCommand {
@@ -87,7 +93,7 @@ impl ConversationCommand {
     pub fn requires_active_tenant(&self) -> bool {
         !matches!(
             self,
-            Self::ReceiveMessage { .. } | Self::RecordDelivery { .. }
+            Self::ReceiveMessage { .. } | Self::RecordDelivery { .. } | Self::EraseSubject { .. }
         )
     }
 }

@@ -209,6 +209,8 @@ impl Conversation {
                 })
             }
             C::Resolve => (!self.is_resolved()).then_some(E::ConversationResolved { at }),
+            // An erasure is a legal obligation: recorded whatever the conversation's state.
+            C::EraseSubject { reason } => Some(E::SubjectErased { reason, at }),
         })
     }
 }

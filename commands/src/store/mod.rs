@@ -5,9 +5,12 @@ mod snapshotting;
 pub use snapshotting::SnapshottingStore;
 
 use crate::error::CommandError;
+use crate::privacy::{KeyRing, Subject};
 use aggregates::error::DomainError;
+use aggregates::Clock;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, AggregateError};
+use schemas::personal::Sealer;
 use schemas::CommandMetadata;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -26,6 +29,8 @@ pub struct AggregateStore<A: Aggregate> {
     store: SnapshottingStore<A>,
     services: A::Services,
     on_commit: CommitHook,
+    keys: Arc<KeyRing>,
+    clock: Arc<dyn Clock>,
 }
 
 impl<A: Aggregate> std::fmt::Debug for AggregateStore<A> {
@@ -49,12 +54,33 @@ where
         services: A::Services,
         snapshot_every: usize,
         on_commit: CommitHook,
+        keys: Arc<KeyRing>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             store: SnapshottingStore::new(pool, snapshot_every),
             services,
             on_commit,
+            keys,
+            clock,
         }
+    }
+
+    /// The key that seals the personal data of this command's events.
+    async fn sealer(
+        &self,
+        id: &str,
+        metadata: &CommandMetadata,
+    ) -> Result<Option<Arc<dyn Sealer>>, CommandError> {
+        let Some(subject) = Subject::of(A::TYPE, id, metadata.tenant_id) else {
+            return Ok(None);
+        };
+        let key = self
+            .keys
+            .key_for(&subject, subject.period(self.clock.now()))
+            .await
+            .map_err(|e| CommandError::Store(Box::new(e)))?;
+        Ok(Some(Arc::new(key)))
     }
 
     /// Executes `command` on aggregate `id`, storing `metadata` with the events.
@@ -92,7 +118,8 @@ where
             if events.is_empty() {
                 return Ok(());
             }
-            match self.store.commit(events, ctx, &map).await {
+            let sealer = self.sealer(id, metadata).await?;
+            match self.store.commit(events, ctx, &map, sealer).await {
                 Ok(_) => {
                     (self.on_commit)(A::TYPE, id);
                     return Ok(());

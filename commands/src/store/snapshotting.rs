@@ -17,8 +17,10 @@ use cqrs_es::persist::{
 use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
 use postgres_es::PostgresEventRepository;
 use quick_cache::sync::Cache;
+use schemas::personal::{with_sealer, Sealer};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// How many aggregates of one type keep their state in memory.
 const CACHED_AGGREGATES: usize = 10_000;
@@ -35,7 +37,7 @@ pub struct SnapshottingStore<A: Aggregate> {
     repo: PostgresEventRepository,
     pool: PgPool,
     every: usize,
-    cache: Cache<String, std::sync::Arc<Cached<A>>>,
+    cache: Cache<String, Arc<Cached<A>>>,
 }
 
 impl<A: Aggregate> std::fmt::Debug for SnapshottingStore<A> {
@@ -44,6 +46,17 @@ impl<A: Aggregate> std::fmt::Debug for SnapshottingStore<A> {
             .field("type", &A::TYPE)
             .field("every", &self.every)
             .finish()
+    }
+}
+
+/// Serializes an event, sealing its personal fields when a subject key is given.
+fn to_stored_json<E: serde::Serialize>(
+    event: &E,
+    sealer: Option<Arc<dyn Sealer>>,
+) -> Result<serde_json::Value, serde_json::Error> {
+    match sealer {
+        Some(s) => with_sealer(s, || serde_json::to_value(event)),
+        None => serde_json::to_value(event),
     }
 }
 
@@ -82,7 +95,7 @@ impl<A: Aggregate + Clone> SnapshottingStore<A> {
     ) -> Result<(EventStoreAggregateContext<A>, bool), Failure<A>> {
         if cached {
             if let Some((_, c)) = self.cache.remove(id) {
-                let c = std::sync::Arc::try_unwrap(c).unwrap_or_else(|shared| Cached {
+                let c = Arc::try_unwrap(c).unwrap_or_else(|shared| Cached {
                     aggregate: shared.aggregate.clone(),
                     sequence: shared.sequence,
                     snapshot: shared.snapshot,
@@ -111,6 +124,7 @@ impl<A: Aggregate + Clone> SnapshottingStore<A> {
         events: Vec<A::Event>,
         context: EventStoreAggregateContext<A>,
         metadata: &HashMap<String, String>,
+        sealer: Option<Arc<dyn Sealer>>,
     ) -> Result<usize, Failure<A>> {
         let last = context.current_sequence;
         let new_last = last + events.len();
@@ -123,7 +137,7 @@ impl<A: Aggregate + Clone> SnapshottingStore<A> {
                 A::TYPE.to_owned(),
                 event.event_type(),
                 event.event_version(),
-                serde_json::to_value(event).map_err(to_json)?,
+                to_stored_json(event, sealer.clone()).map_err(to_json)?,
                 meta.clone(),
             ));
         }
@@ -145,7 +159,7 @@ impl<A: Aggregate + Clone> SnapshottingStore<A> {
         }
         self.cache.insert(
             context.aggregate_id,
-            std::sync::Arc::new(Cached {
+            Arc::new(Cached {
                 aggregate: context.aggregate,
                 sequence: new_last,
                 snapshot: snapshot_version,

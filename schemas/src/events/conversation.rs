@@ -195,6 +195,15 @@ pub enum ConversationEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The contact's personal data was destroyed (LGPD erasure): their keys are gone, so
+    /// every earlier personal field of this conversation now reads as `[erased]`. Who
+    /// asked is in the event's metadata; no personal data is in the event.
+    SubjectErased {
+        /// Why (e.g. the data subject's request, a court order).
+        reason: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }
 
 event_enum_names!(ConversationEvent {
@@ -208,6 +217,7 @@ event_enum_names!(ConversationEvent {
     OutboundDelivered,
     OutboundFailed,
     ConversationResolved,
+    SubjectErased,
 });
 
 #[cfg(test)]

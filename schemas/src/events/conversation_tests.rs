@@ -61,6 +61,10 @@ fn samples() -> Vec<ConversationEvent> {
             at: at(),
         },
         ConversationEvent::ConversationResolved { at: at() },
+        ConversationEvent::SubjectErased {
+            reason: "data subject request".into(),
+            at: at(),
+        },
     ]
 }
 
@@ -132,4 +136,16 @@ fn value_enums_serialize_as_snake_case() {
     ))
     .expect("serializes");
     assert_eq!(v, json!(["awaiting_human", "delivered", "manual"]));
+}
+
+#[test]
+fn stored_shape_of_subject_erased_never_changes() {
+    let e = ConversationEvent::SubjectErased {
+        reason: "court order".into(),
+        at: at(),
+    };
+    assert_eq!(
+        serde_json::to_value(&e).expect("ser"),
+        json!({"SubjectErased": {"reason": "court order", "at": "2025-01-02T03:04:05Z"}})
+    );
 }

@@ -2,6 +2,7 @@
 
 mod attendance;
 mod delivery;
+mod erasure;
 mod inbound;
 mod window;
 

@@ -1,0 +1,162 @@
+//! Subject keys in `subject_keys`, wrapped by the master key, cached briefly in memory.
+
+use super::subject::Subject;
+use chrono::NaiveDate;
+use quick_cache::sync::Cache;
+use schemas::personal::{CryptoError, KeySet, MasterKey, SubjectKey};
+use sqlx::PgPool;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// How long a key is used from memory. Destruction in this process evicts at once; this
+/// bounds how long another process may still use a key destroyed elsewhere.
+const KEY_TTL: Duration = Duration::from_secs(60);
+
+const CHECK_VALUE: &[u8] = b"atende master key check v1";
+
+/// Key management failed.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The database failed.
+    #[error("the key store failed")]
+    Database(#[from] sqlx::Error),
+    /// The master key does not open what is stored.
+    #[error("the master key does not match the one this database was set up with; refusing to write data no other process could read (check ATENDE_MASTER_KEY)")]
+    WrongMasterKey,
+    /// Another crypto failure.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+/// Creates, finds and destroys subject keys.
+pub struct KeyRing {
+    pool: PgPool,
+    master: MasterKey,
+    by_subject: Cache<(String, NaiveDate), (SubjectKey, Instant)>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing").finish_non_exhaustive()
+    }
+}
+
+impl KeyRing {
+    /// Opens the ring, checking `master` against the database's check value (set on first use).
+    pub async fn open(pool: PgPool, master: MasterKey) -> Result<Self, KeyError> {
+        sqlx::query(
+            "INSERT INTO master_key_check (id, wrapped) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(master.wrap(CHECK_VALUE))
+        .execute(&pool)
+        .await?;
+        let wrapped: Vec<u8> =
+            sqlx::query_scalar("SELECT wrapped FROM master_key_check WHERE id = 1")
+                .fetch_one(&pool)
+                .await?;
+        match master.unwrap_bytes(&wrapped) {
+            Ok(v) if v == CHECK_VALUE => {}
+            _ => return Err(KeyError::WrongMasterKey),
+        }
+        Ok(Self {
+            pool,
+            master,
+            by_subject: Cache::new(10_000),
+        })
+    }
+
+    /// The subject's key for `period`, created on first use.
+    pub async fn key_for(
+        &self,
+        subject: &Subject,
+        period: NaiveDate,
+    ) -> Result<SubjectKey, KeyError> {
+        let cache_key = (subject.id.clone(), period);
+        if let Some((key, at)) = self.by_subject.get(&cache_key) {
+            if at.elapsed() < KEY_TTL {
+                return Ok(key);
+            }
+        }
+        let (candidate, wrapped) = self.master.new_subject_key(Uuid::now_v7());
+        // Concurrent first writers race on the unique (subject, period); all of them then use
+        // whichever key won.
+        let (id, stored): (Uuid, Vec<u8>) = sqlx::query_as(
+            "WITH ins AS (
+                INSERT INTO subject_keys (key_id, subject, period, rotates, tenant_id, wrapped)
+                VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (subject, period) DO NOTHING
+                RETURNING key_id, wrapped)
+             SELECT key_id, wrapped FROM ins
+             UNION ALL
+             SELECT key_id, wrapped FROM subject_keys WHERE subject = $2 AND period = $3
+             LIMIT 1",
+        )
+        .bind(candidate.id())
+        .bind(&subject.id)
+        .bind(period)
+        .bind(subject.rotates)
+        .bind(subject.tenant_id)
+        .bind(&wrapped)
+        .fetch_one(&self.pool)
+        .await?;
+        let key = if id == candidate.id() {
+            candidate
+        } else {
+            self.master.open_subject_key(id, &stored)?
+        };
+        self.by_subject
+            .insert(cache_key, (key.clone(), Instant::now()));
+        Ok(key)
+    }
+
+    /// The keys with these ids that still exist, as an opener.
+    pub async fn keys(&self, ids: &[Uuid]) -> Result<KeySet, KeyError> {
+        let rows: Vec<(Uuid, Vec<u8>)> =
+            sqlx::query_as("SELECT key_id, wrapped FROM subject_keys WHERE key_id = ANY($1)")
+                .bind(ids)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut set = KeySet::default();
+        for (id, wrapped) in rows {
+            set.insert(self.master.open_subject_key(id, &wrapped)?);
+        }
+        Ok(set)
+    }
+
+    /// How many keys the subject has.
+    pub async fn key_count(&self, subject: &str) -> Result<i64, KeyError> {
+        Ok(
+            sqlx::query_scalar("SELECT count(*) FROM subject_keys WHERE subject = $1")
+                .bind(subject)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Destroys every key of the subject; returns how many there were.
+    pub async fn destroy_subject(&self, subject: &str) -> Result<u64, KeyError> {
+        let n = sqlx::query("DELETE FROM subject_keys WHERE subject = $1")
+            .bind(subject)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        self.by_subject.retain(|(s, _), _| s != subject);
+        Ok(n)
+    }
+
+    /// Destroys rotating keys of periods before `today - retention_days`.
+    pub async fn destroy_expired(
+        &self,
+        today: NaiveDate,
+        retention_days: u32,
+    ) -> Result<u64, KeyError> {
+        let cutoff = today - chrono::Days::new(u64::from(retention_days));
+        let n = sqlx::query("DELETE FROM subject_keys WHERE rotates AND period < $1")
+            .bind(cutoff)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        self.by_subject.retain(|(_, period), _| *period >= cutoff);
+        Ok(n)
+    }
+}
