@@ -4,5 +4,6 @@ pub mod bench;
 pub mod cli;
 pub mod database;
 pub mod keys;
+pub mod privacy;
 pub mod serve;
 pub mod telemetry;

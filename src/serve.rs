@@ -28,6 +28,9 @@ pub struct ServeConfig {
     /// Events between snapshots of one aggregate.
     #[arg(long, env = "ATENDE_SNAPSHOT_EVERY", default_value_t = 50)]
     pub snapshot_every: usize,
+    /// Days message content stays readable (F9).
+    #[arg(long, env = "ATENDE_RETENTION_DAYS", default_value_t = 30)]
+    pub retention_days: u32,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -37,6 +40,9 @@ pub struct App {
     pub addr: SocketAddr,
     /// The write side, for in-process callers (workers, tests).
     pub bus: Arc<CommandBus>,
+    /// The subject keys.
+    pub keys: Arc<KeyRing>,
+    retention: JoinHandle<()>,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
     runners: Vec<RunnerHandle>,
@@ -53,6 +59,12 @@ impl App {
         let keys = Arc::new(KeyRing::open(pool.clone(), master).await?);
         let signal = CommitSignal::new();
         let notify = signal.clone();
+        let retention = workers::retention::spawn(
+            keys.clone(),
+            clock.clone(),
+            config.retention_days,
+            Duration::from_secs(3600),
+        );
         let bus = Arc::new(CommandBus::new(
             pool.clone(),
             clock,
@@ -61,7 +73,7 @@ impl App {
                 snapshot_every: config.snapshot_every,
             },
             Arc::new(move |_, _| notify.notify()),
-            keys,
+            keys.clone(),
         ));
         let tail = Tail::new(pool.clone())
             .with_commit_signal(&signal)
@@ -84,6 +96,8 @@ impl App {
         Ok(App {
             addr,
             bus,
+            keys,
+            retention,
             shutdown,
             server,
             runners,
@@ -93,6 +107,7 @@ impl App {
     /// Stops accepting requests, lets in-flight ones finish, then stops the consumers.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
+        self.retention.abort();
         self.server.await?.context("serving HTTP")?;
         for r in self.runners {
             r.stop().await;

@@ -28,6 +28,9 @@ pub enum Command {
     Serve(ServeConfig),
     /// Applies database migrations and exits.
     Migrate,
+    /// LGPD export and erasure, and the retention job.
+    #[command(subcommand)]
+    Privacy(crate::privacy::PrivacyCommand),
     /// Measures performance and prints a Markdown report.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -42,6 +45,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("database migrations applied");
             db.close().await
         }
+        Command::Privacy(cmd) => crate::privacy::run(&cli.database, cmd).await,
         Command::Bench(cmd) => crate::bench::run(&cli.database, cmd).await,
     }
 }

@@ -19,6 +19,7 @@ pub async fn spawn_app() -> TestApp {
         http_addr: "127.0.0.1:0".parse().unwrap(),
         tail_poll_ms: 20,
         snapshot_every: 50,
+        retention_days: 30,
     };
     let app = App::start(
         db.pool.clone(),

@@ -1,3 +1,6 @@
-//! Workers: reactions to stored events that reach outside the system (the AI responder,
-//! the WhatsApp sender, the mailer, the 24 h timeout saga, the Stripe usage reporter).
-//! They consume the same stream runners as projections do.
+//! Workers: reactions to stored events and schedules that reach outside the system (the AI
+//! responder, the WhatsApp sender, the mailer, the 24 h timeout saga, the Stripe usage
+//! reporter, the retention job). Event-driven ones consume the same stream runners as
+//! projections do.
+
+pub mod retention;

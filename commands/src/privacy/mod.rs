@@ -1,8 +1,10 @@
 //! Crypto-shredding on the write side: which subject an event's personal data belongs to,
-//! and the key ring that seals it.
+//! the key ring that seals it, and the LGPD operations built on them.
 
 mod keyring;
+mod ops;
 mod subject;
 
 pub use keyring::{KeyError, KeyRing};
+pub use ops::{erase_contact, export_contact, Erasure, ExportedEvent, PrivacyError, SubjectExport};
 pub use subject::Subject;

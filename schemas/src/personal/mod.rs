@@ -124,3 +124,35 @@ pub fn sealed_key_id(value: &serde_json::Value) -> Option<Uuid> {
 
 #[cfg(test)]
 mod tests;
+
+/// Every subject key id used by sealed values inside `value`.
+pub fn sealed_key_ids(value: &serde_json::Value, out: &mut Vec<Uuid>) {
+    if let Some(id) = sealed_key_id(value) {
+        out.push(id);
+        return;
+    }
+    match value {
+        serde_json::Value::Array(items) => items.iter().for_each(|v| sealed_key_ids(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| sealed_key_ids(v, out)),
+        _ => {}
+    }
+}
+
+/// Replaces every sealed value inside `value` by its clear text, or [`ERASED`] when `opener`
+/// lacks its key: how readers of raw stored JSON (exports, the audit log) see personal data.
+pub fn open_json(value: &mut serde_json::Value, opener: &dyn Opener) {
+    if sealed_key_id(value).is_some() {
+        let clear = value
+            .get("$pii")
+            .and_then(|p| serde_json::from_value::<Sealed>(p.clone()).ok())
+            .and_then(|s| opener.open(&s))
+            .unwrap_or_else(|| ERASED.to_owned());
+        *value = serde_json::Value::String(clear);
+        return;
+    }
+    match value {
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| open_json(v, opener)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| open_json(v, opener)),
+        _ => {}
+    }
+}

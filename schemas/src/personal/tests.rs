@@ -81,3 +81,24 @@ fn a_master_key_round_trips_through_base64_and_rejects_bad_text() {
         CryptoError::MalformedMasterKey
     );
 }
+
+#[test]
+fn stored_json_opens_in_place_and_erased_keys_read_as_erased() {
+    let (_, kept) = key();
+    let (_, gone) = key();
+    let mut doc = serde_json::json!({
+        "a": with_sealer(Arc::new(kept.clone()), || serde_json::to_value(Personal::from("kept")).unwrap()),
+        "b": [with_sealer(Arc::new(gone.clone()), || serde_json::to_value(Personal::from("gone")).unwrap())],
+        "c": "plain",
+    });
+    let mut ids = Vec::new();
+    sealed_key_ids(&doc, &mut ids);
+    ids.sort();
+    let mut expected = vec![kept.id(), gone.id()];
+    expected.sort();
+    assert_eq!(ids, expected);
+    let mut set = KeySet::default();
+    set.insert(kept);
+    open_json(&mut doc, &set);
+    assert_eq!(doc, serde_json::json!({"a": "kept", "b": [ERASED], "c": "plain"}));
+}

@@ -1,0 +1,274 @@
+//! The `event_chain` consumer: links every event, in tail order, into the hash chain.
+
+use super::link::{link_hash, LinkedEvent, GENESIS};
+use crate::stream::checkpoint::{self, Checkpoint};
+use crate::stream::runner::{EventHandler, HandlerError};
+use crate::stream::tail::{Tail, TailError};
+use chrono::{DateTime, TimeDelta, Utc};
+use schemas::StoredEvent;
+use sqlx::{PgConnection, PgPool};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// The sealer's consumer name; its tail checkpoint is stored under it.
+pub const SEALER: &str = "event_chain";
+
+/// The tail's default batch size: one read-ahead then usually covers a whole batch.
+const READ_AHEAD: i64 = 1000;
+
+/// Appends every event to `event_chain`; run it under a [`crate::Runner`].
+///
+/// The runner commits the links with its checkpoint in one transaction, so after a crash the
+/// chain resumes exactly after the last committed link: no gap, no event linked twice. The
+/// sealer only reads `events`, so appends never wait for it.
+#[derive(Debug)]
+pub struct EventChain {
+    checkpoint_every: i64,
+    checkpoint_max_age: TimeDelta,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// The head as this handler last linked it; `None` when it must be read from the database.
+    head: Option<Head>,
+    /// Payload and metadata texts read ahead, by position.
+    texts: HashMap<i64, (String, String)>,
+    /// Whether the last read-ahead reached the end of the committed log.
+    texts_reach_end: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    /// Tail order of the last event linked in memory.
+    after: (i64, i64),
+    link_no: i64,
+    hash: [u8; 32],
+    last_checkpoint_at: Option<DateTime<Utc>>,
+}
+
+impl Default for EventChain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventChain {
+    /// A sealer that records a checkpoint every 1000 links, and at the end of the log when
+    /// the newest checkpoint is older than a minute.
+    pub fn new() -> Self {
+        Self {
+            checkpoint_every: 1000,
+            checkpoint_max_age: TimeDelta::minutes(1),
+            state: Mutex::default(),
+        }
+    }
+
+    /// Records a checkpoint every `n` links.
+    pub fn with_checkpoint_every(mut self, n: i64) -> Self {
+        self.checkpoint_every = n.max(1);
+        self
+    }
+
+    /// Records a checkpoint at the end of the log once the newest is older than `age`.
+    pub fn with_checkpoint_max_age(mut self, age: Duration) -> Self {
+        self.checkpoint_max_age = TimeDelta::from_std(age).unwrap_or(TimeDelta::MAX);
+        self
+    }
+
+    #[tracing::instrument(
+        name = "sealing an event into the chain",
+        skip_all,
+        fields(position = event.position),
+        level = "trace"
+    )]
+    async fn seal(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
+        let mut state = self.state.lock().await;
+        // The runner retries a failed batch from its committed checkpoint, so an event at or
+        // before the last one linked in memory means those links were rolled back.
+        let head = match state.head.take() {
+            Some(h) if event.checkpoint() > h.after => h,
+            _ => match load_head(db, event.position).await? {
+                Some(h) => h,
+                // Sealed by a batch whose commit the runner saw fail although it went through.
+                None => return Ok(()),
+            },
+        };
+        // `state.head` stays empty until this link is written: any failure below makes the
+        // next call read the head again instead of trusting memory.
+        let (payload, metadata) = state.texts_for(db, event).await?;
+        let at_end = state.texts_reach_end && state.texts.is_empty();
+        let link_no = head.link_no + 1;
+        let hash = link_hash(
+            &head.hash,
+            &LinkedEvent {
+                position: event.position,
+                aggregate_type: &event.aggregate_type,
+                aggregate_id: &event.aggregate_id,
+                sequence: event.sequence,
+                event_type: &event.event_type,
+                event_version: &event.event_version,
+                payload: &payload,
+                metadata: &metadata,
+            },
+        );
+        sqlx::query("INSERT INTO event_chain (link_no, position, hash) VALUES ($1, $2, $3)")
+            .bind(link_no)
+            .bind(event.position)
+            .bind(&hash[..])
+            .execute(&mut *db)
+            .await?;
+        let now = Utc::now();
+        let stale = head
+            .last_checkpoint_at
+            .is_none_or(|t| now - t >= self.checkpoint_max_age);
+        let mut last_checkpoint_at = head.last_checkpoint_at;
+        if link_no % self.checkpoint_every == 0 || (stale && at_end) {
+            sqlx::query(
+                "INSERT INTO event_chain_checkpoints (link_no, position, hash) VALUES ($1, $2, $3)",
+            )
+            .bind(link_no)
+            .bind(event.position)
+            .bind(&hash[..])
+            .execute(&mut *db)
+            .await?;
+            last_checkpoint_at = Some(now);
+        }
+        state.head = Some(Head {
+            after: event.checkpoint(),
+            link_no,
+            hash,
+            last_checkpoint_at,
+        });
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl EventHandler for EventChain {
+    fn name(&self) -> &'static str {
+        SEALER
+    }
+
+    async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
+        self.seal(db, event).await
+    }
+}
+
+/// The committed head, or `None` when the event at `position` is already sealed.
+async fn load_head(db: &mut PgConnection, position: i64) -> Result<Option<Head>, HandlerError> {
+    tracing::debug!(position, "reading the chain head from the database");
+    let (sealed, link_no, hash, last_checkpoint_at): (
+        bool,
+        Option<i64>,
+        Option<Vec<u8>>,
+        Option<DateTime<Utc>>,
+    ) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM event_chain WHERE position = $1),
+                h.link_no, h.hash,
+                (SELECT recorded_at FROM event_chain_checkpoints ORDER BY link_no DESC LIMIT 1)
+           FROM (SELECT 1) AS one
+           LEFT JOIN (SELECT link_no, hash FROM event_chain ORDER BY link_no DESC LIMIT 1) AS h
+             ON true",
+    )
+    .bind(position)
+    .fetch_one(&mut *db)
+    .await?;
+    if sealed {
+        return Ok(None);
+    }
+    let hash = match hash {
+        None => GENESIS,
+        Some(h) => h.try_into().map_err(|_| {
+            HandlerError::Rejected("the chain head's hash is not 32 bytes long".into())
+        })?,
+    };
+    Ok(Some(Head {
+        after: (0, 0),
+        link_no: link_no.unwrap_or(0),
+        hash,
+        last_checkpoint_at,
+    }))
+}
+
+impl State {
+    /// The stored payload and metadata texts of `event`.
+    async fn texts_for(
+        &mut self,
+        db: &mut PgConnection,
+        event: &StoredEvent,
+    ) -> Result<(String, String), HandlerError> {
+        if let Some(t) = self.texts.remove(&event.position) {
+            return Ok(t);
+        }
+        // One query for the batch the runner most likely holds: this event and the ones
+        // after it in tail order. A miss later (a transaction that committed in between with
+        // a smaller tx_id) just reads ahead again.
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT position, payload::text, metadata::text
+               FROM events
+              WHERE (tx_id, position) >= ($1::bigint::text::xid8, $2)
+              ORDER BY tx_id, position
+              LIMIT $3",
+        )
+        .bind(event.tx_id)
+        .bind(event.position)
+        .bind(READ_AHEAD)
+        .fetch_all(&mut *db)
+        .await?;
+        self.texts_reach_end = (rows.len() as i64) < READ_AHEAD;
+        self.texts = rows.into_iter().map(|(p, a, b)| (p, (a, b))).collect();
+        self.texts.remove(&event.position).ok_or_else(|| {
+            HandlerError::Rejected(format!(
+                "the event at position {} is no longer in the events table",
+                event.position
+            ))
+        })
+    }
+}
+
+/// Sealing outside a runner failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    /// Reading the tail failed.
+    #[error("reading the events to seal failed")]
+    Tail(#[from] TailError),
+    /// Linking an event failed.
+    #[error("sealing an event failed")]
+    Handler(#[from] HandlerError),
+    /// The transaction or the checkpoint failed.
+    #[error("committing sealed links failed")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Seals every committed event not sealed yet, `batch_size` per transaction exactly as the
+/// runner does, and returns how many it sealed. For tools and tests; `serve` runs the sealer
+/// under a runner instead.
+#[tracing::instrument(name = "sealing every pending event", skip(pool, chain))]
+pub async fn seal_pending(
+    pool: &PgPool,
+    chain: &EventChain,
+    batch_size: i64,
+) -> Result<u64, SealError> {
+    let tail = Tail::new(pool.clone()).with_batch_size(batch_size);
+    let mut at = checkpoint::load(pool, SEALER).await?;
+    let mut sealed = 0;
+    loop {
+        let events = tail.read_after(at).await?;
+        let Some(last) = events.last() else {
+            return Ok(sealed);
+        };
+        let mut tx = pool.begin().await?;
+        for event in &events {
+            chain.handle(&mut tx, event).await?;
+        }
+        at = Checkpoint {
+            tx_id: last.tx_id,
+            position: last.position,
+        };
+        checkpoint::save(&mut *tx, SEALER, at).await?;
+        tx.commit().await?;
+        sealed += events.len() as u64;
+    }
+}
