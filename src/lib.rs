@@ -1,5 +1,6 @@
 //! The `atende` application: wiring of the libraries into subcommands.
 
+pub mod audit;
 pub mod bench;
 pub mod cli;
 pub mod database;

@@ -100,7 +100,9 @@ pub async fn run(db_config: &DatabaseConfig, cmd: PrivacyCommand) -> anyhow::Res
 
 fn not_found_is_clear(e: PrivacyError) -> anyhow::Error {
     match e {
-        PrivacyError::UnknownSubject => anyhow::anyhow!("not found: no data is held about this contact of this tenant; nothing was recorded"),
+        PrivacyError::UnknownSubject => anyhow::anyhow!(
+            "not found: no data is held about this contact of this tenant; nothing was recorded"
+        ),
         other => anyhow::Error::new(other).context("the privacy operation failed"),
     }
 }

@@ -71,6 +71,7 @@ impl App {
             Arc::new(RandomIds),
             &CommandBusConfig {
                 snapshot_every: config.snapshot_every,
+                ..Default::default()
             },
             Arc::new(move |_, _| notify.notify()),
             keys.clone(),

@@ -16,11 +16,17 @@ use std::sync::Arc;
 pub struct CommandBusConfig {
     /// Events between snapshots of one aggregate.
     pub snapshot_every: usize,
+    /// Seal personal fields under subject keys. Always on in the product; the append
+    /// benchmark turns it off to show what sealing costs.
+    pub seal_personal_data: bool,
 }
 
 impl Default for CommandBusConfig {
     fn default() -> Self {
-        Self { snapshot_every: 50 }
+        Self {
+            snapshot_every: 50,
+            seal_personal_data: true,
+        }
     }
 }
 
@@ -49,6 +55,7 @@ impl CommandBus {
         keys: Arc<KeyRing>,
     ) -> Self {
         let every = config.snapshot_every;
+        let keys = config.seal_personal_data.then_some(keys);
         let gate = Arc::new(EventStoreTenantGate::new(pool.clone()));
         let hook_gate = gate.clone();
         let on_commit: CommitHook = Arc::new(move |aggregate, id| {

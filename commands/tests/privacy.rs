@@ -26,13 +26,22 @@ struct World {
 
 async fn world() -> World {
     let db = testkit::test_database().await.unwrap();
-    let keys = Arc::new(KeyRing::open(db.pool.clone(), MasterKey::generate()).await.unwrap());
-    let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 0).unwrap()));
+    let keys = Arc::new(
+        KeyRing::open(db.pool.clone(), MasterKey::generate())
+            .await
+            .unwrap(),
+    );
+    let clock = Arc::new(FixedClock::new(
+        Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 0).unwrap(),
+    ));
     let bus = CommandBus::new(
         db.pool.clone(),
         clock.clone(),
         Arc::new(RandomIds),
-        &CommandBusConfig { snapshot_every: 2 },
+        &CommandBusConfig {
+            snapshot_every: 2,
+            ..Default::default()
+        },
         Arc::new(|_, _| {}),
         keys.clone(),
     );
@@ -50,11 +59,23 @@ async fn world() -> World {
         )
         .await
         .unwrap();
-    World { db, bus, keys, clock, tenant }
+    World {
+        db,
+        bus,
+        keys,
+        clock,
+        tenant,
+    }
 }
 
 fn md(tenant: Uuid) -> CommandMetadata {
-    CommandMetadata::new(Actor { kind: ActorKind::Admin, id: "dpo".into() }, Some(tenant))
+    CommandMetadata::new(
+        Actor {
+            kind: ActorKind::Admin,
+            id: "dpo".into(),
+        },
+        Some(tenant),
+    )
 }
 
 async fn message(w: &World, contact: &str, id: &str, text: &str) {
@@ -88,11 +109,17 @@ async fn stored_text(pool: &sqlx::PgPool) -> String {
 }
 
 async fn texts(w: &World, contact: &str) -> Vec<String> {
-    let export = export_contact(&w.db.pool, &w.keys, w.tenant, contact).await.unwrap();
+    let export = export_contact(&w.db.pool, &w.keys, w.tenant, contact)
+        .await
+        .unwrap();
     export
         .events
         .iter()
-        .filter_map(|e| e.payload["MessageReceived"]["content"]["text"].as_str().map(str::to_owned))
+        .filter_map(|e| {
+            e.payload["MessageReceived"]["content"]["text"]
+                .as_str()
+                .map(str::to_owned)
+        })
         .collect()
 }
 
@@ -106,8 +133,13 @@ async fn personal_data_is_never_stored_in_clear_yet_exports_in_clear() {
         assert!(!stored.contains(secret), "{secret} is stored in clear");
     }
     assert_eq!(texts(&w, CONTACT).await, vec![TEXT, TEXT]);
-    let export = export_contact(&w.db.pool, &w.keys, w.tenant, CONTACT).await.unwrap();
-    assert_eq!(export.events[0].payload["MessageReceived"]["contact_wa_id"], CONTACT);
+    let export = export_contact(&w.db.pool, &w.keys, w.tenant, CONTACT)
+        .await
+        .unwrap();
+    assert_eq!(
+        export.events[0].payload["MessageReceived"]["contact_wa_id"],
+        CONTACT
+    );
 }
 
 #[tokio::test]
@@ -116,23 +148,46 @@ async fn an_erased_contact_reads_as_erased_and_the_erasure_is_recorded() {
     message(&w, CONTACT, "wamid.1", TEXT).await;
     message(&w, "5511900000000", "wamid.9", "outro cliente").await;
 
-    let erasure = erase_contact(&w.bus, &w.keys, w.tenant, CONTACT, "titular pediu", &md(w.tenant))
-        .await
-        .unwrap();
+    let erasure = erase_contact(
+        &w.bus,
+        &w.keys,
+        w.tenant,
+        CONTACT,
+        "titular pediu",
+        &md(w.tenant),
+    )
+    .await
+    .unwrap();
     assert!(erasure.keys_destroyed >= 1);
 
-    let export = export_contact(&w.db.pool, &w.keys, w.tenant, CONTACT).await.unwrap();
-    let types: Vec<&str> = export.events.iter().map(|e| e.event_type.as_str()).collect();
-    assert_eq!(types, vec!["MessageReceived", "SubjectErased"], "counts stay right");
+    let export = export_contact(&w.db.pool, &w.keys, w.tenant, CONTACT)
+        .await
+        .unwrap();
+    let types: Vec<&str> = export
+        .events
+        .iter()
+        .map(|e| e.event_type.as_str())
+        .collect();
+    assert_eq!(
+        types,
+        vec!["MessageReceived", "SubjectErased"],
+        "counts stay right"
+    );
     let received = &export.events[0].payload["MessageReceived"];
     assert_eq!(received["content"]["text"], ERASED);
     assert_eq!(received["contact_wa_id"], ERASED);
     assert_eq!(received["contact_name"], ERASED);
-    assert_eq!(export.events[1].payload["SubjectErased"]["reason"], "titular pediu");
+    assert_eq!(
+        export.events[1].payload["SubjectErased"]["reason"],
+        "titular pediu"
+    );
     // Another contact of the same tenant is untouched.
     assert_eq!(texts(&w, "5511900000000").await, vec!["outro cliente"]);
     // The aggregate still loads, from scratch too.
-    sqlx::query("DELETE FROM snapshots").execute(&w.db.pool).await.unwrap();
+    sqlx::query("DELETE FROM snapshots")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
     let (state, seq) = w
         .bus
         .conversations
@@ -145,12 +200,25 @@ async fn an_erased_contact_reads_as_erased_and_the_erasure_is_recorded() {
 #[tokio::test]
 async fn erasing_an_unknown_contact_is_not_found_and_records_nothing() {
     let w = world().await;
-    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&w.db.pool).await.unwrap();
-    let err = erase_contact(&w.bus, &w.keys, w.tenant, "5500000000000", "x", &md(w.tenant))
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&w.db.pool)
         .await
-        .unwrap_err();
+        .unwrap();
+    let err = erase_contact(
+        &w.bus,
+        &w.keys,
+        w.tenant,
+        "5500000000000",
+        "x",
+        &md(w.tenant),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, PrivacyError::UnknownSubject), "{err:?}");
-    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&w.db.pool).await.unwrap();
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&w.db.pool)
+        .await
+        .unwrap();
     assert_eq!(before, after);
 }
 
@@ -161,24 +229,39 @@ async fn a_message_is_readable_on_day_29_and_erased_on_day_31() {
     message(&w, CONTACT, "wamid.1", TEXT).await;
 
     w.clock.set(day0 + Duration::days(29));
-    w.keys.destroy_expired(w.clock.now().date_naive(), 30).await.unwrap();
+    w.keys
+        .destroy_expired(w.clock.now().date_naive(), 30)
+        .await
+        .unwrap();
     assert_eq!(texts(&w, CONTACT).await, vec![TEXT]);
 
     // A message on day 29 is sealed under that day's key and outlives day 0's.
     message(&w, CONTACT, "wamid.2", "ainda aqui").await;
     w.clock.set(day0 + Duration::days(31));
-    let destroyed = w.keys.destroy_expired(w.clock.now().date_naive(), 30).await.unwrap();
+    let destroyed = w
+        .keys
+        .destroy_expired(w.clock.now().date_naive(), 30)
+        .await
+        .unwrap();
     assert_eq!(destroyed, 1);
     assert_eq!(texts(&w, CONTACT).await, vec![ERASED, "ainda aqui"]);
     // The tenant's own data does not expire with message content.
-    let tenant_keys = w.keys.key_count(&format!("tenant:{}", w.tenant)).await.unwrap();
+    let tenant_keys = w
+        .keys
+        .key_count(&format!("tenant:{}", w.tenant))
+        .await
+        .unwrap();
     assert_eq!(tenant_keys, 1);
 }
 
 #[tokio::test]
 async fn a_process_with_another_master_key_is_refused() {
     let db = testkit::test_database().await.unwrap();
-    KeyRing::open(db.pool.clone(), MasterKey::generate()).await.unwrap();
-    let err = KeyRing::open(db.pool.clone(), MasterKey::generate()).await.unwrap_err();
+    KeyRing::open(db.pool.clone(), MasterKey::generate())
+        .await
+        .unwrap();
+    let err = KeyRing::open(db.pool.clone(), MasterKey::generate())
+        .await
+        .unwrap_err();
     assert!(matches!(err, KeyError::WrongMasterKey), "{err:?}");
 }

@@ -24,7 +24,10 @@ async fn bus(pool: &sqlx::PgPool, snapshot_every: usize) -> (Arc<CommandBus>, Ar
         pool.clone(),
         Arc::new(SystemClock),
         Arc::new(RandomIds),
-        &CommandBusConfig { snapshot_every },
+        &CommandBusConfig {
+            snapshot_every,
+            ..Default::default()
+        },
         Arc::new(move |_, _| {
             counter.fetch_add(1, Ordering::SeqCst);
         }),

@@ -1,6 +1,7 @@
 //! The read side: the event-store tail, consumer checkpoints and the runners that feed
 //! projections and workers from it.
 
+pub mod audit;
 pub mod builtin;
 pub mod stream;
 

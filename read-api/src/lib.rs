@@ -1,5 +1,6 @@
 //! The HTTP face of atende: dashboards, reports, the audit log and health.
 
+pub mod audit;
 pub mod error;
 pub mod health;
 pub mod http;

@@ -2,6 +2,7 @@
 
 mod append;
 mod measure;
+mod verify;
 
 use crate::database::DatabaseConfig;
 use clap::Subcommand;
@@ -13,11 +14,14 @@ pub use measure::{measure, Measurement};
 pub enum BenchCommand {
     /// Single-event command throughput and latency vs raw single-row INSERTs.
     Append(append::AppendArgs),
+    /// Sealing and verifying the event chain over a bulk-filled log.
+    Verify(verify::VerifyArgs),
 }
 
 /// Runs one benchmark.
 pub async fn run(db: &DatabaseConfig, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Append(args) => append::run(db, args).await,
+        BenchCommand::Verify(args) => verify::run(db, args).await,
     }
 }

@@ -31,6 +31,9 @@ pub enum Command {
     /// LGPD export and erasure, and the retention job.
     #[command(subcommand)]
     Privacy(crate::privacy::PrivacyCommand),
+    /// Tamper evidence: verifies that nobody edited the event log.
+    #[command(subcommand)]
+    Audit(crate::audit::AuditCommand),
     /// Measures performance and prints a Markdown report.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -46,6 +49,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db.close().await
         }
         Command::Privacy(cmd) => crate::privacy::run(&cli.database, cmd).await,
+        Command::Audit(cmd) => crate::audit::run(&cli.database, cmd).await,
         Command::Bench(cmd) => crate::bench::run(&cli.database, cmd).await,
     }
 }

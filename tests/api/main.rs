@@ -1,5 +1,6 @@
 //! Black-box tests of the HTTP API against a server on a random port.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod audit;
 mod health;
 mod helpers;

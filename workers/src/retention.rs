@@ -9,8 +9,16 @@ use tokio::task::JoinHandle;
 
 /// Destroys expired keys now; returns how many. Idempotent: a second run the same day
 /// finds nothing left to destroy.
-#[tracing::instrument(name = "destroying keys past retention", skip_all, fields(retention_days))]
-pub async fn run_once(keys: &KeyRing, clock: &dyn Clock, retention_days: u32) -> Result<u64, KeyError> {
+#[tracing::instrument(
+    name = "destroying keys past retention",
+    skip_all,
+    fields(retention_days)
+)]
+pub async fn run_once(
+    keys: &KeyRing,
+    clock: &dyn Clock,
+    retention_days: u32,
+) -> Result<u64, KeyError> {
     let destroyed = keys
         .destroy_expired(clock.now().date_naive(), retention_days)
         .await?;
@@ -22,7 +30,12 @@ pub async fn run_once(keys: &KeyRing, clock: &dyn Clock, retention_days: u32) ->
 
 /// Runs the job at start and then every `every` (the day boundary is what matters, so an
 /// hourly run keeps content readable at most an hour past its last retention day).
-pub fn spawn(keys: Arc<KeyRing>, clock: Arc<dyn Clock>, retention_days: u32, every: Duration) -> JoinHandle<()> {
+pub fn spawn(
+    keys: Arc<KeyRing>,
+    clock: Arc<dyn Clock>,
+    retention_days: u32,
+    every: Duration,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {

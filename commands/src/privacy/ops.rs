@@ -61,7 +61,13 @@ pub async fn export_contact(
     contact: &str,
 ) -> Result<SubjectExport, PrivacyError> {
     let conversation = conversation_id(tenant, contact);
-    let rows: Vec<(i64, i64, String, chrono::DateTime<chrono::Utc>, serde_json::Value)> = sqlx::query_as(
+    let rows: Vec<(
+        i64,
+        i64,
+        String,
+        chrono::DateTime<chrono::Utc>,
+        serde_json::Value,
+    )> = sqlx::query_as(
         "SELECT position, sequence, event_type, recorded_at, payload FROM events
           WHERE aggregate_type = 'conversation' AND aggregate_id = $1 ORDER BY sequence",
     )
@@ -78,16 +84,18 @@ pub async fn export_contact(
     let opener = keys.keys(&ids).await?;
     let events = rows
         .into_iter()
-        .map(|(position, sequence, event_type, recorded_at, mut payload)| {
-            open_json(&mut payload, &opener);
-            ExportedEvent {
-                position,
-                sequence,
-                event_type,
-                recorded_at,
-                payload,
-            }
-        })
+        .map(
+            |(position, sequence, event_type, recorded_at, mut payload)| {
+                open_json(&mut payload, &opener);
+                ExportedEvent {
+                    position,
+                    sequence,
+                    event_type,
+                    recorded_at,
+                    payload,
+                }
+            },
+        )
         .collect();
     Ok(SubjectExport {
         tenant_id: tenant,

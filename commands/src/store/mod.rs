@@ -29,7 +29,7 @@ pub struct AggregateStore<A: Aggregate> {
     store: SnapshottingStore<A>,
     services: A::Services,
     on_commit: CommitHook,
-    keys: Arc<KeyRing>,
+    keys: Option<Arc<KeyRing>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -54,7 +54,7 @@ where
         services: A::Services,
         snapshot_every: usize,
         on_commit: CommitHook,
-        keys: Arc<KeyRing>,
+        keys: Option<Arc<KeyRing>>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
@@ -72,11 +72,12 @@ where
         id: &str,
         metadata: &CommandMetadata,
     ) -> Result<Option<Arc<dyn Sealer>>, CommandError> {
-        let Some(subject) = Subject::of(A::TYPE, id, metadata.tenant_id) else {
+        let (Some(keys), Some(subject)) =
+            (&self.keys, Subject::of(A::TYPE, id, metadata.tenant_id))
+        else {
             return Ok(None);
         };
-        let key = self
-            .keys
+        let key = keys
             .key_for(&subject, subject.period(self.clock.now()))
             .await
             .map_err(|e| CommandError::Store(Box::new(e)))?;

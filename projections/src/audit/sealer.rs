@@ -156,15 +156,13 @@ impl EventHandler for EventChain {
     }
 }
 
+/// Whether the event is sealed; the head link's number and hash; the newest checkpoint's time.
+type HeadRow = (bool, Option<i64>, Option<Vec<u8>>, Option<DateTime<Utc>>);
+
 /// The committed head, or `None` when the event at `position` is already sealed.
 async fn load_head(db: &mut PgConnection, position: i64) -> Result<Option<Head>, HandlerError> {
     tracing::debug!(position, "reading the chain head from the database");
-    let (sealed, link_no, hash, last_checkpoint_at): (
-        bool,
-        Option<i64>,
-        Option<Vec<u8>>,
-        Option<DateTime<Utc>>,
-    ) = sqlx::query_as(
+    let (sealed, link_no, hash, last_checkpoint_at): HeadRow = sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM event_chain WHERE position = $1),
                 h.link_no, h.hash,
                 (SELECT recorded_at FROM event_chain_checkpoints ORDER BY link_no DESC LIMIT 1)
@@ -242,22 +240,35 @@ pub enum SealError {
     Database(#[from] sqlx::Error),
 }
 
-/// Seals every committed event not sealed yet, `batch_size` per transaction exactly as the
-/// runner does, and returns how many it sealed. For tools and tests; `serve` runs the sealer
-/// under a runner instead.
+/// Seals every event committed before the call and not sealed yet, `batch_size` per
+/// transaction exactly as the runner does; returns how many events it went through. For tools
+/// and tests; `serve` runs the sealer under a runner instead.
+///
+/// An older transaction still open anywhere in the cluster holds the tail back, so this waits
+/// for it rather than stopping early.
 #[tracing::instrument(name = "sealing every pending event", skip(pool, chain))]
 pub async fn seal_pending(
     pool: &PgPool,
     chain: &EventChain,
     batch_size: i64,
 ) -> Result<u64, SealError> {
+    let target: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT tx_id::text::bigint, position FROM events
+          ORDER BY tx_id DESC, position DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    let Some(target) = target else {
+        return Ok(0);
+    };
     let tail = Tail::new(pool.clone()).with_batch_size(batch_size);
     let mut at = checkpoint::load(pool, SEALER).await?;
     let mut sealed = 0;
-    loop {
+    while (at.tx_id, at.position) < target {
         let events = tail.read_after(at).await?;
         let Some(last) = events.last() else {
-            return Ok(sealed);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
         };
         let mut tx = pool.begin().await?;
         for event in &events {
@@ -271,4 +282,5 @@ pub async fn seal_pending(
         tx.commit().await?;
         sealed += events.len() as u64;
     }
+    Ok(sealed)
 }

@@ -2,6 +2,7 @@
 
 mod request_id;
 
+use crate::audit;
 use crate::health::health;
 use crate::state::AppState;
 use axum::routing::get;
@@ -17,6 +18,8 @@ pub use request_id::{request_id_of, MakeRequestUuidV7};
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
+        // Auth comes with the read-side issue; until then anyone who reaches the API may run it.
+        .route("/api/v1/audit/verify", get(audit::verify))
         .with_state(state)
         // Layers run bottom-up for requests: the id is set first, then the span is opened
         // with it, so every log line of the request carries it.

@@ -100,5 +100,8 @@ fn stored_json_opens_in_place_and_erased_keys_read_as_erased() {
     let mut set = KeySet::default();
     set.insert(kept);
     open_json(&mut doc, &set);
-    assert_eq!(doc, serde_json::json!({"a": "kept", "b": [ERASED], "c": "plain"}));
+    assert_eq!(
+        doc,
+        serde_json::json!({"a": "kept", "b": [ERASED], "c": "plain"})
+    );
 }

@@ -1,0 +1,158 @@
+//! `atende bench verify`: how fast the event chain is sealed and verified.
+
+use crate::database::{Database, DatabaseConfig};
+use anyhow::Context;
+use clap::Args;
+use projections::audit::{seal_pending, verify, EventChain};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// Settings of `atende bench verify`.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// Events in the log.
+    #[arg(long, default_value_t = 200_000)]
+    pub events: i64,
+    /// Timed verifications; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+}
+
+/// Rows per INSERT statement (and transaction) when filling the log.
+const FILL_CHUNK: i64 = 10_000;
+
+/// Fills a scratch database, seals it, times `verify`, prints Markdown, drops the database.
+pub async fn run(db_config: &DatabaseConfig, args: VerifyArgs) -> anyhow::Result<()> {
+    let db = Database::open(db_config).await?;
+    let scratch = format!("atende_bench_{}", Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {scratch}"))
+        .execute(&db.pool)
+        .await
+        .context("creating the scratch database")?;
+    let options: PgConnectOptions = db.url.parse::<PgConnectOptions>()?.database(&scratch);
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options.disable_statement_logging())
+        .await?;
+    migrations::MIGRATOR.run(&pool).await?;
+
+    let result = bench(&pool, &args).await;
+    pool.close().await;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {scratch}"))
+        .execute(&db.pool)
+        .await
+        .context("dropping the scratch database")?;
+    db.close().await?;
+    print_report(&args, &result?);
+    Ok(())
+}
+
+struct Outcome {
+    payload_bytes: i64,
+    seal: Duration,
+    verify: Vec<Duration>,
+}
+
+async fn bench(pool: &PgPool, args: &VerifyArgs) -> anyhow::Result<Outcome> {
+    fill(pool, args.events).await?;
+    let payload_bytes: i64 = sqlx::query_scalar(
+        "SELECT (avg(octet_length(payload::text) + octet_length(metadata::text)))::bigint FROM events",
+    )
+    .fetch_one(pool)
+    .await?;
+    sqlx::query("VACUUM ANALYZE events").execute(pool).await?;
+
+    let started = Instant::now();
+    let sealed = seal_pending(pool, &EventChain::new(), 1000).await?;
+    let seal = started.elapsed();
+    anyhow::ensure!(sealed as i64 == args.events, "sealed {sealed} events");
+    sqlx::query("VACUUM ANALYZE event_chain")
+        .execute(pool)
+        .await?;
+    tracing::info!(seconds = seal.as_secs_f64(), "sealed the log");
+
+    let mut times = Vec::with_capacity(args.runs);
+    for _ in 0..args.runs.max(1) {
+        let started = Instant::now();
+        let report = verify(pool).await?;
+        times.push(started.elapsed());
+        anyhow::ensure!(
+            report.intact && report.checked as i64 == args.events,
+            "verify did not find the whole chain intact: {report:?}"
+        );
+    }
+    times.sort();
+    Ok(Outcome {
+        payload_bytes,
+        seal,
+        verify: times,
+    })
+}
+
+/// Appends `events` events shaped like stored `MessageReceived` ones (personal fields as
+/// ciphertext envelopes), spread over 1000 conversations, `FILL_CHUNK` per transaction.
+async fn fill(pool: &PgPool, events: i64) -> anyhow::Result<()> {
+    let mut from = 0;
+    while from < events {
+        let to = (from + FILL_CHUNK).min(events);
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+             SELECT 'conversation', 'conv-' || (g % 1000), g / 1000 + 1, 'MessageReceived', '1',
+                    jsonb_build_object('MessageReceived', jsonb_build_object(
+                        'tenant_id', '0193a1b2-0000-7000-8000-000000000001',
+                        'contact_wa_id', jsonb_build_object('pii', jsonb_build_object(
+                            'k', md5('k' || g % 1000)::uuid, 'n', left(md5('n' || g), 16),
+                            'c', md5('c' || g) || md5('d' || g))),
+                        'contact_name', NULL,
+                        'provider_message_id', 'wamid.' || md5('w' || g),
+                        'content', jsonb_build_object('Text', jsonb_build_object('pii',
+                            jsonb_build_object('k', md5('k' || g % 1000)::uuid,
+                                'n', left(md5('m' || g), 16),
+                                'c', md5('t' || g) || md5('u' || g) || md5('v' || g)))),
+                        'sent_at', now())),
+                    jsonb_build_object('request_id', md5('r' || g)::uuid,
+                        'correlation_id', md5('o' || g)::uuid, 'causation_id', md5('a' || g)::uuid,
+                        'actor_kind', 'customer', 'actor_id', 'whatsapp',
+                        'tenant_id', '0193a1b2-0000-7000-8000-000000000001')
+               FROM generate_series($1::bigint, $2::bigint - 1) AS g",
+        )
+        .bind(from)
+        .bind(to)
+        .execute(pool)
+        .await
+        .context("filling the event log")?;
+        from = to;
+    }
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+fn print_report(args: &VerifyArgs, o: &Outcome) {
+    let per_sec = |d: Duration| args.events as f64 / d.as_secs_f64().max(f64::MIN_POSITIVE);
+    let median = o.verify[o.verify.len() / 2];
+    println!(
+        "### bench verify ({} events, {} bytes of payload + metadata text on average, median of {} runs)\n",
+        args.events,
+        o.payload_bytes,
+        o.verify.len()
+    );
+    println!("| step | seconds | events/s |");
+    println!("|---|---:|---:|");
+    println!(
+        "| seal (sealer logic, 1000 events per transaction) | {:.2} | {:.0} |",
+        o.seal.as_secs_f64(),
+        per_sec(o.seal)
+    );
+    println!(
+        "| verify (median) | {:.2} | {:.0} |",
+        median.as_secs_f64(),
+        per_sec(median)
+    );
+    println!(
+        "| verify (fastest) | {:.2} | {:.0} |",
+        o.verify[0].as_secs_f64(),
+        per_sec(o.verify[0])
+    );
+}
