@@ -72,18 +72,19 @@ pub struct Tail {
     wake: Option<watch::Receiver<u64>>,
 }
 
-type EventRow = (
-    i64,
-    i64,
-    DateTime<Utc>,
-    String,
-    String,
-    i64,
-    String,
-    String,
-    serde_json::Value,
-    serde_json::Value,
-);
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    position: i64,
+    tx_id: i64,
+    recorded_at: DateTime<Utc>,
+    aggregate_type: String,
+    aggregate_id: String,
+    sequence: i64,
+    event_type: String,
+    event_version: String,
+    payload: serde_json::Value,
+    metadata: serde_json::Value,
+}
 
 impl Tail {
     /// A tail over the pool, polling every `idle_poll` when nothing new is known.
@@ -127,7 +128,7 @@ impl Tail {
     )]
     pub async fn read_after(&self, after: Checkpoint) -> Result<Vec<StoredEvent>, TailError> {
         let rows: Vec<EventRow> = sqlx::query_as(
-            "SELECT position, tx_id::text::bigint, recorded_at, aggregate_type, aggregate_id,
+            "SELECT position, tx_id::text::bigint AS tx_id, recorded_at, aggregate_type, aggregate_id,
                     sequence, event_type, event_version, payload, metadata
                FROM events
               WHERE (tx_id, position) > ($1::bigint::text::xid8, $2)
@@ -192,30 +193,21 @@ impl Tail {
 }
 
 fn into_event(row: EventRow) -> Result<StoredEvent, TailError> {
-    let (
-        position,
-        tx_id,
-        recorded_at,
-        aggregate_type,
-        aggregate_id,
-        sequence,
-        event_type,
-        event_version,
-        payload,
-        metadata,
-    ) = row;
-    let metadata: HashMap<String, String> = serde_json::from_value(metadata)
-        .map_err(|source| TailError::Malformed { position, source })?;
+    let metadata: HashMap<String, String> =
+        serde_json::from_value(row.metadata).map_err(|source| TailError::Malformed {
+            position: row.position,
+            source,
+        })?;
     Ok(StoredEvent {
-        position,
-        tx_id,
-        recorded_at,
-        aggregate_type,
-        aggregate_id,
-        sequence,
-        event_type,
-        event_version,
-        payload,
+        position: row.position,
+        tx_id: row.tx_id,
+        recorded_at: row.recorded_at,
+        aggregate_type: row.aggregate_type,
+        aggregate_id: row.aggregate_id,
+        sequence: row.sequence,
+        event_type: row.event_type,
+        event_version: row.event_version,
+        payload: row.payload,
         metadata,
     })
 }
