@@ -1,5 +1,6 @@
 //! The `atende` application: wiring of the libraries into subcommands.
 
+pub mod admin;
 pub mod audit;
 pub mod bench;
 pub mod cli;

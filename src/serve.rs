@@ -7,6 +7,7 @@ use clap::Args;
 use commands::privacy::KeyRing;
 use commands::{CommandBus, CommandBusConfig};
 use projections::{CommitSignal, RunnerHandle, Tail};
+use read_api::auth::{AuthConfig, JwtSecret};
 use schemas::personal::MasterKey;
 use sqlx::PgPool;
 use std::net::SocketAddr;
@@ -31,6 +32,14 @@ pub struct ServeConfig {
     /// Days message content stays readable (F9).
     #[arg(long, env = "ATENDE_RETENTION_DAYS", default_value_t = 30)]
     pub retention_days: u32,
+    /// Key (at least 32 bytes) that signs access tokens; unset: `<data dir>/jwt.secret`,
+    /// generated on first run. Processes serving the same users must share it.
+    #[arg(long, env = "ATENDE_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<JwtSecret>,
+    /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy that
+    /// sets it; otherwise clients could dodge login blocking by forging it).
+    #[arg(long, env = "ATENDE_TRUST_PROXY", default_value_t = false, action = clap::ArgAction::Set)]
+    pub trust_proxy: bool,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -80,8 +89,13 @@ impl App {
             .with_commit_signal(&signal)
             .with_idle_poll(Duration::from_millis(config.tail_poll_ms));
         let runners = projections::builtin::spawn_all(&tail);
+        let secret = config.jwt_secret.clone().unwrap_or_else(|| {
+            tracing::warn!("no JWT secret configured: access tokens will not survive a restart");
+            JwtSecret::generate()
+        });
         let state = read_api::AppState::new(pool)
-            .with_consumers(runners.iter().map(|r| r.status_view()).collect());
+            .with_consumers(runners.iter().map(|r| r.status_view()).collect())
+            .with_auth(AuthConfig::new(&secret, config.trust_proxy));
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("binding {}", config.http_addr))?;
@@ -118,8 +132,14 @@ impl App {
 }
 
 /// Runs until Ctrl-C or SIGTERM, then shuts everything down in order.
-pub async fn run(db_config: &DatabaseConfig, config: ServeConfig) -> anyhow::Result<()> {
+pub async fn run(db_config: &DatabaseConfig, mut config: ServeConfig) -> anyhow::Result<()> {
     let master = crate::keys::master_key(db_config)?;
+    if config.jwt_secret.is_none() {
+        config.jwt_secret = Some(
+            JwtSecret::load_or_generate(&db_config.data_dir.join("jwt.secret"))
+                .context("reading the JWT secret")?,
+        );
+    }
     let db = Database::open(db_config).await?;
     let app = match App::start(db.pool.clone(), &config, Arc::new(SystemClock), master).await {
         Ok(app) => app,

@@ -1,10 +1,12 @@
 //! The HTTP face of atende: dashboards, reports, the audit log and health.
 
 pub mod audit;
+pub mod auth;
 pub mod error;
 pub mod health;
 pub mod http;
 pub mod state;
+pub mod users;
 
 pub use error::ApiError;
 pub use http::{router, serve};

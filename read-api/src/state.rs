@@ -1,5 +1,6 @@
 //! What every handler can reach.
 
+use crate::auth::{AuthConfig, JwtSecret};
 use projections::{ConsumerStatus, Tail};
 use sqlx::PgPool;
 use std::sync::{Arc, Mutex};
@@ -13,16 +14,26 @@ pub struct AppState {
     pub tail: Tail,
     /// Live status of every stream consumer running in this process.
     pub consumers: Vec<Arc<Mutex<ConsumerStatus>>>,
+    /// Access-token keys and client-address policy.
+    pub auth: AuthConfig,
 }
 
 impl AppState {
-    /// State with no stream consumers.
+    /// State with no stream consumers, signing access tokens with a random key (they die
+    /// with the process; `with_auth` sets the real one).
     pub fn new(pool: PgPool) -> Self {
         Self {
             tail: Tail::new(pool.clone()),
             pool,
             consumers: Vec::new(),
+            auth: AuthConfig::new(&JwtSecret::generate(), false),
         }
+    }
+
+    /// Uses `auth` to sign and check access tokens.
+    pub fn with_auth(mut self, auth: AuthConfig) -> Self {
+        self.auth = auth;
+        self
     }
 
     /// Adds consumers whose status /health reports.

@@ -102,12 +102,12 @@ async fn fill(pool: &PgPool, events: i64) -> anyhow::Result<()> {
              SELECT 'conversation', 'conv-' || (g % 1000), g / 1000 + 1, 'MessageReceived', '1',
                     jsonb_build_object('MessageReceived', jsonb_build_object(
                         'tenant_id', '0193a1b2-0000-7000-8000-000000000001',
-                        'contact_wa_id', jsonb_build_object('pii', jsonb_build_object(
+                        'contact_wa_id', jsonb_build_object('$pii', jsonb_build_object(
                             'k', md5('k' || g % 1000)::uuid, 'n', left(md5('n' || g), 16),
                             'c', md5('c' || g) || md5('d' || g))),
                         'contact_name', NULL,
                         'provider_message_id', 'wamid.' || md5('w' || g),
-                        'content', jsonb_build_object('Text', jsonb_build_object('pii',
+                        'content', jsonb_build_object('Text', jsonb_build_object('$pii',
                             jsonb_build_object('k', md5('k' || g % 1000)::uuid,
                                 'n', left(md5('m' || g), 16),
                                 'c', md5('t' || g) || md5('u' || g) || md5('v' || g)))),

@@ -34,6 +34,9 @@ pub enum Command {
     /// Tamper evidence: verifies that nobody edited the event log.
     #[command(subcommand)]
     Audit(crate::audit::AuditCommand),
+    /// Platform users: bootstraps admins, super admins and auditors.
+    #[command(subcommand)]
+    Admin(crate::admin::AdminCommand),
     /// Measures performance and prints a Markdown report.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -50,6 +53,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Privacy(cmd) => crate::privacy::run(&cli.database, cmd).await,
         Command::Audit(cmd) => crate::audit::run(&cli.database, cmd).await,
+        Command::Admin(cmd) => crate::admin::run(&cli.database, cmd).await,
         Command::Bench(cmd) => crate::bench::run(&cli.database, cmd).await,
     }
 }

@@ -2,24 +2,40 @@
 
 use aggregates::SystemClock;
 use atende::serve::{App, ServeConfig};
+use read_api::auth::{AuthConfig, JwtSecret, Role};
+use read_api::users::{self, NewUser};
 use schemas::personal::MasterKey;
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
+use uuid::Uuid;
 
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: testkit::TestDatabase,
     pub app: App,
+    /// Signs tokens with the server's key (to mint expired ones).
+    pub auth: AuthConfig,
+}
+
+/// A user made directly in the database, with the password they sign in with.
+pub struct TestUser {
+    pub id: Uuid,
+    pub email: String,
+    pub password: String,
 }
 
 pub async fn spawn_app() -> TestApp {
     let db = testkit::test_database().await.expect("a test database");
+    let secret = JwtSecret::generate();
     let config = ServeConfig {
         http_addr: "127.0.0.1:0".parse().unwrap(),
         tail_poll_ms: 20,
         snapshot_every: 50,
         retention_days: 30,
+        jwt_secret: Some(secret.clone()),
+        trust_proxy: false,
     };
     let app = App::start(
         db.pool.clone(),
@@ -37,6 +53,7 @@ pub async fn spawn_app() -> TestApp {
             .unwrap(),
         db,
         app,
+        auth: AuthConfig::new(&secret, false),
     }
 }
 
@@ -47,6 +64,100 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// Sends `body` as JSON, with `token` as bearer when given.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(format!("{}{}", self.address, path))
+            .json(body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// GET with a bearer token.
+    pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{}", self.address, path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// DELETE with a bearer token.
+    pub async fn delete_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .delete(format!("{}{}", self.address, path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Creates a user through the library (as onboarding and the CLI do), with a generated
+    /// password.
+    pub async fn create_user(&self, email: &str, role: Role, tenant: Option<Uuid>) -> TestUser {
+        let password = read_api::auth::password::generate();
+        let user = users::create(
+            &self.db.pool,
+            NewUser {
+                email: email.into(),
+                password: password.clone(),
+                role,
+                tenant_id: tenant,
+            },
+        )
+        .await
+        .expect("the user is created");
+        TestUser {
+            id: user.id,
+            email: user.email,
+            password,
+        }
+    }
+
+    /// POST /api/v1/auth/login.
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/login",
+            &serde_json::json!({ "email": email, "password": password }),
+            None,
+        )
+        .await
+    }
+
+    /// Signs `user` in and returns the whole token response.
+    pub async fn tokens(&self, user: &TestUser) -> Value {
+        let resp = self.login(&user.email, &user.password).await;
+        assert_eq!(resp.status(), 200, "signing {} in", user.email);
+        resp.json().await.expect("a token response")
+    }
+
+    /// Signs `user` in and returns their access token.
+    pub async fn access_token(&self, user: &TestUser) -> String {
+        let tokens = self.tokens(user).await;
+        tokens["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
+    }
+
+    /// A new user with `role` (and a fresh tenant for tenant roles), signed in.
+    pub async fn signed_in(&self, role: Role) -> (TestUser, String) {
+        let tenant = role.is_tenant_role().then(Uuid::now_v7);
+        let email = format!("{}-{}@atende.example", role, Uuid::now_v7().simple());
+        let user = self.create_user(&email, role, tenant).await;
+        let token = self.access_token(&user).await;
+        (user, token)
     }
 
     /// Polls `check` until it holds or 10 s pass.

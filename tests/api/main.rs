@@ -2,5 +2,6 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod audit;
+mod auth;
 mod health;
 mod helpers;

@@ -8,6 +8,7 @@ use crate::state::AppState;
 use axum::routing::get;
 use axum::Router;
 use std::future::Future;
+use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -20,6 +21,8 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         // Auth comes with the read-side issue; until then anyone who reaches the API may run it.
         .route("/api/v1/audit/verify", get(audit::verify))
+        .merge(crate::auth::routes())
+        .merge(crate::users::routes())
         .with_state(state)
         // Layers run bottom-up for requests: the id is set first, then the span is opened
         // with it, so every log line of the request carries it.
@@ -28,13 +31,17 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuidV7))
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves.
+/// Serves `router` on `listener` until `shutdown` resolves. Handlers see the peer address
+/// (`ConnectInfo<SocketAddr>`): login throttling blocks by it.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

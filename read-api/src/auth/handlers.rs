@@ -1,0 +1,213 @@
+//! Sign-in, token refresh, logout, `/me` and password change (F30).
+
+use super::refresh::{self, RefreshError};
+use super::throttle::{self, ClientIp};
+use super::{password, ApiJson, AuthUser};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::users::{self, email, Credentials, User};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The one answer to every failed sign-in, so nobody learns which e-mails have accounts.
+const WRONG_CREDENTIALS: &str = "wrong e-mail or password";
+
+/// `POST /api/v1/auth/login` body.
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+/// `POST /api/v1/auth/refresh` and `/logout` body.
+#[derive(Debug, Deserialize)]
+pub struct RefreshRequest {
+    refresh_token: String,
+}
+
+/// `POST /api/v1/me/password` body.
+#[derive(Debug, Deserialize)]
+pub struct ChangePasswordRequest {
+    current_password: String,
+    new_password: String,
+}
+
+/// A token pair, as login and refresh return it.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    /// The JWT to send as `Authorization: Bearer`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds the access token lasts.
+    pub expires_in: u64,
+    /// Trade it for a new pair at `/api/v1/auth/refresh`; it works once.
+    pub refresh_token: String,
+}
+
+/// `GET /api/v1/me` body.
+#[derive(Debug, Serialize)]
+pub struct MeResponse {
+    id: Uuid,
+    email: String,
+    role: super::Role,
+    tenant_id: Option<Uuid>,
+}
+
+fn auth_user(user: &User) -> AuthUser {
+    AuthUser {
+        id: user.id,
+        role: user.role,
+        tenant_id: user.tenant_id,
+    }
+}
+
+async fn token_pair(
+    state: &AppState,
+    user: &User,
+    refresh_token: String,
+) -> Result<TokenResponse, ApiError> {
+    let access = state
+        .auth
+        .issue_access_token(&auth_user(user))
+        .map_err(ApiError::internal)?;
+    Ok(TokenResponse {
+        access_token: access.token,
+        token_type: "Bearer",
+        expires_in: access.expires_in,
+        refresh_token,
+    })
+}
+
+/// Signs a user in with e-mail and password.
+#[tracing::instrument(name = "signing a user in", skip_all, fields(%ip))]
+pub(super) async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let pool = &state.pool;
+    let typed: String = email::normalize(&body.email).chars().take(254).collect();
+    let attempt = throttle::begin(pool, ip, &typed)
+        .await
+        .map_err(ApiError::internal)?;
+    throttle::refuse_if_blocked(pool, ip, attempt).await?;
+    let found = users::credentials_by_email(pool, &typed)
+        .await
+        .map_err(ApiError::internal)?;
+    let user = match found {
+        Some(Credentials {
+            user,
+            password_hash,
+        }) => {
+            let matches = password::verify(body.password, password_hash)
+                .await
+                .map_err(ApiError::internal)?;
+            (matches && user.disabled_at.is_none()).then_some(user)
+        }
+        None => password::verify_nobody(body.password)
+            .await
+            .map_err(ApiError::internal)
+            .map(|_| None)?,
+    };
+    let Some(user) = user else {
+        tracing::info!("a sign-in failed");
+        return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into()));
+    };
+    throttle::succeeded(pool, attempt)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut conn = pool.acquire().await.map_err(ApiError::internal)?;
+    let refresh_token = refresh::issue(&mut conn, user.id, Uuid::now_v7())
+        .await
+        .map_err(ApiError::internal)?;
+    tracing::info!(user_id = %user.id, "a user signed in");
+    Ok(Json(token_pair(&state, &user, refresh_token).await?))
+}
+
+/// Trades a refresh token for a new pair.
+pub(super) async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let (rotated, next) = refresh::rotate(&state.pool, &body.refresh_token)
+        .await
+        .map_err(|e| match e {
+            RefreshError::Database(e) => ApiError::internal(e),
+            other => ApiError::Unauthorized(other.to_string()),
+        })?;
+    let user = users::find(&state.pool, rotated.user_id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::Unauthorized(RefreshError::Invalid.to_string()))?;
+    Ok(Json(token_pair(&state, &user, next).await?))
+}
+
+/// Ends the session the refresh token belongs to.
+pub(super) async fn logout(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> Result<StatusCode, ApiError> {
+    refresh::revoke(&state.pool, &body.refresh_token)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in user.
+pub(super) async fn me(
+    State(state): State<AppState>,
+    caller: AuthUser,
+) -> Result<Json<MeResponse>, ApiError> {
+    let user = users::find(&state.pool, caller.id)
+        .await
+        .map_err(ApiError::internal)?
+        .filter(|u| u.disabled_at.is_none())
+        .ok_or_else(|| ApiError::Unauthorized("this account no longer exists".into()))?;
+    Ok(Json(MeResponse {
+        id: user.id,
+        email: user.email,
+        role: user.role,
+        tenant_id: user.tenant_id,
+    }))
+}
+
+/// Changes the caller's password and ends every session they have (refresh tokens revoked;
+/// access tokens already issued run out within 15 minutes).
+#[tracing::instrument(name = "changing a user's password", skip_all, fields(user_id = %caller.id))]
+pub(super) async fn change_password(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiJson(body): ApiJson<ChangePasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    password::check_policy(&body.new_password).map_err(users::UserError::from)?;
+    let stored = users::credentials_by_id(&state.pool, caller.id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::Unauthorized("this account no longer exists".into()))?;
+    let matches = password::verify(body.current_password, stored.password_hash)
+        .await
+        .map_err(ApiError::internal)?;
+    if !matches {
+        return Err(ApiError::Forbidden {
+            code: "wrong_password",
+            message: "the current password is wrong".into(),
+        });
+    }
+    let hash = password::hash(body.new_password)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut tx = state.pool.begin().await.map_err(ApiError::internal)?;
+    users::set_password_hash(&mut tx, caller.id, &hash)
+        .await
+        .map_err(ApiError::internal)?;
+    refresh::revoke_user(&mut tx, caller.id)
+        .await
+        .map_err(ApiError::internal)?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    tracing::info!("a user changed their password; their sessions were revoked");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,69 @@
+//! `POST /api/v1/admin/users`: admins create platform users and get their password once.
+
+use super::{NewUser, User};
+use crate::auth::{password, ApiJson, RequireAdmin, Role};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+/// The request body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CreateUserRequest {
+    /// The new user's e-mail.
+    pub email: String,
+    /// `admin`, `auditor` or `super_admin`.
+    pub role: Role,
+}
+
+/// The response: the user and the password nobody will see again.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedUser {
+    /// The user.
+    #[serde(flatten)]
+    pub user: User,
+    /// Their generated password; only its hash is kept.
+    pub password: String,
+}
+
+/// Creates an admin, auditor or super admin. Admins may create admins and auditors; only a
+/// super admin may create another super admin. Tenant users come with their tenant
+/// (onboarding), not from here.
+#[tracing::instrument(name = "creating a platform user for an admin", skip_all, fields(by = %admin.id))]
+pub(super) async fn create_user(
+    State(state): State<AppState>,
+    RequireAdmin(admin): RequireAdmin,
+    ApiJson(body): ApiJson<CreateUserRequest>,
+) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
+    match body.role {
+        Role::Owner | Role::Agent => {
+            return Err(ApiError::Unprocessable {
+                code: "invalid_role",
+                message: "owners and agents are created with their tenant; here only admin, \
+                          super_admin and auditor"
+                    .into(),
+                details: None,
+            });
+        }
+        Role::SuperAdmin if admin.role != Role::SuperAdmin => {
+            return Err(crate::auth::forbidden(
+                "only a super admin may create another super admin",
+            ));
+        }
+        _ => {}
+    }
+    let password = password::generate();
+    let user = super::create(
+        &state.pool,
+        NewUser {
+            email: body.email,
+            password: password.clone(),
+            role: body.role,
+            tenant_id: None,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(CreatedUser { user, password })))
+}
