@@ -93,7 +93,7 @@ impl App {
             tracing::warn!("no JWT secret configured: access tokens will not survive a restart");
             JwtSecret::generate()
         });
-        let state = read_api::AppState::new(pool)
+        let state = read_api::AppState::new(pool, bus.clone(), keys.clone())
             .with_consumers(runners.iter().map(|r| r.status_view()).collect())
             .with_auth(AuthConfig::new(&secret, config.trust_proxy));
         let listener = TcpListener::bind(config.http_addr)

@@ -167,3 +167,32 @@ mod tests {
         assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "900");
     }
 }
+
+impl From<commands::CommandError> for ApiError {
+    fn from(e: commands::CommandError) -> Self {
+        use aggregates::ErrorKind;
+        use commands::CommandError as C;
+        match e {
+            C::Rejected {
+                code,
+                kind,
+                message,
+            } => match kind {
+                ErrorKind::NotFound => Self::NotFound { code, message },
+                ErrorKind::Conflict => Self::Conflict { code, message },
+                ErrorKind::Unprocessable => Self::Unprocessable {
+                    code,
+                    message,
+                    details: None,
+                },
+                ErrorKind::Forbidden => Self::Forbidden { code, message },
+                ErrorKind::Unavailable => Self::Unavailable(message),
+            },
+            e @ C::Contended { .. } => Self::Conflict {
+                code: "concurrent_modification",
+                message: e.to_string(),
+            },
+            e @ C::Store(_) => Self::internal(e),
+        }
+    }
+}

@@ -1,6 +1,8 @@
 //! What every handler can reach.
 
 use crate::auth::{AuthConfig, JwtSecret};
+use commands::privacy::KeyRing;
+use commands::CommandBus;
 use projections::{ConsumerStatus, Tail};
 use sqlx::PgPool;
 use std::sync::{Arc, Mutex};
@@ -16,17 +18,23 @@ pub struct AppState {
     pub consumers: Vec<Arc<Mutex<ConsumerStatus>>>,
     /// Access-token keys and client-address policy.
     pub auth: AuthConfig,
+    /// The write side: route handlers that change things issue commands through it.
+    pub bus: Arc<CommandBus>,
+    /// Data subjects' keys (export, erasure).
+    pub keys: Arc<KeyRing>,
 }
 
 impl AppState {
     /// State with no stream consumers, signing access tokens with a random key (they die
     /// with the process; `with_auth` sets the real one).
-    pub fn new(pool: PgPool) -> Self {
+    pub fn new(pool: PgPool, bus: Arc<CommandBus>, keys: Arc<KeyRing>) -> Self {
         Self {
             tail: Tail::new(pool.clone()),
             pool,
             consumers: Vec::new(),
             auth: AuthConfig::new(&JwtSecret::generate(), false),
+            bus,
+            keys,
         }
     }
 

@@ -1,6 +1,7 @@
 use crate::helpers::{spawn_app, TestApp};
 use aggregates::TenantCommand;
 use projections::audit::{BreakReason, VerifyReport};
+use read_api::auth::Role;
 use schemas::events::Plan;
 use schemas::{Actor, ActorKind, CommandMetadata, Personal};
 use uuid::Uuid;
@@ -57,7 +58,8 @@ async fn sealed_log(app: &TestApp) -> i64 {
 async fn the_audit_endpoint_reports_an_intact_chain() {
     let app = spawn_app().await;
     let n = sealed_log(&app).await;
-    let resp = app.get("/api/v1/audit/verify").await;
+    let (_, token) = app.signed_in(Role::Auditor).await;
+    let resp = app.get_as("/api/v1/audit/verify", &token).await;
     assert_eq!(resp.status(), 200);
     let report: VerifyReport = resp.json().await.unwrap();
     assert!(report.intact, "{report:?}");
@@ -75,7 +77,8 @@ async fn the_audit_endpoint_reports_the_first_break_with_200() {
     .execute(&app.db.pool)
     .await
     .unwrap();
-    let resp = app.get("/api/v1/audit/verify").await;
+    let (_, token) = app.signed_in(Role::Auditor).await;
+    let resp = app.get_as("/api/v1/audit/verify", &token).await;
     assert_eq!(resp.status(), 200);
     let report: VerifyReport = resp.json().await.unwrap();
     let b = report.first_break.unwrap();
@@ -102,4 +105,20 @@ async fn atende_audit_verify_prints_the_report_and_exits_1_when_the_chain_is_bro
     let report: VerifyReport = serde_json::from_slice(&out.stdout).unwrap();
     let b = report.first_break.unwrap();
     assert_eq!((b.link_no, b.reason), (4, BreakReason::MissingEvent));
+}
+
+#[tokio::test]
+async fn only_auditors_and_admins_may_verify_the_chain() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/api/v1/audit/verify").await.status(), 401);
+    let (_, agent) = app.signed_in(Role::Agent).await;
+    assert_eq!(
+        app.get_as("/api/v1/audit/verify", &agent).await.status(),
+        403
+    );
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    assert_eq!(
+        app.get_as("/api/v1/audit/verify", &admin).await.status(),
+        200
+    );
 }

@@ -5,3 +5,4 @@ mod audit;
 mod auth;
 mod health;
 mod helpers;
+mod privacy;

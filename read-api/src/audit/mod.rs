@@ -1,5 +1,6 @@
 //! `GET /api/v1/audit/verify`: recomputes the event chain and reports where it breaks (F47).
 
+use crate::auth::RequireAuditor;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
@@ -13,7 +14,10 @@ static VERIFYING: Semaphore = Semaphore::const_new(1);
 
 /// Recomputes the chain; 200 with the report whether or not it is intact (the report says).
 #[tracing::instrument(name = "verifying the event chain for an auditor", skip_all)]
-pub async fn verify(State(state): State<AppState>) -> Result<Json<VerifyReport>, ApiError> {
+pub async fn verify(
+    State(state): State<AppState>,
+    _auditor: RequireAuditor,
+) -> Result<Json<VerifyReport>, ApiError> {
     let _running = VERIFYING.try_acquire().map_err(|_| ApiError::Conflict {
         code: "audit_verify_running",
         message: "a verification of the event chain is already running; retry when it ends".into(),

@@ -19,8 +19,8 @@ pub use request_id::{request_id_of, MakeRequestUuidV7};
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
-        // Auth comes with the read-side issue; until then anyone who reaches the API may run it.
         .route("/api/v1/audit/verify", get(audit::verify))
+        .merge(crate::privacy::routes())
         .merge(crate::auth::routes())
         .merge(crate::users::routes())
         .with_state(state)

@@ -1,0 +1,112 @@
+//! LGPD for admins (F65): export everything held about a WhatsApp contact, or erase it.
+
+use crate::auth::{ApiJson, RequireAdmin};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use commands::privacy::{erase_contact, export_contact, Erasure, PrivacyError, SubjectExport};
+use schemas::CommandMetadata;
+use serde::Deserialize;
+use tower_http::request_id::RequestId;
+use uuid::Uuid;
+
+/// The privacy routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/admin/privacy/erasures", post(erase))
+        .route("/api/v1/admin/privacy/export", get(export))
+}
+
+/// Which contact of which tenant.
+#[derive(Debug, Deserialize)]
+pub struct SubjectQuery {
+    /// The tenant.
+    pub tenant_id: Uuid,
+    /// The contact's WhatsApp id.
+    pub contact: String,
+}
+
+/// An erasure request.
+#[derive(Debug, Deserialize)]
+pub struct EraseRequest {
+    /// The tenant.
+    pub tenant_id: Uuid,
+    /// The contact's WhatsApp id.
+    pub contact: String,
+    /// Why (kept in the log).
+    pub reason: String,
+}
+
+fn privacy_error(e: PrivacyError) -> ApiError {
+    match e {
+        PrivacyError::UnknownSubject => ApiError::NotFound {
+            code: "unknown_subject",
+            message: e.to_string(),
+        },
+        PrivacyError::Command(c) => c.into(),
+        other => ApiError::internal(other),
+    }
+}
+
+fn valid_contact(contact: &str) -> Result<(), ApiError> {
+    if contact.trim().is_empty() {
+        return Err(ApiError::Unprocessable {
+            code: "contact_required",
+            message: "contact must be the contact's WhatsApp id".into(),
+            details: None,
+        });
+    }
+    Ok(())
+}
+
+/// `GET /api/v1/admin/privacy/export?tenant_id=&contact=`: everything held, opened.
+#[tracing::instrument(name = "exporting a contact's data for an admin", skip_all)]
+pub async fn export(
+    State(state): State<AppState>,
+    _admin: RequireAdmin,
+    Query(q): Query<SubjectQuery>,
+) -> Result<Json<SubjectExport>, ApiError> {
+    valid_contact(&q.contact)?;
+    export_contact(&state.pool, &state.keys, q.tenant_id, &q.contact)
+        .await
+        .map(Json)
+        .map_err(privacy_error)
+}
+
+/// `POST /api/v1/admin/privacy/erasures`: destroys the contact's keys and records it.
+#[tracing::instrument(name = "erasing a contact's data for an admin", skip_all)]
+pub async fn erase(
+    State(state): State<AppState>,
+    RequireAdmin(admin): RequireAdmin,
+    request_id: Option<Extension<RequestId>>,
+    ApiJson(body): ApiJson<EraseRequest>,
+) -> Result<Json<Erasure>, ApiError> {
+    valid_contact(&body.contact)?;
+    if body.reason.trim().is_empty() {
+        return Err(ApiError::Unprocessable {
+            code: "reason_required",
+            message: "an erasure must say why".into(),
+            details: None,
+        });
+    }
+    let mut md = CommandMetadata::new(admin.actor(), Some(body.tenant_id));
+    if let Some(id) = request_id
+        .and_then(|Extension(id)| id.header_value().to_str().ok().map(str::to_owned))
+        .and_then(|s| Uuid::parse_str(&s).ok())
+    {
+        md = md.with_request_id(id);
+    }
+    erase_contact(
+        &state.bus,
+        &state.keys,
+        body.tenant_id,
+        &body.contact,
+        &body.reason,
+        &md,
+    )
+    .await
+    .map(Json)
+    .map_err(privacy_error)
+}
