@@ -146,28 +146,6 @@ impl IntoResponse for ApiError {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn internal_errors_hide_their_cause_from_the_client() {
-        let e = ApiError::internal(std::io::Error::other("disk on fire"));
-        let resp = e.into_response();
-        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    }
-
-    #[test]
-    fn too_many_requests_says_when_to_retry() {
-        let resp = ApiError::TooManyRequests {
-            retry_after_secs: 900,
-        }
-        .into_response();
-        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "900");
-    }
-}
-
 impl From<commands::CommandError> for ApiError {
     fn from(e: commands::CommandError) -> Self {
         use aggregates::ErrorKind;
@@ -194,5 +172,27 @@ impl From<commands::CommandError> for ApiError {
             },
             e @ C::Store(_) => Self::internal(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_cause_from_the_client() {
+        let e = ApiError::internal(std::io::Error::other("disk on fire"));
+        let resp = e.into_response();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn too_many_requests_says_when_to_retry() {
+        let resp = ApiError::TooManyRequests {
+            retry_after_secs: 900,
+        }
+        .into_response();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "900");
     }
 }
