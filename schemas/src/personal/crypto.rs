@@ -134,15 +134,13 @@ impl SubjectKey {
 impl Sealer for SubjectKey {
     fn seal(&self, plaintext: &str) -> Sealed {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let ct = self
-            .cipher
-            .encrypt(&nonce, plaintext.as_bytes())
-            .unwrap_or_default();
-        Sealed {
-            k: self.id,
-            n: B64.encode(nonce),
-            c: B64.encode(ct),
-        }
+        let mut body = nonce.to_vec();
+        body.extend(
+            self.cipher
+                .encrypt(&nonce, plaintext.as_bytes())
+                .unwrap_or_default(),
+        );
+        Sealed { k: self.id, body }
     }
 }
 
@@ -156,14 +154,11 @@ impl Opener for SubjectKey {
 }
 
 fn open_with(cipher: &XChaCha20Poly1305, sealed: &Sealed) -> Option<String> {
-    let nonce = B64.decode(&sealed.n).ok()?;
-    if nonce.len() != NONCE_LEN {
+    if sealed.body.len() < NONCE_LEN {
         return None;
     }
-    let ct = B64.decode(&sealed.c).ok()?;
-    let plain = cipher
-        .decrypt(XNonce::from_slice(&nonce), ct.as_ref())
-        .ok()?;
+    let (nonce, ct) = sealed.body.split_at(NONCE_LEN);
+    let plain = cipher.decrypt(XNonce::from_slice(nonce), ct).ok()?;
     String::from_utf8(plain).ok()
 }
 

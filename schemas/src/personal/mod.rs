@@ -12,6 +12,8 @@ mod scope;
 pub use crypto::{CryptoError, KeySet, MasterKey, SubjectKey};
 pub use scope::{with_opener, with_sealer, Opener, Sealer};
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use base64::Engine;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use uuid::Uuid;
@@ -28,14 +30,40 @@ pub const SEALED: &str = "[sealed]";
 pub struct Personal<T>(pub T);
 
 /// A personal value as stored: encrypted under one subject key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// On disk it is one compact string, `1.<key id>.<nonce ‖ ciphertext>` (base64url, no
+/// padding), inside `{"$pii": …}`: every event carries a few of these, and their size is most
+/// of what sealing costs the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sealed {
     /// The subject key's id.
     pub k: Uuid,
-    /// The nonce, base64.
-    pub n: String,
-    /// The ciphertext with its tag, base64.
-    pub c: String,
+    /// The nonce followed by the ciphertext and its tag.
+    pub body: Vec<u8>,
+}
+
+const FORMAT: &str = "1";
+
+impl Sealed {
+    /// The stored string.
+    pub fn encode(&self) -> String {
+        format!(
+            "{FORMAT}.{}.{}",
+            B64URL.encode(self.k.as_bytes()),
+            B64URL.encode(&self.body)
+        )
+    }
+
+    /// Reads a stored string; `None` when it is not one.
+    pub fn decode(text: &str) -> Option<Self> {
+        let mut parts = text.splitn(3, '.');
+        if parts.next()? != FORMAT {
+            return None;
+        }
+        let k = Uuid::from_slice(&B64URL.decode(parts.next()?).ok()?).ok()?;
+        let body = B64URL.decode(parts.next()?).ok()?;
+        Some(Self { k, body })
+    }
 }
 
 impl<T> Personal<T> {
@@ -89,7 +117,10 @@ struct Envelope<S> {
 impl Serialize for Personal<String> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match scope::seal(&self.0) {
-            Some(sealed) => Envelope { pii: sealed }.serialize(serializer),
+            Some(sealed) => Envelope {
+                pii: sealed.encode(),
+            }
+            .serialize(serializer),
             None => serializer.serialize_str(&self.0),
         }
     }
@@ -99,27 +130,34 @@ impl Serialize for Personal<String> {
 #[serde(untagged)]
 enum Stored {
     Clear(String),
-    Sealed(Envelope<Sealed>),
+    Sealed(Envelope<String>),
 }
 
 impl<'de> Deserialize<'de> for Personal<String> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Ok(match Stored::deserialize(deserializer)? {
             Stored::Clear(s) => Personal(s),
-            Stored::Sealed(env) => Personal(scope::open(&env.pii)),
+            Stored::Sealed(env) => Personal(match Sealed::decode(&env.pii) {
+                Some(sealed) => scope::open(&sealed),
+                // Not a value we wrote: unreadable is the only honest answer.
+                None => ERASED.to_owned(),
+            }),
         })
     }
 }
 
-/// Whether a stored JSON value is a sealed personal value, and its key id.
-pub fn sealed_key_id(value: &serde_json::Value) -> Option<Uuid> {
+fn sealed_in(value: &serde_json::Value) -> Option<Sealed> {
     value
         .as_object()
         .filter(|o| o.len() == 1)
         .and_then(|o| o.get("$pii"))
-        .and_then(|p| p.get("k"))
-        .and_then(|k| k.as_str())
-        .and_then(|k| Uuid::parse_str(k).ok())
+        .and_then(|p| p.as_str())
+        .and_then(Sealed::decode)
+}
+
+/// Whether a stored JSON value is a sealed personal value, and its key id.
+pub fn sealed_key_id(value: &serde_json::Value) -> Option<Uuid> {
+    sealed_in(value).map(|s| s.k)
 }
 
 #[cfg(test)]
@@ -141,12 +179,8 @@ pub fn sealed_key_ids(value: &serde_json::Value, out: &mut Vec<Uuid>) {
 /// Replaces every sealed value inside `value` by its clear text, or [`ERASED`] when `opener`
 /// lacks its key: how readers of raw stored JSON (exports, the audit log) see personal data.
 pub fn open_json(value: &mut serde_json::Value, opener: &dyn Opener) {
-    if sealed_key_id(value).is_some() {
-        let clear = value
-            .get("$pii")
-            .and_then(|p| serde_json::from_value::<Sealed>(p.clone()).ok())
-            .and_then(|s| opener.open(&s))
-            .unwrap_or_else(|| ERASED.to_owned());
+    if let Some(sealed) = sealed_in(value) {
+        let clear = opener.open(&sealed).unwrap_or_else(|| ERASED.to_owned());
         *value = serde_json::Value::String(clear);
         return;
     }

@@ -105,3 +105,32 @@ fn stored_json_opens_in_place_and_erased_keys_read_as_erased() {
         serde_json::json!({"a": "kept", "b": [ERASED], "c": "plain"})
     );
 }
+
+#[test]
+fn a_sealed_value_is_one_compact_string_that_decodes_back() {
+    let (_, k) = key();
+    let stored = with_sealer(Arc::new(k.clone()), || {
+        serde_json::to_value(Personal::from("5511999990000")).unwrap()
+    });
+    let text = stored["$pii"].as_str().unwrap();
+    assert!(text.starts_with("1."), "{text}");
+    let sealed = Sealed::decode(text).unwrap();
+    assert_eq!(sealed.k, k.id());
+    assert_eq!(Sealed::decode(&sealed.encode()), Some(sealed));
+    assert_eq!(Sealed::decode("2.x.y"), None);
+}
+
+#[test]
+fn a_tampered_ciphertext_reads_as_erased_not_as_garbage() {
+    let (_, k) = key();
+    let k = Arc::new(k);
+    let stored = with_sealer(k.clone(), || {
+        serde_json::to_value(Personal::from("segredo")).unwrap()
+    });
+    let mut sealed = Sealed::decode(stored["$pii"].as_str().unwrap()).unwrap();
+    let last = sealed.body.len() - 1;
+    sealed.body[last] ^= 1;
+    let tampered = serde_json::json!({ "$pii": sealed.encode() });
+    let back: Personal<String> = with_opener(k, || serde_json::from_value(tampered).unwrap());
+    assert!(back.is_erased());
+}
