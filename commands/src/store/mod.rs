@@ -21,8 +21,16 @@ pub type CommitHook = Arc<dyn Fn(&'static str, &str) + Send + Sync>;
 
 /// How many times a command is re-run after a concurrent write to the same aggregate.
 /// A re-run re-reads the new state, so the rules are checked again against what the other
-/// writer did.
-const CONFLICT_RETRIES: usize = 5;
+/// writer did. With n writers racing on one aggregate the unluckiest loses n-1 times, so
+/// this is generous, and re-runs back off with jitter so the racers spread out.
+const CONFLICT_RETRIES: u32 = 20;
+
+/// Sleeps a random 0..=(2 × attempt) ms, capped at 50 ms.
+async fn back_off(attempt: u32) {
+    let ceiling = u64::from(attempt * 2).min(50);
+    let ms = rand::random::<u64>() % (ceiling + 1);
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
 
 /// Executes commands on one aggregate type and loads its current state.
 pub struct AggregateStore<A: Aggregate> {
@@ -130,6 +138,7 @@ where
                     self.store.evict(id);
                     use_cache = false;
                     tracing::debug!(conflicts, "concurrent write to the aggregate; retrying");
+                    back_off(conflicts).await;
                 }
                 Err(e) => {
                     self.store.evict(id);
