@@ -7,5 +7,6 @@ pub mod cli;
 pub mod database;
 pub mod keys;
 pub mod privacy;
+pub mod replay;
 pub mod serve;
 pub mod telemetry;

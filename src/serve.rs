@@ -88,13 +88,15 @@ impl App {
         let tail = Tail::new(pool.clone())
             .with_commit_signal(&signal)
             .with_idle_poll(Duration::from_millis(config.tail_poll_ms));
-        let runners = projections::builtin::spawn_all(&tail);
+        let registry = projections::builtin::registry();
+        let runners = registry.spawn_all(&tail);
         let secret = config.jwt_secret.clone().unwrap_or_else(|| {
             tracing::warn!("no JWT secret configured: access tokens will not survive a restart");
             JwtSecret::generate()
         });
         let state = read_api::AppState::new(pool, bus.clone(), keys.clone())
             .with_consumers(runners.iter().map(|r| r.status_view()).collect())
+            .with_projections(registry)
             .with_auth(AuthConfig::new(&secret, config.trust_proxy));
         let listener = TcpListener::bind(config.http_addr)
             .await

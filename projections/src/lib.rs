@@ -3,8 +3,13 @@
 
 pub mod audit;
 pub mod builtin;
+pub mod replay;
 pub mod stream;
+pub mod tenants;
 
 pub use stream::checkpoint::{Checkpoint, CheckpointStore};
-pub use stream::runner::{ConsumerStatus, EventHandler, HandlerError, Runner, RunnerHandle};
+pub use stream::handler::{EventHandler, HandlerError};
+pub use stream::parked::{ParkedEvent, RetryError};
+pub use stream::registry::Registry;
+pub use stream::runner::{ConsumerStatus, RetryPolicy, Runner, RunnerHandle};
 pub use stream::tail::{CommitSignal, Tail, TailError};

@@ -6,7 +6,10 @@ pub mod error;
 pub mod health;
 pub mod http;
 pub mod privacy;
+pub mod projections;
+pub mod settings;
 pub mod state;
+pub mod tenants;
 pub mod users;
 
 pub use error::ApiError;

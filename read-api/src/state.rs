@@ -3,7 +3,7 @@
 use crate::auth::{AuthConfig, JwtSecret};
 use commands::privacy::KeyRing;
 use commands::CommandBus;
-use projections::{ConsumerStatus, Tail};
+use projections::{ConsumerStatus, Registry, Tail};
 use sqlx::PgPool;
 use std::sync::{Arc, Mutex};
 
@@ -22,6 +22,8 @@ pub struct AppState {
     pub bus: Arc<CommandBus>,
     /// Data subjects' keys (export, erasure).
     pub keys: Arc<KeyRing>,
+    /// The stream handlers this process runs, for the projection admin endpoints.
+    pub projections: Registry,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
             auth: AuthConfig::new(&JwtSecret::generate(), false),
             bus,
             keys,
+            projections: Registry::default(),
         }
     }
 
@@ -47,6 +50,12 @@ impl AppState {
     /// Adds consumers whose status /health reports.
     pub fn with_consumers(mut self, consumers: Vec<Arc<Mutex<ConsumerStatus>>>) -> Self {
         self.consumers.extend(consumers);
+        self
+    }
+
+    /// Makes `registry`'s handlers reachable by the projection admin endpoints.
+    pub fn with_projections(mut self, registry: Registry) -> Self {
+        self.projections = registry;
         self
     }
 }

@@ -2,6 +2,7 @@
 
 mod append;
 mod measure;
+mod replay;
 mod verify;
 
 use crate::database::DatabaseConfig;
@@ -16,6 +17,8 @@ pub enum BenchCommand {
     Append(append::AppendArgs),
     /// Sealing and verifying the event chain over a bulk-filled log.
     Verify(verify::VerifyArgs),
+    /// Rebuilding `aggregate_index` from a bulk-filled log.
+    Replay(replay::ReplayArgs),
 }
 
 /// Runs one benchmark.
@@ -23,5 +26,6 @@ pub async fn run(db: &DatabaseConfig, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Append(args) => append::run(db, args).await,
         BenchCommand::Verify(args) => verify::run(db, args).await,
+        BenchCommand::Replay(args) => replay::run(db, args).await,
     }
 }

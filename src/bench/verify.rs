@@ -93,7 +93,7 @@ async fn bench(pool: &PgPool, args: &VerifyArgs) -> anyhow::Result<Outcome> {
 
 /// Appends `events` events shaped like stored `MessageReceived` ones (personal fields as
 /// ciphertext envelopes), spread over 1000 conversations, `FILL_CHUNK` per transaction.
-async fn fill(pool: &PgPool, events: i64) -> anyhow::Result<()> {
+pub(super) async fn fill(pool: &PgPool, events: i64) -> anyhow::Result<()> {
     let mut from = 0;
     while from < events {
         let to = (from + FILL_CHUNK).min(events);

@@ -37,6 +37,8 @@ pub enum Command {
     /// Platform users: bootstraps admins, super admins and auditors.
     #[command(subcommand)]
     Admin(crate::admin::AdminCommand),
+    /// Rebuilds a read model from the event log and swaps it in while serving.
+    Replay(crate::replay::ReplayArgs),
     /// Measures performance and prints a Markdown report.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -54,6 +56,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Privacy(cmd) => crate::privacy::run(&cli.database, cmd).await,
         Command::Audit(cmd) => crate::audit::run(&cli.database, cmd).await,
         Command::Admin(cmd) => crate::admin::run(&cli.database, cmd).await,
+        Command::Replay(args) => crate::replay::run(&cli.database, args).await,
         Command::Bench(cmd) => crate::bench::run(&cli.database, cmd).await,
     }
 }

@@ -5,4 +5,8 @@ mod audit;
 mod auth;
 mod health;
 mod helpers;
+mod isolation;
 mod privacy;
+mod projections;
+mod settings;
+mod tenants;

@@ -131,6 +131,29 @@ impl Subscription {
                     at,
                 })
             }
+            C::StartComplimentary { tenant_id, plan } => {
+                if self.status.is_some() {
+                    // A retried onboarding must not fail; anything else already started is
+                    // a real conflict (e.g. the tenant pays through Stripe).
+                    let same = self.tenant_id == Some(tenant_id)
+                        && self.stripe_subscription_id.is_empty()
+                        && self.plan == plan;
+                    return if same {
+                        Ok(None)
+                    } else {
+                        Err(SubscriptionError::AlreadyStarted)
+                    };
+                }
+                if plan.as_str().trim().is_empty() {
+                    return Err(SubscriptionError::PlanRequired);
+                }
+                Some(E::ComplimentarySubscriptionStarted {
+                    tenant_id,
+                    plan,
+                    status: SubscriptionStatus::Active,
+                    at,
+                })
+            }
             C::RecordPayment {
                 invoice_id,
                 amount_cents,
@@ -237,6 +260,16 @@ impl Aggregate for Subscription {
                 self.stripe_subscription_id = stripe_subscription_id;
                 self.plan = plan;
                 self.trial_end = trial_end;
+                self.status = Some(status);
+            }
+            SubscriptionEvent::ComplimentarySubscriptionStarted {
+                tenant_id,
+                plan,
+                status,
+                ..
+            } => {
+                self.tenant_id = Some(tenant_id);
+                self.plan = plan;
                 self.status = Some(status);
             }
             SubscriptionEvent::PaymentSucceeded {

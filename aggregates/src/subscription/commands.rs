@@ -45,6 +45,13 @@ pub enum SubscriptionCommand {
         /// Why.
         reason: String,
     },
+    /// An operator gives the tenant a plan without Stripe (admin onboarding, F43).
+    StartComplimentary {
+        /// The tenant it is for.
+        tenant_id: Uuid,
+        /// The plan given; not blank.
+        plan: Plan,
+    },
     /// Move to another plan.
     ChangePlan {
         /// The new plan; not blank.

@@ -8,8 +8,8 @@ pub enum SubscriptionError {
     /// The subscription has not been started.
     #[error("no such subscription")]
     NotFound,
-    /// It was started already, from another Stripe subscription.
-    #[error("the subscription was already started from another Stripe subscription")]
+    /// It was started already, from another Stripe subscription or as another grant.
+    #[error("the subscription was already started otherwise")]
     AlreadyStarted,
     /// It is cancelled; cancellation is final.
     #[error("the subscription is cancelled")]

@@ -2,7 +2,7 @@
 
 use super::link::{link_hash, LinkedEvent, GENESIS};
 use crate::stream::checkpoint::{self, Checkpoint};
-use crate::stream::runner::{EventHandler, HandlerError};
+use crate::stream::handler::{EventHandler, HandlerError};
 use crate::stream::tail::{Tail, TailError};
 use chrono::{DateTime, TimeDelta, Utc};
 use schemas::StoredEvent;
@@ -149,6 +149,12 @@ impl EventChain {
 impl EventHandler for EventChain {
     fn name(&self) -> &'static str {
         SEALER
+    }
+
+    // A parked event would be a gap in the chain, which `verify` reports as tampering:
+    // the sealer waits for the fault to be fixed instead.
+    fn can_park(&self) -> bool {
+        false
     }
 
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {

@@ -5,13 +5,21 @@ mod aggregate_index;
 pub use aggregate_index::AggregateIndex;
 
 use crate::audit::EventChain;
-use crate::stream::runner::{Runner, RunnerHandle};
+use crate::stream::registry::Registry;
+use crate::stream::runner::RunnerHandle;
 use crate::stream::tail::Tail;
+use std::sync::Arc;
+
+/// Every built-in projection, and the sealer of the event chain.
+pub fn registry() -> Registry {
+    Registry::new([
+        Arc::new(AggregateIndex) as Arc<dyn crate::EventHandler>,
+        Arc::new(EventChain::new()),
+        Arc::new(crate::tenants::TenantDirectory),
+    ])
+}
 
 /// Starts every built-in projection on `tail`, and the sealer of the event chain.
 pub fn spawn_all(tail: &Tail) -> Vec<RunnerHandle> {
-    vec![
-        Runner::spawn(AggregateIndex, tail.clone()),
-        Runner::spawn(EventChain::new(), tail.clone()),
-    ]
+    registry().spawn_all(tail)
 }

@@ -1,36 +1,15 @@
-//! Drives one handler over the stream, exactly once per event.
+//! Drives one handler over the stream, exactly once per event, parking what keeps failing.
 
+use super::apply::{self, ApplyError};
 use super::checkpoint::{self, Checkpoint};
+pub use super::handler::{EventHandler, HandlerError};
 use super::tail::Tail;
 use schemas::StoredEvent;
 use serde::Serialize;
-use sqlx::PgConnection;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-
-/// A handler could not apply an event; the runner retries it with backoff.
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    /// The handler's own database work failed.
-    #[error("database error while applying the event")]
-    Database(#[from] sqlx::Error),
-    /// The event could not be understood (unknown version, malformed payload).
-    #[error("cannot apply event: {0}")]
-    Rejected(String),
-}
-
-/// Something that reacts to stored events: a projection or a worker.
-#[async_trait::async_trait]
-pub trait EventHandler: Send + Sync + 'static {
-    /// Stable consumer name; its checkpoint is stored under it.
-    fn name(&self) -> &'static str;
-
-    /// Applies one event using `db`, the runner's open transaction. The runner commits it
-    /// together with the checkpoint, so the effect happens exactly once.
-    async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError>;
-}
 
 /// What a runner reports to /health.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -41,8 +20,31 @@ pub struct ConsumerStatus {
     pub checkpoint: Checkpoint,
     /// Events applied since the process started.
     pub applied: u64,
+    /// Events parked since the process started.
+    pub parked: u64,
     /// The last error, cleared by the next success.
     pub last_error: Option<String>,
+}
+
+/// How hard a runner tries before parking an event.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts at a whole batch before going event by event.
+    pub batch_attempts: u32,
+    /// Attempts at one event before parking it.
+    pub event_attempts: u32,
+    /// The first backoff; it doubles per failure up to 30 s.
+    pub backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            batch_attempts: 3,
+            event_attempts: 5,
+            backoff: Duration::from_millis(100),
+        }
+    }
 }
 
 /// Runs one handler over the tail until told to stop.
@@ -78,26 +80,44 @@ impl RunnerHandle {
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 impl Runner {
-    /// Starts `handler` on `tail` from the handler's stored checkpoint.
+    /// Starts `handler` on `tail` from the handler's stored checkpoint, with the default
+    /// retry policy.
     pub fn spawn<H: EventHandler>(handler: H, tail: Tail) -> RunnerHandle {
+        Self::spawn_with(handler, tail, RetryPolicy::default())
+    }
+
+    /// Starts `handler` on `tail` with `policy`.
+    pub fn spawn_with<H: EventHandler>(
+        handler: H,
+        tail: Tail,
+        policy: RetryPolicy,
+    ) -> RunnerHandle {
         let status = Arc::new(Mutex::new(ConsumerStatus {
             name: handler.name().to_owned(),
             ..Default::default()
         }));
         let (stop, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(run(handler, tail, status.clone(), stop_rx));
+        let task = tokio::spawn(run(handler, tail, policy, status.clone(), stop_rx));
         RunnerHandle { status, stop, task }
     }
+}
+
+struct Ctx<'a> {
+    handler: &'a dyn EventHandler,
+    tail: &'a Tail,
+    policy: RetryPolicy,
+    status: &'a Mutex<ConsumerStatus>,
 }
 
 async fn run<H: EventHandler>(
     handler: H,
     mut tail: Tail,
+    policy: RetryPolicy,
     status: Arc<Mutex<ConsumerStatus>>,
     mut stop: watch::Receiver<bool>,
 ) {
     let name = handler.name();
-    let mut backoff = Duration::from_millis(100);
+    let mut backoff = policy.backoff;
     let mut at = loop {
         match checkpoint::load(tail.pool(), name).await {
             Ok(c) => break c,
@@ -111,26 +131,46 @@ async fn run<H: EventHandler>(
         }
     };
     set(&status, |s| s.checkpoint = at);
+    let mut failures = 0;
     loop {
         let batch = tokio::select! {
             b = tail.next_batch(at) => b,
             _ = stop.changed() => return,
         };
+        let ctx = Ctx {
+            handler: &handler,
+            tail: &tail,
+            policy,
+            status: &status,
+        };
         let outcome = match batch {
-            Ok(events) => apply_batch(&handler, &tail, at, &events).await,
-            Err(e) => Err(e.to_string()),
+            Ok(events) if failures >= policy.batch_attempts && handler.can_park() => {
+                one_by_one(&ctx, at, &events, &mut stop).await
+            }
+            Ok(events) => apply::batch(&handler, tail.pool(), at, &events)
+                .await
+                .map(|to| (to, events.len() as u64)),
+            Err(e) => Err(ApplyError::Failed(e.to_string())),
         };
         match outcome {
             Ok((next, n)) => {
                 at = next;
-                backoff = Duration::from_millis(100);
+                failures = 0;
+                backoff = policy.backoff;
                 set(&status, |s| {
                     s.checkpoint = at;
                     s.applied += n;
                     s.last_error = None;
                 });
             }
-            Err(e) => {
+            Err(ApplyError::Moved(stored)) => {
+                tracing::info!(consumer = name, ?stored, "the checkpoint moved under the runner (a replay swapped the read model); resuming from it");
+                at = stored;
+                failures = 0;
+                set(&status, |s| s.checkpoint = at);
+            }
+            Err(ApplyError::Failed(e)) => {
+                failures += 1;
                 tracing::warn!(consumer = name, error = %e, retry_in = ?backoff, "applying events failed; retrying");
                 set(&status, |s| s.last_error = Some(e));
                 if sleep_or_stop(&mut stop, backoff).await {
@@ -145,30 +185,53 @@ async fn run<H: EventHandler>(
     }
 }
 
-#[tracing::instrument(name = "applying a batch of events", skip_all, fields(consumer = handler.name(), events = events.len()))]
-async fn apply_batch<H: EventHandler>(
-    handler: &H,
-    tail: &Tail,
+/// Applies `events` one per transaction so a bad one is isolated, parking each that fails
+/// `event_attempts` times. Returns where it got to and how many events it applied; stops
+/// early (without error) when asked to stop.
+async fn one_by_one(
+    ctx: &Ctx<'_>,
     from: Checkpoint,
     events: &[StoredEvent],
-) -> Result<(Checkpoint, u64), String> {
-    let mut tx = tail.pool().begin().await.map_err(|e| e.to_string())?;
+    stop: &mut watch::Receiver<bool>,
+) -> Result<(Checkpoint, u64), ApplyError> {
     let mut at = from;
+    let mut applied = 0;
     for event in events {
-        handler
-            .handle(&mut tx, event)
+        let mut backoff = ctx.policy.backoff;
+        let mut attempt = 0;
+        at = loop {
+            attempt += 1;
+            match apply::batch(
+                ctx.handler,
+                ctx.tail.pool(),
+                at,
+                std::slice::from_ref(event),
+            )
             .await
-            .map_err(|e| format!("event at position {}: {e}", event.position))?;
-        at = Checkpoint {
-            tx_id: event.tx_id,
-            position: event.position,
+            {
+                Ok(to) => {
+                    applied += 1;
+                    break to;
+                }
+                Err(ApplyError::Failed(e)) if attempt >= ctx.policy.event_attempts => {
+                    let attempts = i32::try_from(attempt).unwrap_or(i32::MAX);
+                    let to =
+                        apply::park(ctx.handler, ctx.tail.pool(), at, event, &e, attempts).await?;
+                    set(ctx.status, |s| s.parked += 1);
+                    break to;
+                }
+                Err(ApplyError::Failed(e)) => {
+                    set(ctx.status, |s| s.last_error = Some(e));
+                    if sleep_or_stop(stop, backoff).await {
+                        return Ok((at, applied));
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+                Err(moved) => return Err(moved),
+            }
         };
     }
-    checkpoint::save(&mut *tx, handler.name(), at)
-        .await
-        .map_err(|e| e.to_string())?;
-    tx.commit().await.map_err(|e| e.to_string())?;
-    Ok((at, events.len() as u64))
+    Ok((at, applied))
 }
 
 fn set(status: &Mutex<ConsumerStatus>, f: impl FnOnce(&mut ConsumerStatus)) {

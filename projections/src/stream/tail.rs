@@ -115,6 +115,11 @@ impl Tail {
         self
     }
 
+    /// The most events one read returns.
+    pub fn batch_size(&self) -> i64 {
+        self.batch_size
+    }
+
     /// The pool the tail reads from.
     pub fn pool(&self) -> &PgPool {
         &self.pool
@@ -133,7 +138,9 @@ impl Tail {
                FROM events
               WHERE (tx_id, position) > ($1::bigint::text::xid8, $2)
                 AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-              ORDER BY tx_id, position
+              -- Qualified: a bare `tx_id` here would mean the bigint output column, whose
+              -- order no index serves (every read would scan and sort the whole log).
+              ORDER BY events.tx_id, events.position
               LIMIT $3",
         )
         .bind(after.tx_id)
@@ -142,6 +149,19 @@ impl Tail {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(into_event).collect()
+    }
+
+    /// The committed event at `position`, if there is one.
+    pub async fn read_at(&self, position: i64) -> Result<Option<StoredEvent>, TailError> {
+        let row: Option<EventRow> = sqlx::query_as(
+            "SELECT position, tx_id::text::bigint AS tx_id, recorded_at, aggregate_type, aggregate_id,
+                    sequence, event_type, event_version, payload, metadata
+               FROM events WHERE position = $1",
+        )
+        .bind(position)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(into_event).transpose()
     }
 
     /// Waits until the next batch after `after` is non-empty and returns it.

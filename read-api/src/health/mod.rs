@@ -1,10 +1,15 @@
 //! `GET /health`: each dependency's state, 200 when all are fine, 503 otherwise.
+//!
+//! Parked events make the report `degraded` but keep it 200: the consumer is moving and the
+//! service works, only some events wait for an operator, and a 503 would make a load
+//! balancer pull a healthy instance for a problem a restart cannot fix.
 
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::time::Instant;
 
 /// Lag is counted exactly up to this many events; beyond it the count stops (cheap health).
@@ -13,7 +18,7 @@ const LAG_CAP: i64 = 100_000;
 /// The /health body.
 #[derive(Debug, Serialize)]
 pub struct HealthReport {
-    /// `ok` or `unavailable`.
+    /// `ok`, `degraded` (some consumer parked events; still 200) or `unavailable`.
     pub status: &'static str,
     /// The database check.
     pub database: DatabaseHealth,
@@ -53,6 +58,8 @@ pub struct ConsumerHealth {
     pub lag_events: Option<i64>,
     /// Events applied since start.
     pub applied: u64,
+    /// Events it parked and nobody has retried yet (any process).
+    pub parked: i64,
     /// Its last error, if it is failing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
@@ -87,6 +94,15 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthRe
     } else {
         None
     };
+    let parked: HashMap<String, i64> = if database.ok {
+        projections::stream::parked::counts(&state.pool)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let mut consumers = Vec::with_capacity(state.consumers.len());
     for view in &state.consumers {
         let status = view.lock().map(|s| s.clone()).unwrap_or_default();
@@ -96,10 +112,11 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthRe
             None
         };
         consumers.push(ConsumerHealth {
-            name: status.name,
+            name: status.name.clone(),
             position: status.checkpoint.position,
             lag_events,
             applied: status.applied,
+            parked: parked.get(&status.name).copied().unwrap_or(0),
             last_error: status.last_error,
         });
     }
@@ -110,8 +127,13 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthRe
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    let degraded = consumers.iter().any(|c| c.parked > 0);
     let report = HealthReport {
-        status: if healthy { "ok" } else { "unavailable" },
+        status: match (healthy, degraded) {
+            (false, _) => "unavailable",
+            (true, true) => "degraded",
+            (true, false) => "ok",
+        },
         database,
         event_store,
         consumers,

@@ -23,6 +23,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::privacy::routes())
         .merge(crate::auth::routes())
         .merge(crate::users::routes())
+        .merge(crate::projections::routes())
+        .merge(crate::tenants::routes())
+        .merge(crate::settings::routes())
         .with_state(state)
         // Layers run bottom-up for requests: the id is set first, then the span is opened
         // with it, so every log line of the request carries it.

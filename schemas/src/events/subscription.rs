@@ -89,6 +89,18 @@ pub enum SubscriptionEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// An operator gave the tenant a plan without Stripe (onboarding by an admin, F43); it
+    /// is active at once and no payment is expected.
+    ComplimentarySubscriptionStarted {
+        /// The tenant it is for.
+        tenant_id: Uuid,
+        /// The plan given.
+        plan: Plan,
+        /// Always `active`: nothing is owed.
+        status: SubscriptionStatus,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// The subscription moved to another plan.
     PlanChanged {
         /// The plan before.
@@ -107,6 +119,7 @@ event_enum_names!(SubscriptionEvent {
     GracePeriodExpired,
     SubscriptionCancelled,
     PlanChanged,
+    ComplimentarySubscriptionStarted,
 });
 
 #[cfg(test)]
@@ -146,6 +159,12 @@ mod tests {
             SubscriptionEvent::PlanChanged {
                 from: "starter".into(),
                 to: "pro".into(),
+                at: at(),
+            },
+            SubscriptionEvent::ComplimentarySubscriptionStarted {
+                tenant_id: Uuid::from_u128(1),
+                plan: "pro".into(),
+                status: SubscriptionStatus::Active,
                 at: at(),
             },
         ]
@@ -189,6 +208,19 @@ mod tests {
                 "amount_cents": 9900,
                 "currency": "brl",
                 "period_end": "2025-01-02T03:04:05Z",
+                "at": "2025-01-02T03:04:05Z"
+            }})
+        );
+    }
+
+    #[test]
+    fn stored_shape_of_complimentary_subscription_started_never_changes() {
+        assert_eq!(
+            serde_json::to_value(&samples()[6]).expect("serializes"),
+            json!({"ComplimentarySubscriptionStarted": {
+                "tenant_id": "00000000-0000-0000-0000-000000000001",
+                "plan": "pro",
+                "status": "active",
                 "at": "2025-01-02T03:04:05Z"
             }})
         );

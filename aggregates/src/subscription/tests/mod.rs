@@ -1,5 +1,6 @@
 //! Given/when/then tests of the subscription rules, one per rule.
 
+mod complimentary;
 mod grace_and_cancellation;
 mod payments;
 mod start;

@@ -1,0 +1,82 @@
+//! What the runner drives: the handler trait and its error.
+
+use schemas::StoredEvent;
+use sqlx::PgConnection;
+use std::sync::Arc;
+
+/// A handler could not apply an event; the runner retries it with backoff, then parks it.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The handler's own database work failed.
+    #[error("database error while applying the event")]
+    Database(#[from] sqlx::Error),
+    /// The event could not be understood (unknown version, malformed payload).
+    #[error("cannot apply event: {0}")]
+    Rejected(String),
+}
+
+/// Something that reacts to stored events: a projection or a worker.
+#[async_trait::async_trait]
+pub trait EventHandler: Send + Sync + 'static {
+    /// Stable consumer name; its checkpoint is stored under it.
+    fn name(&self) -> &'static str;
+
+    /// Applies one event using `db`, the runner's open transaction. The runner commits it
+    /// together with the checkpoint, so the effect happens exactly once.
+    async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError>;
+
+    /// Applies `events`, in tail order, in the runner's open transaction. The default calls
+    /// [`EventHandler::handle`] for each; a read model may override it to write a whole batch
+    /// in a few statements, as long as the result is the same.
+    async fn handle_batch(
+        &self,
+        db: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), HandlerError> {
+        for event in events {
+            self.handle(db, event).await?;
+        }
+        Ok(())
+    }
+
+    /// The tables this read model owns, unqualified, so a replay can rebuild them elsewhere
+    /// and swap them in. Empty (the default) means the handler cannot be replayed: its effects
+    /// are not a pure function of the log (workers, the event chain).
+    fn tables(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Whether an event that keeps failing may be parked so the consumer moves on. Consumers
+    /// for which a skipped event is worse than stopping (the event chain) say no and retry
+    /// forever instead.
+    fn can_park(&self) -> bool {
+        true
+    }
+}
+
+#[async_trait::async_trait]
+impl<T: EventHandler + ?Sized> EventHandler for Arc<T> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+
+    async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
+        (**self).handle(db, event).await
+    }
+
+    async fn handle_batch(
+        &self,
+        db: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), HandlerError> {
+        (**self).handle_batch(db, events).await
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        (**self).tables()
+    }
+
+    fn can_park(&self) -> bool {
+        (**self).can_park()
+    }
+}

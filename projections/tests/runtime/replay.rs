@@ -1,0 +1,103 @@
+use super::*;
+use projections::builtin::AggregateIndex;
+use projections::replay::{replay, ReplayError};
+use projections::stream::parked;
+use projections::Runner;
+use std::sync::Arc;
+
+/// The live table as text, row by row in key order.
+async fn dump(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT a::text FROM aggregate_index a ORDER BY aggregate_type, aggregate_id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn append_with_tenants(pool: &PgPool, n: i64) {
+    for i in 0..n {
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+             VALUES ('conversation', $1, $2, 'MessageReceived', '1', '{}',
+                     jsonb_build_object('tenant_id', $3::text))",
+        )
+        .bind(format!("c-{}", i % 7))
+        .bind(i / 7 + 1)
+        .bind(uuid::Uuid::from_u128(u128::from(i as u64 % 3 + 1)).to_string())
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn replaying_the_same_log_produces_byte_identical_read_models() {
+    let db = testkit::test_database().await.unwrap();
+    append_with_tenants(&db.pool, 60).await;
+    append_many(&db.pool, 0, 25).await;
+    let runner = Runner::spawn(AggregateIndex, tail(&db.pool));
+    caught_up(&db.pool, "aggregate_index").await;
+    let live = dump(&db.pool).await;
+    assert_eq!(live.len(), 12);
+
+    let first = replay(&tail(&db.pool), &AggregateIndex).await.unwrap();
+    assert_eq!(first.events, 85);
+    assert_eq!(dump(&db.pool).await, live);
+    replay(&tail(&db.pool), &AggregateIndex).await.unwrap();
+    assert_eq!(dump(&db.pool).await, live);
+    let leftovers: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'replay\\_%'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(leftovers, 0, "the shadow schema is dropped after the swap");
+
+    // The live runner keeps maintaining the swapped-in table.
+    append(&db.pool, "ticket-0", 6, "TicketClosed").await;
+    caught_up(&db.pool, "aggregate_index").await;
+    runner.stop().await;
+    let (last,): (String,) = sqlx::query_as(
+        "SELECT last_event_type FROM aggregate_index WHERE aggregate_id = 'ticket-0'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(last, "TicketClosed");
+}
+
+#[tokio::test]
+async fn the_event_chain_is_not_a_replayable_read_model() {
+    let db = testkit::test_database().await.unwrap();
+    let chain = projections::audit::EventChain::new();
+    let refused = replay(&tail(&db.pool), &chain).await;
+    assert!(
+        matches!(refused, Err(ReplayError::NotReplayable(_))),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replaying_while_writers_keep_appending_loses_and_duplicates_nothing() {
+    let db = testkit::test_database().await.unwrap();
+    Ledger::create_table(&db.pool).await;
+    append_many(&db.pool, 0, 100).await;
+    let handler = Arc::new(Ledger {
+        broken: AtomicBool::new(false),
+    });
+    let runner = Runner::spawn_with(handler.clone(), tail(&db.pool), fast());
+    let pool = db.pool.clone();
+    let writer = tokio::spawn(async move { append_many(&pool, 100, 400).await });
+
+    for _ in 0..3 {
+        replay(&tail(&db.pool), handler.as_ref()).await.unwrap();
+    }
+    writer.await.unwrap();
+    caught_up(&db.pool, "ledger").await;
+    runner.stop().await;
+
+    // A double apply would violate the ledger's key, fail and end up parked.
+    assert!(parked::list(&db.pool, "ledger").await.unwrap().is_empty());
+    assert_eq!(ledger(&db.pool).await, all_positions(&db.pool).await);
+    assert_eq!(all_positions(&db.pool).await.len(), 500);
+}

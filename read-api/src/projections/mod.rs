@@ -1,0 +1,154 @@
+//! Projection administration (F48): each consumer's progress, its parked events, retrying
+//! one, and rebuilding a read model from the log. Admins only.
+
+use crate::auth::RequireAdmin;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use projections::replay::{self, ReplayError, ReplayReport};
+use projections::stream::parked;
+use projections::{Checkpoint, CheckpointStore, EventHandler, ParkedEvent, RetryError};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Lag is counted exactly up to this many events.
+const LAG_CAP: i64 = 100_000;
+
+/// The projection admin routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/admin/projections", get(list))
+        .route("/api/v1/admin/projections/{name}/parked", get(list_parked))
+        .route(
+            "/api/v1/admin/projections/{name}/parked/{position}/retry",
+            post(retry),
+        )
+        .route("/api/v1/admin/projections/{name}/replay", post(replay))
+}
+
+/// One stream consumer, as the admin list shows it.
+#[derive(Debug, Serialize)]
+pub struct ProjectionInfo {
+    /// The consumer's name.
+    pub name: String,
+    /// Its stored checkpoint.
+    pub checkpoint: Checkpoint,
+    /// Committed events it has not consumed yet (capped).
+    pub lag_events: i64,
+    /// Events it parked.
+    pub parked: i64,
+    /// Whether it is a read model that `replay` can rebuild.
+    pub replayable: bool,
+}
+
+/// The outcome of a successful retry.
+#[derive(Debug, Serialize)]
+pub struct Retried {
+    /// The event's position; it is no longer parked.
+    pub position: i64,
+}
+
+fn handler(state: &AppState, name: &str) -> Result<Arc<dyn EventHandler>, ApiError> {
+    state
+        .projections
+        .get(name)
+        .ok_or_else(|| ApiError::NotFound {
+            code: "unknown_projection",
+            message: format!("no stream consumer named {name:?} runs here"),
+        })
+}
+
+async fn list(
+    State(state): State<AppState>,
+    _: RequireAdmin,
+) -> Result<Json<Vec<ProjectionInfo>>, ApiError> {
+    let stored: HashMap<String, Checkpoint> = CheckpointStore::new(state.pool.clone())
+        .all()
+        .await
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .collect();
+    let parked: HashMap<String, i64> = parked::counts(&state.pool)
+        .await
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .collect();
+    let mut out = Vec::new();
+    for h in state.projections.iter() {
+        let checkpoint = stored.get(h.name()).copied().unwrap_or_default();
+        let lag_events = state
+            .tail
+            .lag(checkpoint, LAG_CAP)
+            .await
+            .map_err(ApiError::internal)?;
+        out.push(ProjectionInfo {
+            name: h.name().to_owned(),
+            checkpoint,
+            lag_events,
+            parked: parked.get(h.name()).copied().unwrap_or(0),
+            replayable: !h.tables().is_empty(),
+        });
+    }
+    Ok(Json(out))
+}
+
+async fn list_parked(
+    State(state): State<AppState>,
+    _: RequireAdmin,
+    Path(name): Path<String>,
+) -> Result<Json<Vec<ParkedEvent>>, ApiError> {
+    let h = handler(&state, &name)?;
+    parked::list(&state.pool, h.name())
+        .await
+        .map(Json)
+        .map_err(ApiError::internal)
+}
+
+#[tracing::instrument(name = "retrying a parked event for an admin", skip_all, fields(by = %admin.id, %name, position))]
+async fn retry(
+    State(state): State<AppState>,
+    RequireAdmin(admin): RequireAdmin,
+    Path((name, position)): Path<(String, i64)>,
+) -> Result<Json<Retried>, ApiError> {
+    let h = handler(&state, &name)?;
+    match parked::retry(&state.tail, h.as_ref(), position).await {
+        Ok(()) => Ok(Json(Retried { position })),
+        Err(e @ RetryError::NotParked { .. }) => Err(ApiError::NotFound {
+            code: "not_parked",
+            message: e.to_string(),
+        }),
+        Err(e @ RetryError::StillFailing(_)) => Err(ApiError::Conflict {
+            code: "still_failing",
+            message: e.to_string(),
+        }),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+#[tracing::instrument(name = "replaying a projection for an admin", skip_all, fields(by = %admin.id, %name))]
+async fn replay(
+    State(state): State<AppState>,
+    RequireAdmin(admin): RequireAdmin,
+    Path(name): Path<String>,
+) -> Result<Json<ReplayReport>, ApiError> {
+    let h = handler(&state, &name)?;
+    match replay::replay(&state.tail, h.as_ref()).await {
+        Ok(report) => Ok(Json(report)),
+        Err(e @ ReplayError::NotReplayable(_)) => Err(ApiError::Conflict {
+            code: "not_replayable",
+            message: e.to_string(),
+        }),
+        Err(e @ ReplayError::AlreadyRunning(_)) => Err(ApiError::Conflict {
+            code: "replay_running",
+            message: e.to_string(),
+        }),
+        Err(e @ ReplayError::Handler { .. }) => Err(ApiError::Conflict {
+            code: "handler_failed",
+            message: e.to_string(),
+        }),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}

@@ -1,0 +1,36 @@
+//! What a tenant's owner configures (F17, F30): the bot's settings, the WhatsApp number and
+//! the tenant's agents. Every route needs [`RequireTenantOwner`] and acts on the tenant of
+//! the caller's token, never on one named in the request (F32).
+//!
+//! [`RequireTenantOwner`]: crate::auth::RequireTenantOwner
+
+mod bot;
+mod team;
+mod whatsapp;
+
+pub use team::NewAgentRequest;
+pub use whatsapp::{LinkNumberRequest, LinkedNumber};
+
+use crate::state::AppState;
+use axum::routing::{delete, get, put};
+use axum::Router;
+
+/// Every tenant-owner route as `(method, path)`. The isolation test walks this list, so a
+/// route added to [`routes`] must be added here too.
+pub const TENANT_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/settings/bot"),
+    ("PUT", "/api/v1/settings/bot"),
+    ("PUT", "/api/v1/settings/whatsapp"),
+    ("GET", "/api/v1/users"),
+    ("POST", "/api/v1/users"),
+    ("DELETE", "/api/v1/users/{id}"),
+];
+
+/// The tenant-owner routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/settings/bot", get(bot::show).put(bot::change))
+        .route("/api/v1/settings/whatsapp", put(whatsapp::link))
+        .route("/api/v1/users", get(team::list).post(team::create))
+        .route("/api/v1/users/{id}", delete(team::disable))
+}

@@ -1,0 +1,114 @@
+//! `GET`/`POST /api/v1/users`, `DELETE /api/v1/users/{id}`: an owner manages the agents of
+//! their own tenant. Every query is scoped by the caller's tenant.
+
+use crate::auth::{password, refresh, ApiJson, RequireTenantOwner, Role};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::users::{self, CreatedUser, NewUser, User};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// A new agent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewAgentRequest {
+    /// Their e-mail (their login).
+    pub email: String,
+}
+
+type UserRow = (
+    Uuid,
+    String,
+    String,
+    Option<Uuid>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
+
+/// The tenant's users (owners and agents, disabled ones included), oldest first.
+#[tracing::instrument(name = "listing a tenant's users for its owner", skip_all, fields(tenant = %owner.tenant_id))]
+pub(super) async fn list(
+    State(state): State<AppState>,
+    owner: RequireTenantOwner,
+) -> Result<Json<Vec<User>>, ApiError> {
+    let rows: Vec<UserRow> = sqlx::query_as(
+        "SELECT id, email, role, tenant_id, created_at, disabled_at FROM users
+          WHERE tenant_id = $1 ORDER BY created_at, id",
+    )
+    .bind(owner.tenant_id)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(ApiError::internal)?;
+    rows.into_iter()
+        .map(|(id, email, role, tenant_id, created_at, disabled_at)| {
+            Ok(User {
+                id,
+                email,
+                role: role.parse().map_err(ApiError::internal)?,
+                tenant_id,
+                created_at,
+                disabled_at,
+            })
+        })
+        .collect::<Result<_, ApiError>>()
+        .map(Json)
+}
+
+/// Creates an agent of the caller's tenant; the generated password is in the response,
+/// once.
+#[tracing::instrument(name = "creating an agent for a tenant owner", skip_all, fields(tenant = %owner.tenant_id))]
+pub(super) async fn create(
+    State(state): State<AppState>,
+    owner: RequireTenantOwner,
+    ApiJson(body): ApiJson<NewAgentRequest>,
+) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
+    let password = password::generate();
+    let user = users::create(
+        &state.pool,
+        NewUser {
+            email: body.email,
+            password: password.clone(),
+            role: Role::Agent,
+            tenant_id: Some(owner.tenant_id),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(CreatedUser { user, password })))
+}
+
+/// Disables an agent of the caller's tenant and ends their sessions (their current access
+/// token still works until it expires, at most 15 minutes). The row is kept: it is who did
+/// what in the audit trail. 404 for anyone who is not an agent of this tenant, so other
+/// tenants' users cannot even be probed.
+#[tracing::instrument(name = "disabling an agent for a tenant owner", skip_all, fields(tenant = %owner.tenant_id))]
+pub(super) async fn disable(
+    State(state): State<AppState>,
+    owner: RequireTenantOwner,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    let mut tx = state.pool.begin().await.map_err(ApiError::internal)?;
+    let found = sqlx::query(
+        "UPDATE users SET disabled_at = COALESCE(disabled_at, now())
+          WHERE id = $1 AND tenant_id = $2 AND role = 'agent'",
+    )
+    .bind(id)
+    .bind(owner.tenant_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(ApiError::internal)?
+    .rows_affected();
+    if found == 0 {
+        return Err(ApiError::NotFound {
+            code: "user_not_found",
+            message: "no such agent in your tenant".into(),
+        });
+    }
+    refresh::revoke_user(&mut tx, id)
+        .await
+        .map_err(ApiError::internal)?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    Ok(StatusCode::NO_CONTENT)
+}

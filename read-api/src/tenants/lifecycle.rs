@@ -1,0 +1,119 @@
+//! Suspending, reactivating and resetting the owner's password.
+
+use super::command_metadata;
+use crate::auth::{password, refresh, ApiJson, RequireAdmin};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::users;
+use aggregates::TenantCommand;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use tower_http::request_id::RequestId;
+use uuid::Uuid;
+
+/// Why a tenant is suspended.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SuspendRequest {
+    /// Kept in the event; not blank.
+    pub reason: String,
+}
+
+/// A new owner password, shown this once.
+#[derive(Debug, Clone, Serialize)]
+pub struct PasswordReset {
+    /// The owner's id.
+    pub user_id: Uuid,
+    /// The owner's e-mail (their login).
+    pub email: String,
+    /// The new password; only its hash is kept.
+    pub password: String,
+}
+
+/// `POST /api/v1/admin/tenants/{id}/suspend`: 204; suspending twice is harmless.
+#[tracing::instrument(name = "suspending a tenant for an admin", skip_all, fields(tenant = %id))]
+pub(super) async fn suspend(
+    State(state): State<AppState>,
+    RequireAdmin(admin): RequireAdmin,
+    Path(id): Path<Uuid>,
+    request_id: Option<Extension<RequestId>>,
+    ApiJson(body): ApiJson<SuspendRequest>,
+) -> Result<StatusCode, ApiError> {
+    if body.reason.trim().is_empty() {
+        return Err(ApiError::Unprocessable {
+            code: "reason_required",
+            message: "a suspension must say why".into(),
+            details: None,
+        });
+    }
+    let md = command_metadata(&admin, id, request_id);
+    let command = TenantCommand::Suspend {
+        reason: body.reason.trim().to_owned(),
+    };
+    state
+        .bus
+        .tenants
+        .execute(&id.to_string(), command, &md)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/admin/tenants/{id}/reactivate`: 204; reactivating an active tenant is
+/// harmless.
+#[tracing::instrument(name = "reactivating a tenant for an admin", skip_all, fields(tenant = %id))]
+pub(super) async fn reactivate(
+    State(state): State<AppState>,
+    RequireAdmin(admin): RequireAdmin,
+    Path(id): Path<Uuid>,
+    request_id: Option<Extension<RequestId>>,
+) -> Result<StatusCode, ApiError> {
+    let md = command_metadata(&admin, id, request_id);
+    state
+        .bus
+        .tenants
+        .execute(&id.to_string(), TenantCommand::Reactivate, &md)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/admin/tenants/{id}/reset-password`: a new generated password for the
+/// tenant's (first) owner; every session they had ends with it.
+#[tracing::instrument(name = "resetting a tenant owner's password for an admin", skip_all, fields(tenant = %id))]
+pub(super) async fn reset_password(
+    State(state): State<AppState>,
+    _admin: RequireAdmin,
+    Path(id): Path<Uuid>,
+) -> Result<Json<PasswordReset>, ApiError> {
+    let owner: Option<(Uuid, String)> = sqlx::query_as(
+        "SELECT id, email FROM users WHERE tenant_id = $1 AND role = 'owner'
+          ORDER BY created_at, id LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(&state.pool)
+    .await
+    .map_err(ApiError::internal)?;
+    let (user_id, email) = owner.ok_or_else(|| ApiError::NotFound {
+        code: "owner_not_found",
+        message: "this tenant has no owner".into(),
+    })?;
+    let new_password = password::generate();
+    let hash = password::hash(new_password.clone())
+        .await
+        .map_err(ApiError::internal)?;
+    // One transaction: a new password must never coexist with the old sessions.
+    let mut tx = state.pool.begin().await.map_err(ApiError::internal)?;
+    users::set_password_hash(&mut tx, user_id, &hash)
+        .await
+        .map_err(ApiError::internal)?;
+    refresh::revoke_user(&mut tx, user_id)
+        .await
+        .map_err(ApiError::internal)?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    tracing::info!(%user_id, "a tenant owner's password was reset");
+    Ok(Json(PasswordReset {
+        user_id,
+        email,
+        password: new_password,
+    }))
+}

@@ -1,0 +1,185 @@
+//! Tenant isolation (F32): a tenant's token never sees nor changes another tenant's data,
+//! whatever tenant route it calls.
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::settings::bot_settings;
+use crate::tenants::{onboard, send};
+use read_api::auth::Role;
+use reqwest::Method;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// Everything of tenant B that A must neither see nor change.
+async fn snapshot_of_b(app: &TestApp, b_token: &str) -> (Value, Value) {
+    let settings = app
+        .get_as("/api/v1/settings/bot", b_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let users = app
+        .get_as("/api/v1/users", b_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    (settings, users)
+}
+
+#[tokio::test]
+async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
+    let app = spawn_app().await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let (_, _, a) = onboard(&app, &admin, "Tenant A").await;
+    let (b_id, b_owner, b) = onboard(&app, &admin, "Tenant B").await;
+    let b_agent: Value = app
+        .post_json(
+            "/api/v1/users",
+            &json!({"email": "agente@b.example"}),
+            Some(&b),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b_agent_id = b_agent["id"].as_str().unwrap().to_owned();
+    let b_settings = bot_settings("Olá de B", 0.7);
+    let put = send(
+        &app,
+        Method::PUT,
+        "/api/v1/settings/bot",
+        Some(&b_settings),
+        &b,
+    )
+    .await;
+    assert_eq!(put.status(), 200);
+    let b_number =
+        json!({"phone_number_id": "b-number", "display_phone_number": "+55 21 90000-0000"});
+    let linked = send(
+        &app,
+        Method::PUT,
+        "/api/v1/settings/whatsapp",
+        Some(&b_number),
+        &b,
+    )
+    .await;
+    assert_eq!(linked.status(), 200);
+    let before = snapshot_of_b(&app, &b).await;
+
+    // Every tenant route, called by A with B's identifiers wherever a request can carry
+    // them. A new route must be added here: the coverage check below fails otherwise.
+    let table: Vec<(&str, &str, String, Option<Value>)> = vec![
+        (
+            "GET",
+            "/api/v1/settings/bot",
+            "/api/v1/settings/bot".into(),
+            None,
+        ),
+        (
+            "PUT",
+            "/api/v1/settings/bot",
+            "/api/v1/settings/bot".into(),
+            Some(naming(b_id, bot_settings("A takes over", 0.1))),
+        ),
+        (
+            "PUT",
+            "/api/v1/settings/whatsapp",
+            "/api/v1/settings/whatsapp".into(),
+            Some(
+                json!({"tenant_id": b_id, "phone_number_id": "b-number", "display_phone_number": "x"}),
+            ),
+        ),
+        ("GET", "/api/v1/users", "/api/v1/users".into(), None),
+        (
+            "POST",
+            "/api/v1/users",
+            "/api/v1/users".into(),
+            Some(json!({"tenant_id": b_id, "email": "intruso@a.example"})),
+        ),
+        (
+            "DELETE",
+            "/api/v1/users/{id}",
+            format!("/api/v1/users/{b_agent_id}"),
+            None,
+        ),
+    ];
+    let covered: Vec<_> = table.iter().map(|(m, p, _, _)| (*m, *p)).collect();
+    for route in read_api::settings::TENANT_ROUTES {
+        assert!(
+            covered.contains(route),
+            "{route:?} is not in the isolation table"
+        );
+    }
+
+    for (method, _, path, body) in &table {
+        let method: Method = method.parse().unwrap();
+        let resp = send(&app, method.clone(), path, body.as_ref(), &a).await;
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        for secret in [
+            b_id.to_string(),
+            b_owner.email.clone(),
+            "agente@b.example".into(),
+            "Olá de B".into(),
+        ] {
+            assert!(
+                !text.contains(&secret),
+                "{method} {path} showed B's {secret}: {text}"
+            );
+        }
+        assert!(
+            status.is_success() || status.is_client_error(),
+            "{method} {path}: {status}"
+        );
+        assert_eq!(
+            snapshot_of_b(&app, &b).await,
+            before,
+            "{method} {path} changed tenant B"
+        );
+    }
+    let b_agent_login = app
+        .login("agente@b.example", b_agent["password"].as_str().unwrap())
+        .await;
+    assert_eq!(b_agent_login.status(), 200, "B's agent was disabled by A");
+}
+
+/// `body` with a `tenant_id` field naming `tenant`, which the routes must ignore.
+fn naming(tenant: Uuid, mut body: Value) -> Value {
+    body["tenant_id"] = json!(tenant);
+    body
+}
+
+#[tokio::test]
+async fn tenant_routes_for_admins_are_forbidden_to_everyone_else() {
+    let app = spawn_app().await;
+    let tenant = Uuid::now_v7();
+    for role in [Role::Owner, Role::Agent, Role::Auditor] {
+        let (_, token) = app.signed_in(role).await;
+        for (method, path) in [
+            (Method::POST, "/api/v1/admin/tenants".to_owned()),
+            (Method::GET, "/api/v1/admin/tenants".to_owned()),
+            (Method::GET, format!("/api/v1/admin/tenants/{tenant}")),
+            (
+                Method::POST,
+                format!("/api/v1/admin/tenants/{tenant}/suspend"),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/admin/tenants/{tenant}/reactivate"),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/admin/tenants/{tenant}/reset-password"),
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/admin/tenants/{tenant}/timeline"),
+            ),
+        ] {
+            let body =
+                json!({"name": "x", "owner_email": "a@b.example", "plan": "p", "reason": "r"});
+            let resp = send(&app, method.clone(), &path, Some(&body), &token).await;
+            assert_eq!(resp.status(), 403, "{role} {method} {path}");
+        }
+    }
+}
