@@ -1,9 +1,9 @@
 //! `atende bench append`: single-event commands vs the raw INSERT ceiling.
 
 use super::measure::{measure, Measurement};
-use crate::database::{Database, DatabaseConfig};
+use super::scratch::Scratch;
+use crate::database::DatabaseConfig;
 use aggregates::{ConversationCommand, RandomIds, SystemClock, TenantCommand};
-use anyhow::Context;
 use chrono::Utc;
 use clap::Args;
 use commands::privacy::KeyRing;
@@ -11,8 +11,7 @@ use commands::{CommandBus, CommandBusConfig};
 use schemas::events::{MessageContent, Plan};
 use schemas::personal::MasterKey;
 use schemas::{conversation_id, Actor, ActorKind, CommandMetadata, Personal};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, PgPool};
+use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
@@ -40,27 +39,10 @@ pub struct AppendArgs {
 
 /// Measures, prints a Markdown report on stdout, and drops its scratch database.
 pub async fn run(db_config: &DatabaseConfig, args: AppendArgs) -> anyhow::Result<()> {
-    let db = Database::open(db_config).await?;
-    let scratch = format!("atende_bench_{}", Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {scratch}"))
-        .execute(&db.pool)
-        .await
-        .context("creating the scratch database")?;
-    let options: PgConnectOptions = db.url.parse::<PgConnectOptions>()?.database(&scratch);
     let max_writers = args.writers.iter().copied().max().unwrap_or(1);
-    let pool = PgPoolOptions::new()
-        .max_connections(max_writers as u32 + 2)
-        .connect_with(options.disable_statement_logging())
-        .await?;
-    migrations::MIGRATOR.run(&pool).await?;
-
-    let result = bench(&pool, &args).await;
-    pool.close().await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {scratch}"))
-        .execute(&db.pool)
-        .await
-        .context("dropping the scratch database")?;
-    db.close().await?;
+    let scratch = Scratch::open(db_config, max_writers as u32 + 2).await?;
+    let result = bench(&scratch.pool, &args).await;
+    scratch.close().await?;
     let rows = result?;
     print_report(&args, &rows);
     Ok(())

@@ -3,6 +3,7 @@
 mod append;
 mod measure;
 mod replay;
+mod scratch;
 mod verify;
 
 use crate::database::DatabaseConfig;

@@ -1,15 +1,13 @@
 //! `atende bench replay`: how fast `aggregate_index` is rebuilt from the log.
 
-use crate::database::{Database, DatabaseConfig};
+use super::scratch::Scratch;
+use crate::database::DatabaseConfig;
 use anyhow::Context;
 use clap::Args;
 use projections::builtin::AggregateIndex;
 use projections::replay::replay;
 use projections::Tail;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::ConnectOptions;
 use std::time::{Duration, Instant};
-use uuid::Uuid;
 
 /// Settings of `atende bench replay`.
 #[derive(Debug, Clone, Args)]
@@ -22,18 +20,8 @@ pub struct ReplayArgs {
 /// Fills a scratch database, times a replay of `aggregate_index`, prints Markdown, drops the
 /// database.
 pub async fn run(db_config: &DatabaseConfig, args: ReplayArgs) -> anyhow::Result<()> {
-    let db = Database::open(db_config).await?;
-    let scratch = format!("atende_bench_{}", Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {scratch}"))
-        .execute(&db.pool)
-        .await
-        .context("creating the scratch database")?;
-    let options: PgConnectOptions = db.url.parse::<PgConnectOptions>()?.database(&scratch);
-    let pool = PgPoolOptions::new()
-        .max_connections(4)
-        .connect_with(options.disable_statement_logging())
-        .await?;
-    migrations::MIGRATOR.run(&pool).await?;
+    let scratch = Scratch::open(db_config, 4).await?;
+    let pool = scratch.pool.clone();
     let result = async {
         super::verify::fill(&pool, args.events).await?;
         sqlx::query("VACUUM ANALYZE events").execute(&pool).await?;
@@ -44,12 +32,7 @@ pub async fn run(db_config: &DatabaseConfig, args: ReplayArgs) -> anyhow::Result
         anyhow::Ok((read, report))
     }
     .await;
-    pool.close().await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {scratch}"))
-        .execute(&db.pool)
-        .await
-        .context("dropping the scratch database")?;
-    db.close().await?;
+    scratch.close().await?;
     let (read, report) = result?;
     let elapsed = Duration::from_millis(report.elapsed_ms);
     #[allow(clippy::print_stdout)]

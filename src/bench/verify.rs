@@ -1,13 +1,12 @@
 //! `atende bench verify`: how fast the event chain is sealed and verified.
 
-use crate::database::{Database, DatabaseConfig};
+use super::scratch::Scratch;
+use crate::database::DatabaseConfig;
 use anyhow::Context;
 use clap::Args;
 use projections::audit::{seal_pending, verify, EventChain};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, PgPool};
+use sqlx::PgPool;
 use std::time::{Duration, Instant};
-use uuid::Uuid;
 
 /// Settings of `atende bench verify`.
 #[derive(Debug, Clone, Args)]
@@ -25,26 +24,9 @@ const FILL_CHUNK: i64 = 10_000;
 
 /// Fills a scratch database, seals it, times `verify`, prints Markdown, drops the database.
 pub async fn run(db_config: &DatabaseConfig, args: VerifyArgs) -> anyhow::Result<()> {
-    let db = Database::open(db_config).await?;
-    let scratch = format!("atende_bench_{}", Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {scratch}"))
-        .execute(&db.pool)
-        .await
-        .context("creating the scratch database")?;
-    let options: PgConnectOptions = db.url.parse::<PgConnectOptions>()?.database(&scratch);
-    let pool = PgPoolOptions::new()
-        .max_connections(4)
-        .connect_with(options.disable_statement_logging())
-        .await?;
-    migrations::MIGRATOR.run(&pool).await?;
-
-    let result = bench(&pool, &args).await;
-    pool.close().await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {scratch}"))
-        .execute(&db.pool)
-        .await
-        .context("dropping the scratch database")?;
-    db.close().await?;
+    let scratch = Scratch::open(db_config, 4).await?;
+    let result = bench(&scratch.pool, &args).await;
+    scratch.close().await?;
     print_report(&args, &result?);
     Ok(())
 }
