@@ -55,6 +55,12 @@ pub enum ApiError {
         /// Per-field details, when there are any.
         details: Option<serde_json::Value>,
     },
+    /// 413: the request body is larger than the API accepts.
+    #[error("the request body is larger than {limit_bytes} bytes")]
+    PayloadTooLarge {
+        /// The limit.
+        limit_bytes: usize,
+    },
     /// 429: too many requests; retry after the given seconds.
     #[error("too many requests")]
     TooManyRequests {
@@ -95,6 +101,7 @@ impl ApiError {
             Self::NotFound { code, .. } => (StatusCode::NOT_FOUND, code),
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             Self::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            Self::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

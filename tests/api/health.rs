@@ -94,3 +94,28 @@ async fn health_is_503_when_the_database_is_unreachable() {
     assert_eq!(body["database"]["ok"], false);
     assert!(body["database"]["error"].is_string());
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let resp = app.get("/health").await;
+    let h = resp.headers();
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["cache-control"], "no-store");
+    assert!(h["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'none'"));
+}
+
+#[tokio::test]
+async fn a_body_over_one_mebibyte_is_413_with_a_json_error() {
+    let app = spawn_app().await;
+    let big = serde_json::json!({"email": "x".repeat(1024 * 1024 + 1), "password": "y"});
+    let resp = app.post_json("/api/v1/auth/login", &big, None).await;
+    assert_eq!(resp.status(), 413);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "payload_too_large");
+}

@@ -27,6 +27,11 @@ where
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::PayloadTooLarge {
+                limit_bytes: crate::http::BODY_LIMIT_BYTES,
+            };
+        }
         let code = match &rejection {
             JsonRejection::JsonSyntaxError(_) => "malformed_json",
             JsonRejection::JsonDataError(_) => "invalid_body",

@@ -1,6 +1,9 @@
 //! The router, its middleware and the server loop.
 
+mod hardening;
 mod request_id;
+
+pub use hardening::BODY_LIMIT_BYTES;
 
 use crate::audit;
 use crate::health::health;
@@ -17,7 +20,7 @@ pub use request_id::{request_id_of, MakeRequestUuidV7};
 
 /// Every route, with request ids and request tracing.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/health", get(health))
         .route("/api/v1/audit/verify", get(audit::verify))
         .merge(crate::privacy::routes())
@@ -26,7 +29,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::projections::routes())
         .merge(crate::tenants::routes())
         .merge(crate::settings::routes())
-        .with_state(state)
+        .with_state(state);
+    hardening::harden(routes)
         // Layers run bottom-up for requests: the id is set first, then the span is opened
         // with it, so every log line of the request carries it.
         .layer(PropagateRequestIdLayer::x_request_id())
