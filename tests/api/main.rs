@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod audit;
+mod audit_log;
 mod auth;
 mod health;
 mod helpers;

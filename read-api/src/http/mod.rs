@@ -22,7 +22,7 @@ pub use request_id::{request_id_of, MakeRequestUuidV7};
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/health", get(health))
-        .route("/api/v1/audit/verify", get(audit::verify))
+        .merge(audit::routes())
         .merge(crate::privacy::routes())
         .merge(crate::auth::routes())
         .merge(crate::users::routes())
