@@ -40,7 +40,7 @@ pub struct EventQuery {
 }
 
 /// One stored event.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AuditEvent {
     /// Global position.
     pub position: i64,

@@ -6,7 +6,6 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -19,29 +18,10 @@ pub struct TimelineQuery {
     pub limit: Option<u32>,
 }
 
-/// One event as stored. Personal fields stay sealed (`{"$pii": "…"}`): the timeline is for
-/// operating the tenant, and opening them is what the privacy export is for.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct TimelineEvent {
-    /// Its global position; the order of the timeline.
-    pub position: i64,
-    /// When it was recorded.
-    pub recorded_at: DateTime<Utc>,
-    /// `tenant`, `subscription`, `conversation` or `ticket`.
-    pub aggregate_type: String,
-    /// The aggregate's id.
-    pub aggregate_id: String,
-    /// Its sequence within the aggregate.
-    pub sequence: i64,
-    /// Its type name.
-    pub event_type: String,
-    /// Its payload version.
-    pub event_version: String,
-    /// The payload as stored, personal fields sealed.
-    pub payload: serde_json::Value,
-    /// The command metadata (actor, request, tenant, correlation).
-    pub metadata: serde_json::Value,
-}
+/// One event as stored, the same shape auditors read. Personal fields stay sealed
+/// (`{"$pii": "…"}`): the timeline is for operating the tenant, and opening them is what the
+/// privacy export is for.
+pub type TimelineEvent = crate::audit::AuditEvent;
 
 /// A page of the timeline.
 #[derive(Debug, Clone, Serialize)]
