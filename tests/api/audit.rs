@@ -1,36 +1,11 @@
 use crate::helpers::{spawn_app, TestApp};
-use aggregates::TenantCommand;
 use projections::audit::{BreakReason, VerifyReport};
 use read_api::auth::Role;
-use schemas::events::Plan;
-use schemas::{Actor, ActorKind, CommandMetadata, Personal};
-use uuid::Uuid;
 
 /// One real command (personal fields stored encrypted) and a few plain events, all sealed.
 async fn sealed_log(app: &TestApp) -> i64 {
-    let tenant = Uuid::now_v7();
-    let md = CommandMetadata::new(
-        Actor {
-            kind: ActorKind::Admin,
-            id: "admin-1".into(),
-        },
-        Some(tenant),
-    );
-    app.app
-        .bus
-        .tenants
-        .execute(
-            &tenant.to_string(),
-            TenantCommand::RegisterTenant {
-                tenant_id: tenant,
-                name: "Oficina Zé".into(),
-                owner_email: Personal::from("ze@oficina.example"),
-                plan: Plan("basic".into()),
-            },
-            &md,
-        )
-        .await
-        .unwrap();
+    app.register_tenant("Oficina Zé", "ze@oficina.example")
+        .await;
     for sequence in 1..=4_i64 {
         sqlx::query(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)

@@ -1,39 +1,19 @@
 use crate::helpers::{spawn_app, TestApp};
 use aggregates::TenantCommand;
 use read_api::auth::Role;
-use schemas::events::Plan;
-use schemas::{Actor, ActorKind, CommandMetadata, Personal};
 use serde_json::Value;
 use uuid::Uuid;
 
 async fn register(app: &TestApp, name: &str) -> Uuid {
-    let tenant = Uuid::now_v7();
-    let md = CommandMetadata::new(
-        Actor {
-            kind: ActorKind::Admin,
-            id: "admin-1".into(),
-        },
-        Some(tenant),
-    );
-    for command in [
-        TenantCommand::RegisterTenant {
-            tenant_id: tenant,
-            name: name.into(),
-            owner_email: Personal::from("segredo@cliente.example"),
-            plan: Plan("basic".into()),
-        },
+    let tenant = app.register_tenant(name, "segredo@cliente.example").await;
+    app.tenant_command(
+        tenant,
         TenantCommand::Suspend {
             reason: "unpaid".into(),
         },
-        TenantCommand::Reactivate,
-    ] {
-        app.app
-            .bus
-            .tenants
-            .execute(&tenant.to_string(), command, &md)
-            .await
-            .unwrap();
-    }
+    )
+    .await;
+    app.tenant_command(tenant, TenantCommand::Reactivate).await;
     tenant
 }
 

@@ -1,7 +1,4 @@
 use crate::helpers::spawn_app;
-use aggregates::TenantCommand;
-use schemas::events::Plan;
-use schemas::{Actor, ActorKind, CommandMetadata, Personal};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -42,29 +39,9 @@ async fn a_client_supplied_request_id_is_echoed_back() {
 #[tokio::test]
 async fn a_committed_command_reaches_the_read_model_and_health_shows_no_lag() {
     let app = spawn_app().await;
-    let tenant = Uuid::now_v7();
-    let md = CommandMetadata::new(
-        Actor {
-            kind: ActorKind::Admin,
-            id: "admin-1".into(),
-        },
-        Some(tenant),
-    );
-    app.app
-        .bus
-        .tenants
-        .execute(
-            &tenant.to_string(),
-            TenantCommand::RegisterTenant {
-                tenant_id: tenant,
-                name: "Oficina Zé".into(),
-                owner_email: Personal::from("ze@oficina.example"),
-                plan: Plan("basic".into()),
-            },
-            &md,
-        )
-        .await
-        .unwrap();
+    let tenant = app
+        .register_tenant("Oficina Zé", "ze@oficina.example")
+        .await;
 
     app.eventually("the aggregate index shows the tenant", || async {
         let row: Option<(String, i64)> = sqlx::query_as(

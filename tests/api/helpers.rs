@@ -1,10 +1,13 @@
 //! `spawn_app`: the whole application on a random port over a fresh database.
 
 use aggregates::SystemClock;
+use aggregates::TenantCommand;
 use atende::serve::{App, ServeConfig};
 use read_api::auth::{AuthConfig, JwtSecret, Role};
 use read_api::users::{self, NewUser};
+use schemas::events::Plan;
 use schemas::personal::MasterKey;
+use schemas::{Actor, ActorKind, CommandMetadata, Personal};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -158,6 +161,43 @@ impl TestApp {
         let user = self.create_user(&email, role, tenant).await;
         let token = self.access_token(&user).await;
         (user, token)
+    }
+
+    /// Metadata of a command an admin (`admin-1`) issues for `tenant`.
+    pub fn admin_metadata(tenant: Uuid) -> CommandMetadata {
+        CommandMetadata::new(
+            Actor {
+                kind: ActorKind::Admin,
+                id: "admin-1".into(),
+            },
+            Some(tenant),
+        )
+    }
+
+    /// Runs `command` on `tenant` through the write side, as admin `admin-1`.
+    pub async fn tenant_command(&self, tenant: Uuid, command: TenantCommand) {
+        self.app
+            .bus
+            .tenants
+            .execute(&tenant.to_string(), command, &Self::admin_metadata(tenant))
+            .await
+            .expect("the tenant command succeeds");
+    }
+
+    /// Registers a new tenant named `name` (owner e-mail `owner_email`) and returns its id.
+    pub async fn register_tenant(&self, name: &str, owner_email: &str) -> Uuid {
+        let tenant = Uuid::now_v7();
+        self.tenant_command(
+            tenant,
+            TenantCommand::RegisterTenant {
+                tenant_id: tenant,
+                name: name.into(),
+                owner_email: Personal::from(owner_email),
+                plan: Plan("basic".into()),
+            },
+        )
+        .await;
+        tenant
     }
 
     /// Polls `check` until it holds or 10 s pass.

@@ -1,8 +1,8 @@
 use crate::helpers::{spawn_app, TestApp};
-use aggregates::{ConversationCommand, TenantCommand};
+use aggregates::ConversationCommand;
 use chrono::Utc;
 use read_api::auth::Role;
-use schemas::events::{MessageContent, Plan};
+use schemas::events::MessageContent;
 use schemas::{conversation_id, Actor, ActorKind, CommandMetadata, Personal};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -10,7 +10,7 @@ use uuid::Uuid;
 const CONTACT: &str = "5511912345678";
 
 async fn tenant_with_a_message(app: &TestApp) -> Uuid {
-    let tenant = Uuid::now_v7();
+    let tenant = app.register_tenant("Ótica", "dono@otica.example").await;
     let md = CommandMetadata::new(
         Actor {
             kind: ActorKind::Customer,
@@ -18,21 +18,6 @@ async fn tenant_with_a_message(app: &TestApp) -> Uuid {
         },
         Some(tenant),
     );
-    app.app
-        .bus
-        .tenants
-        .execute(
-            &tenant.to_string(),
-            TenantCommand::RegisterTenant {
-                tenant_id: tenant,
-                name: "Ótica".into(),
-                owner_email: Personal::from("dono@otica.example"),
-                plan: Plan("basic".into()),
-            },
-            &md,
-        )
-        .await
-        .unwrap();
     app.app
         .bus
         .conversations
