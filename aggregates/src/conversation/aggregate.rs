@@ -33,6 +33,10 @@ pub struct Conversation {
     pub(super) message_count: u64,
     pub(super) inbound_ids: Recent<()>,
     pub(super) outbound_statuses: Recent<DeliveryStatus>,
+    /// Recent outbound messages by `outbound_id`, with the provider's id once sent.
+    /// Defaulted so snapshots taken before it existed still load.
+    #[serde(default)]
+    pub(super) outbound_sent: Recent<Option<String>>,
 }
 
 impl Conversation {
@@ -97,6 +101,14 @@ impl Conversation {
         self.inbound_ids.contains(provider_message_id)
     }
 
+    /// Whether a recent outbound message has this `outbound_id`, and if so the provider's id
+    /// it was sent as (`None` while unsent).
+    pub fn outbound(&self, outbound_id: Uuid) -> Option<Option<&str>> {
+        self.outbound_sent
+            .get(&outbound_id.to_string())
+            .map(Option::as_deref)
+    }
+
     /// The furthest delivery status recorded for a recent outbound message.
     pub fn delivery_status(&self, provider_message_id: &str) -> Option<DeliveryStatus> {
         self.outbound_statuses.get(provider_message_id).copied()
@@ -124,6 +136,9 @@ impl Aggregate for Conversation {
 
     fn apply(&mut self, event: Self::Event) {
         use ConversationStatus as S;
+        if let Some(outbound_id) = asked_to_send(&event) {
+            self.outbound_sent.insert(outbound_id.to_string(), None);
+        }
         match event {
             ConversationEvent::MessageReceived {
                 tenant_id,
@@ -161,6 +176,13 @@ impl Aggregate for Conversation {
                 self.status = S::AiActive;
                 self.handed_off_at = None;
             }
+            ConversationEvent::OutboundSent {
+                outbound_id,
+                provider_message_id,
+                ..
+            } => self
+                .outbound_sent
+                .insert(outbound_id.to_string(), Some(provider_message_id)),
             ConversationEvent::OutboundDelivered {
                 provider_message_id,
                 status,
@@ -179,5 +201,17 @@ impl Aggregate for Conversation {
             // The state holds no personal data, so there is nothing to forget here.
             ConversationEvent::SubjectErased { .. } => {}
         }
+    }
+}
+
+/// The `outbound_id` of an event after which a message is to be sent.
+fn asked_to_send(event: &ConversationEvent) -> Option<Uuid> {
+    match event {
+        ConversationEvent::AiReplied { outbound_id, .. }
+        | ConversationEvent::ConfidenceLow { outbound_id, .. }
+        | ConversationEvent::HumanRequested { outbound_id, .. }
+        | ConversationEvent::HumanReplied { outbound_id, .. }
+        | ConversationEvent::AiResumed { outbound_id, .. } => Some(*outbound_id),
+        _ => None,
     }
 }

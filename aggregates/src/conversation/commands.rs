@@ -76,6 +76,14 @@ pub enum ConversationCommand {
         /// The provider's error, for `failed`.
         error: Option<String>,
     },
+    /// Record the provider's id of an outbound message once the provider accepted it, so
+    /// its delivery statuses can be traced back to the event that asked for it.
+    RecordOutboundSent {
+        /// The `outbound_id` of the event that asked for the message.
+        outbound_id: Uuid,
+        /// The id the provider gave the message.
+        provider_message_id: String,
+    },
     /// Close the conversation (F7).
     Resolve,
     /// Record that the contact's personal data was destroyed (F65). The keys are destroyed
@@ -88,12 +96,16 @@ pub enum ConversationCommand {
 
 impl ConversationCommand {
     /// Whether the command needs the tenant to be active. Customer messages and provider
-    /// statuses are facts that happened whatever the tenant's standing, so they are
-    /// recorded even for a suspended tenant; everything else is refused.
+    /// statuses (and the provider's id of a message already sent) are facts that happened
+    /// whatever the tenant's standing, so they are recorded even for a suspended tenant;
+    /// everything else is refused.
     pub fn requires_active_tenant(&self) -> bool {
         !matches!(
             self,
-            Self::ReceiveMessage { .. } | Self::RecordDelivery { .. } | Self::EraseSubject { .. }
+            Self::ReceiveMessage { .. }
+                | Self::RecordDelivery { .. }
+                | Self::RecordOutboundSent { .. }
+                | Self::EraseSubject { .. }
         )
     }
 }

@@ -208,6 +208,25 @@ impl Conversation {
                     },
                 })
             }
+            C::RecordOutboundSent {
+                outbound_id,
+                provider_message_id,
+            } => {
+                if provider_message_id.trim().is_empty() {
+                    return Err(ConversationError::ProviderMessageIdRequired);
+                }
+                match self.outbound(outbound_id) {
+                    None => return Err(ConversationError::UnknownOutbound),
+                    // The sender retries after a crash; the same answer again is no news.
+                    Some(Some(known)) if known == provider_message_id => None,
+                    Some(Some(_)) => return Err(ConversationError::OutboundSentAsOther),
+                    Some(None) => Some(E::OutboundSent {
+                        outbound_id,
+                        provider_message_id,
+                        at,
+                    }),
+                }
+            }
             C::Resolve => (!self.is_resolved()).then_some(E::ConversationResolved { at }),
             // An erasure is a legal obligation: recorded whatever the conversation's state.
             C::EraseSubject { reason } => Some(E::SubjectErased { reason, at }),

@@ -32,6 +32,12 @@ pub enum ConversationError {
     /// More than 24 h since the customer's last message; only templates may be sent (F3).
     #[error("the 24 h customer-service window is closed")]
     CustomerWindowClosed,
+    /// No recent outbound message has this `outbound_id`.
+    #[error("no outbound message with this id")]
+    UnknownOutbound,
+    /// The outbound message was already recorded as sent under another provider id.
+    #[error("the outbound message was already sent under another provider id")]
+    OutboundSentAsOther,
     /// A confidence is NaN or outside 0..=1.
     #[error("the confidence must be a number from 0 to 1")]
     InvalidConfidence,
@@ -54,6 +60,8 @@ impl DomainError for ConversationError {
             Self::AiNotAllowed(_) => "ai_not_allowed",
             Self::Resolved => "conversation_resolved",
             Self::CustomerWindowClosed => "customer_window_closed",
+            Self::UnknownOutbound => "outbound_not_found",
+            Self::OutboundSentAsOther => "outbound_already_sent",
             Self::InvalidConfidence => "invalid_confidence",
             Self::TextRequired => "text_required",
             Self::Unavailable(_) => "service_unavailable",
@@ -62,11 +70,12 @@ impl DomainError for ConversationError {
 
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::NotFound | Self::TenantNotFound => ErrorKind::NotFound,
+            Self::NotFound | Self::TenantNotFound | Self::UnknownOutbound => ErrorKind::NotFound,
             Self::TenantSuspended => ErrorKind::Forbidden,
-            Self::AiNotAllowed(_) | Self::Resolved | Self::CustomerWindowClosed => {
-                ErrorKind::Conflict
-            }
+            Self::AiNotAllowed(_)
+            | Self::Resolved
+            | Self::CustomerWindowClosed
+            | Self::OutboundSentAsOther => ErrorKind::Conflict,
             Self::TenantMismatch
             | Self::ProviderMessageIdRequired
             | Self::InvalidConfidence

@@ -172,6 +172,17 @@ pub enum ConversationEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The provider accepted an outbound message and gave it its own id: the link from the
+    /// event that asked for the message (its `outbound_id`) to the provider's delivery
+    /// statuses (`OutboundDelivered`, `OutboundFailed`), which name only the provider's id.
+    OutboundSent {
+        /// The `outbound_id` of the event that asked for the message.
+        outbound_id: Uuid,
+        /// The provider's id of the message sent.
+        provider_message_id: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// The provider reported progress of an outbound message (never `failed`).
     OutboundDelivered {
         /// The provider's id of the outbound message.
@@ -214,6 +225,7 @@ event_enum_names!(ConversationEvent {
     HumanReplied,
     AgentAssigned,
     AiResumed,
+    OutboundSent,
     OutboundDelivered,
     OutboundFailed,
     ConversationResolved,

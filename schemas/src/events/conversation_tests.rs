@@ -50,6 +50,11 @@ fn samples() -> Vec<ConversationEvent> {
             reason: ResumeReason::Timeout,
             at: at(),
         },
+        ConversationEvent::OutboundSent {
+            outbound_id: id,
+            provider_message_id: "wamid.2".into(),
+            at: at(),
+        },
         ConversationEvent::OutboundDelivered {
             provider_message_id: "wamid.2".into(),
             status: DeliveryStatus::Read,
@@ -109,6 +114,22 @@ fn stored_shape_of_ai_replied_never_changes() {
             "model": "gpt-4o-mini",
             "tokens_in": 100,
             "tokens_out": 20,
+            "at": "2025-01-02T03:04:05Z"
+        }})
+    );
+}
+
+#[test]
+fn stored_shape_of_outbound_sent_never_changes() {
+    let sent = samples()
+        .into_iter()
+        .find(|e| e.type_name() == "OutboundSent")
+        .expect("a sample");
+    assert_eq!(
+        serde_json::to_value(&sent).expect("serializes"),
+        json!({"OutboundSent": {
+            "outbound_id": "00000000-0000-0000-0000-000000000007",
+            "provider_message_id": "wamid.2",
             "at": "2025-01-02T03:04:05Z"
         }})
     );

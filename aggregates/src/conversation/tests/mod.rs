@@ -4,6 +4,7 @@ mod attendance;
 mod delivery;
 mod erasure;
 mod inbound;
+mod sent;
 mod window;
 
 use super::*;
