@@ -7,6 +7,7 @@ pub mod events;
 pub mod ids;
 pub mod metadata;
 pub mod personal;
+pub mod plans;
 pub mod stored;
 
 pub use events::{
