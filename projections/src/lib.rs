@@ -3,9 +3,12 @@
 
 pub mod audit;
 pub mod builtin;
+pub mod metrics;
 pub mod replay;
+pub mod reports;
 pub mod stream;
 pub mod tenants;
+pub mod usage;
 
 pub use stream::checkpoint::{Checkpoint, CheckpointStore};
 pub use stream::handler::{EventHandler, HandlerError};

@@ -16,6 +16,9 @@ pub fn registry() -> Registry {
         Arc::new(AggregateIndex) as Arc<dyn crate::EventHandler>,
         Arc::new(EventChain::new()),
         Arc::new(crate::tenants::TenantDirectory),
+        Arc::new(crate::metrics::TenantMetrics),
+        Arc::new(crate::usage::TenantUsage),
+        Arc::new(crate::reports::AdminReports),
     ])
 }
 
