@@ -30,6 +30,7 @@
 
 mod reaper;
 mod run;
+pub mod smtp;
 
 use anyhow::Context;
 use migrations::cluster::{quote_ident, Cluster};

@@ -3,4 +3,5 @@
 //! reporter, the retention job). Event-driven ones consume the same stream runners as
 //! projections do.
 
+pub mod mailer;
 pub mod retention;

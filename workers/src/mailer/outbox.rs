@@ -1,0 +1,189 @@
+//! The outbox table: queueing, claiming and settling mails, and their counts for /health.
+
+use super::templates::{Locale, Template};
+use super::MailError;
+use lettre::Address;
+use sqlx::{PgConnection, PgPool};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The channel `enqueue` notifies so that idle workers send at once.
+pub const NOTIFY_CHANNEL: &str = "mail_outbox";
+
+/// A mail to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMail {
+    /// Names the cause (`password-reset:<token id>`, `welcome:<event id>`, …): a second mail
+    /// with the same key is dropped.
+    pub idempotency_key: String,
+    /// The recipient's address.
+    pub to: String,
+    /// The language to render in.
+    pub locale: Locale,
+    /// What to say.
+    pub template: Template,
+}
+
+/// Renders `mail` and queues it in the caller's transaction (it is sent only if that
+/// commits). Returns false when a mail with its idempotency key was already queued.
+#[tracing::instrument(name = "queueing an e-mail", skip_all, fields(template = mail.template.name()))]
+pub async fn enqueue(conn: &mut PgConnection, mail: &NewMail) -> Result<bool, MailError> {
+    // Refused here rather than by the worker: the caller can still tell its user.
+    let to: Address = mail
+        .to
+        .trim()
+        .parse()
+        .map_err(|_| MailError::InvalidAddress(mail.to.clone()))?;
+    let rendered = mail.template.render(mail.locale);
+    let inserted = sqlx::query(
+        "INSERT INTO mail_outbox
+             (id, idempotency_key, template, locale, recipient, subject, text_body, html_body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(Uuid::now_v7())
+    .bind(&mail.idempotency_key)
+    .bind(mail.template.name())
+    .bind(mail.locale.as_str())
+    .bind(to.to_string())
+    .bind(&rendered.subject)
+    .bind(&rendered.text)
+    .bind(&rendered.html)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if inserted {
+        // Delivered at commit, and not at all on rollback, like the row itself.
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(NOTIFY_CHANNEL)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(inserted)
+}
+
+/// A mail claimed for sending.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct Claimed {
+    pub(super) id: Uuid,
+    pub(super) recipient: String,
+    pub(super) subject: String,
+    pub(super) text_body: Option<String>,
+    pub(super) html_body: Option<String>,
+    pub(super) attempts: i32,
+}
+
+/// Claims up to `limit` due mails, counting the attempt and moving their next attempt a
+/// `lease` away: if this worker dies mid-send, another takes them once the lease ends.
+pub(super) async fn claim(
+    pool: &PgPool,
+    limit: i64,
+    lease: Duration,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE mail_outbox
+         SET attempts = attempts + 1,
+             next_attempt_at = now() + make_interval(secs => $2)
+         WHERE id IN (
+             SELECT id FROM mail_outbox
+             WHERE status = 'queued' AND next_attempt_at <= now()
+             ORDER BY next_attempt_at
+             LIMIT $1
+             FOR UPDATE SKIP LOCKED
+         )
+         RETURNING id, recipient, subject, text_body, html_body, attempts",
+    )
+    .bind(limit)
+    .bind(lease.as_secs_f64())
+    .fetch_all(pool)
+    .await
+}
+
+/// Marks a mail sent and forgets its bodies.
+pub(super) async fn sent(pool: &PgPool, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE mail_outbox
+         SET status = 'sent', sent_at = now(), last_error = NULL,
+             text_body = NULL, html_body = NULL
+         WHERE id = $1",
+    )
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(drop)
+}
+
+/// Schedules another attempt in `after`.
+pub(super) async fn retry(
+    pool: &PgPool,
+    id: Uuid,
+    after: Duration,
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE mail_outbox
+         SET next_attempt_at = now() + make_interval(secs => $2), last_error = $3
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(after.as_secs_f64())
+    .bind(error)
+    .execute(pool)
+    .await
+    .map(drop)
+}
+
+/// Gives up on a mail (its bodies are forgotten too).
+pub(super) async fn failed(pool: &PgPool, id: Uuid, error: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE mail_outbox
+         SET status = 'failed', last_error = $2, text_body = NULL, html_body = NULL
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(error)
+    .execute(pool)
+    .await
+    .map(drop)
+}
+
+/// When the next queued mail is due, in seconds from now (negative: overdue).
+pub(super) async fn next_due_in(pool: &PgPool) -> Result<Option<f64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT extract(epoch FROM min(next_attempt_at) - now())::float8
+         FROM mail_outbox WHERE status = 'queued'",
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// The outbox at a glance, for /health.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct OutboxStatus {
+    /// Mails not sent yet (including those waiting for a retry).
+    pub queued: i64,
+    /// Mails given up on.
+    pub failed: i64,
+    /// How long the most overdue queued mail has been due, in seconds; none when nothing is
+    /// due. A growing value means nothing is sending.
+    pub oldest_due_age_secs: Option<f64>,
+}
+
+/// Counts queued and failed mails.
+pub async fn status(pool: &PgPool) -> Result<OutboxStatus, sqlx::Error> {
+    let (queued, failed, oldest_due_age_secs): (i64, i64, Option<f64>) = sqlx::query_as(
+        "SELECT
+             (SELECT count(*) FROM mail_outbox WHERE status = 'queued'),
+             (SELECT count(*) FROM mail_outbox WHERE status = 'failed'),
+             (SELECT extract(epoch FROM now() - min(next_attempt_at))::float8
+              FROM mail_outbox WHERE status = 'queued' AND next_attempt_at <= now())",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(OutboxStatus {
+        queued,
+        failed,
+        oldest_due_age_secs,
+    })
+}

@@ -1,0 +1,100 @@
+//! The e-mails in English.
+
+use super::{Block, Content, Template};
+
+pub(super) fn content(template: &Template) -> Content {
+    let (subject, blocks) = match template {
+        Template::Welcome {
+            tenant_name,
+            login_email,
+            password,
+            dashboard_url,
+        } => (
+            format!("Welcome to atende, {tenant_name}"),
+            vec![
+                Block::Para(format!(
+                    "The {tenant_name} account is ready. Sign in to the dashboard with the \
+                     details below and change the password when you first sign in."
+                )),
+                Block::Field("E-mail", login_email.clone()),
+                Block::Field("Password", password.clone()),
+                Block::Link("Open the dashboard", dashboard_url.clone()),
+            ],
+        ),
+        Template::PaymentFailed {
+            tenant_name,
+            grace_until,
+            billing_url,
+        } => (
+            format!("Payment failed: {tenant_name}"),
+            vec![
+                Block::Para(format!(
+                    "We could not charge the {tenant_name} subscription. Service continues \
+                     until {grace_until}; after that the account will be suspended."
+                )),
+                Block::Link("Update the payment method", billing_url.clone()),
+            ],
+        ),
+        Template::Suspended {
+            tenant_name,
+            billing_url,
+        } => (
+            format!("Account suspended: {tenant_name}"),
+            vec![
+                Block::Para(format!(
+                    "The {tenant_name} account was suspended and the AI stopped answering. \
+                     Settle the subscription to reactivate it."
+                )),
+                Block::Link("Settle the subscription", billing_url.clone()),
+            ],
+        ),
+        Template::Reactivated {
+            tenant_name,
+            dashboard_url,
+        } => (
+            format!("Account reactivated: {tenant_name}"),
+            vec![
+                Block::Para(format!(
+                    "The {tenant_name} account is active again and the AI is answering."
+                )),
+                Block::Link("Open the dashboard", dashboard_url.clone()),
+            ],
+        ),
+        Template::AttendancePending {
+            tenant_name,
+            contact,
+            conversation_url,
+        } => (
+            format!("Waiting for an agent: {contact}"),
+            vec![
+                Block::Para(format!(
+                    "{contact} is waiting for a human agent at {tenant_name}."
+                )),
+                Block::Link("Open the conversation", conversation_url.clone()),
+            ],
+        ),
+        Template::PasswordReset {
+            reset_url,
+            valid_minutes,
+        } => (
+            "Reset your atende password".to_owned(),
+            vec![
+                Block::Para(format!(
+                    "We received a request to reset your password. The link below works \
+                     once, for {valid_minutes} minutes."
+                )),
+                Block::Link("Choose a new password", reset_url.clone()),
+                Block::Para(
+                    "If you did not ask for this, ignore this e-mail: your password stays \
+                     the same."
+                        .to_owned(),
+                ),
+            ],
+        ),
+    };
+    Content {
+        subject,
+        blocks,
+        signature: "The atende team",
+    }
+}

@@ -1,0 +1,184 @@
+//! The e-mails the product sends, in Brazilian Portuguese and English. Each template builds
+//! a list of [`Block`]s per locale; [`layout`] turns them into the text and HTML bodies, so
+//! escaping happens in one place and no template can forget it.
+
+mod en;
+mod layout;
+mod pt_br;
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The language of an e-mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Locale {
+    /// Brazilian Portuguese, the default: most tenants are in Brazil.
+    #[default]
+    #[serde(rename = "pt-BR")]
+    PtBr,
+    /// English.
+    #[serde(rename = "en")]
+    En,
+}
+
+impl Locale {
+    /// The BCP 47 tag stored with each mail.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PtBr => "pt-BR",
+            Self::En => "en",
+        }
+    }
+
+    /// The locale for a tag such as `en-US` or `pt`; anything unknown (or nothing) is the
+    /// default, since a mail in the default language beats no mail.
+    pub fn from_tag(tag: Option<&str>) -> Self {
+        tag.and_then(|t| t.parse().ok()).unwrap_or_default()
+    }
+
+    /// The first supported language of an `Accept-Language` header, in the client's order
+    /// (quality values are rarely anything but descending).
+    pub fn from_accept_language(header: &str) -> Option<Self> {
+        header
+            .split(',')
+            .filter_map(|part| part.split(';').next())
+            .find_map(|tag| tag.trim().parse().ok())
+    }
+}
+
+impl fmt::Display for Locale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A language tag no template is written in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no e-mail templates in {0:?}")]
+pub struct UnsupportedLocale(pub String);
+
+impl FromStr for Locale {
+    type Err = UnsupportedLocale;
+
+    fn from_str(tag: &str) -> Result<Self, Self::Err> {
+        let language = tag.split(['-', '_']).next().unwrap_or("");
+        match language.to_ascii_lowercase().as_str() {
+            "pt" => Ok(Self::PtBr),
+            "en" => Ok(Self::En),
+            _ => Err(UnsupportedLocale(tag.to_owned())),
+        }
+    }
+}
+
+/// An e-mail and the values it shows. Links are absolute URLs (see
+/// [`PublicUrl`](super::PublicUrl)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Template {
+    /// A new tenant's owner account: how to sign in for the first time.
+    Welcome {
+        /// The tenant's name.
+        tenant_name: String,
+        /// The e-mail they sign in with.
+        login_email: String,
+        /// Their generated password (shown only here).
+        password: String,
+        /// The dashboard's sign-in page.
+        dashboard_url: String,
+    },
+    /// A subscription payment failed; the tenant is suspended if it stays unpaid.
+    PaymentFailed {
+        /// The tenant's name.
+        tenant_name: String,
+        /// The last day before suspension, as the recipient reads dates (already formatted).
+        grace_until: String,
+        /// Where to update the payment method.
+        billing_url: String,
+    },
+    /// The tenant was suspended: the AI stopped answering.
+    Suspended {
+        /// The tenant's name.
+        tenant_name: String,
+        /// Where to settle the subscription.
+        billing_url: String,
+    },
+    /// The tenant is active again.
+    Reactivated {
+        /// The tenant's name.
+        tenant_name: String,
+        /// The dashboard.
+        dashboard_url: String,
+    },
+    /// A conversation waits for a human.
+    AttendancePending {
+        /// The tenant's name.
+        tenant_name: String,
+        /// Who is waiting (name or number, as the dashboard shows it).
+        contact: String,
+        /// The conversation in the dashboard.
+        conversation_url: String,
+    },
+    /// A link to choose a new password.
+    PasswordReset {
+        /// The link carrying the reset token.
+        reset_url: String,
+        /// Minutes the link stays valid.
+        valid_minutes: u32,
+    },
+}
+
+impl Template {
+    /// The template's stable name, stored with each mail.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Welcome { .. } => "welcome",
+            Self::PaymentFailed { .. } => "payment_failed",
+            Self::Suspended { .. } => "suspended",
+            Self::Reactivated { .. } => "reactivated",
+            Self::AttendancePending { .. } => "attendance_pending",
+            Self::PasswordReset { .. } => "password_reset",
+        }
+    }
+
+    /// Renders the subject and both bodies in `locale`.
+    pub fn render(&self, locale: Locale) -> Rendered {
+        let content = match locale {
+            Locale::PtBr => pt_br::content(self),
+            Locale::En => en::content(self),
+        };
+        layout::render(&content)
+    }
+}
+
+/// A rendered e-mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The subject line.
+    pub subject: String,
+    /// The plain-text body.
+    pub text: String,
+    /// The HTML body.
+    pub html: String,
+}
+
+/// What a template says, before layout.
+#[derive(Debug)]
+struct Content {
+    subject: String,
+    blocks: Vec<Block>,
+    signature: &'static str,
+}
+
+/// One piece of a body.
+#[derive(Debug)]
+enum Block {
+    /// A paragraph.
+    Para(String),
+    /// A labelled value (a login, a password).
+    Field(&'static str, String),
+    /// A call to action.
+    Link(&'static str, String),
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,99 @@
+//! Os e-mails em português do Brasil.
+
+use super::{Block, Content, Template};
+
+pub(super) fn content(template: &Template) -> Content {
+    let (subject, blocks) = match template {
+        Template::Welcome {
+            tenant_name,
+            login_email,
+            password,
+            dashboard_url,
+        } => (
+            format!("Bem-vindo ao atende, {tenant_name}"),
+            vec![
+                Block::Para(format!(
+                    "A conta de {tenant_name} está pronta. Entre no painel com os dados abaixo \
+                     e troque a senha no primeiro acesso."
+                )),
+                Block::Field("E-mail", login_email.clone()),
+                Block::Field("Senha", password.clone()),
+                Block::Link("Abrir o painel", dashboard_url.clone()),
+            ],
+        ),
+        Template::PaymentFailed {
+            tenant_name,
+            grace_until,
+            billing_url,
+        } => (
+            format!("Pagamento não aprovado: {tenant_name}"),
+            vec![
+                Block::Para(format!(
+                    "Não conseguimos cobrar a assinatura de {tenant_name}. O atendimento \
+                     continua até {grace_until}; depois disso a conta será suspensa."
+                )),
+                Block::Link("Atualizar a forma de pagamento", billing_url.clone()),
+            ],
+        ),
+        Template::Suspended {
+            tenant_name,
+            billing_url,
+        } => (
+            format!("Conta suspensa: {tenant_name}"),
+            vec![
+                Block::Para(format!(
+                    "A conta de {tenant_name} foi suspensa e a IA parou de responder. \
+                     Regularize a assinatura para reativá-la."
+                )),
+                Block::Link("Regularizar a assinatura", billing_url.clone()),
+            ],
+        ),
+        Template::Reactivated {
+            tenant_name,
+            dashboard_url,
+        } => (
+            format!("Conta reativada: {tenant_name}"),
+            vec![
+                Block::Para(format!(
+                    "A conta de {tenant_name} está ativa de novo e a IA voltou a responder."
+                )),
+                Block::Link("Abrir o painel", dashboard_url.clone()),
+            ],
+        ),
+        Template::AttendancePending {
+            tenant_name,
+            contact,
+            conversation_url,
+        } => (
+            format!("Atendimento aguardando: {contact}"),
+            vec![
+                Block::Para(format!(
+                    "{contact} está esperando um atendente humano em {tenant_name}."
+                )),
+                Block::Link("Abrir a conversa", conversation_url.clone()),
+            ],
+        ),
+        Template::PasswordReset {
+            reset_url,
+            valid_minutes,
+        } => (
+            "Redefinição de senha do atende".to_owned(),
+            vec![
+                Block::Para(format!(
+                    "Recebemos um pedido para redefinir a sua senha. O link abaixo vale por \
+                     {valid_minutes} minutos e pode ser usado uma vez."
+                )),
+                Block::Link("Escolher uma nova senha", reset_url.clone()),
+                Block::Para(
+                    "Se você não pediu isso, ignore este e-mail: a sua senha continua a mesma."
+                        .to_owned(),
+                ),
+            ],
+        ),
+    };
+    Content {
+        subject,
+        blocks,
+        signature: "Equipe atende",
+    }
+}

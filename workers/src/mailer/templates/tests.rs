@@ -1,0 +1,94 @@
+use super::*;
+
+fn welcome(tenant_name: &str) -> Template {
+    Template::Welcome {
+        tenant_name: tenant_name.into(),
+        login_email: "dona@padaria.example".into(),
+        password: "s3nha-gerada-123".into(),
+        dashboard_url: "https://app.example/login".into(),
+    }
+}
+
+#[test]
+fn values_are_escaped_in_html_and_left_alone_in_text() {
+    let rendered = welcome("<b>Pão & Cia</b>").render(Locale::PtBr);
+    assert!(rendered.html.contains("&lt;b&gt;Pão &amp; Cia&lt;/b&gt;"));
+    assert!(!rendered.html.contains("<b>Pão"));
+    assert!(rendered.text.contains("<b>Pão & Cia</b>"));
+    assert_eq!(rendered.subject, "Bem-vindo ao atende, <b>Pão & Cia</b>");
+}
+
+#[test]
+fn a_link_with_quotes_cannot_break_out_of_its_attribute() {
+    let rendered = Template::PasswordReset {
+        reset_url: "https://app.example/reset?token=a\"onmouseover=\"x".into(),
+        valid_minutes: 60,
+    }
+    .render(Locale::En);
+    assert!(rendered
+        .html
+        .contains("href=\"https://app.example/reset?token=a&quot;onmouseover=&quot;x\""));
+}
+
+#[test]
+fn the_welcome_mail_shows_login_password_and_dashboard_link_in_both_bodies() {
+    for locale in [Locale::PtBr, Locale::En] {
+        let rendered = welcome("Padaria").render(locale);
+        for body in [&rendered.text, &rendered.html] {
+            assert!(body.contains("dona@padaria.example"), "{locale}: {body}");
+            assert!(body.contains("s3nha-gerada-123"), "{locale}: {body}");
+            assert!(
+                body.contains("https://app.example/login"),
+                "{locale}: {body}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_template_differs_by_locale() {
+    let templates = [
+        welcome("Padaria"),
+        Template::PaymentFailed {
+            tenant_name: "Padaria".into(),
+            grace_until: "2026-12-01".into(),
+            billing_url: "https://app.example/billing".into(),
+        },
+        Template::Suspended {
+            tenant_name: "Padaria".into(),
+            billing_url: "https://app.example/billing".into(),
+        },
+        Template::Reactivated {
+            tenant_name: "Padaria".into(),
+            dashboard_url: "https://app.example/".into(),
+        },
+        Template::AttendancePending {
+            tenant_name: "Padaria".into(),
+            contact: "Maria".into(),
+            conversation_url: "https://app.example/conversations/1".into(),
+        },
+        Template::PasswordReset {
+            reset_url: "https://app.example/reset-password?token=t".into(),
+            valid_minutes: 60,
+        },
+    ];
+    for template in templates {
+        let pt = template.render(Locale::PtBr);
+        let en = template.render(Locale::En);
+        assert_ne!(pt.subject, en.subject, "{}", template.name());
+        assert_ne!(pt.text, en.text, "{}", template.name());
+    }
+}
+
+#[test]
+fn locales_come_from_language_tags_with_portuguese_by_default() {
+    assert_eq!(Locale::from_tag(Some("en-US")), Locale::En);
+    assert_eq!(Locale::from_tag(Some("pt")), Locale::PtBr);
+    assert_eq!(Locale::from_tag(Some("fr")), Locale::PtBr);
+    assert_eq!(Locale::from_tag(None), Locale::PtBr);
+    assert_eq!(
+        Locale::from_accept_language("fr-FR, en;q=0.8, pt;q=0.5"),
+        Some(Locale::En)
+    );
+    assert_eq!(Locale::from_accept_language("de"), None);
+}

@@ -1,0 +1,91 @@
+//! Where mails go: an SMTP server, or `.eml` files in a directory.
+
+use super::MailError;
+use lettre::transport::smtp::AsyncSmtpTransport;
+use lettre::{AsyncTransport, Message, Tokio1Executor};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use uuid::Uuid;
+
+/// How long one SMTP exchange may take before it counts as a failed attempt.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A way to deliver a built message.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// An SMTP server (connections are pooled).
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// One `.eml` file per mail, named by its outbox id, in this directory.
+    Files(PathBuf),
+}
+
+/// A failed delivery.
+#[derive(Debug)]
+pub(super) struct SendFailure {
+    /// Retrying cannot help (the server refused the mail for good).
+    pub(super) permanent: bool,
+    pub(super) message: String,
+}
+
+impl Transport {
+    /// SMTP at `url`: `smtp://host:port` (plain, for local catchers),
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtps://user:pass@host:465`
+    /// (TLS); credentials, if any, in the URL.
+    pub fn smtp(url: &str) -> Result<Self, MailError> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(MailError::SmtpUrl)?
+            .timeout(Some(SMTP_TIMEOUT))
+            .build();
+        Ok(Self::Smtp(transport))
+    }
+
+    /// `.eml` files in `dir` (created when the first mail is written).
+    pub fn files(dir: impl Into<PathBuf>) -> Self {
+        Self::Files(dir.into())
+    }
+
+    pub(super) async fn send(&self, id: Uuid, message: &Message) -> Result<(), SendFailure> {
+        match self {
+            Self::Smtp(smtp) => {
+                smtp.send(message.clone())
+                    .await
+                    .map(drop)
+                    .map_err(|e| SendFailure {
+                        permanent: e.is_permanent(),
+                        message: error_chain(&e),
+                    })
+            }
+            Self::Files(dir) => {
+                write_eml(dir, id, &message.formatted())
+                    .await
+                    .map_err(|e| SendFailure {
+                        permanent: false,
+                        message: format!("writing {}: {e}", dir.display()),
+                    })
+            }
+        }
+    }
+}
+
+/// Writes `<dir>/<id>.eml` atomically: a reader (or a crash) never sees half a file.
+async fn write_eml(dir: &Path, id: Uuid, bytes: &[u8]) -> std::io::Result<()> {
+    tokio::fs::create_dir_all(dir).await?;
+    let tmp = dir.join(format!(".{id}.eml.tmp"));
+    let mut file = tokio::fs::File::create(&tmp).await?;
+    file.write_all(bytes).await?;
+    file.sync_all().await?;
+    drop(file);
+    tokio::fs::rename(&tmp, dir.join(format!("{id}.eml"))).await
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cur = c.source();
+    }
+    out
+}
