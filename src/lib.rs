@@ -9,4 +9,5 @@ pub mod keys;
 pub mod privacy;
 pub mod replay;
 pub mod serve;
+pub mod subject_keys;
 pub mod telemetry;

@@ -86,7 +86,8 @@ pub async fn run(db_config: &DatabaseConfig, cmd: PrivacyCommand) -> anyhow::Res
                 serde_json::to_string_pretty(&export)?
             }
             PrivacyCommand::Expire { retention_days } => {
-                let n = workers::retention::run_once(&keys, &SystemClock, retention_days).await?;
+                let n = workers::retention::run_once(&db.pool, &keys, &SystemClock, retention_days)
+                    .await?;
                 serde_json::json!({ "keys_destroyed": n }).to_string()
             }
         };

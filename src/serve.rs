@@ -1,6 +1,7 @@
 //! `atende serve`: the API, the in-process event stream and its consumers.
 
 use crate::database::{Database, DatabaseConfig};
+use crate::subject_keys::RingKeys;
 use aggregates::{Clock, RandomIds, SystemClock};
 use anyhow::Context;
 use clap::Args;
@@ -69,6 +70,7 @@ impl App {
         let signal = CommitSignal::new();
         let notify = signal.clone();
         let retention = workers::retention::spawn(
+            pool.clone(),
             keys.clone(),
             clock.clone(),
             config.retention_days,
@@ -88,7 +90,7 @@ impl App {
         let tail = Tail::new(pool.clone())
             .with_commit_signal(&signal)
             .with_idle_poll(Duration::from_millis(config.tail_poll_ms));
-        let registry = projections::builtin::registry();
+        let registry = projections::builtin::registry(Arc::new(RingKeys(keys.clone())));
         let runners = registry.spawn_all(&tail);
         let secret = config.jwt_secret.clone().unwrap_or_else(|| {
             tracing::warn!("no JWT secret configured: access tokens will not survive a restart");

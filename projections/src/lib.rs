@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod builtin;
+pub mod conversations;
 pub mod metrics;
 pub mod replay;
 pub mod reports;

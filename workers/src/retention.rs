@@ -1,13 +1,17 @@
 //! The retention job (F9): message content older than the retention period becomes
-//! unreadable, by destroying the daily contact keys that sealed it.
+//! unreadable, by destroying the daily contact keys that sealed it; read models that keep
+//! a clear copy of what those keys sealed (the conversations' contacts) then forget it.
 
 use aggregates::Clock;
+use chrono::{NaiveTime, TimeZone, Utc};
 use commands::privacy::{KeyError, KeyRing};
+use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
-/// Destroys expired keys now; returns how many. Idempotent: a second run the same day
+/// Destroys expired keys now, then clears the read models' clear copies of what they
+/// sealed; returns how many keys were destroyed. Idempotent: a second run the same day
 /// finds nothing left to destroy.
 #[tracing::instrument(
     name = "destroying keys past retention",
@@ -15,15 +19,23 @@ use tokio::task::JoinHandle;
     fields(retention_days)
 )]
 pub async fn run_once(
+    pool: &PgPool,
     keys: &KeyRing,
     clock: &dyn Clock,
     retention_days: u32,
 ) -> Result<u64, KeyError> {
-    let destroyed = keys
-        .destroy_expired(clock.now().date_naive(), retention_days)
-        .await?;
+    let today = clock.now().date_naive();
+    let destroyed = keys.destroy_expired(today, retention_days).await?;
     if destroyed > 0 {
         tracing::info!(destroyed, "keys past retention destroyed");
+    }
+    // The keys of days before this one are gone (the same cutoff `destroy_expired` uses).
+    let cutoff = Utc.from_utc_datetime(
+        &(today - chrono::Days::new(u64::from(retention_days))).and_time(NaiveTime::MIN),
+    );
+    let forgotten = projections::conversations::forget_expired(pool, cutoff).await?;
+    if forgotten > 0 {
+        tracing::info!(forgotten, "contacts past retention forgotten");
     }
     Ok(destroyed)
 }
@@ -31,6 +43,7 @@ pub async fn run_once(
 /// Runs the job at start and then every `every` (the day boundary is what matters, so an
 /// hourly run keeps content readable at most an hour past its last retention day).
 pub fn spawn(
+    pool: PgPool,
     keys: Arc<KeyRing>,
     clock: Arc<dyn Clock>,
     retention_days: u32,
@@ -40,7 +53,7 @@ pub fn spawn(
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            if let Err(e) = run_once(&keys, clock.as_ref(), retention_days).await {
+            if let Err(e) = run_once(&pool, &keys, clock.as_ref(), retention_days).await {
                 tracing::warn!(error = %e, "the retention job failed; retrying at the next tick");
             }
         }

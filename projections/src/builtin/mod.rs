@@ -5,17 +5,20 @@ mod aggregate_index;
 pub use aggregate_index::AggregateIndex;
 
 use crate::audit::EventChain;
+use crate::conversations::SubjectKeys;
 use crate::stream::registry::Registry;
 use crate::stream::runner::RunnerHandle;
 use crate::stream::tail::Tail;
 use std::sync::Arc;
 
-/// Every built-in projection, and the sealer of the event chain.
-pub fn registry() -> Registry {
+/// Every built-in projection, and the sealer of the event chain. `keys` opens the personal
+/// fields a read model keeps in clear (the conversations' contacts, for search).
+pub fn registry(keys: Arc<dyn SubjectKeys>) -> Registry {
     Registry::new([
         Arc::new(AggregateIndex) as Arc<dyn crate::EventHandler>,
         Arc::new(EventChain::new()),
         Arc::new(crate::tenants::TenantDirectory),
+        Arc::new(crate::conversations::Conversations::new(keys)),
         Arc::new(crate::metrics::TenantMetrics),
         Arc::new(crate::usage::TenantUsage),
         Arc::new(crate::reports::AdminReports),
@@ -23,6 +26,6 @@ pub fn registry() -> Registry {
 }
 
 /// Starts every built-in projection on `tail`, and the sealer of the event chain.
-pub fn spawn_all(tail: &Tail) -> Vec<RunnerHandle> {
-    registry().spawn_all(tail)
+pub fn spawn_all(tail: &Tail, keys: Arc<dyn SubjectKeys>) -> Vec<RunnerHandle> {
+    registry(keys).spawn_all(tail)
 }
