@@ -41,6 +41,10 @@ pub struct ServeConfig {
     /// sets it; otherwise clients could dodge login blocking by forging it).
     #[arg(long, env = "ATENDE_TRUST_PROXY", default_value_t = false, action = clap::ArgAction::Set)]
     pub trust_proxy: bool,
+    /// Browser origins allowed to call the API, comma-separated and exact
+    /// (`https://app.example`); `*` for any. Unset: no CORS headers.
+    #[arg(long, env = "ATENDE_CORS_ORIGINS", default_value = "")]
+    pub cors_origins: read_api::http::CorsOrigins,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -99,7 +103,8 @@ impl App {
         let state = read_api::AppState::new(pool, bus.clone(), keys.clone())
             .with_consumers(runners.iter().map(|r| r.status_view()).collect())
             .with_projections(registry)
-            .with_auth(AuthConfig::new(&secret, config.trust_proxy));
+            .with_auth(AuthConfig::new(&secret, config.trust_proxy))
+            .with_cors(config.cors_origins.clone());
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("binding {}", config.http_addr))?;

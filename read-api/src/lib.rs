@@ -5,6 +5,7 @@ pub mod auth;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod openapi;
 pub mod privacy;
 pub mod projections;
 pub mod settings;

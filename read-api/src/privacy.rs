@@ -4,23 +4,26 @@ use crate::auth::{ApiJson, RequireAdmin};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{Query, State};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use crate::openapi::{responses as r, tags};
+use axum::{Extension, Json};
 use commands::privacy::{erase_contact, export_contact, Erasure, PrivacyError, SubjectExport};
 use schemas::CommandMetadata;
 use serde::Deserialize;
 use tower_http::request_id::RequestId;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 /// The privacy routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/admin/privacy/erasures", post(erase))
-        .route("/api/v1/admin/privacy/export", get(export))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(erase))
+        .routes(routes!(export))
 }
 
 /// Which contact of which tenant.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SubjectQuery {
     /// The tenant.
     pub tenant_id: Uuid,
@@ -29,7 +32,7 @@ pub struct SubjectQuery {
 }
 
 /// An erasure request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct EraseRequest {
     /// The tenant.
     pub tenant_id: Uuid,
@@ -62,6 +65,22 @@ fn valid_contact(contact: &str) -> Result<(), ApiError> {
 }
 
 /// `GET /api/v1/admin/privacy/export?tenant_id=&contact=`: everything held, opened.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/privacy/export",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    params(SubjectQuery),
+    responses(
+        (status = 200, description = "Everything held about the contact, personal fields opened (erased ones read `[erased]`)", body = Object),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        (status = 404, description = "No such contact in this tenant (`unknown_subject`)", body = crate::error::ErrorBody),
+        r::Unprocessable,
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "exporting a contact's data for an admin", skip_all)]
 pub async fn export(
     State(state): State<AppState>,
@@ -76,6 +95,23 @@ pub async fn export(
 }
 
 /// `POST /api/v1/admin/privacy/erasures`: destroys the contact's keys and records it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/privacy/erasures",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    request_body = EraseRequest,
+    responses(
+        (status = 200, description = "Erased: the contact's keys are destroyed and `SubjectErased` recorded", body = Object),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        (status = 404, description = "No such contact in this tenant (`unknown_subject`)", body = crate::error::ErrorBody),
+        r::Conflict,
+        r::Unprocessable,
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "erasing a contact's data for an admin", skip_all)]
 pub async fn erase(
     State(state): State<AppState>,

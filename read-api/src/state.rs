@@ -1,6 +1,7 @@
 //! What every handler can reach.
 
 use crate::auth::{AuthConfig, JwtSecret};
+use crate::http::CorsOrigins;
 use commands::privacy::KeyRing;
 use commands::CommandBus;
 use projections::{ConsumerStatus, Registry, Tail};
@@ -24,6 +25,8 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     /// The stream handlers this process runs, for the projection admin endpoints.
     pub projections: Registry,
+    /// Browser origins allowed to call the API (none by default).
+    pub cors: CorsOrigins,
 }
 
 impl AppState {
@@ -38,6 +41,7 @@ impl AppState {
             bus,
             keys,
             projections: Registry::default(),
+            cors: CorsOrigins::None,
         }
     }
 
@@ -50,6 +54,12 @@ impl AppState {
     /// Adds consumers whose status /health reports.
     pub fn with_consumers(mut self, consumers: Vec<Arc<Mutex<ConsumerStatus>>>) -> Self {
         self.consumers.extend(consumers);
+        self
+    }
+
+    /// Allows `origins` to call the API from a browser.
+    pub fn with_cors(mut self, origins: CorsOrigins) -> Self {
+        self.cors = origins;
         self
     }
 

@@ -30,16 +30,23 @@ pub struct TestUser {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// `spawn_app` with `configure` applied to the settings first.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
     let db = testkit::test_database().await.expect("a test database");
     let secret = JwtSecret::generate();
-    let config = ServeConfig {
+    let mut config = ServeConfig {
         http_addr: "127.0.0.1:0".parse().unwrap(),
         tail_poll_ms: 20,
         snapshot_every: 50,
         retention_days: 30,
         jwt_secret: Some(secret.clone()),
         trust_proxy: false,
+        cors_origins: Default::default(),
     };
+    configure(&mut config);
     let app = App::start(
         db.pool.clone(),
         &config,

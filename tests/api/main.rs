@@ -4,9 +4,11 @@
 mod audit;
 mod audit_log;
 mod auth;
+mod cors;
 mod health;
 mod helpers;
 mod isolation;
+mod openapi;
 mod privacy;
 mod projections;
 mod settings;

@@ -4,6 +4,7 @@
 
 use crate::auth::RequireAuditor;
 use crate::error::ApiError;
+use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -19,7 +20,8 @@ const NDJSON: &str = "application/x-ndjson";
 const MAX_PAGE: i64 = 1000;
 
 /// Filters; all optional.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventQuery {
     /// Events of this tenant (its own aggregate, or commands issued for it).
     pub tenant_id: Option<uuid::Uuid>,
@@ -40,7 +42,7 @@ pub struct EventQuery {
 }
 
 /// One stored event.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AuditEvent {
     /// Global position.
     pub position: i64,
@@ -57,13 +59,15 @@ pub struct AuditEvent {
     /// Payload version.
     pub event_version: String,
     /// Payload as stored.
+    #[schema(value_type = Object)]
     pub payload: serde_json::Value,
-    /// Command metadata: actor, tenant, request, correlation and causation ids.
+    /// Command metadata: actor, tenant, request, correlation and causation ids, client IP.
+    #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
 }
 
 /// A page of events.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventPage {
     /// Events in position order.
     pub items: Vec<AuditEvent>,
@@ -113,6 +117,24 @@ fn select(q: &EventQuery) -> Result<QueryBuilder<'_, Postgres>, ApiError> {
 }
 
 /// Lists (or, with `Accept: application/x-ndjson`, streams) the matching events.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/events",
+    tag = tags::AUDITOR,
+    security(("bearer" = [])),
+    params(EventQuery),
+    responses(
+        (status = 200, description = "A page of events; with `Accept: application/x-ndjson` the whole selection, one event per line", content(
+            (EventPage = "application/json"),
+            (AuditEvent = "application/x-ndjson"),
+        )),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        r::Unprocessable,
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "reading the event log for an auditor", skip_all)]
 pub async fn events(
     State(state): State<AppState>,

@@ -7,12 +7,12 @@ pub use events::{events, AuditEvent, EventPage, EventQuery};
 pub use verify::verify;
 
 use crate::state::AppState;
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The audit routes (auditors and admins).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/audit/verify", get(verify))
-        .route("/api/v1/audit/events", get(events))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(verify::verify))
+        .routes(routes!(events::events))
 }

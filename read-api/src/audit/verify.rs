@@ -2,6 +2,7 @@
 
 use crate::auth::RequireAuditor;
 use crate::error::ApiError;
+use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
@@ -13,6 +14,20 @@ use tokio::sync::Semaphore;
 static VERIFYING: Semaphore = Semaphore::const_new(1);
 
 /// Recomputes the chain; 200 with the report whether or not it is intact (the report says).
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/verify",
+    tag = tags::AUDITOR,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The verification report: `checked`, the head, `unsealed_tail` and `first_break` (null when intact)", body = Object),
+        r::Unauthorized,
+        r::Forbidden,
+        (status = 409, description = "A verification is already running (`audit_verify_running`)", body = crate::error::ErrorBody),
+        r::Internal,
+        r::Unavailable,
+    )
+)]
 #[tracing::instrument(name = "verifying the event chain for an auditor", skip_all)]
 pub async fn verify(
     State(state): State<AppState>,

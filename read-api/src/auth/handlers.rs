@@ -4,6 +4,7 @@ use super::refresh::{self, RefreshError};
 use super::throttle::{self, ClientIp};
 use super::{password, ApiJson, AuthUser};
 use crate::error::ApiError;
+use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use crate::users::{self, email, Credentials, User};
 use axum::extract::State;
@@ -16,31 +17,32 @@ use uuid::Uuid;
 const WRONG_CREDENTIALS: &str = "wrong e-mail or password";
 
 /// `POST /api/v1/auth/login` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
     email: String,
     password: String,
 }
 
 /// `POST /api/v1/auth/refresh` and `/logout` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RefreshRequest {
     refresh_token: String,
 }
 
 /// `POST /api/v1/me/password` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ChangePasswordRequest {
     current_password: String,
     new_password: String,
 }
 
 /// A token pair, as login and refresh return it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     /// The JWT to send as `Authorization: Bearer`.
     pub access_token: String,
     /// Always `Bearer`.
+    #[schema(value_type = String, example = "Bearer")]
     pub token_type: &'static str,
     /// Seconds the access token lasts.
     pub expires_in: u64,
@@ -49,7 +51,7 @@ pub struct TokenResponse {
 }
 
 /// `GET /api/v1/me` body.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MeResponse {
     id: Uuid,
     email: String,
@@ -83,6 +85,19 @@ async fn token_pair(
 }
 
 /// Signs a user in with e-mail and password.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = tags::AUTH,
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        r::BadRequest,
+        (status = 401, description = "Wrong e-mail or password (the same answer for both)", body = crate::error::ErrorBody),
+        r::TooManyRequests,
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "signing a user in", skip_all, fields(%ip))]
 pub(super) async fn login(
     State(state): State<AppState>,
@@ -129,6 +144,18 @@ pub(super) async fn login(
 }
 
 /// Trades a refresh token for a new pair.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh",
+    tag = tags::AUTH,
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new pair; the one sent is spent", body = TokenResponse),
+        r::BadRequest,
+        (status = 401, description = "Unknown, expired, revoked or already spent refresh token", body = crate::error::ErrorBody),
+        r::Internal,
+    )
+)]
 pub(super) async fn refresh(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshRequest>,
@@ -147,6 +174,17 @@ pub(super) async fn refresh(
 }
 
 /// Ends the session the refresh token belongs to.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = tags::AUTH,
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Signed out (also when the token was unknown)"),
+        r::BadRequest,
+        r::Internal,
+    )
+)]
 pub(super) async fn logout(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshRequest>,
@@ -158,6 +196,17 @@ pub(super) async fn logout(
 }
 
 /// The signed-in user.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = tags::AUTH,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = MeResponse),
+        r::Unauthorized,
+        r::Internal,
+    )
+)]
 pub(super) async fn me(
     State(state): State<AppState>,
     caller: AuthUser,
@@ -177,6 +226,21 @@ pub(super) async fn me(
 
 /// Changes the caller's password and ends every session they have (refresh tokens revoked;
 /// access tokens already issued run out within 15 minutes).
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/password",
+    tag = tags::AUTH,
+    security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed; every session of the caller ended"),
+        r::BadRequest,
+        r::Unauthorized,
+        (status = 403, description = "The current password is wrong (`wrong_password`)", body = crate::error::ErrorBody),
+        r::Unprocessable,
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "changing a user's password", skip_all, fields(user_id = %caller.id))]
 pub(super) async fn change_password(
     State(state): State<AppState>,

@@ -3,6 +3,7 @@
 use super::throttle::{self, IpBlock};
 use super::RequireAdmin;
 use crate::error::ApiError;
+use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -10,6 +11,18 @@ use axum::Json;
 use std::net::IpAddr;
 
 /// Every IP currently blocked from signing in, and until when.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/ip-blocks",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The blocked IPs", body = Vec<IpBlock>),
+        r::Unauthorized,
+        r::Forbidden,
+        r::Internal,
+    )
+)]
 pub(super) async fn list(
     State(state): State<AppState>,
     _: RequireAdmin,
@@ -21,6 +34,20 @@ pub(super) async fn list(
 }
 
 /// Unblocks an IP: its failures so far stop counting. Idempotent.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/ip-blocks/{ip}",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    params(("ip" = String, Path, description = "The blocked IP address")),
+    responses(
+        (status = 204, description = "Unblocked (also when it was not blocked)"),
+        (status = 400, description = "Not an IP address (`invalid_ip`)", body = crate::error::ErrorBody),
+        r::Unauthorized,
+        r::Forbidden,
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "unblocking an IP for an admin", skip_all, fields(by = %admin.id, %ip))]
 pub(super) async fn unblock(
     State(state): State<AppState>,

@@ -19,6 +19,7 @@ mod ip_blocks;
 mod json;
 pub mod password;
 pub mod refresh;
+pub mod reset;
 mod role;
 mod secret;
 pub mod throttle;
@@ -35,17 +36,19 @@ pub use secret::{JwtSecret, SecretError};
 pub use throttle::ClientIp;
 
 use crate::state::AppState;
-use axum::routing::{delete, get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The auth routes: sign-in, refresh, logout, `/me`, password change and IP blocks.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/login", post(handlers::login))
-        .route("/api/v1/auth/refresh", post(handlers::refresh))
-        .route("/api/v1/auth/logout", post(handlers::logout))
-        .route("/api/v1/me", get(handlers::me))
-        .route("/api/v1/me/password", post(handlers::change_password))
-        .route("/api/v1/admin/ip-blocks", get(ip_blocks::list))
-        .route("/api/v1/admin/ip-blocks/{ip}", delete(ip_blocks::unblock))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(handlers::login))
+        .routes(routes!(handlers::refresh))
+        .routes(routes!(handlers::logout))
+        .routes(routes!(handlers::me))
+        .routes(routes!(handlers::change_password))
+        .routes(routes!(reset::request))
+        .routes(routes!(reset::confirm))
+        .routes(routes!(ip_blocks::list))
+        .routes(routes!(ip_blocks::unblock))
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A user's role. Owners and agents belong to one tenant; the others run the platform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A tenant's owner: everything in their tenant, billing included.

@@ -68,7 +68,7 @@ fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trust_proxy: bool) -> Op
 }
 
 /// A blocked IP.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct IpBlock {
     /// The address.
     pub ip: String,

@@ -16,7 +16,7 @@ use std::time::Instant;
 const LAG_CAP: i64 = 100_000;
 
 /// The /health body.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct HealthReport {
     /// `ok`, `degraded` (some consumer parked events; still 200) or `unavailable`.
     pub status: &'static str,
@@ -29,7 +29,7 @@ pub struct HealthReport {
 }
 
 /// Database reachability.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DatabaseHealth {
     /// Whether `SELECT 1` succeeded.
     pub ok: bool,
@@ -41,14 +41,14 @@ pub struct DatabaseHealth {
 }
 
 /// The event store's head.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventStoreHealth {
     /// The highest position written.
     pub head_position: i64,
 }
 
 /// One consumer of the stream.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConsumerHealth {
     /// Its name.
     pub name: String,
@@ -66,6 +66,15 @@ pub struct ConsumerHealth {
 }
 
 /// Checks each dependency.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = crate::openapi::tags::SYSTEM,
+    responses(
+        (status = 200, description = "Every dependency works (`status` is `ok` or `degraded`)", body = HealthReport),
+        (status = 503, description = "A dependency is down (`status` is `unavailable`)", body = HealthReport),
+    )
+)]
 #[tracing::instrument(name = "checking the health of every dependency", skip_all)]
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthReport>) {
     let started = Instant::now();

@@ -1,27 +1,33 @@
 //! The router, its middleware and the server loop.
 
+mod cors;
 mod hardening;
 mod request_id;
+
+pub use cors::{CorsOrigins, InvalidOrigin};
 
 pub use hardening::BODY_LIMIT_BYTES;
 
 use crate::audit;
-use crate::health::health;
+use crate::openapi::{self, Served};
 use crate::state::AppState;
-use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
 use std::future::Future;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use request_id::{request_id_of, MakeRequestUuidV7};
 
-/// Every route, with request ids and request tracing.
-pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
-        .route("/health", get(health))
+/// Every route, each described in the OpenAPI document by the same `routes!` call that
+/// serves it. Add a module's routes here.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(crate::health::health))
+        .routes(routes!(openapi::document))
         .merge(audit::routes())
         .merge(crate::privacy::routes())
         .merge(crate::auth::routes())
@@ -29,7 +35,23 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::projections::routes())
         .merge(crate::tenants::routes())
         .merge(crate::settings::routes())
+}
+
+/// The OpenAPI document of [`api`], as `GET /api/openapi.json` serves it.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api().split_for_parts().1
+}
+
+/// Every route, with request ids and request tracing.
+pub fn router(state: AppState) -> Router {
+    let (routes, doc) = api().split_for_parts();
+    let cors = cors::layer(&state.cors);
+    let routes = routes
+        .layer(Extension(Served(std::sync::Arc::new(doc))))
         .with_state(state);
+    // Outside the routes so a preflight is answered for every path without reaching a
+    // handler; `option_layer` leaves responses untouched when CORS is off.
+    let routes = routes.layer(tower::util::option_layer(cors));
     hardening::harden(routes)
         // Layers run bottom-up for requests: the id is set first, then the span is opened
         // with it, so every log line of the request carries it.

@@ -5,36 +5,36 @@ use crate::auth::RequireAdmin;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use crate::openapi::{responses as r, tags};
+use axum::Json;
 use projections::replay::{self, ReplayError, ReplayReport};
 use projections::stream::parked;
 use projections::{Checkpoint, CheckpointStore, EventHandler, ParkedEvent, RetryError};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Lag is counted exactly up to this many events.
 const LAG_CAP: i64 = 100_000;
 
 /// The projection admin routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/admin/projections", get(list))
-        .route("/api/v1/admin/projections/{name}/parked", get(list_parked))
-        .route(
-            "/api/v1/admin/projections/{name}/parked/{position}/retry",
-            post(retry),
-        )
-        .route("/api/v1/admin/projections/{name}/replay", post(replay))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(list_parked))
+        .routes(routes!(retry))
+        .routes(routes!(replay))
 }
 
 /// One stream consumer, as the admin list shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProjectionInfo {
     /// The consumer's name.
     pub name: String,
-    /// Its stored checkpoint.
+    /// Its stored checkpoint (`tx_id`, `position`).
+    #[schema(value_type = Object)]
     pub checkpoint: Checkpoint,
     /// Committed events it has not consumed yet (capped).
     pub lag_events: i64,
@@ -45,7 +45,7 @@ pub struct ProjectionInfo {
 }
 
 /// The outcome of a successful retry.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Retried {
     /// The event's position; it is no longer parked.
     pub position: i64,
@@ -61,6 +61,19 @@ fn handler(state: &AppState, name: &str) -> Result<Arc<dyn EventHandler>, ApiErr
         })
 }
 
+/// Each stream consumer: checkpoint, lag, parked count, whether it can be replayed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/projections",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every consumer this process runs", body = Vec<ProjectionInfo>),
+        r::Unauthorized,
+        r::Forbidden,
+        r::Internal,
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     _: RequireAdmin,
@@ -95,6 +108,21 @@ async fn list(
     Ok(Json(out))
 }
 
+/// A consumer's parked events, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/projections/{name}/parked",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    params(("name" = String, Path, description = "The consumer")),
+    responses(
+        (status = 200, description = "Its parked events", body = Vec<Object>),
+        r::Unauthorized,
+        r::Forbidden,
+        (status = 404, description = "No such consumer (`unknown_projection`)", body = crate::error::ErrorBody),
+        r::Internal,
+    )
+)]
 async fn list_parked(
     State(state): State<AppState>,
     _: RequireAdmin,
@@ -107,6 +135,26 @@ async fn list_parked(
         .map_err(ApiError::internal)
 }
 
+/// Applies a parked event with the handler now.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/projections/{name}/parked/{position}/retry",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    params(
+        ("name" = String, Path, description = "The consumer"),
+        ("position" = i64, Path, description = "The parked event's position"),
+    ),
+    responses(
+        (status = 200, description = "Applied and unparked", body = Retried),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        (status = 404, description = "No such consumer, or that event is not parked", body = crate::error::ErrorBody),
+        (status = 409, description = "It still fails (`still_failing`), with the error", body = crate::error::ErrorBody),
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "retrying a parked event for an admin", skip_all, fields(by = %admin.id, %name, position))]
 async fn retry(
     State(state): State<AppState>,
@@ -128,6 +176,22 @@ async fn retry(
     }
 }
 
+/// Rebuilds the read model from the log and swaps it in.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/projections/{name}/replay",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    params(("name" = String, Path, description = "The consumer")),
+    responses(
+        (status = 200, description = "The replay report: events applied, new checkpoint, time", body = Object),
+        r::Unauthorized,
+        r::Forbidden,
+        (status = 404, description = "No such consumer (`unknown_projection`)", body = crate::error::ErrorBody),
+        (status = 409, description = "Not replayable, already running, or the handler failed", body = crate::error::ErrorBody),
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "replaying a projection for an admin", skip_all, fields(by = %admin.id, %name))]
 async fn replay(
     State(state): State<AppState>,

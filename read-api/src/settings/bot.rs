@@ -2,6 +2,7 @@
 
 use crate::auth::{ApiJson, RequireTenantOwner};
 use crate::error::ApiError;
+use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use crate::tenants::command_metadata;
 use aggregates::TenantCommand;
@@ -12,6 +13,19 @@ use tower_http::request_id::RequestId;
 
 /// The settings in force, read from the tenant aggregate itself so a change is visible at
 /// once (no read model lags behind).
+#[utoipa::path(
+    get,
+    path = "/api/v1/settings/bot",
+    tag = tags::TENANT,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The settings in force", body = BotSettingsDoc),
+        r::Unauthorized,
+        r::Forbidden,
+        (status = 404, description = "The caller's tenant is not registered (`tenant_not_found`)", body = crate::error::ErrorBody),
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "showing the bot settings to an owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn show(
     State(state): State<AppState>,
@@ -28,6 +42,23 @@ pub(super) async fn show(
 }
 
 /// Replaces the settings as a whole; 422 `invalid_confidence_threshold` outside 0..=1.
+#[utoipa::path(
+    put,
+    path = "/api/v1/settings/bot",
+    tag = tags::TENANT,
+    security(("bearer" = [])),
+    request_body = BotSettingsDoc,
+    responses(
+        (status = 200, description = "The settings now in force", body = BotSettingsDoc),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        r::NotFound,
+        r::Conflict,
+        r::Unprocessable,
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "changing the bot settings for an owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn change(
     State(state): State<AppState>,
@@ -50,4 +81,39 @@ pub(super) async fn change(
         .execute(&owner.tenant_id.to_string(), command, &md)
         .await?;
     Ok(Json(body))
+}
+
+/// The shape of [`BotSettings`] for the OpenAPI document (the contract lives in `schemas`,
+/// which does not depend on utoipa).
+#[derive(utoipa::ToSchema)]
+#[schema(as = BotSettings)]
+#[allow(dead_code)]
+pub(super) struct BotSettingsDoc {
+    /// Sent at the start of a conversation.
+    greeting: String,
+    /// Sent when the AI's confidence is below the threshold and a human takes over.
+    fallback_message: String,
+    /// Sent when the customer asks for a human and waits for one.
+    waiting_message: String,
+    /// Sent when the AI resumes after 24 h without human activity.
+    return_message: String,
+    /// The register of the AI's answers.
+    #[schema(inline)]
+    tone: ToneDoc,
+    /// Answers with a confidence below this (0..=1) are handed to a human.
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    confidence_threshold: f64,
+}
+
+/// The register the bot writes in.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub(super) enum ToneDoc {
+    /// Polite and neutral.
+    Formal,
+    /// Friendly and relaxed.
+    Casual,
+    /// Precise, for technical audiences.
+    Technical,
 }

@@ -12,8 +12,8 @@ pub use team::NewAgentRequest;
 pub use whatsapp::{LinkNumberRequest, LinkedNumber};
 
 use crate::state::AppState;
-use axum::routing::{delete, get, put};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Every tenant-owner route as `(method, path)`. The isolation test walks this list, so a
 /// route added to [`routes`] must be added here too.
@@ -27,10 +27,10 @@ pub const TENANT_ROUTES: &[(&str, &str)] = &[
 ];
 
 /// The tenant-owner routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/settings/bot", get(bot::show).put(bot::change))
-        .route("/api/v1/settings/whatsapp", put(whatsapp::link))
-        .route("/api/v1/users", get(team::list).post(team::create))
-        .route("/api/v1/users/{id}", delete(team::disable))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(bot::show, bot::change))
+        .routes(routes!(whatsapp::link))
+        .routes(routes!(team::list, team::create))
+        .routes(routes!(team::disable))
 }

@@ -3,6 +3,7 @@
 
 use crate::auth::{password, refresh, ApiJson, RequireTenantOwner, Role};
 use crate::error::ApiError;
+use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use crate::users::{self, CreatedUser, NewUser, User};
 use axum::extract::{Path, State};
@@ -13,7 +14,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 /// A new agent.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewAgentRequest {
     /// Their e-mail (their login).
     pub email: String,
@@ -29,6 +30,18 @@ type UserRow = (
 );
 
 /// The tenant's users (owners and agents, disabled ones included), oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = tags::TENANT,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The tenant's owners and agents", body = Vec<User>),
+        r::Unauthorized,
+        r::Forbidden,
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "listing a tenant's users for its owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn list(
     State(state): State<AppState>,
@@ -59,6 +72,22 @@ pub(super) async fn list(
 
 /// Creates an agent of the caller's tenant; the generated password is in the response,
 /// once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = tags::TENANT,
+    security(("bearer" = [])),
+    request_body = NewAgentRequest,
+    responses(
+        (status = 201, description = "The agent; the password is shown this once", body = CreatedUser),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        (status = 409, description = "The e-mail is taken (`email_taken`)", body = crate::error::ErrorBody),
+        r::Unprocessable,
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "creating an agent for a tenant owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn create(
     State(state): State<AppState>,
@@ -83,6 +112,21 @@ pub(super) async fn create(
 /// token still works until it expires, at most 15 minutes). The row is kept: it is who did
 /// what in the audit trail. 404 for anyone who is not an agent of this tenant, so other
 /// tenants' users cannot even be probed.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/{id}",
+    tag = tags::TENANT,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The agent")),
+    responses(
+        (status = 204, description = "Disabled; their sessions ended"),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        (status = 404, description = "No such agent in the caller's tenant (`user_not_found`)", body = crate::error::ErrorBody),
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "disabling an agent for a tenant owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn disable(
     State(state): State<AppState>,

@@ -2,6 +2,7 @@
 
 use crate::auth::{ApiJson, RequireTenantOwner};
 use crate::error::ApiError;
+use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use crate::tenants::command_metadata;
 use aggregates::TenantCommand;
@@ -12,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use tower_http::request_id::RequestId;
 
 /// The number to link.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LinkNumberRequest {
     /// Meta's id of the number; not blank.
     pub phone_number_id: String,
@@ -33,7 +34,7 @@ impl std::fmt::Debug for LinkNumberRequest {
 }
 
 /// The linked number.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LinkedNumber {
     /// Meta's id of the number.
     pub phone_number_id: String,
@@ -42,6 +43,23 @@ pub struct LinkedNumber {
 }
 
 /// Links the number; 409 `phone_number_taken` when another tenant has it.
+#[utoipa::path(
+    put,
+    path = "/api/v1/settings/whatsapp",
+    tag = tags::TENANT,
+    security(("bearer" = [])),
+    request_body = LinkNumberRequest,
+    responses(
+        (status = 200, description = "Linked", body = LinkedNumber),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        r::NotFound,
+        (status = 409, description = "Another tenant has this number (`phone_number_taken`)", body = crate::error::ErrorBody),
+        r::Unprocessable,
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "linking a WhatsApp number for an owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn link(
     State(state): State<AppState>,

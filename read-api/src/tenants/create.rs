@@ -3,6 +3,7 @@
 use super::command_metadata;
 use crate::auth::{password, ApiJson, RequireAdmin, Role};
 use crate::error::ApiError;
+use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use crate::users::{self, NewUser, User};
 use aggregates::{SubscriptionCommand, TenantCommand};
@@ -15,7 +16,7 @@ use tower_http::request_id::RequestId;
 use uuid::Uuid;
 
 /// The request body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct CreateTenantRequest {
     /// The business's name; not blank.
     pub name: String,
@@ -26,7 +27,7 @@ pub struct CreateTenantRequest {
 }
 
 /// The response: the tenant, its owner and the owner's password, shown this once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CreatedTenant {
     /// The new tenant's id.
     pub tenant_id: Uuid,
@@ -57,6 +58,22 @@ fn required(value: &str, code: &'static str, what: &str) -> Result<(), ApiError>
 /// fail for reasons outside this request, and it is atomic, so a duplicate e-mail answers
 /// 409 before any event exists. The events cannot be undone, whereas a user row can: if
 /// registering then fails, the user is deleted again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/tenants",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    request_body = CreateTenantRequest,
+    responses(
+        (status = 201, description = "Onboarded; the owner's password is shown this once", body = CreatedTenant),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        (status = 409, description = "The owner's e-mail is taken (`email_taken`)", body = crate::error::ErrorBody),
+        r::Unprocessable,
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "onboarding a tenant for an admin", skip_all, fields(by = %admin.id))]
 pub(super) async fn create(
     State(state): State<AppState>,

@@ -4,6 +4,7 @@
 use super::page_size;
 use crate::auth::RequireAdmin;
 use crate::error::ApiError;
+use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
@@ -13,7 +14,7 @@ use uuid::Uuid;
 
 /// One tenant; no personal data (the owner's e-mail and the number itself are sealed in
 /// the events).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct DirectoryEntry {
     /// The tenant's id.
     pub tenant_id: Uuid,
@@ -32,7 +33,8 @@ pub struct DirectoryEntry {
 }
 
 /// Filters and paging of the directory.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DirectoryQuery {
     /// `active` or `suspended`.
     pub status: Option<String>,
@@ -45,7 +47,7 @@ pub struct DirectoryQuery {
 }
 
 /// A page of the directory, ordered by tenant id (registration order: ids are UUIDv7).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DirectoryPage {
     /// The tenants.
     pub items: Vec<DirectoryEntry>,
@@ -65,6 +67,21 @@ fn like_pattern(q: &str) -> String {
 }
 
 /// `GET /api/v1/admin/tenants`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/tenants",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    params(DirectoryQuery),
+    responses(
+        (status = 200, description = "A page of the directory", body = DirectoryPage),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        r::Unprocessable,
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "listing tenants for an admin", skip_all)]
 pub(super) async fn list(
     State(state): State<AppState>,
@@ -110,6 +127,21 @@ pub(super) async fn list(
 }
 
 /// `GET /api/v1/admin/tenants/{id}`: 404 until the directory knows the tenant.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/tenants/{id}",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The tenant")),
+    responses(
+        (status = 200, description = "The tenant", body = DirectoryEntry),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        r::NotFound,
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "showing a tenant to an admin", skip_all, fields(tenant = %id))]
 pub(super) async fn show(
     State(state): State<AppState>,

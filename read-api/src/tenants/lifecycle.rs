@@ -3,6 +3,7 @@
 use super::command_metadata;
 use crate::auth::{password, refresh, ApiJson, RequireAdmin};
 use crate::error::ApiError;
+use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use crate::users;
 use aggregates::TenantCommand;
@@ -14,14 +15,14 @@ use tower_http::request_id::RequestId;
 use uuid::Uuid;
 
 /// Why a tenant is suspended.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct SuspendRequest {
     /// Kept in the event; not blank.
     pub reason: String,
 }
 
 /// A new owner password, shown this once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PasswordReset {
     /// The owner's id.
     pub user_id: Uuid,
@@ -32,6 +33,24 @@ pub struct PasswordReset {
 }
 
 /// `POST /api/v1/admin/tenants/{id}/suspend`: 204; suspending twice is harmless.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/tenants/{id}/suspend",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The tenant")),
+    request_body = SuspendRequest,
+    responses(
+        (status = 204, description = "Suspended"),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        r::NotFound,
+        r::Conflict,
+        r::Unprocessable,
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "suspending a tenant for an admin", skip_all, fields(tenant = %id))]
 pub(super) async fn suspend(
     State(state): State<AppState>,
@@ -61,6 +80,22 @@ pub(super) async fn suspend(
 
 /// `POST /api/v1/admin/tenants/{id}/reactivate`: 204; reactivating an active tenant is
 /// harmless.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/tenants/{id}/reactivate",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The tenant")),
+    responses(
+        (status = 204, description = "Active"),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        r::NotFound,
+        r::Conflict,
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "reactivating a tenant for an admin", skip_all, fields(tenant = %id))]
 pub(super) async fn reactivate(
     State(state): State<AppState>,
@@ -79,6 +114,21 @@ pub(super) async fn reactivate(
 
 /// `POST /api/v1/admin/tenants/{id}/reset-password`: a new generated password for the
 /// tenant's (first) owner; every session they had ends with it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/tenants/{id}/reset-password",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The tenant")),
+    responses(
+        (status = 200, description = "The new password, shown this once", body = PasswordReset),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        (status = 404, description = "The tenant has no owner (`owner_not_found`)", body = crate::error::ErrorBody),
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "resetting a tenant owner's password for an admin", skip_all, fields(tenant = %id))]
 pub(super) async fn reset_password(
     State(state): State<AppState>,

@@ -26,36 +26,22 @@ pub use timeline::{TimelineEvent, TimelinePage, TimelineQuery};
 
 use crate::auth::AuthUser;
 use crate::state::AppState;
-use axum::routing::{get, post};
-use axum::{Extension, Router};
+use axum::Extension;
 use schemas::CommandMetadata;
 use tower_http::request_id::RequestId;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 /// The admin tenant routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/admin/tenants",
-            post(create::create).get(directory::list),
-        )
-        .route("/api/v1/admin/tenants/{id}", get(directory::show))
-        .route(
-            "/api/v1/admin/tenants/{id}/suspend",
-            post(lifecycle::suspend),
-        )
-        .route(
-            "/api/v1/admin/tenants/{id}/reactivate",
-            post(lifecycle::reactivate),
-        )
-        .route(
-            "/api/v1/admin/tenants/{id}/reset-password",
-            post(lifecycle::reset_password),
-        )
-        .route(
-            "/api/v1/admin/tenants/{id}/timeline",
-            get(timeline::timeline),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create::create, directory::list))
+        .routes(routes!(directory::show))
+        .routes(routes!(lifecycle::suspend))
+        .routes(routes!(lifecycle::reactivate))
+        .routes(routes!(lifecycle::reset_password))
+        .routes(routes!(timeline::timeline))
 }
 
 /// Metadata for a command `user` runs on `tenant`, carrying the request's id so the events

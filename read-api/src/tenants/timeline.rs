@@ -3,6 +3,7 @@
 use super::page_size;
 use crate::auth::RequireAdmin;
 use crate::error::ApiError;
+use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
@@ -10,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Paging of the timeline.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TimelineQuery {
     /// The `next_cursor` of the previous page (a log position).
     pub cursor: Option<i64>,
@@ -24,9 +26,10 @@ pub struct TimelineQuery {
 pub type TimelineEvent = crate::audit::AuditEvent;
 
 /// A page of the timeline.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TimelinePage {
     /// The events, by position.
+    #[schema(value_type = Vec<crate::audit::AuditEvent>)]
     pub items: Vec<TimelineEvent>,
     /// Pass as `cursor` for the next page; absent on the last one.
     pub next_cursor: Option<i64>,
@@ -34,6 +37,20 @@ pub struct TimelinePage {
 
 /// The tenant's events: its own aggregate and subscription (both have the tenant's id), any
 /// event whose metadata names it, and every aggregate the index attributes to it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/tenants/{id}/timeline",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The tenant"), TimelineQuery),
+    responses(
+        (status = 200, description = "A page of the tenant's events", body = TimelinePage),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "reading a tenant's timeline for an admin", skip_all, fields(tenant = %id))]
 pub(super) async fn timeline(
     State(state): State<AppState>,

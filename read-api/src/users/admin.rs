@@ -3,6 +3,7 @@
 use super::{NewUser, User};
 use crate::auth::{password, ApiJson, RequireAdmin, Role};
 use crate::error::ApiError;
+use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -10,7 +11,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 /// The request body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct CreateUserRequest {
     /// The new user's e-mail.
     pub email: String,
@@ -19,7 +20,7 @@ pub struct CreateUserRequest {
 }
 
 /// The response: the user and the password nobody will see again.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CreatedUser {
     /// The user.
     #[serde(flatten)]
@@ -31,6 +32,22 @@ pub struct CreatedUser {
 /// Creates an admin, auditor or super admin. Admins may create admins and auditors; only a
 /// super admin may create another super admin. Tenant users come with their tenant
 /// (onboarding), not from here.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Created; the password is shown this once", body = CreatedUser),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        (status = 409, description = "The e-mail is taken (`email_taken`)", body = crate::error::ErrorBody),
+        r::Unprocessable,
+        r::Internal,
+    )
+)]
 #[tracing::instrument(name = "creating a platform user for an admin", skip_all, fields(by = %admin.id))]
 pub(super) async fn create_user(
     State(state): State<AppState>,

@@ -16,7 +16,7 @@ use uuid::Uuid;
 pub use admin::{CreateUserRequest, CreatedUser};
 
 /// A user, without their password hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct User {
     /// Their id.
     pub id: Uuid,
@@ -205,9 +205,6 @@ pub(crate) async fn set_password_hash(
 }
 
 /// The users routes: `POST /api/v1/admin/users`.
-pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route(
-        "/api/v1/admin/users",
-        axum::routing::post(admin::create_user),
-    )
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(admin::create_user))
 }

@@ -1,0 +1,183 @@
+//! The OpenAPI document: generated from the code, it must describe every route that is
+//! served, with its errors, and be what the table-driven tests walk.
+
+use crate::helpers::{spawn_app, TestApp};
+use reqwest::Method;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// One documented operation.
+pub struct Operation {
+    pub method: Method,
+    /// The path template, e.g. `/api/v1/users/{id}`.
+    pub template: String,
+    pub tags: Vec<String>,
+    pub spec: Value,
+}
+
+impl Operation {
+    /// The template with every `{param}` filled with a value of a plausible type.
+    pub fn concrete_path(&self) -> String {
+        let mut out = String::new();
+        let mut rest = self.template.as_str();
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let close = open + rest[open..].find('}').unwrap();
+            out.push_str(&match &rest[open + 1..close] {
+                "position" => "1".to_owned(),
+                "ip" => "192.0.2.1".to_owned(),
+                _ => Uuid::now_v7().to_string(),
+            });
+            rest = &rest[close + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    pub fn tagged(&self, tag: &str) -> bool {
+        self.tags.iter().any(|t| t == tag)
+    }
+}
+
+/// The document the server serves.
+pub async fn document(app: &TestApp) -> Value {
+    let resp = app.get("/api/openapi.json").await;
+    assert_eq!(resp.status(), 200);
+    resp.json().await.expect("the document is JSON")
+}
+
+/// Every operation of the document.
+pub fn operations(doc: &Value) -> Vec<Operation> {
+    let mut out = Vec::new();
+    for (template, item) in doc["paths"].as_object().expect("paths") {
+        for (method, spec) in item.as_object().unwrap() {
+            let Ok(method) = method.to_uppercase().parse::<Method>() else {
+                continue;
+            };
+            let tags = spec["tags"]
+                .as_array()
+                .map(|t| t.iter().map(|t| t.as_str().unwrap().to_owned()).collect())
+                .unwrap_or_default();
+            out.push(Operation {
+                method,
+                template: template.clone(),
+                tags,
+                spec: spec.clone(),
+            });
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_api_serves_an_openapi_3_1_document_with_a_bearer_scheme() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let version = doc["openapi"].as_str().unwrap();
+    assert!(version.starts_with("3.1."), "openapi {version}");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let error = &doc["components"]["schemas"]["ErrorBody"];
+    let required: Vec<&str> = error["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(required, vec!["code", "message"]);
+    assert!(error["properties"]["details"].is_object());
+    assert!(operations(&doc).len() >= 30, "too few operations");
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_served() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    for op in operations(&doc) {
+        let path = op.concrete_path();
+        let resp = app
+            .client
+            .request(op.method.clone(), format!("{}{}", app.address, path))
+            .bearer_auth("not-a-token")
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        assert_ne!(status, 405, "{} {} is not routed", op.method, op.template);
+        if status == 404 {
+            // A handler's 404 says why in an error body; the router's own 404 is empty.
+            let body: Value = resp.json().await.unwrap_or(Value::Null);
+            assert!(
+                body["code"].is_string(),
+                "{} {} is not routed",
+                op.method,
+                op.template
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_operation_has_one_known_tag_and_documents_its_errors_with_the_error_schema() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let known = ["tenant", "admin", "auditor", "auth", "system"];
+    for op in operations(&doc) {
+        let name = format!("{} {}", op.method, op.template);
+        assert_eq!(op.tags.len(), 1, "{name} has tags {:?}", op.tags);
+        assert!(known.contains(&op.tags[0].as_str()), "{name}: {:?}", op.tags);
+        // Health and the document never fail with an error body: health's 503 is its
+        // report.
+        if op.tagged("system") {
+            continue;
+        }
+        let responses = op.spec["responses"].as_object().unwrap();
+        let errors: Vec<&String> = responses
+            .iter()
+            .filter(|(status, _)| status.as_str() >= "400")
+            .filter(|(_, r)| {
+                r["content"]["application/json"]["schema"]["$ref"]
+                    == "#/components/schemas/ErrorBody"
+            })
+            .map(|(status, _)| status)
+            .collect();
+        assert!(!errors.is_empty(), "{name} documents no error response");
+        let secured = op.spec["security"].as_array().is_some_and(|s| !s.is_empty());
+        if secured {
+            assert!(errors.iter().any(|s| *s == "401"), "{name} lacks its 401");
+        }
+        if op.tagged("tenant") || op.tagged("admin") || op.tagged("auditor") {
+            assert!(secured, "{name} needs a token but declares no security");
+            assert!(errors.iter().any(|s| *s == "403"), "{name} lacks its 403");
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_tenant_route_of_the_hand_kept_list_is_tagged_tenant_in_the_document() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let tenant: Vec<(String, String)> = operations(&doc)
+        .into_iter()
+        .filter(|op| op.tagged("tenant"))
+        .map(|op| (op.method.to_string(), op.template))
+        .collect();
+    for (method, path) in read_api::settings::TENANT_ROUTES {
+        assert!(
+            tenant.contains(&((*method).to_owned(), (*path).to_owned())),
+            "{method} {path} is not a documented tenant operation"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_library_builds_the_same_document_the_server_serves() {
+    let app = spawn_app().await;
+    let served = document(&app).await;
+    let built = serde_json::to_value(read_api::http::openapi_document()).unwrap();
+    assert_eq!(served, built);
+    let tenant = read_api::openapi::operations_tagged(&read_api::http::openapi_document(), "tenant");
+    assert!(tenant.contains(&("GET".to_owned(), "/api/v1/settings/bot".to_owned())));
+}
