@@ -43,7 +43,12 @@ async fn an_allowed_origin_gets_its_preflight_answered_and_sees_the_request_id()
         .to_str()
         .unwrap()
         .to_lowercase();
-    for wanted in ["authorization", "content-type", "idempotency-key", "last-event-id"] {
+    for wanted in [
+        "authorization",
+        "content-type",
+        "idempotency-key",
+        "last-event-id",
+    ] {
         assert!(allowed.contains(wanted), "{wanted} not in {allowed}");
     }
 

@@ -127,7 +127,11 @@ async fn every_operation_has_one_known_tag_and_documents_its_errors_with_the_err
     for op in operations(&doc) {
         let name = format!("{} {}", op.method, op.template);
         assert_eq!(op.tags.len(), 1, "{name} has tags {:?}", op.tags);
-        assert!(known.contains(&op.tags[0].as_str()), "{name}: {:?}", op.tags);
+        assert!(
+            known.contains(&op.tags[0].as_str()),
+            "{name}: {:?}",
+            op.tags
+        );
         // Health and the document never fail with an error body: health's 503 is its
         // report.
         if op.tagged("system") {
@@ -144,7 +148,9 @@ async fn every_operation_has_one_known_tag_and_documents_its_errors_with_the_err
             .map(|(status, _)| status)
             .collect();
         assert!(!errors.is_empty(), "{name} documents no error response");
-        let secured = op.spec["security"].as_array().is_some_and(|s| !s.is_empty());
+        let secured = op.spec["security"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty());
         if secured {
             assert!(errors.iter().any(|s| *s == "401"), "{name} lacks its 401");
         }
@@ -178,6 +184,7 @@ async fn the_library_builds_the_same_document_the_server_serves() {
     let served = document(&app).await;
     let built = serde_json::to_value(read_api::http::openapi_document()).unwrap();
     assert_eq!(served, built);
-    let tenant = read_api::openapi::operations_tagged(&read_api::http::openapi_document(), "tenant");
+    let tenant =
+        read_api::openapi::operations_tagged(&read_api::http::openapi_document(), "tenant");
     assert!(tenant.contains(&("GET".to_owned(), "/api/v1/settings/bot".to_owned())));
 }

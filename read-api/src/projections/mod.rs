@@ -3,9 +3,9 @@
 
 use crate::auth::RequireAdmin;
 use crate::error::ApiError;
+use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use crate::openapi::{responses as r, tags};
 use axum::Json;
 use projections::replay::{self, ReplayError, ReplayReport};
 use projections::stream::parked;
