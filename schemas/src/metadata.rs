@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
+use std::net::IpAddr;
 use uuid::Uuid;
 
 /// Who asked for a command.
@@ -90,6 +91,9 @@ pub struct CommandMetadata {
     pub causation_id: Uuid,
     /// A caller-chosen key; the same key twice means the same command.
     pub idempotency_key: Option<String>,
+    /// The address of the HTTP client that asked for it (F46); `None` for commands no
+    /// HTTP request caused, and in events recorded before it was kept.
+    pub client_ip: Option<IpAddr>,
 }
 
 const REQUEST_ID: &str = "request_id";
@@ -99,6 +103,7 @@ const TENANT_ID: &str = "tenant_id";
 const CORRELATION_ID: &str = "correlation_id";
 const CAUSATION_ID: &str = "causation_id";
 const IDEMPOTENCY_KEY: &str = "idempotency_key";
+const CLIENT_IP: &str = "client_ip";
 
 /// A metadata map that lacks a field or holds a malformed one.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -117,11 +122,13 @@ impl CommandMetadata {
             correlation_id: id,
             causation_id: id,
             idempotency_key: None,
+            client_ip: None,
         }
     }
 
     /// Metadata for a command issued in reaction to a stored event: same correlation,
-    /// caused by that event.
+    /// caused by that event. The client address is not inherited: the new command is not
+    /// that client's request.
     pub fn caused_by(&self, event_id: Uuid, actor: Actor) -> Self {
         Self {
             request_id: Uuid::now_v7(),
@@ -130,6 +137,7 @@ impl CommandMetadata {
             correlation_id: self.correlation_id,
             causation_id: event_id,
             idempotency_key: None,
+            client_ip: None,
         }
     }
 
@@ -145,9 +153,15 @@ impl CommandMetadata {
         self
     }
 
+    /// Sets the client address of the HTTP request that issued the command.
+    pub fn with_client_ip(mut self, ip: IpAddr) -> Self {
+        self.client_ip = Some(ip);
+        self
+    }
+
     /// The flat string map cqrs-es stores in the `metadata` column.
     pub fn to_map(&self) -> HashMap<String, String> {
-        let mut m = HashMap::with_capacity(7);
+        let mut m = HashMap::with_capacity(8);
         m.insert(REQUEST_ID.into(), self.request_id.to_string());
         m.insert(ACTOR_KIND.into(), self.actor.kind.as_str().into());
         m.insert(ACTOR_ID.into(), self.actor.id.clone());
@@ -158,6 +172,9 @@ impl CommandMetadata {
         m.insert(CAUSATION_ID.into(), self.causation_id.to_string());
         if let Some(k) = &self.idempotency_key {
             m.insert(IDEMPOTENCY_KEY.into(), k.clone());
+        }
+        if let Some(ip) = self.client_ip {
+            m.insert(CLIENT_IP.into(), ip.to_string());
         }
         m
     }
@@ -177,6 +194,10 @@ impl CommandMetadata {
             Some(v) => Some(Uuid::parse_str(v).map_err(|_| MetadataError(TENANT_ID))?),
             None => None,
         };
+        let client_ip = match m.get(CLIENT_IP) {
+            Some(v) => Some(v.parse().map_err(|_| MetadataError(CLIENT_IP))?),
+            None => None,
+        };
         Ok(Self {
             request_id: uuid(REQUEST_ID)?,
             actor: Actor {
@@ -187,6 +208,7 @@ impl CommandMetadata {
             correlation_id: uuid(CORRELATION_ID)?,
             causation_id: uuid(CAUSATION_ID)?,
             idempotency_key: m.get(IDEMPOTENCY_KEY).cloned(),
+            client_ip,
         })
     }
 }
@@ -200,6 +222,34 @@ mod tests {
         let md = CommandMetadata::new(Actor::system("test"), Some(Uuid::now_v7()))
             .with_idempotency_key("k-1");
         assert_eq!(CommandMetadata::from_map(&md.to_map()), Ok(md));
+    }
+
+    #[test]
+    fn a_client_ip_survives_the_round_trip_through_the_stored_map() {
+        for ip in ["203.0.113.7", "2001:db8::1"] {
+            let md = CommandMetadata::new(Actor::system("test"), None)
+                .with_client_ip(ip.parse().expect("an address"));
+            let map = md.to_map();
+            assert_eq!(map.get(CLIENT_IP).map(String::as_str), Some(ip));
+            assert_eq!(CommandMetadata::from_map(&map), Ok(md));
+        }
+    }
+
+    #[test]
+    fn metadata_stored_before_client_ips_were_kept_reads_as_none() {
+        let mut m = CommandMetadata::new(Actor::system("test"), None)
+            .with_client_ip("203.0.113.7".parse().expect("an address"))
+            .to_map();
+        m.remove(CLIENT_IP);
+        let md = CommandMetadata::from_map(&m);
+        assert_eq!(md.map(|md| md.client_ip), Ok(None));
+    }
+
+    #[test]
+    fn a_malformed_client_ip_is_rejected() {
+        let mut m = CommandMetadata::new(Actor::system("test"), None).to_map();
+        m.insert(CLIENT_IP.into(), "not-an-ip".into());
+        assert_eq!(CommandMetadata::from_map(&m), Err(MetadataError(CLIENT_IP)));
     }
 
     #[test]
