@@ -2,14 +2,14 @@
 
 use crate::auth::{ApiJson, RequireAdmin};
 use crate::error::ApiError;
+use crate::http::RequestMeta;
+use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use axum::extract::{Query, State};
-use crate::openapi::{responses as r, tags};
-use axum::{Extension, Json};
+use axum::Json;
 use commands::privacy::{erase_contact, export_contact, Erasure, PrivacyError, SubjectExport};
 use schemas::CommandMetadata;
 use serde::Deserialize;
-use tower_http::request_id::RequestId;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -116,7 +116,7 @@ pub async fn export(
 pub async fn erase(
     State(state): State<AppState>,
     RequireAdmin(admin): RequireAdmin,
-    request_id: Option<Extension<RequestId>>,
+    request: RequestMeta,
     ApiJson(body): ApiJson<EraseRequest>,
 ) -> Result<Json<Erasure>, ApiError> {
     valid_contact(&body.contact)?;
@@ -127,13 +127,10 @@ pub async fn erase(
             details: None,
         });
     }
-    let mut md = CommandMetadata::new(admin.actor(), Some(body.tenant_id));
-    if let Some(id) = request_id
-        .and_then(|Extension(id)| id.header_value().to_str().ok().map(str::to_owned))
-        .and_then(|s| Uuid::parse_str(&s).ok())
-    {
-        md = md.with_request_id(id);
-    }
+    let md = crate::tenants::request_metadata(
+        CommandMetadata::new(admin.actor(), Some(body.tenant_id)),
+        request,
+    );
     erase_contact(
         &state.bus,
         &state.keys,

@@ -51,7 +51,11 @@ where
 }
 
 /// The client address, given the peer and the headers.
-fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trust_proxy: bool) -> Option<IpAddr> {
+pub(crate) fn client_ip(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trust_proxy: bool,
+) -> Option<IpAddr> {
     if trust_proxy {
         let forwarded = headers
             .get_all("x-forwarded-for")

@@ -3,6 +3,7 @@
 mod cors;
 mod hardening;
 mod request_id;
+mod request_meta;
 
 pub use cors::{CorsOrigins, InvalidOrigin};
 
@@ -21,6 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use request_id::{request_id_of, MakeRequestUuidV7};
+pub use request_meta::RequestMeta;
 
 /// Every route, each described in the OpenAPI document by the same `routes!` call that
 /// serves it. Add a module's routes here.
@@ -48,6 +50,11 @@ pub fn router(state: AppState) -> Router {
     let cors = cors::layer(&state.cors);
     let routes = routes
         .layer(Extension(Served(std::sync::Arc::new(doc))))
+        // Inside the request-id layer (below), so each refusal is recorded with its id.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::rejections::record,
+        ))
         .with_state(state);
     // Outside the routes so a preflight is answered for every path without reaching a
     // handler; `option_layer` leaves responses untouched when CORS is off.

@@ -2,14 +2,14 @@
 
 use crate::auth::{ApiJson, RequireTenantOwner};
 use crate::error::ApiError;
+use crate::http::RequestMeta;
 use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use crate::tenants::command_metadata;
 use aggregates::TenantCommand;
 use axum::extract::State;
-use axum::{Extension, Json};
+use axum::Json;
 use schemas::events::BotSettings;
-use tower_http::request_id::RequestId;
 
 /// The settings in force, read from the tenant aggregate itself so a change is visible at
 /// once (no read model lags behind).
@@ -63,10 +63,10 @@ pub(super) async fn show(
 pub(super) async fn change(
     State(state): State<AppState>,
     owner: RequireTenantOwner,
-    request_id: Option<Extension<RequestId>>,
+    request: RequestMeta,
     ApiJson(body): ApiJson<BotSettings>,
 ) -> Result<Json<BotSettings>, ApiError> {
-    let md = command_metadata(&owner.user, owner.tenant_id, request_id);
+    let md = command_metadata(&owner.user, owner.tenant_id, request);
     let command = TenantCommand::ChangeBotSettings {
         greeting: body.greeting.clone(),
         fallback_message: body.fallback_message.clone(),

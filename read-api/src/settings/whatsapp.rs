@@ -2,15 +2,15 @@
 
 use crate::auth::{ApiJson, RequireTenantOwner};
 use crate::error::ApiError;
+use crate::http::RequestMeta;
 use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use crate::tenants::command_metadata;
 use aggregates::TenantCommand;
 use axum::extract::State;
-use axum::{Extension, Json};
+use axum::Json;
 use schemas::Personal;
 use serde::{Deserialize, Serialize};
-use tower_http::request_id::RequestId;
 
 /// The number to link.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -64,10 +64,10 @@ pub struct LinkedNumber {
 pub(super) async fn link(
     State(state): State<AppState>,
     owner: RequireTenantOwner,
-    request_id: Option<Extension<RequestId>>,
+    request: RequestMeta,
     ApiJson(body): ApiJson<LinkNumberRequest>,
 ) -> Result<Json<LinkedNumber>, ApiError> {
-    let md = command_metadata(&owner.user, owner.tenant_id, request_id);
+    let md = command_metadata(&owner.user, owner.tenant_id, request);
     let phone_number_id = body.phone_number_id.trim().to_owned();
     let command = TenantCommand::LinkWhatsAppNumber {
         phone_number_id: phone_number_id.clone(),

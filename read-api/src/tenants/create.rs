@@ -3,16 +3,16 @@
 use super::command_metadata;
 use crate::auth::{password, ApiJson, RequireAdmin, Role};
 use crate::error::ApiError;
+use crate::http::RequestMeta;
 use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use crate::users::{self, NewUser, User};
 use aggregates::{SubscriptionCommand, TenantCommand};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::{Extension, Json};
+use axum::Json;
 use schemas::{Personal, Plan};
 use serde::{Deserialize, Serialize};
-use tower_http::request_id::RequestId;
 use uuid::Uuid;
 
 /// The request body.
@@ -78,7 +78,7 @@ fn required(value: &str, code: &'static str, what: &str) -> Result<(), ApiError>
 pub(super) async fn create(
     State(state): State<AppState>,
     RequireAdmin(admin): RequireAdmin,
-    request_id: Option<Extension<RequestId>>,
+    request: RequestMeta,
     ApiJson(body): ApiJson<CreateTenantRequest>,
 ) -> Result<(StatusCode, Json<CreatedTenant>), ApiError> {
     required(&body.name, "name_required", "the name")?;
@@ -95,7 +95,7 @@ pub(super) async fn create(
         },
     )
     .await?;
-    let md = command_metadata(&admin, tenant_id, request_id);
+    let md = command_metadata(&admin, tenant_id, request);
     let id = tenant_id.to_string();
     let register = TenantCommand::RegisterTenant {
         tenant_id,

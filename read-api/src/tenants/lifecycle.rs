@@ -3,15 +3,15 @@
 use super::command_metadata;
 use crate::auth::{password, refresh, ApiJson, RequireAdmin};
 use crate::error::ApiError;
+use crate::http::RequestMeta;
 use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use crate::users;
 use aggregates::TenantCommand;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::{Extension, Json};
+use axum::Json;
 use serde::{Deserialize, Serialize};
-use tower_http::request_id::RequestId;
 use uuid::Uuid;
 
 /// Why a tenant is suspended.
@@ -56,7 +56,7 @@ pub(super) async fn suspend(
     State(state): State<AppState>,
     RequireAdmin(admin): RequireAdmin,
     Path(id): Path<Uuid>,
-    request_id: Option<Extension<RequestId>>,
+    request: RequestMeta,
     ApiJson(body): ApiJson<SuspendRequest>,
 ) -> Result<StatusCode, ApiError> {
     if body.reason.trim().is_empty() {
@@ -66,7 +66,7 @@ pub(super) async fn suspend(
             details: None,
         });
     }
-    let md = command_metadata(&admin, id, request_id);
+    let md = command_metadata(&admin, id, request);
     let command = TenantCommand::Suspend {
         reason: body.reason.trim().to_owned(),
     };
@@ -101,9 +101,9 @@ pub(super) async fn reactivate(
     State(state): State<AppState>,
     RequireAdmin(admin): RequireAdmin,
     Path(id): Path<Uuid>,
-    request_id: Option<Extension<RequestId>>,
+    request: RequestMeta,
 ) -> Result<StatusCode, ApiError> {
-    let md = command_metadata(&admin, id, request_id);
+    let md = command_metadata(&admin, id, request);
     state
         .bus
         .tenants

@@ -25,10 +25,9 @@ pub use lifecycle::{PasswordReset, SuspendRequest};
 pub use timeline::{TimelineEvent, TimelinePage, TimelineQuery};
 
 use crate::auth::AuthUser;
+use crate::http::RequestMeta;
 use crate::state::AppState;
-use axum::Extension;
 use schemas::CommandMetadata;
-use tower_http::request_id::RequestId;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -44,21 +43,29 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(timeline::timeline))
 }
 
-/// Metadata for a command `user` runs on `tenant`, carrying the request's id so the events
-/// can be traced back to the HTTP request that caused them.
+/// Metadata for a command `user` runs on `tenant`, carrying the request's id and client
+/// address so the events can be traced back to the HTTP request that caused them (F46).
+/// Take a [`RequestMeta`] in the handler and pass it here.
 pub(crate) fn command_metadata(
     user: &AuthUser,
     tenant: Uuid,
-    request_id: Option<Extension<RequestId>>,
+    request: impl Into<RequestMeta>,
 ) -> CommandMetadata {
-    let md = CommandMetadata::new(user.actor(), Some(tenant));
-    match request_id
-        .and_then(|Extension(id)| id.header_value().to_str().ok().map(str::to_owned))
-        .and_then(|s| Uuid::parse_str(&s).ok())
-    {
-        Some(id) => md.with_request_id(id),
-        None => md,
+    request_metadata(
+        CommandMetadata::new(user.actor(), Some(tenant)),
+        request.into(),
+    )
+}
+
+/// `md` with the request's id and client address, when known.
+pub(crate) fn request_metadata(mut md: CommandMetadata, request: RequestMeta) -> CommandMetadata {
+    if let Some(id) = request.request_id {
+        md = md.with_request_id(id);
     }
+    if let Some(ip) = request.client_ip {
+        md = md.with_client_ip(ip);
+    }
+    md
 }
 
 /// A page size from the query: 50 when absent, at most 200.
