@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod conversations;
 pub mod error;
 pub mod health;
 pub mod http;
@@ -10,6 +11,7 @@ pub mod privacy;
 pub mod projections;
 pub mod settings;
 pub mod state;
+pub mod stream;
 pub mod tenants;
 pub mod users;
 

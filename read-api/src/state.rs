@@ -27,6 +27,8 @@ pub struct AppState {
     pub projections: Registry,
     /// Browser origins allowed to call the API (none by default).
     pub cors: CorsOrigins,
+    /// Conversation changes for the live stream (F41).
+    pub changes: crate::stream::Changes,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
     pub fn new(pool: PgPool, bus: Arc<CommandBus>, keys: Arc<KeyRing>) -> Self {
         Self {
             tail: Tail::new(pool.clone()),
+            changes: crate::stream::Changes::new(pool.clone()),
             pool,
             consumers: Vec::new(),
             auth: AuthConfig::new(&JwtSecret::generate(), false),

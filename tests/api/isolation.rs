@@ -1,6 +1,7 @@
 //! Tenant isolation (F32): a tenant's token never sees nor changes another tenant's data,
 //! whatever tenant route it calls.
 
+use crate::conversations::{converse, message};
 use crate::helpers::{spawn_app, TestApp};
 use crate::settings::bot_settings;
 use crate::tenants::{onboard, send};
@@ -64,6 +65,22 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
     )
     .await;
     assert_eq!(linked.status(), 200);
+    let b_contact = "5511944443333";
+    converse(
+        &app,
+        b_id,
+        b_contact,
+        message(b_id, b_contact, "Bia Secreta", "wamid.b", "Segredo de B"),
+    )
+    .await;
+    let b_conversation = schemas::conversation_id(b_id, b_contact);
+    app.eventually("B's conversation is listed", || async {
+        app.get_as(&format!("/api/v1/conversations/{b_conversation}"), &b)
+            .await
+            .status()
+            == 200
+    })
+    .await;
     let before = snapshot_of_b(&app, &b).await;
 
     // Every tenant route, called by A with B's identifiers wherever a request can carry
@@ -102,6 +119,18 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
             format!("/api/v1/users/{b_agent_id}"),
             None,
         ),
+        (
+            "GET",
+            "/api/v1/conversations",
+            format!("/api/v1/conversations?tenant_id={b_id}&q=bia"),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/conversations/{id}",
+            format!("/api/v1/conversations/{b_conversation}"),
+            None,
+        ),
     ];
     let covered: Vec<_> = table.iter().map(|(m, p, _, _)| (*m, *p)).collect();
     for route in read_api::settings::TENANT_ROUTES {
@@ -121,6 +150,10 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
             b_owner.email.clone(),
             "agente@b.example".into(),
             "Olá de B".into(),
+            b_conversation.to_string(),
+            b_contact.into(),
+            "Bia Secreta".into(),
+            "Segredo de B".into(),
         ] {
             assert!(
                 !text.contains(&secret),

@@ -4,6 +4,7 @@
 mod audit;
 mod audit_log;
 mod auth;
+mod conversations;
 mod cors;
 mod health;
 mod helpers;
@@ -12,4 +13,5 @@ mod openapi;
 mod privacy;
 mod projections;
 mod settings;
+mod stream;
 mod tenants;

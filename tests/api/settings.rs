@@ -165,7 +165,7 @@ async fn agents_and_admins_may_not_use_the_owner_settings() {
     let app = spawn_app().await;
     for role in [Role::Agent, Role::Admin] {
         let (_, token) = app.signed_in(role).await;
-        for (method, path) in read_api::settings::TENANT_ROUTES {
+        for (method, path) in read_api::settings::OWNER_ROUTES {
             let method: Method = method.parse().unwrap();
             let path = path.replace("{id}", &uuid::Uuid::now_v7().to_string());
             let resp = send(&app, method.clone(), &path, Some(&json!({})), &token).await;

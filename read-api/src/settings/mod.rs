@@ -15,8 +15,20 @@ use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Every tenant-owner route as `(method, path)`. The isolation test walks this list, so a
-/// route added to [`routes`] must be added here too.
+/// Every tenant-owner route as `(method, path)`: agents and platform users get 403 on each.
+/// A route added to [`routes`] must be added here and to [`TENANT_ROUTES`].
+pub const OWNER_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/settings/bot"),
+    ("PUT", "/api/v1/settings/bot"),
+    ("PUT", "/api/v1/settings/whatsapp"),
+    ("GET", "/api/v1/users"),
+    ("POST", "/api/v1/users"),
+    ("DELETE", "/api/v1/users/{id}"),
+];
+
+/// Every tenant route (owner or agent) as `(method, path)`. The isolation test walks this
+/// list, so a tenant route must be added here too. (`GET /api/v1/stream` never ends, so its
+/// isolation is tested on its own, in `tests/api/stream.rs`.)
 pub const TENANT_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/settings/bot"),
     ("PUT", "/api/v1/settings/bot"),
@@ -24,6 +36,8 @@ pub const TENANT_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/users"),
     ("POST", "/api/v1/users"),
     ("DELETE", "/api/v1/users/{id}"),
+    ("GET", "/api/v1/conversations"),
+    ("GET", "/api/v1/conversations/{id}"),
 ];
 
 /// The tenant-owner routes.

@@ -1,0 +1,85 @@
+//! The process's one listener on the projection's notification channel, shared by every
+//! connected client through a broadcast channel.
+
+use projections::conversations::{ConversationChange, CHANNEL};
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, OnceCell};
+
+/// How many signals a slow client may fall behind before it is told to resync.
+const BUFFER: usize = 4096;
+
+/// What a client is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    /// A conversation changed.
+    Change(ConversationChange),
+    /// Changes may have been missed: reload what is shown.
+    Resync,
+}
+
+/// Conversation changes, from the database's notifications. Cheap to clone; the listener
+/// starts with the first subscriber, so processes nobody streams from hold no connection.
+#[derive(Clone)]
+pub struct Changes {
+    pool: PgPool,
+    sender: Arc<OnceCell<broadcast::Sender<Signal>>>,
+}
+
+impl std::fmt::Debug for Changes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Changes")
+            .field("listening", &self.sender.initialized())
+            .finish()
+    }
+}
+
+impl Changes {
+    /// Changes announced in the database behind `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            sender: Arc::default(),
+        }
+    }
+
+    /// A receiver of every change from now on. Returns once the listener listens, so a
+    /// change committed after this returns is never missed.
+    pub async fn subscribe(&self) -> Result<broadcast::Receiver<Signal>, sqlx::Error> {
+        let sender = self
+            .sender
+            .get_or_try_init(|| async {
+                let mut listener = PgListener::connect_with(&self.pool).await?;
+                listener.listen(CHANNEL).await?;
+                let (sender, _) = broadcast::channel(BUFFER);
+                tokio::spawn(relay(listener, sender.clone()));
+                Ok::<_, sqlx::Error>(sender)
+            })
+            .await?;
+        Ok(sender.subscribe())
+    }
+}
+
+/// Forwards notifications until the process ends, reconnecting after failures.
+#[tracing::instrument(name = "relaying conversation changes to stream clients", skip_all)]
+async fn relay(mut listener: PgListener, sender: broadcast::Sender<Signal>) {
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(n)) => match serde_json::from_str::<ConversationChange>(n.payload()) {
+                // No receiver right now is fine: nobody is watching.
+                Ok(change) => drop(sender.send(Signal::Change(change))),
+                Err(e) => tracing::warn!(error = %e, "an unreadable conversation change"),
+            },
+            // The connection was lost and will be re-established on the next call;
+            // whatever was announced meanwhile is gone.
+            Ok(None) => drop(sender.send(Signal::Resync)),
+            Err(e) => {
+                tracing::warn!(error = %e, "listening for conversation changes failed; retrying");
+                drop(sender.send(Signal::Resync));
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! `GET /api/v1/stream` (F41): server-sent events telling a tenant's users which of their
+//! conversations changed, as soon as the `conversations` projection committed the change.
+//!
+//! The projection announces each change with `pg_notify` inside its transaction; one
+//! [`Changes`] listener per process fans them out to the connected clients, each of which
+//! sees its own tenant's only. A client that falls behind, or a listener that lost its
+//! connection (notifications in between are gone), gets a `resync` event: reload the list.
+
+mod auth;
+mod changes;
+mod route;
+
+pub use auth::StreamUser;
+pub use changes::{Changes, Signal};
+
+use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The stream route.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(route::stream))
+}

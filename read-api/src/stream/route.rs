@@ -1,0 +1,96 @@
+//! The SSE route itself.
+
+use super::auth::StreamUser;
+use super::changes::Signal;
+use crate::error::ApiError;
+use crate::openapi::{responses as r, tags};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use serde::Serialize;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use uuid::Uuid;
+
+/// How often an idle stream sends a comment, so proxies keep it open and clients notice a
+/// dead connection.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// The data of a `conversation` event.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChangeEvent {
+    /// The conversation that changed.
+    pub conversation_id: Uuid,
+    /// Its status now.
+    pub status: String,
+    /// Its `updated_at` now.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// The position of the event that changed it (also the SSE event id).
+    pub position: i64,
+}
+
+fn event_of(signal: Signal) -> Event {
+    match signal {
+        Signal::Change(c) => {
+            let data = ChangeEvent {
+                conversation_id: c.conversation_id,
+                status: c.status,
+                updated_at: c.updated_at,
+                position: c.position,
+            };
+            Event::default()
+                .event("conversation")
+                .id(c.position.to_string())
+                .json_data(data)
+                .unwrap_or_else(|_| resync())
+        }
+        Signal::Resync => resync(),
+    }
+}
+
+fn resync() -> Event {
+    Event::default().event("resync").data("{}")
+}
+
+/// Live changes of the caller's tenant's conversations, as server-sent events:
+/// `conversation` (data: id, status, updated_at, position) and `resync` (changes may have
+/// been missed: reload). The token may be sent as `?access_token=` for `EventSource`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/stream",
+    tag = tags::TENANT,
+    security(("bearer" = [])),
+    params(("access_token" = Option<String>, Query, description = "The access token, for clients that cannot send headers")),
+    responses(
+        (status = 200, description = "`text/event-stream` of `conversation` and `resync` events", content_type = "text/event-stream", body = ChangeEvent),
+        r::Unauthorized,
+        r::Forbidden,
+        r::Internal,
+    )
+)]
+#[tracing::instrument(name = "streaming a tenant's conversation changes", skip_all, fields(tenant = %caller.tenant_id))]
+pub(super) async fn stream(
+    State(state): State<AppState>,
+    caller: StreamUser,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let tenant = caller.tenant_id;
+    let receiver = state
+        .changes
+        .subscribe()
+        .await
+        .map_err(ApiError::internal)?;
+    let events = futures::stream::unfold(receiver, move |mut receiver| async move {
+        loop {
+            let signal = match receiver.recv().await {
+                Ok(Signal::Change(c)) if c.tenant_id != tenant => continue,
+                Ok(signal) => signal,
+                Err(RecvError::Lagged(_)) => Signal::Resync,
+                Err(RecvError::Closed) => return None,
+            };
+            return Some((Ok(event_of(signal)), receiver));
+        }
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}

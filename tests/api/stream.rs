@@ -1,0 +1,135 @@
+//! The live stream (F41): a tenant's users hear of their conversations' changes, and only of
+//! theirs.
+
+use crate::conversations::{converse, message, tenant_user};
+use crate::helpers::{spawn_app, TestApp};
+use read_api::auth::Role;
+use schemas::conversation_id;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// An open event stream.
+struct Events {
+    resp: reqwest::Response,
+    buffer: String,
+}
+
+impl Events {
+    async fn open(app: &TestApp, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = app.client.get(format!("{}{}", app.address, path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn connect(app: &TestApp, path: &str, token: Option<&str>) -> Self {
+        let resp = Self::open(app, path, token).await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], "text/event-stream");
+        Self {
+            resp,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event's name and data, within `wait`.
+    async fn next(&mut self, wait: Duration) -> Option<(String, Value)> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let field = |name: &str| {
+                    block
+                        .lines()
+                        .find_map(|l| l.strip_prefix(name).map(str::trim).map(str::to_owned))
+                };
+                // Keep-alive comments have neither.
+                if let (Some(event), Some(data)) = (field("event:"), field("data:")) {
+                    return Some((event, serde_json::from_str(&data).unwrap()));
+                }
+                continue;
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            match tokio::time::timeout(left, self.resp.chunk()).await {
+                Ok(Ok(Some(bytes))) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                _ => return None,
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_connected_user_receives_their_tenants_change_and_never_another_tenants() {
+    let app = spawn_app().await;
+    let (a, _, a_token) = tenant_user(&app, Role::Agent).await;
+    let (b, _, _) = tenant_user(&app, Role::Owner).await;
+    let mut events = Events::connect(&app, "/api/v1/stream", Some(&a_token)).await;
+
+    // B's change commits first: had it been forwarded to A, it would arrive first.
+    converse(
+        &app,
+        b,
+        "5511900000001",
+        message(b, "5511900000001", "Bia", "w1", "Oi"),
+    )
+    .await;
+    converse(
+        &app,
+        a,
+        "5511900000002",
+        message(a, "5511900000002", "Ana", "w1", "Oi"),
+    )
+    .await;
+
+    let (event, data) = events
+        .next(Duration::from_secs(5))
+        .await
+        .expect("a change within 5 s");
+    assert_eq!(event, "conversation");
+    assert_eq!(
+        data["conversation_id"],
+        serde_json::json!(conversation_id(a, "5511900000002"))
+    );
+    assert_eq!(data["status"], "ai_active");
+    assert!(data["position"].as_i64().unwrap() > 0);
+    assert!(data.get("tenant_id").is_none());
+    assert!(
+        events.next(Duration::from_millis(500)).await.is_none(),
+        "another event arrived"
+    );
+}
+
+#[tokio::test]
+async fn the_token_may_come_in_the_query_for_event_source_clients() {
+    let app = spawn_app().await;
+    let (a, _, token) = tenant_user(&app, Role::Owner).await;
+    let mut events =
+        Events::connect(&app, &format!("/api/v1/stream?access_token={token}"), None).await;
+    converse(
+        &app,
+        a,
+        "5511900000003",
+        message(a, "5511900000003", "Ana", "w1", "Oi"),
+    )
+    .await;
+    let (event, _) = events
+        .next(Duration::from_secs(5))
+        .await
+        .expect("a change within 5 s");
+    assert_eq!(event, "conversation");
+}
+
+#[tokio::test]
+async fn only_signed_in_tenant_users_may_open_the_stream() {
+    let app = spawn_app().await;
+    let no_token = Events::open(&app, "/api/v1/stream", None).await;
+    assert_eq!(no_token.status(), 401);
+    let forged = Events::open(&app, "/api/v1/stream?access_token=forged", None).await;
+    assert_eq!(forged.status(), 401);
+    for role in [Role::Admin, Role::Auditor] {
+        let (_, token) = app.signed_in(role).await;
+        let resp = Events::open(&app, "/api/v1/stream", Some(&token)).await;
+        assert_eq!(resp.status(), 403, "{role}");
+    }
+}
