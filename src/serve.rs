@@ -45,6 +45,9 @@ pub struct ServeConfig {
     /// (`https://app.example`); `*` for any. Unset: no CORS headers.
     #[arg(long, env = "ATENDE_CORS_ORIGINS", default_value = "")]
     pub cors_origins: read_api::http::CorsOrigins,
+    /// The mailer.
+    #[command(flatten)]
+    pub mail: crate::mail::MailSettings,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -57,6 +60,7 @@ pub struct App {
     /// The subject keys.
     pub keys: Arc<KeyRing>,
     retention: JoinHandle<()>,
+    mailer: Option<workers::mailer::MailerHandle>,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
     runners: Vec<RunnerHandle>,
@@ -100,7 +104,12 @@ impl App {
             tracing::warn!("no JWT secret configured: access tokens will not survive a restart");
             JwtSecret::generate()
         });
+        let mailer = config.mail.mailer(&pool)?.map(|m| m.spawn());
+        if mailer.is_none() {
+            tracing::warn!("neither SMTP nor an outbox directory: this process sends no e-mail");
+        }
         let state = read_api::AppState::new(pool, bus.clone(), keys.clone())
+            .with_public_url(config.mail.public_url.clone())
             .with_consumers(runners.iter().map(|r| r.status_view()).collect())
             .with_projections(registry)
             .with_auth(AuthConfig::new(&secret, config.trust_proxy))
@@ -122,6 +131,7 @@ impl App {
             bus,
             keys,
             retention,
+            mailer,
             shutdown,
             server,
             runners,
@@ -133,6 +143,9 @@ impl App {
         let _ = self.shutdown.send(());
         self.retention.abort();
         self.server.await?.context("serving HTTP")?;
+        if let Some(mailer) = self.mailer {
+            mailer.stop().await;
+        }
         for r in self.runners {
             r.stop().await;
         }
@@ -148,6 +161,9 @@ pub async fn run(db_config: &DatabaseConfig, mut config: ServeConfig) -> anyhow:
             JwtSecret::load_or_generate(&db_config.data_dir.join("jwt.secret"))
                 .context("reading the JWT secret")?,
         );
+    }
+    if config.mail.smtp_url.is_none() && config.mail.outbox_dir.is_none() {
+        config.mail.outbox_dir = Some(db_config.data_dir.join("outbox"));
     }
     let db = Database::open(db_config).await?;
     let app = match App::start(db.pool.clone(), &config, Arc::new(SystemClock), master).await {

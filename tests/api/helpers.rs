@@ -45,6 +45,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp
         jwt_secret: Some(secret.clone()),
         trust_proxy: false,
         cors_origins: Default::default(),
+        mail: Default::default(),
     };
     configure(&mut config);
     let app = App::start(

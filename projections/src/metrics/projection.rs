@@ -33,18 +33,20 @@ async fn load(
     .bind(conversation)
     .fetch_optional(&mut *db)
     .await?;
-    Ok(row.map(|(tenant_id, seq, resolved, ai_only, waiting_since, handoff_open_at)| {
-        (
-            MetricsState {
-                tenant_id,
-                resolved,
-                ai_only,
-                waiting_since,
-                handoff_open_at,
-            },
-            seq,
-        )
-    }))
+    Ok(row.map(
+        |(tenant_id, seq, resolved, ai_only, waiting_since, handoff_open_at)| {
+            (
+                MetricsState {
+                    tenant_id,
+                    resolved,
+                    ai_only,
+                    waiting_since,
+                    handoff_open_at,
+                },
+                seq,
+            )
+        },
+    ))
 }
 
 async fn save(

@@ -48,7 +48,11 @@ impl Log {
 }
 
 /// Applies `events` in order, as a runner would.
-pub(crate) async fn apply(handler: &dyn EventHandler, db: &mut PgConnection, events: &[StoredEvent]) {
+pub(crate) async fn apply(
+    handler: &dyn EventHandler,
+    db: &mut PgConnection,
+    events: &[StoredEvent],
+) {
     for e in events {
         handler.handle(db, e).await.expect("the event applies");
     }

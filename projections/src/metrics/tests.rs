@@ -41,19 +41,39 @@ fn two_days() -> Log {
     received(&mut log, "c1", "2026-03-01T10:01:00Z");
     simple(&mut log, "c1", "ConfidenceLow", "2026-03-01T10:01:02Z");
     simple(&mut log, "c1", "HumanReplied", "2026-03-01T10:03:02Z");
-    simple(&mut log, "c1", "ConversationResolved", "2026-03-01T10:05:00Z");
+    simple(
+        &mut log,
+        "c1",
+        "ConversationResolved",
+        "2026-03-01T10:05:00Z",
+    );
     received(&mut log, "c2", "2026-03-02T09:00:00Z");
     simple(&mut log, "c2", "AiReplied", "2026-03-02T09:00:10Z");
-    simple(&mut log, "c2", "ConversationResolved", "2026-03-02T09:10:00Z");
+    simple(
+        &mut log,
+        "c2",
+        "ConversationResolved",
+        "2026-03-02T09:10:00Z",
+    );
     received(&mut log, "c2", "2026-03-02T12:00:00Z");
     simple(&mut log, "c2", "AiReplied", "2026-03-02T12:00:06Z");
     simple(&mut log, "c2", "HumanRequested", "2026-03-02T12:01:00Z");
     simple(&mut log, "c2", "AiResumed", "2026-03-02T12:30:00Z");
-    simple(&mut log, "c2", "ConversationResolved", "2026-03-02T12:40:00Z");
+    simple(
+        &mut log,
+        "c2",
+        "ConversationResolved",
+        "2026-03-02T12:40:00Z",
+    );
     log
 }
 
-async fn projected(log: &Log) -> (testkit::TestDatabase, sqlx::pool::PoolConnection<sqlx::Postgres>) {
+async fn projected(
+    log: &Log,
+) -> (
+    testkit::TestDatabase,
+    sqlx::pool::PoolConnection<sqlx::Postgres>,
+) {
     let db = testkit::test_database().await.expect("a database");
     let mut conn = db.pool.acquire().await.expect("a connection");
     apply(&TenantMetrics, &mut conn, &log.events).await;

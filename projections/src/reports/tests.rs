@@ -83,7 +83,12 @@ async fn a_tenant_reads_as_suspended_until_it_is_reactivated() {
         &mut log,
         json!({"TenantReactivated": {"at": "2026-02-02T00:00:00Z"}}),
     );
-    apply(&AdminReports, &mut conn, &log.events[log.events.len() - 1..]).await;
+    apply(
+        &AdminReports,
+        &mut conn,
+        &log.events[log.events.len() - 1..],
+    )
+    .await;
     assert_eq!(tenant_status(&mut conn).await, "active");
 }
 

@@ -40,10 +40,9 @@ impl TenantUsage {
         event: &StoredEvent,
     ) -> Result<(), HandlerError> {
         let (plan, anchor) = match event.event_type.as_str() {
-            "SubscriptionStarted" | "ComplimentarySubscriptionStarted" => (
-                payload::text(event, "plan")?,
-                Some(payload::at(event)?),
-            ),
+            "SubscriptionStarted" | "ComplimentarySubscriptionStarted" => {
+                (payload::text(event, "plan")?, Some(payload::at(event)?))
+            }
             "PlanChanged" => (payload::text(event, "to")?, None),
             _ => return Ok(()),
         };

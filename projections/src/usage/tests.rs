@@ -67,7 +67,10 @@ async fn customer_messages_are_counted_per_day_and_ai_replies_per_day_and_model_
     .fetch_all(&mut *conn)
     .await
     .expect("rows");
-    assert_eq!(inbound, [("2026-03-01".into(), 2), ("2026-03-02".into(), 1)]);
+    assert_eq!(
+        inbound,
+        [("2026-03-01".into(), 2), ("2026-03-02".into(), 1)]
+    );
     let models: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
         "SELECT day::text, model, ai_replies, tokens_in, tokens_out FROM usage_model_daily
           WHERE tenant_id = $1 ORDER BY day, model",

@@ -2,7 +2,8 @@
 //!
 //! Parked events make the report `degraded` but keep it 200: the consumer is moving and the
 //! service works, only some events wait for an operator, and a 503 would make a load
-//! balancer pull a healthy instance for a problem a restart cannot fix.
+//! balancer pull a healthy instance for a problem a restart cannot fix. Mail overdue for
+//! 15 minutes is `degraded` too, for the same reason (the SMTP server is what is failing).
 
 use crate::state::AppState;
 use axum::extract::State;
@@ -18,7 +19,8 @@ const LAG_CAP: i64 = 100_000;
 /// The /health body.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct HealthReport {
-    /// `ok`, `degraded` (some consumer parked events; still 200) or `unavailable`.
+    /// `ok`, `degraded` (some consumer parked events, or mail is overdue; still 200) or
+    /// `unavailable`.
     pub status: &'static str,
     /// The database check.
     pub database: DatabaseHealth,
@@ -26,6 +28,22 @@ pub struct HealthReport {
     pub event_store: Option<EventStoreHealth>,
     /// Every stream consumer in this process.
     pub consumers: Vec<ConsumerHealth>,
+    /// The e-mail outbox (shared by every process); none when the database is down.
+    pub mail: Option<MailHealth>,
+}
+
+/// Mail overdue this long means nothing is sending: the report says `degraded`.
+const MAIL_STUCK_SECS: f64 = 15.0 * 60.0;
+
+/// The e-mail outbox.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MailHealth {
+    /// Mails waiting to be sent (including those waiting for a retry).
+    pub queued: i64,
+    /// Mails given up on after their last attempt.
+    pub failed: i64,
+    /// Seconds the most overdue mail has been due; none when nothing is due.
+    pub oldest_due_age_secs: Option<f64>,
 }
 
 /// Database reachability.
@@ -136,7 +154,23 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthRe
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let degraded = consumers.iter().any(|c| c.parked > 0);
+    let mail = if database.ok {
+        workers::mailer::status(&state.pool)
+            .await
+            .ok()
+            .map(|m| MailHealth {
+                queued: m.queued,
+                failed: m.failed,
+                oldest_due_age_secs: m.oldest_due_age_secs,
+            })
+    } else {
+        None
+    };
+    let mail_stuck = mail
+        .as_ref()
+        .and_then(|m| m.oldest_due_age_secs)
+        .is_some_and(|age| age > MAIL_STUCK_SECS);
+    let degraded = consumers.iter().any(|c| c.parked > 0) || mail_stuck;
     let report = HealthReport {
         status: match (healthy, degraded) {
             (false, _) => "unavailable",
@@ -146,6 +180,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthRe
         database,
         event_store,
         consumers,
+        mail,
     };
     (code, Json(report))
 }

@@ -1,0 +1,36 @@
+//! Admin reports (F42), read from the `admin_reports` projection. Every route needs
+//! [`RequireAdmin`](crate::auth::RequireAdmin).
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /api/v1/admin/reports/status` | tenants by status, subscriptions by status |
+//! | `GET /api/v1/admin/reports/mrr` | monthly recurring revenue of active paying subscriptions |
+//! | `GET /api/v1/admin/reports/signups?granularity=&from=&to=` | new and cancelled tenants per day, week or month |
+//! | `GET /api/v1/admin/reports/revenue?from=&to=` | payments received per month and currency |
+//! | `GET /api/v1/admin/reports/recent-tenants?limit=&cursor=` | the latest registered tenants |
+
+mod mrr;
+mod recent;
+mod revenue;
+mod signups;
+mod status;
+
+pub use mrr::{MrrReport, PlanMrr};
+pub use recent::{RecentTenant, RecentTenantsPage, RecentTenantsQuery};
+pub use revenue::{MonthRevenue, RevenueQuery, RevenueReport};
+pub use signups::{Granularity, SignupBucket, SignupsQuery, SignupsReport};
+pub use status::{StatusCount, StatusReport};
+
+use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The report routes.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(status::status))
+        .routes(routes!(mrr::mrr))
+        .routes(routes!(signups::signups))
+        .routes(routes!(revenue::revenue))
+        .routes(routes!(recent::recent))
+}

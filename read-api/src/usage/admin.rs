@@ -1,0 +1,150 @@
+//! `GET /api/v1/admin/usage`: every tenant's usage in its billing period containing a day,
+//! top spenders first.
+
+use super::report::{billed, usage_of, TenantUsage};
+use crate::auth::RequireAdmin;
+use crate::error::ApiError;
+use crate::metrics::dates::{parse_day, today};
+use crate::openapi::{responses as r, tags};
+use crate::state::AppState;
+use crate::tenants::page_size;
+use axum::extract::{Query, State};
+use axum::Json;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use uuid::Uuid;
+
+/// Which periods, and paging.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdminUsageQuery {
+    /// A day, `YYYY-MM-DD` (default: today, UTC): each tenant is reported for its own
+    /// billing period containing it.
+    pub period: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1..=200 (50 by default).
+    pub limit: Option<u32>,
+}
+
+/// A page of tenants' usage, by estimated cost (highest first), then tenant id.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AdminUsagePage {
+    /// The day whose periods are reported.
+    pub period: NaiveDate,
+    /// The tenants.
+    pub items: Vec<TenantUsage>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// Where a page ends: the last row's cost and tenant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Cursor {
+    cost: f64,
+    tenant: Uuid,
+}
+
+impl Cursor {
+    fn encode(&self) -> String {
+        // `f64`'s Display is the shortest text that parses back to the same value.
+        URL_SAFE_NO_PAD.encode(format!("{}|{}", self.cost, self.tenant))
+    }
+
+    fn decode(s: &str) -> Option<Self> {
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(s).ok()?).ok()?;
+        let (cost, tenant) = text.split_once('|')?;
+        Some(Self {
+            cost: cost.parse().ok().filter(|c: &f64| c.is_finite())?,
+            tenant: Uuid::parse_str(tenant).ok()?,
+        })
+    }
+
+    fn of(u: &TenantUsage) -> Self {
+        Self {
+            cost: u.estimated_cost_usd,
+            tenant: u.tenant_id,
+        }
+    }
+}
+
+/// Highest cost first, then tenant id.
+fn order(a: &Cursor, b: &Cursor) -> Ordering {
+    b.cost.total_cmp(&a.cost).then(a.tenant.cmp(&b.tenant))
+}
+
+/// `GET /api/v1/admin/usage`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/usage",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    params(AdminUsageQuery),
+    responses(
+        (status = 200, description = "A page of tenants' usage, top spenders first", body = AdminUsagePage),
+        r::Unauthorized,
+        r::Forbidden,
+        (status = 422, description = "A malformed period (`invalid_date`) or cursor (`invalid_cursor`)", body = crate::error::ErrorBody),
+        r::Internal,
+    )
+)]
+#[tracing::instrument(name = "listing every tenant's usage for an admin", skip_all)]
+pub(super) async fn usage(
+    State(state): State<AppState>,
+    _admin: RequireAdmin,
+    Query(query): Query<AdminUsageQuery>,
+) -> Result<Json<AdminUsagePage>, ApiError> {
+    let date = parse_day("period", query.period.as_deref())?.unwrap_or_else(today);
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| {
+            Cursor::decode(c).ok_or_else(|| ApiError::Unprocessable {
+                code: "invalid_cursor",
+                message: "cursor is not a next_cursor this API returned".into(),
+                details: None,
+            })
+        })
+        .transpose()?;
+    let limit = usize::try_from(page_size(query.limit)).unwrap_or(50);
+    let tenants = billed(&state.pool, None, date)
+        .await
+        .map_err(ApiError::internal)?;
+    // Costs come from the price table in force, so the ranking is computed here; the
+    // number of tenants keeps this small.
+    let mut items = usage_of(&state.pool, &state.pricing, &tenants)
+        .await
+        .map_err(ApiError::internal)?;
+    items.sort_by(|a, b| order(&Cursor::of(a), &Cursor::of(b)));
+    if let Some(after) = after {
+        items.retain(|u| order(&Cursor::of(u), &after) == Ordering::Greater);
+    }
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next_cursor = more
+        .then(|| items.last().map(|u| Cursor::of(u).encode()))
+        .flatten();
+    Ok(Json(AdminUsagePage {
+        period: date,
+        items,
+        next_cursor,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_reads_back_as_the_same_cost_and_tenant() {
+        let c = Cursor {
+            cost: 0.000_123_456_789,
+            tenant: Uuid::from_u128(42),
+        };
+        assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        assert_eq!(Cursor::decode("not a cursor"), None);
+    }
+}
