@@ -187,7 +187,7 @@ async fn the_list_filters_by_status_and_agent_and_searches_by_name_or_number() {
     assert_eq!(unassigned, expected);
     assert_eq!(
         ids(&read(&app, "/api/v1/conversations?q=SOUZA", &token).await),
-        [ana.clone()]
+        [ana]
     );
     assert_eq!(
         ids(&read(&app, "/api/v1/conversations?q=%2B55%2021%209", &token).await),
