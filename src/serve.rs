@@ -45,6 +45,14 @@ pub struct ServeConfig {
     /// (`https://app.example`); `*` for any. Unset: no CORS headers.
     #[arg(long, env = "ATENDE_CORS_ORIGINS", default_value = "")]
     pub cors_origins: read_api::http::CorsOrigins,
+    /// The plans on sale as a JSON array of `{id, name, monthly_price_cents, currency,
+    /// monthly_ai_message_quota, features}`; replaces the built-in catalogue.
+    #[arg(long, env = "ATENDE_PLANS")]
+    pub plans: Option<String>,
+    /// AI token prices as a JSON object `{"<model>": {input_usd_per_million,
+    /// output_usd_per_million}}`; replaces the built-in table.
+    #[arg(long, env = "ATENDE_MODEL_PRICES")]
+    pub model_prices: Option<String>,
     /// The mailer.
     #[command(flatten)]
     pub mail: crate::mail::MailSettings,
@@ -74,6 +82,11 @@ impl App {
         clock: Arc<dyn Clock>,
         master: MasterKey,
     ) -> anyhow::Result<App> {
+        let pricing = schemas::plans::Pricing::from_config(
+            config.plans.as_deref(),
+            config.model_prices.as_deref(),
+        )
+        .context("reading the plan catalogue and model prices")?;
         let keys = Arc::new(KeyRing::open(pool.clone(), master).await?);
         let signal = CommitSignal::new();
         let notify = signal.clone();
@@ -112,6 +125,7 @@ impl App {
             .with_public_url(config.mail.public_url.clone())
             .with_consumers(runners.iter().map(|r| r.status_view()).collect())
             .with_projections(registry)
+            .with_pricing(pricing)
             .with_auth(AuthConfig::new(&secret, config.trust_proxy))
             .with_cors(config.cors_origins.clone());
         let listener = TcpListener::bind(config.http_addr)

@@ -6,13 +6,16 @@ pub mod conversations;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod metrics;
 pub mod openapi;
 pub mod privacy;
 pub mod projections;
+pub mod reports;
 pub mod settings;
 pub mod state;
 pub mod stream;
 pub mod tenants;
+pub mod usage;
 pub mod users;
 
 pub use error::ApiError;

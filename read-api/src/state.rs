@@ -25,6 +25,8 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     /// The stream handlers this process runs, for the projection admin endpoints.
     pub projections: Registry,
+    /// Plan prices and quotas, and the AI models' token prices (usage, reports).
+    pub pricing: Arc<schemas::plans::Pricing>,
     /// Browser origins allowed to call the API (none by default).
     pub cors: CorsOrigins,
     /// Conversation changes for the live stream (F41).
@@ -44,6 +46,7 @@ impl AppState {
             bus,
             keys,
             projections: Registry::default(),
+            pricing: Arc::default(),
             cors: CorsOrigins::None,
         }
     }
@@ -63,6 +66,12 @@ impl AppState {
     /// Allows `origins` to call the API from a browser.
     pub fn with_cors(mut self, origins: CorsOrigins) -> Self {
         self.cors = origins;
+        self
+    }
+
+    /// Prices usage and reports with `pricing` (built-in defaults otherwise).
+    pub fn with_pricing(mut self, pricing: schemas::plans::Pricing) -> Self {
+        self.pricing = Arc::new(pricing);
         self
     }
 

@@ -45,6 +45,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp
         jwt_secret: Some(secret.clone()),
         trust_proxy: false,
         cors_origins: Default::default(),
+        plans: None,
+        model_prices: None,
         mail: Default::default(),
     };
     configure(&mut config);

@@ -121,6 +121,18 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
         ),
         (
             "GET",
+            "/api/v1/metrics",
+            format!("/api/v1/metrics?tenant_id={b_id}"),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/usage",
+            format!("/api/v1/usage?tenant_id={b_id}"),
+            None,
+        ),
+        (
+            "GET",
             "/api/v1/conversations",
             format!("/api/v1/conversations?tenant_id={b_id}&q=bia"),
             None,

@@ -38,6 +38,8 @@ pub const TENANT_ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/users/{id}"),
     ("GET", "/api/v1/conversations"),
     ("GET", "/api/v1/conversations/{id}"),
+    ("GET", "/api/v1/metrics"),
+    ("GET", "/api/v1/usage"),
 ];
 
 /// The tenant-owner routes.
