@@ -21,6 +21,8 @@ mod projection;
 pub use conversation::{MetricsState, Sample, SampleKind, Tally};
 pub use projection::TenantMetrics;
 #[cfg(test)]
+mod replay_tests;
+#[cfg(test)]
 pub(crate) mod test_log;
 #[cfg(test)]
 mod tests;
