@@ -144,10 +144,19 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
             None,
         ),
     ];
+    // The routes come from the OpenAPI document: a route is only served through the
+    // `routes!` call that documents it, so no tenant route can be missing from this check.
     let covered: Vec<_> = table.iter().map(|(m, p, _, _)| (*m, *p)).collect();
-    for route in read_api::settings::TENANT_ROUTES {
+    let tenant_routes =
+        read_api::openapi::operations_tagged(&read_api::http::openapi_document(), "tenant");
+    assert!(tenant_routes.len() >= TENANT_ROUTES_AT_LEAST);
+    for (method, path) in &tenant_routes {
+        let route = (method.as_str(), path.as_str());
+        if TESTED_ELSEWHERE.contains(&route) {
+            continue;
+        }
         assert!(
-            covered.contains(route),
+            covered.contains(&route),
             "{route:?} is not in the isolation table"
         );
     }
@@ -187,6 +196,14 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
         .await;
     assert_eq!(b_agent_login.status(), 200, "B's agent was disabled by A");
 }
+
+/// Tenant routes whose isolation has a test of its own: `GET /api/v1/stream` never ends, so
+/// it cannot be called like the others (see `tests/api/stream.rs`).
+const TESTED_ELSEWHERE: &[(&str, &str)] = &[("GET", "/api/v1/stream")];
+
+/// The document had this many tenant operations when the table was written; fewer means the
+/// tags, not the routes, went missing.
+const TENANT_ROUTES_AT_LEAST: usize = 6;
 
 /// `body` with a `tenant_id` field naming `tenant`, which the routes must ignore.
 fn naming(tenant: Uuid, mut body: Value) -> Value {
