@@ -3,7 +3,7 @@
 
 use super::test_log::{apply, dump, Log};
 use crate::replay::replay;
-use crate::{EventHandler, Tail};
+use crate::{Checkpoint, EventHandler, Tail};
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -100,6 +100,15 @@ async fn replays_rebuild_the_live_tables_byte_for_byte() {
     let log = log();
     store(&db.pool, &log).await;
     let tail = Tail::new(db.pool.clone());
+    // The tail reads only below every open transaction of the cluster, and other tests'
+    // transactions may hold it back for a moment.
+    for _ in 0..500 {
+        let visible = tail.read_after(Checkpoint::START).await.expect("a read");
+        if visible.len() == log.events.len() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let handlers: [&dyn EventHandler; 3] = [
         &super::TenantMetrics,
         &crate::usage::TenantUsage,

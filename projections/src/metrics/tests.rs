@@ -164,3 +164,26 @@ async fn events_delivered_again_change_nothing() {
     apply(&TenantMetrics, &mut conn, &log.events[3..5]).await;
     assert_eq!(dump(&mut conn, tables).await, before);
 }
+
+#[tokio::test]
+async fn a_batch_with_events_delivered_twice_applies_like_one_event_at_a_time() {
+    let log = two_days();
+    let (_one, mut one_by_one) = projected(&log).await;
+    let db = testkit::test_database().await.expect("a database");
+    let mut batched = db.pool.acquire().await.expect("a connection");
+    let mut twice = log.events.clone();
+    twice.extend(log.events[2..7].iter().cloned());
+    TenantMetrics
+        .handle_batch(&mut batched, &twice[..9])
+        .await
+        .expect("applied");
+    TenantMetrics
+        .handle_batch(&mut batched, &twice[9..])
+        .await
+        .expect("applied");
+    let tables = TenantMetrics.tables();
+    assert_eq!(
+        dump(&mut batched, tables).await,
+        dump(&mut one_by_one, tables).await
+    );
+}

@@ -2,8 +2,10 @@
 
 use crate::metrics::payload;
 use crate::{EventHandler, HandlerError};
+use chrono::NaiveDate;
 use schemas::StoredEvent;
 use sqlx::PgConnection;
+use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 /// Keeps the usage tables up to date.
@@ -66,72 +68,112 @@ impl TenantUsage {
         Ok(())
     }
 
-    async fn conversation_event(
+    /// Counts a batch's customer messages and AI replies: the conversations' guards read in
+    /// one query, the counts summed in memory, then written in one statement per table.
+    async fn conversation_events(
         &self,
         db: &mut PgConnection,
-        event: &StoredEvent,
+        events: &[&StoredEvent],
     ) -> Result<(), HandlerError> {
-        // Only these count; the guard below needs only their sequences, because a later
-        // counted event always has a higher one.
-        if !matches!(event.event_type.as_str(), "MessageReceived" | "AiReplied") {
+        if events.is_empty() {
             return Ok(());
         }
-        let known: Option<(Uuid, i64)> = sqlx::query_as(
-            "SELECT tenant_id, last_sequence FROM usage_conversations
-              WHERE conversation_id = $1",
+        let mut ids: Vec<&str> = events.iter().map(|e| e.aggregate_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let rows: Vec<(String, Uuid, i64)> = sqlx::query_as(
+            "SELECT conversation_id, tenant_id, last_sequence FROM usage_conversations
+              WHERE conversation_id = ANY($1)",
         )
-        .bind(&event.aggregate_id)
-        .fetch_optional(&mut *db)
+        .bind(&ids)
+        .fetch_all(&mut *db)
         .await?;
-        let tenant = match known {
-            // Per-aggregate order holds in the tail, so anything not newer was applied.
-            Some((_, applied)) if applied >= event.sequence => return Ok(()),
-            Some((tenant, _)) => tenant,
-            None if event.event_type == "MessageReceived" => payload::uuid(event, "tenant_id")?,
-            None => return Ok(()),
-        };
-        match event.event_type.as_str() {
-            "MessageReceived" => {
-                sqlx::query(
-                    "INSERT INTO usage_daily (tenant_id, day, inbound_messages) VALUES ($1, $2, 1)
-                     ON CONFLICT (tenant_id, day) DO UPDATE
-                         SET inbound_messages = usage_daily.inbound_messages + 1",
-                )
-                .bind(tenant)
-                .bind(payload::at(event)?.date_naive())
-                .execute(&mut *db)
-                .await?;
+        let mut known: HashMap<String, (Uuid, i64, bool)> = rows
+            .into_iter()
+            .map(|(id, tenant, seq)| (id, (tenant, seq, false)))
+            .collect();
+        let mut inbound: BTreeMap<(Uuid, NaiveDate), i64> = BTreeMap::new();
+        let mut replies: BTreeMap<(Uuid, NaiveDate, String), (i64, i64, i64)> = BTreeMap::new();
+        for event in events {
+            let (tenant, seq, changed) = match known.get_mut(&event.aggregate_id) {
+                // Per-aggregate order holds in the tail, so anything not newer was applied.
+                Some((_, applied, _)) if *applied >= event.sequence => continue,
+                Some(k) => k,
+                None if event.event_type == "MessageReceived" => {
+                    let tenant = payload::uuid(event, "tenant_id")?;
+                    known
+                        .entry(event.aggregate_id.clone())
+                        .or_insert((tenant, 0, true))
+                }
+                None => continue,
+            };
+            *seq = event.sequence;
+            *changed = true;
+            let day = payload::at(event)?.date_naive();
+            if event.event_type == "MessageReceived" {
+                *inbound.entry((*tenant, day)).or_default() += 1;
+            } else {
+                let model = payload::text(event, "model")?;
+                let r = replies.entry((*tenant, day, model)).or_default();
+                r.0 += 1;
+                r.1 += payload::integer(event, "tokens_in")?;
+                r.2 += payload::integer(event, "tokens_out")?;
             }
-            "AiReplied" => {
-                sqlx::query(
-                    "INSERT INTO usage_model_daily (tenant_id, day, model, ai_replies, tokens_in,
-                         tokens_out)
-                     VALUES ($1, $2, $3, 1, $4, $5)
-                     ON CONFLICT (tenant_id, day, model) DO UPDATE SET
-                         ai_replies = usage_model_daily.ai_replies + 1,
-                         tokens_in = usage_model_daily.tokens_in + EXCLUDED.tokens_in,
-                         tokens_out = usage_model_daily.tokens_out + EXCLUDED.tokens_out",
-                )
-                .bind(tenant)
-                .bind(payload::at(event)?.date_naive())
-                .bind(payload::text(event, "model")?)
-                .bind(payload::integer(event, "tokens_in")?)
-                .bind(payload::integer(event, "tokens_out")?)
-                .execute(&mut *db)
-                .await?;
-            }
-            _ => {}
         }
-        sqlx::query(
-            "INSERT INTO usage_conversations (conversation_id, tenant_id, last_sequence)
-             VALUES ($1, $2, $3)
-             ON CONFLICT (conversation_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence",
-        )
-        .bind(&event.aggregate_id)
-        .bind(tenant)
-        .bind(event.sequence)
-        .execute(db)
-        .await?;
+        if !inbound.is_empty() {
+            sqlx::query(
+                "INSERT INTO usage_daily (tenant_id, day, inbound_messages)
+                 SELECT * FROM unnest($1::uuid[], $2::date[], $3::int8[])
+                 ON CONFLICT (tenant_id, day) DO UPDATE
+                     SET inbound_messages = usage_daily.inbound_messages
+                                            + EXCLUDED.inbound_messages",
+            )
+            .bind(inbound.keys().map(|k| k.0).collect::<Vec<_>>())
+            .bind(inbound.keys().map(|k| k.1).collect::<Vec<_>>())
+            .bind(inbound.values().copied().collect::<Vec<_>>())
+            .execute(&mut *db)
+            .await?;
+        }
+        if !replies.is_empty() {
+            sqlx::query(
+                "INSERT INTO usage_model_daily (tenant_id, day, model, ai_replies, tokens_in,
+                     tokens_out)
+                 SELECT * FROM unnest($1::uuid[], $2::date[], $3::text[], $4::int8[],
+                                      $5::int8[], $6::int8[])
+                 ON CONFLICT (tenant_id, day, model) DO UPDATE SET
+                     ai_replies = usage_model_daily.ai_replies + EXCLUDED.ai_replies,
+                     tokens_in = usage_model_daily.tokens_in + EXCLUDED.tokens_in,
+                     tokens_out = usage_model_daily.tokens_out + EXCLUDED.tokens_out",
+            )
+            .bind(replies.keys().map(|k| k.0).collect::<Vec<_>>())
+            .bind(replies.keys().map(|k| k.1).collect::<Vec<_>>())
+            .bind(replies.keys().map(|k| k.2.as_str()).collect::<Vec<_>>())
+            .bind(replies.values().map(|v| v.0).collect::<Vec<_>>())
+            .bind(replies.values().map(|v| v.1).collect::<Vec<_>>())
+            .bind(replies.values().map(|v| v.2).collect::<Vec<_>>())
+            .execute(&mut *db)
+            .await?;
+        }
+        let changed: Vec<(&String, &(Uuid, i64, bool))> =
+            known.iter().filter(|(_, k)| k.2).collect();
+        if !changed.is_empty() {
+            sqlx::query(
+                "INSERT INTO usage_conversations (conversation_id, tenant_id, last_sequence)
+                 SELECT * FROM unnest($1::text[], $2::uuid[], $3::int8[])
+                 ON CONFLICT (conversation_id) DO UPDATE
+                     SET last_sequence = EXCLUDED.last_sequence",
+            )
+            .bind(
+                changed
+                    .iter()
+                    .map(|(id, _)| id.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(changed.iter().map(|(_, k)| k.0).collect::<Vec<_>>())
+            .bind(changed.iter().map(|(_, k)| k.1).collect::<Vec<_>>())
+            .execute(db)
+            .await?;
+        }
         Ok(())
     }
 }
@@ -151,14 +193,34 @@ impl EventHandler for TenantUsage {
         ]
     }
 
-    #[tracing::instrument(name = "projecting an event into tenant usage", skip_all,
-        fields(position = event.position))]
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
-        match event.aggregate_type.as_str() {
-            "tenant" => self.tenant_event(db, event).await,
-            "subscription" => self.subscription_event(db, event).await,
-            "conversation" => self.conversation_event(db, event).await,
-            _ => Ok(()),
+        self.handle_batch(db, std::slice::from_ref(event)).await
+    }
+
+    #[tracing::instrument(name = "projecting events into tenant usage", skip_all,
+        fields(events = events.len()))]
+    async fn handle_batch(
+        &self,
+        db: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), HandlerError> {
+        // Tenant and subscription events touch only `usage_tenants` and conversation events
+        // only the other tables, so applying the two groups apart keeps the log's effect.
+        let mut counted = Vec::new();
+        for event in events {
+            match event.aggregate_type.as_str() {
+                "tenant" => self.tenant_event(db, event).await?,
+                "subscription" => self.subscription_event(db, event).await?,
+                // Only these count; the guard needs only their sequences, because a later
+                // counted event always has a higher one.
+                "conversation"
+                    if matches!(event.event_type.as_str(), "MessageReceived" | "AiReplied") =>
+                {
+                    counted.push(event);
+                }
+                _ => {}
+            }
         }
+        self.conversation_events(db, &counted).await
     }
 }

@@ -122,3 +122,27 @@ async fn events_delivered_again_change_nothing() {
     apply(&TenantUsage, &mut conn, &log.events[1..4]).await;
     assert_eq!(dump(&mut conn, TenantUsage.tables()).await, before);
 }
+
+#[tokio::test]
+async fn a_batch_with_events_delivered_twice_applies_like_one_event_at_a_time() {
+    let log = log();
+    let db = testkit::test_database().await.expect("a database");
+    let mut one_by_one = db.pool.acquire().await.expect("a connection");
+    apply(&TenantUsage, &mut one_by_one, &log.events).await;
+    let other = testkit::test_database().await.expect("a database");
+    let mut batched = other.pool.acquire().await.expect("a connection");
+    let mut twice = log.events.clone();
+    twice.extend(log.events[1..6].iter().cloned());
+    TenantUsage
+        .handle_batch(&mut batched, &twice[..4])
+        .await
+        .expect("applied");
+    TenantUsage
+        .handle_batch(&mut batched, &twice[4..])
+        .await
+        .expect("applied");
+    assert_eq!(
+        dump(&mut batched, TenantUsage.tables()).await,
+        dump(&mut one_by_one, TenantUsage.tables()).await
+    );
+}
