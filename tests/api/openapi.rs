@@ -92,6 +92,26 @@ async fn the_api_serves_an_openapi_3_1_document_with_a_bearer_scheme() {
 }
 
 #[tokio::test]
+async fn every_schema_the_document_refers_to_is_in_it() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let text = doc.to_string();
+    let prefix = "\"#/components/schemas/";
+    let mut rest = text.as_str();
+    let mut checked = 0;
+    while let Some(at) = rest.find(prefix) {
+        rest = &rest[at + prefix.len()..];
+        let name = &rest[..rest.find('"').unwrap()];
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{name} is referred to but not defined"
+        );
+        checked += 1;
+    }
+    assert!(checked > 0, "no reference was checked");
+}
+
+#[tokio::test]
 async fn every_documented_operation_is_served() {
     let app = spawn_app().await;
     let doc = document(&app).await;

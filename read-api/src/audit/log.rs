@@ -38,6 +38,7 @@ pub struct LogQuery {
     /// Entries of this actor: a user id (or, for actions, any actor id such as a worker's).
     pub actor: Option<String>,
     /// `action` or `rejected`; both when absent.
+    #[param(inline)]
     pub kind: Option<LogKind>,
     /// At or after.
     pub from: Option<DateTime<Utc>>,
