@@ -347,3 +347,42 @@ async fn a_replay_of_projections_leaves_rejected_attempts_alone() {
     let log = whole_log(&app, &admin, "kind=rejected").await;
     entry_of(&log, &request_id(&refused));
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_log_keeps_the_address_the_proxy_saw() {
+    let app = crate::helpers::spawn_app_with(|c| c.trust_proxy = true).await;
+    let forwarded = "198.51.100.1, 203.0.113.9";
+    let (_, agent) = app.signed_in(Role::Agent).await;
+    let refused = app
+        .client
+        .get(format!("{}/api/v1/admin/tenants", app.address))
+        .bearer_auth(&agent)
+        .header("x-forwarded-for", forwarded)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let created = app
+        .client
+        .post(format!("{}/api/v1/admin/tenants", app.address))
+        .bearer_auth(&admin)
+        .header("x-forwarded-for", forwarded)
+        .json(&json!({"name": "Oficina", "owner_email": "dono@oficina.example", "plan": "pro"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let log = whole_log(&app, &admin, "").await;
+    for resp in [&refused, &created] {
+        let entries: Vec<&Value> = log
+            .iter()
+            .filter(|e| e["request_id"] == request_id(resp))
+            .collect();
+        assert!(!entries.is_empty(), "{} is not logged", request_id(resp));
+        for e in entries {
+            assert_eq!(e["client_ip"], "203.0.113.9", "{e}");
+        }
+    }
+}
