@@ -102,7 +102,7 @@ pub async fn export(
     security(("bearer" = [])),
     request_body = EraseRequest,
     responses(
-        (status = 200, description = "Erased: the contact's keys are destroyed and `SubjectErased` recorded", body = Object),
+        (status = 200, description = "Erased: the contact's keys are destroyed and `SubjectErased` recorded", body = crate::openapi::foreign::ErasureDoc),
         r::BadRequest,
         r::Unauthorized,
         r::Forbidden,

@@ -20,7 +20,7 @@ static VERIFYING: Semaphore = Semaphore::const_new(1);
     tag = tags::AUDITOR,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The verification report: `checked`, the head, `unsealed_tail` and `first_break` (null when intact)", body = Object),
+        (status = 200, description = "The verification report, whether or not the chain is intact", body = crate::openapi::foreign::VerifyReportDoc),
         r::Unauthorized,
         r::Forbidden,
         (status = 409, description = "A verification is already running (`audit_verify_running`)", body = crate::error::ErrorBody),

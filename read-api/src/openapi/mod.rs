@@ -16,6 +16,7 @@
 //! [`OpenApiRouter::split_for_parts`]: utoipa_axum::router::OpenApiRouter::split_for_parts
 //! [`ErrorBody`]: crate::error::ErrorBody
 
+pub(crate) mod foreign;
 pub mod responses;
 pub mod tags;
 

@@ -33,8 +33,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub struct ProjectionInfo {
     /// The consumer's name.
     pub name: String,
-    /// Its stored checkpoint (`tx_id`, `position`).
-    #[schema(value_type = Object)]
+    /// Its stored checkpoint.
+    #[schema(value_type = crate::openapi::foreign::CheckpointDoc)]
     pub checkpoint: Checkpoint,
     /// Committed events it has not consumed yet (capped).
     pub lag_events: i64,
@@ -116,7 +116,7 @@ async fn list(
     security(("bearer" = [])),
     params(("name" = String, Path, description = "The consumer")),
     responses(
-        (status = 200, description = "Its parked events", body = Vec<Object>),
+        (status = 200, description = "Its parked events", body = Vec<crate::openapi::foreign::ParkedEventDoc>),
         r::Unauthorized,
         r::Forbidden,
         (status = 404, description = "No such consumer (`unknown_projection`)", body = crate::error::ErrorBody),
@@ -184,7 +184,7 @@ async fn retry(
     security(("bearer" = [])),
     params(("name" = String, Path, description = "The consumer")),
     responses(
-        (status = 200, description = "The replay report: events applied, new checkpoint, time", body = Object),
+        (status = 200, description = "The replay report: events applied, new checkpoint, time", body = crate::openapi::foreign::ReplayReportDoc),
         r::Unauthorized,
         r::Forbidden,
         (status = 404, description = "No such consumer (`unknown_projection`)", body = crate::error::ErrorBody),
