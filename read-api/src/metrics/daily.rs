@@ -184,9 +184,10 @@ async fn totals(
     Ok(row.into())
 }
 
-/// `GET /api/v1/metrics`.
+/// The caller's tenant's figures per UTC day and in total over a range of days.
 #[utoipa::path(
     get,
+    operation_id = "tenant_metrics",
     path = "/api/v1/metrics",
     tag = tags::TENANT,
     security(("bearer" = [])),

@@ -40,9 +40,10 @@ pub struct MrrReport {
     pub unpriced_plans: Vec<String>,
 }
 
-/// `GET /api/v1/admin/reports/mrr`.
+/// Monthly recurring revenue of active paying subscriptions, per currency and plan.
 #[utoipa::path(
     get,
+    operation_id = "report_mrr",
     path = "/api/v1/admin/reports/mrr",
     tag = tags::ADMIN,
     security(("bearer" = [])),

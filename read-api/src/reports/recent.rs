@@ -67,9 +67,10 @@ fn decode(s: &str) -> Option<(DateTime<Utc>, Uuid)> {
     ))
 }
 
-/// `GET /api/v1/admin/reports/recent-tenants`.
+/// The latest registered tenants, newest first.
 #[utoipa::path(
     get,
+    operation_id = "report_recent_tenants",
     path = "/api/v1/admin/reports/recent-tenants",
     tag = tags::ADMIN,
     security(("bearer" = [])),

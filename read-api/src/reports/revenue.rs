@@ -54,9 +54,10 @@ fn first_of_month(d: NaiveDate) -> NaiveDate {
     d.with_day(1).unwrap_or(d)
 }
 
-/// `GET /api/v1/admin/reports/revenue`.
+/// Payments received per month and currency.
 #[utoipa::path(
     get,
+    operation_id = "report_revenue",
     path = "/api/v1/admin/reports/revenue",
     tag = tags::ADMIN,
     security(("bearer" = [])),

@@ -93,9 +93,10 @@ pub struct SignupsReport {
     pub buckets: Vec<SignupBucket>,
 }
 
-/// `GET /api/v1/admin/reports/signups`.
+/// New and cancelled tenants per day, week or month.
 #[utoipa::path(
     get,
+    operation_id = "report_signups",
     path = "/api/v1/admin/reports/signups",
     tag = tags::ADMIN,
     security(("bearer" = [])),

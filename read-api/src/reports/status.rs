@@ -31,9 +31,10 @@ pub struct StatusReport {
     pub tenants_without_subscription: i64,
 }
 
-/// `GET /api/v1/admin/reports/status`.
+/// Tenants and subscriptions counted by status.
 #[utoipa::path(
     get,
+    operation_id = "report_status",
     path = "/api/v1/admin/reports/status",
     tag = tags::ADMIN,
     security(("bearer" = [])),

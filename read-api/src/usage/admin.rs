@@ -76,9 +76,10 @@ fn order(a: &Cursor, b: &Cursor) -> Ordering {
     b.cost.total_cmp(&a.cost).then(a.tenant.cmp(&b.tenant))
 }
 
-/// `GET /api/v1/admin/usage`.
+/// Every tenant's usage in its billing period containing a day, top spenders first.
 #[utoipa::path(
     get,
+    operation_id = "admin_usage",
     path = "/api/v1/admin/usage",
     tag = tags::ADMIN,
     security(("bearer" = [])),

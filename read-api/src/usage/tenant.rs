@@ -20,9 +20,10 @@ pub struct UsageQuery {
     pub period: Option<String>,
 }
 
-/// `GET /api/v1/usage`.
+/// The caller's tenant's usage, estimated cost and quota in one billing period.
 #[utoipa::path(
     get,
+    operation_id = "tenant_usage",
     path = "/api/v1/usage",
     tag = tags::TENANT,
     security(("bearer" = [])),
