@@ -1,6 +1,6 @@
 //! Admin reports (F42), from real commands.
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 use crate::tenants::{onboard, send};
 use aggregates::SubscriptionCommand;
 use chrono::{Datelike, Utc};
@@ -120,6 +120,25 @@ async fn mrr_counts_active_paying_subscriptions_at_catalogue_prices_and_complime
     assert_eq!(body["paying_subscriptions"], 1);
     assert_eq!(body["complimentary_subscriptions"], 1);
     assert_eq!(body["unpriced_plans"], json!([]));
+}
+
+#[tokio::test]
+async fn mrr_follows_the_configured_catalogue_and_lists_plans_it_does_not_price() {
+    let app = spawn_app_with(|c| {
+        c.plans = Some(
+            r#"[{"id": "basic", "name": "B", "monthly_price_cents": 5000, "currency": "brl",
+                 "monthly_ai_message_quota": null}]"#
+                .into(),
+        );
+    })
+    .await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    three_tenants(&app, &admin).await;
+    wait_for_payment(&app, &admin).await;
+    let body = report(&app, "/api/v1/admin/reports/mrr", &admin).await;
+    assert_eq!(body["mrr_cents"], json!({}));
+    assert_eq!(body["unpriced_plans"], json!(["pro"]));
+    assert_eq!(body["plans"][0]["amount_cents"], Value::Null);
 }
 
 #[tokio::test]

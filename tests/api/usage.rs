@@ -1,6 +1,6 @@
 //! `GET /api/v1/usage` and `GET /api/v1/admin/usage`, from real commands.
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 use crate::metrics::Chat;
 use crate::tenants::onboard;
 use chrono::{Months, Utc};
@@ -113,4 +113,51 @@ async fn bad_parameters_are_422_and_tenant_users_cannot_read_every_tenants_usage
         .await;
     assert_eq!(resp.status(), 422);
     assert_eq!(app.get_as("/api/v1/usage", &admin).await.status(), 403);
+}
+
+#[tokio::test]
+async fn configured_model_prices_and_plans_price_usage_when_it_is_read() {
+    let app = spawn_app_with(|c| {
+        c.model_prices = Some(
+            r#"{"house-model": {"input_usd_per_million": 2, "output_usd_per_million": 4}}"#.into(),
+        );
+        c.plans = Some(
+            r#"[{"id": "pro", "name": "Pro", "monthly_price_cents": 100, "currency": "brl",
+                 "monthly_ai_message_quota": 4}]"#
+                .into(),
+        );
+    })
+    .await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let (tenant, _, token) = onboard(&app, &admin, "Config").await;
+    chat_with_ai(
+        &app,
+        tenant,
+        &[("house-model", 500_000, 250_000), ("gpt-4o-mini", 10, 10)],
+    )
+    .await;
+    app.eventually("both replies are projected", || async {
+        usage(&app, "/api/v1/usage", &token).await["ai_replies"] == 2
+    })
+    .await;
+    let body = usage(&app, "/api/v1/usage", &token).await;
+    let cost = body["estimated_cost_usd"].as_f64().unwrap();
+    assert!((cost - 2.0).abs() < 1e-9, "{cost}");
+    assert_eq!(body["unpriced_models"], serde_json::json!(["gpt-4o-mini"]));
+    assert_eq!(body["ai_message_quota"], 4);
+    assert_eq!(body["quota_used"], 0.5);
+}
+
+#[tokio::test]
+async fn a_malformed_plan_catalogue_stops_the_start_and_names_the_setting() {
+    let started = tokio::spawn(spawn_app_with(|c| c.plans = Some("[{\"id\": 1}]".into()))).await;
+    let Err(failure) = started else {
+        panic!("the app started with a malformed ATENDE_PLANS");
+    };
+    let panic = failure.into_panic();
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.contains("ATENDE_PLANS is not valid JSON"),
+        "{message}"
+    );
 }
