@@ -72,7 +72,7 @@ fn valid_contact(contact: &str) -> Result<(), ApiError> {
     security(("bearer" = [])),
     params(SubjectQuery),
     responses(
-        (status = 200, description = "Everything held about the contact, personal fields opened (erased ones read `[erased]`)", body = Object),
+        (status = 200, description = "Everything held about the contact, personal fields opened (erased ones read `[erased]`)", body = crate::openapi::foreign::SubjectExportDoc),
         r::BadRequest,
         r::Unauthorized,
         r::Forbidden,

@@ -122,6 +122,35 @@ pub struct ErasureDoc {
     keys_destroyed: u64,
 }
 
+/// Everything held about a contact (LGPD access and portability).
+#[derive(ToSchema)]
+#[schema(as = SubjectExport)]
+pub struct SubjectExportDoc {
+    /// The tenant.
+    tenant_id: Uuid,
+    /// The conversation that holds the contact's data.
+    conversation_id: Uuid,
+    /// Its events, oldest first.
+    events: Vec<ExportedEventDoc>,
+}
+
+/// One event as exported: personal fields in clear, or `[erased]`.
+#[derive(ToSchema)]
+#[schema(as = ExportedEvent)]
+pub struct ExportedEventDoc {
+    /// Global position.
+    position: i64,
+    /// Sequence within the conversation.
+    sequence: i64,
+    /// Event type.
+    event_type: String,
+    /// When it was recorded.
+    recorded_at: DateTime<Utc>,
+    /// The event, opened.
+    #[schema(value_type = Object)]
+    payload: serde_json::Value,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +226,19 @@ mod tests {
             keys_destroyed: 1,
         };
         assert_eq!(schema_fields::<ErasureDoc>(), json_fields(erasure));
+        let event = commands::privacy::ExportedEvent {
+            position: 1,
+            sequence: 1,
+            event_type: "E".into(),
+            recorded_at: Utc::now(),
+            payload: serde_json::json!({}),
+        };
+        assert_eq!(schema_fields::<ExportedEventDoc>(), json_fields(&event));
+        let export = commands::privacy::SubjectExport {
+            tenant_id: Uuid::nil(),
+            conversation_id: Uuid::nil(),
+            events: vec![event],
+        };
+        assert_eq!(schema_fields::<SubjectExportDoc>(), json_fields(export));
     }
 }
