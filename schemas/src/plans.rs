@@ -95,7 +95,7 @@ impl PlanCatalogue {
             monthly_ai_message_quota: quota,
             features: features.iter().map(|f| (*f).to_owned()).collect(),
         };
-        Self::from_plans(vec![
+        let plans = [
             plan(
                 "basic",
                 "Básico",
@@ -123,10 +123,10 @@ impl PlanCatalogue {
                     "priority_support",
                 ],
             ),
-        ])
-        .unwrap_or_else(|_| Self {
-            plans: BTreeMap::new(),
-        })
+        ];
+        Self {
+            plans: plans.into_iter().map(|p| (p.id.clone(), p)).collect(),
+        }
     }
 
     /// Parses `ATENDE_PLANS`: a JSON array of plans, replacing the built-in ones.
@@ -285,6 +285,16 @@ mod tests {
         let ids: Vec<_> = c.iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids, ["basic", "enterprise", "pro"]);
         assert!(c.iter().all(|p| p.currency == "brl"));
+    }
+
+    #[test]
+    fn the_builtin_catalogue_passes_the_checks_configured_ones_must_pass() {
+        let builtin: Vec<PlanSpec> = PlanCatalogue::builtin().iter().cloned().collect();
+        let json = serde_json::to_string(&builtin).expect("serializes");
+        assert_eq!(
+            PlanCatalogue::from_json(&json),
+            Ok(PlanCatalogue::builtin())
+        );
     }
 
     #[test]
