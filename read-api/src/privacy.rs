@@ -68,6 +68,7 @@ fn valid_contact(contact: &str) -> Result<(), ApiError> {
 #[utoipa::path(
     get,
     path = "/api/v1/admin/privacy/export",
+    operation_id = "export_contact_data",
     tag = tags::ADMIN,
     security(("bearer" = [])),
     params(SubjectQuery),
@@ -98,6 +99,7 @@ pub async fn export(
 #[utoipa::path(
     post,
     path = "/api/v1/admin/privacy/erasures",
+    operation_id = "erase_contact_data",
     tag = tags::ADMIN,
     security(("bearer" = [])),
     request_body = EraseRequest,

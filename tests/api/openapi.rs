@@ -92,6 +92,23 @@ async fn the_api_serves_an_openapi_3_1_document_with_a_bearer_scheme() {
 }
 
 #[tokio::test]
+async fn every_operation_has_its_own_operation_id() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let mut seen = std::collections::HashMap::new();
+    for op in operations(&doc) {
+        let id = op.spec["operationId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{} {} has no operationId", op.method, op.template))
+            .to_owned();
+        let name = format!("{} {}", op.method, op.template);
+        if let Some(other) = seen.insert(id.clone(), name.clone()) {
+            panic!("{name} and {other} share the operationId {id}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn every_schema_the_document_refers_to_is_in_it() {
     let app = spawn_app().await;
     let doc = document(&app).await;

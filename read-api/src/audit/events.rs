@@ -120,6 +120,7 @@ fn select(q: &EventQuery) -> Result<QueryBuilder<'_, Postgres>, ApiError> {
 #[utoipa::path(
     get,
     path = "/api/v1/audit/events",
+    operation_id = "list_audit_events",
     tag = tags::AUDITOR,
     security(("bearer" = [])),
     params(EventQuery),

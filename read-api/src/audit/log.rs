@@ -231,6 +231,7 @@ fn select(q: &LogQuery, cursor: Option<&Cursor>, limit: i64) -> QueryBuilder<'st
 #[utoipa::path(
     get,
     path = "/api/v1/audit/log",
+    operation_id = "read_audit_log",
     tag = tags::AUDITOR,
     security(("bearer" = [])),
     params(LogQuery),

@@ -17,6 +17,7 @@ static VERIFYING: Semaphore = Semaphore::const_new(1);
 #[utoipa::path(
     get,
     path = "/api/v1/audit/verify",
+    operation_id = "verify_event_chain",
     tag = tags::AUDITOR,
     security(("bearer" = [])),
     responses(

@@ -88,6 +88,7 @@ async fn token_pair(
 #[utoipa::path(
     post,
     path = "/api/v1/auth/login",
+    operation_id = "sign_in",
     tag = tags::AUTH,
     request_body = LoginRequest,
     responses(
@@ -147,6 +148,7 @@ pub(super) async fn login(
 #[utoipa::path(
     post,
     path = "/api/v1/auth/refresh",
+    operation_id = "refresh_tokens",
     tag = tags::AUTH,
     request_body = RefreshRequest,
     responses(
@@ -177,6 +179,7 @@ pub(super) async fn refresh(
 #[utoipa::path(
     post,
     path = "/api/v1/auth/logout",
+    operation_id = "sign_out",
     tag = tags::AUTH,
     request_body = RefreshRequest,
     responses(
@@ -199,6 +202,7 @@ pub(super) async fn logout(
 #[utoipa::path(
     get,
     path = "/api/v1/me",
+    operation_id = "show_me",
     tag = tags::AUTH,
     security(("bearer" = [])),
     responses(
@@ -229,6 +233,7 @@ pub(super) async fn me(
 #[utoipa::path(
     post,
     path = "/api/v1/me/password",
+    operation_id = "change_my_password",
     tag = tags::AUTH,
     security(("bearer" = [])),
     request_body = ChangePasswordRequest,

@@ -14,6 +14,7 @@ use std::net::IpAddr;
 #[utoipa::path(
     get,
     path = "/api/v1/admin/ip-blocks",
+    operation_id = "list_ip_blocks",
     tag = tags::ADMIN,
     security(("bearer" = [])),
     responses(
@@ -37,6 +38,7 @@ pub(super) async fn list(
 #[utoipa::path(
     delete,
     path = "/api/v1/admin/ip-blocks/{ip}",
+    operation_id = "unblock_ip",
     tag = tags::ADMIN,
     security(("bearer" = [])),
     params(("ip" = String, Path, description = "The blocked IP address")),

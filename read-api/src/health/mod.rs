@@ -87,6 +87,7 @@ pub struct ConsumerHealth {
 #[utoipa::path(
     get,
     path = "/health",
+    operation_id = "health",
     tag = crate::openapi::tags::SYSTEM,
     responses(
         (status = 200, description = "Every dependency works (`status` is `ok` or `degraded`)", body = HealthReport),

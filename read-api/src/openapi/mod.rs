@@ -96,6 +96,7 @@ impl std::fmt::Debug for Served {
 #[utoipa::path(
     get,
     path = "/api/openapi.json",
+    operation_id = "openapi_document",
     tag = tags::SYSTEM,
     responses(
         (status = 200, description = "The OpenAPI 3.1 document of this API", body = Object),

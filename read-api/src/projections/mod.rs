@@ -65,6 +65,7 @@ fn handler(state: &AppState, name: &str) -> Result<Arc<dyn EventHandler>, ApiErr
 #[utoipa::path(
     get,
     path = "/api/v1/admin/projections",
+    operation_id = "list_projections",
     tag = tags::ADMIN,
     security(("bearer" = [])),
     responses(
@@ -112,6 +113,7 @@ async fn list(
 #[utoipa::path(
     get,
     path = "/api/v1/admin/projections/{name}/parked",
+    operation_id = "list_parked_events",
     tag = tags::ADMIN,
     security(("bearer" = [])),
     params(("name" = String, Path, description = "The consumer")),
@@ -139,6 +141,7 @@ async fn list_parked(
 #[utoipa::path(
     post,
     path = "/api/v1/admin/projections/{name}/parked/{position}/retry",
+    operation_id = "retry_parked_event",
     tag = tags::ADMIN,
     security(("bearer" = [])),
     params(
@@ -180,6 +183,7 @@ async fn retry(
 #[utoipa::path(
     post,
     path = "/api/v1/admin/projections/{name}/replay",
+    operation_id = "replay_projection",
     tag = tags::ADMIN,
     security(("bearer" = [])),
     params(("name" = String, Path, description = "The consumer")),

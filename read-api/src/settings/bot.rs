@@ -16,6 +16,7 @@ use schemas::events::BotSettings;
 #[utoipa::path(
     get,
     path = "/api/v1/settings/bot",
+    operation_id = "show_bot_settings",
     tag = tags::TENANT,
     security(("bearer" = [])),
     responses(
@@ -45,6 +46,7 @@ pub(super) async fn show(
 #[utoipa::path(
     put,
     path = "/api/v1/settings/bot",
+    operation_id = "change_bot_settings",
     tag = tags::TENANT,
     security(("bearer" = [])),
     request_body = BotSettingsDoc,

@@ -33,6 +33,7 @@ type UserRow = (
 #[utoipa::path(
     get,
     path = "/api/v1/users",
+    operation_id = "list_tenant_users",
     tag = tags::TENANT,
     security(("bearer" = [])),
     responses(
@@ -75,6 +76,7 @@ pub(super) async fn list(
 #[utoipa::path(
     post,
     path = "/api/v1/users",
+    operation_id = "create_agent",
     tag = tags::TENANT,
     security(("bearer" = [])),
     request_body = NewAgentRequest,
@@ -115,6 +117,7 @@ pub(super) async fn create(
 #[utoipa::path(
     delete,
     path = "/api/v1/users/{id}",
+    operation_id = "disable_agent",
     tag = tags::TENANT,
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The agent")),

@@ -46,6 +46,7 @@ pub struct LinkedNumber {
 #[utoipa::path(
     put,
     path = "/api/v1/settings/whatsapp",
+    operation_id = "link_whatsapp_number",
     tag = tags::TENANT,
     security(("bearer" = [])),
     request_body = LinkNumberRequest,

@@ -61,6 +61,7 @@ fn required(value: &str, code: &'static str, what: &str) -> Result<(), ApiError>
 #[utoipa::path(
     post,
     path = "/api/v1/admin/tenants",
+    operation_id = "create_tenant",
     tag = tags::ADMIN,
     security(("bearer" = [])),
     request_body = CreateTenantRequest,

@@ -70,6 +70,7 @@ fn like_pattern(q: &str) -> String {
 #[utoipa::path(
     get,
     path = "/api/v1/admin/tenants",
+    operation_id = "list_tenants",
     tag = tags::ADMIN,
     security(("bearer" = [])),
     params(DirectoryQuery),
@@ -130,6 +131,7 @@ pub(super) async fn list(
 #[utoipa::path(
     get,
     path = "/api/v1/admin/tenants/{id}",
+    operation_id = "show_tenant",
     tag = tags::ADMIN,
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The tenant")),

@@ -36,6 +36,7 @@ pub struct PasswordReset {
 #[utoipa::path(
     post,
     path = "/api/v1/admin/tenants/{id}/suspend",
+    operation_id = "suspend_tenant",
     tag = tags::ADMIN,
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The tenant")),
@@ -83,6 +84,7 @@ pub(super) async fn suspend(
 #[utoipa::path(
     post,
     path = "/api/v1/admin/tenants/{id}/reactivate",
+    operation_id = "reactivate_tenant",
     tag = tags::ADMIN,
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The tenant")),
@@ -117,6 +119,7 @@ pub(super) async fn reactivate(
 #[utoipa::path(
     post,
     path = "/api/v1/admin/tenants/{id}/reset-password",
+    operation_id = "reset_owner_password",
     tag = tags::ADMIN,
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The tenant")),

@@ -40,6 +40,7 @@ pub struct TimelinePage {
 #[utoipa::path(
     get,
     path = "/api/v1/admin/tenants/{id}/timeline",
+    operation_id = "tenant_timeline",
     tag = tags::ADMIN,
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The tenant"), TimelineQuery),

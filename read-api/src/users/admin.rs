@@ -35,6 +35,7 @@ pub struct CreatedUser {
 #[utoipa::path(
     post,
     path = "/api/v1/admin/users",
+    operation_id = "create_platform_user",
     tag = tags::ADMIN,
     security(("bearer" = [])),
     request_body = CreateUserRequest,
