@@ -31,6 +31,8 @@ pub struct AppState {
     pub cors: CorsOrigins,
     /// Conversation changes for the live stream (F41).
     pub changes: crate::stream::Changes,
+    /// The dashboard's base URL, for links in e-mails.
+    pub public_url: workers::mailer::PublicUrl,
 }
 
 impl AppState {
@@ -48,7 +50,14 @@ impl AppState {
             projections: Registry::default(),
             pricing: Arc::default(),
             cors: CorsOrigins::None,
+            public_url: workers::mailer::PublicUrl::default(),
         }
+    }
+
+    /// Makes e-mailed links point at `url`.
+    pub fn with_public_url(mut self, url: workers::mailer::PublicUrl) -> Self {
+        self.public_url = url;
+        self
     }
 
     /// Uses `auth` to sign and check access tokens.

@@ -11,6 +11,7 @@ mod helpers;
 mod isolation;
 mod metrics;
 mod openapi;
+mod password_reset;
 mod privacy;
 mod projections;
 mod reports;
