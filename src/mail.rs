@@ -18,7 +18,11 @@ pub struct MailSettings {
     #[arg(long, env = "ATENDE_MAIL_FROM", default_value = DEFAULT_FROM)]
     pub mail_from: workers::mailer::Mailbox,
     /// The dashboard's public base URL, for links in e-mails.
-    #[arg(long, env = "ATENDE_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "ATENDE_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub public_url: PublicUrl,
     /// Attempts (30 s apart, doubling up to an hour) before a mail is given up and counted
     /// as failed in /health.

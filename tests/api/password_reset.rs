@@ -212,7 +212,10 @@ async fn repeated_requests_for_one_email_get_429_whether_or_not_it_has_an_accoun
 
     for email in [user.email.as_str(), "nobody@atende.example"] {
         for _ in 0..3 {
-            assert_eq!(ask_reset(&app, json!({ "email": email })).await.status(), 202);
+            assert_eq!(
+                ask_reset(&app, json!({ "email": email })).await.status(),
+                202
+            );
         }
         let refused = ask_reset(&app, json!({ "email": email })).await;
         assert_eq!(refused.status(), 429, "{email}");

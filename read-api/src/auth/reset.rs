@@ -145,13 +145,15 @@ async fn issue(state: &AppState, user_id: Uuid, to: &str, locale: Locale) -> Res
     let hash = digest(&token);
     let ttl = chrono::Duration::from_std(TOKEN_TTL).unwrap_or(chrono::Duration::hours(1));
     let mut tx = state.pool.begin().await.map_err(ApiError::internal)?;
-    sqlx::query("INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
-        .bind(&hash)
-        .bind(user_id)
-        .bind(Utc::now() + ttl)
-        .execute(&mut *tx)
-        .await
-        .map_err(ApiError::internal)?;
+    sqlx::query(
+        "INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
+    )
+    .bind(&hash)
+    .bind(user_id)
+    .bind(Utc::now() + ttl)
+    .execute(&mut *tx)
+    .await
+    .map_err(ApiError::internal)?;
     let mail = NewMail {
         // The token's hash names the request: one mail per token, and the key reveals
         // nothing usable.
@@ -288,11 +290,13 @@ pub(super) async fn confirm(
         .await
         .map_err(ApiError::internal)?;
     // Every link of this user is spent: one reset must not leave another open.
-    sqlx::query("UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(ApiError::internal)?;
+    sqlx::query(
+        "UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
+    )
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(ApiError::internal)?;
     refresh::revoke_user(&mut tx, user_id)
         .await
         .map_err(ApiError::internal)?;

@@ -15,11 +15,11 @@ mod templates;
 mod transport;
 mod worker;
 
+pub use lettre::message::Mailbox;
 pub use outbox::{enqueue, status, NewMail, OutboxStatus, NOTIFY_CHANNEL};
 pub use public_url::{InvalidPublicUrl, PublicUrl};
 pub use templates::{Locale, Rendered, Template, UnsupportedLocale};
 pub use transport::Transport;
-pub use lettre::message::Mailbox;
 pub use worker::{Mailer, MailerConfig, MailerHandle, DEFAULT_FROM};
 
 /// Why mail could not be queued or sent.
