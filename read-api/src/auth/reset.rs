@@ -84,6 +84,7 @@ fn digest(token: &str) -> Vec<u8> {
 #[utoipa::path(
     post,
     path = "/api/v1/auth/password-reset",
+    operation_id = "request_password_reset",
     tag = tags::AUTH,
     request_body = PasswordResetRequest,
     responses(
@@ -251,6 +252,7 @@ struct StoredToken {
 #[utoipa::path(
     post,
     path = "/api/v1/auth/password-reset/confirm",
+    operation_id = "confirm_password_reset",
     tag = tags::AUTH,
     request_body = PasswordResetConfirmation,
     responses(
