@@ -122,24 +122,15 @@ async fn received(
     let sent = body.time("sent_at")?.min(at);
     let content = Content::of(body.get("content"))?;
     let contact = Contact::open(&body, keys);
-    sqlx::query(
-        "INSERT INTO conversation_messages (conversation_id, sequence, direction, author, kind,
-             media_type, body, provider_message_id, at, position)
-         VALUES ($1, $2, 'inbound', 'customer', $3, $4, $5, $6, $7, $8)
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(id)
-    .bind(e.sequence)
-    .bind(content.kind)
-    .bind(content.media_type)
-    .bind(content.text)
-    .bind(body.text("provider_message_id")?)
-    .bind(sent)
-    .bind(e.position)
-    .execute(&mut *db)
-    .await?;
+    // One statement for the message and the conversation: a round trip per event is most
+    // of what the projection costs.
     let changed = sqlx::query_as(
-        "INSERT INTO conversations AS c (conversation_id, tenant_id, status, contact_phone,
+        "WITH message AS (
+             INSERT INTO conversation_messages (conversation_id, sequence, direction, author,
+                 kind, media_type, body, provider_message_id, at, position)
+             VALUES ($1, $2, 'inbound', 'customer', $14, $15, $11, $16, $12, $3)
+             ON CONFLICT DO NOTHING)
+         INSERT INTO conversations AS c (conversation_id, tenant_id, status, contact_phone,
              contact_name, contact_search, contact_key_id, contact_seen_at, last_message_preview,
              last_message_direction, last_message_at, unanswered_count, window_ends_at,
              created_at, updated_at, last_sequence, last_position)
@@ -172,6 +163,9 @@ async fn received(
     .bind(content.text)
     .bind(sent)
     .bind(sent + CUSTOMER_WINDOW)
+    .bind(content.kind)
+    .bind(content.media_type)
+    .bind(body.text("provider_message_id")?)
     .fetch_optional(db)
     .await?;
     Ok(changed)
@@ -185,30 +179,18 @@ async fn outbound(
     let id = conversation_id(e)?;
     let body = Body::of(e);
     let at = body.time("at")?;
-    sqlx::query(
-        "INSERT INTO conversation_messages (conversation_id, sequence, direction, author,
-             agent_id, kind, purpose, body, outbound_id, at, position)
-         VALUES ($1, $2, 'outbound', $3, $4, 'text', $5, $6, $7, $8, $9)
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(id)
-    .bind(e.sequence)
-    .bind(message.author)
-    .bind(message.agent_id)
-    .bind(message.purpose)
-    .bind(message.body)
-    .bind(body.uuid("outbound_id")?)
-    .bind(at)
-    .bind(e.position)
-    .execute(&mut *db)
-    .await?;
     let (hand_off, handed_off_at) = match message.hand_off {
         HandOff::Keep => ("keep", None),
         HandOff::Begin(t) => ("begin", Some(t)),
         HandOff::End => ("end", None),
     };
     Ok(sqlx::query_as(&format!(
-        "UPDATE conversations SET
+        "WITH message AS (
+             INSERT INTO conversation_messages (conversation_id, sequence, direction, author,
+                 agent_id, kind, purpose, body, outbound_id, at, position)
+             VALUES ($1, $2, 'outbound', $11, $12, 'text', $13, $5, $14, $6, $3)
+             ON CONFLICT DO NOTHING)
+         UPDATE conversations SET
              status = COALESCE($7, status),
              handed_off_at = CASE $8 WHEN 'keep' THEN handed_off_at WHEN 'begin' THEN $9 END,
              last_message_preview = $5, last_message_direction = 'outbound',
@@ -227,6 +209,10 @@ async fn outbound(
     .bind(hand_off)
     .bind(handed_off_at)
     .bind(message.answers)
+    .bind(message.author)
+    .bind(message.agent_id)
+    .bind(message.purpose)
+    .bind(body.uuid("outbound_id")?)
     .fetch_optional(db)
     .await?)
 }

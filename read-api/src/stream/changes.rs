@@ -54,7 +54,7 @@ impl Changes {
                 let mut listener = PgListener::connect_with(&self.pool).await?;
                 listener.listen(CHANNEL).await?;
                 let (sender, _) = broadcast::channel(BUFFER);
-                tokio::spawn(relay(listener, sender.clone()));
+                tokio::spawn(relay(self.pool.clone(), listener, sender.clone()));
                 Ok::<_, sqlx::Error>(sender)
             })
             .await?;
@@ -62,11 +62,20 @@ impl Changes {
     }
 }
 
-/// Forwards notifications until the process ends, reconnecting after failures.
+/// Forwards notifications until the pool is closed, reconnecting after failures.
 #[tracing::instrument(name = "relaying conversation changes to stream clients", skip_all)]
-async fn relay(mut listener: PgListener, sender: broadcast::Sender<Signal>) {
+async fn relay(pool: PgPool, mut listener: PgListener, sender: broadcast::Sender<Signal>) {
+    // The listener's connection is its own: without this it would outlive the pool and keep
+    // the database open.
+    let closed = pool.close_event();
+    tokio::pin!(closed);
     loop {
-        match listener.try_recv().await {
+        let received = tokio::select! {
+            biased;
+            _ = &mut closed => return,
+            received = listener.try_recv() => received,
+        };
+        match received {
             Ok(Some(n)) => match serde_json::from_str::<ConversationChange>(n.payload()) {
                 // No receiver right now is fine: nobody is watching.
                 Ok(change) => drop(sender.send(Signal::Change(change))),
@@ -75,6 +84,7 @@ async fn relay(mut listener: PgListener, sender: broadcast::Sender<Signal>) {
             // The connection was lost and will be re-established on the next call;
             // whatever was announced meanwhile is gone.
             Ok(None) => drop(sender.send(Signal::Resync)),
+            Err(_) if pool.is_closed() => return,
             Err(e) => {
                 tracing::warn!(error = %e, "listening for conversation changes failed; retrying");
                 drop(sender.send(Signal::Resync));
