@@ -1,9 +1,12 @@
 //! `atende bench …`: performance measurements printed as Markdown for BENCHMARKS.md.
 
+mod app;
 mod append;
+mod conversations_list;
 mod measure;
 mod replay;
 mod scratch;
+mod tail_lag;
 mod verify;
 
 use crate::database::DatabaseConfig;
@@ -20,6 +23,10 @@ pub enum BenchCommand {
     Verify(verify::VerifyArgs),
     /// Rebuilding `aggregate_index` from a bulk-filled log.
     Replay(replay::ReplayArgs),
+    /// `GET /api/v1/conversations` over a tenant with 100,000 conversations.
+    ConversationsList(conversations_list::ConversationsListArgs),
+    /// Event committed → visible in the conversations read model, at a steady rate.
+    TailLag(tail_lag::TailLagArgs),
 }
 
 /// Runs one benchmark.
@@ -28,5 +35,7 @@ pub async fn run(db: &DatabaseConfig, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Append(args) => append::run(db, args).await,
         BenchCommand::Verify(args) => verify::run(db, args).await,
         BenchCommand::Replay(args) => replay::run(db, args).await,
+        BenchCommand::ConversationsList(args) => conversations_list::run(db, args).await,
+        BenchCommand::TailLag(args) => tail_lag::run(db, args).await,
     }
 }

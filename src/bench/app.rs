@@ -1,0 +1,60 @@
+//! The whole product on a scratch database, for benchmarks that go through the API or the
+//! live projections.
+
+use crate::serve::{App, ServeConfig};
+use aggregates::SystemClock;
+use clap::Parser;
+use read_api::auth::{AuthConfig, AuthUser, JwtSecret, Role};
+use schemas::personal::MasterKey;
+use sqlx::PgPool;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// `serve`'s settings as the environment and defaults give them, on a random port.
+#[derive(Debug, Parser)]
+struct Settings {
+    #[command(flatten)]
+    serve: ServeConfig,
+}
+
+/// A started app and the key its access tokens are signed with.
+pub struct Running {
+    /// The app.
+    pub app: App,
+    /// Signs access tokens the app accepts.
+    pub auth: AuthConfig,
+}
+
+impl Running {
+    /// Starts the app on `pool` (migrated) with `master` as its master key.
+    pub async fn start(pool: PgPool, master: MasterKey) -> anyhow::Result<Self> {
+        let secret = JwtSecret::generate();
+        let mut config = Settings::try_parse_from(["bench", "--http-addr", "127.0.0.1:0"])?.serve;
+        config.jwt_secret = Some(secret.clone());
+        let app = App::start(pool, &config, Arc::new(SystemClock), master).await?;
+        Ok(Self {
+            app,
+            auth: AuthConfig::new(&secret, false),
+        })
+    }
+
+    /// An access token of an owner of `tenant`.
+    pub fn owner_token(&self, tenant: Uuid) -> anyhow::Result<String> {
+        let owner = AuthUser {
+            id: Uuid::now_v7(),
+            role: Role::Owner,
+            tenant_id: Some(tenant),
+        };
+        Ok(self.auth.issue_access_token(&owner)?.token)
+    }
+
+    /// An HTTP client for the app.
+    pub fn app_client(&self) -> reqwest::Client {
+        reqwest::Client::new()
+    }
+
+    /// The API's base URL.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.app.addr)
+    }
+}
