@@ -444,3 +444,67 @@ async fn an_erased_contact_reads_as_erased_in_the_list_and_the_conversation() {
     .unwrap();
     assert_eq!(clear, 0, "the read model kept the contact in clear");
 }
+
+#[tokio::test]
+async fn a_replay_of_the_conversations_rebuilds_the_same_tables() {
+    let app = spawn_app().await;
+    let (tenant, agent_id, token) = tenant_user(&app, Role::Owner).await;
+    let contact = "5511922221111";
+    converse(
+        &app,
+        tenant,
+        contact,
+        message(tenant, contact, "Rita", "w1", "Oi"),
+    )
+    .await;
+    converse(
+        &app,
+        tenant,
+        contact,
+        ConversationCommand::ReplyAsHuman {
+            agent_id,
+            text: Personal::from("Olá, Rita"),
+        },
+    )
+    .await;
+    let id = conversation_id(tenant, contact);
+    let path = format!("/api/v1/conversations/{id}");
+    app.eventually("the reply is shown", || async {
+        peek(&app, &path, &token).await["messages"]
+            .as_array()
+            .is_some_and(|m| m.len() == 2)
+    })
+    .await;
+    let dump = || async {
+        let mut rows = Vec::new();
+        for table in [
+            "conversations",
+            "conversation_messages",
+            "conversation_deliveries",
+        ] {
+            let sql = format!("SELECT to_jsonb(t)::text FROM {table} t ORDER BY 1");
+            let part: Vec<String> = sqlx::query_scalar(&sql)
+                .fetch_all(&app.db.pool)
+                .await
+                .unwrap();
+            rows.extend(part);
+        }
+        rows
+    };
+    let before = dump().await;
+
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let replayed = app
+        .post_json(
+            "/api/v1/admin/projections/conversations/replay",
+            &json!({}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(replayed.status(), 200);
+    assert_eq!(dump().await, before);
+    assert_eq!(
+        read(&app, &path, &token).await["messages"][1]["body"],
+        "Olá, Rita"
+    );
+}
