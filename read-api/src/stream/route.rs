@@ -2,12 +2,13 @@
 
 use super::auth::StreamUser;
 use super::changes::Signal;
+use crate::auth::ACCESS_TOKEN_TTL;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde::Serialize;
 use std::convert::Infallible;
 use std::time::Duration;
@@ -56,7 +57,9 @@ fn resync() -> Event {
 
 /// Live changes of the caller's tenant's conversations, as server-sent events:
 /// `conversation` (data: id, status, updated_at, position) and `resync` (changes may have
-/// been missed: reload). The token may be sent as `?access_token=` for `EventSource`.
+/// been missed: reload). The token may be sent as `?access_token=` for `EventSource`. The
+/// stream ends an access token's lifetime (15 minutes) after it opened: reconnect with a
+/// current token.
 #[utoipa::path(
     get,
     path = "/api/v1/stream",
@@ -92,5 +95,8 @@ pub(super) async fn stream(
             return Some((Ok(event_of(signal)), receiver));
         }
     });
+    // The token is checked once, at connection; ending the stream a token's lifetime later
+    // makes the client reconnect with a current one, so a signed-out user stops listening.
+    let events = events.take_until(tokio::time::sleep(ACCESS_TOKEN_TTL));
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
