@@ -12,8 +12,10 @@
 mod change;
 mod fields;
 mod keys;
+mod model;
 mod projector;
 mod retention;
+mod store;
 #[cfg(test)]
 mod tests;
 

@@ -608,3 +608,37 @@ async fn every_change_is_announced_at_commit_and_a_redelivery_announces_nothing(
     let second = tokio::time::timeout(std::time::Duration::from_millis(300), listener.recv()).await;
     assert!(second.is_err(), "a redelivery was announced");
 }
+
+#[tokio::test]
+async fn a_batch_builds_what_its_events_build_one_by_one() {
+    let (_one_db, mut one) = database().await;
+    let (_batch_db, mut batch) = database().await;
+    let mut log = Log::new();
+    let key = log.new_key();
+    full_history(&mut log, &key);
+    for event in [
+        E::OutboundDelivered {
+            provider_message_id: "wamid.out".into(),
+            status: DeliveryStatus::Sent,
+            at: t0(),
+        },
+        E::OutboundFailed {
+            provider_message_id: "wamid.late".into(),
+            error: None,
+            at: t0(),
+        },
+        E::SubjectErased {
+            reason: "pedido".into(),
+            at: t0(),
+        },
+        received("wamid.3", "Voltei", t0()),
+    ] {
+        log.record(&key, event);
+    }
+    let projection = log.projection();
+    for e in &log.events {
+        apply(&mut one, &projection, std::slice::from_ref(e)).await;
+    }
+    apply(&mut batch, &projection, &log.events).await;
+    assert_eq!(dump(&mut batch).await, dump(&mut one).await);
+}
