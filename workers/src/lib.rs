@@ -3,5 +3,6 @@
 //! reporter, the retention job). Event-driven ones consume the same stream runners as
 //! projections do.
 
+pub mod knowledge;
 pub mod mailer;
 pub mod retention;

@@ -37,11 +37,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(crate::projections::routes())
         .merge(crate::tenants::routes())
         .merge(crate::settings::routes())
+        .merge(crate::conversations::routes())
+        .merge(crate::stream::routes())
         .merge(crate::metrics::routes())
         .merge(crate::usage::routes())
         .merge(crate::reports::routes())
-        .merge(crate::conversations::routes())
-        .merge(crate::stream::routes())
 }
 
 /// The OpenAPI document of [`api`], as `GET /api/openapi.json` serves it.

@@ -133,7 +133,6 @@ mod tests {
         for (kind, name) in all_event_types() {
             assert!(seen.insert(name), "{name} ({kind:?}) is not unique");
         }
-        assert_eq!(seen.len(), 30);
     }
 
     #[test]
