@@ -61,6 +61,15 @@ pub(crate) async fn batch(
     events: &[StoredEvent],
 ) -> Result<Checkpoint, ApplyError> {
     let mut tx = pool.begin().await?;
+    if !handler.tables().is_empty() {
+        // A read model is a function of the log: a crash that loses its last commits loses
+        // each effect together with its checkpoint, so they are simply applied again. It need
+        // not wait for the WAL flush, which is most of a batch's latency (and of the time its
+        // transaction holds back every tail's snapshot xmin) next to the write side's commits.
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
+    }
     fenced(&mut tx, handler.name(), from).await?;
     let (Some(first), Some(last)) = (events.first(), events.last()) else {
         return Ok(from);

@@ -2,6 +2,7 @@
 //! rebuilding read models from the log while the live ones keep serving.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod durability;
 mod parking;
 mod replay;
 
