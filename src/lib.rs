@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod bench;
+pub mod billing;
 pub mod cli;
 pub mod database;
 pub mod keys;

@@ -56,6 +56,9 @@ pub struct ServeConfig {
     /// The mailer.
     #[command(flatten)]
     pub mail: crate::mail::MailSettings,
+    /// Stripe, plan prices and usage metering.
+    #[command(flatten)]
+    pub billing: crate::billing::BillingSettings,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -69,6 +72,7 @@ pub struct App {
     pub keys: Arc<KeyRing>,
     retention: JoinHandle<()>,
     mailer: Option<workers::mailer::MailerHandle>,
+    meter_reporter: Option<workers::stripe::meter::ReporterHandle>,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
     runners: Vec<RunnerHandle>,
@@ -82,11 +86,13 @@ impl App {
         clock: Arc<dyn Clock>,
         master: MasterKey,
     ) -> anyhow::Result<App> {
-        let pricing = schemas::plans::Pricing::from_config(
+        let mut pricing = schemas::plans::Pricing::from_config(
             config.plans.as_deref(),
             config.model_prices.as_deref(),
         )
         .context("reading the plan catalogue and model prices")?;
+        pricing.plans = config.billing.priced(pricing.plans)?;
+        let stripe = config.billing.client()?;
         let keys = Arc::new(KeyRing::open(pool.clone(), master).await?);
         let signal = CommitSignal::new();
         let notify = signal.clone();
@@ -111,7 +117,11 @@ impl App {
         let tail = Tail::new(pool.clone())
             .with_commit_signal(&signal)
             .with_idle_poll(Duration::from_millis(config.tail_poll_ms));
-        let registry = projections::builtin::registry(Arc::new(RingKeys(keys.clone())));
+        let registry = config.billing.with_meter(
+            &projections::builtin::registry(Arc::new(RingKeys(keys.clone()))),
+            &pricing.plans,
+            &config.mail.public_url,
+        );
         let runners = registry.spawn_all(&tail);
         let secret = config.jwt_secret.clone().unwrap_or_else(|| {
             tracing::warn!("no JWT secret configured: access tokens will not survive a restart");
@@ -121,13 +131,15 @@ impl App {
         if mailer.is_none() {
             tracing::warn!("neither SMTP nor an outbox directory: this process sends no e-mail");
         }
+        let meter_reporter = config.billing.spawn_reporter(&pool, stripe.as_ref());
         let state = read_api::AppState::new(pool, bus.clone(), keys.clone())
             .with_public_url(config.mail.public_url.clone())
             .with_consumers(runners.iter().map(|r| r.status_view()).collect())
             .with_projections(registry)
             .with_pricing(pricing)
             .with_auth(AuthConfig::new(&secret, config.trust_proxy))
-            .with_cors(config.cors_origins.clone());
+            .with_cors(config.cors_origins.clone())
+            .with_stripe(stripe);
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("binding {}", config.http_addr))?;
@@ -146,6 +158,7 @@ impl App {
             keys,
             retention,
             mailer,
+            meter_reporter,
             shutdown,
             server,
             runners,
@@ -159,6 +172,9 @@ impl App {
         self.server.await?.context("serving HTTP")?;
         if let Some(mailer) = self.mailer {
             mailer.stop().await;
+        }
+        if let Some(reporter) = self.meter_reporter {
+            reporter.stop().await;
         }
         for r in self.runners {
             r.stop().await;

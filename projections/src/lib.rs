@@ -2,6 +2,7 @@
 //! projections and workers from it.
 
 pub mod audit;
+pub mod billing;
 pub mod builtin;
 pub mod conversations;
 pub mod metrics;

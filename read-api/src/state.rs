@@ -33,6 +33,8 @@ pub struct AppState {
     pub changes: crate::stream::Changes,
     /// The dashboard's base URL, for links in e-mails.
     pub public_url: workers::mailer::PublicUrl,
+    /// Stripe, when `STRIPE_SECRET_KEY` is set; billing routes answer 503 without it.
+    pub stripe: Option<workers::stripe::StripeClient>,
 }
 
 impl AppState {
@@ -51,7 +53,14 @@ impl AppState {
             pricing: Arc::default(),
             cors: CorsOrigins::None,
             public_url: workers::mailer::PublicUrl::default(),
+            stripe: None,
         }
+    }
+
+    /// Sends billing calls to `stripe`.
+    pub fn with_stripe(mut self, stripe: Option<workers::stripe::StripeClient>) -> Self {
+        self.stripe = stripe;
+        self
     }
 
     /// Makes e-mailed links point at `url`.

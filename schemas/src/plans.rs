@@ -25,6 +25,10 @@ pub struct PlanSpec {
     /// Feature keys the plan includes.
     #[serde(default)]
     pub features: Vec<String>,
+    /// The Stripe Price (`price_…`) a checkout sells; a plan without one is listed but
+    /// cannot be bought through Stripe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_price_id: Option<String>,
 }
 
 /// Every plan on sale, by key.
@@ -94,6 +98,7 @@ impl PlanCatalogue {
             currency: "brl".into(),
             monthly_ai_message_quota: quota,
             features: features.iter().map(|f| (*f).to_owned()).collect(),
+            stripe_price_id: None,
         };
         let plans = [
             plan(
@@ -179,6 +184,25 @@ impl PlanCatalogue {
     /// Every plan, by key.
     pub fn iter(&self) -> impl Iterator<Item = &PlanSpec> {
         self.plans.values()
+    }
+
+    /// Applies `ATENDE_STRIPE_PRICES`: `plan=price_…` pairs, comma-separated, giving plans
+    /// (built-in or configured) the Stripe Price a checkout sells.
+    pub fn with_stripe_prices(mut self, pairs: &str) -> Result<Self, CatalogueError> {
+        const WHAT: &str = "ATENDE_STRIPE_PRICES";
+        for pair in pairs.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (plan, price) = pair
+                .split_once('=')
+                .map(|(a, b)| (a.trim(), b.trim()))
+                .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+                .ok_or_else(|| invalid(WHAT, format!("{pair:?} is not plan=price_id")))?;
+            let spec = self
+                .plans
+                .get_mut(plan)
+                .ok_or_else(|| invalid(WHAT, format!("no plan {plan} in the catalogue")))?;
+            spec.stripe_price_id = Some(price.to_owned());
+        }
+        Ok(self)
     }
 }
 
@@ -350,6 +374,32 @@ mod tests {
         )
         .expect_err("negative");
         assert!(e.to_string().contains("bad"), "{e}");
+    }
+
+    #[test]
+    fn stripe_prices_attach_to_named_plans_and_unknown_plans_are_refused() {
+        let c = PlanCatalogue::builtin()
+            .with_stripe_prices("basic=price_b, pro = price_p")
+            .expect("valid");
+        assert_eq!(
+            c.get("basic").and_then(|p| p.stripe_price_id.as_deref()),
+            Some("price_b")
+        );
+        assert_eq!(
+            c.get("pro").and_then(|p| p.stripe_price_id.as_deref()),
+            Some("price_p")
+        );
+        assert_eq!(
+            c.get("enterprise").and_then(|p| p.stripe_price_id.clone()),
+            None
+        );
+        let e = PlanCatalogue::builtin()
+            .with_stripe_prices("gold=price_g")
+            .expect_err("unknown plan");
+        assert_eq!(
+            e.to_string(),
+            "ATENDE_STRIPE_PRICES: no plan gold in the catalogue"
+        );
     }
 
     #[test]

@@ -143,6 +143,12 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
             format!("/api/v1/conversations/{b_conversation}"),
             None,
         ),
+        (
+            "POST",
+            "/api/v1/billing/portal",
+            "/api/v1/billing/portal".into(),
+            Some(json!({"tenant_id": b_id})),
+        ),
     ];
     // The routes come from the OpenAPI document: a route is only served through the
     // `routes!` call that documents it, so no tenant route can be missing from this check.

@@ -4,6 +4,7 @@
 mod audit;
 mod audit_log;
 mod auth;
+mod billing;
 mod conversations;
 mod cors;
 mod health;

@@ -30,6 +30,20 @@ pub struct HealthReport {
     pub consumers: Vec<ConsumerHealth>,
     /// The e-mail outbox (shared by every process); none when the database is down.
     pub mail: Option<MailHealth>,
+    /// Usage reports to Stripe (shared by every process); none when the database is down.
+    pub stripe_usage: Option<StripeUsageHealth>,
+}
+
+/// Usage reports to Stripe: waiting or given up on. Reports waiting 15 minutes, or any
+/// given up, make the report `degraded`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StripeUsageHealth {
+    /// Reports waiting to be sent or retried.
+    pub pending: i64,
+    /// Reports given up on (they need an operator).
+    pub failed: i64,
+    /// Seconds the oldest waiting report has waited; none when nothing waits.
+    pub oldest_pending_age_secs: Option<f64>,
 }
 
 /// Mail overdue this long means nothing is sending: the report says `degraded`.
@@ -171,7 +185,24 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthRe
         .as_ref()
         .and_then(|m| m.oldest_due_age_secs)
         .is_some_and(|age| age > MAIL_STUCK_SECS);
-    let degraded = consumers.iter().any(|c| c.parked > 0) || mail_stuck;
+    let stripe_usage = if database.ok {
+        workers::stripe::meter::status(&state.pool)
+            .await
+            .ok()
+            .map(|m| StripeUsageHealth {
+                pending: m.pending,
+                failed: m.failed,
+                oldest_pending_age_secs: m.oldest_pending_age_secs,
+            })
+    } else {
+        None
+    };
+    let usage_stuck = stripe_usage.as_ref().is_some_and(|u| {
+        u.failed > 0
+            || u.oldest_pending_age_secs
+                .is_some_and(|age| age > MAIL_STUCK_SECS)
+    });
+    let degraded = consumers.iter().any(|c| c.parked > 0) || mail_stuck || usage_stuck;
     let report = HealthReport {
         status: match (healthy, degraded) {
             (false, _) => "unavailable",
@@ -182,6 +213,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthRe
         event_store,
         consumers,
         mail,
+        stripe_usage,
     };
     (code, Json(report))
 }

@@ -73,6 +73,23 @@ pub(super) fn content(template: &Template) -> Content {
                 Block::Link("Open the conversation", conversation_url.clone()),
             ],
         ),
+        Template::QuotaAlert {
+            tenant_name,
+            used,
+            quota,
+            period_last_day,
+            billing_url,
+        } => (
+            format!("Message quota nearly used: {tenant_name}"),
+            vec![
+                Block::Para(format!(
+                    "{tenant_name} has used {used} of the {quota} AI answers its plan \
+                     includes this period (until {period_last_day}). At the limit the AI \
+                     stops answering and conversations go to your human team."
+                )),
+                Block::Link("See usage and change plan", billing_url.clone()),
+            ],
+        ),
         Template::PasswordReset {
             reset_url,
             valid_minutes,

@@ -118,6 +118,20 @@ pub enum Template {
         /// The conversation in the dashboard.
         conversation_url: String,
     },
+    /// The tenant's AI answers in the billing period reached a share of the plan's quota
+    /// (F24); at the quota the AI stops answering and hands conversations to humans.
+    QuotaAlert {
+        /// The tenant's name.
+        tenant_name: String,
+        /// AI answers so far in the period.
+        used: i64,
+        /// The plan's monthly quota.
+        quota: i64,
+        /// The last day of the period, as the recipient reads dates (already formatted).
+        period_last_day: String,
+        /// Where to see usage and change plan.
+        billing_url: String,
+    },
     /// A link to choose a new password.
     PasswordReset {
         /// The link carrying the reset token.
@@ -136,6 +150,7 @@ impl Template {
             Self::Suspended { .. } => "suspended",
             Self::Reactivated { .. } => "reactivated",
             Self::AttendancePending { .. } => "attendance_pending",
+            Self::QuotaAlert { .. } => "quota_alert",
             Self::PasswordReset { .. } => "password_reset",
         }
     }

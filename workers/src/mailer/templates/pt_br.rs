@@ -73,6 +73,23 @@ pub(super) fn content(template: &Template) -> Content {
                 Block::Link("Abrir a conversa", conversation_url.clone()),
             ],
         ),
+        Template::QuotaAlert {
+            tenant_name,
+            used,
+            quota,
+            period_last_day,
+            billing_url,
+        } => (
+            format!("Cota de mensagens quase no fim: {tenant_name}"),
+            vec![
+                Block::Para(format!(
+                    "{tenant_name} já usou {used} das {quota} respostas da IA incluídas no \
+                     plano neste período (até {period_last_day}). Ao chegar ao limite, a IA \
+                     deixa de responder e as conversas passam para a equipe humana."
+                )),
+                Block::Link("Ver o consumo e mudar de plano", billing_url.clone()),
+            ],
+        ),
         Template::PasswordReset {
             reset_url,
             valid_minutes,

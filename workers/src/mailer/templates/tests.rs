@@ -71,6 +71,13 @@ fn every_template_differs_by_locale() {
             reset_url: "https://app.example/reset-password?token=t".into(),
             valid_minutes: 60,
         },
+        Template::QuotaAlert {
+            tenant_name: "Padaria".into(),
+            used: 800,
+            quota: 1000,
+            period_last_day: "2026-12-09".into(),
+            billing_url: "https://app.example/billing".into(),
+        },
     ];
     for template in templates {
         let pt = template.render(Locale::PtBr);
@@ -91,4 +98,25 @@ fn locales_come_from_language_tags_with_portuguese_by_default() {
         Some(Locale::En)
     );
     assert_eq!(Locale::from_accept_language("de"), None);
+}
+
+#[test]
+fn the_quota_alert_says_how_much_of_the_quota_is_used_and_what_happens_at_the_limit() {
+    let template = Template::QuotaAlert {
+        tenant_name: "Padaria".into(),
+        used: 800,
+        quota: 1000,
+        period_last_day: "2026-12-09".into(),
+        billing_url: "https://app.example/billing".into(),
+    };
+    let pt = template.render(Locale::PtBr);
+    assert!(pt.text.contains("800 das 1000"), "{}", pt.text);
+    assert!(
+        pt.text.contains("https://app.example/billing"),
+        "{}",
+        pt.text
+    );
+    let en = template.render(Locale::En);
+    assert!(en.text.contains("800 of the 1000"), "{}", en.text);
+    assert!(en.text.contains("stops answering"), "{}", en.text);
 }

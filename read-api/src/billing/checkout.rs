@@ -1,0 +1,119 @@
+//! `POST /api/v1/billing/checkout` (public): a Stripe Checkout Session for a plan.
+
+use super::{idempotency_key, stripe, stripe_failed};
+use crate::auth::ApiJson;
+use crate::error::ApiError;
+use crate::openapi::{responses as r, tags};
+use crate::state::AppState;
+use crate::users::email;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+/// What to buy, for whom.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct CheckoutRequest {
+    /// A plan key from `GET /api/v1/plans`.
+    pub plan: String,
+    /// The buyer's e-mail: prefilled in Checkout, and the new owner's login.
+    pub email: String,
+}
+
+/// Where to send the buyer.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CheckoutSession {
+    /// Stripe's session id (`cs_…`).
+    pub id: String,
+    /// The Stripe-hosted checkout page.
+    pub url: String,
+    /// The reference Stripe echoes in `checkout.session.completed` (`client_reference_id`).
+    pub client_reference_id: Uuid,
+}
+
+/// A namespace for references derived from a client's idempotency key, so a retried
+/// request sends Stripe the same parameters with the same key.
+const REFERENCES: Uuid = Uuid::from_u128(0x6174_656e_6465_2d63_6865_636b_6f75_7431);
+
+/// Creates a Stripe Checkout Session (mode `subscription`) for a plan.
+#[utoipa::path(
+    post,
+    path = "/api/v1/billing/checkout",
+    operation_id = "create_checkout_session",
+    tag = tags::AUTH,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Send the same key when retrying: Stripe then returns the same session")),
+    request_body = CheckoutRequest,
+    responses(
+        (status = 200, description = "The Checkout Session to redirect the buyer to", body = CheckoutSession),
+        r::BadRequest,
+        (status = 422, description = "Unknown plan (`unknown_plan`), a plan not sold through Stripe (`plan_not_purchasable`) or a malformed e-mail (`invalid_email`)", body = crate::error::ErrorBody),
+        (status = 503, description = "Billing is not configured (`billing_not_configured`) or Stripe failed", body = crate::error::ErrorBody),
+        r::Internal,
+    )
+)]
+#[tracing::instrument(name = "starting a checkout for a plan", skip_all)]
+pub(super) async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<CheckoutRequest>,
+) -> Result<Json<CheckoutSession>, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let address = email::normalize(&body.email);
+    if !email::is_plausible(&address) {
+        return Err(ApiError::Unprocessable {
+            code: "invalid_email",
+            message: format!("{:?} is not an e-mail address", body.email),
+            details: Some(json!({"field": "email"})),
+        });
+    }
+    let plan =
+        state
+            .pricing
+            .plans
+            .get(body.plan.trim())
+            .ok_or_else(|| ApiError::Unprocessable {
+                code: "unknown_plan",
+                message: format!("there is no plan {:?}; see GET /api/v1/plans", body.plan),
+                details: Some(json!({"field": "plan"})),
+            })?;
+    let price_id = plan
+        .stripe_price_id
+        .clone()
+        .ok_or_else(|| ApiError::Unprocessable {
+            code: "plan_not_purchasable",
+            message: format!(
+                "plan {} has no Stripe price and cannot be bought online",
+                plan.id
+            ),
+            details: Some(json!({"field": "plan"})),
+        })?;
+    let stripe = stripe(&state)?;
+    let reference = Uuid::new_v5(&REFERENCES, key.as_bytes());
+    let request = workers::stripe::CheckoutRequest {
+        plan: plan.id.clone(),
+        price_id,
+        email: address,
+        client_reference_id: reference.to_string(),
+        success_url: state
+            .public_url
+            .link("/checkout/success?session_id={CHECKOUT_SESSION_ID}"),
+        cancel_url: state.public_url.link("/plans"),
+    };
+    let session = stripe
+        .create_checkout_session(&request, &format!("checkout:{key}"))
+        .await
+        .map_err(stripe_failed)?;
+    let url = session.url.ok_or_else(|| ApiError::DependencyUnavailable {
+        code: "stripe_unavailable",
+        message: "Stripe created the session without a URL".into(),
+    })?;
+    tracing::info!(session = %session.id, plan = %plan.id, "a checkout session was created");
+    Ok(Json(CheckoutSession {
+        id: session.id,
+        url,
+        client_reference_id: reference,
+    }))
+}
