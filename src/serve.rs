@@ -56,6 +56,9 @@ pub struct ServeConfig {
     /// The mailer.
     #[command(flatten)]
     pub mail: crate::mail::MailSettings,
+    /// Stripe webhooks and the grace period.
+    #[command(flatten)]
+    pub stripe_webhooks: crate::stripe_webhooks::StripeWebhookSettings,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -68,6 +71,7 @@ pub struct App {
     /// The subject keys.
     pub keys: Arc<KeyRing>,
     retention: JoinHandle<()>,
+    grace_timer: JoinHandle<()>,
     mailer: Option<workers::mailer::MailerHandle>,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
@@ -99,7 +103,7 @@ impl App {
         );
         let bus = Arc::new(CommandBus::new(
             pool.clone(),
-            clock,
+            clock.clone(),
             Arc::new(RandomIds),
             &CommandBusConfig {
                 snapshot_every: config.snapshot_every,
@@ -112,7 +116,29 @@ impl App {
             .with_commit_signal(&signal)
             .with_idle_poll(Duration::from_millis(config.tail_poll_ms));
         let registry = projections::builtin::registry(Arc::new(RingKeys(keys.clone())));
-        let runners = registry.spawn_all(&tail);
+        let mut runners = registry.spawn_all(&tail);
+        let stripe = &config.stripe_webhooks;
+        runners.push(projections::Runner::spawn(
+            workers::lifecycle::SubscriptionLifecycle::new(
+                bus.clone(),
+                stripe.grace_period_days,
+                config.mail.public_url.clone(),
+            ),
+            tail.clone(),
+        ));
+        let grace_timer = workers::lifecycle::spawn_grace_timer(
+            pool.clone(),
+            bus.clone(),
+            clock.clone(),
+            Duration::from_millis(stripe.grace_check_ms.max(10)),
+        );
+        let webhook = read_api::stripe_webhook::WebhookConfig::from_secrets(
+            &stripe.stripe_webhook_secret,
+            clock.clone(),
+        );
+        if webhook.secrets.is_empty() {
+            tracing::warn!("no STRIPE_WEBHOOK_SECRET: Stripe webhooks will be refused");
+        }
         let secret = config.jwt_secret.clone().unwrap_or_else(|| {
             tracing::warn!("no JWT secret configured: access tokens will not survive a restart");
             JwtSecret::generate()
@@ -127,7 +153,8 @@ impl App {
             .with_projections(registry)
             .with_pricing(pricing)
             .with_auth(AuthConfig::new(&secret, config.trust_proxy))
-            .with_cors(config.cors_origins.clone());
+            .with_cors(config.cors_origins.clone())
+            .with_stripe_webhook(webhook);
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("binding {}", config.http_addr))?;
@@ -145,6 +172,7 @@ impl App {
             bus,
             keys,
             retention,
+            grace_timer,
             mailer,
             shutdown,
             server,
@@ -156,6 +184,7 @@ impl App {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
         self.retention.abort();
+        self.grace_timer.abort();
         self.server.await?.context("serving HTTP")?;
         if let Some(mailer) = self.mailer {
             mailer.stop().await;

@@ -33,6 +33,8 @@ pub struct AppState {
     pub changes: crate::stream::Changes,
     /// The dashboard's base URL, for links in e-mails.
     pub public_url: workers::mailer::PublicUrl,
+    /// How Stripe webhooks are verified.
+    pub stripe_webhook: crate::stripe_webhook::WebhookConfig,
 }
 
 impl AppState {
@@ -51,7 +53,14 @@ impl AppState {
             pricing: Arc::default(),
             cors: CorsOrigins::None,
             public_url: workers::mailer::PublicUrl::default(),
+            stripe_webhook: Default::default(),
         }
+    }
+
+    /// Verifies Stripe webhooks with `config`.
+    pub fn with_stripe_webhook(mut self, config: crate::stripe_webhook::WebhookConfig) -> Self {
+        self.stripe_webhook = config;
+        self
     }
 
     /// Makes e-mailed links point at `url`.

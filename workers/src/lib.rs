@@ -4,5 +4,6 @@
 //! projections do.
 
 pub mod knowledge;
+pub mod lifecycle;
 pub mod mailer;
 pub mod retention;
