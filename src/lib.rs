@@ -11,5 +11,6 @@ pub mod mail;
 pub mod privacy;
 pub mod replay;
 pub mod serve;
+pub mod stripe_webhooks;
 pub mod subject_keys;
 pub mod telemetry;

@@ -59,6 +59,9 @@ pub struct ServeConfig {
     /// Stripe, plan prices and usage metering.
     #[command(flatten)]
     pub billing: crate::billing::BillingSettings,
+    /// Stripe webhooks and the grace period.
+    #[command(flatten)]
+    pub stripe_webhooks: crate::stripe_webhooks::StripeWebhookSettings,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -71,6 +74,7 @@ pub struct App {
     /// The subject keys.
     pub keys: Arc<KeyRing>,
     retention: JoinHandle<()>,
+    grace_timer: JoinHandle<()>,
     mailer: Option<workers::mailer::MailerHandle>,
     meter_reporter: Option<workers::stripe::meter::ReporterHandle>,
     shutdown: oneshot::Sender<()>,
@@ -105,7 +109,7 @@ impl App {
         );
         let bus = Arc::new(CommandBus::new(
             pool.clone(),
-            clock,
+            clock.clone(),
             Arc::new(RandomIds),
             &CommandBusConfig {
                 snapshot_every: config.snapshot_every,
@@ -122,7 +126,29 @@ impl App {
             &pricing.plans,
             &config.mail.public_url,
         );
-        let runners = registry.spawn_all(&tail);
+        let mut runners = registry.spawn_all(&tail);
+        let webhook_settings = &config.stripe_webhooks;
+        runners.push(projections::Runner::spawn(
+            workers::lifecycle::SubscriptionLifecycle::new(
+                bus.clone(),
+                webhook_settings.grace_period_days,
+                config.mail.public_url.clone(),
+            ),
+            tail.clone(),
+        ));
+        let grace_timer = workers::lifecycle::spawn_grace_timer(
+            pool.clone(),
+            bus.clone(),
+            clock.clone(),
+            Duration::from_millis(webhook_settings.grace_check_ms.max(10)),
+        );
+        let webhook = read_api::stripe_webhook::WebhookConfig::from_secrets(
+            &webhook_settings.stripe_webhook_secret,
+            clock.clone(),
+        );
+        if webhook.secrets.is_empty() {
+            tracing::warn!("no STRIPE_WEBHOOK_SECRET: Stripe webhooks will be refused");
+        }
         let secret = config.jwt_secret.clone().unwrap_or_else(|| {
             tracing::warn!("no JWT secret configured: access tokens will not survive a restart");
             JwtSecret::generate()
@@ -139,7 +165,8 @@ impl App {
             .with_pricing(pricing)
             .with_auth(AuthConfig::new(&secret, config.trust_proxy))
             .with_cors(config.cors_origins.clone())
-            .with_stripe(stripe);
+            .with_stripe(stripe)
+            .with_stripe_webhook(webhook);
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("binding {}", config.http_addr))?;
@@ -157,6 +184,7 @@ impl App {
             bus,
             keys,
             retention,
+            grace_timer,
             mailer,
             meter_reporter,
             shutdown,
@@ -169,6 +197,7 @@ impl App {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
         self.retention.abort();
+        self.grace_timer.abort();
         self.server.await?.context("serving HTTP")?;
         if let Some(mailer) = self.mailer {
             mailer.stop().await;

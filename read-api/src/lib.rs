@@ -15,6 +15,7 @@ pub mod reports;
 pub mod settings;
 pub mod state;
 pub mod stream;
+pub mod stripe_webhook;
 pub mod tenants;
 pub mod usage;
 pub mod users;

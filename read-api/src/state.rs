@@ -35,6 +35,8 @@ pub struct AppState {
     pub public_url: workers::mailer::PublicUrl,
     /// Stripe, when `STRIPE_SECRET_KEY` is set; billing routes answer 503 without it.
     pub stripe: Option<workers::stripe::StripeClient>,
+    /// How Stripe webhooks are verified.
+    pub stripe_webhook: crate::stripe_webhook::WebhookConfig,
 }
 
 impl AppState {
@@ -54,12 +56,19 @@ impl AppState {
             cors: CorsOrigins::None,
             public_url: workers::mailer::PublicUrl::default(),
             stripe: None,
+            stripe_webhook: Default::default(),
         }
     }
 
     /// Sends billing calls to `stripe`.
     pub fn with_stripe(mut self, stripe: Option<workers::stripe::StripeClient>) -> Self {
         self.stripe = stripe;
+        self
+    }
+
+    /// Verifies Stripe webhooks with `config`.
+    pub fn with_stripe_webhook(mut self, config: crate::stripe_webhook::WebhookConfig) -> Self {
+        self.stripe_webhook = config;
         self
     }
 

@@ -22,9 +22,28 @@ pub fn conversation_id(tenant: TenantId, contact_wa_id: &str) -> Uuid {
     Uuid::new_v5(&CONVERSATION_NAMESPACE, &name)
 }
 
+/// Namespace for deriving tenant ids from Stripe customers; fixed forever.
+const STRIPE_CUSTOMER_NAMESPACE: Uuid = Uuid::from_u128(0x7374_7269_7065_2d63_7573_746f_6d65_7273);
+
+/// The tenant (and subscription) a Stripe customer pays for.
+///
+/// Derived (UUIDv5) so that every webhook about the customer, in whatever order and however
+/// often Stripe delivers it, addresses the same aggregates without a lookup.
+pub fn tenant_for_stripe_customer(customer_id: &str) -> TenantId {
+    Uuid::new_v5(&STRIPE_CUSTOMER_NAMESPACE, customer_id.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stripe_customer_always_maps_to_the_same_tenant() {
+        let t = tenant_for_stripe_customer("cus_1");
+        assert_eq!(t, tenant_for_stripe_customer("cus_1"));
+        assert_ne!(t, tenant_for_stripe_customer("cus_2"));
+        assert_eq!(t.get_version_num(), 5);
+    }
 
     #[test]
     fn conversation_id_is_stable_per_tenant_and_contact() {

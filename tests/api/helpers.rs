@@ -35,6 +35,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// `spawn_app` with `configure` applied to the settings first.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    spawn_app_with_clock(Arc::new(SystemClock), configure).await
+}
+
+/// `spawn_app_with` on `clock` (a `FixedClock` to move time by hand).
+pub async fn spawn_app_with_clock(
+    clock: Arc<dyn aggregates::Clock>,
+    configure: impl FnOnce(&mut ServeConfig),
+) -> TestApp {
     let db = testkit::test_database().await.expect("a test database");
     let secret = JwtSecret::generate();
     let mut config = ServeConfig {
@@ -49,16 +57,12 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp
         model_prices: None,
         mail: Default::default(),
         billing: Default::default(),
+        stripe_webhooks: Default::default(),
     };
     configure(&mut config);
-    let app = App::start(
-        db.pool.clone(),
-        &config,
-        Arc::new(SystemClock),
-        MasterKey::generate(),
-    )
-    .await
-    .expect("the app starts");
+    let app = App::start(db.pool.clone(), &config, clock, MasterKey::generate())
+        .await
+        .expect("the app starts");
     TestApp {
         address: format!("http://{}", app.addr),
         client: reqwest::Client::builder()

@@ -4,6 +4,7 @@
 //! projections do.
 
 pub mod knowledge;
+pub mod lifecycle;
 pub mod mailer;
 pub mod retention;
 pub mod stripe;

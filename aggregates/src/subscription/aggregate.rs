@@ -26,6 +26,33 @@ pub struct Subscription {
     paid_invoices: BTreeSet<String>,
     // Highest failed attempt per unpaid invoice; dropped once the invoice is paid.
     failed_attempts: BTreeMap<String, u32>,
+    // A checkout seen before the tenant existed; cleared when the subscription starts.
+    #[serde(default)]
+    pending_checkout: Option<PendingCheckout>,
+    // Invoices paid before the start, released as payments when it starts.
+    #[serde(default)]
+    held_payments: BTreeMap<String, HeldPayment>,
+    #[serde(default)]
+    cancel_at_period_end: bool,
+}
+
+/// A completed Stripe Checkout waiting for its first payment to provision the tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCheckout {
+    /// Stripe's customer id.
+    pub stripe_customer_id: String,
+    /// Stripe's subscription id.
+    pub stripe_subscription_id: String,
+    /// The plan bought.
+    pub plan: Plan,
+}
+
+/// An invoice paid before the subscription started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct HeldPayment {
+    amount_cents: i64,
+    currency: String,
+    period_end: DateTime<Utc>,
 }
 
 impl Subscription {
@@ -74,6 +101,21 @@ impl Subscription {
         self.paid_invoices.contains(invoice_id)
     }
 
+    /// The checkout waiting for the tenant to be provisioned, if any.
+    pub fn pending_checkout(&self) -> Option<&PendingCheckout> {
+        self.pending_checkout.as_ref()
+    }
+
+    /// Whether an invoice was paid before the subscription started.
+    pub fn has_held_payment(&self) -> bool {
+        !self.held_payments.is_empty()
+    }
+
+    /// Whether the subscription ends with the current period.
+    pub fn cancels_at_period_end(&self) -> bool {
+        self.cancel_at_period_end
+    }
+
     fn started(&self) -> Result<SubscriptionStatus, SubscriptionError> {
         self.status.ok_or(SubscriptionError::NotFound)
     }
@@ -89,10 +131,10 @@ impl Subscription {
         &self,
         command: SubscriptionCommand,
         at: DateTime<Utc>,
-    ) -> Result<Option<SubscriptionEvent>, SubscriptionError> {
+    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         use SubscriptionCommand as C;
         use SubscriptionEvent as E;
-        Ok(match command {
+        let one = match command {
             C::StartFromCheckout {
                 tenant_id,
                 stripe_customer_id,
@@ -105,7 +147,7 @@ impl Subscription {
                         && self.stripe_customer_id == stripe_customer_id
                         && self.stripe_subscription_id == stripe_subscription_id;
                     return if same {
-                        Ok(None)
+                        Ok(vec![])
                     } else {
                         Err(SubscriptionError::AlreadyStarted)
                     };
@@ -121,7 +163,7 @@ impl Subscription {
                     Some(end) if end > at => SubscriptionStatus::Trialing,
                     _ => SubscriptionStatus::Active,
                 };
-                Some(E::SubscriptionStarted {
+                let started = E::SubscriptionStarted {
                     tenant_id,
                     stripe_customer_id,
                     stripe_subscription_id,
@@ -129,7 +171,63 @@ impl Subscription {
                     trial_end,
                     status,
                     at,
+                };
+                // Payments Stripe reported before the start count from the start on.
+                let released =
+                    self.held_payments
+                        .iter()
+                        .map(|(invoice_id, p)| E::PaymentSucceeded {
+                            invoice_id: invoice_id.clone(),
+                            amount_cents: p.amount_cents,
+                            currency: p.currency.clone(),
+                            period_end: p.period_end,
+                            at,
+                        });
+                return Ok(std::iter::once(started).chain(released).collect());
+            }
+            C::RecordCheckout {
+                stripe_customer_id,
+                stripe_subscription_id,
+                plan,
+            } => {
+                if self.status.is_some() {
+                    // A redelivered checkout of the running subscription says nothing new.
+                    return if self.stripe_subscription_id == stripe_subscription_id {
+                        Ok(vec![])
+                    } else {
+                        Err(SubscriptionError::AlreadyStarted)
+                    };
+                }
+                if stripe_customer_id.trim().is_empty() || stripe_subscription_id.trim().is_empty()
+                {
+                    return Err(SubscriptionError::StripeIdRequired);
+                }
+                if plan.as_str().trim().is_empty() {
+                    return Err(SubscriptionError::PlanRequired);
+                }
+                let checkout = PendingCheckout {
+                    stripe_customer_id,
+                    stripe_subscription_id,
+                    plan,
+                };
+                let new = self.pending_checkout.as_ref() != Some(&checkout);
+                new.then_some(E::CheckoutCompleted {
+                    stripe_customer_id: checkout.stripe_customer_id,
+                    stripe_subscription_id: checkout.stripe_subscription_id,
+                    plan: checkout.plan,
+                    at,
                 })
+            }
+            C::SetCancelAtPeriodEnd {
+                cancel_at_period_end,
+            } => {
+                self.not_cancelled()?;
+                (cancel_at_period_end != self.cancel_at_period_end).then_some(
+                    E::CancelAtPeriodEndChanged {
+                        cancel_at_period_end,
+                        at,
+                    },
+                )
             }
             C::StartComplimentary { tenant_id, plan } => {
                 if self.status.is_some() {
@@ -139,7 +237,7 @@ impl Subscription {
                         && self.stripe_subscription_id.is_empty()
                         && self.plan == plan;
                     return if same {
-                        Ok(None)
+                        Ok(vec![])
                     } else {
                         Err(SubscriptionError::AlreadyStarted)
                     };
@@ -160,11 +258,12 @@ impl Subscription {
                 currency,
                 period_end,
             } => {
-                self.started()?;
-                if self.has_paid(&invoice_id) {
-                    return Ok(None);
+                if self.has_paid(&invoice_id) || self.held_payments.contains_key(&invoice_id) {
+                    return Ok(vec![]);
                 }
-                self.not_cancelled()?;
+                if self.status.is_some() {
+                    self.not_cancelled()?;
+                }
                 if invoice_id.trim().is_empty() {
                     return Err(SubscriptionError::InvoiceIdRequired);
                 }
@@ -174,12 +273,24 @@ impl Subscription {
                 if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
                     return Err(SubscriptionError::InvalidCurrency);
                 }
-                Some(E::PaymentSucceeded {
-                    invoice_id,
-                    amount_cents,
-                    currency: currency.to_ascii_lowercase(),
-                    period_end,
-                    at,
+                let currency = currency.to_ascii_lowercase();
+                Some(if self.status.is_some() {
+                    E::PaymentSucceeded {
+                        invoice_id,
+                        amount_cents,
+                        currency,
+                        period_end,
+                        at,
+                    }
+                } else {
+                    // Stripe may deliver the invoice before the checkout: keep it.
+                    E::PaymentHeld {
+                        invoice_id,
+                        amount_cents,
+                        currency,
+                        period_end,
+                        at,
+                    }
                 })
             }
             C::RecordPaymentFailure {
@@ -191,7 +302,7 @@ impl Subscription {
                 // late or repeated webhook: it says nothing new.
                 let known = self.failed_attempts.get(&invoice_id).copied();
                 if self.has_paid(&invoice_id) || known.is_some_and(|k| k >= attempt) {
-                    return Ok(None);
+                    return Ok(vec![]);
                 }
                 self.not_cancelled()?;
                 if invoice_id.trim().is_empty() {
@@ -220,7 +331,8 @@ impl Subscription {
                     at,
                 })
             }
-        })
+        };
+        Ok(one.into_iter().collect())
     }
 }
 
@@ -237,7 +349,7 @@ impl Aggregate for Subscription {
         services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
-        if let Some(event) = self.decide(command, services.clock.now())? {
+        for event in self.decide(command, services.clock.now())? {
             sink.write(event, self).await;
         }
         Ok(())
@@ -261,6 +373,7 @@ impl Aggregate for Subscription {
                 self.plan = plan;
                 self.trial_end = trial_end;
                 self.status = Some(status);
+                self.pending_checkout = None;
             }
             SubscriptionEvent::ComplimentarySubscriptionStarted {
                 tenant_id,
@@ -278,6 +391,7 @@ impl Aggregate for Subscription {
                 ..
             } => {
                 self.failed_attempts.remove(&invoice_id);
+                self.held_payments.remove(&invoice_id);
                 self.paid_invoices.insert(invoice_id);
                 self.current_period_end = self.current_period_end.max(Some(period_end));
                 self.past_due_since = None;
@@ -298,6 +412,38 @@ impl Aggregate for Subscription {
             SubscriptionEvent::GracePeriodExpired { .. } => self.status = Some(S::Suspended),
             SubscriptionEvent::SubscriptionCancelled { .. } => self.status = Some(S::Cancelled),
             SubscriptionEvent::PlanChanged { to, .. } => self.plan = to,
+            SubscriptionEvent::CheckoutCompleted {
+                stripe_customer_id,
+                stripe_subscription_id,
+                plan,
+                ..
+            } => {
+                self.pending_checkout = Some(PendingCheckout {
+                    stripe_customer_id,
+                    stripe_subscription_id,
+                    plan,
+                });
+            }
+            SubscriptionEvent::PaymentHeld {
+                invoice_id,
+                amount_cents,
+                currency,
+                period_end,
+                ..
+            } => {
+                self.held_payments.insert(
+                    invoice_id,
+                    HeldPayment {
+                        amount_cents,
+                        currency,
+                        period_end,
+                    },
+                );
+            }
+            SubscriptionEvent::CancelAtPeriodEndChanged {
+                cancel_at_period_end,
+                ..
+            } => self.cancel_at_period_end = cancel_at_period_end,
         }
     }
 }

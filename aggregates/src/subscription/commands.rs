@@ -20,7 +20,8 @@ pub enum SubscriptionCommand {
         /// End of the free trial, if any.
         trial_end: Option<DateTime<Utc>>,
     },
-    /// An invoice was paid (`invoice.paid`).
+    /// An invoice was paid (`invoice.paid`). Before the start it is held, and recorded as
+    /// paid when the subscription starts.
     RecordPayment {
         /// Stripe's invoice id; not blank.
         invoice_id: String,
@@ -51,6 +52,21 @@ pub enum SubscriptionCommand {
         tenant_id: Uuid,
         /// The plan given; not blank.
         plan: Plan,
+    },
+    /// A Stripe Checkout completed before the tenant exists (`checkout.session.completed`);
+    /// remembered until the first payment provisions the tenant.
+    RecordCheckout {
+        /// Stripe's customer id; not blank.
+        stripe_customer_id: String,
+        /// Stripe's subscription id; not blank.
+        stripe_subscription_id: String,
+        /// The plan bought; not blank.
+        plan: Plan,
+    },
+    /// Stripe says whether the subscription ends with the current period.
+    SetCancelAtPeriodEnd {
+        /// Whether it does.
+        cancel_at_period_end: bool,
     },
     /// Move to another plan.
     ChangePlan {

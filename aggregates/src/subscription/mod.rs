@@ -8,7 +8,7 @@ mod services;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::Subscription;
+pub use aggregate::{PendingCheckout, Subscription};
 pub use commands::SubscriptionCommand;
 pub use error::SubscriptionError;
 pub use services::SubscriptionServices;

@@ -43,6 +43,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(crate::usage::routes())
         .merge(crate::reports::routes())
         .merge(crate::billing::routes())
+        .merge(crate::stripe_webhook::routes())
 }
 
 /// The OpenAPI document of [`api`], as `GET /api/openapi.json` serves it.

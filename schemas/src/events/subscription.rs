@@ -110,6 +110,39 @@ pub enum SubscriptionEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// A Stripe Checkout completed for a customer whose tenant does not exist yet; the
+    /// subscription starts once the first payment is known (F22).
+    CheckoutCompleted {
+        /// Stripe's customer id (`cus_…`).
+        stripe_customer_id: String,
+        /// Stripe's subscription id (`sub_…`).
+        stripe_subscription_id: String,
+        /// The plan bought (the checkout's `metadata.plan`).
+        plan: Plan,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// An invoice was paid before the subscription started (Stripe delivers webhooks in
+    /// any order); it is recorded as `PaymentSucceeded` right after `SubscriptionStarted`.
+    PaymentHeld {
+        /// Stripe's invoice id (`in_…`); each is held once.
+        invoice_id: String,
+        /// Amount paid, in the currency's minor unit.
+        amount_cents: i64,
+        /// ISO 4217 code, lower case.
+        currency: String,
+        /// The end of the period the invoice pays for.
+        period_end: DateTime<Utc>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The customer scheduled (or unscheduled) the cancellation at the end of the period.
+    CancelAtPeriodEndChanged {
+        /// Whether the subscription ends with the current period.
+        cancel_at_period_end: bool,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }
 
 event_enum_names!(SubscriptionEvent {
@@ -120,6 +153,9 @@ event_enum_names!(SubscriptionEvent {
     SubscriptionCancelled,
     PlanChanged,
     ComplimentarySubscriptionStarted,
+    CheckoutCompleted,
+    PaymentHeld,
+    CancelAtPeriodEndChanged,
 });
 
 #[cfg(test)]
@@ -165,6 +201,23 @@ mod tests {
                 tenant_id: Uuid::from_u128(1),
                 plan: "pro".into(),
                 status: SubscriptionStatus::Active,
+                at: at(),
+            },
+            SubscriptionEvent::CheckoutCompleted {
+                stripe_customer_id: "cus_1".into(),
+                stripe_subscription_id: "sub_1".into(),
+                plan: "pro".into(),
+                at: at(),
+            },
+            SubscriptionEvent::PaymentHeld {
+                invoice_id: "in_1".into(),
+                amount_cents: 9900,
+                currency: "brl".into(),
+                period_end: at(),
+                at: at(),
+            },
+            SubscriptionEvent::CancelAtPeriodEndChanged {
+                cancel_at_period_end: true,
                 at: at(),
             },
         ]

@@ -4,6 +4,7 @@ mod complimentary;
 mod grace_and_cancellation;
 mod payments;
 mod start;
+mod stripe_order;
 
 use super::*;
 use crate::clock::FixedClock;

@@ -1,0 +1,258 @@
+//! Each Stripe event type, as subscription commands.
+
+use super::dedup;
+use super::handler::{malformed, Outcome};
+use super::payload::{CheckoutSession, Envelope, IdOrObject, Invoice, StripeSubscription};
+use super::provisioning::{self, Owner};
+use crate::error::ApiError;
+use crate::http::RequestMeta;
+use crate::state::AppState;
+use aggregates::{ErrorKind, SubscriptionCommand};
+use commands::CommandError;
+use schemas::ids::tenant_for_stripe_customer;
+use schemas::{Actor, ActorKind, CommandMetadata, Plan};
+use uuid::Uuid;
+
+/// Applies `event`; `Ignored` for types the product does not use.
+pub(super) async fn dispatch(
+    state: &AppState,
+    event: &Envelope,
+    request: RequestMeta,
+) -> Result<Outcome, ApiError> {
+    let md = |tenant: Uuid| {
+        crate::tenants::request_metadata(
+            CommandMetadata::new(
+                Actor {
+                    kind: ActorKind::Provider,
+                    id: "stripe".into(),
+                },
+                Some(tenant),
+            )
+            .with_idempotency_key(event.id.clone()),
+            request,
+        )
+    };
+    match event.kind.as_str() {
+        "checkout.session.completed" => {
+            let session: CheckoutSession = event.object().map_err(|e| malformed(&e))?;
+            let tenant = tenant_of(session.customer.as_ref())?;
+            checkout(state, session, tenant, &md(tenant)).await
+        }
+        "invoice.paid" | "invoice.payment_succeeded" => {
+            let invoice: Invoice = event.object().map_err(|e| malformed(&e))?;
+            let tenant = tenant_of(invoice.customer.as_ref())?;
+            invoice_paid(state, invoice, tenant, &md(tenant)).await
+        }
+        "invoice.payment_failed" => {
+            let invoice: Invoice = event.object().map_err(|e| malformed(&e))?;
+            let tenant = tenant_of(invoice.customer.as_ref())?;
+            let command = SubscriptionCommand::RecordPaymentFailure {
+                invoice_id: invoice.id,
+                attempt: invoice.attempt_count.max(1),
+            };
+            execute(state, tenant, command, &md(tenant)).await
+        }
+        "customer.subscription.updated" => {
+            let sub: StripeSubscription = event.object().map_err(|e| malformed(&e))?;
+            let tenant = tenant_of(sub.customer.as_ref())?;
+            let newer = dedup::newer_handled(&state.pool, &event.kind, &sub.id, event.created_at())
+                .await
+                .map_err(ApiError::internal)?;
+            if newer {
+                tracing::info!("an older subscription update arrived after a newer one; ignored");
+                return Ok(Outcome::Ignored);
+            }
+            subscription_updated(state, sub, tenant, &md(tenant)).await
+        }
+        "customer.subscription.deleted" => {
+            let sub: StripeSubscription = event.object().map_err(|e| malformed(&e))?;
+            let tenant = tenant_of(sub.customer.as_ref())?;
+            let reason = sub
+                .cancellation_details
+                .and_then(|d| d.reason)
+                .unwrap_or_else(|| "deleted in Stripe".into());
+            let command = SubscriptionCommand::Cancel { reason };
+            execute(state, tenant, command, &md(tenant)).await
+        }
+        other => {
+            tracing::info!(
+                event_type = other,
+                "a Stripe event the product does not use was acknowledged"
+            );
+            Ok(Outcome::Ignored)
+        }
+    }
+}
+
+fn unprocessable(code: &'static str, message: &str) -> ApiError {
+    ApiError::Unprocessable {
+        code,
+        message: message.to_owned(),
+        details: None,
+    }
+}
+
+/// The tenant the object's customer pays for.
+fn tenant_of(customer: Option<&IdOrObject>) -> Result<Uuid, ApiError> {
+    let customer = customer
+        .map(IdOrObject::id)
+        .filter(|c| !c.trim().is_empty())
+        .ok_or_else(|| unprocessable("customer_missing", "the Stripe object names no customer"))?;
+    Ok(tenant_for_stripe_customer(customer))
+}
+
+/// Runs `command`; a subscription the product does not know is acknowledged and logged
+/// (Stripe sends facts about subscriptions that never reached a paid start).
+async fn execute(
+    state: &AppState,
+    tenant: Uuid,
+    command: SubscriptionCommand,
+    md: &CommandMetadata,
+) -> Result<Outcome, ApiError> {
+    match state
+        .bus
+        .subscriptions
+        .execute(&tenant.to_string(), command, md)
+        .await
+    {
+        Ok(()) => Ok(Outcome::Applied),
+        Err(CommandError::Rejected {
+            kind: ErrorKind::NotFound,
+            ..
+        }) => {
+            tracing::info!(%tenant, "a Stripe event about an unknown subscription was ignored");
+            Ok(Outcome::Ignored)
+        }
+        // Stripe still sends updates about a subscription after deleting it.
+        Err(CommandError::Rejected {
+            code: "subscription_cancelled",
+            ..
+        }) => {
+            tracing::info!(%tenant, "a Stripe event about a cancelled subscription was ignored");
+            Ok(Outcome::Ignored)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn checkout(
+    state: &AppState,
+    session: CheckoutSession,
+    tenant: Uuid,
+    md: &CommandMetadata,
+) -> Result<Outcome, ApiError> {
+    tracing::info!(session = %session.id, reference = ?session.client_reference_id, "a checkout completed");
+    let subscription = session
+        .subscription
+        .as_ref()
+        .map(|s| s.id().to_owned())
+        .ok_or_else(|| {
+            unprocessable(
+                "subscription_missing",
+                "the checkout created no subscription",
+            )
+        })?;
+    let plan = session
+        .metadata
+        .get("plan")
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| unprocessable("plan_missing", "the checkout's metadata has no plan"))?;
+    if state.pricing.plans.get(&plan).is_none() {
+        return Err(unprocessable(
+            "unknown_plan",
+            &format!("the checkout's plan {plan:?} is not on sale"),
+        ));
+    }
+    let customer = session
+        .customer
+        .as_ref()
+        .map(|c| c.id().to_owned())
+        .unwrap_or_default();
+    let record = SubscriptionCommand::RecordCheckout {
+        stripe_customer_id: customer,
+        stripe_subscription_id: subscription,
+        plan: Plan::new(&plan),
+    };
+    let id = tenant.to_string();
+    state.bus.subscriptions.execute(&id, record, md).await?;
+    let (subscription, _) = state.bus.subscriptions.load(&id).await?;
+    let paid = session.payment_status.as_deref() == Some("paid") || subscription.has_held_payment();
+    if let (None, Some(pending), true) =
+        (subscription.status(), subscription.pending_checkout(), paid)
+    {
+        let owner = Owner {
+            email: session.email(),
+            business_name: session.business_name(),
+            locale: session.metadata.get("locale").cloned(),
+        };
+        provisioning::provision(state, tenant, pending, owner, md).await?;
+    }
+    Ok(Outcome::Applied)
+}
+
+async fn invoice_paid(
+    state: &AppState,
+    invoice: Invoice,
+    tenant: Uuid,
+    md: &CommandMetadata,
+) -> Result<Outcome, ApiError> {
+    tracing::info!(
+        invoice = %invoice.id,
+        subscription = invoice.subscription_id().unwrap_or_default(),
+        "an invoice was paid"
+    );
+    let period_end = invoice
+        .paid_until()
+        .ok_or_else(|| unprocessable("period_missing", "the invoice has no period end"))?;
+    let owner = Owner {
+        email: invoice.customer_email.clone(),
+        business_name: invoice.customer_name.clone(),
+        locale: None,
+    };
+    let record = SubscriptionCommand::RecordPayment {
+        invoice_id: invoice.id,
+        amount_cents: invoice.amount_paid,
+        currency: invoice.currency,
+        period_end,
+    };
+    let id = tenant.to_string();
+    state.bus.subscriptions.execute(&id, record, md).await?;
+    let (subscription, _) = state.bus.subscriptions.load(&id).await?;
+    if let (None, Some(pending)) = (subscription.status(), subscription.pending_checkout()) {
+        // The checkout came first and was not paid yet: this payment provisions.
+        provisioning::provision(state, tenant, pending, owner, md).await?;
+    }
+    Ok(Outcome::Applied)
+}
+
+async fn subscription_updated(
+    state: &AppState,
+    sub: StripeSubscription,
+    tenant: Uuid,
+    md: &CommandMetadata,
+) -> Result<Outcome, ApiError> {
+    let mut outcome = Outcome::Ignored;
+    match sub.plan() {
+        Some(plan) if state.pricing.plans.get(&plan).is_some() => {
+            let change = SubscriptionCommand::ChangePlan {
+                plan: Plan::new(&plan),
+            };
+            outcome = execute(state, tenant, change, md).await?;
+        }
+        Some(plan) => {
+            tracing::warn!(
+                plan,
+                "a Stripe subscription names a plan that is not on sale; plan kept"
+            );
+        }
+        None => {}
+    }
+    let schedule = SubscriptionCommand::SetCancelAtPeriodEnd {
+        cancel_at_period_end: sub.cancel_at_period_end,
+    };
+    if execute(state, tenant, schedule, md).await? == Outcome::Applied {
+        outcome = Outcome::Applied;
+    }
+    Ok(outcome)
+}

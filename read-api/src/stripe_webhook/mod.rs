@@ -1,0 +1,70 @@
+//! `POST /webhooks/stripe` (F21): Stripe's signed events become subscription commands, and
+//! the first payment of a new customer provisions its tenant (F22).
+
+mod dedup;
+mod events;
+mod handler;
+mod payload;
+mod provisioning;
+mod signature;
+
+pub use handler::WebhookReceived;
+pub use signature::{verify, SignatureError};
+
+use crate::state::AppState;
+use aggregates::{Clock, SystemClock};
+use std::fmt;
+use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Stripe's default tolerance between a signature's timestamp and now.
+pub const DEFAULT_TOLERANCE_SECS: i64 = 300;
+
+/// How the webhook verifies what it receives.
+#[derive(Clone)]
+pub struct WebhookConfig {
+    /// Endpoint secrets (`whsec_…`); a signature by any of them is accepted, so a secret
+    /// can be rolled without losing events. Empty: every event is refused.
+    pub secrets: Vec<String>,
+    /// Largest accepted distance between the signature's timestamp and now, in seconds.
+    pub tolerance_secs: i64,
+    /// The time signatures are checked against.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl WebhookConfig {
+    /// A configuration from `STRIPE_WEBHOOK_SECRET`'s comma-separated secrets.
+    pub fn from_secrets(secrets: &str, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            secrets: secrets
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            tolerance_secs: DEFAULT_TOLERANCE_SECS,
+            clock,
+        }
+    }
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self::from_secrets("", Arc::new(SystemClock))
+    }
+}
+
+impl fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("secrets", &self.secrets.len())
+            .field("tolerance_secs", &self.tolerance_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The webhook's route.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handler::receive))
+}

@@ -1,0 +1,163 @@
+//! Stripe webhooks as Stripe sends them: payloads shaped like its documentation's, signed
+//! here with hmac (not with the code under test).
+
+use crate::helpers::{spawn_app_with_clock, TestApp};
+use aggregates::{Clock, SystemClock};
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use std::sync::Arc;
+use testkit::smtp::SmtpSink;
+use uuid::Uuid;
+
+pub const SECRET: &str = "whsec_test_current";
+pub const OLD_SECRET: &str = "whsec_test_previous";
+
+/// The hex HMAC-SHA256 of `"<t>.<body>"` under `secret`.
+pub fn sign(secret: &str, t: i64, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// An app accepting `SECRET` and `OLD_SECRET`, mailing to `sink` when given, on `clock`.
+pub async fn stripe_app(clock: Arc<dyn Clock>, sink: Option<&SmtpSink>) -> TestApp {
+    let smtp = sink.map(SmtpSink::url);
+    spawn_app_with_clock(clock, |config| {
+        config.stripe_webhooks.stripe_webhook_secret = format!("{OLD_SECRET}, {SECRET}");
+        // The timer runs at start, then waits for the test to fire it by hand.
+        config.stripe_webhooks.grace_check_ms = 3_600_000;
+        config.mail.smtp_url = smtp;
+        config.mail.public_url = "https://painel.atende.example".parse().unwrap();
+    })
+    .await
+}
+
+/// An app on the system clock.
+pub async fn stripe_app_now(sink: Option<&SmtpSink>) -> TestApp {
+    stripe_app(Arc::new(SystemClock), sink).await
+}
+
+/// POSTs `body` with `signature` as the `Stripe-Signature` header (none when `None`).
+pub async fn post_raw(app: &TestApp, body: &str, signature: Option<String>) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(format!("{}/webhooks/stripe", app.address))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(s) = signature {
+        req = req.header("Stripe-Signature", s);
+    }
+    req.send().await.unwrap()
+}
+
+/// Delivers `event` signed with `SECRET` at `t`.
+pub async fn deliver_at(app: &TestApp, event: &Value, t: i64) -> reqwest::Response {
+    let body = event.to_string();
+    let header = format!("t={t},v1={}", sign(SECRET, t, &body));
+    post_raw(app, &body, Some(header)).await
+}
+
+/// Delivers `event` signed now (by the real clock) and expects 200; returns the answer.
+pub async fn deliver(app: &TestApp, event: &Value) -> Value {
+    let resp = deliver_at(app, event, chrono::Utc::now().timestamp()).await;
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    assert_eq!(status, 200, "delivering {}: {body}", event["type"]);
+    body
+}
+
+/// A Stripe event envelope.
+pub fn event(kind: &str, object: Value) -> Value {
+    json!({
+        "id": format!("evt_{}", Uuid::now_v7().simple()),
+        "object": "event",
+        "api_version": "2025-03-31.basil",
+        "created": chrono::Utc::now().timestamp(),
+        "livemode": false,
+        "type": kind,
+        "data": { "object": object },
+    })
+}
+
+/// `checkout.session.completed` for `customer`, buying `plan`, paid or not yet.
+pub fn checkout_completed(customer: &str, email: &str, plan: &str, paid: bool) -> Value {
+    event(
+        "checkout.session.completed",
+        json!({
+            "id": format!("cs_test_{}", Uuid::now_v7().simple()),
+            "object": "checkout.session",
+            "mode": "subscription",
+            "status": "complete",
+            "customer": customer,
+            "subscription": format!("sub_of_{customer}"),
+            "client_reference_id": "ref-1",
+            "customer_email": null,
+            "customer_details": { "email": email, "name": "Padaria Pão Quente" },
+            "metadata": { "plan": plan, "business_name": "Padaria Pão Quente" },
+            "payment_status": if paid { "paid" } else { "unpaid" },
+        }),
+    )
+}
+
+/// An invoice event (`invoice.paid`, `invoice.payment_failed`, …) in the 2025 shape.
+pub fn invoice_event(
+    kind: &str,
+    customer: &str,
+    invoice: &str,
+    email: &str,
+    attempt: u32,
+) -> Value {
+    let period_end = chrono::Utc::now().timestamp() + 30 * 86_400;
+    event(
+        kind,
+        json!({
+            "id": invoice,
+            "object": "invoice",
+            "customer": customer,
+            "customer_email": email,
+            "customer_name": "Padaria Pão Quente",
+            "parent": { "type": "subscription_details",
+                        "subscription_details": { "subscription": format!("sub_of_{customer}") } },
+            "amount_paid": if kind == "invoice.payment_failed" { 0 } else { 39_900 },
+            "currency": "brl",
+            "attempt_count": attempt,
+            "period_end": period_end,
+            "lines": { "object": "list", "data": [
+                { "id": "il_1", "period": { "start": period_end - 30 * 86_400, "end": period_end } }
+            ] },
+        }),
+    )
+}
+
+/// A new customer id.
+pub fn customer() -> String {
+    format!("cus_{}", Uuid::now_v7().simple())
+}
+
+/// The tenant (and subscription) id a customer maps to.
+pub fn tenant_of(customer: &str) -> Uuid {
+    schemas::ids::tenant_for_stripe_customer(customer)
+}
+
+/// The event types of one aggregate, in order.
+pub async fn event_types(app: &TestApp, aggregate_type: &str, id: Uuid) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT event_type FROM events WHERE aggregate_type = $1 AND aggregate_id = $2
+          ORDER BY sequence",
+    )
+    .bind(aggregate_type)
+    .bind(id.to_string())
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap()
+}
+
+/// How many rows `sql` (a `SELECT count(*)` with `$1` = `id`) counts.
+pub async fn count(app: &TestApp, sql: &str, id: Uuid) -> i64 {
+    sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}

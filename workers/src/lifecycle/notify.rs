@@ -1,0 +1,85 @@
+//! The lifecycle's mails to the tenant's owner.
+
+use crate::mailer::{enqueue, Locale, NewMail, PublicUrl, Template};
+use chrono::{DateTime, Utc};
+use projections::HandlerError;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// What to tell the owner.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Notice {
+    /// A payment failed; suspension follows at `grace_until`.
+    PaymentFailed {
+        /// The end of the grace period.
+        grace_until: DateTime<Utc>,
+    },
+    /// The tenant is suspended.
+    Suspended,
+    /// The tenant is active again.
+    Reactivated,
+}
+
+impl Notice {
+    /// Names the mail in its idempotency key.
+    pub(super) fn key(self) -> &'static str {
+        match self {
+            Self::PaymentFailed { .. } => "payment-failed",
+            Self::Suspended => "suspended",
+            Self::Reactivated => "reactivated",
+        }
+    }
+}
+
+/// Queues `notice` to the tenant's first owner in the caller's transaction, once per `key`.
+pub(super) async fn send(
+    db: &mut PgConnection,
+    tenant: Uuid,
+    tenant_name: &str,
+    key: &str,
+    notice: Notice,
+    public_url: &PublicUrl,
+) -> Result<(), HandlerError> {
+    let owner: Option<String> = sqlx::query_scalar(
+        "SELECT email FROM users WHERE tenant_id = $1 AND role = 'owner' AND disabled_at IS NULL
+          ORDER BY created_at, id LIMIT 1",
+    )
+    .bind(tenant)
+    .fetch_optional(&mut *db)
+    .await?;
+    let Some(to) = owner else {
+        tracing::warn!(%tenant, "the tenant has no owner to tell");
+        return Ok(());
+    };
+    // Tenants have no language setting yet: the product's default.
+    let locale = Locale::default();
+    let tenant_name = tenant_name.to_owned();
+    let template = match notice {
+        Notice::PaymentFailed { grace_until } => Template::PaymentFailed {
+            tenant_name,
+            grace_until: match locale {
+                Locale::PtBr => grace_until.format("%d/%m/%Y").to_string(),
+                Locale::En => grace_until.format("%Y-%m-%d").to_string(),
+            },
+            billing_url: public_url.link("/billing"),
+        },
+        Notice::Suspended => Template::Suspended {
+            tenant_name,
+            billing_url: public_url.link("/billing"),
+        },
+        Notice::Reactivated => Template::Reactivated {
+            tenant_name,
+            dashboard_url: public_url.link("/"),
+        },
+    };
+    let mail = NewMail {
+        idempotency_key: key.to_owned(),
+        to,
+        locale,
+        template,
+    };
+    enqueue(db, &mail)
+        .await
+        .map_err(|e| HandlerError::Rejected(format!("queueing the mail: {e}")))?;
+    Ok(())
+}
