@@ -12,3 +12,4 @@ pub mod replay;
 pub mod serve;
 pub mod subject_keys;
 pub mod telemetry;
+pub mod whatsapp;

@@ -56,6 +56,9 @@ pub struct ServeConfig {
     /// The mailer.
     #[command(flatten)]
     pub mail: crate::mail::MailSettings,
+    /// The WhatsApp channel.
+    #[command(flatten)]
+    pub whatsapp: crate::whatsapp::WhatsAppSettings,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -69,6 +72,7 @@ pub struct App {
     pub keys: Arc<KeyRing>,
     retention: JoinHandle<()>,
     mailer: Option<workers::mailer::MailerHandle>,
+    sender: workers::sender::SenderHandle,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
     runners: Vec<RunnerHandle>,
@@ -112,7 +116,18 @@ impl App {
             .with_commit_signal(&signal)
             .with_idle_poll(Duration::from_millis(config.tail_poll_ms));
         let registry = projections::builtin::registry(Arc::new(RingKeys(keys.clone())));
-        let runners = registry.spawn_all(&tail);
+        let mut runners = registry.spawn_all(&tail);
+        let outbound = projections::Registry::new([
+            Arc::new(workers::sender::OutboundQueue::default()) as Arc<dyn projections::EventHandler>
+        ]);
+        runners.extend(outbound.spawn_all(&tail));
+        let sender = workers::sender::Sender::new(
+            pool.clone(),
+            bus.clone(),
+            keys.clone(),
+            config.whatsapp.sender_config(),
+        )?
+        .spawn();
         let secret = config.jwt_secret.clone().unwrap_or_else(|| {
             tracing::warn!("no JWT secret configured: access tokens will not survive a restart");
             JwtSecret::generate()
@@ -127,7 +142,11 @@ impl App {
             .with_projections(registry)
             .with_pricing(pricing)
             .with_auth(AuthConfig::new(&secret, config.trust_proxy))
-            .with_cors(config.cors_origins.clone());
+            .with_cors(config.cors_origins.clone())
+            .with_whatsapp(
+                config.whatsapp.whatsapp_app_secret.as_deref(),
+                config.whatsapp.whatsapp_verify_token.as_deref(),
+            );
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("binding {}", config.http_addr))?;
@@ -146,6 +165,7 @@ impl App {
             keys,
             retention,
             mailer,
+            sender,
             shutdown,
             server,
             runners,
@@ -160,6 +180,7 @@ impl App {
         if let Some(mailer) = self.mailer {
             mailer.stop().await;
         }
+        self.sender.stop().await;
         for r in self.runners {
             r.stop().await;
         }

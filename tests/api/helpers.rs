@@ -36,6 +36,15 @@ pub async fn spawn_app() -> TestApp {
 /// `spawn_app` with `configure` applied to the settings first.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
     let db = testkit::test_database().await.expect("a test database");
+    start_app(db, MasterKey::generate(), configure).await
+}
+
+/// Starts the application on `db` with `master` (a restart reuses both).
+pub async fn start_app(
+    db: testkit::TestDatabase,
+    master: MasterKey,
+    configure: impl FnOnce(&mut ServeConfig),
+) -> TestApp {
     let secret = JwtSecret::generate();
     let mut config = ServeConfig {
         http_addr: "127.0.0.1:0".parse().unwrap(),
@@ -48,13 +57,14 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp
         plans: None,
         model_prices: None,
         mail: Default::default(),
+        whatsapp: Default::default(),
     };
     configure(&mut config);
     let app = App::start(
         db.pool.clone(),
         &config,
         Arc::new(SystemClock),
-        MasterKey::generate(),
+        master,
     )
     .await
     .expect("the app starts");

@@ -19,3 +19,4 @@ mod settings;
 mod stream;
 mod tenants;
 mod usage;
+mod whatsapp;

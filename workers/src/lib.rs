@@ -6,3 +6,4 @@
 pub mod knowledge;
 pub mod mailer;
 pub mod retention;
+pub mod sender;
