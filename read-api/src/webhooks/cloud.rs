@@ -18,15 +18,12 @@ use serde::Deserialize;
 pub(super) struct Verification {
     /// `subscribe`.
     #[serde(rename = "hub.mode")]
-    #[param(rename = "hub.mode")]
     mode: Option<String>,
     /// Must equal `WHATSAPP_VERIFY_TOKEN`.
     #[serde(rename = "hub.verify_token")]
-    #[param(rename = "hub.verify_token")]
     verify_token: Option<String>,
     /// Echoed back on success.
     #[serde(rename = "hub.challenge")]
-    #[param(rename = "hub.challenge")]
     challenge: Option<String>,
 }
 

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::helpers::spawn_app;
+use read_api::auth::Role;
 
 #[tokio::test]
 async fn a_signed_webhook_message_is_recorded_and_listed_in_the_conversations() {
@@ -155,4 +156,22 @@ async fn without_an_app_secret_webhooks_are_refused_and_nothing_is_recorded() {
     let signature = commands::whatsapp::sign(b"", &body);
     let resp = post_webhook(&app, &body, Some(&signature)).await;
     assert_eq!(resp.status(), 503);
+}
+
+#[tokio::test]
+async fn a_suspended_tenants_customers_still_have_their_messages_recorded() {
+    let app = whatsapp_app(None, None).await;
+    let (tenant, _) = linked_tenant(&app, "pn-1", json!({})).await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let suspended = app
+        .post_json(
+            &format!("/api/v1/admin/tenants/{tenant}/suspend"),
+            &json!({"reason": "pagamento atrasado"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(suspended.status(), 204);
+    let hook = messages_webhook("pn-1", vec![cloud_message("5511900000001", "wamid.s", "oi", 5)]);
+    assert_eq!(post_signed(&app, &hook).await.status(), 200);
+    assert_eq!(count(&app, "MessageReceived").await, 1);
 }
