@@ -117,9 +117,9 @@ impl App {
             .with_idle_poll(Duration::from_millis(config.tail_poll_ms));
         let registry = projections::builtin::registry(Arc::new(RingKeys(keys.clone())));
         let mut runners = registry.spawn_all(&tail);
-        let outbound = projections::Registry::new([
-            Arc::new(workers::sender::OutboundQueue::default()) as Arc<dyn projections::EventHandler>
-        ]);
+        let outbound =
+            projections::Registry::new([Arc::new(workers::sender::OutboundQueue::default())
+                as Arc<dyn projections::EventHandler>]);
         runners.extend(outbound.spawn_all(&tail));
         let sender = workers::sender::Sender::new(
             pool.clone(),

@@ -51,7 +51,10 @@ pub async fn run(db_config: &DatabaseConfig, args: WebhookIngestArgs) -> anyhow:
     Ok(())
 }
 
-async fn bench(scratch: &Scratch, args: &WebhookIngestArgs) -> anyhow::Result<measure::Measurement> {
+async fn bench(
+    scratch: &Scratch,
+    args: &WebhookIngestArgs,
+) -> anyhow::Result<measure::Measurement> {
     let running = Running::start_with(scratch.pool.clone(), MasterKey::generate(), |c| {
         c.whatsapp.whatsapp_app_secret = Some(SECRET.into());
     })

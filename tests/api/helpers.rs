@@ -60,14 +60,9 @@ pub async fn start_app(
         whatsapp: Default::default(),
     };
     configure(&mut config);
-    let app = App::start(
-        db.pool.clone(),
-        &config,
-        Arc::new(SystemClock),
-        master,
-    )
-    .await
-    .expect("the app starts");
+    let app = App::start(db.pool.clone(), &config, Arc::new(SystemClock), master)
+        .await
+        .expect("the app starts");
     TestApp {
         address: format!("http://{}", app.addr),
         client: reqwest::Client::builder()

@@ -246,9 +246,7 @@ impl Conversation {
                     return Err(ConversationError::ProviderMessageIdRequired);
                 }
                 // The provider echoes what atende itself sent as "from me" too.
-                if self.has_received(&provider_message_id)
-                    || self.sent_as(&provider_message_id)
-                {
+                if self.has_received(&provider_message_id) || self.sent_as(&provider_message_id) {
                     return Ok(None);
                 }
                 Some(E::HumanRepliedFromPhone {

@@ -189,7 +189,9 @@ impl ChannelStore {
         update: ChannelUpdate,
     ) -> Result<Channel, WebhookError> {
         self.ensure(tenant).await?;
-        let token = self.seal_opt(tenant, update.access_token.as_deref()).await?;
+        let token = self
+            .seal_opt(tenant, update.access_token.as_deref())
+            .await?;
         let api_key = self
             .seal_opt(tenant, update.evolution_api_key.as_deref())
             .await?;

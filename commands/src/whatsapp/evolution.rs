@@ -183,7 +183,11 @@ mod tests {
         let g = parse(upsert("1203630@g.us", false, json!({"conversation": "x"})));
         assert!(g.messages.is_empty());
         assert_eq!(g.skipped, 1);
-        let me = parse(upsert("5511999999999@s.whatsapp.net", true, json!({"conversation": "x"})));
+        let me = parse(upsert(
+            "5511999999999@s.whatsapp.net",
+            true,
+            json!({"conversation": "x"}),
+        ));
         assert!(me.messages[0].from_me);
         assert_eq!(me.messages[0].name, None);
     }

@@ -132,12 +132,12 @@ impl Inbox {
             .map(|m| m.phone_number_id.clone())
             .chain(batch.statuses.iter().map(|s| s.phone_number_id.clone()));
         for number in numbers {
-            if !tenants.contains_key(&number) {
-                let tenant = self.tenant_of_number(&number).await?;
+            if let std::collections::hash_map::Entry::Vacant(slot) = tenants.entry(number) {
+                let tenant = self.tenant_of_number(slot.key()).await?;
                 if tenant.is_none() {
-                    tracing::warn!(phone_number_id = %number, "a webhook for a number no tenant has linked; ignored");
+                    tracing::warn!(phone_number_id = %slot.key(), "a webhook for a number no tenant has linked; ignored");
                 }
-                tenants.insert(number, tenant);
+                slot.insert(tenant);
             }
         }
         for m in batch.messages {

@@ -42,11 +42,19 @@ mod tests {
     #[test]
     fn another_body_secret_or_format_does_not_verify() {
         let header = sign(b"app-secret", b"{\"a\":1}");
-        assert!(!verify_signature(b"app-secret", b"{\"a\":2}", Some(&header)));
+        assert!(!verify_signature(
+            b"app-secret",
+            b"{\"a\":2}",
+            Some(&header)
+        ));
         assert!(!verify_signature(b"other", b"{\"a\":1}", Some(&header)));
         assert!(!verify_signature(b"app-secret", b"{\"a\":1}", None));
         let bare = header.trim_start_matches("sha256=");
         assert!(!verify_signature(b"app-secret", b"{\"a\":1}", Some(bare)));
-        assert!(!verify_signature(b"app-secret", b"{\"a\":1}", Some("sha256=zz")));
+        assert!(!verify_signature(
+            b"app-secret",
+            b"{\"a\":1}",
+            Some("sha256=zz")
+        ));
     }
 }

@@ -136,7 +136,9 @@ pub(super) async fn reply(
     if count > MAX_REPLY_CHARS {
         return Err(ApiError::Unprocessable {
             code: "text_too_long",
-            message: format!("the text has {count} characters; WhatsApp takes at most {MAX_REPLY_CHARS}"),
+            message: format!(
+                "the text has {count} characters; WhatsApp takes at most {MAX_REPLY_CHARS}"
+            ),
             details: Some(serde_json::json!({"characters": count, "max": MAX_REPLY_CHARS})),
         });
     }

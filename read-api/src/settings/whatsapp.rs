@@ -111,7 +111,10 @@ pub(super) async fn show(
 ) -> Result<Json<LinkedNumber>, ApiError> {
     let (tenant, _) = state.bus.tenants.load(&owner.tenant_id.to_string()).await?;
     let channel = state.whatsapp.channels.ensure(owner.tenant_id).await?;
-    Ok(Json(view(tenant.phone_number_id().map(str::to_owned), &channel)))
+    Ok(Json(view(
+        tenant.phone_number_id().map(str::to_owned),
+        &channel,
+    )))
 }
 
 /// Links the number and applies the channel settings; 409 `phone_number_taken` when

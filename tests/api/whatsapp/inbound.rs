@@ -8,7 +8,15 @@ use read_api::auth::Role;
 async fn a_signed_webhook_message_is_recorded_and_listed_in_the_conversations() {
     let app = whatsapp_app(None, None).await;
     let (tenant, owner) = linked_tenant(&app, "pn-1", json!({})).await;
-    let hook = messages_webhook("pn-1", vec![cloud_message("5511988887777", "wamid.A", "Oi, tem horário?", 5)]);
+    let hook = messages_webhook(
+        "pn-1",
+        vec![cloud_message(
+            "5511988887777",
+            "wamid.A",
+            "Oi, tem horário?",
+            5,
+        )],
+    );
     let resp = post_signed(&app, &hook).await;
     assert_eq!(resp.status(), 200);
     let report: Value = resp.json().await.unwrap();
@@ -16,7 +24,12 @@ async fn a_signed_webhook_message_is_recorded_and_listed_in_the_conversations() 
     assert_eq!(count(&app, "MessageReceived").await, 1);
     let conversation = schemas::conversation_id(tenant, "5511988887777");
     app.eventually("the conversation is listed", || async {
-        let list: Value = app.get_as("/api/v1/conversations", &owner).await.json().await.unwrap();
+        let list: Value = app
+            .get_as("/api/v1/conversations", &owner)
+            .await
+            .json()
+            .await
+            .unwrap();
         list.to_string().contains(&conversation.to_string())
     })
     .await;
@@ -40,7 +53,10 @@ async fn every_message_of_a_batched_webhook_is_recorded() {
             cloud_message("5511900000002", "wamid.2", "dois", 5),
         ],
     );
-    let second = messages_webhook("pn-1", vec![cloud_message("5511900000001", "wamid.3", "três", 4)]);
+    let second = messages_webhook(
+        "pn-1",
+        vec![cloud_message("5511900000001", "wamid.3", "três", 4)],
+    );
     let extra = second["entry"][0].clone();
     hook["entry"].as_array_mut().unwrap().push(extra);
     let resp = post_signed(&app, &hook).await;
@@ -52,7 +68,10 @@ async fn every_message_of_a_batched_webhook_is_recorded() {
 async fn a_replayed_webhook_is_recorded_once_even_when_replays_race() {
     let app = whatsapp_app(None, None).await;
     linked_tenant(&app, "pn-1", json!({})).await;
-    let hook = messages_webhook("pn-1", vec![cloud_message("5511900000001", "wamid.same", "oi", 5)]);
+    let hook = messages_webhook(
+        "pn-1",
+        vec![cloud_message("5511900000001", "wamid.same", "oi", 5)],
+    );
     let replays = (0..6).map(|_| post_signed(&app, &hook));
     for resp in futures::future::join_all(replays).await {
         assert_eq!(resp.status(), 200);
@@ -84,11 +103,17 @@ async fn a_wrong_or_missing_signature_is_refused_and_nothing_is_recorded() {
 async fn a_webhook_for_an_unknown_number_is_accepted_and_nothing_is_recorded() {
     let app = whatsapp_app(None, None).await;
     linked_tenant(&app, "pn-1", json!({})).await;
-    let hook = messages_webhook("pn-nobody", vec![cloud_message("5511900000001", "wamid.x", "oi", 5)]);
+    let hook = messages_webhook(
+        "pn-nobody",
+        vec![cloud_message("5511900000001", "wamid.x", "oi", 5)],
+    );
     let resp = post_signed(&app, &hook).await;
     assert_eq!(resp.status(), 200);
     let report: Value = resp.json().await.unwrap();
-    assert_eq!((report["recorded"].as_i64(), report["ignored"].as_i64()), (Some(0), Some(1)));
+    assert_eq!(
+        (report["recorded"].as_i64(), report["ignored"].as_i64()),
+        (Some(0), Some(1))
+    );
     assert_eq!(count(&app, "MessageReceived").await, 0);
 }
 
@@ -126,13 +151,15 @@ async fn group_and_media_messages_are_told_apart() {
         .await
         .unwrap();
     assert!(conversation.has_received("wamid.img") && !conversation.has_received("wamid.g"));
-    let payload: Value = sqlx::query_scalar(
-        "SELECT payload FROM events WHERE event_type = 'MessageReceived'",
-    )
-    .fetch_one(&app.db.pool)
-    .await
-    .unwrap();
-    assert_eq!(payload["MessageReceived"]["content"]["media"]["kind"], "image", "{payload}");
+    let payload: Value =
+        sqlx::query_scalar("SELECT payload FROM events WHERE event_type = 'MessageReceived'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        payload["MessageReceived"]["content"]["media"]["kind"], "image",
+        "{payload}"
+    );
 }
 
 #[tokio::test]
@@ -171,7 +198,10 @@ async fn a_suspended_tenants_customers_still_have_their_messages_recorded() {
         )
         .await;
     assert_eq!(suspended.status(), 204);
-    let hook = messages_webhook("pn-1", vec![cloud_message("5511900000001", "wamid.s", "oi", 5)]);
+    let hook = messages_webhook(
+        "pn-1",
+        vec![cloud_message("5511900000001", "wamid.s", "oi", 5)],
+    );
     assert_eq!(post_signed(&app, &hook).await.status(), 200);
     assert_eq!(count(&app, "MessageReceived").await, 1);
 }

@@ -6,8 +6,8 @@ mod inbound;
 mod outbound;
 
 use crate::helpers::{spawn_app_with, TestApp};
-use atende::serve::ServeConfig;
 use crate::tenants::{onboard, send};
+use atende::serve::ServeConfig;
 use read_api::auth::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -40,20 +40,36 @@ pub async fn whatsapp_app(graph: Option<&str>, token: Option<&str>) -> TestApp {
 
 /// A tenant whose number `phone_number_id` is linked with `settings` merged in; returns
 /// its id and its owner's token.
-pub async fn linked_tenant(app: &TestApp, phone_number_id: &str, settings: Value) -> (Uuid, String) {
+pub async fn linked_tenant(
+    app: &TestApp,
+    phone_number_id: &str,
+    settings: Value,
+) -> (Uuid, String) {
     let (_, admin) = app.signed_in(Role::Admin).await;
     let (tenant, _, owner) = onboard(app, &admin, "Loja").await;
-    let mut body = json!({"phone_number_id": phone_number_id, "display_phone_number": "+55 11 4000-0000"});
+    let mut body =
+        json!({"phone_number_id": phone_number_id, "display_phone_number": "+55 11 4000-0000"});
     for (k, v) in settings.as_object().unwrap() {
         body[k] = v.clone();
     }
-    let resp = send(app, Method::PUT, "/api/v1/settings/whatsapp", Some(&body), &owner).await;
+    let resp = send(
+        app,
+        Method::PUT,
+        "/api/v1/settings/whatsapp",
+        Some(&body),
+        &owner,
+    )
+    .await;
     assert_eq!(resp.status(), 200, "linking the number");
     (tenant, owner)
 }
 
 /// POSTs `body` to the Cloud API webhook with `signature` (or none).
-pub async fn post_webhook(app: &TestApp, body: &[u8], signature: Option<&str>) -> reqwest::Response {
+pub async fn post_webhook(
+    app: &TestApp,
+    body: &[u8],
+    signature: Option<&str>,
+) -> reqwest::Response {
     let mut req = app
         .client
         .post(format!("{}/webhooks/whatsapp", app.address))
@@ -82,7 +98,8 @@ pub fn cloud_message(from: &str, id: &str, text: &str, seconds_ago: i64) -> Valu
 /// A webhook envelope with one change of `value` for `phone_number_id`.
 pub fn envelope(phone_number_id: &str, mut value: Value) -> Value {
     value["messaging_product"] = json!("whatsapp");
-    value["metadata"] = json!({"display_phone_number": "15550783881", "phone_number_id": phone_number_id});
+    value["metadata"] =
+        json!({"display_phone_number": "15550783881", "phone_number_id": phone_number_id});
     json!({"object": "whatsapp_business_account",
            "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}]})
 }
@@ -93,7 +110,10 @@ pub fn messages_webhook(phone_number_id: &str, messages: Vec<Value>) -> Value {
         .iter()
         .map(|m| json!({"profile": {"name": "Cliente"}, "wa_id": m["from"]}))
         .collect();
-    envelope(phone_number_id, json!({"contacts": contacts, "messages": messages}))
+    envelope(
+        phone_number_id,
+        json!({"contacts": contacts, "messages": messages}),
+    )
 }
 
 /// How many events of `event_type` are stored.

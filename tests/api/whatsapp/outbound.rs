@@ -2,8 +2,8 @@
 //! templates outside the 24 h window.
 
 use super::*;
-use aggregates::ConversationCommand;
 use crate::helpers::start_app;
+use aggregates::ConversationCommand;
 use schemas::personal::MasterKey;
 use schemas::Personal;
 use std::time::Duration;
@@ -21,11 +21,18 @@ fn accepted(id: &str) -> ResponseTemplate {
 
 /// A customer message `seconds_ago` old, then a human reply from the owner.
 async fn human_reply(app: &TestApp, tenant: Uuid, owner: &str, seconds_ago: i64) -> Uuid {
-    let hook = messages_webhook("pn-1", vec![cloud_message(CONTACT, "wamid.in", "oi", seconds_ago)]);
+    let hook = messages_webhook(
+        "pn-1",
+        vec![cloud_message(CONTACT, "wamid.in", "oi", seconds_ago)],
+    );
     assert_eq!(post_signed(app, &hook).await.status(), 200);
     let id = schemas::conversation_id(tenant, CONTACT);
     let resp = app
-        .post_json(&format!("/api/v1/conversations/{id}/reply"), &json!({"text": "Olá! Aqui é a Ana."}), Some(owner))
+        .post_json(
+            &format!("/api/v1/conversations/{id}/reply"),
+            &json!({"text": "Olá! Aqui é a Ana."}),
+            Some(owner),
+        )
         .await;
     assert_eq!(resp.status(), 200, "the reply");
     id
@@ -40,7 +47,8 @@ async fn outbox(app: &TestApp, owner: &str) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn a_human_reply_is_sent_through_the_graph_api_with_the_tenant_token_and_its_statuses_recorded() {
+async fn a_human_reply_is_sent_through_the_graph_api_with_the_tenant_token_and_its_statuses_recorded(
+) {
     let graph = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/pn-1/messages"))
@@ -53,20 +61,29 @@ async fn a_human_reply_is_sent_through_the_graph_api_with_the_tenant_token_and_i
         .mount(&graph)
         .await;
     let app = whatsapp_app(Some(&graph.uri()), Some("platform-token")).await;
-    let (tenant, owner) = linked_tenant(&app, "pn-1", json!({"access_token": "tenant-token"})).await;
+    let (tenant, owner) =
+        linked_tenant(&app, "pn-1", json!({"access_token": "tenant-token"})).await;
     let id = human_reply(&app, tenant, &owner, 5).await;
     await_count(&app, "OutboundSent", 1).await;
-    let sent: Value = sqlx::query_scalar("SELECT payload FROM events WHERE event_type = 'OutboundSent'")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let sent: Value =
+        sqlx::query_scalar("SELECT payload FROM events WHERE event_type = 'OutboundSent'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     assert_eq!(sent["OutboundSent"]["provider_message_id"], "wamid.out");
 
-    let statuses = envelope("pn-1", json!({"statuses": [
+    let statuses = envelope(
+        "pn-1",
+        json!({"statuses": [
         {"id": "wamid.out", "status": "read", "timestamp": "1749416400", "recipient_id": CONTACT},
-        {"id": "wamid.out", "status": "delivered", "timestamp": "1749416390", "recipient_id": CONTACT}]}));
+        {"id": "wamid.out", "status": "delivered", "timestamp": "1749416390", "recipient_id": CONTACT}]}),
+    );
     assert_eq!(post_signed(&app, &statuses).await.status(), 200);
-    assert_eq!(count(&app, "OutboundDelivered").await, 1, "a late 'delivered' after 'read' is old news");
+    assert_eq!(
+        count(&app, "OutboundDelivered").await,
+        1,
+        "a late 'delivered' after 'read' is old news"
+    );
     app.eventually("the delivery is shown", || async {
         let detail: Value = app
             .get_as(&format!("/api/v1/conversations/{id}"), &owner)
@@ -85,7 +102,10 @@ async fn a_429_is_retried_and_the_message_then_sent_once() {
     let graph = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/pn-1/messages"))
-        .respond_with(ResponseTemplate::new(429).set_body_json(json!({"error": {"message": "rate", "code": 130429}})))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .set_body_json(json!({"error": {"message": "rate", "code": 130429}})),
+        )
         .up_to_n_times(1)
         .expect(1)
         .mount(&graph)
@@ -112,7 +132,8 @@ async fn a_permanent_refusal_is_recorded_and_shown_as_failed() {
     let graph = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(400).set_body_json(
-            json!({"error": {"message": "Invalid OAuth access token", "code": 190}})))
+            json!({"error": {"message": "Invalid OAuth access token", "code": 190}}),
+        ))
         .expect(1)
         .mount(&graph)
         .await;
@@ -123,7 +144,11 @@ async fn a_permanent_refusal_is_recorded_and_shown_as_failed() {
     assert_eq!(count(&app, "OutboundSent").await, 0);
     let rows = outbox(&app, &owner).await;
     assert_eq!(rows[0]["status"], "failed");
-    assert!(rows[0]["last_error"].as_str().unwrap().contains("190"), "{}", rows[0]);
+    assert!(
+        rows[0]["last_error"].as_str().unwrap().contains("190"),
+        "{}",
+        rows[0]
+    );
     app.eventually("the failure is shown in the conversation", || async {
         let detail: Value = app
             .get_as(&format!("/api/v1/conversations/{id}"), &owner)
@@ -166,7 +191,10 @@ async fn outside_the_24_hour_window_the_tenants_template_is_sent() {
     let settings = json!({"template_name": "retomada", "template_language": "pt_BR"});
     let (tenant, _) = linked_tenant(&app, "pn-1", settings).await;
     let day_ago = 25 * 3600;
-    let hook = messages_webhook("pn-1", vec![cloud_message(CONTACT, "wamid.old", "oi", day_ago)]);
+    let hook = messages_webhook(
+        "pn-1",
+        vec![cloud_message(CONTACT, "wamid.old", "oi", day_ago)],
+    );
     assert_eq!(post_signed(&app, &hook).await.status(), 200);
     // The AI responder hands off (another component); its waiting message goes out late.
     let id = schemas::conversation_id(tenant, CONTACT).to_string();
@@ -202,7 +230,9 @@ async fn a_restarted_sender_that_sees_every_event_again_does_not_send_twice() {
     let (tenant, owner) = linked_tenant(&app, "pn-1", json!({})).await;
     human_reply(&app, tenant, &owner, 5).await;
     await_count(&app, "OutboundSent", 1).await;
-    let TestApp { db, app: running, .. } = app;
+    let TestApp {
+        db, app: running, ..
+    } = app;
     running.stop().await.unwrap();
     // As after a lost checkpoint: every event reaches the queue again.
     sqlx::query("DELETE FROM stream_checkpoints WHERE consumer = 'whatsapp_outbound'")

@@ -82,10 +82,7 @@ impl Context {
             return Ok(None);
         };
         self.open(&mut value).await?;
-        Ok(value
-            .as_str()
-            .filter(|v| *v != ERASED)
-            .map(str::to_owned))
+        Ok(value.as_str().filter(|v| *v != ERASED).map(str::to_owned))
     }
 
     /// The text of the message: the event's own, or the tenant's setting for its purpose.
@@ -123,20 +120,26 @@ impl Context {
             return Ok(Outcome::refused("the message is empty"));
         }
         let Some(to) = self.recipient(row.conversation_id).await? else {
-            return Ok(Outcome::refused("the customer's number is no longer readable"));
+            return Ok(Outcome::refused(
+                "the customer's number is no longer readable",
+            ));
         };
         let channel = self.channels.get(row.tenant_id).await?;
-        if let Some(c) = channel.as_ref().filter(|c| c.provider == Provider::Evolution) {
+        if let Some(c) = channel
+            .as_ref()
+            .filter(|c| c.provider == Provider::Evolution)
+        {
             let key = self.channels.evolution_api_key(c).await?;
-            let (Some(url), Some(instance), Some(key)) =
-                (c.evolution_url.as_deref(), c.evolution_instance.as_deref(), key)
-            else {
+            let (Some(url), Some(instance), Some(key)) = (
+                c.evolution_url.as_deref(),
+                c.evolution_instance.as_deref(),
+                key,
+            ) else {
                 return Ok(Outcome::refused(
                     "the Evolution API is not fully configured (URL, instance and API key)",
                 ));
             };
-            let attempt =
-                graph::send_evolution(&self.http, url, instance, &key, &to, &text).await;
+            let attempt = graph::send_evolution(&self.http, url, instance, &key, &to, &text).await;
             return Ok(Outcome {
                 attempt,
                 channel: "evolution",
@@ -170,9 +173,9 @@ impl Context {
         let content = if conversation.is_customer_window_open(chrono::Utc::now()) {
             Content::Text(&text)
         } else {
-            let template = channel.as_ref().and_then(|c| {
-                Some((c.template_name.as_deref()?, c.template_language.as_deref()?))
-            });
+            let template = channel
+                .as_ref()
+                .and_then(|c| Some((c.template_name.as_deref()?, c.template_language.as_deref()?)));
             let Some((name, language)) = template else {
                 return Ok(Outcome::refused(
                     "the 24 h customer window is closed and no template is configured",

@@ -104,7 +104,10 @@ pub(super) async fn send_cloud(
         .post(url)
         .bearer_auth(token)
         .json(&cloud_body(to, content));
-    post(request, |v| v.pointer("/messages/0/id").and_then(Value::as_str)).await
+    post(request, |v| {
+        v.pointer("/messages/0/id").and_then(Value::as_str)
+    })
+    .await
 }
 
 /// `POST {url}/message/sendText/{instance}` with the `apikey` header (Evolution API v2).

@@ -64,7 +64,7 @@ impl OutboundQueue {
 }
 
 /// The event's fields: postgres-es stores the payload under the variant's name.
-fn fields<'a>(event: &'a StoredEvent) -> &'a Value {
+fn fields(event: &StoredEvent) -> &Value {
     event
         .payload
         .get(&event.event_type)
@@ -97,7 +97,9 @@ impl EventHandler for OutboundQueue {
         let conversation = Uuid::parse_str(&event.aggregate_id)
             .map_err(|_| HandlerError::Rejected("the aggregate id is not a uuid".into()))?;
         let Some(tenant) = Self::tenant_of(db, event).await? else {
-            return Err(HandlerError::Rejected("the conversation has no tenant".into()));
+            return Err(HandlerError::Rejected(
+                "the conversation has no tenant".into(),
+            ));
         };
         let text = matches!(purpose, "ai_reply" | "human_reply")
             .then(|| body.get("text").cloned())

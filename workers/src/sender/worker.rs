@@ -3,9 +3,9 @@
 use super::deliver::{Claimed, Context, Outcome};
 use super::graph::Attempt;
 use super::NOTIFY_CHANNEL;
+use aggregates::ConversationCommand;
 use commands::privacy::KeyRing;
 use commands::whatsapp::ChannelStore;
-use aggregates::ConversationCommand;
 use commands::CommandBus;
 use schemas::{Actor, CommandMetadata};
 use sqlx::postgres::PgListener;
@@ -94,6 +94,9 @@ impl SenderHandle {
 }
 
 const CLAIM_BATCH: i64 = 20;
+
+/// A settled row: tenant, conversation, status, provider id, last error.
+type Settled = (Uuid, Uuid, String, Option<String>, Option<String>);
 
 impl Sender {
     /// A sender over `pool`, recording outcomes through `bus`.
@@ -252,7 +255,7 @@ impl Sender {
 
     /// Records the outcome of a settled row on its conversation.
     async fn record(&self, outbound_id: Uuid) -> anyhow::Result<()> {
-        let row: Option<(Uuid, Uuid, String, Option<String>, Option<String>)> = sqlx::query_as(
+        let row: Option<Settled> = sqlx::query_as(
             "SELECT tenant_id, conversation_id, status, provider_message_id, last_error
                FROM whatsapp_outbound WHERE outbound_id = $1 AND NOT recorded",
         )
