@@ -14,3 +14,4 @@ pub mod serve;
 pub mod stripe_webhooks;
 pub mod subject_keys;
 pub mod telemetry;
+pub mod whatsapp;

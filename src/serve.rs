@@ -62,6 +62,9 @@ pub struct ServeConfig {
     /// Stripe webhooks and the grace period.
     #[command(flatten)]
     pub stripe_webhooks: crate::stripe_webhooks::StripeWebhookSettings,
+    /// The WhatsApp channel.
+    #[command(flatten)]
+    pub whatsapp: crate::whatsapp::WhatsAppSettings,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -77,6 +80,7 @@ pub struct App {
     grace_timer: JoinHandle<()>,
     mailer: Option<workers::mailer::MailerHandle>,
     meter_reporter: Option<workers::stripe::meter::ReporterHandle>,
+    sender: workers::sender::SenderHandle,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
     runners: Vec<RunnerHandle>,
@@ -149,6 +153,17 @@ impl App {
         if webhook.secrets.is_empty() {
             tracing::warn!("no STRIPE_WEBHOOK_SECRET: Stripe webhooks will be refused");
         }
+        let outbound =
+            projections::Registry::new([Arc::new(workers::sender::OutboundQueue::default())
+                as Arc<dyn projections::EventHandler>]);
+        runners.extend(outbound.spawn_all(&tail));
+        let sender = workers::sender::Sender::new(
+            pool.clone(),
+            bus.clone(),
+            keys.clone(),
+            config.whatsapp.sender_config(),
+        )?
+        .spawn();
         let secret = config.jwt_secret.clone().unwrap_or_else(|| {
             tracing::warn!("no JWT secret configured: access tokens will not survive a restart");
             JwtSecret::generate()
@@ -166,7 +181,11 @@ impl App {
             .with_auth(AuthConfig::new(&secret, config.trust_proxy))
             .with_cors(config.cors_origins.clone())
             .with_stripe(stripe)
-            .with_stripe_webhook(webhook);
+            .with_stripe_webhook(webhook)
+            .with_whatsapp(
+                config.whatsapp.whatsapp_app_secret.as_deref(),
+                config.whatsapp.whatsapp_verify_token.as_deref(),
+            );
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("binding {}", config.http_addr))?;
@@ -187,6 +206,7 @@ impl App {
             grace_timer,
             mailer,
             meter_reporter,
+            sender,
             shutdown,
             server,
             runners,
@@ -205,6 +225,7 @@ impl App {
         if let Some(reporter) = self.meter_reporter {
             reporter.stop().await;
         }
+        self.sender.stop().await;
         for r in self.runners {
             r.stop().await;
         }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod privacy;
 pub mod services;
 pub mod store;
+pub mod whatsapp;
 
 pub use bus::{CommandBus, CommandBusConfig};
 pub use error::CommandError;

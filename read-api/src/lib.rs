@@ -9,6 +9,7 @@ pub mod health;
 pub mod http;
 pub mod metrics;
 pub mod openapi;
+pub mod outbox;
 pub mod privacy;
 pub mod projections;
 pub mod reports;
@@ -19,6 +20,7 @@ pub mod stripe_webhook;
 pub mod tenants;
 pub mod usage;
 pub mod users;
+pub mod webhooks;
 
 pub use error::ApiError;
 pub use http::{router, serve};

@@ -37,6 +37,8 @@ pub struct AppState {
     pub stripe: Option<workers::stripe::StripeClient>,
     /// How Stripe webhooks are verified.
     pub stripe_webhook: crate::stripe_webhook::WebhookConfig,
+    /// The WhatsApp channel: webhook secrets, handlers and tenants' channel settings.
+    pub whatsapp: crate::webhooks::WhatsAppHttp,
 }
 
 impl AppState {
@@ -44,6 +46,7 @@ impl AppState {
     /// with the process; `with_auth` sets the real one).
     pub fn new(pool: PgPool, bus: Arc<CommandBus>, keys: Arc<KeyRing>) -> Self {
         Self {
+            whatsapp: crate::webhooks::WhatsAppHttp::new(pool.clone(), bus.clone(), keys.clone()),
             tail: Tail::new(pool.clone()),
             changes: crate::stream::Changes::new(pool.clone()),
             pool,
@@ -75,6 +78,16 @@ impl AppState {
     /// Makes e-mailed links point at `url`.
     pub fn with_public_url(mut self, url: workers::mailer::PublicUrl) -> Self {
         self.public_url = url;
+        self
+    }
+
+    /// Checks WhatsApp webhooks with Meta's app secret and answers its verification with
+    /// `verify_token`.
+    pub fn with_whatsapp(mut self, app_secret: Option<&str>, verify_token: Option<&str>) -> Self {
+        self.whatsapp.app_secret = app_secret
+            .filter(|s| !s.is_empty())
+            .map(|s| std::sync::Arc::from(s.as_bytes()));
+        self.whatsapp.verify_token = verify_token.filter(|s| !s.is_empty()).map(str::to_owned);
         self
     }
 

@@ -28,8 +28,18 @@ pub struct Running {
 impl Running {
     /// Starts the app on `pool` (migrated) with `master` as its master key.
     pub async fn start(pool: PgPool, master: MasterKey) -> anyhow::Result<Self> {
+        Self::start_with(pool, master, |_| {}).await
+    }
+
+    /// [`Running::start`] with `configure` applied to the settings first.
+    pub async fn start_with(
+        pool: PgPool,
+        master: MasterKey,
+        configure: impl FnOnce(&mut ServeConfig),
+    ) -> anyhow::Result<Self> {
         let secret = JwtSecret::generate();
         let mut config = Settings::try_parse_from(["bench", "--http-addr", "127.0.0.1:0"])?.serve;
+        configure(&mut config);
         config.jwt_secret = Some(secret.clone());
         let app = App::start(pool, &config, Arc::new(SystemClock), master).await?;
         Ok(Self {

@@ -8,6 +8,7 @@ mod replay;
 mod scratch;
 mod tail_lag;
 mod verify;
+mod webhook_ingest;
 
 use crate::database::DatabaseConfig;
 use clap::Subcommand;
@@ -27,6 +28,8 @@ pub enum BenchCommand {
     ConversationsList(conversations_list::ConversationsListArgs),
     /// Event committed → visible in the conversations read model, at a steady rate.
     TailLag(tail_lag::TailLagArgs),
+    /// Signed WhatsApp webhooks through the API at 32 connections.
+    WebhookIngest(webhook_ingest::WebhookIngestArgs),
 }
 
 /// Runs one benchmark.
@@ -37,5 +40,6 @@ pub async fn run(db: &DatabaseConfig, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Replay(args) => replay::run(db, args).await,
         BenchCommand::ConversationsList(args) => conversations_list::run(db, args).await,
         BenchCommand::TailLag(args) => tail_lag::run(db, args).await,
+        BenchCommand::WebhookIngest(args) => webhook_ingest::run(db, args).await,
     }
 }

@@ -22,8 +22,6 @@ pub struct Cli {
 }
 
 /// The subcommands.
-// Parsed once at start: the size of the `serve` settings costs nothing.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Runs the whole product: HTTP API, event stream and workers.

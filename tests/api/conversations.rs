@@ -469,10 +469,12 @@ async fn a_replay_of_the_conversations_rebuilds_the_same_tables() {
     .await;
     let id = conversation_id(tenant, contact);
     let path = format!("/api/v1/conversations/{id}");
-    app.eventually("the reply is shown", || async {
+    // The sender (local outbox here) records the reply as sent: wait for that too, so
+    // nothing changes the tables between the dump and the replay.
+    app.eventually("the reply is shown, sent", || async {
         peek(&app, &path, &token).await["messages"]
             .as_array()
-            .is_some_and(|m| m.len() == 2)
+            .is_some_and(|m| m.len() == 2 && m[1]["provider_message_id"].is_string())
     })
     .await;
     let dump = || async {

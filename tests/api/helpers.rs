@@ -44,6 +44,25 @@ pub async fn spawn_app_with_clock(
     configure: impl FnOnce(&mut ServeConfig),
 ) -> TestApp {
     let db = testkit::test_database().await.expect("a test database");
+    start_app_with_clock(db, MasterKey::generate(), clock, configure).await
+}
+
+/// Starts the application on `db` with `master` (a restart reuses both).
+pub async fn start_app(
+    db: testkit::TestDatabase,
+    master: MasterKey,
+    configure: impl FnOnce(&mut ServeConfig),
+) -> TestApp {
+    start_app_with_clock(db, master, Arc::new(SystemClock), configure).await
+}
+
+/// `start_app` on `clock`.
+pub async fn start_app_with_clock(
+    db: testkit::TestDatabase,
+    master: MasterKey,
+    clock: Arc<dyn aggregates::Clock>,
+    configure: impl FnOnce(&mut ServeConfig),
+) -> TestApp {
     let secret = JwtSecret::generate();
     let mut config = ServeConfig {
         http_addr: "127.0.0.1:0".parse().unwrap(),
@@ -58,9 +77,10 @@ pub async fn spawn_app_with_clock(
         mail: Default::default(),
         billing: Default::default(),
         stripe_webhooks: Default::default(),
+        whatsapp: Default::default(),
     };
     configure(&mut config);
-    let app = App::start(db.pool.clone(), &config, clock, MasterKey::generate())
+    let app = App::start(db.pool.clone(), &config, clock, master)
         .await
         .expect("the app starts");
     TestApp {

@@ -149,6 +149,42 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
             "/api/v1/billing/portal".into(),
             Some(json!({"tenant_id": b_id})),
         ),
+        (
+            "POST",
+            "/api/v1/conversations/{id}/reply",
+            format!("/api/v1/conversations/{b_conversation}/reply"),
+            Some(json!({"text": "intruso"})),
+        ),
+        (
+            "POST",
+            "/api/v1/conversations/{id}/assign",
+            format!("/api/v1/conversations/{b_conversation}/assign"),
+            Some(json!({"agent_id": b_agent_id})),
+        ),
+        (
+            "POST",
+            "/api/v1/conversations/{id}/resolve",
+            format!("/api/v1/conversations/{b_conversation}/resolve"),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/conversations/{id}/return-to-ai",
+            format!("/api/v1/conversations/{b_conversation}/return-to-ai"),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/settings/whatsapp",
+            "/api/v1/settings/whatsapp".into(),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/outbox",
+            format!("/api/v1/outbox?tenant_id={b_id}"),
+            None,
+        ),
     ];
     // The routes come from the OpenAPI document: a route is only served through the
     // `routes!` call that documents it, so no tenant route can be missing from this check.

@@ -24,3 +24,4 @@ mod stripe_support;
 mod stripe_webhooks;
 mod tenants;
 mod usage;
+mod whatsapp;

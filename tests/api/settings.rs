@@ -86,7 +86,22 @@ async fn a_whatsapp_number_linked_by_another_tenant_is_a_conflict() {
     let linked = send(&app, Method::PUT, path, Some(&number), &first).await;
     assert_eq!(linked.status(), 200);
     let body: Value = linked.json().await.unwrap();
-    assert_eq!(body["access_token_stored"], false);
+    assert_eq!(body["access_token_stored"], true);
+    assert!(
+        !body.to_string().contains("EAAG-secret"),
+        "the token is never shown"
+    );
+    let at_rest: String = sqlx::query_scalar(
+        "SELECT row_to_json(c)::text FROM whatsapp_channels c WHERE tenant_id = $1",
+    )
+    .bind(tenant)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(
+        !at_rest.contains("EAAG-secret"),
+        "the token is stored sealed"
+    );
     let taken = send(&app, Method::PUT, path, Some(&number), &second).await;
     assert_eq!(taken.status(), 409);
     let err: Value = taken.json().await.unwrap();

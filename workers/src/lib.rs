@@ -7,4 +7,5 @@ pub mod knowledge;
 pub mod lifecycle;
 pub mod mailer;
 pub mod retention;
+pub mod sender;
 pub mod stripe;

@@ -109,6 +109,21 @@ impl Conversation {
             .map(Option::as_deref)
     }
 
+    /// Whether a recent outbound message was given up (`OutboundRefused`).
+    pub fn is_refused(&self, outbound_id: Uuid) -> bool {
+        self.outbound_statuses
+            .get(&refused_key(outbound_id))
+            .is_some()
+    }
+
+    /// Whether a recent outbound message was sent under this provider id (so a provider
+    /// echoing it back is not a new message).
+    pub fn sent_as(&self, provider_message_id: &str) -> bool {
+        self.outbound_sent
+            .values()
+            .any(|v| v.as_deref() == Some(provider_message_id))
+    }
+
     /// The furthest delivery status recorded for a recent outbound message.
     pub fn delivery_status(&self, provider_message_id: &str) -> Option<DeliveryStatus> {
         self.outbound_statuses.get(provider_message_id).copied()
@@ -198,10 +213,29 @@ impl Aggregate for Conversation {
                 self.status = S::Resolved;
                 self.handed_off_at = None;
             }
+            ConversationEvent::OutboundRefused { outbound_id, .. } => self
+                .outbound_statuses
+                .insert(refused_key(outbound_id), DeliveryStatus::Failed),
+            ConversationEvent::HumanRepliedFromPhone {
+                provider_message_id,
+                at,
+                ..
+            } => {
+                self.inbound_ids.insert(provider_message_id, ());
+                self.status = S::HumanReplied;
+                self.last_human_activity_at = Some(at);
+                self.message_count += 1;
+            }
             // The state holds no personal data, so there is nothing to forget here.
             ConversationEvent::SubjectErased { .. } => {}
         }
     }
+}
+
+/// Where a refused outbound message is remembered among the delivery statuses (keyed by
+/// provider id, which a refused message never had).
+fn refused_key(outbound_id: Uuid) -> String {
+    format!("refused:{outbound_id}")
 }
 
 /// The `outbound_id` of an event after which a message is to be sent.

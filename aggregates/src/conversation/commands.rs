@@ -84,6 +84,25 @@ pub enum ConversationCommand {
         /// The id the provider gave the message.
         provider_message_id: String,
     },
+    /// Record that the platform gave up sending an outbound message the provider never
+    /// accepted (permanent refusal, or attempts exhausted).
+    RecordSendRefused {
+        /// The `outbound_id` of the event that asked for the message.
+        outbound_id: Uuid,
+        /// Why.
+        error: String,
+    },
+    /// Record a message a person typed on the tenant's connected phone (Evolution API's
+    /// `fromMe`): human activity the 24 h saga must see; nothing is sent.
+    RecordPhoneReply {
+        /// The provider's message id; repeats (and echoes of messages atende sent) are
+        /// ignored.
+        provider_message_id: String,
+        /// The text, when it was text.
+        text: Option<Personal<String>>,
+        /// When it was sent, by the provider's clock.
+        sent_at: DateTime<Utc>,
+    },
     /// Close the conversation (F7).
     Resolve,
     /// Record that the contact's personal data was destroyed (F65). The keys are destroyed
@@ -105,6 +124,8 @@ impl ConversationCommand {
             Self::ReceiveMessage { .. }
                 | Self::RecordDelivery { .. }
                 | Self::RecordOutboundSent { .. }
+                | Self::RecordSendRefused { .. }
+                | Self::RecordPhoneReply { .. }
                 | Self::EraseSubject { .. }
         )
     }

@@ -227,6 +227,35 @@ impl Conversation {
                     }),
                 }
             }
+            C::RecordSendRefused { outbound_id, error } => match self.outbound(outbound_id) {
+                None => return Err(ConversationError::UnknownOutbound),
+                Some(Some(_)) => return Err(ConversationError::OutboundSentAsOther),
+                Some(None) if self.is_refused(outbound_id) => None,
+                Some(None) => Some(E::OutboundRefused {
+                    outbound_id,
+                    error,
+                    at,
+                }),
+            },
+            C::RecordPhoneReply {
+                provider_message_id,
+                text,
+                sent_at,
+            } => {
+                if provider_message_id.trim().is_empty() {
+                    return Err(ConversationError::ProviderMessageIdRequired);
+                }
+                // The provider echoes what atende itself sent as "from me" too.
+                if self.has_received(&provider_message_id) || self.sent_as(&provider_message_id) {
+                    return Ok(None);
+                }
+                Some(E::HumanRepliedFromPhone {
+                    provider_message_id,
+                    text,
+                    sent_at,
+                    at,
+                })
+            }
             C::Resolve => (!self.is_resolved()).then_some(E::ConversationResolved { at }),
             // An erasure is a legal obligation: recorded whatever the conversation's state.
             C::EraseSubject { reason } => Some(E::SubjectErased { reason, at }),

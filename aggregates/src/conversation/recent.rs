@@ -28,6 +28,10 @@ impl<V> Recent<V> {
         self.values.get(key)
     }
 
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.values.values()
+    }
+
     pub(crate) fn contains(&self, key: &str) -> bool {
         self.values.contains_key(key)
     }

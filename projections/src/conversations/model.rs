@@ -227,6 +227,26 @@ pub(super) fn apply(
             });
             return Ok(touch(row, e, false, |_| {}));
         }
+        "OutboundRefused" => {
+            // Never accepted, so no provider id: the failure is filed under a stand-in id,
+            // linked to the message like a real one, so the dashboard shows it failed.
+            let outbound_id = body.uuid("outbound_id")?;
+            let stand_in = format!("refused:{outbound_id}");
+            effects.sent.push(SentRow {
+                conversation_id: id,
+                outbound_id,
+                provider_message_id: stand_in.clone(),
+            });
+            effects.deliveries.push(DeliveryRow {
+                conversation_id: id,
+                provider_message_id: stand_in,
+                status: "failed".into(),
+                at: body.time("at")?,
+                error: body.get("error").and_then(Value::as_str).map(str::to_owned),
+            });
+            return Ok(touch(row, e, false, |_| {}));
+        }
+        "HumanRepliedFromPhone" => return from_phone(row, e, &body, effects),
         // A type this version does not know: nothing to show for it.
         _ => return Ok(false),
     };
@@ -261,6 +281,39 @@ pub(super) fn apply(
         if outbound.answers {
             r.unanswered_count = 0;
         }
+    }))
+}
+
+/// A reply typed on the tenant's phone: an agent's message that is already delivered.
+fn from_phone(
+    row: &mut Option<Row>,
+    e: &StoredEvent,
+    body: &Body<'_>,
+    effects: &mut Effects,
+) -> Result<bool, HandlerError> {
+    let at = body.time("at")?;
+    let text = body.get("text").filter(|v| !v.is_null()).cloned();
+    effects.messages.push(MessageRow {
+        conversation_id: conversation_id(e)?,
+        sequence: e.sequence,
+        direction: "outbound",
+        author: "agent",
+        agent_id: None,
+        kind: "text",
+        media_type: None,
+        purpose: None,
+        body: text.clone(),
+        provider_message_id: Some(body.text("provider_message_id")?.to_owned()),
+        outbound_id: None,
+        at,
+        position: e.position,
+    });
+    Ok(touch(row, e, true, |r| {
+        r.status = "human_replied".into();
+        r.last_message_preview = text;
+        r.last_message_direction = Some("outbound".into());
+        r.last_message_at = Some(at);
+        r.unanswered_count = 0;
     }))
 }
 

@@ -5,12 +5,14 @@
 //! Message texts are stored sealed and opened here with the subject keys, so an erased or
 //! expired text reads as `[erased]` without the read model having to change.
 
+mod actions;
 mod cursor;
 mod list;
 mod open;
 mod show;
 mod view;
 
+pub use actions::{AssignRequest, ConversationState, ReplyRequest};
 pub use list::ConversationQuery;
 pub use show::MessageQuery;
 pub use view::{
@@ -27,4 +29,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list::list))
         .routes(routes!(show::show))
+        .routes(routes!(actions::reply))
+        .routes(routes!(actions::assign))
+        .routes(routes!(actions::resolve))
+        .routes(routes!(actions::return_to_ai))
 }

@@ -44,6 +44,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(crate::reports::routes())
         .merge(crate::billing::routes())
         .merge(crate::stripe_webhook::routes())
+        .merge(crate::webhooks::routes())
+        .merge(crate::outbox::routes())
 }
 
 /// The OpenAPI document of [`api`], as `GET /api/openapi.json` serves it.

@@ -51,6 +51,7 @@ pub const PATH: &str = "/api/openapi.json";
         (name = tags::AUDITOR, description = "Auditors and admins: read-only evidence"),
         (name = tags::AUTH, description = "Signing in, tokens and the caller's own account"),
         (name = tags::SYSTEM, description = "Health and this document"),
+        (name = tags::WEBHOOKS, description = "Provider webhooks: signed or secret-addressed, no token"),
     )
 )]
 struct Base;

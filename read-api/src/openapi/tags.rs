@@ -11,3 +11,6 @@ pub const AUDITOR: &str = "auditor";
 pub const AUTH: &str = "auth";
 /// Health and the document itself.
 pub const SYSTEM: &str = "system";
+/// Provider webhooks (WhatsApp Cloud API, Evolution API): no token, each checks its own
+/// signature or secret.
+pub const WEBHOOKS: &str = "webhooks";

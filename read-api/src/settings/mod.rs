@@ -21,6 +21,7 @@ use utoipa_axum::routes;
 pub const OWNER_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/settings/bot"),
     ("PUT", "/api/v1/settings/bot"),
+    ("GET", "/api/v1/settings/whatsapp"),
     ("PUT", "/api/v1/settings/whatsapp"),
     ("GET", "/api/v1/users"),
     ("POST", "/api/v1/users"),
@@ -41,7 +42,7 @@ pub fn tenant_routes() -> Vec<(String, String)> {
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(bot::show, bot::change))
-        .routes(routes!(whatsapp::link))
+        .routes(routes!(whatsapp::show, whatsapp::link))
         .routes(routes!(team::list, team::create))
         .routes(routes!(team::disable))
 }

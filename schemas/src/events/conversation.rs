@@ -206,6 +206,31 @@ pub enum ConversationEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The platform gave up sending an outbound message the provider never accepted (a
+    /// permanent refusal such as an invalid token or number, no template outside the 24 h
+    /// window, or attempts exhausted). Unlike `OutboundFailed` there is no provider id: the
+    /// message never got one.
+    OutboundRefused {
+        /// The `outbound_id` of the event that asked for the message.
+        outbound_id: Uuid,
+        /// Why, as the provider or the sender said it.
+        error: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A person of the tenant answered from the connected phone itself (Evolution API's
+    /// `fromMe`): human activity, like a reply from the dashboard, but already delivered,
+    /// so nothing is to be sent.
+    HumanRepliedFromPhone {
+        /// The provider's id of the message; each is recorded once.
+        provider_message_id: String,
+        /// What was typed, when it was text.
+        text: Option<Personal<String>>,
+        /// When it was sent, by the provider's clock.
+        sent_at: DateTime<Utc>,
+        /// When atende recorded it.
+        at: DateTime<Utc>,
+    },
     /// The contact's personal data was destroyed (LGPD erasure): their keys are gone, so
     /// every earlier personal field of this conversation now reads as `[erased]`. Who
     /// asked is in the event's metadata; no personal data is in the event.
@@ -230,6 +255,8 @@ event_enum_names!(ConversationEvent {
     OutboundFailed,
     ConversationResolved,
     SubjectErased,
+    OutboundRefused,
+    HumanRepliedFromPhone,
 });
 
 #[cfg(test)]

@@ -70,6 +70,17 @@ fn samples() -> Vec<ConversationEvent> {
             reason: "data subject request".into(),
             at: at(),
         },
+        ConversationEvent::OutboundRefused {
+            outbound_id: Uuid::nil(),
+            error: "invalid token".into(),
+            at: at(),
+        },
+        ConversationEvent::HumanRepliedFromPhone {
+            provider_message_id: "3EB0".into(),
+            text: Some(Personal::from("já te respondo")),
+            sent_at: at(),
+            at: at(),
+        },
     ]
 }
 

@@ -1,6 +1,7 @@
 //! Given/when/then tests of the conversation rules, one per rule.
 
 mod attendance;
+mod channel;
 mod delivery;
 mod erasure;
 mod inbound;

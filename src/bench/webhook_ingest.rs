@@ -1,0 +1,132 @@
+//! `atende bench webhook-ingest`: signed Cloud API webhooks (one text message each, from
+//! distinct contacts) through the HTTP API: signature check, tenant routing, the command
+//! and its commit — what Meta waits for before it stops retrying.
+
+use super::app::Running;
+use super::measure;
+use super::scratch::Scratch;
+use crate::database::DatabaseConfig;
+use aggregates::TenantCommand;
+use clap::Args;
+use schemas::events::Plan;
+use schemas::personal::MasterKey;
+use schemas::{Actor, ActorKind, CommandMetadata, Personal};
+use serde_json::json;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Settings of `atende bench webhook-ingest`.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookIngestArgs {
+    /// Concurrent connections posting webhooks.
+    #[arg(long, default_value_t = 32)]
+    pub connections: usize,
+    /// Measured seconds (after one second of warm-up).
+    #[arg(long, default_value_t = 5)]
+    pub seconds: u64,
+}
+
+const SECRET: &str = "bench-app-secret";
+const NUMBER: &str = "bench-number";
+
+/// Starts the app on a scratch database, measures, prints Markdown.
+pub async fn run(db_config: &DatabaseConfig, args: WebhookIngestArgs) -> anyhow::Result<()> {
+    let scratch = Scratch::open(db_config, 40).await?;
+    let result = bench(&scratch, &args).await;
+    scratch.close().await?;
+    let m = result?;
+    #[allow(clippy::print_stdout)]
+    {
+        println!(
+            "### bench webhook-ingest ({} connections, {} s, one signed message per webhook)\n",
+            args.connections, args.seconds
+        );
+        println!("| connections | webhooks | webhooks/s | p50 ms | p99 ms |");
+        println!("|---:|---:|---:|---:|---:|");
+        println!(
+            "| {} | {} | {:.0} | {:.2} | {:.2} |",
+            m.writers, m.ops, m.ops_per_sec, m.p50_ms, m.p99_ms
+        );
+    }
+    Ok(())
+}
+
+async fn bench(
+    scratch: &Scratch,
+    args: &WebhookIngestArgs,
+) -> anyhow::Result<measure::Measurement> {
+    let running = Running::start_with(scratch.pool.clone(), MasterKey::generate(), |c| {
+        c.whatsapp.whatsapp_app_secret = Some(SECRET.into());
+    })
+    .await?;
+    let result = async {
+        let tenant = Uuid::now_v7();
+        let md = CommandMetadata::new(
+            Actor {
+                kind: ActorKind::Admin,
+                id: "bench".into(),
+            },
+            Some(tenant),
+        );
+        let tenants = &running.app.bus.tenants;
+        tenants
+            .execute(
+                &tenant.to_string(),
+                TenantCommand::RegisterTenant {
+                    tenant_id: tenant,
+                    name: "Bench".into(),
+                    owner_email: Personal::from("bench@atende.example"),
+                    plan: Plan("basic".into()),
+                },
+                &md,
+            )
+            .await?;
+        tenants
+            .execute(
+                &tenant.to_string(),
+                TenantCommand::LinkWhatsAppNumber {
+                    phone_number_id: NUMBER.into(),
+                    display_phone_number: Personal::from("+55 11 4000-0000"),
+                },
+                &md,
+            )
+            .await?;
+        let client = running.app_client();
+        let url = running.url("/webhooks/whatsapp");
+        let run = Uuid::now_v7().simple().to_string();
+        measure::measure(
+            args.connections,
+            Duration::from_secs(1),
+            Duration::from_secs(args.seconds),
+            move |w, n| {
+                let client = client.clone();
+                let url = url.clone();
+                let id = format!("wamid.{run}.{w}.{n}");
+                async move {
+                    let from = format!("55119{w:04}{:04}", n % 10_000);
+                    let body = serde_json::to_vec(&json!({"object": "whatsapp_business_account",
+                        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"display_phone_number": "15550000000", "phone_number_id": NUMBER},
+                            "contacts": [{"profile": {"name": "Cliente"}, "wa_id": from}],
+                            "messages": [{"from": from, "id": id, "timestamp": "1749416383",
+                                          "type": "text", "text": {"body": "Qual o horário?"}}]}}]}]}))?;
+                    let signature = commands::whatsapp::sign(SECRET.as_bytes(), &body);
+                    let resp = client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .header("X-Hub-Signature-256", signature)
+                        .body(body)
+                        .send()
+                        .await?;
+                    anyhow::ensure!(resp.status().is_success(), "webhook answered {}", resp.status());
+                    Ok(())
+                }
+            },
+        )
+        .await
+    }
+    .await;
+    running.app.stop().await?;
+    result
+}
