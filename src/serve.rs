@@ -56,6 +56,13 @@ pub struct ServeConfig {
     /// The mailer.
     #[command(flatten)]
     pub mail: crate::mail::MailSettings,
+    /// Serve the API alone: no stream consumers, relay, mailer or jobs (they run in
+    /// `atende worker` processes).
+    #[arg(long, env = "ATENDE_NO_WORKERS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub no_workers: bool,
+    /// Kafka (with `KAFKA_BROKERS` set, the stream travels through it).
+    #[command(flatten)]
+    pub kafka: crate::kafka::KafkaSettings,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -67,7 +74,8 @@ pub struct App {
     pub bus: Arc<CommandBus>,
     /// The subject keys.
     pub keys: Arc<KeyRing>,
-    retention: JoinHandle<()>,
+    retention: Option<JoinHandle<()>>,
+    relay: Option<workers::relay::RelayHandle>,
     mailer: Option<workers::mailer::MailerHandle>,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
@@ -90,13 +98,15 @@ impl App {
         let keys = Arc::new(KeyRing::open(pool.clone(), master).await?);
         let signal = CommitSignal::new();
         let notify = signal.clone();
-        let retention = workers::retention::spawn(
-            pool.clone(),
-            keys.clone(),
-            clock.clone(),
-            config.retention_days,
-            Duration::from_secs(3600),
-        );
+        let retention = (!config.no_workers).then(|| {
+            workers::retention::spawn(
+                pool.clone(),
+                keys.clone(),
+                clock.clone(),
+                config.retention_days,
+                Duration::from_secs(3600),
+            )
+        });
         let bus = Arc::new(CommandBus::new(
             pool.clone(),
             clock,
@@ -112,18 +122,32 @@ impl App {
             .with_commit_signal(&signal)
             .with_idle_poll(Duration::from_millis(config.tail_poll_ms));
         let registry = projections::builtin::registry(Arc::new(RingKeys(keys.clone())));
-        let runners = registry.spawn_all(&tail);
+        let (runners, relay) = if config.no_workers {
+            (Vec::new(), None)
+        } else {
+            let runners = registry.spawn_on(&config.kafka.source(tail.clone()))?;
+            (runners, config.kafka.relay(tail)?)
+        };
         let secret = config.jwt_secret.clone().unwrap_or_else(|| {
             tracing::warn!("no JWT secret configured: access tokens will not survive a restart");
             JwtSecret::generate()
         });
-        let mailer = config.mail.mailer(&pool)?.map(|m| m.spawn());
-        if mailer.is_none() {
+        let mailer = match config.no_workers {
+            true => None,
+            false => config.mail.mailer(&pool)?.map(|m| m.spawn()),
+        };
+        if mailer.is_none() && !config.no_workers {
             tracing::warn!("neither SMTP nor an outbox directory: this process sends no e-mail");
         }
         let state = read_api::AppState::new(pool, bus.clone(), keys.clone())
             .with_public_url(config.mail.public_url.clone())
-            .with_consumers(runners.iter().map(|r| r.status_view()).collect())
+            .with_consumers(
+                runners
+                    .iter()
+                    .map(|r| r.status_view())
+                    .chain(relay.iter().map(|r| r.status_view()))
+                    .collect(),
+            )
             .with_projections(registry)
             .with_pricing(pricing)
             .with_auth(AuthConfig::new(&secret, config.trust_proxy))
@@ -145,6 +169,7 @@ impl App {
             bus,
             keys,
             retention,
+            relay,
             mailer,
             shutdown,
             server,
@@ -155,10 +180,15 @@ impl App {
     /// Stops accepting requests, lets in-flight ones finish, then stops the consumers.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
-        self.retention.abort();
+        if let Some(r) = self.retention {
+            r.abort();
+        }
         self.server.await?.context("serving HTTP")?;
         if let Some(mailer) = self.mailer {
             mailer.stop().await;
+        }
+        if let Some(r) = self.relay {
+            r.stop().await;
         }
         for r in self.runners {
             r.stop().await;
@@ -199,7 +229,7 @@ pub async fn run(db_config: &DatabaseConfig, mut config: ServeConfig) -> anyhow:
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

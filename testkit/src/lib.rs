@@ -30,6 +30,7 @@
 
 mod reaper;
 mod run;
+pub mod kafka;
 pub mod smtp;
 
 use anyhow::Context;

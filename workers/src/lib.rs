@@ -5,4 +5,5 @@
 
 pub mod knowledge;
 pub mod mailer;
+pub mod relay;
 pub mod retention;
