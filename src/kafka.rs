@@ -43,7 +43,10 @@ impl Default for KafkaSettings {
 impl KafkaSettings {
     /// The Kafka configuration, when brokers are set.
     pub fn config(&self) -> Option<KafkaConfig> {
-        let brokers = self.kafka_brokers.as_deref().filter(|b| !b.trim().is_empty())?;
+        let brokers = self
+            .kafka_brokers
+            .as_deref()
+            .filter(|b| !b.trim().is_empty())?;
         Some(KafkaConfig {
             topic_prefix: self.kafka_topic_prefix.clone(),
             group_prefix: self.kafka_group_prefix.clone(),

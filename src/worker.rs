@@ -68,7 +68,8 @@ impl Workers {
         keys: Arc<KeyRing>,
         config: &WorkerConfig,
     ) -> anyhow::Result<Self> {
-        let tail = Tail::new(pool.clone()).with_idle_poll(Duration::from_millis(config.tail_poll_ms));
+        let tail =
+            Tail::new(pool.clone()).with_idle_poll(Duration::from_millis(config.tail_poll_ms));
         let mut w = Workers::default();
         if config.runs(Part::Projections) {
             let registry = projections::builtin::registry(Arc::new(RingKeys(keys.clone())));

@@ -32,10 +32,11 @@ pub async fn run(db_config: &DatabaseConfig, args: RelayArgs) -> anyhow::Result<
     let pool = scratch.pool.clone();
     let result = async {
         super::verify::fill(&pool, args.events).await?;
-        let (last,): (i64,) =
-            sqlx::query_as("SELECT position FROM events ORDER BY tx_id DESC, position DESC LIMIT 1")
-                .fetch_one(&pool)
-                .await?;
+        let (last,): (i64,) = sqlx::query_as(
+            "SELECT position FROM events ORDER BY tx_id DESC, position DESC LIMIT 1",
+        )
+        .fetch_one(&pool)
+        .await?;
         projections::stream::kafka::ensure_topics(&config).await?;
         let started = Instant::now();
         let relay = workers::relay::spawn(Tail::new(pool.clone()).with_batch_size(10_000), config)?;
@@ -58,7 +59,10 @@ pub async fn run(db_config: &DatabaseConfig, args: RelayArgs) -> anyhow::Result<
     let elapsed = result?;
     #[allow(clippy::print_stdout)]
     {
-        println!("### bench relay ({} events over 1000 aggregates)\n", args.events);
+        println!(
+            "### bench relay ({} events over 1000 aggregates)\n",
+            args.events
+        );
         println!("| stage | seconds | events/s |");
         println!("|---|---:|---:|");
         println!(

@@ -97,10 +97,17 @@ impl Tansu {
             if TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
                 return Ok(());
             }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 anyhow::bail!("tansu exited at start: {status}");
             }
-            anyhow::ensure!(Instant::now() < deadline, "tansu did not listen within 20 s");
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "tansu did not listen within 20 s"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

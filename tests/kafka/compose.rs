@@ -41,7 +41,11 @@ fn environment(service: &Yaml) -> BTreeSet<String> {
 fn command(service: &Yaml) -> Vec<String> {
     service["command"]
         .as_vec()
-        .map(|c| c.iter().filter_map(|a| a.as_str().map(str::to_owned)).collect())
+        .map(|c| {
+            c.iter()
+                .filter_map(|a| a.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -49,7 +53,14 @@ fn command(service: &Yaml) -> Vec<String> {
 fn the_compose_file_runs_the_api_alone_and_two_workers_over_the_real_services() {
     let doc = compose();
     let services = &doc["services"];
-    for name in ["postgres", "kafka", "qdrant", "mailpit", "atende-api", "atende-worker"] {
+    for name in [
+        "postgres",
+        "kafka",
+        "qdrant",
+        "mailpit",
+        "atende-api",
+        "atende-worker",
+    ] {
         assert!(!services[name].is_badvalue(), "no service {name}");
         assert!(
             !services[name]["healthcheck"].is_badvalue() || name == "atende-worker",
@@ -57,7 +68,10 @@ fn the_compose_file_runs_the_api_alone_and_two_workers_over_the_real_services() 
         );
     }
     assert_eq!(services["postgres"]["image"].as_str(), Some("postgres:16"));
-    assert!(services["kafka"]["image"].as_str().unwrap().starts_with("apache/kafka:"));
+    assert!(services["kafka"]["image"]
+        .as_str()
+        .unwrap()
+        .starts_with("apache/kafka:"));
     assert_eq!(
         services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"].as_str(),
         Some("broker,controller"),
@@ -65,15 +79,27 @@ fn the_compose_file_runs_the_api_alone_and_two_workers_over_the_real_services() 
     );
     assert_eq!(command(&services["atende-api"]), ["serve", "--no-workers"]);
     assert_eq!(command(&services["atende-worker"]), ["worker"]);
-    assert_eq!(services["atende-worker"]["deploy"]["replicas"].as_i64(), Some(2));
+    assert_eq!(
+        services["atende-worker"]["deploy"]["replicas"].as_i64(),
+        Some(2)
+    );
     for name in ["atende-api", "atende-worker"] {
         let env = environment(&services[name]);
-        assert!(env.contains("KAFKA_BROKERS") && env.contains("DATABASE_URL"), "{name}");
+        assert!(
+            env.contains("KAFKA_BROKERS") && env.contains("DATABASE_URL"),
+            "{name}"
+        );
         assert!(!services[name]["depends_on"].is_badvalue(), "{name}");
     }
     let depends = &services["atende-api"]["depends_on"];
-    assert_eq!(depends["postgres"]["condition"].as_str(), Some("service_healthy"));
-    assert_eq!(depends["kafka"]["condition"].as_str(), Some("service_healthy"));
+    assert_eq!(
+        depends["postgres"]["condition"].as_str(),
+        Some("service_healthy")
+    );
+    assert_eq!(
+        depends["kafka"]["condition"].as_str(),
+        Some("service_healthy")
+    );
 }
 
 #[test]

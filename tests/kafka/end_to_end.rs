@@ -44,13 +44,17 @@ async fn read_models_fed_through_kafka_equal_those_fed_by_the_in_process_tail() 
     .unwrap();
     let store = CheckpointStore::new(db.pool.clone());
     let names: Vec<&str> = registry.iter().map(|h| h.name()).collect();
-    eventually("the tail's projections catch up", Duration::from_secs(30), || async {
-        let all = store.all().await.unwrap();
-        names.iter().all(|n| {
-            all.iter()
-                .any(|(c, at)| c == n && (at.tx_id, at.position) == last)
-        })
-    })
+    eventually(
+        "the tail's projections catch up",
+        Duration::from_secs(30),
+        || async {
+            let all = store.all().await.unwrap();
+            names.iter().all(|n| {
+                all.iter()
+                    .any(|(c, at)| c == n && (at.tx_id, at.position) == last)
+            })
+        },
+    )
     .await;
     app.stop().await.unwrap();
     let expected = snapshot(&db.pool, &registry).await;
@@ -73,15 +77,19 @@ async fn read_models_fed_through_kafka_equal_those_fed_by_the_in_process_tail() 
     let total = event_count(&db.pool).await;
     let pool = &db.pool;
     let consumers = kafka_fed.iter().count() as i64;
-    eventually("every Kafka consumer applied every event", Duration::from_secs(60), || async move {
-        let applied: i64 = sqlx::query_scalar(
-            "SELECT coalesce(sum(last_sequence), 0)::bigint FROM stream_dedup",
-        )
-        .fetch_one(pool)
-        .await
-        .unwrap();
-        applied == total * consumers
-    })
+    eventually(
+        "every Kafka consumer applied every event",
+        Duration::from_secs(60),
+        || async move {
+            let applied: i64 = sqlx::query_scalar(
+                "SELECT coalesce(sum(last_sequence), 0)::bigint FROM stream_dedup",
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            applied == total * consumers
+        },
+    )
     .await;
     assert_eq!(snapshot(&db.pool, &registry).await, expected);
 

@@ -59,22 +59,25 @@ async fn two_workers_in_one_group_share_the_partitions_and_apply_every_event_onc
     let relay = workers::relay::spawn(Tail::new(db.pool.clone()), config).unwrap();
 
     let pool = &db.pool;
-    eventually("every event is counted", Duration::from_secs(60), || async move {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM counted")
-            .fetch_one(pool)
-            .await
-            .unwrap();
-        n >= total
-    })
+    eventually(
+        "every event is counted",
+        Duration::from_secs(60),
+        || async move {
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM counted")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            n >= total
+        },
+    )
     .await;
     // A little longer: a duplicate arriving late would still be caught.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (rows, distinct): (i64, i64) = sqlx::query_as(
-        "SELECT count(*), count(DISTINCT (aggregate_id, sequence)) FROM counted",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .unwrap();
+    let (rows, distinct): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(DISTINCT (aggregate_id, sequence)) FROM counted")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
     assert_eq!((rows, distinct), (total, total));
     let applied: Vec<u64> = workers.iter().map(|w| w.status().applied).collect();
     assert!(

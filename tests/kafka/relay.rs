@@ -36,13 +36,21 @@ async fn the_relay_publishes_every_event_in_aggregate_order_with_its_headers() {
         assert_eq!(m.headers["event_type"], stored.event_type);
         assert_eq!(m.headers["event_version"], stored.event_version);
         assert_eq!(m.headers["position"], stored.position.to_string());
-        assert_eq!(m.headers["correlation_id"], stored.metadata["correlation_id"]);
+        assert_eq!(
+            m.headers["correlation_id"],
+            stored.metadata["correlation_id"]
+        );
         assert_eq!(m.headers["tenant_id"], stored.metadata["tenant_id"]);
         // One aggregate's events come in sequence order, in one partition.
         let previous = last_sequence.insert(stored.aggregate_id.clone(), stored.sequence);
         assert_eq!(previous.unwrap_or(0) + 1, stored.sequence, "{m:?}");
-        let partition = *partition_of.entry(stored.aggregate_id.clone()).or_insert(m.partition);
-        assert_eq!(partition, m.partition, "one aggregate's events spread over partitions");
+        let partition = *partition_of
+            .entry(stored.aggregate_id.clone())
+            .or_insert(m.partition);
+        assert_eq!(
+            partition, m.partition,
+            "one aggregate's events spread over partitions"
+        );
         seen.insert(stored.position);
     }
     assert_eq!(seen.len(), received.len());
@@ -106,9 +114,11 @@ async fn a_broker_outage_pauses_the_relay_and_it_resumes_without_losing_an_event
     );
     broker.restart().await.unwrap();
 
-    eventually("the relay resumes and catches up", Duration::from_secs(60), || {
-        relay_caught_up(&db.pool)
-    })
+    eventually(
+        "the relay resumes and catches up",
+        Duration::from_secs(60),
+        || relay_caught_up(&db.pool),
+    )
     .await;
     // The restarted broker kept nothing (memory storage): what it holds now is what the
     // relay sent after the outage, which must include every event written during it.

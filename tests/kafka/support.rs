@@ -158,11 +158,12 @@ pub async fn relayed_position(pool: &PgPool) -> i64 {
 
 /// The relay's checkpoint is at the last committed event.
 pub async fn relay_caught_up(pool: &PgPool) -> bool {
-    let last: Option<i64> =
-        sqlx::query_scalar("SELECT position FROM events ORDER BY tx_id DESC, position DESC LIMIT 1")
-            .fetch_optional(pool)
-            .await
-            .unwrap();
+    let last: Option<i64> = sqlx::query_scalar(
+        "SELECT position FROM events ORDER BY tx_id DESC, position DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await
+    .unwrap();
     last.unwrap_or(0) == relayed_position(pool).await
 }
 

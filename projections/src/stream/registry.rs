@@ -48,7 +48,10 @@ impl Registry {
     }
 
     /// Starts a runner for every handler on `source`.
-    pub fn spawn_on(&self, source: &EventSource) -> Result<Vec<RunnerHandle>, rdkafka::error::KafkaError> {
+    pub fn spawn_on(
+        &self,
+        source: &EventSource,
+    ) -> Result<Vec<RunnerHandle>, rdkafka::error::KafkaError> {
         self.iter().map(|h| source.spawn(h.clone())).collect()
     }
 }

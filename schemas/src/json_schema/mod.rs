@@ -48,7 +48,10 @@ pub fn path_of(aggregate: &str, event_type: &str, version: &str) -> String {
 fn file(path: &str, title: &str, mut schema: Value) -> SchemaFile {
     if let Some(o) = schema.as_object_mut() {
         o.insert("$schema".into(), json!(DIALECT));
-        o.insert("$id".into(), json!(format!("https://atende.example/schemas/{path}")));
+        o.insert(
+            "$id".into(),
+            json!(format!("https://atende.example/schemas/{path}")),
+        );
         o.insert("title".into(), json!(title));
     }
     let mut contents = serde_json::to_string_pretty(&sorted(schema)).unwrap_or_default();
@@ -76,8 +79,17 @@ fn split<E: JsonSchema>(kind: AggregateKind) -> Vec<SchemaFile> {
             None => variant
                 .get("enum")
                 .and_then(Value::as_array)
-                .map(|e| e.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-                .or_else(|| variant.get("const").and_then(Value::as_str).map(|c| vec![c.to_owned()]))
+                .map(|e| {
+                    e.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .or_else(|| {
+                    variant
+                        .get("const")
+                        .and_then(Value::as_str)
+                        .map(|c| vec![c.to_owned()])
+                })
                 .unwrap_or_default(),
         };
         for name in names {
@@ -102,7 +114,11 @@ fn sorted(value: Value) -> Value {
         Value::Object(o) => {
             let mut keys: Vec<(String, Value)> = o.into_iter().collect();
             keys.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::Object(keys.into_iter().map(|(k, v)| (k, sorted(v))).collect::<Map<_, _>>())
+            Value::Object(
+                keys.into_iter()
+                    .map(|(k, v)| (k, sorted(v)))
+                    .collect::<Map<_, _>>(),
+            )
         }
         Value::Array(a) => Value::Array(a.into_iter().map(sorted).collect()),
         other => other,

@@ -47,11 +47,18 @@ fn schema_files_match_the_event_types_in_the_code() {
     let regenerate = "regenerate: ATENDE_WRITE_SCHEMAS=1 cargo nextest run -p schemas schema_files";
     for f in &generated {
         let on_disk = std::fs::read_to_string(dir.join(&f.path)).unwrap_or_default();
-        assert!(on_disk == f.contents, "{} differs from the code; {regenerate}", f.path);
+        assert!(
+            on_disk == f.contents,
+            "{} differs from the code; {regenerate}",
+            f.path
+        );
     }
     let expected: BTreeSet<String> = generated.iter().map(|f| f.path.clone()).collect();
     let extra: Vec<_> = checked_in(&dir).difference(&expected).cloned().collect();
-    assert!(extra.is_empty(), "schema files without an event type: {extra:?}; {regenerate}");
+    assert!(
+        extra.is_empty(),
+        "schema files without an event type: {extra:?}; {regenerate}"
+    );
 }
 
 #[test]

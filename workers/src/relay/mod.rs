@@ -173,8 +173,9 @@ async fn lead(tail: &Tail, config: &KafkaConfig) -> Result<Option<PgConnection>,
     // Out of the pool: dropping it closes the session, which releases the lock; a pooled
     // connection would go back to the pool still holding it.
     let mut conn = tail.pool().acquire().await?.detach();
-    let (got,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock(hashtext('kafka_relay_leader'))")
-        .fetch_one(&mut conn)
-        .await?;
+    let (got,): (bool,) =
+        sqlx::query_as("SELECT pg_try_advisory_lock(hashtext('kafka_relay_leader'))")
+            .fetch_one(&mut conn)
+            .await?;
     Ok(got.then_some(conn))
 }

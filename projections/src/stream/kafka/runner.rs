@@ -7,8 +7,8 @@ use crate::stream::apply::fence;
 use crate::stream::checkpoint::Checkpoint;
 use crate::stream::handler::EventHandler;
 use crate::stream::parked;
-use crate::stream::runner::{set, sleep_or_stop, ConsumerStatus, RetryPolicy, RunnerHandle};
 use crate::stream::runner::MAX_BACKOFF;
+use crate::stream::runner::{set, sleep_or_stop, ConsumerStatus, RetryPolicy, RunnerHandle};
 use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
@@ -196,7 +196,10 @@ async fn apply_with_retries(
                 failures += 1;
                 tracing::warn!(error = %e, retry_in = ?backoff, "applying events from kafka failed; retrying");
                 set(&ctx.status, |s| s.last_error = Some(e.clone()));
-                if failures >= ctx.policy.batch_attempts && ctx.handler.can_park() && events.len() > 1 {
+                if failures >= ctx.policy.batch_attempts
+                    && ctx.handler.can_park()
+                    && events.len() > 1
+                {
                     break;
                 }
                 if sleep_or_stop(stop, backoff).await {
@@ -267,7 +270,12 @@ async fn transaction(ctx: &Ctx, events: Vec<StoredEvent>) -> Result<u64, ApplyFa
 /// Records `event` as parked and as applied, so the consumer moves on.
 #[tracing::instrument(name = "parking an event from kafka the handler keeps failing on", skip_all,
     fields(consumer = ctx.handler.name(), position = event.position))]
-async fn park(ctx: &Ctx, event: &StoredEvent, error: &str, attempts: u32) -> Result<(), sqlx::Error> {
+async fn park(
+    ctx: &Ctx,
+    event: &StoredEvent,
+    error: &str,
+    attempts: u32,
+) -> Result<(), sqlx::Error> {
     let name = ctx.handler.name();
     let mut tx = ctx.pool.begin().await?;
     fence(&mut tx, name).await?;
@@ -275,7 +283,11 @@ async fn park(ctx: &Ctx, event: &StoredEvent, error: &str, attempts: u32) -> Res
     parked::park(&mut tx, name, event, error, attempts).await?;
     dedup::record(&mut tx, name, std::slice::from_ref(event)).await?;
     tx.commit().await?;
-    tracing::warn!(error, attempts, "an event was parked; the consumer moves on");
+    tracing::warn!(
+        error,
+        attempts,
+        "an event was parked; the consumer moves on"
+    );
     Ok(())
 }
 
