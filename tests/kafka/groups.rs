@@ -18,11 +18,14 @@ impl EventHandler for Counter {
     }
 
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
-        sqlx::query("INSERT INTO counted (aggregate_id, sequence) VALUES ($1, $2)")
-            .bind(&event.aggregate_id)
-            .bind(event.sequence)
-            .execute(db)
-            .await?;
+        sqlx::query(
+            "INSERT INTO counted (aggregate_type, aggregate_id, sequence) VALUES ($1, $2, $3)",
+        )
+        .bind(&event.aggregate_type)
+        .bind(&event.aggregate_id)
+        .bind(event.sequence)
+        .execute(db)
+        .await?;
         Ok(())
     }
 }
@@ -30,7 +33,7 @@ impl EventHandler for Counter {
 #[tokio::test]
 async fn two_workers_in_one_group_share_the_partitions_and_apply_every_event_once() {
     let db = testkit::test_database().await.unwrap();
-    sqlx::query("CREATE TABLE counted (aggregate_id text NOT NULL, sequence bigint NOT NULL)")
+    sqlx::query("CREATE TABLE counted (aggregate_type text NOT NULL, aggregate_id text NOT NULL, sequence bigint NOT NULL)")
         .execute(&db.pool)
         .await
         .unwrap();
@@ -73,11 +76,12 @@ async fn two_workers_in_one_group_share_the_partitions_and_apply_every_event_onc
     .await;
     // A little longer: a duplicate arriving late would still be caught.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (rows, distinct): (i64, i64) =
-        sqlx::query_as("SELECT count(*), count(DISTINCT (aggregate_id, sequence)) FROM counted")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+    let (rows, distinct): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(DISTINCT (aggregate_type, aggregate_id, sequence)) FROM counted",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
     assert_eq!((rows, distinct), (total, total));
     let applied: Vec<u64> = workers.iter().map(|w| w.status().applied).collect();
     assert!(

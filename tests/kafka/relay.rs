@@ -24,8 +24,8 @@ async fn the_relay_publishes_every_event_in_aggregate_order_with_its_headers() {
 
     let tail = Tail::new(db.pool.clone());
     let mut seen = HashSet::new();
-    let mut last_sequence: HashMap<String, i64> = HashMap::new();
-    let mut partition_of: HashMap<String, i32> = HashMap::new();
+    let mut last_sequence: HashMap<(String, String), i64> = HashMap::new();
+    let mut partition_of: HashMap<(String, String), i32> = HashMap::new();
     for m in &received {
         let event: StoredEvent = serde_json::from_value(m.value.clone()).unwrap();
         let stored = tail.read_at(event.position).await.unwrap().unwrap();
@@ -42,11 +42,11 @@ async fn the_relay_publishes_every_event_in_aggregate_order_with_its_headers() {
         );
         assert_eq!(m.headers["tenant_id"], stored.metadata["tenant_id"]);
         // One aggregate's events come in sequence order, in one partition.
-        let previous = last_sequence.insert(stored.aggregate_id.clone(), stored.sequence);
+        // A tenant and its subscription share an id: an aggregate is its type and id.
+        let aggregate = (stored.aggregate_type.clone(), stored.aggregate_id.clone());
+        let previous = last_sequence.insert(aggregate.clone(), stored.sequence);
         assert_eq!(previous.unwrap_or(0) + 1, stored.sequence, "{m:?}");
-        let partition = *partition_of
-            .entry(stored.aggregate_id.clone())
-            .or_insert(m.partition);
+        let partition = *partition_of.entry(aggregate).or_insert(m.partition);
         assert_eq!(
             partition, m.partition,
             "one aggregate's events spread over partitions"
