@@ -96,7 +96,13 @@ fn assert_valid_against_the_schema_files(received: &[Received]) {
 async fn a_broker_outage_pauses_the_relay_and_it_resumes_without_losing_an_event() {
     let db = testkit::test_database().await.unwrap();
     let mut broker = Tansu::start().await.unwrap();
-    let app = start_app(&db.pool, Some(&broker), false).await;
+    // The relay alone: the outage is about it.
+    let app = start_app(&db.pool, None, true).await;
+    let relay = workers::relay::spawn(
+        Tail::new(db.pool.clone()).with_idle_poll(Duration::from_millis(20)),
+        kafka_config(&broker),
+    )
+    .unwrap();
     drive(&app.bus, 2, 3).await;
     eventually("the relay catches up", Duration::from_secs(30), || {
         relay_caught_up(&db.pool)
@@ -141,5 +147,6 @@ async fn a_broker_outage_pauses_the_relay_and_it_resumes_without_losing_an_event
     for p in during {
         assert!(positions.contains(&p), "event at position {p} was lost");
     }
+    relay.stop().await;
     app.stop().await.unwrap();
 }
