@@ -122,7 +122,7 @@ async fn a_broker_outage_pauses_the_relay_and_it_resumes_without_losing_an_event
 
     eventually(
         "the relay resumes and catches up",
-        Duration::from_secs(60),
+        Duration::from_secs(150),
         || relay_caught_up(&db.pool),
     )
     .await;
