@@ -65,6 +65,13 @@ pub struct ServeConfig {
     /// The WhatsApp channel.
     #[command(flatten)]
     pub whatsapp: crate::whatsapp::WhatsAppSettings,
+    /// Serve the API alone: no stream consumers, relay, mailer or jobs (they run in
+    /// `atende worker` processes).
+    #[arg(long, env = "ATENDE_NO_WORKERS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub no_workers: bool,
+    /// Kafka (with `KAFKA_BROKERS` set, the stream travels through it).
+    #[command(flatten)]
+    pub kafka: crate::kafka::KafkaSettings,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -76,11 +83,12 @@ pub struct App {
     pub bus: Arc<CommandBus>,
     /// The subject keys.
     pub keys: Arc<KeyRing>,
-    retention: JoinHandle<()>,
-    grace_timer: JoinHandle<()>,
+    retention: Option<JoinHandle<()>>,
+    grace_timer: Option<JoinHandle<()>>,
+    relay: Option<workers::relay::RelayHandle>,
     mailer: Option<workers::mailer::MailerHandle>,
     meter_reporter: Option<workers::stripe::meter::ReporterHandle>,
-    sender: workers::sender::SenderHandle,
+    sender: Option<workers::sender::SenderHandle>,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
     runners: Vec<RunnerHandle>,
@@ -104,13 +112,15 @@ impl App {
         let keys = Arc::new(KeyRing::open(pool.clone(), master).await?);
         let signal = CommitSignal::new();
         let notify = signal.clone();
-        let retention = workers::retention::spawn(
-            pool.clone(),
-            keys.clone(),
-            clock.clone(),
-            config.retention_days,
-            Duration::from_secs(3600),
-        );
+        let retention = (!config.no_workers).then(|| {
+            workers::retention::spawn(
+                pool.clone(),
+                keys.clone(),
+                clock.clone(),
+                config.retention_days,
+                Duration::from_secs(3600),
+            )
+        });
         let bus = Arc::new(CommandBus::new(
             pool.clone(),
             clock.clone(),
@@ -130,22 +140,32 @@ impl App {
             &pricing.plans,
             &config.mail.public_url,
         );
-        let mut runners = registry.spawn_all(&tail);
         let webhook_settings = &config.stripe_webhooks;
-        runners.push(projections::Runner::spawn(
-            workers::lifecycle::SubscriptionLifecycle::new(
+        // Workers: consumers whose effects reach outside, so they are not replayable.
+        let reactions = projections::Registry::new([
+            Arc::new(workers::lifecycle::SubscriptionLifecycle::new(
                 bus.clone(),
                 webhook_settings.grace_period_days,
                 config.mail.public_url.clone(),
-            ),
-            tail.clone(),
-        ));
-        let grace_timer = workers::lifecycle::spawn_grace_timer(
-            pool.clone(),
-            bus.clone(),
-            clock.clone(),
-            Duration::from_millis(webhook_settings.grace_check_ms.max(10)),
-        );
+            )) as Arc<dyn projections::EventHandler>,
+            Arc::new(workers::sender::OutboundQueue::default()),
+        ]);
+        let (runners, relay) = if config.no_workers {
+            (Vec::new(), None)
+        } else {
+            let source = config.kafka.source(tail.clone());
+            let mut runners = registry.spawn_on(&source)?;
+            runners.extend(reactions.spawn_on(&source)?);
+            (runners, config.kafka.relay(tail)?)
+        };
+        let grace_timer = (!config.no_workers).then(|| {
+            workers::lifecycle::spawn_grace_timer(
+                pool.clone(),
+                bus.clone(),
+                clock.clone(),
+                Duration::from_millis(webhook_settings.grace_check_ms.max(10)),
+            )
+        });
         let webhook = read_api::stripe_webhook::WebhookConfig::from_secrets(
             &webhook_settings.stripe_webhook_secret,
             clock.clone(),
@@ -153,29 +173,44 @@ impl App {
         if webhook.secrets.is_empty() {
             tracing::warn!("no STRIPE_WEBHOOK_SECRET: Stripe webhooks will be refused");
         }
-        let outbound =
-            projections::Registry::new([Arc::new(workers::sender::OutboundQueue::default())
-                as Arc<dyn projections::EventHandler>]);
-        runners.extend(outbound.spawn_all(&tail));
-        let sender = workers::sender::Sender::new(
-            pool.clone(),
-            bus.clone(),
-            keys.clone(),
-            config.whatsapp.sender_config(),
-        )?
-        .spawn();
+        let sender = if config.no_workers {
+            None
+        } else {
+            Some(
+                workers::sender::Sender::new(
+                    pool.clone(),
+                    bus.clone(),
+                    keys.clone(),
+                    config.whatsapp.sender_config(),
+                )?
+                .spawn(),
+            )
+        };
         let secret = config.jwt_secret.clone().unwrap_or_else(|| {
             tracing::warn!("no JWT secret configured: access tokens will not survive a restart");
             JwtSecret::generate()
         });
-        let mailer = config.mail.mailer(&pool)?.map(|m| m.spawn());
-        if mailer.is_none() {
+        let mailer = match config.no_workers {
+            true => None,
+            false => config.mail.mailer(&pool)?.map(|m| m.spawn()),
+        };
+        if mailer.is_none() && !config.no_workers {
             tracing::warn!("neither SMTP nor an outbox directory: this process sends no e-mail");
         }
-        let meter_reporter = config.billing.spawn_reporter(&pool, stripe.as_ref());
+        let meter_reporter = if config.no_workers {
+            None
+        } else {
+            config.billing.spawn_reporter(&pool, stripe.as_ref())
+        };
         let state = read_api::AppState::new(pool, bus.clone(), keys.clone())
             .with_public_url(config.mail.public_url.clone())
-            .with_consumers(runners.iter().map(|r| r.status_view()).collect())
+            .with_consumers(
+                runners
+                    .iter()
+                    .map(|r| r.status_view())
+                    .chain(relay.iter().map(|r| r.status_view()))
+                    .collect(),
+            )
             .with_projections(registry)
             .with_pricing(pricing)
             .with_auth(AuthConfig::new(&secret, config.trust_proxy))
@@ -204,6 +239,7 @@ impl App {
             keys,
             retention,
             grace_timer,
+            relay,
             mailer,
             meter_reporter,
             sender,
@@ -216,8 +252,12 @@ impl App {
     /// Stops accepting requests, lets in-flight ones finish, then stops the consumers.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
-        self.retention.abort();
-        self.grace_timer.abort();
+        if let Some(r) = self.retention {
+            r.abort();
+        }
+        if let Some(t) = self.grace_timer {
+            t.abort();
+        }
         self.server.await?.context("serving HTTP")?;
         if let Some(mailer) = self.mailer {
             mailer.stop().await;
@@ -225,7 +265,12 @@ impl App {
         if let Some(reporter) = self.meter_reporter {
             reporter.stop().await;
         }
-        self.sender.stop().await;
+        if let Some(sender) = self.sender {
+            sender.stop().await;
+        }
+        if let Some(r) = self.relay {
+            r.stop().await;
+        }
         for r in self.runners {
             r.stop().await;
         }
@@ -265,7 +310,7 @@ pub async fn run(db_config: &DatabaseConfig, mut config: ServeConfig) -> anyhow:
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -14,7 +14,9 @@ pub mod usage;
 
 pub use stream::checkpoint::{Checkpoint, CheckpointStore};
 pub use stream::handler::{EventHandler, HandlerError};
+pub use stream::kafka::{KafkaConfig, KafkaRunner};
 pub use stream::parked::{ParkedEvent, RetryError};
 pub use stream::registry::Registry;
 pub use stream::runner::{ConsumerStatus, RetryPolicy, Runner, RunnerHandle};
+pub use stream::source::EventSource;
 pub use stream::tail::{CommitSignal, Tail, TailError};

@@ -5,6 +5,7 @@
 
 pub mod events;
 pub mod ids;
+pub mod json_schema;
 pub mod metadata;
 pub mod personal;
 pub mod plans;

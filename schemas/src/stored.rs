@@ -44,7 +44,7 @@ impl AggregateKind {
 }
 
 /// One committed event as the event-store tail delivers it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StoredEvent {
     /// Global position, assigned at insert (not commit) time.
     pub position: i64,

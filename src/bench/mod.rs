@@ -4,6 +4,7 @@ mod app;
 mod append;
 mod conversations_list;
 mod measure;
+mod relay;
 mod replay;
 mod scratch;
 mod tail_lag;
@@ -26,10 +27,13 @@ pub enum BenchCommand {
     Replay(replay::ReplayArgs),
     /// `GET /api/v1/conversations` over a tenant with 100,000 conversations.
     ConversationsList(conversations_list::ConversationsListArgs),
-    /// Event committed → visible in the conversations read model, at a steady rate.
+    /// Event committed → visible in the conversations read model, at a steady rate (through
+    /// Kafka when `KAFKA_BROKERS` is set).
     TailLag(tail_lag::TailLagArgs),
     /// Signed WhatsApp webhooks through the API at 32 connections.
     WebhookIngest(webhook_ingest::WebhookIngestArgs),
+    /// The relay's throughput from the event store into Kafka.
+    Relay(relay::RelayArgs),
 }
 
 /// Runs one benchmark.
@@ -41,5 +45,6 @@ pub async fn run(db: &DatabaseConfig, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::ConversationsList(args) => conversations_list::run(db, args).await,
         BenchCommand::TailLag(args) => tail_lag::run(db, args).await,
         BenchCommand::WebhookIngest(args) => webhook_ingest::run(db, args).await,
+        BenchCommand::Relay(args) => relay::run(db, args).await,
     }
 }

@@ -26,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Runs the whole product: HTTP API, event stream and workers.
     Serve(Box<ServeConfig>),
+    /// Runs stream consumers and background jobs without the HTTP API (`--only` picks).
+    Worker(crate::worker::WorkerConfig),
     /// Applies database migrations and exits.
     Migrate,
     /// LGPD export and erasure, and the retention job.
@@ -48,6 +50,7 @@ pub enum Command {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(config) => crate::serve::run(&cli.database, *config).await,
+        Command::Worker(config) => crate::worker::run(&cli.database, config).await,
         Command::Migrate => {
             let db = Database::open(&cli.database).await?;
             tracing::info!("database migrations applied");

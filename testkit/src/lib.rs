@@ -28,6 +28,7 @@
 //! When the tests run as root (as in CI), the server runs as `postgres` (or `nobody`);
 //! see [`migrations::cluster`].
 
+pub mod kafka;
 mod reaper;
 mod run;
 pub mod smtp;

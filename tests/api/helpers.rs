@@ -78,6 +78,8 @@ pub async fn start_app_with_clock(
         billing: Default::default(),
         stripe_webhooks: Default::default(),
         whatsapp: Default::default(),
+        no_workers: false,
+        kafka: Default::default(),
     };
     configure(&mut config);
     let app = App::start(db.pool.clone(), &config, clock, master)

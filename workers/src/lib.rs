@@ -6,6 +6,7 @@
 pub mod knowledge;
 pub mod lifecycle;
 pub mod mailer;
+pub mod relay;
 pub mod retention;
 pub mod sender;
 pub mod stripe;

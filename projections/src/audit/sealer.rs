@@ -157,6 +157,11 @@ impl EventHandler for EventChain {
         false
     }
 
+    // The chain links every event to the one committed before it, across aggregates.
+    fn needs_commit_order(&self) -> bool {
+        true
+    }
+
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
         self.seal(db, event).await
     }

@@ -52,6 +52,16 @@ pub trait EventHandler: Send + Sync + 'static {
     fn can_park(&self) -> bool {
         true
     }
+
+    /// Whether the handler relies on events of *different* aggregates arriving in commit
+    /// order (a subscription's event after its tenant's registration, a hash chain over the
+    /// whole log). Kafka orders events only within a partition, that is within one
+    /// aggregate, so such handlers keep reading the event-store tail even when Kafka carries
+    /// the stream. The default (false) suits handlers that key every write by aggregate and
+    /// guard it with that aggregate's sequence.
+    fn needs_commit_order(&self) -> bool {
+        false
+    }
 }
 
 #[async_trait::async_trait]
@@ -78,5 +88,9 @@ impl<T: EventHandler + ?Sized> EventHandler for Arc<T> {
 
     fn can_park(&self) -> bool {
         (**self).can_park()
+    }
+
+    fn needs_commit_order(&self) -> bool {
+        (**self).needs_commit_order()
     }
 }

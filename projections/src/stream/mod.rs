@@ -7,9 +7,11 @@
 mod apply;
 pub mod checkpoint;
 pub mod handler;
+pub mod kafka;
 pub mod parked;
 pub mod registry;
 pub mod runner;
+pub mod source;
 pub mod tail;
 
 pub(crate) use apply::fence;

@@ -2,6 +2,7 @@
 
 use super::handler::EventHandler;
 use super::runner::{Runner, RunnerHandle};
+use super::source::EventSource;
 use super::tail::Tail;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -44,5 +45,13 @@ impl Registry {
         self.iter()
             .map(|h| Runner::spawn(h.clone(), tail.clone()))
             .collect()
+    }
+
+    /// Starts a runner for every handler on `source`.
+    pub fn spawn_on(
+        &self,
+        source: &EventSource,
+    ) -> Result<Vec<RunnerHandle>, rdkafka::error::KafkaError> {
+        self.iter().map(|h| source.spawn(h.clone())).collect()
     }
 }

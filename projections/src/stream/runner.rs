@@ -60,6 +60,14 @@ pub struct RunnerHandle {
 }
 
 impl RunnerHandle {
+    pub(crate) fn new(
+        status: Arc<Mutex<ConsumerStatus>>,
+        stop: watch::Sender<bool>,
+        task: JoinHandle<()>,
+    ) -> Self {
+        Self { status, stop, task }
+    }
+
     /// A copy of the current status.
     pub fn status(&self) -> ConsumerStatus {
         self.status.lock().map(|s| s.clone()).unwrap_or_default()
@@ -77,7 +85,7 @@ impl RunnerHandle {
     }
 }
 
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 impl Runner {
     /// Starts `handler` on `tail` from the handler's stored checkpoint, with the default
@@ -234,14 +242,14 @@ async fn one_by_one(
     Ok((at, applied))
 }
 
-fn set(status: &Mutex<ConsumerStatus>, f: impl FnOnce(&mut ConsumerStatus)) {
+pub(crate) fn set(status: &Mutex<ConsumerStatus>, f: impl FnOnce(&mut ConsumerStatus)) {
     if let Ok(mut s) = status.lock() {
         f(&mut s);
     }
 }
 
 /// Sleeps, returning true when asked to stop meanwhile.
-async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
+pub(crate) async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
     tokio::select! {
         _ = tokio::time::sleep(d) => *stop.borrow(),
         _ = stop.changed() => true,

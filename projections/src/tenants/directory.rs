@@ -114,6 +114,11 @@ impl EventHandler for TenantDirectory {
         "tenant_directory"
     }
 
+    // A subscription's plan change updates the row its tenant's registration created.
+    fn needs_commit_order(&self) -> bool {
+        true
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &["tenant_directory"]
     }

@@ -3,11 +3,12 @@
 use super::event_enum_names;
 use crate::Personal;
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Who is answering a conversation (F4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationStatus {
     /// The AI answers.
@@ -22,7 +23,7 @@ pub enum ConversationStatus {
 }
 
 /// What a customer sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageContent {
     /// A text message.
@@ -47,7 +48,7 @@ impl MessageContent {
 }
 
 /// A provider's delivery status for an outbound message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     /// Accepted by the provider.
@@ -73,7 +74,7 @@ impl DeliveryStatus {
 }
 
 /// Why the AI took a conversation back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ResumeReason {
     /// 24 h without human activity (F8).
@@ -86,7 +87,7 @@ pub enum ResumeReason {
 ///
 /// Events after which the platform sends a WhatsApp message carry an `outbound_id`: the
 /// sender uses it as its idempotency key, so a redelivered event never sends twice.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub enum ConversationEvent {
     /// The customer sent a message.
     MessageReceived {

@@ -10,6 +10,7 @@ pub mod subscription;
 pub mod tenant;
 pub mod ticket;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -27,7 +28,7 @@ pub const EVENT_VERSION: &str = "1";
 ///
 /// A string rather than an enum because plans are catalogue data the operator adds
 /// without a release; the events only need to name one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(transparent)]
 pub struct Plan(pub String);
 

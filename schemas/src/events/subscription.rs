@@ -3,11 +3,12 @@
 
 use super::{event_enum_names, Plan};
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Where a subscription stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SubscriptionStatus {
     /// In a free trial that has not ended yet.
@@ -36,7 +37,7 @@ impl SubscriptionStatus {
 }
 
 /// What happened to a subscription.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub enum SubscriptionEvent {
     /// A Stripe Checkout completed and the subscription exists.
     SubscriptionStarted {

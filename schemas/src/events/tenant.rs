@@ -4,11 +4,12 @@
 use super::{event_enum_names, Plan};
 use crate::Personal;
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// The register the bot writes in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Tone {
     /// Polite and neutral.
@@ -21,7 +22,7 @@ pub enum Tone {
 }
 
 /// How a tenant's bot talks and when it hands a conversation to a human (F17).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct BotSettings {
     /// Sent at the start of a conversation.
     pub greeting: String,
@@ -60,7 +61,7 @@ impl Default for BotSettings {
 }
 
 /// What happened to a tenant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub enum TenantEvent {
     /// A business became a tenant.
     TenantRegistered {

@@ -126,6 +126,29 @@ impl Serialize for Personal<String> {
     }
 }
 
+/// Published schemas show both stored forms: clear (never written since sealing began,
+/// kept readable) and the sealed envelope `{"$pii": "<base64url>"}`.
+impl schemars::JsonSchema for Personal<String> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Personal".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Personal data: sealed with the data subject's key as {\"$pii\": \"<base64url>\"}, or clear in events written before sealing.",
+            "anyOf": [
+                { "type": "string" },
+                {
+                    "type": "object",
+                    "properties": { "$pii": { "type": "string" } },
+                    "required": ["$pii"],
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Stored {

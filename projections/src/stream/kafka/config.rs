@@ -1,0 +1,63 @@
+//! Where the stream's topics live and how clients reach them.
+
+use rdkafka::ClientConfig;
+
+/// The aggregate types, one topic each.
+pub const AGGREGATE_TYPES: [&str; 4] = ["tenant", "subscription", "conversation", "ticket"];
+
+/// Kafka settings shared by the relay and the consumers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KafkaConfig {
+    /// `host:port` list of bootstrap brokers.
+    pub brokers: String,
+    /// Topics are `<prefix>.<aggregate type>`.
+    pub topic_prefix: String,
+    /// Consumer groups are `<prefix>.<consumer name>`: each handler is its own group, so
+    /// every handler sees every event and its instances share the partitions.
+    pub group_prefix: String,
+    /// Partitions of a topic the relay creates.
+    pub partitions: i32,
+    /// Replication factor of a topic the relay creates.
+    pub replication_factor: i32,
+    /// Most events a consumer applies in one transaction.
+    pub batch_size: usize,
+}
+
+impl KafkaConfig {
+    /// Settings for `brokers` with the default names and sizes.
+    pub fn new(brokers: impl Into<String>) -> Self {
+        Self {
+            brokers: brokers.into(),
+            topic_prefix: "atende".to_owned(),
+            group_prefix: "atende".to_owned(),
+            partitions: 6,
+            replication_factor: 1,
+            batch_size: 500,
+        }
+    }
+
+    /// The topic of `aggregate_type`'s events.
+    pub fn topic(&self, aggregate_type: &str) -> String {
+        format!("{}.{}", self.topic_prefix, aggregate_type)
+    }
+
+    /// Every topic of the stream.
+    pub fn topics(&self) -> Vec<String> {
+        AGGREGATE_TYPES.iter().map(|t| self.topic(t)).collect()
+    }
+
+    /// The consumer group of the handler named `consumer`.
+    pub fn group(&self, consumer: &str) -> String {
+        format!("{}.{}", self.group_prefix, consumer)
+    }
+
+    /// A client configuration with the brokers set.
+    pub fn client(&self) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", &self.brokers)
+            // Small clusters (and the test broker) answer metadata quickly; a new topic or
+            // partition is noticed within seconds rather than the default five minutes.
+            .set("topic.metadata.refresh.interval.ms", "5000");
+        c
+    }
+}
