@@ -6,6 +6,7 @@ pub mod bench;
 pub mod cli;
 pub mod database;
 pub mod keys;
+pub mod knowledge;
 pub mod mail;
 pub mod privacy;
 pub mod replay;

@@ -56,6 +56,9 @@ pub struct ServeConfig {
     /// The mailer.
     #[command(flatten)]
     pub mail: crate::mail::MailSettings,
+    /// Knowledge embedding and index.
+    #[command(flatten)]
+    pub knowledge: crate::knowledge::KnowledgeSettings,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -67,6 +70,8 @@ pub struct App {
     pub bus: Arc<CommandBus>,
     /// The subject keys.
     pub keys: Arc<KeyRing>,
+    /// Tenants' knowledge retrieval, for the AI responder.
+    pub retriever: Arc<dyn workers::knowledge::Retriever>,
     retention: JoinHandle<()>,
     mailer: Option<workers::mailer::MailerHandle>,
     shutdown: oneshot::Sender<()>,
@@ -111,7 +116,21 @@ impl App {
         let tail = Tail::new(pool.clone())
             .with_commit_signal(&signal)
             .with_idle_poll(Duration::from_millis(config.tail_poll_ms));
+        let knowledge = config.knowledge.base(&pool)?;
+        tracing::info!(knowledge = %knowledge.describe(), "knowledge index");
         let registry = projections::builtin::registry(Arc::new(RingKeys(keys.clone())));
+        let registry = projections::Registry::new(registry.iter().cloned().chain([Arc::new(
+            workers::knowledge::KnowledgeIndexer::new(knowledge.clone()),
+        )
+            as Arc<dyn projections::EventHandler>]));
+        let reindex = knowledge.clone();
+        tokio::spawn(async move {
+            match reindex.reindex_stale().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(tenants = n, "re-indexed knowledge for the new settings"),
+                Err(e) => tracing::error!(error = %e, "re-indexing knowledge failed"),
+            }
+        });
         let runners = registry.spawn_all(&tail);
         let secret = config.jwt_secret.clone().unwrap_or_else(|| {
             tracing::warn!("no JWT secret configured: access tokens will not survive a restart");
@@ -127,7 +146,8 @@ impl App {
             .with_projections(registry)
             .with_pricing(pricing)
             .with_auth(AuthConfig::new(&secret, config.trust_proxy))
-            .with_cors(config.cors_origins.clone());
+            .with_cors(config.cors_origins.clone())
+            .with_knowledge(knowledge.clone());
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("binding {}", config.http_addr))?;
@@ -144,6 +164,7 @@ impl App {
             addr,
             bus,
             keys,
+            retriever: Arc::new(knowledge),
             retention,
             mailer,
             shutdown,

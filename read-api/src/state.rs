@@ -33,6 +33,8 @@ pub struct AppState {
     pub changes: crate::stream::Changes,
     /// The dashboard's base URL, for links in e-mails.
     pub public_url: workers::mailer::PublicUrl,
+    /// Tenants' knowledge: its index state and retrieval (the search route).
+    pub knowledge: workers::knowledge::KnowledgeBase,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
         Self {
             tail: Tail::new(pool.clone()),
             changes: crate::stream::Changes::new(pool.clone()),
+            knowledge: workers::knowledge::KnowledgeBase::local(pool.clone()),
             pool,
             consumers: Vec::new(),
             auth: AuthConfig::new(&JwtSecret::generate(), false),
@@ -52,6 +55,13 @@ impl AppState {
             cors: CorsOrigins::None,
             public_url: workers::mailer::PublicUrl::default(),
         }
+    }
+
+    /// Searches knowledge through `base` (the local embedding over the in-process index
+    /// otherwise).
+    pub fn with_knowledge(mut self, base: workers::knowledge::KnowledgeBase) -> Self {
+        self.knowledge = base;
+        self
     }
 
     /// Makes e-mailed links point at `url`.

@@ -25,7 +25,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Runs the whole product: HTTP API, event stream and workers.
-    Serve(ServeConfig),
+    // Boxed: the settings dwarf every other variant.
+    Serve(Box<ServeConfig>),
     /// Applies database migrations and exits.
     Migrate,
     /// LGPD export and erasure, and the retention job.
@@ -47,7 +48,7 @@ pub enum Command {
 /// Runs the chosen subcommand.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(config) => crate::serve::run(&cli.database, config).await,
+        Command::Serve(config) => crate::serve::run(&cli.database, *config).await,
         Command::Migrate => {
             let db = Database::open(&cli.database).await?;
             tracing::info!("database migrations applied");

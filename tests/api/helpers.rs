@@ -48,6 +48,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp
         plans: None,
         model_prices: None,
         mail: Default::default(),
+        knowledge: Default::default(),
     };
     configure(&mut config);
     let app = App::start(

@@ -9,6 +9,7 @@ mod cors;
 mod health;
 mod helpers;
 mod isolation;
+mod knowledge;
 mod metrics;
 mod openapi;
 mod password_reset;

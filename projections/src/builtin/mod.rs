@@ -22,6 +22,7 @@ pub fn registry(keys: Arc<dyn SubjectKeys>) -> Registry {
         Arc::new(crate::metrics::TenantMetrics),
         Arc::new(crate::usage::TenantUsage),
         Arc::new(crate::reports::AdminReports),
+        Arc::new(crate::knowledge::KnowledgeDocuments),
     ])
 }
 

@@ -42,6 +42,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(crate::metrics::routes())
         .merge(crate::usage::routes())
         .merge(crate::reports::routes())
+        .merge(crate::knowledge::routes())
 }
 
 /// The OpenAPI document of [`api`], as `GET /api/openapi.json` serves it.
