@@ -23,7 +23,9 @@ async fn put_knowledge(app: &TestApp, token: &str, text: &str) -> reqwest::Respo
 }
 
 async fn json_of(resp: reqwest::Response) -> Value {
-    resp.json().await.unwrap()
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"))
 }
 
 /// Waits until searches read `version` of the caller's knowledge.
@@ -71,7 +73,8 @@ async fn an_owner_replaces_the_knowledge_and_it_is_read_back_and_searchable() {
     let empty = json_of(app.get_as("/api/v1/knowledge", &owner).await).await;
     assert_eq!(
         (empty["version"].clone(), empty["text"].clone()),
-        (json!(0), json!(""))
+        (json!(0), json!("")),
+        "{empty}"
     );
 
     let put = put_knowledge(&app, &owner, PADARIA).await;
