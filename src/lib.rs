@@ -8,6 +8,7 @@ pub mod cli;
 pub mod database;
 pub mod kafka;
 pub mod keys;
+pub mod knowledge;
 pub mod mail;
 pub mod privacy;
 pub mod replay;

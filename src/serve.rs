@@ -72,6 +72,9 @@ pub struct ServeConfig {
     /// Kafka (with `KAFKA_BROKERS` set, the stream travels through it).
     #[command(flatten)]
     pub kafka: crate::kafka::KafkaSettings,
+    /// Knowledge embedding and index.
+    #[command(flatten)]
+    pub knowledge: crate::knowledge::KnowledgeSettings,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -83,6 +86,8 @@ pub struct App {
     pub bus: Arc<CommandBus>,
     /// The subject keys.
     pub keys: Arc<KeyRing>,
+    /// Tenants' knowledge retrieval, for the AI responder.
+    pub retriever: Arc<dyn workers::knowledge::Retriever>,
     retention: Option<JoinHandle<()>>,
     grace_timer: Option<JoinHandle<()>>,
     relay: Option<workers::relay::RelayHandle>,
@@ -135,6 +140,8 @@ impl App {
         let tail = Tail::new(pool.clone())
             .with_commit_signal(&signal)
             .with_idle_poll(Duration::from_millis(config.tail_poll_ms));
+        let knowledge = config.knowledge.base(&pool)?;
+        tracing::info!(knowledge = %knowledge.describe(), "knowledge index");
         let registry = config.billing.with_meter(
             &projections::builtin::registry(Arc::new(RingKeys(keys.clone()))),
             &pricing.plans,
@@ -149,6 +156,7 @@ impl App {
                 config.mail.public_url.clone(),
             )) as Arc<dyn projections::EventHandler>,
             Arc::new(workers::sender::OutboundQueue::default()),
+            Arc::new(workers::knowledge::KnowledgeIndexer::new(knowledge.clone())),
         ]);
         let (runners, relay) = if config.no_workers {
             (Vec::new(), None)
@@ -158,6 +166,18 @@ impl App {
             runners.extend(reactions.spawn_on(&source)?);
             (runners, config.kafka.relay(tail)?)
         };
+        if !config.no_workers {
+            let reindex = knowledge.clone();
+            tokio::spawn(async move {
+                match reindex.reindex_stale().await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(tenants = n, "re-indexed knowledge for the new settings")
+                    }
+                    Err(e) => tracing::error!(error = %e, "re-indexing knowledge failed"),
+                }
+            });
+        }
         let grace_timer = (!config.no_workers).then(|| {
             workers::lifecycle::spawn_grace_timer(
                 pool.clone(),
@@ -220,7 +240,8 @@ impl App {
             .with_whatsapp(
                 config.whatsapp.whatsapp_app_secret.as_deref(),
                 config.whatsapp.whatsapp_verify_token.as_deref(),
-            );
+            )
+            .with_knowledge(knowledge.clone());
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("binding {}", config.http_addr))?;
@@ -237,6 +258,7 @@ impl App {
             addr,
             bus,
             keys,
+            retriever: Arc::new(knowledge),
             retention,
             grace_timer,
             relay,

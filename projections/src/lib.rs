@@ -5,6 +5,7 @@ pub mod audit;
 pub mod billing;
 pub mod builtin;
 pub mod conversations;
+pub mod knowledge;
 pub mod metrics;
 pub mod replay;
 pub mod reports;

@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod knowledge;
 pub mod metrics;
 pub mod openapi;
 pub mod outbox;

@@ -39,6 +39,8 @@ pub struct AppState {
     pub stripe_webhook: crate::stripe_webhook::WebhookConfig,
     /// The WhatsApp channel: webhook secrets, handlers and tenants' channel settings.
     pub whatsapp: crate::webhooks::WhatsAppHttp,
+    /// Tenants' knowledge: its index state and retrieval (the search route).
+    pub knowledge: workers::knowledge::KnowledgeBase,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             whatsapp: crate::webhooks::WhatsAppHttp::new(pool.clone(), bus.clone(), keys.clone()),
             tail: Tail::new(pool.clone()),
             changes: crate::stream::Changes::new(pool.clone()),
+            knowledge: workers::knowledge::KnowledgeBase::local(pool.clone()),
             pool,
             consumers: Vec::new(),
             auth: AuthConfig::new(&JwtSecret::generate(), false),
@@ -72,6 +75,13 @@ impl AppState {
     /// Verifies Stripe webhooks with `config`.
     pub fn with_stripe_webhook(mut self, config: crate::stripe_webhook::WebhookConfig) -> Self {
         self.stripe_webhook = config;
+        self
+    }
+
+    /// Searches knowledge through `base` (the local embedding over the in-process index
+    /// otherwise).
+    pub fn with_knowledge(mut self, base: workers::knowledge::KnowledgeBase) -> Self {
+        self.knowledge = base;
         self
     }
 

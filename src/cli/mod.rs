@@ -25,6 +25,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Runs the whole product: HTTP API, event stream and workers.
+    // Boxed: the settings dwarf every other variant.
     Serve(Box<ServeConfig>),
     /// Runs stream consumers and background jobs without the HTTP API (`--only` picks).
     Worker(crate::worker::WorkerConfig),

@@ -80,6 +80,7 @@ pub async fn start_app_with_clock(
         whatsapp: Default::default(),
         no_workers: false,
         kafka: Default::default(),
+        knowledge: Default::default(),
     };
     configure(&mut config);
     let app = App::start(db.pool.clone(), &config, clock, master)

@@ -185,6 +185,24 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
             format!("/api/v1/outbox?tenant_id={b_id}"),
             None,
         ),
+        (
+            "GET",
+            "/api/v1/knowledge",
+            format!("/api/v1/knowledge?tenant_id={b_id}"),
+            None,
+        ),
+        (
+            "PUT",
+            "/api/v1/knowledge",
+            "/api/v1/knowledge".into(),
+            Some(naming(b_id, json!({"text": "A writes its own"}))),
+        ),
+        (
+            "GET",
+            "/api/v1/knowledge/search",
+            format!("/api/v1/knowledge/search?q=segredo&tenant_id={b_id}"),
+            None,
+        ),
     ];
     // The routes come from the OpenAPI document: a route is only served through the
     // `routes!` call that documents it, so no tenant route can be missing from this check.

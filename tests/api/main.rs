@@ -10,6 +10,7 @@ mod cors;
 mod health;
 mod helpers;
 mod isolation;
+mod knowledge;
 mod metrics;
 mod openapi;
 mod password_reset;

@@ -45,6 +45,7 @@ pub async fn start_app(pool: &PgPool, broker: Option<&Tansu>, no_workers: bool) 
         billing: Default::default(),
         stripe_webhooks: Default::default(),
         whatsapp: Default::default(),
+        knowledge: Default::default(),
         no_workers,
         kafka: Default::default(),
     };

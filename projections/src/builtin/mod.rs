@@ -23,6 +23,7 @@ pub fn registry(keys: Arc<dyn SubjectKeys>) -> Registry {
         Arc::new(crate::usage::TenantUsage),
         Arc::new(crate::reports::AdminReports),
         Arc::new(crate::billing::BillingAdmin),
+        Arc::new(crate::knowledge::KnowledgeDocuments),
     ])
 }
 

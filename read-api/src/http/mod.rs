@@ -46,6 +46,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(crate::stripe_webhook::routes())
         .merge(crate::webhooks::routes())
         .merge(crate::outbox::routes())
+        .merge(crate::knowledge::routes())
 }
 
 /// The OpenAPI document of [`api`], as `GET /api/openapi.json` serves it.

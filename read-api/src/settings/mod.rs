@@ -26,6 +26,7 @@ pub const OWNER_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/users"),
     ("POST", "/api/v1/users"),
     ("DELETE", "/api/v1/users/{id}"),
+    ("PUT", "/api/v1/knowledge"),
 ];
 
 /// Every tenant route (owner or agent) as `(method, path)`: the operations the OpenAPI

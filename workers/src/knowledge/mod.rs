@@ -2,8 +2,54 @@
 //!
 //! The responder only sees [`Retriever`]; which index and which embeddings sit behind it
 //! (Qdrant or the in-process index, an embeddings endpoint or the local embedding) is wiring.
+//!
+//! [`KnowledgeBase`] is the [`Retriever`] `serve` wires: the [`indexer`] cuts each new
+//! knowledge version into [`chunker`] chunks, embeds them ([`embed`]) and stores them in the
+//! [`index`]; searches read the version the indexer last finished, per tenant.
+
+pub mod base;
+pub mod chunker;
+pub mod embed;
+pub mod index;
+pub mod indexer;
+
+pub use base::{IndexStatus, KnowledgeBase, MAX_K};
+pub use indexer::KnowledgeIndexer;
 
 use uuid::Uuid;
+
+/// Cosine similarity of two vectors, clamped to 0..=1 (opposite directions count as
+/// unrelated); 0 when either is zero or their lengths differ.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() {
+        return 0.0;
+    }
+    let (mut dot, mut na, mut nb) = (0.0f32, 0.0f32, 0.0f32);
+    for (x, y) in a.iter().zip(b) {
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+    }
+    if na == 0.0 || nb == 0.0 {
+        return 0.0;
+    }
+    (dot / (na.sqrt() * nb.sqrt())).clamp(0.0, 1.0)
+}
+
+/// A version or position as PostgreSQL's `integer` (both stay far below `i32::MAX`).
+pub(crate) fn pg_int(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// rustls needs a process-wide crypto provider for the HTTPS clients (async-openai,
+/// reqwest without a default provider); installs ring once. Another one already installed
+/// is kept.
+pub fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
 
 /// A chunk of a tenant's knowledge found for a query.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,29 @@
+//! A tenant's knowledge (F10, F11): `GET`/`PUT /api/v1/knowledge` and
+//! `GET /api/v1/knowledge/search`. The text is recorded through the `Tenant` aggregate
+//! (`KnowledgeReplaced`); the `knowledge_indexer` worker chunks, embeds and indexes each
+//! version, and searches read the version it last finished.
+
+mod document;
+mod search;
+
+pub use document::{IndexView, KnowledgeDocument, KnowledgeSaved, ReplaceKnowledgeRequest};
+pub use search::{SearchHit, SearchQuery, SearchResults};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use workers::knowledge::KnowledgeError;
+
+/// The knowledge routes.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(document::show, document::replace))
+        .routes(routes!(search::search))
+}
+
+/// The index or the embeddings endpoint failed: 503, the message says which.
+fn unavailable(e: KnowledgeError) -> ApiError {
+    tracing::warn!(error = %e, "knowledge retrieval failed");
+    ApiError::Unavailable(e.to_string())
+}

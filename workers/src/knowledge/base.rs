@@ -1,0 +1,214 @@
+//! [`KnowledgeBase`]: the embedder and the index together, indexing versions and answering
+//! searches.
+
+use super::chunker::chunk;
+use super::embed::Embedder;
+use super::index::{EmbeddedChunk, VectorIndex};
+use super::{pg_int, KnowledgeError, RetrievedChunk, Retriever};
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The most chunks a search returns, whatever `k` asks.
+pub const MAX_K: usize = 50;
+
+/// What the indexer has finished for a tenant.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct IndexStatus {
+    /// The knowledge version searches read.
+    pub version: u32,
+    /// How many chunks it was cut into.
+    pub chunk_count: u32,
+    /// The index and embedding that hold it (`memory+local-hashed-v1/1024`).
+    pub indexed_by: String,
+    /// When it was indexed.
+    pub indexed_at: DateTime<Utc>,
+}
+
+/// A tenant's knowledge, searchable: the embedder, the index, and the record of which
+/// version of each tenant is indexed.
+#[derive(Debug, Clone)]
+pub struct KnowledgeBase {
+    pool: PgPool,
+    embedder: Arc<dyn Embedder>,
+    index: Arc<dyn VectorIndex>,
+}
+
+fn db_error(e: sqlx::Error) -> KnowledgeError {
+    KnowledgeError::Index(e.to_string())
+}
+
+impl KnowledgeBase {
+    /// Knowledge embedded by `embedder` and kept in `index`; `pool` holds the index state.
+    pub fn new(pool: PgPool, embedder: Arc<dyn Embedder>, index: Arc<dyn VectorIndex>) -> Self {
+        Self {
+            pool,
+            embedder,
+            index,
+        }
+    }
+
+    /// The embedded default: the local embedding over the in-process index.
+    pub fn local(pool: PgPool) -> Self {
+        let index = Arc::new(super::index::MemoryIndex::new(pool.clone()));
+        Self::new(pool, Arc::new(super::embed::LocalEmbedder), index)
+    }
+
+    /// Which index and embedding are in use: vectors indexed under another pair are not
+    /// searchable here and get re-indexed.
+    pub fn describe(&self) -> String {
+        format!("{}+{}", self.index.kind(), self.embedder.id())
+    }
+
+    /// Indexes `tenant_id`'s knowledge `version` (`text`) in `db`, the caller's
+    /// transaction, replacing its other versions. Does nothing, and says so with `false`,
+    /// when this or a later version is already indexed by the same embedding: a redelivered
+    /// or replayed event never goes back in time.
+    #[tracing::instrument(name = "indexing a tenant's knowledge version", skip_all, fields(tenant = %tenant_id, version))]
+    pub async fn index_version(
+        &self,
+        db: &mut PgConnection,
+        tenant_id: Uuid,
+        version: u32,
+        text: &str,
+    ) -> Result<bool, KnowledgeError> {
+        let embedder = self.describe();
+        // Locked, so two processes indexing the same tenant take turns.
+        let current: Option<(i32, String)> = sqlx::query_as(
+            "SELECT version, indexed_by FROM knowledge_index_state WHERE tenant_id = $1 FOR UPDATE",
+        )
+        .bind(tenant_id)
+        .fetch_optional(&mut *db)
+        .await
+        .map_err(db_error)?;
+        if let Some((indexed, by)) = current {
+            if indexed > pg_int(version) || (indexed == pg_int(version) && by == embedder) {
+                tracing::debug!(indexed, "already indexed");
+                return Ok(false);
+            }
+        }
+        let texts = chunk(text);
+        let vectors = if texts.is_empty() {
+            Vec::new()
+        } else {
+            self.embedder.embed(&texts).await?
+        };
+        if vectors.len() != texts.len() {
+            return Err(KnowledgeError::Embedding(format!(
+                "{} vectors for {} chunks",
+                vectors.len(),
+                texts.len()
+            )));
+        }
+        let chunks: Vec<EmbeddedChunk> = texts
+            .into_iter()
+            .zip(vectors)
+            .zip(0u32..)
+            .map(|((text, vector), position)| EmbeddedChunk {
+                position,
+                text,
+                vector,
+            })
+            .collect();
+        self.index.replace(db, tenant_id, version, &chunks).await?;
+        sqlx::query(
+            "INSERT INTO knowledge_index_state (tenant_id, version, chunk_count, indexed_by, indexed_at)
+             VALUES ($1, $2, $3, $4, now())
+             ON CONFLICT (tenant_id) DO UPDATE
+                SET version = EXCLUDED.version, chunk_count = EXCLUDED.chunk_count,
+                    indexed_by = EXCLUDED.indexed_by, indexed_at = EXCLUDED.indexed_at",
+        )
+        .bind(tenant_id)
+        .bind(pg_int(version))
+        .bind(i32::try_from(chunks.len()).unwrap_or(i32::MAX))
+        .bind(&embedder)
+        .execute(&mut *db)
+        .await
+        .map_err(db_error)?;
+        tracing::info!(chunks = chunks.len(), indexed_by = %embedder, "knowledge indexed");
+        Ok(true)
+    }
+
+    /// Re-indexes, from the `knowledge` read model, every tenant indexed under another index
+    /// or embedding (the settings changed since): their searches fail until then, because
+    /// the vectors are elsewhere or not comparable. Returns how many.
+    #[tracing::instrument(name = "re-indexing knowledge made by another embedding", skip_all)]
+    pub async fn reindex_stale(&self) -> Result<usize, KnowledgeError> {
+        let stale: Vec<(Uuid, i32, String)> = sqlx::query_as(
+            "SELECT d.tenant_id, d.version, d.text
+               FROM knowledge_index_state s JOIN knowledge_documents d USING (tenant_id)
+              WHERE s.indexed_by <> $1",
+        )
+        .bind(self.describe())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        for (tenant_id, version, text) in &stale {
+            let mut tx = self.pool.begin().await.map_err(db_error)?;
+            let version = u32::try_from(*version).unwrap_or(0);
+            self.index_version(&mut tx, *tenant_id, version, text)
+                .await?;
+            tx.commit().await.map_err(db_error)?;
+        }
+        Ok(stale.len())
+    }
+
+    /// What is indexed for `tenant_id`, if anything.
+    pub async fn status(&self, tenant_id: Uuid) -> Result<Option<IndexStatus>, KnowledgeError> {
+        let row: Option<(i32, i32, String, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT version, chunk_count, indexed_by, indexed_at
+               FROM knowledge_index_state WHERE tenant_id = $1",
+        )
+        .bind(tenant_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(row.map(
+            |(version, chunk_count, indexed_by, indexed_at)| IndexStatus {
+                version: u32::try_from(version).unwrap_or(0),
+                chunk_count: u32::try_from(chunk_count).unwrap_or(0),
+                indexed_by,
+                indexed_at,
+            },
+        ))
+    }
+}
+
+#[async_trait::async_trait]
+impl Retriever for KnowledgeBase {
+    #[tracing::instrument(name = "retrieving a tenant's knowledge for a query", skip_all, fields(tenant = %tenant_id, k))]
+    async fn search(
+        &self,
+        tenant_id: Uuid,
+        query: &str,
+        k: usize,
+    ) -> Result<Vec<RetrievedChunk>, KnowledgeError> {
+        let k = k.min(MAX_K);
+        if k == 0 || query.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let Some(status) = self.status(tenant_id).await? else {
+            return Ok(Vec::new());
+        };
+        if status.indexed_by != self.describe() {
+            return Err(KnowledgeError::Index(format!(
+                "this tenant's knowledge was indexed by {} and is being re-indexed by {}",
+                status.indexed_by,
+                self.describe()
+            )));
+        }
+        if status.chunk_count == 0 {
+            return Ok(Vec::new());
+        }
+        let vector = self
+            .embedder
+            .embed(&[query.to_owned()])
+            .await?
+            .pop()
+            .ok_or_else(|| KnowledgeError::Embedding("no vector for the query".into()))?;
+        self.index
+            .search(tenant_id, status.version, &vector, k)
+            .await
+    }
+}

@@ -1,0 +1,21 @@
+//! Turning texts into vectors: an OpenAI-compatible endpoint when configured, the local
+//! hashed embedding otherwise.
+
+mod local;
+mod openai;
+
+pub use local::{embed as local_embedding, fold, terms, LocalEmbedder, LOCAL_DIMENSION};
+pub use openai::{OpenAiEmbedder, OpenAiEmbeddings, DEFAULT_EMBEDDINGS_MODEL};
+
+use super::KnowledgeError;
+
+/// Makes vectors of texts; vectors of one embedder are comparable by cosine.
+#[async_trait::async_trait]
+pub trait Embedder: Send + Sync + std::fmt::Debug {
+    /// Names the embedding (kind, model, dimension): vectors made by another one are not
+    /// comparable, so an index built by another is rebuilt.
+    fn id(&self) -> String;
+
+    /// One vector per text, in order.
+    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, KnowledgeError>;
+}

@@ -1,0 +1,55 @@
+//! Where chunk vectors are kept and searched, one tenant at a time.
+
+mod memory;
+mod qdrant;
+
+pub use memory::MemoryIndex;
+pub use qdrant::{QdrantIndex, DEFAULT_COLLECTION};
+
+use super::{KnowledgeError, RetrievedChunk};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A chunk of one knowledge version with its vector, ready to be indexed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddedChunk {
+    /// Its place in the text, from 0.
+    pub position: u32,
+    /// The chunk's text.
+    pub text: String,
+    /// Its embedding.
+    pub vector: Vec<f32>,
+}
+
+/// The chunk id the responder quotes: `<tenant>:<version>:<position>`.
+pub fn chunk_id(tenant_id: Uuid, version: u32, position: u32) -> String {
+    format!("{tenant_id}:{version}:{position}")
+}
+
+/// A vector index partitioned by tenant: nothing stored for one tenant is ever returned
+/// for another.
+#[async_trait::async_trait]
+pub trait VectorIndex: Send + Sync + std::fmt::Debug {
+    /// Short name for logs and /health (`memory`, `qdrant`).
+    fn kind(&self) -> &'static str;
+
+    /// Stores `chunks` as `tenant_id`'s knowledge `version` and drops its other versions.
+    /// `db` is the indexer's open transaction (committed with its checkpoint); an index
+    /// outside PostgreSQL must make a repeated call harmless instead.
+    async fn replace(
+        &self,
+        db: &mut PgConnection,
+        tenant_id: Uuid,
+        version: u32,
+        chunks: &[EmbeddedChunk],
+    ) -> Result<(), KnowledgeError>;
+
+    /// The `k` chunks of `tenant_id`'s `version` closest to `vector`, best first.
+    async fn search(
+        &self,
+        tenant_id: Uuid,
+        version: u32,
+        vector: &[f32],
+        k: usize,
+    ) -> Result<Vec<RetrievedChunk>, KnowledgeError>;
+}
