@@ -56,6 +56,9 @@ pub struct ServeConfig {
     /// The mailer.
     #[command(flatten)]
     pub mail: crate::mail::MailSettings,
+    /// The AI responder and the 24 h timeout saga.
+    #[command(flatten)]
+    pub ai: crate::ai::AiSettings,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -69,6 +72,7 @@ pub struct App {
     pub keys: Arc<KeyRing>,
     retention: JoinHandle<()>,
     mailer: Option<workers::mailer::MailerHandle>,
+    ai: crate::ai::AiWorkers,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
     runners: Vec<RunnerHandle>,
@@ -99,7 +103,7 @@ impl App {
         );
         let bus = Arc::new(CommandBus::new(
             pool.clone(),
-            clock,
+            clock.clone(),
             Arc::new(RandomIds),
             &CommandBusConfig {
                 snapshot_every: config.snapshot_every,
@@ -112,7 +116,22 @@ impl App {
             .with_commit_signal(&signal)
             .with_idle_poll(Duration::from_millis(config.tail_poll_ms));
         let registry = projections::builtin::registry(Arc::new(RingKeys(keys.clone())));
-        let runners = registry.spawn_all(&tail);
+        let mut runners = registry.spawn_all(&tail);
+        let ai = crate::ai::AiWorkers::start(
+            &config.ai,
+            crate::ai::AiDeps {
+                pool: &pool,
+                bus: &bus,
+                keys: &keys,
+                clock: &clock,
+                tail: &tail,
+                pricing: &pricing,
+                public_url: &config.mail.public_url,
+            },
+            // Until the knowledge index is wired in: the AI hands every question over.
+            Arc::new(crate::ai::NoKnowledge),
+            &mut runners,
+        )?;
         let secret = config.jwt_secret.clone().unwrap_or_else(|| {
             tracing::warn!("no JWT secret configured: access tokens will not survive a restart");
             JwtSecret::generate()
@@ -146,6 +165,7 @@ impl App {
             keys,
             retention,
             mailer,
+            ai,
             shutdown,
             server,
             runners,
@@ -157,6 +177,7 @@ impl App {
         let _ = self.shutdown.send(());
         self.retention.abort();
         self.server.await?.context("serving HTTP")?;
+        self.ai.stop().await;
         if let Some(mailer) = self.mailer {
             mailer.stop().await;
         }

@@ -4,6 +4,7 @@ mod app;
 mod append;
 mod conversations_list;
 mod measure;
+mod pipeline;
 mod replay;
 mod scratch;
 mod tail_lag;
@@ -27,6 +28,8 @@ pub enum BenchCommand {
     ConversationsList(conversations_list::ConversationsListArgs),
     /// Event committed → visible in the conversations read model, at a steady rate.
     TailLag(tail_lag::TailLagArgs),
+    /// Customer message committed → AI reply recorded (zero-latency fake model, burst 0).
+    Pipeline(pipeline::PipelineArgs),
 }
 
 /// Runs one benchmark.
@@ -37,5 +40,6 @@ pub async fn run(db: &DatabaseConfig, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Replay(args) => replay::run(db, args).await,
         BenchCommand::ConversationsList(args) => conversations_list::run(db, args).await,
         BenchCommand::TailLag(args) => tail_lag::run(db, args).await,
+        BenchCommand::Pipeline(args) => pipeline::run(db, args).await,
     }
 }

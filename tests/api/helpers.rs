@@ -48,6 +48,12 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp
         plans: None,
         model_prices: None,
         mail: Default::default(),
+        // Other suites record customer messages; the AI answering them would change what
+        // they observe. The AI's own tests turn it on.
+        ai: atende::ai::AiSettings {
+            ai_enabled: false,
+            ..Default::default()
+        },
     };
     configure(&mut config);
     let app = App::start(

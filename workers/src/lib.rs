@@ -5,4 +5,6 @@
 
 pub mod knowledge;
 pub mod mailer;
+pub mod responder;
 pub mod retention;
+pub mod saga;
