@@ -4,7 +4,7 @@
 mod support;
 
 use aggregates::{Clock, ConversationCommand, FixedClock};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use schemas::Personal;
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,7 +64,8 @@ async fn some_ticks() {
 
 #[tokio::test]
 async fn the_ai_resumes_once_24_hours_after_an_unanswered_hand_off_even_across_a_restart() {
-    let t0 = Utc::now();
+    // Microseconds, as PostgreSQL keeps them.
+    let t0 = Utc::now().trunc_subsecs(6);
     let clock = Arc::new(FixedClock::new(t0));
     let env = env(clock.clone()).await;
     let (runner, ticker) = start(&env, &clock);
@@ -107,7 +108,8 @@ async fn the_ai_resumes_once_24_hours_after_an_unanswered_hand_off_even_across_a
 
 #[tokio::test]
 async fn human_activity_moves_the_deadline_and_then_no_pending_email_is_sent() {
-    let t0 = Utc::now();
+    // Microseconds, as PostgreSQL keeps them.
+    let t0 = Utc::now().trunc_subsecs(6);
     let clock = Arc::new(FixedClock::new(t0));
     let env = env(clock.clone()).await;
     let (runner, ticker) = start(&env, &clock);

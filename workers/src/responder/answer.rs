@@ -165,7 +165,9 @@ impl Responder {
                 },
             });
         }
-        let usage = limits::usage(&self.pool, tenant, now).await?;
+        let mut conn = self.pool.acquire().await?;
+        let usage = limits::usage(&mut conn, tenant, now).await?;
+        drop(conn);
         if let Some(reason) = self.config.limits.reached(&usage) {
             return Ok(handoff(confidence, reason, &question));
         }

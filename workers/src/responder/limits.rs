@@ -7,7 +7,7 @@
 use crate::mailer::AiLimitKind;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use schemas::events::HandoffReason;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// The limits every tenant has; `None` is unlimited.
@@ -45,7 +45,11 @@ pub struct Usage {
 }
 
 /// Reads `tenant`'s use in the windows containing `now`.
-pub async fn usage(pool: &PgPool, tenant: Uuid, now: DateTime<Utc>) -> Result<Usage, sqlx::Error> {
+pub async fn usage(
+    db: &mut PgConnection,
+    tenant: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Usage, sqlx::Error> {
     let (requests, tokens, cost, hour, day, month): (
         i64,
         i64,
@@ -67,7 +71,7 @@ pub async fn usage(pool: &PgPool, tenant: Uuid, now: DateTime<Utc>) -> Result<Us
     )
     .bind(tenant)
     .bind(now)
-    .fetch_one(pool)
+    .fetch_one(db)
     .await?;
     Ok(Usage {
         requests: requests as f64,

@@ -137,7 +137,11 @@ impl Responder {
 
     /// Starts the stream consumer on `tail` and the scheduler.
     pub fn start(self, tail: &Tail) -> (RunnerHandle, SchedulerHandle) {
-        let state = ResponderState::new(self.config.burst, self.config.public_url.clone());
+        let state = ResponderState::new(
+            self.config.burst,
+            self.config.public_url.clone(),
+            self.config.limits,
+        );
         let runner = Runner::spawn(state, tail.clone());
         (runner, scheduler::spawn(Arc::new(self)))
     }

@@ -2,9 +2,8 @@
 
 use super::answer::Outcome;
 use super::memory;
-use super::notify;
 use super::state::{answer_key, NOTIFY_CHANNEL};
-use super::{limits, Responder};
+use super::Responder;
 use aggregates::ConversationCommand;
 use chrono::{DateTime, Utc};
 use schemas::{Actor, CommandMetadata, Personal};
@@ -235,9 +234,6 @@ impl Responder {
             }
             Err(e) => return Err(e.into()),
         }
-        if matches!(outcome, Outcome::Reply { .. }) {
-            self.alert_near_limits(burst.tenant_id).await;
-        }
         Ok(())
     }
 
@@ -251,33 +247,6 @@ impl Responder {
             md.causation_id = c;
         }
         md
-    }
-
-    /// E-mails the owner once per window when a limit is 80 % used.
-    async fn alert_near_limits(&self, tenant: Uuid) {
-        let result = async {
-            let usage = limits::usage(&self.pool, tenant, self.clock.now()).await?;
-            let near = self.config.limits.near(&usage);
-            if near.is_empty() {
-                return Ok(());
-            }
-            let mut tx = self.pool.begin().await?;
-            for (kind, percent, window) in near {
-                notify::limit_near(
-                    &mut tx,
-                    &self.config.public_url,
-                    tenant,
-                    kind,
-                    percent,
-                    &window.to_rfc3339(),
-                )
-                .await?;
-            }
-            tx.commit().await
-        };
-        if let Err(e) = result.await {
-            tracing::warn!(error = %e, "the AI limit alert could not be queued");
-        }
     }
 
     /// Lets go of the burst: answered (or deliberately left unanswered) when `done`, else

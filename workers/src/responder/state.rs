@@ -6,6 +6,7 @@
 //! e-mail. The answering itself happens in the [scheduler](super::scheduler), outside the
 //! runner, because it waits for the burst window and calls models.
 
+use super::limits::{self, Limits};
 use super::notify;
 use super::MEMORY_MESSAGES;
 use crate::mailer::{HandoffCause, PublicUrl};
@@ -41,12 +42,18 @@ fn answered_through(event: &StoredEvent) -> Option<i64> {
 pub struct ResponderState {
     burst: Duration,
     public_url: PublicUrl,
+    limits: Limits,
 }
 
 impl ResponderState {
-    /// A consumer scheduling answers `burst` after a conversation's last customer message.
-    pub fn new(burst: Duration, public_url: PublicUrl) -> Self {
-        Self { burst, public_url }
+    /// A consumer scheduling answers `burst` after a conversation's last customer message
+    /// and alerting the owner at 80 % of `limits`.
+    pub fn new(burst: Duration, public_url: PublicUrl, limits: Limits) -> Self {
+        Self {
+            burst,
+            public_url,
+            limits,
+        }
     }
 }
 
@@ -65,8 +72,8 @@ fn at_of(event: &StoredEvent) -> DateTime<Utc> {
 fn inbound_text(event: &StoredEvent) -> Option<Value> {
     let content = body(event)?.get("content")?;
     content
-        .get("Text")
-        .or_else(|| content.get("Media").and_then(|m| m.get("caption")))
+        .get("text")
+        .or_else(|| content.get("media").and_then(|m| m.get("caption")))
         .filter(|v| !v.is_null())
         .cloned()
 }
@@ -269,6 +276,19 @@ impl ResponderState {
         .bind(model_call)
         .execute(&mut *db)
         .await?;
+        // Counted with this answer, in its transaction: each window alerts once.
+        let usage = limits::usage(db, tenant, at_of(event)).await?;
+        for (kind, percent, window) in self.limits.near(&usage) {
+            notify::limit_near(
+                db,
+                &self.public_url,
+                tenant,
+                kind,
+                percent,
+                &window.to_rfc3339(),
+            )
+            .await?;
+        }
         Ok(())
     }
 }
