@@ -1,6 +1,7 @@
 //! The `atende` application: wiring of the libraries into subcommands.
 
 pub mod admin;
+pub mod ai;
 pub mod audit;
 pub mod bench;
 pub mod billing;

@@ -75,6 +75,9 @@ pub struct ServeConfig {
     /// Knowledge embedding and index.
     #[command(flatten)]
     pub knowledge: crate::knowledge::KnowledgeSettings,
+    /// The AI responder and the 24 h timeout saga.
+    #[command(flatten)]
+    pub ai: crate::ai::AiSettings,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -94,6 +97,7 @@ pub struct App {
     mailer: Option<workers::mailer::MailerHandle>,
     meter_reporter: Option<workers::stripe::meter::ReporterHandle>,
     sender: Option<workers::sender::SenderHandle>,
+    ai: Option<crate::ai::AiWorkers>,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
     runners: Vec<RunnerHandle>,
@@ -158,10 +162,10 @@ impl App {
             Arc::new(workers::sender::OutboundQueue::default()),
             Arc::new(workers::knowledge::KnowledgeIndexer::new(knowledge.clone())),
         ]);
-        let (runners, relay) = if config.no_workers {
+        let source = config.kafka.source(tail.clone());
+        let (mut runners, relay) = if config.no_workers {
             (Vec::new(), None)
         } else {
-            let source = config.kafka.source(tail.clone());
             let mut runners = registry.spawn_on(&source)?;
             runners.extend(reactions.spawn_on(&source)?);
             (runners, config.kafka.relay(tail)?)
@@ -205,6 +209,24 @@ impl App {
                 )?
                 .spawn(),
             )
+        };
+        let ai = if config.no_workers {
+            None
+        } else {
+            Some(crate::ai::AiWorkers::start(
+                &config.ai,
+                crate::ai::AiDeps {
+                    pool: &pool,
+                    bus: &bus,
+                    keys: &keys,
+                    clock: &clock,
+                    source: &source,
+                    pricing: &pricing,
+                    public_url: &config.mail.public_url,
+                },
+                Arc::new(knowledge.clone()),
+                &mut runners,
+            )?)
         };
         let secret = config.jwt_secret.clone().unwrap_or_else(|| {
             tracing::warn!("no JWT secret configured: access tokens will not survive a restart");
@@ -265,6 +287,7 @@ impl App {
             mailer,
             meter_reporter,
             sender,
+            ai,
             shutdown,
             server,
             runners,
@@ -281,6 +304,9 @@ impl App {
             t.abort();
         }
         self.server.await?.context("serving HTTP")?;
+        if let Some(ai) = self.ai {
+            ai.stop().await;
+        }
         if let Some(mailer) = self.mailer {
             mailer.stop().await;
         }

@@ -89,6 +89,7 @@ async fn an_ai_reply_decided_on_a_stale_cached_state_is_refused_not_recorded() {
             ConversationCommand::RecordLowConfidence {
                 confidence: 0.1,
                 question: Personal::from("Tem entrega?"),
+                reason: None,
             },
             &md(tenant),
         )
@@ -106,6 +107,7 @@ async fn an_ai_reply_decided_on_a_stale_cached_state_is_refused_not_recorded() {
                 model: "test".into(),
                 tokens_in: 1,
                 tokens_out: 1,
+                run: None,
             },
             &md(tenant),
         )
@@ -135,6 +137,7 @@ async fn a_command_that_looks_like_a_no_op_on_stale_state_is_decided_again_on_fr
             ConversationCommand::RecordLowConfidence {
                 confidence: 0.1,
                 question: Personal::from("Tem entrega?"),
+                reason: None,
             },
             &md(tenant),
         )

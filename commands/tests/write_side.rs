@@ -276,6 +276,7 @@ async fn a_suspended_tenant_still_records_customer_messages_but_the_ai_may_not_r
                 model: "test".into(),
                 tokens_in: 1,
                 tokens_out: 1,
+                run: None,
             },
             &CommandMetadata::new(Actor::system("ai-responder"), Some(tenant)),
         )

@@ -4,6 +4,7 @@ mod app;
 mod append;
 mod conversations_list;
 mod measure;
+mod pipeline;
 mod relay;
 mod replay;
 mod scratch;
@@ -34,6 +35,8 @@ pub enum BenchCommand {
     WebhookIngest(webhook_ingest::WebhookIngestArgs),
     /// The relay's throughput from the event store into Kafka.
     Relay(relay::RelayArgs),
+    /// Customer message committed → AI reply recorded (zero-latency fake model, burst 0).
+    Pipeline(pipeline::PipelineArgs),
 }
 
 /// Runs one benchmark.
@@ -46,5 +49,6 @@ pub async fn run(db: &DatabaseConfig, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::TailLag(args) => tail_lag::run(db, args).await,
         BenchCommand::WebhookIngest(args) => webhook_ingest::run(db, args).await,
         BenchCommand::Relay(args) => relay::run(db, args).await,
+        BenchCommand::Pipeline(args) => pipeline::run(db, args).await,
     }
 }

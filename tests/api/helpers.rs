@@ -81,6 +81,12 @@ pub async fn start_app_with_clock(
         no_workers: false,
         kafka: Default::default(),
         knowledge: Default::default(),
+        // Other suites record customer messages; the AI answering them would change what
+        // they observe. The AI's own tests turn it on.
+        ai: atende::ai::AiSettings {
+            ai_enabled: false,
+            ..Default::default()
+        },
     };
     configure(&mut config);
     let app = App::start(db.pool.clone(), &config, clock, master)

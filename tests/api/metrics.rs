@@ -60,6 +60,7 @@ impl Chat<'_> {
             model: model.into(),
             tokens_in,
             tokens_out,
+            run: None,
         })
         .await;
     }
@@ -68,6 +69,7 @@ impl Chat<'_> {
         self.run(ConversationCommand::RecordLowConfidence {
             confidence: 0.1,
             question: Personal::from("?"),
+            reason: None,
         })
         .await;
     }

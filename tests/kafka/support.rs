@@ -46,6 +46,10 @@ pub async fn start_app(pool: &PgPool, broker: Option<&Tansu>, no_workers: bool) 
         stripe_webhooks: Default::default(),
         whatsapp: Default::default(),
         knowledge: Default::default(),
+        ai: atende::ai::AiSettings {
+            ai_enabled: false,
+            ..Default::default()
+        },
         no_workers,
         kafka: Default::default(),
     };

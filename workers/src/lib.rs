@@ -7,6 +7,8 @@ pub mod knowledge;
 pub mod lifecycle;
 pub mod mailer;
 pub mod relay;
+pub mod responder;
 pub mod retention;
+pub mod saga;
 pub mod sender;
 pub mod stripe;

@@ -1,7 +1,7 @@
 //! What can be asked of a conversation.
 
 use chrono::{DateTime, Utc};
-use schemas::events::{DeliveryStatus, MessageContent, ResumeReason};
+use schemas::events::{AiRun, DeliveryStatus, HandoffReason, MessageContent, ResumeReason};
 use schemas::Personal;
 use uuid::Uuid;
 
@@ -37,6 +37,8 @@ pub enum ConversationCommand {
         tokens_in: u32,
         /// Completion tokens.
         tokens_out: u32,
+        /// Provider, latency, cost and cache use (F16), when known.
+        run: Option<AiRun>,
     },
     /// Record that the AI was not confident enough; hands the conversation to a human.
     RecordLowConfidence {
@@ -44,6 +46,8 @@ pub enum ConversationCommand {
         confidence: f64,
         /// The customer's question.
         question: Personal<String>,
+        /// Why the AI hands over (`None`: low confidence).
+        reason: Option<HandoffReason>,
     },
     /// The customer asked for a human.
     RequestHuman {

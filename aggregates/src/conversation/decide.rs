@@ -120,6 +120,7 @@ impl Conversation {
                 model,
                 tokens_in,
                 tokens_out,
+                run,
             } => {
                 self.ai_may_act()?;
                 valid_confidence(confidence)?;
@@ -132,12 +133,14 @@ impl Conversation {
                     model,
                     tokens_in,
                     tokens_out,
+                    run,
                     at,
                 })
             }
             C::RecordLowConfidence {
                 confidence,
                 question,
+                reason,
             } => {
                 self.ai_may_act()?;
                 valid_confidence(confidence)?;
@@ -145,6 +148,7 @@ impl Conversation {
                     outbound_id: outbound_id(),
                     confidence,
                     question,
+                    reason,
                     at,
                 })
             }

@@ -117,6 +117,7 @@ fn ai_replied(outbound: u128, text: &str) -> E {
         model: "m".into(),
         tokens_in: 1,
         tokens_out: 1,
+        run: None,
         at: t0(),
     }
 }
@@ -260,6 +261,7 @@ async fn the_status_follows_hand_off_human_reply_resumption_and_resolution() {
                 outbound_id: Uuid::from_u128(13),
                 confidence: 0.1,
                 question: "?".into(),
+                reason: None,
                 at: t0(),
             },
             "awaiting_human",

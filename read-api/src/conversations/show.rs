@@ -163,13 +163,35 @@ pub(super) async fn show(
         )
         .collect();
     open_all(&state, &mut sealed).await?;
+    let handoff_reason = match handed_off_at {
+        Some(_) => handoff_reason(&state, id).await?,
+        None => None,
+    };
     Ok(Json(ConversationDetail {
         summary,
         handed_off_at,
+        handoff_reason,
         created_at,
         messages,
         next_cursor,
     }))
+}
+
+/// Why the current hand-off began, from the event that began it: `customer_asked`, or the
+/// reason the AI recorded (`low_confidence` for hand-offs recorded before reasons were kept).
+async fn handoff_reason(state: &AppState, id: Uuid) -> Result<Option<String>, ApiError> {
+    sqlx::query_scalar(
+        "SELECT CASE event_type WHEN 'HumanRequested' THEN 'customer_asked'
+                ELSE COALESCE(payload->'ConfidenceLow'->>'reason', 'low_confidence') END
+           FROM events
+          WHERE aggregate_type = 'conversation' AND aggregate_id = $1
+            AND event_type IN ('ConfidenceLow', 'HumanRequested')
+          ORDER BY sequence DESC LIMIT 1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(&state.pool)
+    .await
+    .map_err(ApiError::internal)
 }
 
 #[derive(sqlx::FromRow)]

@@ -122,6 +122,10 @@ pub struct ConversationDetail {
     pub summary: ConversationSummary,
     /// When the current hand-off to a human began, while it lasts.
     pub handed_off_at: Option<DateTime<Utc>>,
+    /// Why, while it lasts: `customer_asked`, `low_confidence`, `plan_quota_reached` (the
+    /// plan's AI messages are used up), `request_limit_reached`, `token_limit_reached`,
+    /// `cost_limit_reached` or `ai_unavailable`.
+    pub handoff_reason: Option<String>,
     /// When the first message arrived.
     pub created_at: DateTime<Utc>,
     /// Messages in order.

@@ -83,6 +83,53 @@ pub enum ResumeReason {
     Manual,
 }
 
+/// How an AI answer was produced (F13, F16). `AiReplied` gained it after events were
+/// already stored, so it is optional there: older answers have none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AiRun {
+    /// The configured name of the provider that answered, `cache` for a cached answer or
+    /// `extractive` when no provider is configured.
+    pub provider: String,
+    /// Milliseconds the answer took to obtain (the model call, or the cache look-up).
+    pub latency_ms: u64,
+    /// Estimated cost in US dollars at the model prices in force when answering.
+    pub cost_usd: f64,
+    /// Whether the answer came from the response cache, without a model call (F14).
+    pub cached: bool,
+}
+
+/// Why the AI handed a conversation to a human without being asked to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffReason {
+    /// Retrieval did not support an answer (the confidence is below the tenant's threshold).
+    LowConfidence,
+    /// The plan's monthly AI message quota is used up.
+    PlanQuotaReached,
+    /// The tenant's AI requests-per-hour limit is reached (F15).
+    RequestLimitReached,
+    /// The tenant's AI tokens-per-day limit is reached (F15).
+    TokenLimitReached,
+    /// The tenant's AI cost-per-month limit is reached (F15).
+    CostLimitReached,
+    /// Every configured model provider failed.
+    AiUnavailable,
+}
+
+impl HandoffReason {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LowConfidence => "low_confidence",
+            Self::PlanQuotaReached => "plan_quota_reached",
+            Self::RequestLimitReached => "request_limit_reached",
+            Self::TokenLimitReached => "token_limit_reached",
+            Self::CostLimitReached => "cost_limit_reached",
+            Self::AiUnavailable => "ai_unavailable",
+        }
+    }
+}
+
 /// What happened in a conversation.
 ///
 /// Events after which the platform sends a WhatsApp message carry an `outbound_id`: the
@@ -122,6 +169,10 @@ pub enum ConversationEvent {
         tokens_in: u32,
         /// Completion tokens.
         tokens_out: u32,
+        /// Provider, latency, cost and cache use; absent in answers recorded before it was
+        /// kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run: Option<AiRun>,
         /// When.
         at: DateTime<Utc>,
     },
@@ -134,6 +185,10 @@ pub enum ConversationEvent {
         confidence: f64,
         /// The customer's question.
         question: Personal<String>,
+        /// Why the AI handed over; absent (meaning low confidence) in hand-offs recorded
+        /// before reasons were kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<HandoffReason>,
         /// When.
         at: DateTime<Utc>,
     },

@@ -22,12 +22,14 @@ fn samples() -> Vec<ConversationEvent> {
             model: "gpt-4o-mini".into(),
             tokens_in: 100,
             tokens_out: 20,
+            run: None,
             at: at(),
         },
         ConversationEvent::ConfidenceLow {
             outbound_id: id,
             confidence: 0.2,
             question: "?".into(),
+            reason: None,
             at: at(),
         },
         ConversationEvent::HumanRequested {
@@ -180,4 +182,60 @@ fn stored_shape_of_subject_erased_never_changes() {
         serde_json::to_value(&e).expect("ser"),
         json!({"SubjectErased": {"reason": "court order", "at": "2025-01-02T03:04:05Z"}})
     );
+}
+
+#[test]
+fn ai_replied_with_its_run_round_trips_and_older_answers_still_load() {
+    let e = ConversationEvent::AiReplied {
+        outbound_id: Uuid::from_u128(7),
+        text: "Olá!".into(),
+        confidence: 0.9,
+        sources: vec![],
+        model: "gpt-4o-mini".into(),
+        tokens_in: 1,
+        tokens_out: 2,
+        run: Some(AiRun {
+            provider: "primary".into(),
+            latency_ms: 12,
+            cost_usd: 0.5,
+            cached: false,
+        }),
+        at: at(),
+    };
+    let value = serde_json::to_value(&e).expect("serializes");
+    assert_eq!(value["AiReplied"]["run"]["provider"], "primary");
+    let back: ConversationEvent = serde_json::from_value(value).expect("deserializes");
+    assert_eq!(back, e);
+    let mut old = serde_json::to_value(&e).expect("serializes");
+    old["AiReplied"]
+        .as_object_mut()
+        .expect("an object")
+        .remove("run");
+    let old: ConversationEvent = serde_json::from_value(old).expect("an older answer loads");
+    assert!(matches!(
+        old,
+        ConversationEvent::AiReplied { run: None, .. }
+    ));
+}
+
+#[test]
+fn a_hand_off_reason_is_stored_in_snake_case_and_absent_in_older_hand_offs() {
+    let e = ConversationEvent::ConfidenceLow {
+        outbound_id: Uuid::from_u128(7),
+        confidence: 0.0,
+        question: "?".into(),
+        reason: Some(HandoffReason::PlanQuotaReached),
+        at: at(),
+    };
+    let value = serde_json::to_value(&e).expect("serializes");
+    assert_eq!(value["ConfidenceLow"]["reason"], "plan_quota_reached");
+    let old = json!({"ConfidenceLow": {
+        "outbound_id": "00000000-0000-0000-0000-000000000007",
+        "confidence": 0.2, "question": "?", "at": "2025-01-02T03:04:05Z"
+    }});
+    let old: ConversationEvent = serde_json::from_value(old).expect("an older hand-off loads");
+    assert!(matches!(
+        old,
+        ConversationEvent::ConfidenceLow { reason: None, .. }
+    ));
 }

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub use conversation::{
-    ConversationEvent, ConversationStatus, DeliveryStatus, MessageContent, ResumeReason,
+    AiRun, ConversationEvent, ConversationStatus, DeliveryStatus, HandoffReason, MessageContent,
+    ResumeReason,
 };
 pub use subscription::{SubscriptionEvent, SubscriptionStatus};
 pub use tenant::{BotSettings, TenantEvent, Tone};

@@ -18,7 +18,7 @@ mod worker;
 pub use lettre::message::Mailbox;
 pub use outbox::{enqueue, status, NewMail, OutboxStatus, NOTIFY_CHANNEL};
 pub use public_url::{InvalidPublicUrl, PublicUrl};
-pub use templates::{Locale, Rendered, Template, UnsupportedLocale};
+pub use templates::{AiLimitKind, HandoffCause, Locale, Rendered, Template, UnsupportedLocale};
 pub use transport::Transport;
 pub use worker::{Mailer, MailerConfig, MailerHandle, DEFAULT_FROM};
 

@@ -12,6 +12,7 @@ fn ai_reply(confidence: f64) -> ConversationCommand {
         model: "gpt-4o-mini".into(),
         tokens_in: 120,
         tokens_out: 8,
+        run: None,
     }
 }
 
@@ -19,6 +20,7 @@ fn low_confidence() -> ConversationCommand {
     ConversationCommand::RecordLowConfidence {
         confidence: 0.3,
         question: "Vocês aceitam pix?".into(),
+        reason: None,
     }
 }
 
@@ -35,6 +37,7 @@ fn the_ai_reply_is_recorded_with_an_outbound_id() {
             model: "gpt-4o-mini".into(),
             tokens_in: 120,
             tokens_out: 8,
+            run: None,
             at: t0(),
         }]);
 }
@@ -75,6 +78,7 @@ fn low_confidence_hands_the_conversation_to_a_human() {
         outbound_id: first_outbound(),
         confidence: 0.3,
         question: "Vocês aceitam pix?".into(),
+        reason: None,
         at: t0(),
     };
     conversation()

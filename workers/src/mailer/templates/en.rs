@@ -1,6 +1,6 @@
 //! The e-mails in English.
 
-use super::{Block, Content, Template};
+use super::{AiLimitKind, Block, Content, HandoffCause, Template};
 
 pub(super) fn content(template: &Template) -> Content {
     let (subject, blocks) = match template {
@@ -88,6 +88,49 @@ pub(super) fn content(template: &Template) -> Content {
                      stops answering and conversations go to your human team."
                 )),
                 Block::Link("See usage and change plan", billing_url.clone()),
+            ],
+        ),
+        Template::HandedOff {
+            tenant_name,
+            contact,
+            cause,
+            conversation_url,
+        } => (
+            format!("Conversation handed to an agent: {contact}"),
+            vec![
+                Block::Para(format!(
+                    "{tenant_name}'s automatic attendant handed the conversation with {contact} \
+                     to a human agent: {}.",
+                    match cause {
+                        HandoffCause::CustomerAsked => "the customer asked to talk to a person",
+                        HandoffCause::LowConfidence => "the knowledge base has no confident answer",
+                        HandoffCause::QuotaReached =>
+                            "the plan's AI messages for this period are used up",
+                        HandoffCause::LimitReached => "an AI usage limit was reached",
+                        HandoffCause::AiUnavailable => "the AI model did not answer",
+                    }
+                )),
+                Block::Link("Answer now", conversation_url.clone()),
+            ],
+        ),
+        Template::AiLimitNear {
+            tenant_name,
+            limit,
+            used_percent,
+            usage_url,
+        } => (
+            format!("{tenant_name}: {used_percent}% of an AI usage limit"),
+            vec![
+                Block::Para(format!(
+                    "{tenant_name} has used {used_percent}% of its limit of {}. At 100% the AI \
+                     stops answering and hands conversations to human agents.",
+                    match limit {
+                        AiLimitKind::RequestsPerHour => "AI requests per hour",
+                        AiLimitKind::TokensPerDay => "tokens per day",
+                        AiLimitKind::CostPerMonth => "AI cost per month",
+                    }
+                )),
+                Block::Link("See the usage", usage_url.clone()),
             ],
         ),
         Template::PasswordReset {

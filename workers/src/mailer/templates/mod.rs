@@ -132,6 +132,28 @@ pub enum Template {
         /// Where to see usage and change plan.
         billing_url: String,
     },
+    /// The AI handed a conversation to a human (F4): someone should answer it.
+    HandedOff {
+        /// The tenant's name.
+        tenant_name: String,
+        /// Who is waiting (name or number, as the dashboard shows it).
+        contact: String,
+        /// Why the AI stopped (see [`HandoffCause`]).
+        cause: HandoffCause,
+        /// The conversation in the dashboard.
+        conversation_url: String,
+    },
+    /// An AI usage limit of the tenant is 80 % used (F15); at 100 % the AI stops answering.
+    AiLimitNear {
+        /// The tenant's name.
+        tenant_name: String,
+        /// Which limit.
+        limit: AiLimitKind,
+        /// The share used, in percent.
+        used_percent: u32,
+        /// The usage page in the dashboard.
+        usage_url: String,
+    },
     /// A link to choose a new password.
     PasswordReset {
         /// The link carrying the reset token.
@@ -151,6 +173,8 @@ impl Template {
             Self::Reactivated { .. } => "reactivated",
             Self::AttendancePending { .. } => "attendance_pending",
             Self::QuotaAlert { .. } => "quota_alert",
+            Self::HandedOff { .. } => "handed_off",
+            Self::AiLimitNear { .. } => "ai_limit_near",
             Self::PasswordReset { .. } => "password_reset",
         }
     }
@@ -162,6 +186,43 @@ impl Template {
             Locale::En => en::content(self),
         };
         layout::render(&content)
+    }
+}
+
+/// Why a conversation was handed to a human, as the hand-off e-mail explains it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandoffCause {
+    /// The customer asked for a person.
+    CustomerAsked,
+    /// The knowledge did not support a confident answer.
+    LowConfidence,
+    /// The plan's AI messages for the period are used up.
+    QuotaReached,
+    /// A usage limit (requests, tokens or cost) is reached.
+    LimitReached,
+    /// The AI model could not be reached.
+    AiUnavailable,
+}
+
+/// A per-tenant AI usage limit (F15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AiLimitKind {
+    /// Model requests per hour.
+    RequestsPerHour,
+    /// Tokens per day.
+    TokensPerDay,
+    /// Cost per month.
+    CostPerMonth,
+}
+
+impl AiLimitKind {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RequestsPerHour => "requests_per_hour",
+            Self::TokensPerDay => "tokens_per_day",
+            Self::CostPerMonth => "cost_per_month",
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Os e-mails em português do Brasil.
 
-use super::{Block, Content, Template};
+use super::{AiLimitKind, Block, Content, HandoffCause, Template};
 
 pub(super) fn content(template: &Template) -> Content {
     let (subject, blocks) = match template {
@@ -88,6 +88,50 @@ pub(super) fn content(template: &Template) -> Content {
                      deixa de responder e as conversas passam para a equipe humana."
                 )),
                 Block::Link("Ver o consumo e mudar de plano", billing_url.clone()),
+            ],
+        ),
+        Template::HandedOff {
+            tenant_name,
+            contact,
+            cause,
+            conversation_url,
+        } => (
+            format!("Conversa passada para um atendente: {contact}"),
+            vec![
+                Block::Para(format!(
+                    "O atendimento automático de {tenant_name} passou a conversa com {contact} \
+                     para um atendente humano: {}.",
+                    match cause {
+                        HandoffCause::CustomerAsked => "o cliente pediu para falar com uma pessoa",
+                        HandoffCause::LowConfidence =>
+                            "a base de conhecimento não tem uma resposta segura",
+                        HandoffCause::QuotaReached =>
+                            "as mensagens de IA do plano neste período acabaram",
+                        HandoffCause::LimitReached => "um limite de uso da IA foi atingido",
+                        HandoffCause::AiUnavailable => "o modelo de IA não respondeu",
+                    }
+                )),
+                Block::Link("Responder agora", conversation_url.clone()),
+            ],
+        ),
+        Template::AiLimitNear {
+            tenant_name,
+            limit,
+            used_percent,
+            usage_url,
+        } => (
+            format!("{tenant_name}: {used_percent}% do limite de uso da IA"),
+            vec![
+                Block::Para(format!(
+                    "{tenant_name} já usou {used_percent}% do limite de {}. Ao chegar a 100%, \
+                     a IA deixa de responder e passa as conversas para atendentes humanos.",
+                    match limit {
+                        AiLimitKind::RequestsPerHour => "requisições à IA por hora",
+                        AiLimitKind::TokensPerDay => "tokens por dia",
+                        AiLimitKind::CostPerMonth => "custo de IA por mês",
+                    }
+                )),
+                Block::Link("Ver o uso", usage_url.clone()),
             ],
         ),
         Template::PasswordReset {

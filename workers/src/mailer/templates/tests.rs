@@ -67,6 +67,18 @@ fn every_template_differs_by_locale() {
             contact: "Maria".into(),
             conversation_url: "https://app.example/conversations/1".into(),
         },
+        Template::HandedOff {
+            tenant_name: "Padaria".into(),
+            contact: "Maria".into(),
+            cause: HandoffCause::QuotaReached,
+            conversation_url: "https://app.example/conversations/1".into(),
+        },
+        Template::AiLimitNear {
+            tenant_name: "Padaria".into(),
+            limit: AiLimitKind::TokensPerDay,
+            used_percent: 80,
+            usage_url: "https://app.example/usage".into(),
+        },
         Template::PasswordReset {
             reset_url: "https://app.example/reset-password?token=t".into(),
             valid_minutes: 60,

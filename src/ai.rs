@@ -1,0 +1,256 @@
+//! The AI responder's and the 24 h saga's settings in `atende serve`, and what they start.
+
+use aggregates::Clock;
+use anyhow::Context;
+use clap::Args;
+use commands::privacy::KeyRing;
+use commands::CommandBus;
+use projections::EventSource;
+use projections::RunnerHandle;
+use schemas::plans::Pricing;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+use workers::knowledge::{KnowledgeError, RetrievedChunk, Retriever};
+use workers::mailer::PublicUrl;
+use workers::responder::{Limits, Provider, Responder, ResponderConfig, SchedulerHandle};
+use workers::saga::{Saga, SagaConfig, TickerHandle};
+
+/// Settings of the AI responder and the 24 h timeout saga.
+#[derive(Debug, Clone, Args)]
+pub struct AiSettings {
+    /// Run the AI responder in this process.
+    #[arg(long, env = "ATENDE_AI_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub ai_enabled: bool,
+    /// Milliseconds the AI waits after a customer's message for more before answering them
+    /// together (F5); 0 answers at once.
+    #[arg(long, env = "ATENDE_AI_BURST_MS", default_value_t = 3000)]
+    pub ai_burst_ms: u64,
+    /// The model providers, tried in order: a JSON array of `{name?, base_url, model,
+    /// api_key?}` (OpenAI-compatible chat completions). Overrides the OPENAI_* shortcut.
+    #[arg(long, env = "ATENDE_LLM_PROVIDERS", hide_env_values = true)]
+    pub llm_providers: Option<String>,
+    /// The one-provider shortcut: an OpenAI key (unset, with no ATENDE_LLM_PROVIDERS:
+    /// answers are extracted from the knowledge, without a model).
+    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
+    pub openai_api_key: Option<String>,
+    /// The shortcut provider's API base.
+    #[arg(
+        long,
+        env = "OPENAI_BASE_URL",
+        default_value = "https://api.openai.com/v1"
+    )]
+    pub openai_base_url: String,
+    /// The shortcut provider's model.
+    #[arg(long, env = "OPENAI_MODEL", default_value = "gpt-4o-mini")]
+    pub openai_model: String,
+    /// Milliseconds each provider gets before the next is tried.
+    #[arg(long, env = "ATENDE_LLM_TIMEOUT_MS", default_value_t = 20_000)]
+    pub llm_timeout_ms: u64,
+    /// Comma-separated words with which a customer asks for a person.
+    #[arg(
+        long,
+        env = "ATENDE_AI_HANDOFF_KEYWORDS",
+        default_value = "atendente,humano,pessoa,human"
+    )]
+    pub ai_handoff_keywords: String,
+    /// Model requests per tenant and UTC hour (0: unlimited).
+    #[arg(long, env = "ATENDE_AI_REQUESTS_PER_HOUR", default_value_t = 600)]
+    pub ai_requests_per_hour: u64,
+    /// Tokens per tenant and UTC day (0: unlimited).
+    #[arg(long, env = "ATENDE_AI_TOKENS_PER_DAY", default_value_t = 2_000_000)]
+    pub ai_tokens_per_day: u64,
+    /// Estimated model cost per tenant and UTC month, in US dollars (0: unlimited).
+    #[arg(long, env = "ATENDE_AI_COST_PER_MONTH_USD", default_value_t = 100.0)]
+    pub ai_cost_per_month_usd: f64,
+    /// Hours without human activity after which the AI takes a conversation back (F8).
+    #[arg(long, env = "ATENDE_HUMAN_TIMEOUT_HOURS", default_value_t = 24)]
+    pub human_timeout_hours: u32,
+}
+
+impl Default for AiSettings {
+    fn default() -> Self {
+        Self {
+            ai_enabled: true,
+            ai_burst_ms: 3000,
+            llm_providers: None,
+            openai_api_key: None,
+            openai_base_url: "https://api.openai.com/v1".into(),
+            openai_model: "gpt-4o-mini".into(),
+            llm_timeout_ms: 20_000,
+            ai_handoff_keywords: "atendente,humano,pessoa,human".into(),
+            ai_requests_per_hour: 600,
+            ai_tokens_per_day: 2_000_000,
+            ai_cost_per_month_usd: 100.0,
+            human_timeout_hours: 24,
+        }
+    }
+}
+
+impl AiSettings {
+    /// The providers, in order.
+    pub fn providers(&self) -> anyhow::Result<Vec<Provider>> {
+        if let Some(json) = self
+            .llm_providers
+            .as_deref()
+            .filter(|j| !j.trim().is_empty())
+        {
+            let providers: Vec<Provider> = serde_json::from_str(json).context(
+                "ATENDE_LLM_PROVIDERS is not a JSON array of {name?, base_url, model, api_key?}",
+            )?;
+            if let Some(p) = providers
+                .iter()
+                .find(|p| p.base_url.trim().is_empty() || p.model.trim().is_empty())
+            {
+                anyhow::bail!(
+                    "ATENDE_LLM_PROVIDERS: provider {:?} needs a base_url and a model",
+                    p.name
+                );
+            }
+            return Ok(providers);
+        }
+        Ok(self
+            .openai_api_key
+            .iter()
+            .filter(|k| !k.trim().is_empty())
+            .map(|key| Provider {
+                name: "openai".into(),
+                base_url: self.openai_base_url.clone(),
+                model: self.openai_model.clone(),
+                api_key: key.clone(),
+            })
+            .collect())
+    }
+
+    fn limits(&self) -> Limits {
+        let some = |n: u64| (n > 0).then_some(n);
+        Limits {
+            requests_per_hour: some(self.ai_requests_per_hour),
+            tokens_per_day: some(self.ai_tokens_per_day),
+            cost_per_month_usd: (self.ai_cost_per_month_usd > 0.0)
+                .then_some(self.ai_cost_per_month_usd),
+        }
+    }
+
+    /// The responder's configuration.
+    pub fn responder_config(
+        &self,
+        public_url: PublicUrl,
+        pricing: Pricing,
+    ) -> anyhow::Result<ResponderConfig> {
+        Ok(ResponderConfig {
+            burst: Duration::from_millis(self.ai_burst_ms),
+            providers: self.providers()?,
+            provider_timeout: Duration::from_millis(self.llm_timeout_ms.max(1)),
+            handoff_keywords: self
+                .ai_handoff_keywords
+                .split(',')
+                .map(|k| k.trim().to_owned())
+                .filter(|k| !k.is_empty())
+                .collect(),
+            limits: self.limits(),
+            public_url,
+            pricing,
+            ..ResponderConfig::default()
+        })
+    }
+}
+
+/// Finds nothing: the retriever `serve` uses until the knowledge index is wired in, so the
+/// AI hands every question to a human instead of answering without knowledge.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoKnowledge;
+
+#[async_trait::async_trait]
+impl Retriever for NoKnowledge {
+    async fn search(
+        &self,
+        _tenant_id: Uuid,
+        _query: &str,
+        _k: usize,
+    ) -> Result<Vec<RetrievedChunk>, KnowledgeError> {
+        Ok(Vec::new())
+    }
+}
+
+/// What the AI parts of `serve` run.
+#[derive(Debug)]
+pub struct AiWorkers {
+    scheduler: Option<SchedulerHandle>,
+    ticker: TickerHandle,
+}
+
+/// Everything the AI parts need from `serve`.
+#[allow(missing_debug_implementations)] // borrowed handles, never logged
+pub struct AiDeps<'a> {
+    /// The database.
+    pub pool: &'a PgPool,
+    /// The write side.
+    pub bus: &'a Arc<CommandBus>,
+    /// Subject keys, to read the conversation memory.
+    pub keys: &'a Arc<KeyRing>,
+    /// The clock.
+    pub clock: &'a Arc<dyn Clock>,
+    /// The event stream (the tail or Kafka).
+    pub source: &'a EventSource,
+    /// Plans and model prices.
+    pub pricing: &'a Pricing,
+    /// The dashboard's base URL.
+    pub public_url: &'a PublicUrl,
+}
+
+impl AiWorkers {
+    /// Starts the saga and, when enabled, the responder; their stream consumers are pushed
+    /// onto `runners` so /health and the admin API list them.
+    pub fn start(
+        settings: &AiSettings,
+        deps: AiDeps<'_>,
+        retriever: Arc<dyn Retriever>,
+        runners: &mut Vec<RunnerHandle>,
+    ) -> anyhow::Result<Self> {
+        let saga = Saga::new(
+            deps.pool.clone(),
+            deps.bus.clone(),
+            deps.clock.clone(),
+            SagaConfig {
+                timeout: chrono::Duration::hours(i64::from(settings.human_timeout_hours.max(1))),
+                public_url: deps.public_url.clone(),
+                ..SagaConfig::default()
+            },
+        );
+        let (saga_runner, ticker) = saga.start_on(deps.source)?;
+        runners.push(saga_runner);
+        let scheduler = if settings.ai_enabled {
+            let config =
+                settings.responder_config(deps.public_url.clone(), deps.pricing.clone())?;
+            if config.providers.is_empty() {
+                tracing::warn!(
+                    "no model provider configured: AI answers are extracted from the knowledge"
+                );
+            }
+            let responder = Responder::new(
+                deps.pool.clone(),
+                deps.bus.clone(),
+                deps.keys.clone(),
+                retriever,
+                deps.clock.clone(),
+                config,
+            );
+            let (runner, scheduler) = responder.start_on(deps.source)?;
+            runners.push(runner);
+            Some(scheduler)
+        } else {
+            None
+        };
+        Ok(Self { scheduler, ticker })
+    }
+
+    /// Stops the scheduler and the ticker (the consumers stop with the other runners).
+    pub async fn stop(self) {
+        if let Some(s) = self.scheduler {
+            s.stop().await;
+        }
+        self.ticker.stop().await;
+    }
+}

@@ -1,0 +1,245 @@
+//! What to do with a burst: answer it, hand it to a human, or stay silent.
+
+use super::cache::{self, CachedAnswer};
+use super::confidence::{asks_for_a_person, confidence, normalize};
+use super::limits;
+use super::llm::{extractive_answer, system_prompt, Prompt, Turn, EXTRACTIVE};
+use super::memory::{Remembered, Role};
+use super::Responder;
+use schemas::events::{AiRun, HandoffReason, SubscriptionStatus};
+use std::time::Instant;
+use uuid::Uuid;
+
+/// The decision for one burst.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Outcome {
+    /// The AI must not answer (why, for the log).
+    Silent(&'static str),
+    /// An answer to record.
+    Reply {
+        text: String,
+        confidence: f64,
+        sources: Vec<String>,
+        model: String,
+        tokens_in: u32,
+        tokens_out: u32,
+        run: AiRun,
+    },
+    /// The AI stops and a human takes over.
+    Handoff {
+        confidence: f64,
+        reason: HandoffReason,
+        question: String,
+    },
+    /// The customer asked for a person.
+    HumanRequested { question: String },
+}
+
+/// Why a burst could not be decided now (it is retried).
+#[derive(Debug, thiserror::Error)]
+pub(super) enum AnswerError {
+    /// The database failed.
+    #[error("the database failed while answering")]
+    Database(#[from] sqlx::Error),
+    /// The tenant or subscription could not be loaded.
+    #[error("loading the tenant failed")]
+    Load(#[from] commands::CommandError),
+}
+
+fn handoff(confidence: f64, reason: HandoffReason, question: &str) -> Outcome {
+    Outcome::Handoff {
+        confidence,
+        reason,
+        question: question.to_owned(),
+    }
+}
+
+impl Responder {
+    /// Decides what to do with the customer messages after `answered_through` in `memory`.
+    #[tracing::instrument(name = "deciding how to answer a burst", skip_all, fields(%tenant))]
+    pub(super) async fn decide(
+        &self,
+        tenant: Uuid,
+        memory: &[Remembered],
+        answered_through: i64,
+    ) -> Result<Outcome, AnswerError> {
+        let (account, _) = self.bus.tenants.load(&tenant.to_string()).await?;
+        if account.is_suspended() {
+            return Ok(Outcome::Silent("tenant_suspended"));
+        }
+        let (subscription, _) = self.bus.subscriptions.load(&tenant.to_string()).await?;
+        if !matches!(
+            subscription.status(),
+            Some(
+                SubscriptionStatus::Trialing
+                    | SubscriptionStatus::Active
+                    | SubscriptionStatus::PastDue
+            )
+        ) {
+            return Ok(Outcome::Silent("no_active_subscription"));
+        }
+        let question = memory
+            .iter()
+            .filter(|m| m.role == Role::Customer && m.position > answered_through)
+            .filter_map(|m| m.text.as_deref())
+            .collect::<Vec<_>>()
+            .join("\n");
+        if question.trim().is_empty() {
+            // Media without a caption: the bot cannot read it, a person can.
+            return Ok(handoff(0.0, HandoffReason::LowConfidence, &question));
+        }
+        if asks_for_a_person(&question, &self.config.handoff_keywords) {
+            return Ok(Outcome::HumanRequested { question });
+        }
+        let now = self.clock.now();
+        let plan = if subscription.plan().0.is_empty() {
+            account.plan()
+        } else {
+            subscription.plan()
+        };
+        let quota = self
+            .config
+            .pricing
+            .plans
+            .get(&plan.0)
+            .and_then(|p| p.monthly_ai_message_quota);
+        if limits::quota_reached(&self.pool, tenant, quota, now).await? {
+            return Ok(handoff(0.0, HandoffReason::PlanQuotaReached, &question));
+        }
+        let chunks = match self
+            .retriever
+            .search(tenant, &question, self.config.top_k)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "retrieval failed; handing the conversation over");
+                return Ok(handoff(0.0, HandoffReason::AiUnavailable, &question));
+            }
+        };
+        let scores: Vec<f32> = chunks.iter().map(|c| c.score).collect();
+        let confidence = confidence(&scores);
+        if confidence < account.settings().confidence_threshold {
+            return Ok(handoff(confidence, HandoffReason::LowConfidence, &question));
+        }
+        let sources: Vec<String> = chunks.iter().map(|c| c.chunk_id.clone()).collect();
+        let Some(best) = chunks.first() else {
+            return Ok(handoff(confidence, HandoffReason::LowConfidence, &question));
+        };
+        if !self.models.is_configured() {
+            return Ok(Outcome::Reply {
+                text: extractive_answer(best),
+                confidence,
+                sources: vec![best.chunk_id.clone()],
+                model: EXTRACTIVE.to_owned(),
+                tokens_in: 0,
+                tokens_out: 0,
+                run: AiRun {
+                    provider: EXTRACTIVE.to_owned(),
+                    latency_ms: 0,
+                    cost_usd: 0.0,
+                    cached: false,
+                },
+            });
+        }
+        let key = cache::cache_key(
+            tenant,
+            account.knowledge_version(),
+            &normalize(&question),
+            &chunks,
+        );
+        let started = Instant::now();
+        if let Some(hit) = cache::lookup(&self.pool, &key, now).await? {
+            return Ok(Outcome::Reply {
+                text: hit.answer,
+                confidence,
+                sources: hit.sources,
+                model: hit.model,
+                tokens_in: 0,
+                tokens_out: 0,
+                run: AiRun {
+                    provider: "cache".to_owned(),
+                    latency_ms: started.elapsed().as_millis().try_into().unwrap_or(u64::MAX),
+                    cost_usd: 0.0,
+                    cached: true,
+                },
+            });
+        }
+        let mut conn = self.pool.acquire().await?;
+        let usage = limits::usage(&mut conn, tenant, now).await?;
+        drop(conn);
+        if let Some(reason) = self.config.limits.reached(&usage) {
+            return Ok(handoff(confidence, reason, &question));
+        }
+        let prompt = Prompt {
+            system: system_prompt(account.name(), account.settings().tone, &chunks),
+            turns: memory
+                .iter()
+                .filter_map(|m| {
+                    let text = m.text.clone()?;
+                    Some(match m.role {
+                        Role::Customer => Turn::Customer(text),
+                        Role::Ai | Role::Human => Turn::Business(text),
+                    })
+                })
+                .collect(),
+        };
+        let completion = match self.models.complete(&prompt).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "no model answered; handing the conversation over");
+                return Ok(handoff(confidence, HandoffReason::AiUnavailable, &question));
+            }
+        };
+        let cost_usd = self
+            .config
+            .pricing
+            .models
+            .get(&completion.model)
+            .map_or(0.0, |p| {
+                p.cost_usd(
+                    i64::from(completion.tokens_in),
+                    i64::from(completion.tokens_out),
+                )
+            });
+        let entry = CachedAnswer {
+            answer: completion.text.clone(),
+            model: completion.model.clone(),
+            sources: sources.clone(),
+        };
+        let stored = cache::store(
+            &self.pool,
+            &cache::NewEntry {
+                key: &key,
+                tenant,
+                version: account.knowledge_version(),
+                answer: &entry,
+                confidence,
+            },
+            now,
+            self.config.cache_ttl,
+        )
+        .await;
+        if let Err(e) = stored {
+            tracing::warn!(error = %e, "the answer could not be cached");
+        }
+        Ok(Outcome::Reply {
+            text: completion.text,
+            confidence,
+            sources,
+            model: completion.model,
+            tokens_in: completion.tokens_in,
+            tokens_out: completion.tokens_out,
+            run: AiRun {
+                provider: completion.provider,
+                latency_ms: completion
+                    .latency
+                    .as_millis()
+                    .try_into()
+                    .unwrap_or(u64::MAX),
+                cost_usd,
+                cached: false,
+            },
+        })
+    }
+}

@@ -1,0 +1,292 @@
+//! The models that write answers: an ordered list of OpenAI-compatible chat completion
+//! endpoints tried in turn (F13), or, with none configured, an extractive answer taken from
+//! the best passage.
+
+use crate::knowledge::RetrievedChunk;
+use async_openai::config::OpenAIConfig;
+use async_openai::types::chat::{
+    ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
+    ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
+    CreateChatCompletionRequestArgs,
+};
+use async_openai::Client;
+use schemas::events::Tone;
+use serde::Deserialize;
+use std::fmt;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+/// The provider name of answers extracted from the knowledge without a model.
+pub const EXTRACTIVE: &str = "extractive";
+
+/// One OpenAI-compatible endpoint (`ATENDE_LLM_PROVIDERS` entries).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provider {
+    /// A name for logs and `AiReplied`; defaults to the model.
+    #[serde(default)]
+    pub name: String,
+    /// The API base, e.g. `https://api.openai.com/v1`.
+    pub base_url: String,
+    /// The model to ask.
+    pub model: String,
+    /// The bearer key (may be empty for local servers).
+    #[serde(default)]
+    pub api_key: String,
+}
+
+impl fmt::Debug for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Provider")
+            .field("name", &self.name)
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &"***")
+            .finish()
+    }
+}
+
+/// A conversation turn the model sees as memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Turn {
+    /// The customer wrote.
+    Customer(String),
+    /// The business answered (AI or human).
+    Business(String),
+}
+
+/// What the model is asked.
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    /// The system message: rules, tone and the context passages.
+    pub system: String,
+    /// The last messages, oldest first, ending with the customer's burst.
+    pub turns: Vec<Turn>,
+}
+
+/// What a model answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    /// The answer.
+    pub text: String,
+    /// The provider's configured name.
+    pub provider: String,
+    /// The model that answered.
+    pub model: String,
+    /// Prompt tokens.
+    pub tokens_in: u32,
+    /// Completion tokens.
+    pub tokens_out: u32,
+    /// How long it took.
+    pub latency: Duration,
+}
+
+/// Every provider failed (or none answered in time).
+#[derive(Debug, thiserror::Error)]
+#[error("no model provider answered: {0}")]
+pub struct ProvidersFailed(pub String);
+
+fn tone_rule(tone: Tone) -> &'static str {
+    match tone {
+        Tone::Formal => "polite and formal",
+        Tone::Casual => "friendly and casual",
+        Tone::Technical => "precise and technical",
+    }
+}
+
+/// The strict system prompt: answer only from the context, in the customer's language and
+/// the tenant's tone.
+pub fn system_prompt(business: &str, tone: Tone, chunks: &[RetrievedChunk]) -> String {
+    let mut context = String::new();
+    for (i, c) in chunks.iter().enumerate() {
+        context.push_str(&format!("[{}] {}\n", i + 1, c.text.trim()));
+    }
+    format!(
+        "You are the WhatsApp attendant of {business}. Answer the customer's last messages \
+         using ONLY the facts in the context below. If the context does not contain the \
+         answer, say you do not know and that a human attendant will help; never invent \
+         prices, dates, policies or any other fact. Reply in the language the customer \
+         writes in. Be {tone}. Keep it short: this is a chat.\n\nContext:\n{context}",
+        tone = tone_rule(tone)
+    )
+}
+
+/// An answer built from the best passage, when no model is configured: its first sentences,
+/// quoted as they are, never rephrased.
+pub fn extractive_answer(best: &RetrievedChunk) -> String {
+    const LIMIT: usize = 600;
+    let text = best.text.trim();
+    if text.chars().count() <= LIMIT {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(LIMIT).collect();
+    match cut.rfind(['.', '!', '?', '\n']) {
+        Some(end) if end > LIMIT / 3 => cut[..=end].trim().to_owned(),
+        _ => format!("{}…", cut.trim_end()),
+    }
+}
+
+/// The configured providers, tried in order.
+#[derive(Clone)]
+pub struct Models {
+    providers: Vec<(Provider, Client<OpenAIConfig>)>,
+    timeout: Duration,
+}
+
+impl fmt::Debug for Models {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.providers.iter().map(|(p, _)| p))
+            .finish()
+    }
+}
+
+static CRYPTO: Once = Once::new();
+
+/// rustls needs one process-wide crypto provider; we build without aws-lc, so ring it is.
+fn install_crypto_provider() {
+    CRYPTO.call_once(|| {
+        // Another component may have installed one already; either is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+impl Models {
+    /// `providers` in order, each given `timeout` to answer.
+    pub fn new(providers: Vec<Provider>, timeout: Duration) -> Self {
+        install_crypto_provider();
+        let providers = providers
+            .into_iter()
+            .map(|p| {
+                let config = OpenAIConfig::new()
+                    .with_api_base(p.base_url.trim_end_matches('/'))
+                    .with_api_key(p.api_key.clone());
+                (p, Client::with_config(config))
+            })
+            .collect();
+        Self { providers, timeout }
+    }
+
+    /// Whether any provider is configured (otherwise answers are extractive).
+    pub fn is_configured(&self) -> bool {
+        !self.providers.is_empty()
+    }
+
+    /// The first answer of the providers in order; an error or a timeout moves to the next.
+    pub async fn complete(&self, prompt: &Prompt) -> Result<Completion, ProvidersFailed> {
+        let mut failures = Vec::new();
+        for (p, client) in &self.providers {
+            let started = Instant::now();
+            match tokio::time::timeout(self.timeout, ask(client, p, prompt)).await {
+                Ok(Ok((text, tokens_in, tokens_out, model))) => {
+                    return Ok(Completion {
+                        text,
+                        provider: p.display_name().to_owned(),
+                        model,
+                        tokens_in,
+                        tokens_out,
+                        latency: started.elapsed(),
+                    })
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(provider = p.display_name(), error = %e, "a model provider failed; trying the next");
+                    failures.push(format!("{}: {e}", p.display_name()));
+                }
+                Err(_) => {
+                    tracing::warn!(
+                        provider = p.display_name(),
+                        "a model provider timed out; trying the next"
+                    );
+                    failures.push(format!("{}: timed out", p.display_name()));
+                }
+            }
+        }
+        Err(ProvidersFailed(failures.join("; ")))
+    }
+}
+
+/// One chat completion: the answer's text, prompt and completion tokens, and the model.
+async fn ask(
+    client: &Client<OpenAIConfig>,
+    p: &Provider,
+    prompt: &Prompt,
+) -> anyhow::Result<(String, u32, u32, String)> {
+    let mut messages: Vec<ChatCompletionRequestMessage> =
+        vec![ChatCompletionRequestSystemMessage::from(prompt.system.as_str()).into()];
+    for turn in &prompt.turns {
+        messages.push(match turn {
+            Turn::Customer(t) => ChatCompletionRequestUserMessage::from(t.as_str()).into(),
+            Turn::Business(t) => ChatCompletionRequestAssistantMessage::from(t.as_str()).into(),
+        });
+    }
+    let request = CreateChatCompletionRequestArgs::default()
+        .model(p.model.clone())
+        .messages(messages)
+        .temperature(0.2)
+        .build()?;
+    let response = client.chat().create(request).await?;
+    let text = response
+        .choices
+        .into_iter()
+        .find_map(|c| c.message.content)
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| anyhow::anyhow!("the model returned no text"))?;
+    let (tokens_in, tokens_out) = response
+        .usage
+        .map_or((0, 0), |u| (u.prompt_tokens, u.completion_tokens));
+    let model = if response.model.is_empty() {
+        p.model.clone()
+    } else {
+        response.model
+    };
+    Ok((text, tokens_in, tokens_out, model))
+}
+
+impl Provider {
+    /// The name shown in logs and events.
+    pub fn display_name(&self) -> &str {
+        if self.name.is_empty() {
+            &self.model
+        } else {
+            &self.name
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(text: &str) -> RetrievedChunk {
+        RetrievedChunk {
+            chunk_id: "t:1:0".into(),
+            knowledge_version: 1,
+            text: text.into(),
+            score: 0.9,
+        }
+    }
+
+    #[test]
+    fn a_short_best_passage_is_the_extractive_answer_as_is() {
+        assert_eq!(
+            extractive_answer(&chunk("  Abrimos às 8h. ")),
+            "Abrimos às 8h."
+        );
+    }
+
+    #[test]
+    fn a_long_passage_is_cut_at_a_sentence_end() {
+        let long = format!("{}. {}", "a".repeat(300), "b".repeat(500));
+        let answer = extractive_answer(&chunk(&long));
+        assert_eq!(answer, format!("{}.", "a".repeat(300)));
+    }
+
+    #[test]
+    fn the_system_prompt_carries_the_rules_the_tone_and_every_passage() {
+        let p = system_prompt("Padaria", Tone::Casual, &[chunk("Abrimos às 8h.")]);
+        assert!(p.contains("ONLY the facts"));
+        assert!(p.contains("friendly and casual"));
+        assert!(p.contains("[1] Abrimos às 8h."));
+    }
+}

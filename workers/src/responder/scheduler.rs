@@ -1,0 +1,279 @@
+//! The scheduler: claims bursts whose window has passed, decides, records the outcome.
+
+use super::answer::Outcome;
+use super::memory;
+use super::state::{answer_key, NOTIFY_CHANNEL};
+use super::Responder;
+use aggregates::ConversationCommand;
+use chrono::{DateTime, Utc};
+use schemas::{Actor, CommandMetadata, Personal};
+use sqlx::postgres::PgListener;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+/// How many bursts one pass claims (and answers concurrently).
+const CLAIM_BATCH: i64 = 16;
+
+/// A burst claimed for answering.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct Burst {
+    conversation_id: String,
+    tenant_id: Uuid,
+    answered_through: i64,
+    pending_through: i64,
+    correlation_id: Option<Uuid>,
+    causation_id: Option<Uuid>,
+}
+
+/// The running scheduler.
+#[derive(Debug)]
+pub struct SchedulerHandle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl SchedulerHandle {
+    /// Stops after the bursts in hand and waits for the task.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+pub(super) fn spawn(responder: Arc<Responder>) -> SchedulerHandle {
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        let mut listener = listen(&responder).await;
+        loop {
+            if *stopped.borrow() {
+                return;
+            }
+            match responder.run_once().await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "the AI responder could not claim bursts"),
+            }
+            let wait = responder.next_wait().await;
+            tokio::select! {
+                _ = stopped.changed() => return,
+                _ = wake(&mut listener, wait) => {}
+            }
+        }
+    });
+    SchedulerHandle { stop, task }
+}
+
+async fn listen(responder: &Responder) -> Option<PgListener> {
+    let listener = async {
+        let mut l = PgListener::connect_with(&responder.pool).await?;
+        l.listen(NOTIFY_CHANNEL).await?;
+        Ok::<_, sqlx::Error>(l)
+    };
+    match listener.await {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::warn!(error = %e, "the AI responder cannot listen for bursts; it will poll");
+            None
+        }
+    }
+}
+
+async fn wake(listener: &mut Option<PgListener>, wait: Duration) {
+    match listener {
+        Some(l) => {
+            let _ = tokio::time::timeout(wait, l.recv()).await;
+        }
+        None => tokio::time::sleep(wait).await,
+    }
+}
+
+impl Responder {
+    fn lease(&self) -> chrono::Duration {
+        let per_provider = self.config.provider_timeout * (self.config.providers.len() as u32);
+        chrono::Duration::from_std(per_provider + Duration::from_secs(60))
+            .unwrap_or(chrono::Duration::minutes(5))
+    }
+
+    /// Until the next burst is due, at most the poll interval.
+    async fn next_wait(&self) -> Duration {
+        let next: Result<Option<DateTime<Utc>>, _> = sqlx::query_scalar(
+            "SELECT min(GREATEST(due_at, COALESCE(leased_until, due_at))) FROM ai_conversations
+              WHERE pending_through IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await;
+        let poll = self.config.poll;
+        match next {
+            Ok(Some(at)) => (at - self.clock.now())
+                .to_std()
+                .unwrap_or_default()
+                .min(poll),
+            _ => poll,
+        }
+    }
+
+    /// Claims due bursts and answers them; returns how many it claimed.
+    async fn run_once(self: &Arc<Self>) -> Result<usize, sqlx::Error> {
+        let now = self.clock.now();
+        let bursts: Vec<Burst> = sqlx::query_as(
+            "UPDATE ai_conversations SET leased_until = $2 + $3::interval
+              WHERE conversation_id IN (
+                  SELECT conversation_id FROM ai_conversations
+                   WHERE pending_through IS NOT NULL AND due_at <= $2
+                     AND (leased_until IS NULL OR leased_until <= $2)
+                   ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+              RETURNING conversation_id, tenant_id, answered_through, pending_through,
+                        correlation_id, causation_id",
+        )
+        .bind(CLAIM_BATCH)
+        .bind(now)
+        .bind(format!("{} seconds", self.lease().num_seconds()))
+        .fetch_all(&self.pool)
+        .await?;
+        let n = bursts.len();
+        let work = bursts.into_iter().map(|b| {
+            let me = self.clone();
+            async move { me.answer(b).await }
+        });
+        futures::future::join_all(work).await;
+        Ok(n)
+    }
+
+    #[tracing::instrument(
+        name = "answering a burst of customer messages",
+        skip_all,
+        fields(conversation = %burst.conversation_id, through = burst.pending_through)
+    )]
+    async fn answer(&self, burst: Burst) {
+        let key = answer_key(&burst.conversation_id, burst.pending_through);
+        match self.answer_burst(&burst, &key).await {
+            Ok(()) => self.release(&burst, true).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "the burst could not be answered; it will be retried");
+                self.release(&burst, false).await;
+            }
+        }
+    }
+
+    async fn answer_burst(&self, burst: &Burst, key: &str) -> anyhow::Result<()> {
+        let recorded: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE aggregate_type = 'conversation'
+                 AND aggregate_id = $1 AND metadata->>'idempotency_key' = $2)",
+        )
+        .bind(&burst.conversation_id)
+        .bind(key)
+        .fetch_one(&self.pool)
+        .await?;
+        if recorded {
+            tracing::info!("the burst was already answered");
+            return Ok(());
+        }
+        let memory = memory::load(&self.pool, &self.keys, &burst.conversation_id).await?;
+        let memory: Vec<_> = memory
+            .into_iter()
+            .filter(|m| m.position <= burst.pending_through)
+            .collect();
+        let outcome = self
+            .decide(burst.tenant_id, &memory, burst.answered_through)
+            .await?;
+        let command = match outcome.clone() {
+            Outcome::Silent(why) => {
+                tracing::info!(why, "the AI does not answer this tenant now");
+                return Ok(());
+            }
+            Outcome::Reply {
+                text,
+                confidence,
+                sources,
+                model,
+                tokens_in,
+                tokens_out,
+                run,
+            } => ConversationCommand::RecordAiReply {
+                text: Personal::from(text),
+                confidence,
+                sources,
+                model,
+                tokens_in,
+                tokens_out,
+                run: Some(run),
+            },
+            Outcome::Handoff {
+                confidence,
+                reason,
+                question,
+            } => ConversationCommand::RecordLowConfidence {
+                confidence,
+                question: Personal::from(question),
+                reason: Some(reason),
+            },
+            Outcome::HumanRequested { question } => ConversationCommand::RequestHuman {
+                question: Personal::from(question),
+            },
+        };
+        let metadata = self.metadata(burst, key);
+        match self
+            .bus
+            .conversations
+            .execute(&burst.conversation_id, command, &metadata)
+            .await
+        {
+            Ok(()) => {}
+            // A human took over (or the tenant was suspended) while the AI was thinking.
+            Err(e)
+                if matches!(
+                    e.code(),
+                    "ai_not_allowed" | "conversation_resolved" | "tenant_suspended"
+                ) =>
+            {
+                tracing::info!(code = e.code(), "the conversation is no longer the AI's");
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+
+    fn metadata(&self, burst: &Burst, key: &str) -> CommandMetadata {
+        let mut md = CommandMetadata::new(Actor::system("ai-responder"), Some(burst.tenant_id))
+            .with_idempotency_key(key);
+        if let Some(c) = burst.correlation_id {
+            md.correlation_id = c;
+        }
+        if let Some(c) = burst.causation_id {
+            md.causation_id = c;
+        }
+        md
+    }
+
+    /// Lets go of the burst: answered (or deliberately left unanswered) when `done`, else
+    /// retried after a pause.
+    async fn release(&self, burst: &Burst, done: bool) {
+        let result = if done {
+            sqlx::query(
+                "UPDATE ai_conversations SET leased_until = NULL,
+                     answered_through = GREATEST(answered_through, $2),
+                     due_at = CASE WHEN pending_through <= $2 THEN NULL ELSE due_at END,
+                     pending_through = CASE WHEN pending_through <= $2 THEN NULL
+                                            ELSE pending_through END
+                  WHERE conversation_id = $1",
+            )
+            .bind(&burst.conversation_id)
+            .bind(burst.pending_through)
+            .execute(&self.pool)
+            .await
+        } else {
+            sqlx::query("UPDATE ai_conversations SET leased_until = $2 WHERE conversation_id = $1")
+                .bind(&burst.conversation_id)
+                .bind(self.clock.now() + chrono::Duration::seconds(30))
+                .execute(&self.pool)
+                .await
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "the burst's lease could not be released; it expires");
+        }
+    }
+}
