@@ -67,6 +67,9 @@ pub struct AiSettings {
     /// Hours without human activity after which the AI takes a conversation back (F8).
     #[arg(long, env = "ATENDE_HUMAN_TIMEOUT_HOURS", default_value_t = 24)]
     pub human_timeout_hours: u32,
+    /// How often the timeout saga looks for passed deadlines, in milliseconds.
+    #[arg(long, env = "ATENDE_SAGA_POLL_MS", default_value_t = 5000)]
+    pub saga_poll_ms: u64,
 }
 
 impl Default for AiSettings {
@@ -84,6 +87,7 @@ impl Default for AiSettings {
             ai_tokens_per_day: 2_000_000,
             ai_cost_per_month_usd: 100.0,
             human_timeout_hours: 24,
+            saga_poll_ms: 5000,
         }
     }
 }
@@ -215,8 +219,8 @@ impl AiWorkers {
             deps.clock.clone(),
             SagaConfig {
                 timeout: chrono::Duration::hours(i64::from(settings.human_timeout_hours.max(1))),
+                poll: Duration::from_millis(settings.saga_poll_ms.max(10)),
                 public_url: deps.public_url.clone(),
-                ..SagaConfig::default()
             },
         );
         let (saga_runner, ticker) = saga.start_on(deps.source)?;

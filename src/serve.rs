@@ -205,6 +205,7 @@ impl App {
                     pool.clone(),
                     bus.clone(),
                     keys.clone(),
+                    clock.clone(),
                     config.whatsapp.sender_config(),
                 )?
                 .spawn(),

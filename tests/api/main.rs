@@ -15,6 +15,7 @@ mod knowledge;
 mod metrics;
 mod openapi;
 mod password_reset;
+mod pipeline_e2e;
 mod privacy;
 mod projections;
 mod reports;

@@ -2,6 +2,7 @@
 
 use super::graph::{self, Attempt, Content};
 use super::worker::SenderConfig;
+use aggregates::Clock;
 use commands::privacy::KeyRing;
 use commands::whatsapp::{ChannelStore, Provider};
 use commands::CommandBus;
@@ -44,14 +45,25 @@ impl Outcome {
 }
 
 /// What the sender needs to reach everything.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(super) struct Context {
     pub pool: PgPool,
     pub bus: Arc<CommandBus>,
     pub keys: Arc<KeyRing>,
+    /// The clock the conversation's times were recorded on.
+    pub clock: Arc<dyn Clock>,
     pub channels: ChannelStore,
     pub http: reqwest::Client,
     pub config: SenderConfig,
+}
+
+impl std::fmt::Debug for Context {
+    // The clock is a trait object without `Debug`; the config says what matters.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Context {
@@ -170,7 +182,7 @@ impl Context {
             .conversations
             .load(&row.conversation_id.to_string())
             .await?;
-        let content = if conversation.is_customer_window_open(chrono::Utc::now()) {
+        let content = if conversation.is_customer_window_open(self.clock.now()) {
             Content::Text(&text)
         } else {
             let template = channel

@@ -3,7 +3,7 @@
 use super::deliver::{Claimed, Context, Outcome};
 use super::graph::Attempt;
 use super::NOTIFY_CHANNEL;
-use aggregates::ConversationCommand;
+use aggregates::{Clock, ConversationCommand};
 use commands::privacy::KeyRing;
 use commands::whatsapp::ChannelStore;
 use commands::CommandBus;
@@ -99,11 +99,13 @@ const CLAIM_BATCH: i64 = 20;
 type Settled = (Uuid, Uuid, String, Option<String>, Option<String>);
 
 impl Sender {
-    /// A sender over `pool`, recording outcomes through `bus`.
+    /// A sender over `pool`, recording outcomes through `bus`; `clock` tells whether the
+    /// customer's 24 h window is still open.
     pub fn new(
         pool: PgPool,
         bus: Arc<CommandBus>,
         keys: Arc<KeyRing>,
+        clock: Arc<dyn Clock>,
         config: SenderConfig,
     ) -> anyhow::Result<Self> {
         // reqwest's rustls needs a process-wide crypto provider; another component may have
@@ -118,6 +120,7 @@ impl Sender {
                 pool,
                 bus,
                 keys,
+                clock,
                 channels,
                 http,
                 config,
