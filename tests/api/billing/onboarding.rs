@@ -326,3 +326,45 @@ async fn a_checkout_with_an_unsupported_locale_or_an_overlong_business_name_neve
         .await
         .is_empty());
 }
+
+#[tokio::test]
+async fn a_checkout_paid_later_by_its_invoice_provisions_with_the_checkouts_name_and_language() {
+    let sink = SmtpSink::start().await.unwrap();
+    let (app, stripe) = onboarding_app(&sink).await;
+    let body = json!({
+        "plan": "pro",
+        "email": "ana@padaria.example",
+        "business_name": "Padaria Pão Quente",
+        "locale": "en",
+    });
+    let form = check_out(&app, &stripe, &body, "onboarding-4").await;
+    let cus = customer();
+    let tenant = tenant_of(&cus);
+    // A boleto: the checkout completes before the money arrives.
+    let mut completed = session_completed(&form, &cus, "Ana Souza");
+    completed["data"]["object"]["payment_status"] = json!("unpaid");
+    deliver(&app, &completed).await;
+    assert!(sink.received().is_empty());
+
+    deliver(&app, &first_invoice(&form, &cus)).await;
+
+    let mail = the_only_mail(&sink).await;
+    assert_eq!(
+        mail.header("Subject").as_deref(),
+        Some("Welcome to atende, Padaria Pão Quente"),
+        "the invoice names neither; the checkout did"
+    );
+    let text = mail.body("text/plain").expect("a text body");
+    let password = field(&text, "Password");
+    sign_in_as_owner(&app, "ana@padaria.example", &password, tenant).await;
+    let kept: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM stripe_checkout_owners WHERE tenant_id = $1")
+            .bind(tenant)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        kept, 0,
+        "the checkout's details are dropped once provisioned"
+    );
+}
