@@ -116,15 +116,18 @@ fn session_completed(form: &BTreeMap<String, String>, customer: &str, buyer_name
     )
 }
 
-/// The subscription's first `invoice.paid`, for the same customer and subscription.
+/// The subscription's first `invoice.paid`, for the same customer and subscription; the
+/// customer's name is the one the buyer typed on Stripe's page, not the business's.
 fn first_invoice(form: &BTreeMap<String, String>, customer: &str) -> Value {
-    invoice_event(
+    let mut invoice = invoice_event(
         "invoice.paid",
         customer,
         &format!("in_{}", Uuid::now_v7().simple()),
         &form["customer_email"],
         1,
-    )
+    );
+    invoice["data"]["object"]["customer_name"] = json!("Ana Souza");
+    invoice
 }
 
 /// The one mail the sink received, once no second one follows.
