@@ -12,6 +12,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
+use workers::mailer::Locale;
 
 /// What to buy, for whom.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -20,7 +21,18 @@ pub struct CheckoutRequest {
     pub plan: String,
     /// The buyer's e-mail: prefilled in Checkout, and the new owner's login.
     pub email: String,
+    /// The business's name, which names the new tenant (at most 200 characters); without
+    /// it, the name the buyer types on Stripe's page, else the e-mail.
+    #[serde(default)]
+    pub business_name: Option<String>,
+    /// The language of the owner's e-mails: `pt-BR` (the default) or `en` (`en-US`, `pt`, …
+    /// are accepted).
+    #[serde(default)]
+    pub locale: Option<String>,
 }
+
+/// Stripe refuses metadata values over 500 characters; a tenant name needs far fewer.
+const MAX_BUSINESS_NAME: usize = 200;
 
 /// Where to send the buyer.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -49,7 +61,7 @@ const REFERENCES: Uuid = Uuid::from_u128(0x6174_656e_6465_2d63_6865_636b_6f75_74
     responses(
         (status = 200, description = "The Checkout Session to redirect the buyer to", body = CheckoutSession),
         r::BadRequest,
-        (status = 422, description = "Unknown plan (`unknown_plan`), a plan not sold through Stripe (`plan_not_purchasable`) or a malformed e-mail (`invalid_email`)", body = crate::error::ErrorBody),
+        (status = 422, description = "Unknown plan (`unknown_plan`), a plan not sold through Stripe (`plan_not_purchasable`) a malformed e-mail (`invalid_email`), a business name over 200 characters (`invalid_business_name`) or an unsupported locale (`unsupported_locale`)", body = crate::error::ErrorBody),
         (status = 503, description = "Billing is not configured (`billing_not_configured`) or Stripe failed", body = crate::error::ErrorBody),
         r::Internal,
     )
@@ -90,6 +102,22 @@ pub(super) async fn create(
             ),
             details: Some(json!({"field": "plan"})),
         })?;
+    let business_name = business_name(body.business_name.as_deref())?;
+    let locale = body
+        .locale
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|tag| {
+            tag.parse::<Locale>()
+                .map(|l| l.as_str().to_owned())
+                .map_err(|_| ApiError::Unprocessable {
+                    code: "unsupported_locale",
+                    message: format!("{tag:?} is not a supported language; use pt-BR or en"),
+                    details: Some(json!({"field": "locale"})),
+                })
+        })
+        .transpose()?;
     let stripe = stripe(&state)?;
     let reference = Uuid::new_v5(&REFERENCES, key.as_bytes());
     let request = workers::stripe::CheckoutRequest {
@@ -97,6 +125,8 @@ pub(super) async fn create(
         price_id,
         email: address,
         client_reference_id: reference.to_string(),
+        business_name,
+        locale,
         success_url: state
             .public_url
             .link("/checkout/success?session_id={CHECKOUT_SESSION_ID}"),
@@ -116,4 +146,19 @@ pub(super) async fn create(
         url,
         client_reference_id: reference,
     }))
+}
+
+/// The trimmed business name, if one was given.
+fn business_name(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(name) = raw.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    if name.chars().count() > MAX_BUSINESS_NAME {
+        return Err(ApiError::Unprocessable {
+            code: "invalid_business_name",
+            message: format!("business_name has more than {MAX_BUSINESS_NAME} characters"),
+            details: Some(json!({"field": "business_name"})),
+        });
+    }
+    Ok(Some(name.to_owned()))
 }

@@ -178,15 +178,19 @@ async fn checkout(
     state.bus.subscriptions.execute(&id, record, md).await?;
     let (subscription, _) = state.bus.subscriptions.load(&id).await?;
     let paid = session.payment_status.as_deref() == Some("paid") || subscription.has_held_payment();
+    let owner = Owner {
+        email: session.email(),
+        business_name: session.business_name(),
+        locale: session.metadata.get("locale").cloned(),
+    };
     if let (None, Some(pending), true) =
         (subscription.status(), subscription.pending_checkout(), paid)
     {
-        let owner = Owner {
-            email: session.email(),
-            business_name: session.business_name(),
-            locale: session.metadata.get("locale").cloned(),
-        };
         provisioning::provision(state, tenant, pending, owner, md).await?;
+    } else if subscription.status().is_none() {
+        // An unpaid checkout (boleto, …): the invoice that pays it later provisions, and
+        // knows neither the business name nor the language.
+        provisioning::remember_owner(state, tenant, &owner).await?;
     }
     Ok(Outcome::Applied)
 }
@@ -205,7 +209,7 @@ async fn invoice_paid(
     let period_end = invoice
         .paid_until()
         .ok_or_else(|| unprocessable("period_missing", "the invoice has no period end"))?;
-    let owner = Owner {
+    let from_invoice = Owner {
         email: invoice.customer_email.clone(),
         business_name: invoice.customer_name.clone(),
         locale: None,
@@ -220,7 +224,11 @@ async fn invoice_paid(
     state.bus.subscriptions.execute(&id, record, md).await?;
     let (subscription, _) = state.bus.subscriptions.load(&id).await?;
     if let (None, Some(pending)) = (subscription.status(), subscription.pending_checkout()) {
-        // The checkout came first and was not paid yet: this payment provisions.
+        // The checkout came first and was not paid yet: this payment provisions, for the
+        // owner the checkout named.
+        let owner = provisioning::remembered_owner(state, tenant)
+            .await?
+            .map_or(from_invoice.clone(), |o| o.or(from_invoice));
         provisioning::provision(state, tenant, pending, owner, md).await?;
     }
     Ok(Outcome::Applied)

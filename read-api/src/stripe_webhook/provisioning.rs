@@ -33,6 +33,59 @@ pub(super) struct Owner {
     pub locale: Option<String>,
 }
 
+impl Owner {
+    /// These details, each missing one taken from `other`.
+    pub(super) fn or(self, other: Owner) -> Owner {
+        Owner {
+            email: self.email.or(other.email),
+            business_name: self.business_name.or(other.business_name),
+            locale: self.locale.or(other.locale),
+        }
+    }
+}
+
+/// Keeps what an unpaid checkout said about its owner for the payment that provisions it.
+pub(super) async fn remember_owner(
+    state: &AppState,
+    tenant: Uuid,
+    owner: &Owner,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "INSERT INTO stripe_checkout_owners (tenant_id, email, business_name, locale)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tenant_id) DO UPDATE
+            SET email = EXCLUDED.email, business_name = EXCLUDED.business_name,
+                locale = EXCLUDED.locale, recorded_at = now()",
+    )
+    .bind(tenant)
+    .bind(&owner.email)
+    .bind(&owner.business_name)
+    .bind(&owner.locale)
+    .execute(&state.pool)
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(())
+}
+
+/// What an unpaid checkout said about the owner of `tenant`, if one did.
+pub(super) async fn remembered_owner(
+    state: &AppState,
+    tenant: Uuid,
+) -> Result<Option<Owner>, ApiError> {
+    let row: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT email, business_name, locale FROM stripe_checkout_owners WHERE tenant_id = $1",
+    )
+    .bind(tenant)
+    .fetch_optional(&state.pool)
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(row.map(|(email, business_name, locale)| Owner {
+        email,
+        business_name,
+        locale,
+    }))
+}
+
 /// Runs (or resumes) the saga for `tenant`, which paid for `checkout`.
 #[tracing::instrument(name = "provisioning a tenant from its first payment", skip_all, fields(%tenant))]
 pub(super) async fn provision(
@@ -79,6 +132,12 @@ pub(super) async fn provision(
         trial_end: None,
     };
     state.bus.subscriptions.execute(&id, start, md).await?;
+    // The owner's details from an unpaid checkout are personal data no longer needed.
+    sqlx::query("DELETE FROM stripe_checkout_owners WHERE tenant_id = $1")
+        .bind(tenant)
+        .execute(&state.pool)
+        .await
+        .map_err(ApiError::internal)?;
     tracing::info!("a tenant was provisioned from its first payment");
     Ok(())
 }

@@ -6,4 +6,5 @@ mod checkout;
 mod fake;
 mod metering;
 mod metering_support;
+mod onboarding;
 mod quota;

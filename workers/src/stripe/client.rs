@@ -62,6 +62,10 @@ pub struct CheckoutRequest {
     pub email: String,
     /// Our reference, echoed in `checkout.session.completed`.
     pub client_reference_id: String,
+    /// The business's name, copied to `metadata[business_name]` to name the new tenant.
+    pub business_name: Option<String>,
+    /// The language of the owner's mail (`pt-BR`, `en`), copied to `metadata[locale]`.
+    pub locale: Option<String>,
     /// Where Stripe sends the customer after paying.
     pub success_url: String,
     /// Where Stripe sends the customer when they give up.
@@ -131,7 +135,15 @@ impl StripeClient {
         let mut item = CreateCheckoutSessionLineItems::new();
         item.price = Some(req.price_id.clone());
         item.quantity = Some(1);
-        let metadata = HashMap::from([("plan".to_owned(), req.plan.clone())]);
+        // Provisioning reads these back from `checkout.session.completed` (with
+        // `customer_email`, which the session echoes) and never calls Stripe.
+        let mut metadata = HashMap::from([("plan".to_owned(), req.plan.clone())]);
+        if let Some(name) = &req.business_name {
+            metadata.insert("business_name".to_owned(), name.clone());
+        }
+        if let Some(locale) = &req.locale {
+            metadata.insert("locale".to_owned(), locale.clone());
+        }
         let request = CreateCheckoutSession::new()
             .mode(stripe_checkout::CheckoutSessionMode::Subscription)
             .line_items(vec![item])
