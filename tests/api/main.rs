@@ -27,3 +27,4 @@ mod stripe_webhooks;
 mod tenants;
 mod usage;
 mod whatsapp;
+mod worker;
