@@ -178,11 +178,20 @@ impl Retriever for NoKnowledge {
     }
 }
 
-/// What the AI parts of `serve` run.
+/// What the AI parts run.
 #[derive(Debug)]
 pub struct AiWorkers {
     scheduler: Option<SchedulerHandle>,
-    ticker: TickerHandle,
+    ticker: Option<TickerHandle>,
+}
+
+/// Which of the AI parts to start (`atende worker --only ai` / `saga`).
+#[derive(Debug, Clone, Copy)]
+pub struct AiParts {
+    /// The responder (also needs `ai_enabled`).
+    pub responder: bool,
+    /// The 24 h timeout saga.
+    pub saga: bool,
 }
 
 /// Everything the AI parts need from `serve`.
@@ -205,27 +214,23 @@ pub struct AiDeps<'a> {
 }
 
 impl AiWorkers {
-    /// Starts the saga and, when enabled, the responder; their stream consumers are pushed
-    /// onto `runners` so /health and the admin API list them.
+    /// Starts the `parts` asked for (the responder only when enabled); their stream
+    /// consumers are pushed onto `runners` so /health and the admin API list them.
     pub fn start(
         settings: &AiSettings,
         deps: AiDeps<'_>,
         retriever: Arc<dyn Retriever>,
+        parts: AiParts,
         runners: &mut Vec<RunnerHandle>,
     ) -> anyhow::Result<Self> {
-        let saga = Saga::new(
-            deps.pool.clone(),
-            deps.bus.clone(),
-            deps.clock.clone(),
-            SagaConfig {
-                timeout: chrono::Duration::hours(i64::from(settings.human_timeout_hours.max(1))),
-                poll: Duration::from_millis(settings.saga_poll_ms.max(10)),
-                public_url: deps.public_url.clone(),
-            },
-        );
-        let (saga_runner, ticker) = saga.start_on(deps.source)?;
-        runners.push(saga_runner);
-        let scheduler = if settings.ai_enabled {
+        let ticker = if parts.saga {
+            let (saga_runner, ticker) = Self::saga(settings, &deps)?;
+            runners.push(saga_runner);
+            Some(ticker)
+        } else {
+            None
+        };
+        let scheduler = if parts.responder && settings.ai_enabled {
             let config =
                 settings.responder_config(deps.public_url.clone(), deps.pricing.clone())?;
             if config.providers.is_empty() {
@@ -255,6 +260,26 @@ impl AiWorkers {
         if let Some(s) = self.scheduler {
             s.stop().await;
         }
-        self.ticker.stop().await;
+        if let Some(t) = self.ticker {
+            t.stop().await;
+        }
+    }
+
+    /// The 24 h timeout saga's consumer and ticker.
+    fn saga(
+        settings: &AiSettings,
+        deps: &AiDeps<'_>,
+    ) -> anyhow::Result<(RunnerHandle, TickerHandle)> {
+        let saga = Saga::new(
+            deps.pool.clone(),
+            deps.bus.clone(),
+            deps.clock.clone(),
+            SagaConfig {
+                timeout: chrono::Duration::hours(i64::from(settings.human_timeout_hours.max(1))),
+                poll: Duration::from_millis(settings.saga_poll_ms.max(10)),
+                public_url: deps.public_url.clone(),
+            },
+        );
+        Ok(saga.start_on(deps.source)?)
     }
 }

@@ -37,7 +37,10 @@ pub struct KnowledgeSettings {
     #[arg(long, env = "ATENDE_EMBEDDINGS_API_KEY", hide_env_values = true)]
     pub embeddings_api_key: Option<String>,
     /// `OPENAI_API_KEY`, read for the embeddings when they have no key of their own.
+    // Its own id: the AI settings' `openai_api_key` reads the same variable, and clap
+    // refuses (debug builds panic on) two arguments with one id in a command.
     #[arg(
+        id = "embeddings_openai_api_key",
         long = "embeddings-openai-api-key",
         env = "OPENAI_API_KEY",
         hide = true,

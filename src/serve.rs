@@ -1,13 +1,13 @@
 //! `atende serve`: the API, the in-process event stream and its consumers.
 
+use crate::background::{Background, Deps, Part, Settings};
 use crate::database::{Database, DatabaseConfig};
-use crate::subject_keys::RingKeys;
 use aggregates::{Clock, RandomIds, SystemClock};
 use anyhow::Context;
 use clap::Args;
 use commands::privacy::KeyRing;
 use commands::{CommandBus, CommandBusConfig};
-use projections::{CommitSignal, RunnerHandle, Tail};
+use projections::{CommitSignal, Tail};
 use read_api::auth::{AuthConfig, JwtSecret};
 use schemas::personal::MasterKey;
 use sqlx::PgPool;
@@ -91,16 +91,27 @@ pub struct App {
     pub keys: Arc<KeyRing>,
     /// Tenants' knowledge retrieval, for the AI responder.
     pub retriever: Arc<dyn workers::knowledge::Retriever>,
-    retention: Option<JoinHandle<()>>,
-    grace_timer: Option<JoinHandle<()>>,
-    relay: Option<workers::relay::RelayHandle>,
-    mailer: Option<workers::mailer::MailerHandle>,
-    meter_reporter: Option<workers::stripe::meter::ReporterHandle>,
-    sender: Option<workers::sender::SenderHandle>,
-    ai: Option<crate::ai::AiWorkers>,
+    background: Background,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
-    runners: Vec<RunnerHandle>,
+}
+
+impl ServeConfig {
+    /// The settings the background parts read.
+    pub fn background_settings(&self) -> Settings<'_> {
+        Settings {
+            retention_days: self.retention_days,
+            kafka: &self.kafka,
+            mail: &self.mail,
+            billing: &self.billing,
+            stripe_webhooks: &self.stripe_webhooks,
+            whatsapp: &self.whatsapp,
+            knowledge: &self.knowledge,
+            ai: &self.ai,
+            plans: self.plans.as_deref(),
+            model_prices: self.model_prices.as_deref(),
+        }
+    }
 }
 
 impl App {
@@ -111,25 +122,9 @@ impl App {
         clock: Arc<dyn Clock>,
         master: MasterKey,
     ) -> anyhow::Result<App> {
-        let mut pricing = schemas::plans::Pricing::from_config(
-            config.plans.as_deref(),
-            config.model_prices.as_deref(),
-        )
-        .context("reading the plan catalogue and model prices")?;
-        pricing.plans = config.billing.priced(pricing.plans)?;
-        let stripe = config.billing.client()?;
         let keys = Arc::new(KeyRing::open(pool.clone(), master).await?);
         let signal = CommitSignal::new();
         let notify = signal.clone();
-        let retention = (!config.no_workers).then(|| {
-            workers::retention::spawn(
-                pool.clone(),
-                keys.clone(),
-                clock.clone(),
-                config.retention_days,
-                Duration::from_secs(3600),
-            )
-        });
         let bus = Arc::new(CommandBus::new(
             pool.clone(),
             clock.clone(),
@@ -144,116 +139,42 @@ impl App {
         let tail = Tail::new(pool.clone())
             .with_commit_signal(&signal)
             .with_idle_poll(Duration::from_millis(config.tail_poll_ms));
-        let knowledge = config.knowledge.base(&pool)?;
-        tracing::info!(knowledge = %knowledge.describe(), "knowledge index");
-        let registry = config.billing.with_meter(
-            &projections::builtin::registry(Arc::new(RingKeys(keys.clone()))),
-            &pricing.plans,
-            &config.mail.public_url,
-        );
-        let webhook_settings = &config.stripe_webhooks;
-        // Workers: consumers whose effects reach outside, so they are not replayable.
-        let reactions = projections::Registry::new([
-            Arc::new(workers::lifecycle::SubscriptionLifecycle::new(
-                bus.clone(),
-                webhook_settings.grace_period_days,
-                config.mail.public_url.clone(),
-            )) as Arc<dyn projections::EventHandler>,
-            Arc::new(workers::sender::OutboundQueue::default()),
-            Arc::new(workers::knowledge::KnowledgeIndexer::new(knowledge.clone())),
-        ]);
-        let source = config.kafka.source(tail.clone());
-        let (mut runners, relay) = if config.no_workers {
-            (Vec::new(), None)
-        } else {
-            let mut runners = registry.spawn_on(&source)?;
-            runners.extend(reactions.spawn_on(&source)?);
-            (runners, config.kafka.relay(tail)?)
-        };
-        if !config.no_workers {
-            let reindex = knowledge.clone();
-            tokio::spawn(async move {
-                match reindex.reindex_stale().await {
-                    Ok(0) => {}
-                    Ok(n) => {
-                        tracing::info!(tenants = n, "re-indexed knowledge for the new settings")
-                    }
-                    Err(e) => tracing::error!(error = %e, "re-indexing knowledge failed"),
-                }
-            });
-        }
-        let grace_timer = (!config.no_workers).then(|| {
-            workers::lifecycle::spawn_grace_timer(
-                pool.clone(),
-                bus.clone(),
-                clock.clone(),
-                Duration::from_millis(webhook_settings.grace_check_ms.max(10)),
-            )
-        });
+        let settings = config.background_settings();
+        let deps = Deps::new(
+            pool.clone(),
+            bus.clone(),
+            keys.clone(),
+            clock.clone(),
+            tail,
+            &settings,
+        )?;
+        let listener = TcpListener::bind(config.http_addr)
+            .await
+            .with_context(|| format!("binding {}", config.http_addr))?;
+        let addr = listener.local_addr()?;
+        let parts: &[Part] = if config.no_workers { &[] } else { &Part::ALL };
+        let background = Background::start(parts, &deps, &settings).await?;
         let webhook = read_api::stripe_webhook::WebhookConfig::from_secrets(
-            &webhook_settings.stripe_webhook_secret,
+            &config.stripe_webhooks.stripe_webhook_secret,
             clock.clone(),
         );
         if webhook.secrets.is_empty() {
             tracing::warn!("no STRIPE_WEBHOOK_SECRET: Stripe webhooks will be refused");
         }
-        let sender = if config.no_workers {
-            None
-        } else {
-            Some(
-                workers::sender::Sender::new(
-                    pool.clone(),
-                    bus.clone(),
-                    keys.clone(),
-                    clock.clone(),
-                    config.whatsapp.sender_config(),
-                )?
-                .spawn(),
-            )
-        };
-        let ai = if config.no_workers {
-            None
-        } else {
-            Some(crate::ai::AiWorkers::start(
-                &config.ai,
-                crate::ai::AiDeps {
-                    pool: &pool,
-                    bus: &bus,
-                    keys: &keys,
-                    clock: &clock,
-                    source: &source,
-                    pricing: &pricing,
-                    public_url: &config.mail.public_url,
-                },
-                Arc::new(knowledge.clone()),
-                &mut runners,
-            )?)
-        };
+        let Deps {
+            pricing,
+            stripe,
+            knowledge,
+            projections: registry,
+            ..
+        } = deps;
         let secret = config.jwt_secret.clone().unwrap_or_else(|| {
             tracing::warn!("no JWT secret configured: access tokens will not survive a restart");
             JwtSecret::generate()
         });
-        let mailer = match config.no_workers {
-            true => None,
-            false => config.mail.mailer(&pool)?.map(|m| m.spawn()),
-        };
-        if mailer.is_none() && !config.no_workers {
-            tracing::warn!("neither SMTP nor an outbox directory: this process sends no e-mail");
-        }
-        let meter_reporter = if config.no_workers {
-            None
-        } else {
-            config.billing.spawn_reporter(&pool, stripe.as_ref())
-        };
         let state = read_api::AppState::new(pool, bus.clone(), keys.clone())
             .with_public_url(config.mail.public_url.clone())
-            .with_consumers(
-                runners
-                    .iter()
-                    .map(|r| r.status_view())
-                    .chain(relay.iter().map(|r| r.status_view()))
-                    .collect(),
-            )
+            .with_consumers(background.status_views())
             .with_projections(registry)
             .with_pricing(pricing)
             .with_auth(AuthConfig::new(&secret, config.trust_proxy))
@@ -265,10 +186,6 @@ impl App {
                 config.whatsapp.whatsapp_verify_token.as_deref(),
             )
             .with_knowledge(knowledge.clone());
-        let listener = TcpListener::bind(config.http_addr)
-            .await
-            .with_context(|| format!("binding {}", config.http_addr))?;
-        let addr = listener.local_addr()?;
         let (shutdown, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(read_api::serve(
             listener,
@@ -282,47 +199,17 @@ impl App {
             bus,
             keys,
             retriever: Arc::new(knowledge),
-            retention,
-            grace_timer,
-            relay,
-            mailer,
-            meter_reporter,
-            sender,
-            ai,
+            background,
             shutdown,
             server,
-            runners,
         })
     }
 
     /// Stops accepting requests, lets in-flight ones finish, then stops the consumers.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
-        if let Some(r) = self.retention {
-            r.abort();
-        }
-        if let Some(t) = self.grace_timer {
-            t.abort();
-        }
         self.server.await?.context("serving HTTP")?;
-        if let Some(ai) = self.ai {
-            ai.stop().await;
-        }
-        if let Some(mailer) = self.mailer {
-            mailer.stop().await;
-        }
-        if let Some(reporter) = self.meter_reporter {
-            reporter.stop().await;
-        }
-        if let Some(sender) = self.sender {
-            sender.stop().await;
-        }
-        if let Some(r) = self.relay {
-            r.stop().await;
-        }
-        for r in self.runners {
-            r.stop().await;
-        }
+        self.background.stop().await;
         Ok(())
     }
 }

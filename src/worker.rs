@@ -1,34 +1,24 @@
 //! `atende worker`: stream consumers and background jobs without the HTTP API, so each part
-//! scales on its own machines (F61).
+//! scales on its own machines (F61). The parts are the ones `atende serve` runs, wired by
+//! [`crate::background`].
 
+use crate::background::{Background, Deps, Settings};
 use crate::database::{Database, DatabaseConfig};
-use crate::kafka::KafkaSettings;
-use crate::subject_keys::RingKeys;
-use aggregates::SystemClock;
-use anyhow::Context;
-use clap::{Args, ValueEnum};
+use aggregates::{Clock, RandomIds, SystemClock};
+use clap::Args;
 use commands::privacy::KeyRing;
-use projections::{RunnerHandle, Tail};
+use commands::{CommandBus, CommandBusConfig};
+use projections::{CommitSignal, Tail};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A part of the background work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Part {
-    /// Every read model (dashboards, reports, usage, the audit chain).
-    Projections,
-    /// Event store → Kafka (only with `KAFKA_BROKERS`; one process publishes at a time).
-    Relay,
-    /// Sends queued e-mail.
-    Mailer,
-    /// Destroys expired message keys (F9), hourly.
-    Retention,
-}
+pub use crate::background::Part;
 
-/// Settings of `atende worker`.
+/// Settings of `atende worker`: the parts' settings are the ones `serve` reads.
 #[derive(Debug, Clone, Args)]
 pub struct WorkerConfig {
-    /// Run only these parts (comma-separated); all when absent.
+    /// Run only these parts (comma-separated): projections, relay, mailer, retention,
+    /// sender, ai, saga, knowledge, billing. All when absent.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub only: Vec<Part>,
     /// How often the tail looks for new events, in milliseconds.
@@ -37,82 +27,88 @@ pub struct WorkerConfig {
     /// Days message content stays readable (F9).
     #[arg(long, env = "ATENDE_RETENTION_DAYS", default_value_t = 30)]
     pub retention_days: u32,
+    /// The plans on sale (as `serve --plans`): the usage meter's quotas and the AI's limits.
+    #[arg(long, env = "ATENDE_PLANS")]
+    pub plans: Option<String>,
+    /// AI token prices (as `serve --model-prices`).
+    #[arg(long, env = "ATENDE_MODEL_PRICES")]
+    pub model_prices: Option<String>,
     /// Kafka.
     #[command(flatten)]
-    pub kafka: KafkaSettings,
+    pub kafka: crate::kafka::KafkaSettings,
     /// The mailer.
     #[command(flatten)]
     pub mail: crate::mail::MailSettings,
+    /// Stripe, plan prices and usage metering.
+    #[command(flatten)]
+    pub billing: crate::billing::BillingSettings,
+    /// The grace period.
+    #[command(flatten)]
+    pub stripe_webhooks: crate::stripe_webhooks::StripeWebhookSettings,
+    /// The WhatsApp sender.
+    #[command(flatten)]
+    pub whatsapp: crate::whatsapp::WhatsAppSettings,
+    /// Knowledge embedding and index.
+    #[command(flatten)]
+    pub knowledge: crate::knowledge::KnowledgeSettings,
+    /// The AI responder and the 24 h timeout saga.
+    #[command(flatten)]
+    pub ai: crate::ai::AiSettings,
 }
 
 impl WorkerConfig {
-    fn runs(&self, part: Part) -> bool {
-        self.only.is_empty() || self.only.contains(&part)
+    /// The parts to run: `--only`, or all.
+    pub fn parts(&self) -> Vec<Part> {
+        if self.only.is_empty() {
+            Part::ALL.to_vec()
+        } else {
+            self.only.clone()
+        }
+    }
+
+    /// The settings the parts read.
+    pub fn background_settings(&self) -> Settings<'_> {
+        Settings {
+            retention_days: self.retention_days,
+            kafka: &self.kafka,
+            mail: &self.mail,
+            billing: &self.billing,
+            stripe_webhooks: &self.stripe_webhooks,
+            whatsapp: &self.whatsapp,
+            knowledge: &self.knowledge,
+            ai: &self.ai,
+            plans: self.plans.as_deref(),
+            model_prices: self.model_prices.as_deref(),
+        }
     }
 }
 
-/// The running parts of a worker process.
-#[derive(Debug, Default)]
-pub struct Workers {
-    runners: Vec<RunnerHandle>,
-    relay: Option<workers::relay::RelayHandle>,
-    mailer: Option<workers::mailer::MailerHandle>,
-    retention: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Workers {
-    /// Starts the parts `config` selects on `pool` (migrated), opening personal fields
-    /// with `keys`.
-    pub async fn start(
-        pool: sqlx::PgPool,
-        keys: Arc<KeyRing>,
-        config: &WorkerConfig,
-    ) -> anyhow::Result<Self> {
-        let tail =
-            Tail::new(pool.clone()).with_idle_poll(Duration::from_millis(config.tail_poll_ms));
-        let mut w = Workers::default();
-        if config.runs(Part::Projections) {
-            let registry = projections::builtin::registry(Arc::new(RingKeys(keys.clone())));
-            w.runners = registry
-                .spawn_on(&config.kafka.source(tail.clone()))
-                .context("starting the projections' kafka consumers")?;
-        }
-        if config.runs(Part::Relay) {
-            w.relay = config.kafka.relay(tail.clone())?;
-            if w.relay.is_none() && config.only.contains(&Part::Relay) {
-                anyhow::bail!("--only relay needs KAFKA_BROKERS");
-            }
-        }
-        if config.runs(Part::Mailer) {
-            w.mailer = config.mail.mailer(&pool)?.map(|m| m.spawn());
-        }
-        if config.runs(Part::Retention) {
-            w.retention = Some(workers::retention::spawn(
-                pool,
-                keys,
-                Arc::new(SystemClock),
-                config.retention_days,
-                Duration::from_secs(3600),
-            ));
-        }
-        Ok(w)
-    }
-
-    /// Stops every part, each after the work in hand.
-    pub async fn stop(self) {
-        if let Some(r) = self.retention {
-            r.abort();
-        }
-        if let Some(m) = self.mailer {
-            m.stop().await;
-        }
-        if let Some(r) = self.relay {
-            r.stop().await;
-        }
-        for r in self.runners {
-            r.stop().await;
-        }
-    }
+/// Starts the parts `config` selects on `pool` (migrated), opening personal fields with
+/// `keys`, on `clock`.
+pub async fn start(
+    pool: sqlx::PgPool,
+    keys: Arc<KeyRing>,
+    clock: Arc<dyn Clock>,
+    config: &WorkerConfig,
+) -> anyhow::Result<Background> {
+    let signal = CommitSignal::new();
+    let notify = signal.clone();
+    // The parts' own commands (sent messages, AI answers, deadlines) wake this process's
+    // tail at once; other processes' commits are found by polling.
+    let bus = Arc::new(CommandBus::new(
+        pool.clone(),
+        clock.clone(),
+        Arc::new(RandomIds),
+        &CommandBusConfig::default(),
+        Arc::new(move |_, _| notify.notify()),
+        keys.clone(),
+    ));
+    let tail = Tail::new(pool.clone())
+        .with_commit_signal(&signal)
+        .with_idle_poll(Duration::from_millis(config.tail_poll_ms));
+    let settings = config.background_settings();
+    let deps = Deps::new(pool, bus, keys, clock, tail, &settings)?;
+    Background::start(&config.parts(), &deps, &settings).await
 }
 
 /// Runs until Ctrl-C or SIGTERM.
@@ -124,19 +120,19 @@ pub async fn run(db_config: &DatabaseConfig, mut config: WorkerConfig) -> anyhow
     let db = Database::open(db_config).await?;
     let started = async {
         let keys = Arc::new(KeyRing::open(db.pool.clone(), master).await?);
-        Workers::start(db.pool.clone(), keys, &config).await
+        start(db.pool.clone(), keys, Arc::new(SystemClock), &config).await
     }
     .await;
-    let workers = match started {
-        Ok(w) => w,
+    let background = match started {
+        Ok(b) => b,
         Err(e) => {
             db.close().await?;
             return Err(e);
         }
     };
-    tracing::info!(parts = ?config.only, kafka = config.kafka.kafka_brokers.is_some(), "atende worker is running");
+    tracing::info!(parts = ?config.parts(), kafka = config.kafka.kafka_brokers.is_some(), "atende worker is running");
     crate::serve::shutdown_signal().await;
     tracing::info!("shutting down");
-    workers.stop().await;
+    background.stop().await;
     db.close().await
 }

@@ -46,7 +46,7 @@ pub struct TailLagArgs {
 /// What runs during the measurement.
 enum Setup {
     /// The whole product.
-    Full(Running),
+    Full(Box<Running>),
     /// The write side and the conversations projection alone.
     Alone {
         bus: Arc<CommandBus>,
@@ -58,7 +58,9 @@ impl Setup {
     async fn start(pool: &PgPool, args: &TailLagArgs) -> anyhow::Result<Self> {
         let master = MasterKey::generate();
         if !args.only_conversations {
-            return Ok(Self::Full(Running::start(pool.clone(), master).await?));
+            return Ok(Self::Full(Box::new(
+                Running::start(pool.clone(), master).await?,
+            )));
         }
         let keys = Arc::new(KeyRing::open(pool.clone(), master).await?);
         let signal = CommitSignal::new();

@@ -28,3 +28,4 @@ mod stripe_webhooks;
 mod tenants;
 mod usage;
 mod whatsapp;
+mod worker;

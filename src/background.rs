@@ -1,0 +1,336 @@
+//! The background parts of atende — stream consumers, senders and timers — wired in one
+//! place for both roles: `atende serve` runs all of them (none with `--no-workers`),
+//! `atende worker` the ones `--only` picks, so a distributed deployment runs exactly the code
+//! the single process runs.
+
+use crate::subject_keys::RingKeys;
+use aggregates::Clock;
+use anyhow::Context;
+use clap::ValueEnum;
+use commands::privacy::KeyRing;
+use commands::CommandBus;
+use projections::{ConsumerStatus, EventHandler, Registry, RunnerHandle, Tail};
+use schemas::plans::Pricing;
+use sqlx::PgPool;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use workers::knowledge::KnowledgeBase;
+use workers::stripe::StripeClient;
+
+/// A part of the background work (`atende worker --only <part>,…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Part {
+    /// Every read model (dashboards, reports, usage counts, the audit chain).
+    Projections,
+    /// Event store → Kafka (only with `KAFKA_BROKERS`; one process publishes at a time).
+    Relay,
+    /// Sends queued e-mail.
+    Mailer,
+    /// Destroys expired message keys (F9), hourly.
+    Retention,
+    /// Queues and sends outbound WhatsApp messages (Graph API, Evolution API or the outbox).
+    Sender,
+    /// The AI responder: answers customers from the tenant's knowledge, or hands off.
+    Ai,
+    /// The 24 h saga: gives a conversation back to the AI after human silence (F8).
+    Saga,
+    /// Embeds and indexes the tenants' knowledge.
+    Knowledge,
+    /// The subscription lifecycle, the grace-period timer and the Stripe usage reporter.
+    Billing,
+}
+
+impl Part {
+    /// Every part, in start order.
+    pub const ALL: [Part; 9] = [
+        Part::Projections,
+        Part::Relay,
+        Part::Mailer,
+        Part::Retention,
+        Part::Sender,
+        Part::Ai,
+        Part::Saga,
+        Part::Knowledge,
+        Part::Billing,
+    ];
+}
+
+/// The settings the parts read, borrowed from `serve`'s or `worker`'s configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    /// Days message content stays readable (F9).
+    pub retention_days: u32,
+    /// Kafka: where consumers read, and the relay.
+    pub kafka: &'a crate::kafka::KafkaSettings,
+    /// The mailer.
+    pub mail: &'a crate::mail::MailSettings,
+    /// Stripe and the usage meter.
+    pub billing: &'a crate::billing::BillingSettings,
+    /// The grace period.
+    pub stripe_webhooks: &'a crate::stripe_webhooks::StripeWebhookSettings,
+    /// The sender.
+    pub whatsapp: &'a crate::whatsapp::WhatsAppSettings,
+    /// The knowledge index.
+    pub knowledge: &'a crate::knowledge::KnowledgeSettings,
+    /// The responder and the saga.
+    pub ai: &'a crate::ai::AiSettings,
+    /// `ATENDE_PLANS`.
+    pub plans: Option<&'a str>,
+    /// `ATENDE_MODEL_PRICES`.
+    pub model_prices: Option<&'a str>,
+}
+
+/// What the parts run on; `serve` hands the same values to the API.
+#[derive(Clone)]
+#[allow(missing_debug_implementations)] // handles to pools and clients, never logged
+pub struct Deps {
+    /// The database (migrated).
+    pub pool: PgPool,
+    /// The write side.
+    pub bus: Arc<CommandBus>,
+    /// The subject keys.
+    pub keys: Arc<KeyRing>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// The tail of the event store (the relay's input, and the stream without Kafka).
+    pub tail: Tail,
+    /// Plans and model prices.
+    pub pricing: Pricing,
+    /// Stripe, when configured.
+    pub stripe: Option<StripeClient>,
+    /// The tenants' knowledge.
+    pub knowledge: KnowledgeBase,
+    /// The read models, the usage meter included.
+    pub projections: Registry,
+}
+
+impl Deps {
+    /// Derives the pricing, Stripe client, knowledge base and read models from `settings`.
+    pub fn new(
+        pool: PgPool,
+        bus: Arc<CommandBus>,
+        keys: Arc<KeyRing>,
+        clock: Arc<dyn Clock>,
+        tail: Tail,
+        settings: &Settings<'_>,
+    ) -> anyhow::Result<Deps> {
+        let mut pricing = Pricing::from_config(settings.plans, settings.model_prices)
+            .context("reading the plan catalogue and model prices")?;
+        pricing.plans = settings.billing.priced(pricing.plans)?;
+        let stripe = settings.billing.client()?;
+        let knowledge = settings.knowledge.base(&pool)?;
+        tracing::info!(knowledge = %knowledge.describe(), "knowledge index");
+        let projections = settings.billing.with_meter(
+            &projections::builtin::registry(Arc::new(RingKeys(keys.clone()))),
+            &pricing.plans,
+            &settings.mail.public_url,
+        );
+        Ok(Deps {
+            pool,
+            bus,
+            keys,
+            clock,
+            tail,
+            pricing,
+            stripe,
+            knowledge,
+            projections,
+        })
+    }
+}
+
+/// The running parts.
+#[derive(Debug, Default)]
+pub struct Background {
+    runners: Vec<RunnerHandle>,
+    relay: Option<workers::relay::RelayHandle>,
+    mailer: Option<workers::mailer::MailerHandle>,
+    retention: Option<JoinHandle<()>>,
+    grace_timer: Option<JoinHandle<()>>,
+    meter_reporter: Option<workers::stripe::meter::ReporterHandle>,
+    sender: Option<workers::sender::SenderHandle>,
+    ai: Option<crate::ai::AiWorkers>,
+}
+
+impl Background {
+    /// Starts `parts` (none: nothing runs). Every stream consumer reads from the configured
+    /// source: Kafka when `KAFKA_BROKERS` is set, the tail otherwise. When a part fails to
+    /// start, the ones already running are stopped.
+    pub async fn start(
+        parts: &[Part],
+        deps: &Deps,
+        settings: &Settings<'_>,
+    ) -> anyhow::Result<Self> {
+        let mut b = Background::default();
+        match b.start_parts(parts, deps, settings) {
+            Ok(()) => Ok(b),
+            Err(e) => {
+                b.stop().await;
+                Err(e)
+            }
+        }
+    }
+
+    fn start_parts(
+        &mut self,
+        parts: &[Part],
+        deps: &Deps,
+        settings: &Settings<'_>,
+    ) -> anyhow::Result<()> {
+        let runs = |p: Part| parts.contains(&p);
+        let source = settings.kafka.source(deps.tail.clone());
+        let b = self;
+        let spawn = |handlers: Vec<Arc<dyn EventHandler>>| {
+            Registry::new(handlers)
+                .spawn_on(&source)
+                .context("starting stream consumers")
+        };
+        if runs(Part::Projections) {
+            b.runners.extend(
+                deps.projections
+                    .spawn_on(&source)
+                    .context("starting the projections")?,
+            );
+        }
+        if runs(Part::Billing) {
+            // A consumer whose effects reach outside (commands, e-mail): not replayable.
+            b.runners.extend(spawn(vec![Arc::new(
+                workers::lifecycle::SubscriptionLifecycle::new(
+                    deps.bus.clone(),
+                    settings.stripe_webhooks.grace_period_days,
+                    settings.mail.public_url.clone(),
+                ),
+            )])?);
+        }
+        if runs(Part::Sender) {
+            b.runners.extend(spawn(vec![Arc::new(
+                workers::sender::OutboundQueue::default(),
+            )])?);
+        }
+        if runs(Part::Knowledge) {
+            b.runners.extend(spawn(vec![Arc::new(
+                workers::knowledge::KnowledgeIndexer::new(deps.knowledge.clone()),
+            )])?);
+            let reindex = deps.knowledge.clone();
+            tokio::spawn(async move {
+                match reindex.reindex_stale().await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(tenants = n, "re-indexed knowledge for the new settings")
+                    }
+                    Err(e) => tracing::error!(error = %e, "re-indexing knowledge failed"),
+                }
+            });
+        }
+        if runs(Part::Relay) {
+            b.relay = settings.kafka.relay(deps.tail.clone())?;
+            // Asked for by name (not as one of all parts), the relay must run.
+            if b.relay.is_none() && parts.len() < Part::ALL.len() {
+                anyhow::bail!("--only relay needs KAFKA_BROKERS");
+            }
+        }
+        if runs(Part::Billing) {
+            b.grace_timer = Some(workers::lifecycle::spawn_grace_timer(
+                deps.pool.clone(),
+                deps.bus.clone(),
+                deps.clock.clone(),
+                Duration::from_millis(settings.stripe_webhooks.grace_check_ms.max(10)),
+            ));
+            b.meter_reporter = settings
+                .billing
+                .spawn_reporter(&deps.pool, deps.stripe.as_ref());
+        }
+        if runs(Part::Retention) {
+            b.retention = Some(workers::retention::spawn(
+                deps.pool.clone(),
+                deps.keys.clone(),
+                deps.clock.clone(),
+                settings.retention_days,
+                Duration::from_secs(3600),
+            ));
+        }
+        if runs(Part::Sender) {
+            b.sender = Some(
+                workers::sender::Sender::new(
+                    deps.pool.clone(),
+                    deps.bus.clone(),
+                    deps.keys.clone(),
+                    deps.clock.clone(),
+                    settings.whatsapp.sender_config(),
+                )?
+                .spawn(),
+            );
+        }
+        if runs(Part::Ai) || runs(Part::Saga) {
+            b.ai = Some(crate::ai::AiWorkers::start(
+                settings.ai,
+                crate::ai::AiDeps {
+                    pool: &deps.pool,
+                    bus: &deps.bus,
+                    keys: &deps.keys,
+                    clock: &deps.clock,
+                    source: &source,
+                    pricing: &deps.pricing,
+                    public_url: &settings.mail.public_url,
+                },
+                Arc::new(deps.knowledge.clone()),
+                crate::ai::AiParts {
+                    responder: runs(Part::Ai),
+                    saga: runs(Part::Saga),
+                },
+                &mut b.runners,
+            )?);
+        }
+        if runs(Part::Mailer) {
+            b.mailer = settings.mail.mailer(&deps.pool)?.map(|m| m.spawn());
+            if b.mailer.is_none() {
+                tracing::warn!(
+                    "neither SMTP nor an outbox directory: this process sends no e-mail"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The stream consumers' and the relay's status, for /health and the admin API.
+    pub fn status_views(&self) -> Vec<Arc<Mutex<ConsumerStatus>>> {
+        self.runners
+            .iter()
+            .map(|r| r.status_view())
+            .chain(self.relay.iter().map(|r| r.status_view()))
+            .collect()
+    }
+
+    fn abort_timers(&mut self) {
+        if let Some(r) = self.retention.take() {
+            r.abort();
+        }
+        if let Some(t) = self.grace_timer.take() {
+            t.abort();
+        }
+    }
+
+    /// Stops every part, each after the work in hand.
+    pub async fn stop(mut self) {
+        self.abort_timers();
+        if let Some(ai) = self.ai {
+            ai.stop().await;
+        }
+        if let Some(mailer) = self.mailer {
+            mailer.stop().await;
+        }
+        if let Some(reporter) = self.meter_reporter {
+            reporter.stop().await;
+        }
+        if let Some(sender) = self.sender {
+            sender.stop().await;
+        }
+        if let Some(r) = self.relay {
+            r.stop().await;
+        }
+        for r in self.runners {
+            r.stop().await;
+        }
+    }
+}
