@@ -265,3 +265,34 @@ async fn a_process_with_another_master_key_is_refused() {
         .unwrap_err();
     assert!(matches!(err, KeyError::WrongMasterKey), "{err:?}");
 }
+
+#[tokio::test]
+async fn processes_racing_to_create_a_contacts_first_key_all_get_the_winners_key() {
+    let db = testkit::test_database().await.unwrap();
+    let master = MasterKey::generate();
+    // One ring per racer: each is a process with its own cache, so every call reaches the
+    // database.
+    let mut rings = Vec::new();
+    for _ in 0..8 {
+        rings.push(
+            KeyRing::open(db.pool.clone(), master.clone())
+                .await
+                .unwrap(),
+        );
+    }
+    let period = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    for round in 0..40 {
+        let subject = commands::privacy::Subject::contact(&format!("conversation-{round}"), None);
+        let keys = futures::future::join_all(
+            rings
+                .iter()
+                .map(|ring| ring.key_for(&subject, subject.period(period))),
+        )
+        .await;
+        let ids: std::collections::HashSet<String> = keys
+            .into_iter()
+            .map(|k| format!("{:?}", k.expect("every racer gets a key")))
+            .collect();
+        assert_eq!(ids.len(), 1, "round {round}: {ids:?}");
+    }
+}

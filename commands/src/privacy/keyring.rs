@@ -79,26 +79,35 @@ impl KeyRing {
         }
         let (candidate, wrapped) = self.master.new_subject_key(Uuid::now_v7());
         // Concurrent first writers race on the unique (subject, period); all of them then use
-        // whichever key won.
-        let (id, stored): (Uuid, Vec<u8>) = sqlx::query_as(
-            "WITH ins AS (
-                INSERT INTO subject_keys (key_id, subject, period, rotates, tenant_id, wrapped)
-                VALUES ($1, $2, $3, $4, $5, $6)
-                ON CONFLICT (subject, period) DO NOTHING
-                RETURNING key_id, wrapped)
-             SELECT key_id, wrapped FROM ins
-             UNION ALL
-             SELECT key_id, wrapped FROM subject_keys WHERE subject = $2 AND period = $3
-             LIMIT 1",
-        )
-        .bind(candidate.id())
-        .bind(&subject.id)
-        .bind(period)
-        .bind(subject.rotates)
-        .bind(subject.tenant_id)
-        .bind(&wrapped)
-        .fetch_one(&self.pool)
-        .await?;
+        // whichever key won. A loser's INSERT waits for the winner's commit, but the statement's
+        // snapshot predates that commit, so its SELECT may see no row: the next statement
+        // (a new snapshot) does.
+        let mut found = None;
+        for _ in 0..3 {
+            found = sqlx::query_as::<_, (Uuid, Vec<u8>)>(
+                "WITH ins AS (
+                    INSERT INTO subject_keys (key_id, subject, period, rotates, tenant_id, wrapped)
+                    VALUES ($1, $2, $3, $4, $5, $6)
+                    ON CONFLICT (subject, period) DO NOTHING
+                    RETURNING key_id, wrapped)
+                 SELECT key_id, wrapped FROM ins
+                 UNION ALL
+                 SELECT key_id, wrapped FROM subject_keys WHERE subject = $2 AND period = $3
+                 LIMIT 1",
+            )
+            .bind(candidate.id())
+            .bind(&subject.id)
+            .bind(period)
+            .bind(subject.rotates)
+            .bind(subject.tenant_id)
+            .bind(&wrapped)
+            .fetch_optional(&self.pool)
+            .await?;
+            if found.is_some() {
+                break;
+            }
+        }
+        let (id, stored) = found.ok_or(sqlx::Error::RowNotFound)?;
         let key = if id == candidate.id() {
             candidate
         } else {
