@@ -66,3 +66,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(cmd) => crate::bench::run(&cli.database, cmd).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    // Tests build `ServeConfig` directly, so a clash between two settings' argument ids
+    // (which makes every real start panic) would otherwise go unnoticed.
+    #[test]
+    fn every_subcommand_and_setting_is_a_valid_command_line_definition() {
+        Cli::command().debug_assert();
+    }
+}
