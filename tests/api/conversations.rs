@@ -293,24 +293,22 @@ async fn a_conversation_shows_its_messages_in_order_with_their_delivery_state() 
             .is_some_and(|m| m.len() == 3)
     })
     .await;
-    let reply = read(&app, &path, &token).await["messages"][2].clone();
-    let outbound_id: Uuid = reply["outbound_id"].as_str().unwrap().parse().unwrap();
-    converse(
-        &app,
-        tenant,
-        contact,
-        ConversationCommand::RecordOutboundSent {
-            outbound_id,
-            provider_message_id: "wamid.out".into(),
-        },
-    )
+    // The sender (the local outbox here: no WhatsApp token) records the provider's id of
+    // the reply; statuses then refer to that id.
+    app.eventually("the reply is sent", || async {
+        peek(&app, &path, &token).await["messages"][2]["provider_message_id"].is_string()
+    })
     .await;
+    let provider_id = read(&app, &path, &token).await["messages"][2]["provider_message_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     converse(
         &app,
         tenant,
         contact,
         ConversationCommand::RecordDelivery {
-            provider_message_id: "wamid.out".into(),
+            provider_message_id: provider_id.clone(),
             status: DeliveryStatus::Read,
             error: None,
         },
@@ -345,7 +343,10 @@ async fn a_conversation_shows_its_messages_in_order_with_their_delivery_state() 
         ]
     );
     assert_eq!(detail["messages"][2]["agent_id"], json!(agent_id));
-    assert_eq!(detail["messages"][2]["provider_message_id"], "wamid.out");
+    assert_eq!(
+        detail["messages"][2]["provider_message_id"],
+        json!(provider_id)
+    );
 
     let first = read(&app, &format!("{path}?limit=2"), &token).await;
     let cursor = first["next_cursor"]
