@@ -67,6 +67,9 @@ impl Database {
             }
         };
         let pool = PgPoolOptions::new()
+            // sqlx pings every connection it hands out by default: a round trip before each
+            // statement; a broken connection fails its statement instead, which callers retry.
+            .test_before_acquire(false)
             .max_connections(config.db_max_connections)
             .acquire_timeout(Duration::from_secs(10))
             .connect(&url)

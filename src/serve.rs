@@ -96,6 +96,17 @@ pub struct App {
     server: JoinHandle<std::io::Result<()>>,
 }
 
+impl App {
+    /// The stream consumers' live status (benchmarks print where the time went).
+    pub fn consumers(&self) -> Vec<projections::ConsumerStatus> {
+        self.background
+            .status_views()
+            .iter()
+            .filter_map(|s| s.lock().ok().map(|s| s.clone()))
+            .collect()
+    }
+}
+
 impl ServeConfig {
     /// The settings the background parts read.
     pub fn background_settings(&self) -> Settings<'_> {
@@ -121,6 +132,19 @@ impl App {
         config: &ServeConfig,
         clock: Arc<dyn Clock>,
         master: MasterKey,
+    ) -> anyhow::Result<App> {
+        let parts: &[Part] = if config.no_workers { &[] } else { &Part::ALL };
+        Self::start_parts(pool, config, clock, master, parts).await
+    }
+
+    /// [`App::start`] with only `parts` of the background work running (benchmarks tell
+    /// one part's cost from another's).
+    pub async fn start_parts(
+        pool: PgPool,
+        config: &ServeConfig,
+        clock: Arc<dyn Clock>,
+        master: MasterKey,
+        parts: &[Part],
     ) -> anyhow::Result<App> {
         let keys = Arc::new(KeyRing::open(pool.clone(), master).await?);
         let signal = CommitSignal::new();
@@ -152,7 +176,6 @@ impl App {
             .await
             .with_context(|| format!("binding {}", config.http_addr))?;
         let addr = listener.local_addr()?;
-        let parts: &[Part] = if config.no_workers { &[] } else { &Part::ALL };
         let background = Background::start(parts, &deps, &settings).await?;
         let webhook = read_api::stripe_webhook::WebhookConfig::from_secrets(
             &config.stripe_webhooks.stripe_webhook_secret,

@@ -1,6 +1,7 @@
 //! The whole product on a scratch database, for benchmarks that go through the API or the
 //! live projections.
 
+use crate::background::Part;
 use crate::serve::{App, ServeConfig};
 use aggregates::SystemClock;
 use clap::Parser;
@@ -37,11 +38,21 @@ impl Running {
         master: MasterKey,
         configure: impl FnOnce(&mut ServeConfig),
     ) -> anyhow::Result<Self> {
+        Self::start_parts(pool, master, configure, &Part::ALL).await
+    }
+
+    /// [`Running::start_with`] with only `parts` of the background work.
+    pub async fn start_parts(
+        pool: PgPool,
+        master: MasterKey,
+        configure: impl FnOnce(&mut ServeConfig),
+        parts: &[Part],
+    ) -> anyhow::Result<Self> {
         let secret = JwtSecret::generate();
         let mut config = Settings::try_parse_from(["bench", "--http-addr", "127.0.0.1:0"])?.serve;
         configure(&mut config);
         config.jwt_secret = Some(secret.clone());
-        let app = App::start(pool, &config, Arc::new(SystemClock), master).await?;
+        let app = App::start_parts(pool, &config, Arc::new(SystemClock), master, parts).await?;
         Ok(Self {
             app,
             auth: AuthConfig::new(&secret, false),

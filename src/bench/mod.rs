@@ -8,6 +8,7 @@ mod pipeline;
 mod relay;
 mod replay;
 mod scratch;
+mod stripe_webhook;
 mod tail_lag;
 mod verify;
 mod webhook_ingest;
@@ -37,6 +38,8 @@ pub enum BenchCommand {
     Relay(relay::RelayArgs),
     /// Customer message committed → AI reply recorded (zero-latency fake model, burst 0).
     Pipeline(pipeline::PipelineArgs),
+    /// Signed Stripe webhooks: a new customer's paid checkout, a renewal's invoice.
+    StripeWebhook(stripe_webhook::StripeWebhookArgs),
 }
 
 /// Runs one benchmark.
@@ -50,5 +53,6 @@ pub async fn run(db: &DatabaseConfig, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::WebhookIngest(args) => webhook_ingest::run(db, args).await,
         BenchCommand::Relay(args) => relay::run(db, args).await,
         BenchCommand::Pipeline(args) => pipeline::run(db, args).await,
+        BenchCommand::StripeWebhook(args) => stripe_webhook::run(db, args).await,
     }
 }

@@ -1,6 +1,7 @@
-//! `atende bench pipeline`: a customer message committed → the AI's reply event recorded,
-//! with a zero-latency fake model (an in-process OpenAI-compatible endpoint) and no burst
-//! window. Sending the reply to WhatsApp is the sender's part and not measured here.
+//! `atende bench pipeline`: a customer message committed → the AI's reply event recorded →
+//! the reply's send request reaching the WhatsApp Cloud API, with a zero-latency fake model
+//! (an in-process OpenAI-compatible endpoint), no burst window, and an in-process Graph API
+//! that answers at once.
 
 use super::scratch::Scratch;
 use crate::database::DatabaseConfig;
@@ -82,11 +83,51 @@ async fn fake_model() -> anyhow::Result<String> {
     Ok(format!("http://{addr}/v1"))
 }
 
+/// A Cloud API `POST /{phone_number_id}/messages` that accepts at once, noting when each
+/// recipient's first request arrived.
+async fn fake_graph(arrivals: Arrivals) -> anyhow::Result<String> {
+    use axum::extract::Path;
+    use axum::routing::post;
+    let app = axum::Router::new().route(
+        "/{phone_number_id}/messages",
+        post(
+            move |Path(_number): Path<String>, axum::Json(body): axum::Json<serde_json::Value>| {
+                let at = Instant::now();
+                let to = body["to"].as_str().unwrap_or_default().to_owned();
+                lock(&arrivals).entry(to.clone()).or_insert(at);
+                async move {
+                    axum::Json(serde_json::json!({
+                        "messaging_product": "whatsapp",
+                        "contacts": [{"input": to, "wa_id": to}],
+                        "messages": [{"id": format!("wamid.out.{}", Uuid::now_v7().simple())}]
+                    }))
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(format!("http://{addr}"))
+}
+
 /// Commit instants per conversation: the message's, then the reply's.
 type Commits = Arc<Mutex<HashMap<String, Vec<Instant>>>>;
+/// When the Graph API first heard of each recipient.
+type Arrivals = Arc<Mutex<HashMap<String, Instant>>>;
 
-fn lock(c: &Commits) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Instant>>> {
+fn lock<T>(c: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     c.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Latencies from each message's commit.
+struct Lags {
+    replied: Histogram<u64>,
+    sent: Histogram<u64>,
+    unanswered: usize,
+    unsent: usize,
 }
 
 /// Runs the benchmark and prints a Markdown table.
@@ -94,28 +135,43 @@ pub async fn run(db_config: &DatabaseConfig, args: PipelineArgs) -> anyhow::Resu
     let scratch = Scratch::open(db_config, 40).await?;
     let result = bench(&scratch.pool, &args).await;
     scratch.close().await?;
-    let (h, unanswered) = result?;
+    let lags = result?;
     #[allow(clippy::print_stdout)]
     {
         println!(
-            "pipeline: {} msg/s for {} s, burst window 0, zero-latency fake model\n",
+            "pipeline: {} msg/s for {} s, burst window 0, zero-latency fake model and Graph API\n",
             args.rate, args.seconds
         );
-        println!("| message committed → AI reply recorded | messages | p50 ms | p99 ms | max ms | unanswered |");
+        println!("| message committed → | messages | p50 ms | p99 ms | max ms | missing |");
         println!("|---|---:|---:|---:|---:|---:|");
-        println!(
-            "| in-process stream | {} | {:.1} | {:.1} | {:.1} | {unanswered} |",
-            h.len(),
-            h.value_at_quantile(0.5) as f64 / 1000.0,
-            h.value_at_quantile(0.99) as f64 / 1000.0,
-            h.max() as f64 / 1000.0
-        );
+        for (what, h, missing) in [
+            ("AI reply recorded", &lags.replied, lags.unanswered),
+            (
+                "reply's send request at the Graph API",
+                &lags.sent,
+                lags.unsent,
+            ),
+        ] {
+            println!(
+                "| {what} | {} | {:.1} | {:.1} | {:.1} | {missing} |",
+                h.len(),
+                h.value_at_quantile(0.5) as f64 / 1000.0,
+                h.value_at_quantile(0.99) as f64 / 1000.0,
+                h.max() as f64 / 1000.0
+            );
+        }
     }
     Ok(())
 }
 
-async fn bench(pool: &PgPool, args: &PipelineArgs) -> anyhow::Result<(Histogram<u64>, usize)> {
+fn micros(d: Duration) -> u64 {
+    d.as_micros().try_into().unwrap_or(u64::MAX)
+}
+
+async fn bench(pool: &PgPool, args: &PipelineArgs) -> anyhow::Result<Lags> {
     let model = fake_model().await?;
+    let arrivals: Arrivals = Arc::default();
+    let graph = fake_graph(arrivals.clone()).await?;
     let commits: Commits = Arc::default();
     let seen = commits.clone();
     let keys = Arc::new(KeyRing::open(pool.clone(), MasterKey::generate()).await?);
@@ -155,6 +211,19 @@ async fn bench(pool: &PgPool, args: &PipelineArgs) -> anyhow::Result<(Histogram<
         },
         ..ResponderConfig::default()
     };
+    let queue = projections::Runner::spawn(workers::sender::OutboundQueue::default(), tail.clone());
+    let sender = workers::sender::Sender::new(
+        pool.clone(),
+        bus.clone(),
+        keys.clone(),
+        Arc::new(SystemClock),
+        workers::sender::SenderConfig {
+            graph_url: graph,
+            token: Some("bench-token".into()),
+            ..Default::default()
+        },
+    )?
+    .spawn();
     let (runner, scheduler) = Responder::new(
         pool.clone(),
         bus.clone(),
@@ -188,6 +257,16 @@ async fn bench(pool: &PgPool, args: &PipelineArgs) -> anyhow::Result<(Histogram<
             &md,
         )
         .await?;
+    bus.tenants
+        .execute(
+            &tenant.to_string(),
+            TenantCommand::LinkWhatsAppNumber {
+                phone_number_id: "bench-number".into(),
+                display_phone_number: Personal::from("+55 11 4000-0000"),
+            },
+            &md,
+        )
+        .await?;
 
     let mut measured = Vec::new();
     let total = (args.warmup_seconds + args.seconds) * args.rate;
@@ -199,7 +278,7 @@ async fn bench(pool: &PgPool, args: &PipelineArgs) -> anyhow::Result<(Histogram<
         let contact = format!("55119{i:08}");
         let id = conversation_id(tenant, &contact).to_string();
         if i >= args.warmup_seconds * args.rate {
-            measured.push(id.clone());
+            measured.push((id.clone(), contact.clone()));
         }
         let bus = bus.clone();
         let md = md.clone();
@@ -221,34 +300,38 @@ async fn bench(pool: &PgPool, args: &PipelineArgs) -> anyhow::Result<(Histogram<
         s.await??;
     }
     let deadline = Instant::now() + Duration::from_secs(20);
-    let answered = |c: &Commits| {
-        let map = lock(c);
-        measured
-            .iter()
-            .filter(|id| map.get(*id).is_some_and(|v| v.len() >= 2))
-            .count()
+    let done = || {
+        let (commits, arrivals) = (lock(&commits), lock(&arrivals));
+        measured.iter().all(|(id, contact)| {
+            commits.get(id).is_some_and(|v| v.len() >= 2) && arrivals.contains_key(contact)
+        })
     };
-    while answered(&commits) < measured.len() && Instant::now() < deadline {
+    while !done() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     scheduler.stop().await;
     runner.stop().await;
-    let mut h = Histogram::<u64>::new(3)?;
-    let map = lock(&commits);
-    let mut unanswered = 0;
-    for id in &measured {
-        match map.get(id).map(Vec::as_slice) {
-            Some([message, reply, ..]) => {
-                h.record(
-                    reply
-                        .duration_since(*message)
-                        .as_micros()
-                        .try_into()
-                        .unwrap_or(u64::MAX),
-                )?;
-            }
-            _ => unanswered += 1,
+    sender.stop().await;
+    queue.stop().await;
+    let mut lags = Lags {
+        replied: Histogram::new(3)?,
+        sent: Histogram::new(3)?,
+        unanswered: 0,
+        unsent: 0,
+    };
+    let (commits, arrivals) = (lock(&commits), lock(&arrivals));
+    for (id, contact) in &measured {
+        let Some([message, reply, ..]) = commits.get(id).map(Vec::as_slice) else {
+            lags.unanswered += 1;
+            lags.unsent += 1;
+            continue;
+        };
+        lags.replied
+            .record(micros(reply.duration_since(*message)))?;
+        match arrivals.get(contact) {
+            Some(at) => lags.sent.record(micros(at.duration_since(*message)))?,
+            None => lags.unsent += 1,
         }
     }
-    Ok((h, unanswered))
+    Ok(lags)
 }

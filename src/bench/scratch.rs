@@ -26,6 +26,8 @@ impl Scratch {
             .context("creating the scratch database")?;
         let options = db.url.parse::<PgConnectOptions>()?.database(&name);
         let pool = PgPoolOptions::new()
+            // As `serve`'s pool (src/database.rs): no ping before each statement.
+            .test_before_acquire(false)
             .max_connections(connections)
             .connect_with(options.disable_statement_logging())
             .await?;

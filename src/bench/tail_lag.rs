@@ -41,6 +41,11 @@ pub struct TailLagArgs {
     /// consumers), to tell the projection's own lag from the whole product's.
     #[arg(long)]
     pub only_conversations: bool,
+    /// The background parts running beside the API (default: all, as `serve` runs them);
+    /// e.g. `projections` for the read side alone, as a deployment with `serve --no-workers`
+    /// and `worker --only projections` runs it.
+    #[arg(long, value_delimiter = ',', conflicts_with = "only_conversations")]
+    pub parts: Vec<crate::background::Part>,
 }
 
 /// What runs during the measurement.
@@ -58,8 +63,13 @@ impl Setup {
     async fn start(pool: &PgPool, args: &TailLagArgs) -> anyhow::Result<Self> {
         let master = MasterKey::generate();
         if !args.only_conversations {
+            let parts = if args.parts.is_empty() {
+                crate::background::Part::ALL.to_vec()
+            } else {
+                args.parts.clone()
+            };
             return Ok(Self::Full(Box::new(
-                Running::start(pool.clone(), master).await?,
+                Running::start_parts(pool.clone(), master, |_| {}, &parts).await?,
             )));
         }
         let keys = Arc::new(KeyRing::open(pool.clone(), master).await?);
@@ -157,9 +167,16 @@ pub async fn run(db_config: &DatabaseConfig, args: TailLagArgs) -> anyhow::Resul
         println!("| committed → | events | p50 ms | p99 ms | max ms |");
         println!("|---|---:|---:|---:|---:|");
         let scope = if args.only_conversations {
-            " (write side and this projection alone)"
+            " (write side and this projection alone)".to_owned()
+        } else if args.parts.is_empty() {
+            " (whole product running)".to_owned()
         } else {
-            " (whole product running)"
+            let parts: Vec<String> = args
+                .parts
+                .iter()
+                .map(|p| format!("{p:?}").to_lowercase())
+                .collect();
+            format!(" (API and {} running)", parts.join(", "))
         };
         println!(
             "| visible in the conversations read model{scope} | {} | {:.1} | {:.1} | {:.1} |",
@@ -281,6 +298,9 @@ async fn bench(
         }
         // Let the last changes arrive.
         tokio::time::sleep(Duration::from_secs(2)).await;
+        if let Setup::Full(running) = &setup {
+            print_consumers(&running.app.consumers());
+        }
         watcher.abort();
         if let Some(reader) = reader {
             reader.abort();
@@ -290,6 +310,26 @@ async fn bench(
     .await;
     setup.stop().await?;
     result
+}
+
+/// Where the stream's time went, consumer by consumer (whole run, warm-up included).
+#[allow(clippy::print_stdout)]
+fn print_consumers(consumers: &[projections::ConsumerStatus]) {
+    println!("| consumer | events applied | transactions | busy ms | ms per transaction |");
+    println!("|---|---:|---:|---:|---:|");
+    let mut sorted: Vec<_> = consumers.iter().collect();
+    sorted.sort_by_key(|c| std::cmp::Reverse(c.busy_ms));
+    for c in sorted {
+        println!(
+            "| {} | {} | {} | {} | {:.2} |",
+            c.name,
+            c.applied,
+            c.batches,
+            c.busy_ms,
+            c.busy_ms as f64 / c.batches.max(1) as f64
+        );
+    }
+    println!();
 }
 
 async fn watch_model(mut listener: PgListener, lags: Shared) -> anyhow::Result<()> {

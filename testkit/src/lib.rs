@@ -76,6 +76,8 @@ pub async fn test_database() -> anyhow::Result<TestDatabase> {
     admin.close().await?;
     let url = cluster.url_for(&name);
     let pool = PgPoolOptions::new()
+        // As `serve`'s pool (src/database.rs): no ping before each statement.
+        .test_before_acquire(false)
         .max_connections(POOL_SIZE)
         .connect(&url)
         .await?;

@@ -60,7 +60,7 @@ fn log(answers: i64) -> Vec<StoredEvent> {
         ),
     ];
     for n in 0..answers {
-        events.push(event(
+        let mut answer = event(
             4 + n,
             "conversation",
             "c1",
@@ -68,7 +68,12 @@ fn log(answers: i64) -> Vec<StoredEvent> {
             json!({"AiReplied": {
             "model": "m", "tokens_in": 1, "tokens_out": 1,
             "at": "2026-03-05T10:01:00Z"}}),
-        ));
+        );
+        // As stored: every command's metadata names its tenant.
+        answer
+            .metadata
+            .insert("tenant_id".into(), TENANT.to_string());
+        events.push(answer);
     }
     events
 }

@@ -146,3 +146,36 @@ async fn a_failed_start_reports_the_end_of_the_server_log() {
         .to_string();
     assert!(error.contains("syntax error"), "{error}");
 }
+
+#[tokio::test]
+async fn clients_reach_the_cluster_over_its_unix_socket_and_an_attacher_does_too() {
+    let dir = TempDataDir::new();
+    let owner = Cluster::start_or_attach(dir.options()).await.unwrap();
+    let socket_dir = owner
+        .socket_dir()
+        .expect("a short data directory holds the socket")
+        .to_path_buf();
+    assert!(socket_dir
+        .join(format!(".s.PGSQL.{}", owner.port()))
+        .exists());
+    let mut conn = connect(&owner).await;
+    // A Unix-socket session has no client address.
+    let address: Option<String> = sqlx::query_scalar("SELECT inet_client_addr()::text")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(address, None, "{}", owner.database_url());
+
+    let attached = Cluster::start_or_attach(dir.options()).await.unwrap();
+    assert_eq!(attached.socket_dir(), Some(socket_dir.as_path()));
+}
+
+#[test]
+fn a_directory_too_long_or_odd_for_a_socket_gets_none() {
+    use super::control::socket_dir;
+    use std::path::Path;
+    assert!(socket_dir(Path::new("/tmp/atende/postgres"), 5432).is_some());
+    assert!(socket_dir(Path::new(&format!("/tmp/{}", "d".repeat(90))), 5432).is_none());
+    assert!(socket_dir(Path::new("/tmp/with space/postgres"), 5432).is_none());
+    assert!(socket_dir(Path::new("relative/postgres"), 5432).is_none());
+}

@@ -48,6 +48,7 @@ pub struct ClusterOptions {
 pub struct Cluster {
     control: Control,
     port: u16,
+    socket_dir: Option<PathBuf>,
     password: String,
     database: String,
     owns_server: bool,
@@ -58,6 +59,7 @@ impl fmt::Debug for Cluster {
         f.debug_struct("Cluster")
             .field("cluster_dir", &self.control.cluster_dir)
             .field("port", &self.port)
+            .field("socket_dir", &self.socket_dir)
             .field("database", &self.database)
             .field("owns_server", &self.owns_server)
             .finish_non_exhaustive()
@@ -107,9 +109,11 @@ impl Cluster {
             (control.start(&log, opts.durable).await?, true)
         };
 
+        let socket_dir = control.running_socket_dir();
         let cluster = Cluster {
             control,
             port,
+            socket_dir,
             password,
             database: opts.database,
             owns_server,
@@ -133,12 +137,22 @@ impl Cluster {
 
     /// The connection URL of `database` in this cluster, as the superuser.
     pub fn url_for(&self, database: &str) -> String {
-        format!(
+        let url = format!(
             "postgres://{SUPERUSER}:{}@127.0.0.1:{}/{}",
             self.password,
             self.port,
             encode_path(database)
-        )
+        );
+        match &self.socket_dir {
+            // libpq and sqlx read a `host` starting with `/` as the socket's directory.
+            Some(dir) => format!("{url}?host={}", encode_path(&dir.display().to_string())),
+            None => url,
+        }
+    }
+
+    /// The directory of the server's Unix socket, when it listens on one.
+    pub fn socket_dir(&self) -> Option<&Path> {
+        self.socket_dir.as_deref()
     }
 
     /// The loopback port the server listens on.

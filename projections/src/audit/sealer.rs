@@ -78,69 +78,118 @@ impl EventChain {
     }
 
     #[tracing::instrument(
-        name = "sealing an event into the chain",
+        name = "sealing events into the chain",
         skip_all,
-        fields(position = event.position),
+        fields(events = events.len()),
         level = "trace"
     )]
-    async fn seal(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
+    async fn seal(
+        &self,
+        db: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), HandlerError> {
         let mut state = self.state.lock().await;
-        // The runner retries a failed batch from its committed checkpoint, so an event at or
-        // before the last one linked in memory means those links were rolled back.
-        let head = match state.head.take() {
-            Some(h) if event.checkpoint() > h.after => h,
-            _ => match load_head(db, event.position).await? {
-                Some(h) => h,
-                // Sealed by a batch whose commit the runner saw fail although it went through.
-                None => return Ok(()),
-            },
-        };
-        // `state.head` stays empty until this link is written: any failure below makes the
+        // `state.head` stays empty until the links are written: any failure below makes the
         // next call read the head again instead of trusting memory.
-        let (payload, metadata) = state.texts_for(db, event).await?;
-        let at_end = state.texts_reach_end && state.texts.is_empty();
-        let link_no = head.link_no + 1;
-        let hash = link_hash(
-            &head.hash,
-            &LinkedEvent {
-                position: event.position,
-                aggregate_type: &event.aggregate_type,
-                aggregate_id: &event.aggregate_id,
-                sequence: event.sequence,
-                event_type: &event.event_type,
-                event_version: &event.event_version,
-                payload: &payload,
-                metadata: &metadata,
-            },
-        );
-        sqlx::query("INSERT INTO event_chain (link_no, position, hash) VALUES ($1, $2, $3)")
-            .bind(link_no)
-            .bind(event.position)
-            .bind(&hash[..])
+        let mut head = state.head.take();
+        let mut links = Links::default();
+        for event in events {
+            // The runner retries a failed batch from its committed checkpoint, so an event at
+            // or before the last one linked in memory means those links were rolled back.
+            let h = match head.take() {
+                Some(h) if event.checkpoint() > h.after => h,
+                _ => {
+                    links.write(db).await?;
+                    match load_head(db, event.position).await? {
+                        Some(h) => h,
+                        // Sealed by a batch whose commit the runner saw fail although it went
+                        // through.
+                        None => continue,
+                    }
+                }
+            };
+            let (payload, metadata) = state.texts_for(db, event).await?;
+            let at_end = state.texts_reach_end && state.texts.is_empty();
+            let link_no = h.link_no + 1;
+            let hash = link_hash(
+                &h.hash,
+                &LinkedEvent {
+                    position: event.position,
+                    aggregate_type: &event.aggregate_type,
+                    aggregate_id: &event.aggregate_id,
+                    sequence: event.sequence,
+                    event_type: &event.event_type,
+                    event_version: &event.event_version,
+                    payload: &payload,
+                    metadata: &metadata,
+                },
+            );
+            links.push(link_no, event.position, hash, false);
+            let now = Utc::now();
+            let stale = h
+                .last_checkpoint_at
+                .is_none_or(|t| now - t >= self.checkpoint_max_age);
+            let mut last_checkpoint_at = h.last_checkpoint_at;
+            if link_no % self.checkpoint_every == 0 || (stale && at_end) {
+                links.push(link_no, event.position, hash, true);
+                last_checkpoint_at = Some(now);
+            }
+            head = Some(Head {
+                after: event.checkpoint(),
+                link_no,
+                hash,
+                last_checkpoint_at,
+            });
+        }
+        links.write(db).await?;
+        state.head = head;
+        Ok(())
+    }
+}
+
+/// Links (and chain checkpoints) computed but not written yet: one statement each per batch.
+#[derive(Debug, Default)]
+struct Links {
+    link_nos: Vec<i64>,
+    positions: Vec<i64>,
+    hashes: Vec<Vec<u8>>,
+    checkpoints: Vec<(i64, i64, Vec<u8>)>,
+}
+
+impl Links {
+    fn push(&mut self, link_no: i64, position: i64, hash: [u8; 32], checkpoint: bool) {
+        if checkpoint {
+            self.checkpoints.push((link_no, position, hash.to_vec()));
+        } else {
+            self.link_nos.push(link_no);
+            self.positions.push(position);
+            self.hashes.push(hash.to_vec());
+        }
+    }
+
+    async fn write(&mut self, db: &mut PgConnection) -> Result<(), HandlerError> {
+        let links = std::mem::take(self);
+        if !links.link_nos.is_empty() {
+            sqlx::query(
+                "INSERT INTO event_chain (link_no, position, hash)
+                 SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bytea[])",
+            )
+            .bind(&links.link_nos)
+            .bind(&links.positions)
+            .bind(&links.hashes)
             .execute(&mut *db)
             .await?;
-        let now = Utc::now();
-        let stale = head
-            .last_checkpoint_at
-            .is_none_or(|t| now - t >= self.checkpoint_max_age);
-        let mut last_checkpoint_at = head.last_checkpoint_at;
-        if link_no % self.checkpoint_every == 0 || (stale && at_end) {
+        }
+        for (link_no, position, hash) in &links.checkpoints {
             sqlx::query(
                 "INSERT INTO event_chain_checkpoints (link_no, position, hash) VALUES ($1, $2, $3)",
             )
             .bind(link_no)
-            .bind(event.position)
-            .bind(&hash[..])
+            .bind(position)
+            .bind(hash)
             .execute(&mut *db)
             .await?;
-            last_checkpoint_at = Some(now);
         }
-        state.head = Some(Head {
-            after: event.checkpoint(),
-            link_no,
-            hash,
-            last_checkpoint_at,
-        });
         Ok(())
     }
 }
@@ -149,6 +198,10 @@ impl EventChain {
 impl EventHandler for EventChain {
     fn name(&self) -> &'static str {
         SEALER
+    }
+
+    fn pace(&self) -> std::time::Duration {
+        crate::stream::handler::BACKGROUND_PACE
     }
 
     // A parked event would be a gap in the chain, which `verify` reports as tampering:
@@ -163,7 +216,15 @@ impl EventHandler for EventChain {
     }
 
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
-        self.seal(db, event).await
+        self.seal(db, std::slice::from_ref(event)).await
+    }
+
+    async fn handle_batch(
+        &self,
+        db: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), HandlerError> {
+        self.seal(db, events).await
     }
 }
 
@@ -282,9 +343,7 @@ pub async fn seal_pending(
             continue;
         };
         let mut tx = pool.begin().await?;
-        for event in &events {
-            chain.handle(&mut tx, event).await?;
-        }
+        chain.handle_batch(&mut tx, &events).await?;
         at = Checkpoint {
             tx_id: last.tx_id,
             position: last.position,

@@ -123,6 +123,14 @@ impl EventHandler for BillingAdmin {
         "billing_admin"
     }
 
+    fn wants(&self, event: &StoredEvent) -> bool {
+        event.aggregate_type == "subscription"
+    }
+
+    fn pace(&self) -> std::time::Duration {
+        crate::stream::handler::BACKGROUND_PACE
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &["billing_subscriptions", "billing_payments"]
     }

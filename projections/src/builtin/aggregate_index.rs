@@ -36,6 +36,10 @@ impl EventHandler for AggregateIndex {
         "aggregate_index"
     }
 
+    fn pace(&self) -> std::time::Duration {
+        crate::stream::handler::BACKGROUND_PACE
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &["aggregate_index"]
     }

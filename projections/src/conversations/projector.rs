@@ -72,6 +72,14 @@ impl EventHandler for Conversations {
         "conversations"
     }
 
+    fn pace(&self) -> std::time::Duration {
+        crate::stream::handler::LIVE_PACE
+    }
+
+    fn wants(&self, event: &StoredEvent) -> bool {
+        event.aggregate_type == "conversation"
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &[
             "conversations",

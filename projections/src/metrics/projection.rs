@@ -239,6 +239,14 @@ impl EventHandler for TenantMetrics {
         "tenant_metrics"
     }
 
+    fn wants(&self, event: &StoredEvent) -> bool {
+        event.aggregate_type == "conversation"
+    }
+
+    fn pace(&self) -> std::time::Duration {
+        crate::stream::handler::BACKGROUND_PACE
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &["metrics_conversations", "metrics_daily", "metrics_samples"]
     }

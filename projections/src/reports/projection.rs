@@ -145,6 +145,14 @@ impl EventHandler for AdminReports {
         "admin_reports"
     }
 
+    fn wants(&self, event: &StoredEvent) -> bool {
+        matches!(event.aggregate_type.as_str(), "tenant" | "subscription")
+    }
+
+    fn pace(&self) -> std::time::Duration {
+        crate::stream::handler::BACKGROUND_PACE
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &["report_tenants", "report_subscriptions", "report_revenue"]
     }

@@ -38,6 +38,33 @@ pub(crate) async fn fence(db: &mut PgConnection, consumer: &str) -> Result<(), s
 /// Takes the fence and checks that the stored checkpoint is still `from`.
 async fn fenced(db: &mut PgConnection, consumer: &str, from: Checkpoint) -> Result<(), ApplyError> {
     fence(db, consumer).await?;
+    check_from(db, consumer, from).await
+}
+
+/// `BEGIN`, the relaxed commit when asked, and the consumer's fence as one simple-protocol
+/// statement, for consumer names that need no quoting (all of ours).
+fn begin_fenced(consumer: &str, relaxed: bool) -> Option<String> {
+    let plain = consumer
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    plain.then(|| {
+        let setting = if relaxed {
+            " SET LOCAL synchronous_commit = off;"
+        } else {
+            ""
+        };
+        format!(
+            "BEGIN;{setting} SELECT pg_advisory_xact_lock(hashtext('stream_consumer:{consumer}'))"
+        )
+    })
+}
+
+/// Checks, under the fence, that the stored checkpoint is still `from`.
+async fn check_from(
+    db: &mut PgConnection,
+    consumer: &str,
+    from: Checkpoint,
+) -> Result<(), ApplyError> {
     let stored = checkpoint::load(&mut *db, consumer).await?;
     if stored != from {
         return Err(ApplyError::Moved(stored));
@@ -45,42 +72,59 @@ async fn fenced(db: &mut PgConnection, consumer: &str, from: Checkpoint) -> Resu
     Ok(())
 }
 
-fn at(event: &StoredEvent) -> Checkpoint {
+pub(crate) fn at(event: &StoredEvent) -> Checkpoint {
     Checkpoint {
         tx_id: event.tx_id,
         position: event.position,
     }
 }
 
-/// Applies `events` and the checkpoint after them in one transaction.
+/// Applies `events` (those of the read the handler wants) and moves the checkpoint to `to`
+/// (the end of the read), in one transaction; with no events it only moves the checkpoint.
 #[tracing::instrument(name = "applying a batch of events", skip_all, fields(consumer = handler.name(), events = events.len()))]
 pub(crate) async fn batch(
     handler: &dyn EventHandler,
     pool: &PgPool,
     from: Checkpoint,
     events: &[StoredEvent],
+    to: Checkpoint,
 ) -> Result<Checkpoint, ApplyError> {
-    let mut tx = pool.begin().await?;
-    if !handler.tables().is_empty() {
-        // A read model is a function of the log: a crash that loses its last commits loses
-        // each effect together with its checkpoint, so they are simply applied again. It need
-        // not wait for the WAL flush, which is most of a batch's latency (and of the time its
-        // transaction holds back every tail's snapshot xmin) next to the write side's commits.
-        sqlx::query("SET LOCAL synchronous_commit = off")
-            .execute(&mut *tx)
-            .await?;
-    }
-    fenced(&mut tx, handler.name(), from).await?;
-    let (Some(first), Some(last)) = (events.first(), events.last()) else {
+    if to == from {
         return Ok(from);
+    }
+    // A read model is a function of the log: a crash that loses its last commits loses each
+    // effect together with its checkpoint, so they are simply applied again (and a checkpoint
+    // moved past unwanted events only). It need not wait for the WAL flush, which is most of
+    // a batch's latency (and of the time its transaction holds back every tail's snapshot
+    // xmin) next to the write side's commits.
+    let relaxed = !handler.tables().is_empty() || events.is_empty();
+    let mut tx = match begin_fenced(handler.name(), relaxed) {
+        // One round trip for BEGIN, the setting and the fence: on a busy machine each round
+        // trip is a wake-up of a server process, and a batch has few statements.
+        Some(begin) => {
+            let mut tx = pool.begin_with(begin).await?;
+            check_from(&mut tx, handler.name(), from).await?;
+            tx
+        }
+        None => {
+            let mut tx = pool.begin().await?;
+            if relaxed {
+                sqlx::query("SET LOCAL synchronous_commit = off")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            fenced(&mut tx, handler.name(), from).await?;
+            tx
+        }
     };
-    handler.handle_batch(&mut tx, events).await.map_err(|e| {
-        ApplyError::Failed(format!(
-            "events at positions {}..={}: {e}",
-            first.position, last.position
-        ))
-    })?;
-    let to = at(last);
+    if let (Some(first), Some(last)) = (events.first(), events.last()) {
+        handler.handle_batch(&mut tx, events).await.map_err(|e| {
+            ApplyError::Failed(format!(
+                "events at positions {}..={}: {e}",
+                first.position, last.position
+            ))
+        })?;
+    }
     checkpoint::save(&mut *tx, handler.name(), to).await?;
     tx.commit().await?;
     Ok(to)

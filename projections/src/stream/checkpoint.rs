@@ -8,7 +8,9 @@ use sqlx::{PgExecutor, PgPool};
 /// Position alone is not enough: positions are assigned at insert, so a later commit can
 /// carry a smaller position. Ordering by `(tx_id, position)` below the snapshot xmin never
 /// skips such an event.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct Checkpoint {
     /// Transaction id (xid8 as a number) of the last event consumed.
     pub tx_id: i64,

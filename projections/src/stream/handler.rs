@@ -3,6 +3,18 @@
 use schemas::StoredEvent;
 use sqlx::PgConnection;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// The pace of a consumer nobody watches live (reports, counters, the event chain): it
+/// takes what arrived in this time in one transaction instead of one per commit, which on a
+/// busy machine leaves the cores to the consumers a person or a customer is waiting for.
+pub const BACKGROUND_PACE: Duration = Duration::from_millis(100);
+
+/// The pace of a consumer someone waits on (a dashboard, a customer): idle, it applies each
+/// commit at once; under load it takes what arrived in this time in one transaction, which
+/// costs less than the transaction per commit it would otherwise fall behind with. Not for
+/// the links of a chain of consumers (the AI's answer, its sending): each would add its wait.
+pub const LIVE_PACE: Duration = Duration::from_millis(5);
 
 /// A handler could not apply an event; the runner retries it with backoff, then parks it.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +74,20 @@ pub trait EventHandler: Send + Sync + 'static {
     fn needs_commit_order(&self) -> bool {
         false
     }
+
+    /// Whether `event` can have any effect here. The runner never opens a transaction for a
+    /// batch without such an event (it only moves its checkpoint, now and then), so a
+    /// handler that reacts to a few event types says which; the default (true) is always
+    /// correct. [`EventHandler::handle`] must ignore an event this refuses.
+    fn wants(&self, _event: &StoredEvent) -> bool {
+        true
+    }
+
+    /// The least time between the starts of two batches ([`BACKGROUND_PACE`] for consumers
+    /// nobody waits on; zero, the default, for those someone does).
+    fn pace(&self) -> Duration {
+        Duration::ZERO
+    }
 }
 
 #[async_trait::async_trait]
@@ -92,5 +118,13 @@ impl<T: EventHandler + ?Sized> EventHandler for Arc<T> {
 
     fn needs_commit_order(&self) -> bool {
         (**self).needs_commit_order()
+    }
+
+    fn wants(&self, event: &StoredEvent) -> bool {
+        (**self).wants(event)
+    }
+
+    fn pace(&self) -> Duration {
+        (**self).pace()
     }
 }

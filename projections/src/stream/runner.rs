@@ -7,7 +7,7 @@ use super::tail::Tail;
 use schemas::StoredEvent;
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -22,6 +22,11 @@ pub struct ConsumerStatus {
     pub applied: u64,
     /// Events parked since the process started.
     pub parked: u64,
+    /// Transactions it committed since the process started (batches applied).
+    pub batches: u64,
+    /// Time spent in those transactions, in milliseconds: with `batches`, where a busy
+    /// machine's stream time goes.
+    pub busy_ms: u64,
     /// The last error, cleared by the next success.
     pub last_error: Option<String>,
 }
@@ -117,6 +122,9 @@ struct Ctx<'a> {
     status: &'a Mutex<ConsumerStatus>,
 }
 
+/// How long a runner may move past unwanted events without storing its checkpoint.
+const SKIP_SAVE_EVERY: Duration = Duration::from_secs(1);
+
 async fn run<H: EventHandler>(
     handler: H,
     mut tail: Tail,
@@ -126,7 +134,9 @@ async fn run<H: EventHandler>(
 ) {
     let name = handler.name();
     let mut backoff = policy.backoff;
-    let mut at = loop {
+    // `saved` is the stored checkpoint every transaction is fenced on; `at` is where the
+    // runner has read to, ahead of it when only unwanted events followed.
+    let mut saved = loop {
         match checkpoint::load(tail.pool(), name).await {
             Ok(c) => break c,
             Err(e) => {
@@ -138,13 +148,26 @@ async fn run<H: EventHandler>(
             }
         }
     };
+    let mut at = saved;
+    let mut saved_at = Instant::now();
+    let mut started: Option<Instant> = None;
     set(&status, |s| s.checkpoint = at);
     let mut failures = 0;
     loop {
+        if let Some(wait) = started.map(|t| handler.pace().saturating_sub(t.elapsed())) {
+            if !wait.is_zero() && sleep_or_stop(&mut stop, wait).await {
+                return;
+            }
+        }
+        // Moved past unwanted events only: store that within a second even if nothing more
+        // comes, so a restart does not read them again and the stored position is current.
+        let behind = at != saved;
         let batch = tokio::select! {
-            b = tail.next_batch(at) => b,
+            b = tail.next_batch(at) => Some(b),
+            _ = tokio::time::sleep(SKIP_SAVE_EVERY), if behind => None,
             _ = stop.changed() => return,
         };
+        started = Some(Instant::now());
         let ctx = Ctx {
             handler: &handler,
             tail: &tail,
@@ -152,17 +175,39 @@ async fn run<H: EventHandler>(
             status: &status,
         };
         let outcome = match batch {
-            Ok(events) if failures >= policy.batch_attempts && handler.can_park() => {
-                one_by_one(&ctx, at, &events, &mut stop).await
-            }
-            Ok(events) => apply::batch(&handler, tail.pool(), at, &events)
+            None => apply::batch(&handler, tail.pool(), saved, &[], at)
                 .await
-                .map(|to| (to, events.len() as u64)),
-            Err(e) => Err(ApplyError::Failed(e.to_string())),
+                .map(|to| (to, 0)),
+            Some(Ok(events)) => {
+                let end = events.last().map_or(at, apply::at);
+                let wanted: Vec<StoredEvent> =
+                    events.into_iter().filter(|e| handler.wants(e)).collect();
+                if wanted.is_empty() && saved_at.elapsed() < SKIP_SAVE_EVERY {
+                    at = end;
+                    set(&status, |s| s.checkpoint = at);
+                    continue;
+                }
+                if failures >= policy.batch_attempts && handler.can_park() && !wanted.is_empty() {
+                    one_by_one(&ctx, saved, &wanted, &mut stop).await
+                } else {
+                    let r = apply::batch(&handler, tail.pool(), saved, &wanted, end)
+                        .await
+                        .map(|to| (to, wanted.len() as u64));
+                    if r.is_ok() {
+                        let took = started.map_or(0, |t| t.elapsed().as_millis() as u64);
+                        set(&status, |s| {
+                            s.batches += 1;
+                            s.busy_ms += took;
+                        });
+                    }
+                    r
+                }
+            }
+            Some(Err(e)) => Err(ApplyError::Failed(e.to_string())),
         };
         match outcome {
             Ok((next, n)) => {
-                at = next;
+                (at, saved, saved_at) = (next, next, Instant::now());
                 failures = 0;
                 backoff = policy.backoff;
                 set(&status, |s| {
@@ -173,7 +218,7 @@ async fn run<H: EventHandler>(
             }
             Err(ApplyError::Moved(stored)) => {
                 tracing::info!(consumer = name, ?stored, "the checkpoint moved under the runner (a replay swapped the read model); resuming from it");
-                at = stored;
+                (at, saved) = (stored, stored);
                 failures = 0;
                 set(&status, |s| s.checkpoint = at);
             }
@@ -214,6 +259,7 @@ async fn one_by_one(
                 ctx.tail.pool(),
                 at,
                 std::slice::from_ref(event),
+                apply::at(event),
             )
             .await
             {

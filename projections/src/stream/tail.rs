@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use schemas::StoredEvent;
 use sqlx::PgPool;
 use std::collections::HashMap;
-use std::time::Duration;
-use tokio::sync::watch;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, OnceCell};
 
 /// Tells in-process tails that a command committed, so they need not wait for the poll.
 ///
@@ -70,7 +71,29 @@ pub struct Tail {
     batch_size: i64,
     idle_poll: Duration,
     wake: Option<watch::Receiver<u64>>,
+    shared: Arc<SharedReads>,
 }
+
+/// Reads shared by the clones of one tail. The runners of a process that are caught up are
+/// woken by the same commit and ask for the events after the same checkpoint: one query
+/// answers them all instead of one per consumer.
+#[derive(Debug, Default)]
+struct SharedReads {
+    reads: Mutex<HashMap<(Checkpoint, i64), SharedRead>>,
+}
+
+#[derive(Debug, Clone)]
+struct SharedRead {
+    /// The commit signal's value before the query: it saw every commit announced by then.
+    generation: u64,
+    began: Instant,
+    events: Arc<OnceCell<Arc<Vec<StoredEvent>>>>,
+}
+
+/// How long a read may answer later askers. Non-empty answers stay correct forever (they are
+/// a prefix of what follows the checkpoint; the asker comes back for the rest), so reusing
+/// them keeps runners that finish at different times reading in step.
+const SHARED_READ_TTL: Duration = Duration::from_millis(200);
 
 #[derive(sqlx::FromRow)]
 struct EventRow {
@@ -94,6 +117,7 @@ impl Tail {
             batch_size: 1000,
             idle_poll: Duration::from_millis(250),
             wake: None,
+            shared: Arc::default(),
         }
     }
 
@@ -151,6 +175,46 @@ impl Tail {
         rows.into_iter().map(into_event).collect()
     }
 
+    /// [`Tail::read_after`], answered by another clone's read when that one saw at least
+    /// commit `generation` (or found events, which stay a correct answer).
+    async fn read_shared(
+        &self,
+        after: Checkpoint,
+        generation: u64,
+    ) -> Result<Vec<StoredEvent>, TailError> {
+        let key = (after, self.batch_size);
+        let read = {
+            let mut reads = self
+                .shared
+                .reads
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let usable = |r: &SharedRead| {
+                r.began.elapsed() < SHARED_READ_TTL
+                    && (r.generation >= generation
+                        || r.events.get().is_some_and(|events| !events.is_empty()))
+            };
+            match reads.get(&key) {
+                Some(r) if usable(r) => r.clone(),
+                _ => {
+                    reads.retain(|_, r| r.began.elapsed() < SHARED_READ_TTL);
+                    let r = SharedRead {
+                        generation,
+                        began: Instant::now(),
+                        events: Arc::default(),
+                    };
+                    reads.insert(key, r.clone());
+                    r
+                }
+            }
+        };
+        let events = read
+            .events
+            .get_or_try_init(|| async { self.read_after(after).await.map(Arc::new) })
+            .await?;
+        Ok(events.as_ref().clone())
+    }
+
     /// The committed event at `position`, if there is one.
     pub async fn read_at(&self, position: i64) -> Result<Option<StoredEvent>, TailError> {
         let row: Option<EventRow> = sqlx::query_as(
@@ -169,12 +233,13 @@ impl Tail {
     /// Wakes on the commit signal or the idle poll, whichever comes first.
     pub async fn next_batch(&mut self, after: Checkpoint) -> Result<Vec<StoredEvent>, TailError> {
         loop {
-            if let Some(w) = self.wake.as_mut() {
-                // Mark the current value seen before reading, so a commit that lands during
-                // the read wakes the next wait instead of being lost.
-                w.borrow_and_update();
-            }
-            let batch = self.read_after(after).await?;
+            // Mark the current value seen before reading, so a commit that lands during the
+            // read wakes the next wait instead of being lost.
+            let generation = self.wake.as_mut().map(|w| *w.borrow_and_update());
+            let batch = match generation {
+                Some(g) => self.read_shared(after, g).await?,
+                None => self.read_after(after).await?,
+            };
             if !batch.is_empty() {
                 return Ok(batch);
             }

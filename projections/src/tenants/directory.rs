@@ -114,6 +114,10 @@ impl EventHandler for TenantDirectory {
         "tenant_directory"
     }
 
+    fn wants(&self, event: &StoredEvent) -> bool {
+        matches!(event.aggregate_type.as_str(), "tenant" | "subscription")
+    }
+
     // A subscription's plan change updates the row its tenant's registration created.
     fn needs_commit_order(&self) -> bool {
         true

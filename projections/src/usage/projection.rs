@@ -184,6 +184,18 @@ impl EventHandler for TenantUsage {
         "tenant_usage"
     }
 
+    fn wants(&self, event: &StoredEvent) -> bool {
+        match event.aggregate_type.as_str() {
+            "tenant" | "subscription" => true,
+            "conversation" => matches!(event.event_type.as_str(), "MessageReceived" | "AiReplied"),
+            _ => false,
+        }
+    }
+
+    fn pace(&self) -> std::time::Duration {
+        crate::stream::handler::BACKGROUND_PACE
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &[
             "usage_tenants",

@@ -5,6 +5,7 @@
 mod durability;
 mod parking;
 mod replay;
+mod selective;
 
 use projections::{Checkpoint, EventHandler, HandlerError, RetryPolicy, Tail};
 use schemas::StoredEvent;

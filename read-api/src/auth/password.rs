@@ -57,6 +57,59 @@ pub fn generate() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A new random password and its hash, for an account the product creates (a tenant's
+/// first owner). A few are kept ready, hashed by a background thread, so the request that
+/// creates an account (Stripe's webhook, which must answer quickly) does not wait the tens of
+/// milliseconds of hashing; when the reserve is empty (the first call of a process starts
+/// filling it) the pair is made on the spot. The passwords in the reserve belong to nobody
+/// until handed out and never leave memory.
+pub async fn generated() -> Result<(String, String), PasswordError> {
+    if let Some(pair) = RESERVE.take() {
+        return Ok(pair);
+    }
+    let secret = generate();
+    let hash = hash(secret.clone()).await?;
+    Ok((secret, hash))
+}
+
+/// Pairs of [`generated`] made ahead of time.
+struct Reserve {
+    ready: std::sync::Mutex<std::sync::mpsc::Receiver<(String, String)>>,
+}
+
+/// How many generated credentials are kept ready.
+const RESERVE_SIZE: usize = 4;
+
+impl Reserve {
+    fn start() -> Reserve {
+        let (tx, rx) = std::sync::mpsc::sync_channel(RESERVE_SIZE);
+        let filler = std::thread::Builder::new()
+            .name("password-reserve".into())
+            .spawn(move || loop {
+                let secret = generate();
+                let Ok(hash) = hash_now(&secret) else {
+                    return;
+                };
+                // Blocks while the reserve is full; ends with the process.
+                if tx.send((secret, hash)).is_err() {
+                    return;
+                }
+            });
+        if let Err(e) = filler {
+            tracing::warn!(error = %e, "no password reserve: generated passwords are hashed on demand");
+        }
+        Reserve {
+            ready: std::sync::Mutex::new(rx),
+        }
+    }
+
+    fn take(&self) -> Option<(String, String)> {
+        self.ready.lock().ok()?.try_recv().ok()
+    }
+}
+
+static RESERVE: LazyLock<Reserve> = LazyLock::new(Reserve::start);
+
 /// Hashes `password` with argon2id and a fresh salt, in PHC string format.
 pub async fn hash(password: String) -> Result<String, PasswordError> {
     tokio::task::spawn_blocking(move || hash_now(&password)).await?
@@ -135,5 +188,20 @@ mod tests {
         );
         let generated = generate();
         assert!(generated.len() >= 16 && check_policy(&generated).is_ok());
+    }
+
+    #[tokio::test]
+    async fn generated_credentials_from_the_reserve_or_made_on_the_spot_are_distinct_and_match() {
+        // The first call finds the reserve empty; later ones may take ready pairs.
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..RESERVE_SIZE + 2 {
+            let (secret, hashed) = generated().await.unwrap_or_default();
+            assert!(check_policy(&secret).is_ok());
+            assert!(verify(secret.clone(), hashed).await.is_ok_and(|ok| ok));
+            assert!(
+                seen.insert(secret),
+                "a generated password was handed out twice"
+            );
+        }
     }
 }

@@ -150,6 +150,8 @@ async fn create_owner(
     login: &str,
     locale: Locale,
 ) -> Result<(), ApiError> {
+    // Made before the transaction: it holds a lock other deliveries wait on.
+    let (secret, hash) = password::generated().await.map_err(ApiError::internal)?;
     let mut tx = state.pool.begin().await.map_err(ApiError::internal)?;
     // Two deliveries provisioning the same tenant at once queue here.
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
@@ -168,10 +170,6 @@ async fn create_owner(
     if has_owner {
         return Ok(());
     }
-    let secret = password::generate();
-    let hash = password::hash(secret.clone())
-        .await
-        .map_err(ApiError::internal)?;
     let inserted = sqlx::query(
         "INSERT INTO users (id, email, password_hash, role, tenant_id)
          VALUES ($1, $2, $3, $4, $5)

@@ -173,19 +173,18 @@ async fn an_admin_cancels_at_period_end_or_at_once_and_reactivates_through_strip
         )
         .mount(&stripe)
         .await;
-    app.eventually("the subscription is projected", || async {
-        app.get_as(
-            &format!("/api/v1/admin/subscriptions?tenant={tenant}"),
-            &admin,
-        )
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["items"]
-            .as_array()
-            .is_some_and(|i| i.len() == 1)
-    })
-    .await;
+    for t in [tenant, free] {
+        app.eventually("the subscription is projected", || async {
+            app.get_as(&format!("/api/v1/admin/subscriptions?tenant={t}"), &admin)
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()["items"]
+                .as_array()
+                .is_some_and(|i| i.len() == 1)
+        })
+        .await;
+    }
 
     let action = |path: String, body: Option<Value>| {
         let app = &app;

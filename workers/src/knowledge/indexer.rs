@@ -30,6 +30,10 @@ impl EventHandler for KnowledgeIndexer {
         INDEXER
     }
 
+    fn wants(&self, event: &StoredEvent) -> bool {
+        event.event_type == "KnowledgeReplaced"
+    }
+
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
         if event.event_type != "KnowledgeReplaced" {
             return Ok(());

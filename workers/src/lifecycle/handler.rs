@@ -103,6 +103,10 @@ impl EventHandler for SubscriptionLifecycle {
         CONSUMER
     }
 
+    fn wants(&self, event: &StoredEvent) -> bool {
+        event.aggregate_type == "subscription"
+    }
+
     #[tracing::instrument(name = "following a subscription's lifecycle", skip_all, fields(event = %event.event_type, id = %event.aggregate_id))]
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
         if event.aggregate_type != "subscription" {

@@ -57,15 +57,12 @@ fn handoff(confidence: f64, reason: HandoffReason, question: &str) -> Outcome {
 impl Responder {
     /// Decides what to do with the customer messages after `answered_through` in `memory`.
     #[tracing::instrument(name = "deciding how to answer a burst", skip_all, fields(%tenant))]
-    pub(super) async fn decide(
-        &self,
-        tenant: Uuid,
-        memory: &[Remembered],
-        answered_through: i64,
-    ) -> Result<Outcome, AnswerError> {
+    /// Why the AI must not answer `tenant` at all now, if it must not: checked before the
+    /// memory is read and opened, which a tenant the AI does not serve never needs.
+    pub(super) async fn silence(&self, tenant: Uuid) -> Result<Option<&'static str>, AnswerError> {
         let (account, _) = self.bus.tenants.load(&tenant.to_string()).await?;
         if account.is_suspended() {
-            return Ok(Outcome::Silent("tenant_suspended"));
+            return Ok(Some("tenant_suspended"));
         }
         let (subscription, _) = self.bus.subscriptions.load(&tenant.to_string()).await?;
         if !matches!(
@@ -76,8 +73,22 @@ impl Responder {
                     | SubscriptionStatus::PastDue
             )
         ) {
-            return Ok(Outcome::Silent("no_active_subscription"));
+            return Ok(Some("no_active_subscription"));
         }
+        Ok(None)
+    }
+
+    pub(super) async fn decide(
+        &self,
+        tenant: Uuid,
+        memory: &[Remembered],
+        answered_through: i64,
+    ) -> Result<Outcome, AnswerError> {
+        if let Some(why) = self.silence(tenant).await? {
+            return Ok(Outcome::Silent(why));
+        }
+        let (account, _) = self.bus.tenants.load(&tenant.to_string()).await?;
+        let (subscription, _) = self.bus.subscriptions.load(&tenant.to_string()).await?;
         let question = memory
             .iter()
             .filter(|m| m.role == Role::Customer && m.position > answered_through)

@@ -159,6 +159,10 @@ impl Responder {
     }
 
     async fn answer_burst(&self, burst: &Burst, key: &str) -> anyhow::Result<()> {
+        if let Some(why) = self.silence(burst.tenant_id).await? {
+            tracing::debug!(why, "the AI does not answer this tenant now");
+            return Ok(());
+        }
         let recorded: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM events WHERE aggregate_type = 'conversation'
                  AND aggregate_id = $1 AND metadata->>'idempotency_key' = $2)",
@@ -181,7 +185,7 @@ impl Responder {
             .await?;
         let command = match outcome.clone() {
             Outcome::Silent(why) => {
-                tracing::info!(why, "the AI does not answer this tenant now");
+                tracing::debug!(why, "the AI does not answer this tenant now");
                 return Ok(());
             }
             Outcome::Reply {

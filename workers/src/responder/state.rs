@@ -15,6 +15,7 @@ use projections::{EventHandler, HandlerError};
 use schemas::{CommandMetadata, StoredEvent};
 use serde_json::Value;
 use sqlx::PgConnection;
+use std::collections::HashMap;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -78,34 +79,63 @@ fn inbound_text(event: &StoredEvent) -> Option<Value> {
         .cloned()
 }
 
-async fn remember(
-    db: &mut PgConnection,
-    event: &StoredEvent,
-    role: &str,
-    text: Option<Value>,
-) -> Result<(), HandlerError> {
-    sqlx::query(
-        "INSERT INTO ai_memory (conversation_id, position, role, text, at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-    )
-    .bind(&event.aggregate_id)
-    .bind(event.position)
-    .bind(role)
-    .bind(text)
-    .bind(at_of(event))
-    .execute(&mut *db)
-    .await?;
-    // Only the newest messages are ever read; older ones would only hold personal data.
-    sqlx::query(
-        "DELETE FROM ai_memory WHERE conversation_id = $1 AND position < (
-             SELECT position FROM ai_memory WHERE conversation_id = $1
-              ORDER BY position DESC OFFSET $2 LIMIT 1)",
-    )
-    .bind(&event.aggregate_id)
-    .bind(i64::try_from(MEMORY_MESSAGES - 1).unwrap_or(9))
-    .execute(&mut *db)
-    .await?;
-    Ok(())
+/// Memory rows of a run of events, written together: one statement for the rows and one to
+/// keep each conversation's newest [`MEMORY_MESSAGES`], instead of two per message.
+#[derive(Default)]
+struct Memory {
+    conversations: Vec<String>,
+    positions: Vec<i64>,
+    roles: Vec<&'static str>,
+    texts: Vec<Option<Value>>,
+    ats: Vec<DateTime<Utc>>,
+}
+
+impl Memory {
+    fn push(&mut self, event: &StoredEvent, role: &'static str, text: Option<Value>) {
+        self.conversations.push(event.aggregate_id.clone());
+        self.positions.push(event.position);
+        self.roles.push(role);
+        self.texts.push(text);
+        self.ats.push(at_of(event));
+    }
+
+    async fn flush(&mut self, db: &mut PgConnection) -> Result<(), HandlerError> {
+        if self.positions.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(self);
+        sqlx::query(
+            "INSERT INTO ai_memory (conversation_id, position, role, text, at)
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::jsonb[],
+                                  $5::timestamptz[])
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&rows.conversations)
+        .bind(&rows.positions)
+        .bind(&rows.roles)
+        .bind(&rows.texts)
+        .bind(&rows.ats)
+        .execute(&mut *db)
+        .await?;
+        let mut touched = rows.conversations;
+        touched.sort_unstable();
+        touched.dedup();
+        // Only the newest messages are ever read; older ones would only hold personal data.
+        sqlx::query(
+            "DELETE FROM ai_memory m USING (
+                 SELECT conversation_id, position,
+                        row_number() OVER (PARTITION BY conversation_id
+                                           ORDER BY position DESC) AS newest
+                   FROM ai_memory WHERE conversation_id = ANY($1)) AS old
+              WHERE old.newest > $2
+                AND m.conversation_id = old.conversation_id AND m.position = old.position",
+        )
+        .bind(&touched)
+        .bind(i64::try_from(MEMORY_MESSAGES).unwrap_or(10))
+        .execute(&mut *db)
+        .await?;
+        Ok(())
+    }
 }
 
 impl ResponderState {
@@ -119,7 +149,6 @@ impl ResponderState {
             .and_then(Value::as_str)
             .and_then(|t| t.parse().ok())
             .ok_or_else(|| HandlerError::Rejected("MessageReceived without a tenant".into()))?;
-        remember(db, event, "customer", inbound_text(event)).await?;
         let metadata = CommandMetadata::from_map(&event.metadata).ok();
         let burst = chrono::Duration::from_std(self.burst).unwrap_or_default();
         // A resolved conversation reopens with the AI, as the aggregate does.
@@ -147,10 +176,6 @@ impl ResponderState {
         .bind(metadata.as_ref().map(|m| m.request_id))
         .execute(&mut *db)
         .await?;
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(NOTIFY_CHANNEL)
-            .execute(&mut *db)
-            .await?;
         Ok(())
     }
 
@@ -183,25 +208,67 @@ impl ResponderState {
         Ok(())
     }
 
+    /// Applies the conversation events of `events` whose sequence is past what is stored.
+    async fn conversation_events(
+        &self,
+        db: &mut PgConnection,
+        events: &[&StoredEvent],
+    ) -> Result<(), HandlerError> {
+        let mut ids: Vec<&str> = events.iter().map(|e| e.aggregate_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        // Locked in one order, so two processes applying overlapping batches cannot deadlock.
+        let applied: HashMap<String, i64> = sqlx::query_as(
+            "SELECT conversation_id, last_sequence FROM ai_conversations
+              WHERE conversation_id = ANY($1) ORDER BY conversation_id FOR UPDATE",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *db)
+        .await?
+        .into_iter()
+        .collect();
+        let mut memory = Memory::default();
+        let mut scheduled = false;
+        for event in events {
+            // A batch holds each event once, in per-aggregate order: only what was stored
+            // before it can make an event old.
+            if applied
+                .get(&event.aggregate_id)
+                .is_some_and(|l| *l >= event.sequence)
+            {
+                continue;
+            }
+            if event.event_type == "MessageReceived" {
+                memory.push(event, "customer", inbound_text(event));
+                self.received(db, event).await?;
+                scheduled = true;
+            } else {
+                // The other events read or erase memory: what is buffered goes first.
+                memory.flush(db).await?;
+                self.conversation_event(db, event, &mut memory).await?;
+                memory.flush(db).await?;
+            }
+        }
+        memory.flush(db).await?;
+        if scheduled {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(NOTIFY_CHANNEL)
+                .execute(&mut *db)
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn conversation_event(
         &self,
         db: &mut PgConnection,
         event: &StoredEvent,
+        memory: &mut Memory,
     ) -> Result<(), HandlerError> {
-        let last: Option<i64> = sqlx::query_scalar(
-            "SELECT last_sequence FROM ai_conversations WHERE conversation_id = $1 FOR UPDATE",
-        )
-        .bind(&event.aggregate_id)
-        .fetch_optional(&mut *db)
-        .await?;
-        if last.is_some_and(|l| l >= event.sequence) {
-            return Ok(());
-        }
         let text = |name: &str| body(event).and_then(|b| b.get(name)).cloned();
         match event.event_type.as_str() {
-            "MessageReceived" => self.received(db, event).await?,
             "AiReplied" => {
-                remember(db, event, "ai", text("text")).await?;
+                memory.push(event, "ai", text("text"));
                 self.record_usage(db, event).await?;
                 self.moved(db, event, None, answered_through(event)).await?;
             }
@@ -213,7 +280,7 @@ impl ResponderState {
                 notify::handed_off(db, &self.public_url, event, cause).await?;
             }
             "HumanReplied" => {
-                remember(db, event, "human", text("text")).await?;
+                memory.push(event, "human", text("text"));
                 self.moved(db, event, Some("human_replied"), Some(event.position))
                     .await?;
             }
@@ -316,10 +383,26 @@ impl EventHandler for ResponderState {
         "ai_responder"
     }
 
+    fn wants(&self, event: &StoredEvent) -> bool {
+        event.aggregate_type == "conversation"
+    }
+
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
-        if event.aggregate_type == "conversation" {
-            self.conversation_event(db, event).await?;
+        self.handle_batch(db, std::slice::from_ref(event)).await
+    }
+
+    async fn handle_batch(
+        &self,
+        db: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), HandlerError> {
+        let events: Vec<&StoredEvent> = events
+            .iter()
+            .filter(|e| e.aggregate_type == "conversation")
+            .collect();
+        if events.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        self.conversation_events(db, &events).await
     }
 }

@@ -8,6 +8,7 @@ use projections::{EventHandler, HandlerError};
 use schemas::StoredEvent;
 use serde_json::Value;
 use sqlx::PgConnection;
+use std::collections::HashSet;
 use uuid::Uuid;
 
 /// The `human_timeout_saga` stream consumer.
@@ -101,6 +102,52 @@ impl SagaState {
 impl EventHandler for SagaState {
     fn name(&self) -> &'static str {
         "human_timeout_saga"
+    }
+
+    fn wants(&self, event: &StoredEvent) -> bool {
+        event.aggregate_type == "conversation"
+    }
+
+    fn pace(&self) -> std::time::Duration {
+        projections::BACKGROUND_PACE
+    }
+
+    async fn handle_batch(
+        &self,
+        db: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), HandlerError> {
+        let events: Vec<&StoredEvent> = events
+            .iter()
+            .filter(|e| e.aggregate_type == "conversation")
+            .collect();
+        if events.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<&str> = events.iter().map(|e| e.aggregate_id.as_str()).collect();
+        // Most conversations never reach a human: their events change nothing here, and one
+        // query tells which have a deadline instead of one per event.
+        let mut tracked: HashSet<String> = sqlx::query_scalar(
+            "SELECT conversation_id FROM saga_deadlines WHERE conversation_id = ANY($1)",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *db)
+        .await?
+        .into_iter()
+        .collect();
+        for event in events {
+            let starts = matches!(
+                event.event_type.as_str(),
+                "ConfidenceLow" | "HumanRequested" | "HumanReplied"
+            );
+            if starts || tracked.contains(&event.aggregate_id) {
+                self.handle(db, event).await?;
+            }
+            if starts {
+                tracked.insert(event.aggregate_id.clone());
+            }
+        }
+        Ok(())
     }
 
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {

@@ -77,6 +77,10 @@ impl EventHandler for OutboundQueue {
         "whatsapp_outbound"
     }
 
+    fn wants(&self, event: &StoredEvent) -> bool {
+        event.aggregate_type == "conversation" && purpose(&event.event_type).is_some()
+    }
+
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
         if event.aggregate_type != "conversation" {
             return Ok(());

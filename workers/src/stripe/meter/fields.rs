@@ -22,14 +22,6 @@ pub(super) fn text(event: &StoredEvent, name: &str) -> Result<String, HandlerErr
         .ok_or_else(|| missing(event, name))
 }
 
-/// A required uuid field.
-pub(super) fn uuid(event: &StoredEvent, name: &str) -> Result<Uuid, HandlerError> {
-    field(event, name)
-        .and_then(Value::as_str)
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| missing(event, name))
-}
-
 /// The event's business time, so a re-read log files usage under the same period.
 pub(super) fn at(event: &StoredEvent) -> Result<DateTime<Utc>, HandlerError> {
     field(event, "at")

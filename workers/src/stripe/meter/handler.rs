@@ -108,11 +108,15 @@ impl UsageMeter {
         db: &mut PgConnection,
         event: &StoredEvent,
     ) -> Result<(), HandlerError> {
-        let counted = match event.event_type.as_str() {
-            "MessageReceived" => false,
-            "AiReplied" => true,
-            _ => return Ok(()),
-        };
+        // Only answers count; each names its tenant in its metadata, so the customers'
+        // messages (most of the log) need no transaction here.
+        if event.event_type != "AiReplied" {
+            return Ok(());
+        }
+        let named = event
+            .metadata
+            .get("tenant_id")
+            .and_then(|t| t.parse::<Uuid>().ok());
         let known: Option<(Uuid, i64)> = sqlx::query_as(
             "SELECT tenant_id, last_sequence FROM meter_conversations
               WHERE conversation_id = $1 FOR UPDATE",
@@ -125,8 +129,10 @@ impl UsageMeter {
             // replayed or redelivered event is skipped.
             Some((_, applied)) if applied >= event.sequence => return Ok(()),
             Some((tenant, _)) => tenant,
-            None if !counted => fields::uuid(event, "tenant_id")?,
-            None => return Ok(()),
+            None => match named {
+                Some(tenant) => tenant,
+                None => return Ok(()),
+            },
         };
         sqlx::query(
             "INSERT INTO meter_conversations (conversation_id, tenant_id, last_sequence)
@@ -138,10 +144,7 @@ impl UsageMeter {
         .bind(event.sequence)
         .execute(&mut *db)
         .await?;
-        if counted {
-            self.count_answer(db, tenant, fields::at(event)?).await?;
-        }
-        Ok(())
+        self.count_answer(db, tenant, fields::at(event)?).await
     }
 
     async fn count_answer(
@@ -211,6 +214,18 @@ impl UsageMeter {
 impl EventHandler for UsageMeter {
     fn name(&self) -> &'static str {
         Self::NAME
+    }
+
+    fn wants(&self, event: &StoredEvent) -> bool {
+        match event.aggregate_type.as_str() {
+            "tenant" | "subscription" => true,
+            "conversation" => event.event_type == "AiReplied",
+            _ => false,
+        }
+    }
+
+    fn pace(&self) -> std::time::Duration {
+        projections::BACKGROUND_PACE
     }
 
     #[tracing::instrument(name = "metering an event for Stripe usage billing", skip_all,
