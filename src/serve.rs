@@ -96,17 +96,6 @@ pub struct App {
     server: JoinHandle<std::io::Result<()>>,
 }
 
-impl App {
-    /// The stream consumers' live status (benchmarks print where the time went).
-    pub fn consumers(&self) -> Vec<projections::ConsumerStatus> {
-        self.background
-            .status_views()
-            .iter()
-            .filter_map(|s| s.lock().ok().map(|s| s.clone()))
-            .collect()
-    }
-}
-
 impl ServeConfig {
     /// The settings the background parts read.
     pub fn background_settings(&self) -> Settings<'_> {
@@ -126,6 +115,15 @@ impl ServeConfig {
 }
 
 impl App {
+    /// The stream consumers' live status (benchmarks print where the time went).
+    pub fn consumers(&self) -> Vec<projections::ConsumerStatus> {
+        self.background
+            .status_views()
+            .iter()
+            .filter_map(|s| s.lock().ok().map(|s| s.clone()))
+            .collect()
+    }
+
     /// Starts everything on `pool` (already migrated) and returns once the API listens.
     pub async fn start(
         pool: PgPool,

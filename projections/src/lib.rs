@@ -14,7 +14,7 @@ pub mod tenants;
 pub mod usage;
 
 pub use stream::checkpoint::{Checkpoint, CheckpointStore};
-pub use stream::handler::{EventHandler, HandlerError, BACKGROUND_PACE, LIVE_PACE};
+pub use stream::handler::{of_aggregate, EventHandler, HandlerError, BACKGROUND_PACE, LIVE_PACE};
 pub use stream::kafka::{KafkaConfig, KafkaRunner};
 pub use stream::parked::{ParkedEvent, RetryError};
 pub use stream::registry::Registry;

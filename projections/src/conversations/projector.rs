@@ -99,10 +99,7 @@ impl EventHandler for Conversations {
         db: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), HandlerError> {
-        let events: Vec<&StoredEvent> = events
-            .iter()
-            .filter(|e| e.aggregate_type == "conversation")
-            .collect();
+        let events = crate::of_aggregate(events, "conversation");
         if events.is_empty() {
             return Ok(());
         }

@@ -262,10 +262,7 @@ impl EventHandler for TenantMetrics {
         db: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), HandlerError> {
-        let conversation_events: Vec<&StoredEvent> = events
-            .iter()
-            .filter(|e| e.aggregate_type == "conversation")
-            .collect();
+        let conversation_events = crate::of_aggregate(events, "conversation");
         if conversation_events.is_empty() {
             return Ok(());
         }

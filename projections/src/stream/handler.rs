@@ -16,6 +16,15 @@ pub const BACKGROUND_PACE: Duration = Duration::from_millis(100);
 /// the links of a chain of consumers (the AI's answer, its sending): each would add its wait.
 pub const LIVE_PACE: Duration = Duration::from_millis(5);
 
+/// The events of `events` about aggregates of `aggregate_type`, in order: what a handler
+/// that keeps one aggregate type's state applies of a batch.
+pub fn of_aggregate<'a>(events: &'a [StoredEvent], aggregate_type: &str) -> Vec<&'a StoredEvent> {
+    events
+        .iter()
+        .filter(|e| e.aggregate_type == aggregate_type)
+        .collect()
+}
+
 /// A handler could not apply an event; the runner retries it with backoff, then parks it.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {

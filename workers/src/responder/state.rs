@@ -396,10 +396,7 @@ impl EventHandler for ResponderState {
         db: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), HandlerError> {
-        let events: Vec<&StoredEvent> = events
-            .iter()
-            .filter(|e| e.aggregate_type == "conversation")
-            .collect();
+        let events = projections::of_aggregate(events, "conversation");
         if events.is_empty() {
             return Ok(());
         }

@@ -117,10 +117,7 @@ impl EventHandler for SagaState {
         db: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), HandlerError> {
-        let events: Vec<&StoredEvent> = events
-            .iter()
-            .filter(|e| e.aggregate_type == "conversation")
-            .collect();
+        let events = projections::of_aggregate(events, "conversation");
         if events.is_empty() {
             return Ok(());
         }
