@@ -6,6 +6,7 @@
 pub mod events;
 pub mod ids;
 pub mod json_schema;
+pub mod locale;
 pub mod metadata;
 pub mod personal;
 pub mod plans;
@@ -15,6 +16,7 @@ pub use events::{
     ConversationEvent, Plan, SubscriptionEvent, TenantEvent, TicketEvent, EVENT_VERSION,
 };
 pub use ids::{conversation_id, AgentId, TenantId};
+pub use locale::Locale;
 pub use metadata::{Actor, ActorKind, CommandMetadata};
 pub use personal::Personal;
 pub use stored::{AggregateKind, StoredEvent};

@@ -11,7 +11,13 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 /// Everything of tenant B that A must neither see nor change.
-async fn snapshot_of_b(app: &TestApp, b_token: &str) -> (Value, Value) {
+async fn snapshot_of_b(app: &TestApp, b_token: &str) -> (Value, Value, Value) {
+    let locale = app
+        .get_as("/api/v1/settings/locale", b_token)
+        .await
+        .json()
+        .await
+        .unwrap();
     let settings = app
         .get_as("/api/v1/settings/bot", b_token)
         .await
@@ -24,7 +30,7 @@ async fn snapshot_of_b(app: &TestApp, b_token: &str) -> (Value, Value) {
         .json()
         .await
         .unwrap();
-    (settings, users)
+    (settings, users, locale)
 }
 
 #[tokio::test]
@@ -97,6 +103,18 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
             "/api/v1/settings/bot",
             "/api/v1/settings/bot".into(),
             Some(naming(b_id, bot_settings("A takes over", 0.1))),
+        ),
+        (
+            "GET",
+            "/api/v1/settings/locale",
+            "/api/v1/settings/locale".into(),
+            None,
+        ),
+        (
+            "PUT",
+            "/api/v1/settings/locale",
+            "/api/v1/settings/locale".into(),
+            Some(naming(b_id, json!({"locale": "en"}))),
         ),
         (
             "PUT",

@@ -30,9 +30,10 @@ async fn json_of(resp: reqwest::Response) -> Value {
 
 /// Waits until searches read `version` of the caller's knowledge.
 async fn wait_indexed(app: &TestApp, token: &str, version: u64) {
-    app.eventually("the knowledge is indexed", || async {
+    // The text's read model and the index are kept by different consumers: wait for both.
+    app.eventually("the knowledge is projected and indexed", || async {
         let doc = json_of(app.get_as("/api/v1/knowledge", token).await).await;
-        doc["index"]["version"] == json!(version)
+        doc["version"] == json!(version) && doc["index"]["version"] == json!(version)
     })
     .await;
 }

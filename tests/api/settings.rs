@@ -1,6 +1,6 @@
 //! What a tenant's owner configures: bot settings (F17), the WhatsApp number, agents.
 
-use crate::helpers::{spawn_app, TestUser};
+use crate::helpers::{spawn_app, TestApp, TestUser};
 use crate::tenants::{onboard, send};
 use read_api::auth::Role;
 use reqwest::Method;
@@ -187,4 +187,81 @@ async fn agents_and_admins_may_not_use_the_owner_settings() {
             assert_eq!(resp.status(), 403, "{role} {method} {path}");
         }
     }
+}
+
+async fn locale_of(app: &TestApp, owner: &str) -> Value {
+    let resp = app.get_as("/api/v1/settings/locale", owner).await;
+    assert_eq!(resp.status(), 200);
+    resp.json::<Value>().await.unwrap()["locale"].clone()
+}
+
+#[tokio::test]
+async fn an_owner_chooses_the_tenants_language_and_an_unsupported_one_is_unprocessable() {
+    let app = spawn_app().await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let (_, _, owner) = onboard(&app, &admin, "Clínica").await;
+    assert_eq!(locale_of(&app, &owner).await, "pt-BR", "the default");
+
+    let put = |tag: &'static str| {
+        let (app, owner) = (&app, owner.clone());
+        async move {
+            send(
+                app,
+                Method::PUT,
+                "/api/v1/settings/locale",
+                Some(&json!({ "locale": tag })),
+                &owner,
+            )
+            .await
+        }
+    };
+    let resp = put("en-GB").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.json::<Value>().await.unwrap()["locale"], "en");
+    assert_eq!(locale_of(&app, &owner).await, "en");
+
+    let resp = put("fr").await;
+    assert_eq!(resp.status(), 422);
+    let err: Value = resp.json().await.unwrap();
+    assert_eq!(err["code"], "unsupported_locale");
+    assert!(err["message"].as_str().unwrap().contains("fr"), "{err}");
+    assert_eq!(locale_of(&app, &owner).await, "en", "unchanged");
+}
+
+#[tokio::test]
+async fn an_admin_onboards_a_tenant_in_english_and_refuses_an_unsupported_language() {
+    let app = spawn_app().await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let create = |locale: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let body = json!({
+                "name": "Shop",
+                "owner_email": format!("owner-{}@atende.example", uuid::Uuid::now_v7().simple()),
+                "plan": "pro",
+                "locale": locale,
+            });
+            send(
+                app,
+                Method::POST,
+                "/api/v1/admin/tenants",
+                Some(&body),
+                &admin,
+            )
+            .await
+        }
+    };
+    let resp = create("fr").await;
+    assert_eq!(resp.status(), 422);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["code"],
+        "unsupported_locale"
+    );
+    let resp = create("en").await;
+    assert_eq!(resp.status(), 201);
+    let created: Value = resp.json().await.unwrap();
+    assert_eq!(created["locale"], "en");
+    let tenant: uuid::Uuid = created["tenant_id"].as_str().unwrap().parse().unwrap();
+    let (state, _) = app.app.bus.tenants.load(&tenant.to_string()).await.unwrap();
+    assert_eq!(state.locale(), schemas::Locale::En);
 }

@@ -267,3 +267,37 @@ async fn a_subscription_update_changes_the_plan_and_an_older_one_arriving_late_i
     assert_eq!(sub.plan().as_str(), "pro");
     assert!(sub.cancels_at_period_end());
 }
+
+#[tokio::test]
+async fn a_cancellation_scheduled_at_stripe_shows_in_the_admin_subscription_view_until_undone() {
+    let app = stripe_app_now(None).await;
+    let (_, admin) = app.signed_in(read_api::auth::Role::Admin).await;
+    let cus = customer();
+    let tenant = tenant_of(&cus);
+    deliver(
+        &app,
+        &checkout_completed(&cus, "dona@padaria.example", "pro", true),
+    )
+    .await;
+    let now = chrono::Utc::now().timestamp();
+    deliver(&app, &subscription_updated(&cus, "pro", true, now)).await;
+    let scheduled =
+        |flag: bool| {
+            let (app, admin) = (&app, admin.clone());
+            async move {
+                let path = format!("/api/v1/admin/subscriptions?cancel_at_period_end={flag}");
+                let page: Value = app.get_as(&path, &admin).await.json().await.unwrap();
+                page["items"].as_array().unwrap().iter().any(|i| {
+                    i["tenant_id"] == tenant.to_string() && i["cancel_at_period_end"] == flag
+                })
+            }
+        };
+    app.eventually("the schedule shows", || scheduled(true))
+        .await;
+    assert!(!scheduled(false).await, "the filter keeps it out");
+
+    deliver(&app, &subscription_updated(&cus, "pro", false, now + 1)).await;
+    app.eventually("the undone schedule shows", || scheduled(false))
+        .await;
+    assert!(!scheduled(true).await);
+}

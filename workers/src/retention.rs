@@ -1,6 +1,7 @@
 //! The retention job (F9): message content older than the retention period becomes
 //! unreadable, by destroying the daily contact keys that sealed it; read models that keep
 //! a clear copy of what those keys sealed (the conversations' contacts) then forget it.
+//! The same run drops the buyer details of Stripe checkouts never paid for.
 
 use aggregates::Clock;
 use chrono::{NaiveTime, TimeZone, Utc};
@@ -37,7 +38,29 @@ pub async fn run_once(
     if forgotten > 0 {
         tracing::info!(forgotten, "contacts past retention forgotten");
     }
+    let abandoned = forget_abandoned_checkouts(pool, clock).await?;
+    if abandoned > 0 {
+        tracing::info!(abandoned, "buyers of checkouts never paid for forgotten");
+    }
     Ok(destroyed)
+}
+
+/// How long the buyer of a completed but unpaid checkout is remembered. Stripe's boleto,
+/// the slowest way to pay a checkout, expires after 3 days unless told otherwise; an
+/// invoice paid later still provisions, from its own customer e-mail, without the business
+/// name and language the checkout gave.
+pub const ABANDONED_CHECKOUT_DAYS: i64 = 30;
+
+/// Deletes the e-mail, business name and language kept for checkouts that were never paid.
+async fn forget_abandoned_checkouts(pool: &PgPool, clock: &dyn Clock) -> Result<u64, sqlx::Error> {
+    let cutoff = clock.now() - chrono::TimeDelta::days(ABANDONED_CHECKOUT_DAYS);
+    Ok(
+        sqlx::query("DELETE FROM stripe_checkout_owners WHERE recorded_at < $1")
+            .bind(cutoff)
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Runs the job at start and then every `every` (the day boundary is what matters, so an

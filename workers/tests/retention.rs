@@ -50,3 +50,38 @@ async fn the_retention_job_destroys_old_keys_and_forgets_the_contacts_they_seale
             .unwrap();
     assert_eq!(phones, [None, Some("5511999990000".to_owned())]);
 }
+
+#[tokio::test]
+async fn the_retention_job_forgets_the_buyers_of_checkouts_unpaid_for_thirty_days() {
+    let db = testkit::test_database().await.unwrap();
+    let keys = KeyRing::open(db.pool.clone(), MasterKey::generate())
+        .await
+        .unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 5, 1, 10, 0, 0).unwrap();
+    for (n, age) in [(1u128, 31), (2, 29)] {
+        sqlx::query(
+            "INSERT INTO stripe_checkout_owners (tenant_id, email, business_name, locale,
+                 recorded_at)
+             VALUES ($1, 'ana@padaria.example', 'Padaria', 'en', $2)",
+        )
+        .bind(Uuid::from_u128(n))
+        .bind(now - TimeDelta::days(age))
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+
+    workers::retention::run_once(&db.pool, &keys, &FixedClock::new(now), 30)
+        .await
+        .unwrap();
+
+    let kept: Vec<Uuid> = sqlx::query_scalar("SELECT tenant_id FROM stripe_checkout_owners")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        kept,
+        [Uuid::from_u128(2)],
+        "the recent checkout may still be paid"
+    );
+}

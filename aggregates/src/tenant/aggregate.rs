@@ -4,7 +4,7 @@ use super::{ClaimOutcome, TenantCommand, TenantError, TenantServices};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use schemas::events::{BotSettings, TenantEvent};
-use schemas::{AggregateKind, Plan};
+use schemas::{AggregateKind, Locale, Plan};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -26,6 +26,9 @@ pub struct Tenant {
     // Kept whole so that saving an unchanged text is recognized and does not re-index.
     knowledge: String,
     suspended: bool,
+    // Snapshots taken before tenants had a language lack the field.
+    #[serde(default)]
+    locale: Locale,
 }
 
 impl Tenant {
@@ -72,6 +75,11 @@ impl Tenant {
     /// Whether the tenant is suspended.
     pub fn is_suspended(&self) -> bool {
         self.suspended
+    }
+
+    /// The language the product writes to the tenant in.
+    pub fn locale(&self) -> Locale {
+        self.locale
     }
 
     fn registered(&self) -> Result<Uuid, TenantError> {
@@ -193,6 +201,10 @@ impl Tenant {
                     .suspended
                     .then_some(TenantEvent::TenantReactivated { at }))
             }
+            TenantCommand::ChangeLocale { locale } => {
+                self.registered()?;
+                Ok((locale != self.locale).then_some(TenantEvent::LocaleChanged { locale, at }))
+            }
         }
     }
 }
@@ -255,6 +267,7 @@ impl Aggregate for Tenant {
             }
             TenantEvent::TenantSuspended { .. } => self.suspended = true,
             TenantEvent::TenantReactivated { .. } => self.suspended = false,
+            TenantEvent::LocaleChanged { locale, .. } => self.locale = locale,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! What can be asked of a tenant.
 
 use schemas::events::Tone;
-use schemas::{Personal, Plan};
+use schemas::{Locale, Personal, Plan};
 use uuid::Uuid;
 
 /// A request to change a tenant.
@@ -52,4 +52,10 @@ pub enum TenantCommand {
     },
     /// Lift a suspension.
     Reactivate,
+    /// Choose the language the product writes to the tenant in; choosing the current one
+    /// changes nothing.
+    ChangeLocale {
+        /// The language from now on.
+        locale: Locale,
+    },
 }

@@ -38,6 +38,33 @@ impl BillingAdmin {
         Ok(())
     }
 
+    /// A cancellation scheduled for the period's end, or undone.
+    async fn schedule(
+        &self,
+        db: &mut PgConnection,
+        event: &StoredEvent,
+    ) -> Result<(), HandlerError> {
+        let scheduled = payload::field(event, "cancel_at_period_end")
+            .and_then(|v| v.as_bool())
+            .ok_or_else(|| {
+                HandlerError::Rejected(
+                    "CancelAtPeriodEndChanged has no cancel_at_period_end".into(),
+                )
+            })?;
+        sqlx::query(
+            "UPDATE billing_subscriptions
+                SET cancel_at_period_end = $3, updated_at = $4, last_sequence = $2
+              WHERE tenant_id = $1 AND last_sequence < $2",
+        )
+        .bind(payload::aggregate_uuid(event)?)
+        .bind(event.sequence)
+        .bind(scheduled)
+        .bind(payload::at(event)?)
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+
     /// Every event after the start, mirroring `Subscription::apply`.
     async fn change(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
         let at = payload::at(event)?;
@@ -144,6 +171,7 @@ impl EventHandler for BillingAdmin {
         match event.event_type.as_str() {
             "SubscriptionStarted" => self.start(db, event, false).await,
             "ComplimentarySubscriptionStarted" => self.start(db, event, true).await,
+            "CancelAtPeriodEndChanged" => self.schedule(db, event).await,
             _ => self.change(db, event).await,
         }
     }

@@ -102,3 +102,49 @@ async fn applying_the_log_twice_leaves_the_same_tables() {
     apply(&BillingAdmin, &mut conn, &log.events).await;
     assert_eq!(dump(&mut conn, BillingAdmin.tables()).await, once);
 }
+
+#[tokio::test]
+async fn a_cancellation_scheduled_for_the_period_end_shows_until_it_is_undone() {
+    let db = testkit::test_database().await.expect("a database");
+    let mut conn = db.pool.acquire().await.expect("a connection");
+    let mut log = Log::default();
+    subscription(
+        &mut log,
+        json!({"SubscriptionStarted": {"tenant_id": TENANT, "stripe_customer_id": "cus_9",
+            "stripe_subscription_id": "sub_9", "plan": "pro", "trial_end": null,
+            "status": "active", "at": "2026-01-10T09:00:00Z"}}),
+    );
+    subscription(
+        &mut log,
+        json!({"CancelAtPeriodEndChanged": {"cancel_at_period_end": true,
+            "at": "2026-01-20T09:00:00Z"}}),
+    );
+    apply(&BillingAdmin, &mut conn, &log.events).await;
+    assert!(scheduled(&mut conn).await);
+    assert_eq!(
+        row(&mut conn).await.0,
+        "active",
+        "still active until the end"
+    );
+
+    subscription(
+        &mut log,
+        json!({"CancelAtPeriodEndChanged": {"cancel_at_period_end": false,
+            "at": "2026-01-21T09:00:00Z"}}),
+    );
+    apply(&BillingAdmin, &mut conn, &log.events[2..]).await;
+    assert!(!scheduled(&mut conn).await);
+    // The schedule delivered again must not come back.
+    apply(&BillingAdmin, &mut conn, &log.events[1..2]).await;
+    assert!(!scheduled(&mut conn).await);
+}
+
+async fn scheduled(conn: &mut sqlx::PgConnection) -> bool {
+    sqlx::query_scalar(
+        "SELECT cancel_at_period_end FROM billing_subscriptions WHERE tenant_id = $1",
+    )
+    .bind(TENANT)
+    .fetch_one(conn)
+    .await
+    .expect("the row")
+}

@@ -62,6 +62,7 @@ impl TenantDirectory {
             ),
             "TenantSuspended" => ("status = 'suspended'", None),
             "TenantReactivated" => ("status = 'active'", None),
+            "LocaleChanged" => ("locale = $5", Some(text_field(event, "locale")?)),
             _ => ("status = status", None),
         };
         sqlx::query(&format!(

@@ -104,3 +104,40 @@ async fn a_malformed_registration_is_rejected_rather_than_half_applied() {
     );
     assert!(TenantDirectory.handle(&mut conn, &broken).await.is_err());
 }
+
+#[tokio::test]
+async fn the_directory_keeps_the_language_a_tenant_chose() {
+    let db = testkit::test_database().await.expect("a database");
+    let mut conn = db.pool.acquire().await.expect("a connection");
+    let registered = event(
+        "tenant",
+        1,
+        1,
+        json!({"TenantRegistered": {"tenant_id": TENANT, "name": "Shop",
+            "owner_email": {"$pii": "sealed"}, "plan": "basic", "at": Utc::now()}}),
+    );
+    TenantDirectory
+        .handle(&mut conn, &registered)
+        .await
+        .expect("applied");
+    let locale = || async {
+        let mut conn = db.pool.acquire().await.expect("a connection");
+        sqlx::query_scalar::<_, String>("SELECT locale FROM tenant_directory WHERE tenant_id = $1")
+            .bind(TENANT)
+            .fetch_one(&mut *conn)
+            .await
+            .expect("the tenant's row")
+    };
+    assert_eq!(locale().await, "pt-BR", "the default before any choice");
+    let chosen = event(
+        "tenant",
+        2,
+        2,
+        json!({"LocaleChanged": {"locale": "en", "at": Utc::now()}}),
+    );
+    TenantDirectory
+        .handle(&mut conn, &chosen)
+        .await
+        .expect("applied");
+    assert_eq!(locale().await, "en");
+}

@@ -55,7 +55,8 @@ const ACCEPTED: &str =
 pub struct PasswordResetRequest {
     /// The account's e-mail.
     email: String,
-    /// The e-mail's language (`pt-BR`, `en`); unset: `Accept-Language`, else Portuguese.
+    /// The e-mail's language (`pt-BR`, `en`); unset: `Accept-Language`, else the tenant's
+    /// language, else Portuguese.
     #[serde(default)]
     locale: Option<String>,
 }
@@ -125,8 +126,18 @@ pub(super) async fn request(
                     .get(header::ACCEPT_LANGUAGE)
                     .and_then(|v| v.to_str().ok())
                     .and_then(Locale::from_accept_language)
-            })
-            .unwrap_or_default();
+            });
+        let locale = match (locale, user.tenant_id) {
+            (Some(locale), _) => locale,
+            // Nothing from the browser: the language the tenant chose.
+            (None, Some(tenant)) => {
+                let mut conn = pool.acquire().await.map_err(ApiError::internal)?;
+                mailer::tenant_locale(&mut conn, tenant)
+                    .await
+                    .map_err(ApiError::internal)?
+            }
+            (None, None) => Locale::default(),
+        };
         issue(&state, user.id, &user.email, locale).await?;
         tracing::info!(user_id = %user.id, "a password reset link was queued");
     } else {

@@ -27,6 +27,9 @@ pub struct SubscriptionQuery {
     pub plan: Option<String>,
     /// One tenant.
     pub tenant: Option<Uuid>,
+    /// Only subscriptions whose cancellation is (`true`) or is not (`false`) scheduled for
+    /// the end of the paid period.
+    pub cancel_at_period_end: Option<bool>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1..=200 (50 by default).
@@ -60,6 +63,8 @@ pub struct Subscription {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// Why.
     pub cancel_reason: Option<String>,
+    /// It ends with the paid period (`paid_until`) unless reactivated before.
+    pub cancel_at_period_end: bool,
     /// Its last change.
     pub updated_at: DateTime<Utc>,
 }
@@ -86,7 +91,8 @@ const STATUSES: [&str; 5] = ["trialing", "active", "past_due", "suspended", "can
 
 const SELECT: &str = "SELECT s.tenant_id, r.name AS tenant_name, s.plan, s.status,
         s.complimentary, s.stripe_customer_id, s.stripe_subscription_id, s.started_at,
-        s.trial_end, s.paid_until, s.cancelled_at, s.cancel_reason, s.updated_at
+        s.trial_end, s.paid_until, s.cancelled_at, s.cancel_reason, s.cancel_at_period_end,
+        s.updated_at
    FROM billing_subscriptions s LEFT JOIN report_tenants r USING (tenant_id)";
 
 /// Lists subscriptions, newest first.
@@ -136,6 +142,7 @@ pub(super) async fn list(
             AND ($2::text IS NULL OR s.plan = $2)
             AND ($3::uuid IS NULL OR s.tenant_id = $3)
             AND ($4::timestamptz IS NULL OR (s.started_at, s.tenant_id) < ($4, $5))
+            AND ($7::bool IS NULL OR s.cancel_at_period_end = $7)
           ORDER BY s.started_at DESC, s.tenant_id DESC LIMIT $6"
     ))
     .bind(query.status.as_deref())
@@ -144,6 +151,7 @@ pub(super) async fn list(
     .bind(after.map(|a| a.0))
     .bind(after.map(|a| a.1))
     .bind(limit + 1)
+    .bind(query.cancel_at_period_end)
     .fetch_all(&state.pool)
     .await
     .map_err(ApiError::internal)?;

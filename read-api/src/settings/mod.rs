@@ -1,13 +1,16 @@
-//! What a tenant's owner configures (F17, F30): the bot's settings, the WhatsApp number and
-//! the tenant's agents. Every route needs [`RequireTenantOwner`] and acts on the tenant of
+//! What a tenant's owner configures (F17, F30): the bot's settings, the WhatsApp number, the
+//! tenant's language and its agents. Every route needs [`RequireTenantOwner`] and acts on the tenant of
 //! the caller's token, never on one named in the request (F32).
 //!
 //! [`RequireTenantOwner`]: crate::auth::RequireTenantOwner
 
 mod bot;
+mod locale;
 mod team;
 mod whatsapp;
 
+pub(crate) use locale::parse as parse_locale;
+pub use locale::LocaleSetting;
 pub use team::NewAgentRequest;
 pub use whatsapp::{LinkNumberRequest, LinkedNumber};
 
@@ -23,6 +26,8 @@ pub const OWNER_ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/v1/settings/bot"),
     ("GET", "/api/v1/settings/whatsapp"),
     ("PUT", "/api/v1/settings/whatsapp"),
+    ("GET", "/api/v1/settings/locale"),
+    ("PUT", "/api/v1/settings/locale"),
     ("GET", "/api/v1/users"),
     ("POST", "/api/v1/users"),
     ("DELETE", "/api/v1/users/{id}"),
@@ -44,6 +49,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(bot::show, bot::change))
         .routes(routes!(whatsapp::show, whatsapp::link))
+        .routes(routes!(locale::show, locale::change))
         .routes(routes!(team::list, team::create))
         .routes(routes!(team::disable))
 }

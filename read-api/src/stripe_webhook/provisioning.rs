@@ -121,8 +121,11 @@ pub(super) async fn provision(
         }) => tracing::info!("the tenant was registered before; resuming"),
         Err(e) => return Err(e.into()),
     }
-    let (registered, _) = state.bus.tenants.load(&id).await?;
     let locale = Locale::from_tag(owner.locale.as_deref());
+    // The checkout's language is the tenant's: every later e-mail is written in it.
+    let speak = TenantCommand::ChangeLocale { locale };
+    state.bus.tenants.execute(&id, speak, md).await?;
+    let (registered, _) = state.bus.tenants.load(&id).await?;
     create_owner(state, tenant, registered.name(), &login, locale).await?;
     let start = SubscriptionCommand::StartFromCheckout {
         tenant_id: tenant,

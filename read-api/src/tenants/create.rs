@@ -24,6 +24,9 @@ pub struct CreateTenantRequest {
     pub owner_email: String,
     /// The plan given, free of charge; not blank.
     pub plan: String,
+    /// The language the product writes to the tenant in: `pt-BR` (the default) or `en`.
+    #[serde(default)]
+    pub locale: Option<String>,
 }
 
 /// The response: the tenant, its owner and the owner's password, shown this once.
@@ -35,6 +38,8 @@ pub struct CreatedTenant {
     pub name: String,
     /// Its plan (a complimentary subscription, active).
     pub plan: String,
+    /// Its language.
+    pub locale: String,
     /// The owner's account.
     pub owner: User,
     /// The owner's generated password; only its hash is kept.
@@ -84,6 +89,12 @@ pub(super) async fn create(
 ) -> Result<(StatusCode, Json<CreatedTenant>), ApiError> {
     required(&body.name, "name_required", "the name")?;
     required(&body.plan, "plan_required", "the plan")?;
+    let locale = body
+        .locale
+        .as_deref()
+        .map(crate::settings::parse_locale)
+        .transpose()?
+        .unwrap_or_default();
     let tenant_id = Uuid::now_v7();
     let password = password::generate();
     let owner = users::create(
@@ -116,6 +127,8 @@ pub(super) async fn create(
     // admin sees in the timeline. Retrying the whole request is not possible (the e-mail is
     // taken), so the error is reported as is.
     state.bus.subscriptions.execute(&id, subscribe, &md).await?;
+    let speak = TenantCommand::ChangeLocale { locale };
+    state.bus.tenants.execute(&id, speak, &md).await?;
     tracing::info!(%tenant_id, "a tenant was onboarded");
     Ok((
         StatusCode::CREATED,
@@ -123,6 +136,7 @@ pub(super) async fn create(
             tenant_id,
             name: body.name.trim().to_owned(),
             plan: body.plan.trim().to_owned(),
+            locale: locale.as_str().to_owned(),
             owner,
             password,
         }),

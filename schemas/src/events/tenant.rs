@@ -1,8 +1,8 @@
 //! Events of the `tenant` aggregate: registration, WhatsApp number, bot settings (F17),
-//! knowledge (F10), suspension.
+//! knowledge (F10), suspension, language.
 
 use super::{event_enum_names, Plan};
-use crate::Personal;
+use crate::{Locale, Personal};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -117,6 +117,14 @@ pub enum TenantEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The language the product writes to the tenant in changed (e-mails); a tenant
+    /// without this event speaks the default, Brazilian Portuguese.
+    LocaleChanged {
+        /// The language from now on.
+        locale: Locale,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }
 
 event_enum_names!(TenantEvent {
@@ -126,6 +134,7 @@ event_enum_names!(TenantEvent {
     KnowledgeReplaced,
     TenantSuspended,
     TenantReactivated,
+    LocaleChanged,
 });
 
 #[cfg(test)]
@@ -164,6 +173,10 @@ mod tests {
                 at: at(),
             },
             TenantEvent::TenantReactivated { at: at() },
+            TenantEvent::LocaleChanged {
+                locale: Locale::En,
+                at: at(),
+            },
         ]
     }
 
@@ -217,6 +230,18 @@ mod tests {
                 },
                 "at": "2025-01-02T03:04:05Z"
             }})
+        );
+    }
+
+    #[test]
+    fn stored_shape_of_locale_changed_never_changes() {
+        let e = TenantEvent::LocaleChanged {
+            locale: Locale::En,
+            at: at(),
+        };
+        assert_eq!(
+            serde_json::to_value(&e).expect("serializes"),
+            json!({"LocaleChanged": {"locale": "en", "at": "2025-01-02T03:04:05Z"}})
         );
     }
 }

@@ -371,3 +371,87 @@ async fn a_checkout_paid_later_by_its_invoice_provisions_with_the_checkouts_name
         "the checkout's details are dropped once provisioned"
     );
 }
+
+#[tokio::test]
+async fn a_tenant_that_bought_in_english_gets_its_later_mails_in_its_language() {
+    let sink = SmtpSink::start().await.unwrap();
+    let (app, stripe) = onboarding_app(&sink).await;
+    let body = json!({"plan": "pro", "email": "ana@padaria.example", "locale": "en"});
+    let form = check_out(&app, &stripe, &body, "onboarding-5").await;
+    let cus = customer();
+    let tenant = tenant_of(&cus);
+    deliver(&app, &session_completed(&form, &cus, "Ana Souza")).await;
+    deliver(&app, &first_invoice(&form, &cus)).await;
+    let welcome = the_only_mail(&sink).await;
+    let password = field(&welcome.body("text/plain").unwrap(), "Password");
+    let owner = sign_in_as_owner(&app, "ana@padaria.example", &password, tenant).await;
+    let locale: Value = app
+        .get_as("/api/v1/settings/locale", &owner)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        locale["locale"], "en",
+        "the checkout's language is the tenant's"
+    );
+
+    let failed = invoice_event(
+        "invoice.payment_failed",
+        &cus,
+        "in_renewal",
+        "ana@padaria.example",
+        1,
+    );
+    deliver(&app, &failed).await;
+    let mails = sink.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(mails.len(), 2);
+    let mail = &mails[1];
+    assert_eq!(
+        mail.header("Subject").as_deref(),
+        Some("Payment failed: Ana Souza"),
+        "named by the buyer, in the checkout's language"
+    );
+    let text = mail.body("text/plain").unwrap();
+    let date = text.split("until ").nth(1).map(|rest| &rest[..10]);
+    assert!(
+        date.is_some_and(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok()),
+        "an English date: {text}"
+    );
+
+    // The owner switches to Portuguese: the next mail follows.
+    let resp = app
+        .client
+        .put(format!("{}/api/v1/settings/locale", app.address))
+        .bearer_auth(&owner)
+        .json(&json!({"locale": "pt-BR"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    app.eventually("the directory knows the new language", || async {
+        sqlx::query_scalar::<_, String>("SELECT locale FROM tenant_directory WHERE tenant_id = $1")
+            .bind(tenant)
+            .fetch_one(&app.db.pool)
+            .await
+            .is_ok_and(|l| l == "pt-BR")
+    })
+    .await;
+    let deleted = event(
+        "customer.subscription.deleted",
+        json!({
+            "id": format!("sub_of_{cus}"), "object": "subscription", "customer": cus,
+            "status": "canceled", "cancel_at_period_end": false,
+        }),
+    );
+    deliver(&app, &deleted).await;
+    let mails = sink.wait_for(3, Duration::from_secs(10)).await;
+    assert_eq!(mails.len(), 3);
+    assert!(
+        mails[2]
+            .header("Subject")
+            .is_some_and(|s| s.starts_with("Conta suspensa")),
+        "{:?}",
+        mails[2].header("Subject")
+    );
+}

@@ -1,6 +1,6 @@
 //! The lifecycle's mails to the tenant's owner.
 
-use crate::mailer::{enqueue, Locale, NewMail, PublicUrl, Template};
+use crate::mailer::{date_pattern, enqueue, tenant_locale, NewMail, PublicUrl, Template};
 use chrono::{DateTime, Utc};
 use projections::HandlerError;
 use sqlx::PgConnection;
@@ -51,16 +51,12 @@ pub(super) async fn send(
         tracing::warn!(%tenant, "the tenant has no owner to tell");
         return Ok(());
     };
-    // Tenants have no language setting yet: the product's default.
-    let locale = Locale::default();
+    let locale = tenant_locale(db, tenant).await?;
     let tenant_name = tenant_name.to_owned();
     let template = match notice {
         Notice::PaymentFailed { grace_until } => Template::PaymentFailed {
             tenant_name,
-            grace_until: match locale {
-                Locale::PtBr => grace_until.format("%d/%m/%Y").to_string(),
-                Locale::En => grace_until.format("%Y-%m-%d").to_string(),
-            },
+            grace_until: grace_until.format(date_pattern(locale)).to_string(),
             billing_url: public_url.link("/billing"),
         },
         Notice::Suspended => Template::Suspended {

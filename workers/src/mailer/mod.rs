@@ -16,9 +16,11 @@ mod transport;
 mod worker;
 
 pub use lettre::message::Mailbox;
-pub use outbox::{enqueue, status, NewMail, OutboxStatus, NOTIFY_CHANNEL};
+pub use outbox::{enqueue, status, tenant_locale, NewMail, OutboxStatus, NOTIFY_CHANNEL};
 pub use public_url::{InvalidPublicUrl, PublicUrl};
-pub use templates::{AiLimitKind, HandoffCause, Locale, Rendered, Template, UnsupportedLocale};
+pub use templates::{
+    date_pattern, AiLimitKind, HandoffCause, Locale, Rendered, Template, UnsupportedLocale,
+};
 pub use transport::Transport;
 pub use worker::{Mailer, MailerConfig, MailerHandle, DEFAULT_FROM};
 

@@ -63,6 +63,17 @@ pub async fn enqueue(conn: &mut PgConnection, mail: &NewMail) -> Result<bool, Ma
     Ok(inserted)
 }
 
+/// The language the tenant chose, from the tenant directory (the projection of its
+/// `LocaleChanged` events); the default for a tenant the directory does not list yet.
+pub async fn tenant_locale(conn: &mut PgConnection, tenant: Uuid) -> Result<Locale, sqlx::Error> {
+    let tag: Option<String> =
+        sqlx::query_scalar("SELECT locale FROM tenant_directory WHERE tenant_id = $1")
+            .bind(tenant)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(Locale::from_tag(tag.as_deref()))
+}
+
 /// A mail claimed for sending.
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct Claimed {

@@ -3,7 +3,7 @@
 //! with an idempotency key naming the cause, so each cause mails once.
 
 use crate::mailer::{
-    enqueue, AiLimitKind, HandoffCause, Locale, MailError, NewMail, PublicUrl, Template,
+    enqueue, tenant_locale, AiLimitKind, HandoffCause, MailError, NewMail, PublicUrl, Template,
 };
 use projections::HandlerError;
 use schemas::StoredEvent;
@@ -61,7 +61,7 @@ async fn send(
     let mail = NewMail {
         idempotency_key: key,
         to,
-        locale: Locale::PtBr,
+        locale: tenant_locale(db, tenant).await?,
         template,
     };
     match enqueue(db, &mail).await {

@@ -10,6 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::test::TestFramework;
 use cqrs_es::Aggregate;
 use schemas::events::{BotSettings, TenantEvent, Tone};
+use schemas::Locale;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;

@@ -76,6 +76,9 @@ fn commands_before_registration_find_no_tenant() {
         link("111"),
         settings_command(0.5),
         TenantCommand::Reactivate,
+        TenantCommand::ChangeLocale {
+            locale: schemas::Locale::En,
+        },
     ] {
         let err = error_of(vec![], command);
         assert_eq!(

@@ -140,3 +140,40 @@ fn a_suspended_tenant_can_be_reactivated() {
     state.apply(TenantEvent::TenantReactivated { at: t0() });
     assert!(!state.is_suspended());
 }
+
+#[test]
+fn a_tenant_speaks_portuguese_until_it_chooses_another_language() {
+    let mut state = Tenant::default();
+    state.apply(registered());
+    assert_eq!(state.locale(), Locale::PtBr);
+    let changed = TenantEvent::LocaleChanged {
+        locale: Locale::En,
+        at: t0(),
+    };
+    tenant()
+        .given(vec![registered()])
+        .when(TenantCommand::ChangeLocale { locale: Locale::En })
+        .then_expect_events(vec![changed.clone()]);
+    state.apply(changed);
+    assert_eq!(state.locale(), Locale::En);
+}
+
+#[test]
+fn choosing_the_language_in_force_records_nothing() {
+    tenant()
+        .given(vec![registered()])
+        .when(TenantCommand::ChangeLocale {
+            locale: Locale::PtBr,
+        })
+        .then_expect_events(vec![]);
+    tenant()
+        .given(vec![
+            registered(),
+            TenantEvent::LocaleChanged {
+                locale: Locale::En,
+                at: t0(),
+            },
+        ])
+        .when(TenantCommand::ChangeLocale { locale: Locale::En })
+        .then_expect_events(vec![]);
+}

@@ -6,68 +6,13 @@ mod en;
 mod layout;
 mod pt_br;
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
+pub use schemas::locale::{Locale, UnsupportedLocale};
 
-/// The language of an e-mail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum Locale {
-    /// Brazilian Portuguese, the default: most tenants are in Brazil.
-    #[default]
-    #[serde(rename = "pt-BR")]
-    PtBr,
-    /// English.
-    #[serde(rename = "en")]
-    En,
-}
-
-impl Locale {
-    /// The BCP 47 tag stored with each mail.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PtBr => "pt-BR",
-            Self::En => "en",
-        }
-    }
-
-    /// The locale for a tag such as `en-US` or `pt`; anything unknown (or nothing) is the
-    /// default, since a mail in the default language beats no mail.
-    pub fn from_tag(tag: Option<&str>) -> Self {
-        tag.and_then(|t| t.parse().ok()).unwrap_or_default()
-    }
-
-    /// The first supported language of an `Accept-Language` header, in the client's order
-    /// (quality values are rarely anything but descending).
-    pub fn from_accept_language(header: &str) -> Option<Self> {
-        header
-            .split(',')
-            .filter_map(|part| part.split(';').next())
-            .find_map(|tag| tag.trim().parse().ok())
-    }
-}
-
-impl fmt::Display for Locale {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A language tag no template is written in.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("no e-mail templates in {0:?}")]
-pub struct UnsupportedLocale(pub String);
-
-impl FromStr for Locale {
-    type Err = UnsupportedLocale;
-
-    fn from_str(tag: &str) -> Result<Self, Self::Err> {
-        let language = tag.split(['-', '_']).next().unwrap_or("");
-        match language.to_ascii_lowercase().as_str() {
-            "pt" => Ok(Self::PtBr),
-            "en" => Ok(Self::En),
-            _ => Err(UnsupportedLocale(tag.to_owned())),
-        }
+/// How dates are written in `locale` (a `chrono` format).
+pub fn date_pattern(locale: Locale) -> &'static str {
+    match locale {
+        Locale::PtBr => "%d/%m/%Y",
+        Locale::En => "%Y-%m-%d",
     }
 }
 

@@ -2,7 +2,7 @@
 //! plan's quota, its owners get one e-mail and admins one row in `quota_alerts`
 //! (`GET /api/v1/admin/quota-alerts`), once per tenant and period.
 
-use crate::mailer::{enqueue, Locale, NewMail, PublicUrl, Template};
+use crate::mailer::{date_pattern, enqueue, tenant_locale, NewMail, PublicUrl, Template};
 use chrono::{DateTime, NaiveDate, Utc};
 use projections::HandlerError;
 use sqlx::PgConnection;
@@ -71,6 +71,7 @@ pub(super) async fn raise(
         "a tenant reached 80% of its quota"
     );
     let last_day = alert.period_end.pred_opt().unwrap_or(alert.period_end);
+    let locale = tenant_locale(&mut *db, alert.tenant).await?;
     for owner in owners {
         let mail = NewMail {
             idempotency_key: format!(
@@ -78,13 +79,12 @@ pub(super) async fn raise(
                 alert.tenant, alert.period_start
             ),
             to: owner,
-            // Tenants have no language setting yet: the default serves most of them.
-            locale: Locale::default(),
+            locale,
             template: Template::QuotaAlert {
                 tenant_name: alert.tenant_name.clone().unwrap_or_default(),
                 used: alert.used,
                 quota: alert.quota,
-                period_last_day: last_day.format("%d/%m/%Y").to_string(),
+                period_last_day: last_day.format(date_pattern(locale)).to_string(),
                 billing_url: public_url.link("/billing"),
             },
         };
