@@ -25,6 +25,18 @@ pub struct KafkaSettings {
     /// Replication factor of each topic the relay creates.
     #[arg(long, env = "KAFKA_REPLICATION_FACTOR", default_value_t = 1)]
     pub kafka_replication_factor: i32,
+    /// librdkafka properties for every Kafka client, `key=value` separated by commas
+    /// (`security.protocol=SASL_SSL,sasl.mechanism=PLAIN,…`); they override atende's own.
+    #[arg(long, env = "KAFKA_OPTIONS", value_parser = parse_options, default_value = "")]
+    pub kafka_options: KafkaOptions,
+}
+
+/// Parsed `KAFKA_OPTIONS`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KafkaOptions(pub Vec<(String, String)>);
+
+fn parse_options(text: &str) -> Result<KafkaOptions, String> {
+    KafkaConfig::parse_options(text).map(KafkaOptions)
 }
 
 impl Default for KafkaSettings {
@@ -36,6 +48,7 @@ impl Default for KafkaSettings {
             kafka_group_prefix: d.group_prefix,
             kafka_partitions: d.partitions,
             kafka_replication_factor: d.replication_factor,
+            kafka_options: KafkaOptions::default(),
         }
     }
 }
@@ -52,6 +65,7 @@ impl KafkaSettings {
             group_prefix: self.kafka_group_prefix.clone(),
             partitions: self.kafka_partitions.max(1),
             replication_factor: self.kafka_replication_factor.max(1),
+            options: self.kafka_options.0.clone(),
             ..KafkaConfig::new(brokers)
         })
     }

@@ -208,3 +208,51 @@ async fn a_live_tail_delivers_every_event_once_in_per_aggregate_order_under_conc
         "no transaction's positions straddled another's commit"
     );
 }
+
+#[tokio::test]
+async fn an_open_transaction_that_writes_no_events_does_not_hold_the_tail_back() {
+    let db = testkit::test_database().await.unwrap();
+    let tail = Tail::new(db.pool.clone());
+    // Given a read-model writer whose transaction has an id and stays open
+    let mut reader = db.pool.begin().await.unwrap();
+    sqlx::query("INSERT INTO stream_checkpoints (consumer, tx_id, position) VALUES ('x', 0, 0)")
+        .execute(&mut *reader)
+        .await
+        .unwrap();
+    // When an event commits after it
+    insert(&db.pool, "after", 1).await;
+    // Then the tail delivers the event without waiting for the unrelated transaction
+    let (seen, _) = drain(&tail, Checkpoint::START).await;
+    let ids: Vec<&str> = seen.iter().map(|e| e.aggregate_id.as_str()).collect();
+    assert_eq!(ids, ["after"]);
+    reader.rollback().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_transaction_that_wrote_something_else_before_its_events_is_refused() {
+    let db = testkit::test_database().await.unwrap();
+    let mut tx = db.pool.begin().await.unwrap();
+    sqlx::query("INSERT INTO stream_checkpoints (consumer, tx_id, position) VALUES ('y', 0, 0)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let refused = sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ('ticket', 'late', 1, 'TestHappened', '1', '{}'::jsonb, '{}'::jsonb)",
+    )
+    .execute(&mut *tx)
+    .await
+    .expect_err("the tail could pass this open transaction");
+    assert!(
+        refused
+            .to_string()
+            .contains("events must be the first rows a transaction writes"),
+        "{refused}"
+    );
+    tx.rollback().await.unwrap();
+    // Two statements of events in one transaction are fine: the lock is held from the first.
+    let mut tx = db.pool.begin().await.unwrap();
+    insert(&mut *tx, "twice", 1).await;
+    insert(&mut *tx, "twice", 2).await;
+    tx.commit().await.unwrap();
+}

@@ -150,6 +150,10 @@ impl EventHandler for BillingAdmin {
         "billing_admin"
     }
 
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &["subscription"]
+    }
+
     fn wants(&self, event: &StoredEvent) -> bool {
         event.aggregate_type == "subscription"
     }

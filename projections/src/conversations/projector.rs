@@ -76,6 +76,10 @@ impl EventHandler for Conversations {
         crate::stream::handler::LIVE_PACE
     }
 
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &["conversation"]
+    }
+
     fn wants(&self, event: &StoredEvent) -> bool {
         event.aggregate_type == "conversation"
     }

@@ -16,6 +16,10 @@ impl EventHandler for KnowledgeDocuments {
         "knowledge"
     }
 
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &["tenant"]
+    }
+
     fn wants(&self, event: &StoredEvent) -> bool {
         event.event_type == "KnowledgeReplaced"
     }

@@ -239,6 +239,10 @@ impl EventHandler for TenantMetrics {
         "tenant_metrics"
     }
 
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &["conversation"]
+    }
+
     fn wants(&self, event: &StoredEvent) -> bool {
         event.aggregate_type == "conversation"
     }

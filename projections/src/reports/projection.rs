@@ -145,6 +145,10 @@ impl EventHandler for AdminReports {
         "admin_reports"
     }
 
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &["tenant", "subscription"]
+    }
+
     fn wants(&self, event: &StoredEvent) -> bool {
         matches!(event.aggregate_type.as_str(), "tenant" | "subscription")
     }

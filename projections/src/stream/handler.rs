@@ -97,6 +97,14 @@ pub trait EventHandler: Send + Sync + 'static {
     fn pace(&self) -> Duration {
         Duration::ZERO
     }
+
+    /// The aggregate types whose events can matter here: through Kafka the runner reads
+    /// only their topics (each topic a consumer group fetches costs the broker work on every
+    /// fetch). [`EventHandler::wants`] must refuse the events of any other type. The
+    /// default is every type.
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &crate::stream::kafka::AGGREGATE_TYPES
+    }
 }
 
 #[async_trait::async_trait]
@@ -135,5 +143,9 @@ impl<T: EventHandler + ?Sized> EventHandler for Arc<T> {
 
     fn pace(&self) -> Duration {
         (**self).pace()
+    }
+
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        (**self).aggregate_types()
     }
 }

@@ -62,9 +62,10 @@ pub enum TailError {
 
 /// Reads committed events in `(tx_id, position)` order.
 ///
-/// Only rows written by transactions below the current snapshot's xmin are read: each of
-/// those transactions has ended, so no row can later appear before the checkpoint. An open
-/// writer holds the tail back (it cannot skip past it) until it commits or aborts.
+/// Only rows written by transactions below the [barrier](BARRIER) are read: no transaction
+/// below it can still write events, so no row can later appear before the checkpoint. An
+/// open writer of events holds the tail back (it cannot skip past it) until it commits or
+/// aborts; other open transactions (read models, workers) do not.
 #[derive(Debug, Clone)]
 pub struct Tail {
     pool: PgPool,
@@ -90,9 +91,29 @@ struct SharedRead {
     events: Arc<OnceCell<Arc<Vec<StoredEvent>>>>,
 }
 
-/// How long a read may answer later askers. Non-empty answers stay correct forever (they are
-/// a prefix of what follows the checkpoint; the asker comes back for the rest), so reusing
-/// them keeps runners that finish at different times reading in step.
+/// The transaction id below which every writer of events has ended: the smallest id among
+/// the holders of the appenders' lock (see the `events_appender_lock` migration), or, with
+/// none, the next id to be given (taken from the statement's snapshot, i.e. before the
+/// locks are looked at, so a writer getting its id meanwhile is above the barrier).
+/// `pg_locks` gives 32-bit ids: each is widened against that next id, which is at most
+/// 2^31 ahead of any running transaction's.
+const BARRIER: &str = "
+    WITH next AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xid),
+         locks AS MATERIALIZED (SELECT * FROM pg_locks),
+         writers AS (
+             SELECT w.transactionid::text::bigint AS xid
+               FROM locks a
+               JOIN locks w ON w.virtualtransaction = a.virtualtransaction
+              WHERE a.locktype = 'advisory' AND a.granted
+                AND a.classid = 1635018094 AND a.objid = 1 AND a.objsubid = 2
+                AND a.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND w.locktype = 'transactionid' AND w.mode = 'ExclusiveLock')
+    SELECT LEAST(next.xid, min(next.xid - (((next.xid & 4294967295) - writers.xid)
+                                            % 4294967296 + 4294967296) % 4294967296))
+      FROM next LEFT JOIN writers ON true
+     GROUP BY next.xid";
+
+/// How long a read may answer later askers (that saw no newer commit).
 const SHARED_READ_TTL: Duration = Duration::from_millis(200);
 
 #[derive(sqlx::FromRow)]
@@ -156,12 +177,18 @@ impl Tail {
         level = "trace"
     )]
     pub async fn read_after(&self, after: Checkpoint) -> Result<Vec<StoredEvent>, TailError> {
+        // Its own statement, before the read: the read's snapshot must be later than the
+        // look at the lock holders (a writer below the barrier had ended by then).
+        let barrier: i64 = sqlx::query_scalar(BARRIER).fetch_one(&self.pool).await?;
+        if barrier <= after.tx_id {
+            return Ok(Vec::new());
+        }
         let rows: Vec<EventRow> = sqlx::query_as(
             "SELECT position, tx_id::text::bigint AS tx_id, recorded_at, aggregate_type, aggregate_id,
                     sequence, event_type, event_version, payload, metadata
                FROM events
               WHERE (tx_id, position) > ($1::bigint::text::xid8, $2)
-                AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+                AND tx_id < $4::bigint::text::xid8
               -- Qualified: a bare `tx_id` here would mean the bigint output column, whose
               -- order no index serves (every read would scan and sort the whole log).
               ORDER BY events.tx_id, events.position
@@ -170,13 +197,14 @@ impl Tail {
         .bind(after.tx_id)
         .bind(after.position)
         .bind(self.batch_size)
+        .bind(barrier)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(into_event).collect()
     }
 
     /// [`Tail::read_after`], answered by another clone's read when that one saw at least
-    /// commit `generation` (or found events, which stay a correct answer).
+    /// commit `generation`.
     async fn read_shared(
         &self,
         after: Checkpoint,
@@ -189,11 +217,11 @@ impl Tail {
                 .reads
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let usable = |r: &SharedRead| {
-                r.began.elapsed() < SHARED_READ_TTL
-                    && (r.generation >= generation
-                        || r.events.get().is_some_and(|events| !events.is_empty()))
-            };
+            // Only a read that saw every commit the asker knows of: an older one, though
+            // still a correct prefix, would lead a runner that fell behind along the trail of
+            // small reads the leaders made, one small batch at a time.
+            let usable =
+                |r: &SharedRead| r.began.elapsed() < SHARED_READ_TTL && r.generation >= generation;
             match reads.get(&key) {
                 Some(r) if usable(r) => r.clone(),
                 _ => {

@@ -115,6 +115,10 @@ impl EventHandler for TenantDirectory {
         "tenant_directory"
     }
 
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &["tenant", "subscription"]
+    }
+
     fn wants(&self, event: &StoredEvent) -> bool {
         matches!(event.aggregate_type.as_str(), "tenant" | "subscription")
     }

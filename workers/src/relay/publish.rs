@@ -46,15 +46,15 @@ impl std::fmt::Debug for Publisher {
 impl Publisher {
     /// A producer for `config`'s brokers.
     pub fn new(config: &KafkaConfig) -> Result<Self, RelayError> {
-        let producer = config
-            .client()
+        let mut client = config.client();
+        client
             // Idempotence: retries inside librdkafka never duplicate or reorder a partition.
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .set("linger.ms", "5")
             .set("batch.num.messages", "10000")
-            .set("queue.buffering.max.messages", "200000")
-            .create()?;
+            .set("queue.buffering.max.messages", "200000");
+        let producer = config.with_options(&mut client).create()?;
         Ok(Self {
             producer,
             config: config.clone(),

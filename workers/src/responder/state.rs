@@ -383,6 +383,10 @@ impl EventHandler for ResponderState {
         "ai_responder"
     }
 
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &["conversation"]
+    }
+
     fn wants(&self, event: &StoredEvent) -> bool {
         event.aggregate_type == "conversation"
     }

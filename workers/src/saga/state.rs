@@ -104,6 +104,10 @@ impl EventHandler for SagaState {
         "human_timeout_saga"
     }
 
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &["conversation"]
+    }
+
     fn wants(&self, event: &StoredEvent) -> bool {
         event.aggregate_type == "conversation"
     }

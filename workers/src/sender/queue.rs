@@ -77,6 +77,10 @@ impl EventHandler for OutboundQueue {
         "whatsapp_outbound"
     }
 
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &["conversation"]
+    }
+
     fn wants(&self, event: &StoredEvent) -> bool {
         event.aggregate_type == "conversation" && purpose(&event.event_type).is_some()
     }

@@ -21,6 +21,9 @@ pub struct KafkaConfig {
     pub replication_factor: i32,
     /// Most events a consumer applies in one transaction.
     pub batch_size: usize,
+    /// librdkafka properties set on every client over ours (security, SASL, timeouts,
+    /// fetch tuning): the operator's word wins.
+    pub options: Vec<(String, String)>,
 }
 
 impl KafkaConfig {
@@ -33,6 +36,7 @@ impl KafkaConfig {
             partitions: 6,
             replication_factor: 1,
             batch_size: 500,
+            options: Vec::new(),
         }
     }
 
@@ -59,5 +63,28 @@ impl KafkaConfig {
             // partition is noticed within seconds rather than the default five minutes.
             .set("topic.metadata.refresh.interval.ms", "5000");
         c
+    }
+
+    /// Sets the operator's [`options`](Self::options) on `c`, over whatever the caller set.
+    pub fn with_options<'a>(&self, c: &'a mut ClientConfig) -> &'a mut ClientConfig {
+        for (key, value) in &self.options {
+            c.set(key, value);
+        }
+        c
+    }
+
+    /// Parses `key=value` pairs separated by commas (`security.protocol=SASL_SSL,
+    /// sasl.mechanism=PLAIN`); a value may contain `=`, not a comma.
+    pub fn parse_options(text: &str) -> Result<Vec<(String, String)>, String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| match pair.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => {
+                    Ok((k.trim().to_owned(), v.trim().to_owned()))
+                }
+                _ => Err(format!("{pair:?} is not key=value")),
+            })
+            .collect()
     }
 }

@@ -36,14 +36,17 @@ impl KafkaRunner {
         config: KafkaConfig,
         policy: RetryPolicy,
     ) -> Result<RunnerHandle, KafkaError> {
-        let consumer: StreamConsumer = config
-            .client()
+        let mut client = config.client();
+        client
             .set("group.id", config.group(handler.name()))
             .set("enable.auto.commit", "true")
             .set("auto.commit.interval.ms", "1000")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
-            .create()?;
+            // A broker answers a fetch as soon as it has data, or after this long without:
+            // the latency floor of brokers (like tansu) that always wait it out.
+            .set("fetch.wait.max.ms", "100");
+        let consumer: StreamConsumer = config.with_options(&mut client).create()?;
         let status = Arc::new(Mutex::new(ConsumerStatus {
             name: handler.name().to_owned(),
             ..Default::default()
@@ -75,7 +78,12 @@ async fn run(ctx: Ctx, consumer: StreamConsumer, mut stop: watch::Receiver<bool>
     loop {
         let subscribed = match ensure_topics(&ctx.config).await {
             Ok(()) => {
-                let topics = ctx.config.topics();
+                let topics: Vec<String> = ctx
+                    .handler
+                    .aggregate_types()
+                    .iter()
+                    .map(|t| ctx.config.topic(t))
+                    .collect();
                 let names: Vec<&str> = topics.iter().map(String::as_str).collect();
                 consumer.subscribe(&names)
             }

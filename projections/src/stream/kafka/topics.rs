@@ -12,7 +12,8 @@ use std::time::Duration;
 /// auto-creating topics (with a default partition count) or on starting first.
 #[tracing::instrument(name = "making sure the stream's topics exist", skip_all, fields(brokers = %config.brokers))]
 pub async fn ensure_topics(config: &KafkaConfig) -> Result<(), KafkaError> {
-    let admin: AdminClient<DefaultClientContext> = config.client().create()?;
+    let admin: AdminClient<DefaultClientContext> =
+        config.with_options(&mut config.client()).create()?;
     let names = config.topics();
     let topics: Vec<NewTopic<'_>> = names
         .iter()

@@ -216,6 +216,10 @@ impl EventHandler for UsageMeter {
         Self::NAME
     }
 
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &["tenant", "subscription", "conversation"]
+    }
+
     fn wants(&self, event: &StoredEvent) -> bool {
         match event.aggregate_type.as_str() {
             "tenant" | "subscription" => true,
