@@ -1,4 +1,5 @@
-//! `atende replay <projection>`: rebuilds a read model from the log (F48) and swaps it in.
+//! `atende replay <projection>` / `atende replay --all`: rebuilds read models from the log
+//! (F48) and swaps them in.
 //!
 //! Safe while `atende serve` runs against the same database: the swap takes the consumer's
 //! fence, so the live runner pauses for it and resumes after the new checkpoint.
@@ -15,10 +16,14 @@ use std::sync::Arc;
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// The projection to rebuild (e.g. `aggregate_index`).
-    pub projection: String,
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub projection: Option<String>,
+    /// Rebuild every read model, reading the log once for all of them.
+    #[arg(long)]
+    pub all: bool,
 }
 
-/// Replays the projection and prints the report as JSON.
+/// Replays the projection (or every read model) and prints the report(s) as JSON.
 #[allow(clippy::print_stdout)]
 pub async fn run(db_config: &DatabaseConfig, args: ReplayArgs) -> anyhow::Result<()> {
     // The conversations projection opens contacts with the subject keys, so a replay needs
@@ -33,20 +38,30 @@ pub async fn run(db_config: &DatabaseConfig, args: ReplayArgs) -> anyhow::Result
         }
     };
     let registry = projections::builtin::registry(Arc::new(RingKeys(keys)));
-    let Some(handler) = registry.get(&args.projection) else {
-        db.close().await?;
-        let known: Vec<_> = registry.iter().map(|h| h.name()).collect();
-        anyhow::bail!(
-            "no projection named {:?} (known: {})",
-            args.projection,
-            known.join(", ")
-        );
+    let chosen: Vec<Arc<dyn projections::EventHandler>> = match &args.projection {
+        Some(name) => match registry.get(name) {
+            Some(h) => vec![h],
+            None => {
+                db.close().await?;
+                let known: Vec<_> = registry.iter().map(|h| h.name()).collect();
+                anyhow::bail!("no projection named {name:?} (known: {})", known.join(", "));
+            }
+        },
+        None => registry
+            .iter()
+            .filter(|h| !h.tables().is_empty())
+            .cloned()
+            .collect(),
     };
-    let result = projections::replay::replay(&Tail::new(db.pool.clone()), handler.as_ref())
+    let chosen: Vec<&dyn projections::EventHandler> = chosen.iter().map(|h| h.as_ref()).collect();
+    let result = projections::replay::replay_all(&Tail::new(db.pool.clone()), &chosen)
         .await
-        .with_context(|| format!("replaying {}", args.projection));
+        .context("replaying");
     db.close().await?;
-    let report = result?;
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    let reports = result?;
+    match (&args.projection, reports.as_slice()) {
+        (Some(_), [one]) => println!("{}", serde_json::to_string_pretty(one)?),
+        _ => println!("{}", serde_json::to_string_pretty(&reports)?),
+    }
     Ok(())
 }

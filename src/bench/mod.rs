@@ -25,7 +25,7 @@ pub enum BenchCommand {
     Append(append::AppendArgs),
     /// Sealing and verifying the event chain over a bulk-filled log.
     Verify(verify::VerifyArgs),
-    /// Rebuilding `aggregate_index` from a bulk-filled log.
+    /// Rebuilding `aggregate_index` (or, with `--all`, every read model) from a bulk-filled log.
     Replay(replay::ReplayArgs),
     /// `GET /api/v1/conversations` over a tenant with 100,000 conversations.
     ConversationsList(conversations_list::ConversationsListArgs),

@@ -1,12 +1,17 @@
-//! `atende bench replay`: how fast `aggregate_index` is rebuilt from the log.
+//! `atende bench replay`: how fast read models are rebuilt from the log — `aggregate_index`
+//! alone, or (`--all`) every read model in one pass over the log.
 
 use super::scratch::Scratch;
 use crate::database::DatabaseConfig;
+use crate::subject_keys::RingKeys;
 use anyhow::Context;
 use clap::Args;
+use commands::privacy::KeyRing;
 use projections::builtin::AggregateIndex;
-use projections::replay::replay;
-use projections::Tail;
+use projections::replay::{replay, replay_all, ReplayReport};
+use projections::{EventHandler, Tail};
+use schemas::personal::MasterKey;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Settings of `atende bench replay`.
@@ -15,46 +20,79 @@ pub struct ReplayArgs {
     /// Events in the log.
     #[arg(long, default_value_t = 200_000)]
     pub events: i64,
+    /// Rebuild every read model (one read of the log for all), not only `aggregate_index`.
+    #[arg(long)]
+    pub all: bool,
 }
 
-/// Fills a scratch database, times a replay of `aggregate_index`, prints Markdown, drops the
-/// database.
+/// Fills a scratch database, times the replay, prints Markdown, drops the database.
 pub async fn run(db_config: &DatabaseConfig, args: ReplayArgs) -> anyhow::Result<()> {
-    let scratch = Scratch::open(db_config, 4).await?;
+    let scratch = Scratch::open(db_config, 12).await?;
     let pool = scratch.pool.clone();
     let result = async {
         super::verify::fill(&pool, args.events).await?;
         sqlx::query("VACUUM ANALYZE events").execute(&pool).await?;
         let read = read_only(&Tail::new(pool.clone())).await?;
-        let report = replay(&Tail::new(pool.clone()), &AggregateIndex)
-            .await
-            .context("replaying aggregate_index")?;
-        anyhow::Ok((read, report))
+        let started = Instant::now();
+        let reports = if args.all {
+            let keys = KeyRing::open(pool.clone(), MasterKey::generate())
+                .await
+                .context("opening the scratch subject keys")?;
+            let registry = projections::builtin::registry(Arc::new(RingKeys(Arc::new(keys))));
+            let models: Vec<&dyn EventHandler> = registry
+                .iter()
+                .filter(|h| !h.tables().is_empty())
+                .map(|h| h.as_ref() as &dyn EventHandler)
+                .collect();
+            replay_all(&Tail::new(pool.clone()), &models)
+                .await
+                .context("replaying every read model")?
+        } else {
+            vec![replay(&Tail::new(pool.clone()), &AggregateIndex)
+                .await
+                .context("replaying aggregate_index")?]
+        };
+        anyhow::Ok((read, started.elapsed(), reports))
     }
     .await;
     scratch.close().await?;
-    let (read, report) = result?;
-    let elapsed = Duration::from_millis(report.elapsed_ms);
-    #[allow(clippy::print_stdout)]
-    {
-        println!(
-            "### bench replay ({} events over 1000 aggregates)\n",
-            args.events
-        );
-        println!("| projection | seconds | events/s |");
-        println!("|---|---:|---:|");
-        println!(
-            "| aggregate_index | {:.2} | {:.0} |",
-            elapsed.as_secs_f64(),
-            report.events as f64 / elapsed.as_secs_f64().max(f64::MIN_POSITIVE)
-        );
-        println!(
-            "| (reading the log through the tail only) | {:.2} | {:.0} |",
-            read.as_secs_f64(),
-            args.events as f64 / read.as_secs_f64().max(f64::MIN_POSITIVE)
-        );
-    }
+    let (read, elapsed, reports) = result?;
+    print_report(&args, read, elapsed, &reports);
     Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+fn print_report(args: &ReplayArgs, read: Duration, elapsed: Duration, reports: &[ReplayReport]) {
+    let rate = |d: Duration| args.events as f64 / d.as_secs_f64().max(f64::MIN_POSITIVE);
+    println!(
+        "### bench replay ({} events over 1000 conversations)\n",
+        args.events
+    );
+    println!("| rebuilt | seconds | events/s |");
+    println!("|---|---:|---:|");
+    let names: Vec<&str> = reports.iter().map(|r| r.projection.as_str()).collect();
+    println!(
+        "| {} | {:.2} | {:.0} |",
+        names.join(", "),
+        elapsed.as_secs_f64(),
+        rate(elapsed)
+    );
+    println!(
+        "| (reading the log through the tail only) | {:.2} | {:.0} |",
+        read.as_secs_f64(),
+        rate(read)
+    );
+    if reports.len() > 1 {
+        println!("\n| read model | seconds in its transactions while catching up |");
+        println!("|---|---:|");
+        for r in reports {
+            println!(
+                "| {} | {:.2} |",
+                r.projection,
+                r.applying_ms as f64 / 1000.0
+            );
+        }
+    }
 }
 
 /// Reads the whole log as a replay does, applying nothing: the reading share of a replay.

@@ -38,10 +38,15 @@ impl Scratch {
     /// Drops the scratch database and closes the product's database.
     pub async fn close(self) -> anyhow::Result<()> {
         self.pool.close().await;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {}", self.name))
-            .execute(&self.db.pool)
-            .await
-            .context("dropping the scratch database")?;
+        // FORCE: a connection a benchmark's background task still held must not keep the
+        // scratch database (and its gigabyte of events) around.
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&self.db.pool)
+        .await
+        .context("dropping the scratch database")?;
         self.db.close().await
     }
 }

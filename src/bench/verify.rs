@@ -81,7 +81,8 @@ pub(super) async fn fill(pool: &PgPool, events: i64) -> anyhow::Result<()> {
         let to = (from + FILL_CHUNK).min(events);
         sqlx::query(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-             SELECT 'conversation', 'conv-' || (g % 1000), g / 1000 + 1, 'MessageReceived', '1',
+             SELECT 'conversation', md5('conv-' || (g % 1000))::uuid::text, g / 1000 + 1,
+                    'MessageReceived', '1',
                     jsonb_build_object('MessageReceived', jsonb_build_object(
                         'tenant_id', '0193a1b2-0000-7000-8000-000000000001',
                         'contact_wa_id', jsonb_build_object('$pii', jsonb_build_object(
@@ -89,11 +90,11 @@ pub(super) async fn fill(pool: &PgPool, events: i64) -> anyhow::Result<()> {
                             'c', md5('c' || g) || md5('d' || g))),
                         'contact_name', NULL,
                         'provider_message_id', 'wamid.' || md5('w' || g),
-                        'content', jsonb_build_object('Text', jsonb_build_object('$pii',
+                        'content', jsonb_build_object('text', jsonb_build_object('$pii',
                             jsonb_build_object('k', md5('k' || g % 1000)::uuid,
                                 'n', left(md5('m' || g), 16),
                                 'c', md5('t' || g) || md5('u' || g) || md5('v' || g)))),
-                        'sent_at', now())),
+                        'sent_at', now(), 'at', now())),
                     jsonb_build_object('request_id', md5('r' || g)::uuid,
                         'correlation_id', md5('o' || g)::uuid, 'causation_id', md5('a' || g)::uuid,
                         'actor_kind', 'customer', 'actor_id', 'whatsapp',

@@ -15,7 +15,7 @@ use crate::stream::tail::{Tail, TailError};
 use schemas::StoredEvent;
 use serde::Serialize;
 use sqlx::PgConnection;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What a finished replay did.
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +28,9 @@ pub struct ReplayReport {
     pub checkpoint: Checkpoint,
     /// Wall-clock time, in milliseconds.
     pub elapsed_ms: u64,
+    /// Time spent in this read model's transactions while catching up, in milliseconds
+    /// (they run alongside the other read models' in a replay of several).
+    pub applying_ms: u64,
 }
 
 /// Why a replay did not happen or did not finish (the live model is then untouched).
@@ -66,37 +69,61 @@ pub enum ReplayError {
 /// Rebuilds `handler`'s tables from position 0 and swaps them in atomically.
 #[tracing::instrument(name = "replaying a projection from the start of the log", skip_all, fields(projection = handler.name()))]
 pub async fn replay(tail: &Tail, handler: &dyn EventHandler) -> Result<ReplayReport, ReplayError> {
-    let name = handler.name();
-    if handler.tables().is_empty() {
-        return Err(ReplayError::NotReplayable(name.to_owned()));
+    let mut reports = replay_all(tail, &[handler]).await?;
+    reports
+        .pop()
+        .ok_or_else(|| ReplayError::NotReplayable(handler.name().to_owned()))
+}
+
+/// Rebuilds the tables of every handler from position 0, reading the log once for all of
+/// them (each batch is applied to every shadow concurrently, one transaction each), then
+/// swaps each in atomically. Any failure leaves every live model untouched.
+#[tracing::instrument(name = "replaying projections from the start of the log", skip_all, fields(projections = handlers.len()))]
+pub async fn replay_all(
+    tail: &Tail,
+    handlers: &[&dyn EventHandler],
+) -> Result<Vec<ReplayReport>, ReplayError> {
+    if let Some(h) = handlers.iter().find(|h| h.tables().is_empty()) {
+        return Err(ReplayError::NotReplayable(h.name().to_owned()));
     }
     let started = Instant::now();
-    let guard = shadow::Guard::acquire(tail.pool(), name).await?;
-    let outcome = run(tail, handler, &guard).await;
-    if outcome.is_err() {
-        guard.discard_shadow().await;
+    let mut guards = Vec::with_capacity(handlers.len());
+    for h in handlers {
+        match shadow::Guard::acquire(tail.pool(), h.name()).await {
+            Ok(g) => guards.push(g),
+            Err(e) => {
+                for g in guards {
+                    g.release().await;
+                }
+                return Err(e);
+            }
+        }
     }
-    guard.release().await;
-    let (events, checkpoint) = outcome?;
-    tracing::info!(events, "the projection was rebuilt and swapped in");
-    Ok(ReplayReport {
-        projection: name.to_owned(),
-        events,
-        checkpoint,
-        elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    })
+    let outcome = run(tail, handlers, &guards, started).await;
+    for g in guards {
+        if outcome.is_err() {
+            g.discard_shadow().await;
+        }
+        g.release().await;
+    }
+    let reports = outcome?;
+    tracing::info!("the projections were rebuilt and swapped in");
+    Ok(reports)
 }
 
 async fn run(
     tail: &Tail,
-    handler: &dyn EventHandler,
-    guard: &shadow::Guard,
-) -> Result<(u64, Checkpoint), ReplayError> {
-    let name = handler.name();
-    guard.create_shadow(handler.tables()).await?;
+    handlers: &[&dyn EventHandler],
+    guards: &[shadow::Guard],
+    started: Instant,
+) -> Result<Vec<ReplayReport>, ReplayError> {
+    for (h, g) in handlers.iter().zip(guards) {
+        g.create_shadow(h.tables()).await?;
+    }
     let mut at = Checkpoint::START;
     let mut events = 0;
-    // Catching up in ordinary transactions: the live runner is not held back meanwhile. A
+    let mut applying = vec![Duration::ZERO; handlers.len()];
+    // Catching up in ordinary transactions: the live runners are not held back meanwhile. A
     // short batch means the end is near; stopping there (rather than at an empty read) keeps
     // writers that append faster than the replay applies from postponing the swap forever.
     loop {
@@ -104,16 +131,51 @@ async fn run(
         if batch.is_empty() {
             break;
         }
-        let mut tx = tail.pool().begin().await?;
-        guard.point_at_shadow(&mut tx).await?;
-        at = apply(&mut tx, handler, &batch).await?;
-        tx.commit().await?;
+        let applied = handlers.iter().zip(guards).map(|(h, g)| async {
+            let began = Instant::now();
+            if !batch.iter().any(|e| h.wants(e)) {
+                return Ok(Duration::ZERO);
+            }
+            let mut tx = tail.pool().begin().await?;
+            g.point_at_shadow(&mut tx).await?;
+            apply(&mut tx, *h, &batch).await?;
+            tx.commit().await?;
+            Ok::<_, ReplayError>(began.elapsed())
+        });
+        let took = futures::future::try_join_all(applied).await?;
+        for (total, t) in applying.iter_mut().zip(took) {
+            *total += t;
+        }
+        at = checkpoint_of(&batch);
         events += batch.len() as u64;
         if (batch.len() as i64) < tail.batch_size() {
             break;
         }
     }
-    // The last stretch and the swap, with the live runner paused on the fence.
+    let mut reports = Vec::with_capacity(handlers.len());
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    for ((h, g), applying) in handlers.iter().zip(guards).zip(applying) {
+        let (more, checkpoint) = finish(tail, *h, g, at).await?;
+        reports.push(ReplayReport {
+            projection: h.name().to_owned(),
+            events: events + more,
+            checkpoint,
+            elapsed_ms: ms(started.elapsed()),
+            applying_ms: ms(applying),
+        });
+    }
+    Ok(reports)
+}
+
+/// The last stretch after `at` and the swap, with the live runner paused on the fence.
+async fn finish(
+    tail: &Tail,
+    handler: &dyn EventHandler,
+    guard: &shadow::Guard,
+    mut at: Checkpoint,
+) -> Result<(u64, Checkpoint), ReplayError> {
+    let name = handler.name();
+    let mut events = 0;
     let mut tx = tail.pool().begin().await?;
     crate::stream::fence(&mut tx, name).await?;
     guard.point_at_shadow(&mut tx).await?;
@@ -138,6 +200,13 @@ async fn run(
         .await?;
     tx.commit().await?;
     Ok((events, at))
+}
+
+fn checkpoint_of(batch: &[StoredEvent]) -> Checkpoint {
+    batch.last().map_or(Checkpoint::START, |last| Checkpoint {
+        tx_id: last.tx_id,
+        position: last.position,
+    })
 }
 
 async fn apply(

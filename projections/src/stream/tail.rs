@@ -81,7 +81,15 @@ pub struct Tail {
 #[derive(Debug, Default)]
 struct SharedReads {
     reads: Mutex<HashMap<(Checkpoint, i64), SharedRead>>,
+    /// The last barrier looked up and when. A barrier only ever rises, and one looked up
+    /// earlier stays a correct (lower) bound, so the clones of a tail share one lookup for
+    /// up to [`BARRIER_REUSE`].
+    barrier: tokio::sync::Mutex<Option<(Instant, i64)>>,
 }
+
+/// How long a barrier lookup serves the clones of one tail: at most this much lag added,
+/// for one `pg_locks` scan instead of one per read.
+const BARRIER_REUSE: Duration = Duration::from_millis(2);
 
 #[derive(Debug, Clone)]
 struct SharedRead {
@@ -179,7 +187,7 @@ impl Tail {
     pub async fn read_after(&self, after: Checkpoint) -> Result<Vec<StoredEvent>, TailError> {
         // Its own statement, before the read: the read's snapshot must be later than the
         // look at the lock holders (a writer below the barrier had ended by then).
-        let barrier: i64 = sqlx::query_scalar(BARRIER).fetch_one(&self.pool).await?;
+        let barrier = self.barrier().await?;
         if barrier <= after.tx_id {
             return Ok(Vec::new());
         }
@@ -203,8 +211,23 @@ impl Tail {
         rows.into_iter().map(into_event).collect()
     }
 
+    /// The [barrier](BARRIER), looked up at most every [`BARRIER_REUSE`] per process.
+    async fn barrier(&self) -> Result<i64, TailError> {
+        let mut last = self.shared.barrier.lock().await;
+        if let Some((at, barrier)) = *last {
+            if at.elapsed() < BARRIER_REUSE {
+                return Ok(barrier);
+            }
+        }
+        // Timed from before the lookup: its answer is as old as the lookup's start.
+        let at = Instant::now();
+        let barrier: i64 = sqlx::query_scalar(BARRIER).fetch_one(&self.pool).await?;
+        *last = Some((at, barrier));
+        Ok(barrier)
+    }
+
     /// [`Tail::read_after`], answered by another clone's read when that one saw at least
-    /// commit `generation`.
+    /// commit `generation`, or found a full batch (as good as a new read).
     async fn read_shared(
         &self,
         after: Checkpoint,
@@ -217,11 +240,17 @@ impl Tail {
                 .reads
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            // Only a read that saw every commit the asker knows of: an older one, though
-            // still a correct prefix, would lead a runner that fell behind along the trail of
-            // small reads the leaders made, one small batch at a time.
-            let usable =
-                |r: &SharedRead| r.began.elapsed() < SHARED_READ_TTL && r.generation >= generation;
+            // Only a read that saw every commit the asker knows of, or a full one: an older
+            // short one, though still a correct prefix, would lead a runner that fell behind
+            // along the trail of small reads the leaders made, one small batch at a time.
+            let full = |r: &SharedRead| {
+                r.events
+                    .get()
+                    .is_some_and(|events| events.len() as i64 >= self.batch_size)
+            };
+            let usable = |r: &SharedRead| {
+                r.began.elapsed() < SHARED_READ_TTL && (r.generation >= generation || full(r))
+            };
             match reads.get(&key) {
                 Some(r) if usable(r) => r.clone(),
                 _ => {

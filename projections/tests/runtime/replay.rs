@@ -1,6 +1,6 @@
 use super::*;
 use projections::builtin::AggregateIndex;
-use projections::replay::{replay, ReplayError};
+use projections::replay::{replay, replay_all, ReplayError};
 use projections::stream::parked;
 use projections::Runner;
 use std::sync::Arc;
@@ -100,4 +100,46 @@ async fn replaying_while_writers_keep_appending_loses_and_duplicates_nothing() {
     assert!(parked::list(&db.pool, "ledger").await.unwrap().is_empty());
     assert_eq!(ledger(&db.pool).await, all_positions(&db.pool).await);
     assert_eq!(all_positions(&db.pool).await.len(), 500);
+}
+
+async fn directory(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar("SELECT d::text FROM tenant_directory d ORDER BY tenant_id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn replaying_several_read_models_in_one_pass_rebuilds_each_as_it_was() {
+    use projections::tenants::TenantDirectory;
+    let db = testkit::test_database().await.unwrap();
+    append_with_tenants(&db.pool, 30).await;
+    let tenant = uuid::Uuid::from_u128(42);
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ('tenant', $1, 1, 'TenantRegistered', '1',
+                 jsonb_build_object('TenantRegistered', jsonb_build_object('tenant_id', $1,
+                     'name', 'Loja', 'plan', 'pro', 'owner_email', 'x', 'at', now())), '{}')",
+    )
+    .bind(tenant.to_string())
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let index = Runner::spawn(AggregateIndex, tail(&db.pool));
+    let tenants = Runner::spawn(TenantDirectory, tail(&db.pool));
+    caught_up(&db.pool, "aggregate_index").await;
+    caught_up(&db.pool, "tenant_directory").await;
+    let before = (dump(&db.pool).await, directory(&db.pool).await);
+    assert_eq!(before.1.len(), 1);
+
+    let reports = replay_all(&tail(&db.pool), &[&AggregateIndex, &TenantDirectory])
+        .await
+        .unwrap();
+
+    let names: Vec<&str> = reports.iter().map(|r| r.projection.as_str()).collect();
+    assert_eq!(names, ["aggregate_index", "tenant_directory"]);
+    assert!(reports.iter().all(|r| r.events == 31), "{reports:?}");
+    assert_eq!((dump(&db.pool).await, directory(&db.pool).await), before);
+    index.stop().await;
+    tenants.stop().await;
 }

@@ -53,6 +53,8 @@ pub struct ReplayReportDoc {
     checkpoint: CheckpointDoc,
     /// Wall-clock time, in milliseconds.
     elapsed_ms: u64,
+    /// Time spent in the read model's transactions while catching up, in milliseconds.
+    applying_ms: u64,
 }
 
 /// The event chain's verification (F47).
@@ -200,6 +202,7 @@ mod tests {
             events: 1,
             checkpoint,
             elapsed_ms: 1,
+            applying_ms: 1,
         };
         assert_eq!(schema_fields::<ReplayReportDoc>(), json_fields(replay));
         let broken = Break {
