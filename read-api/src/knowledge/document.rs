@@ -161,13 +161,7 @@ pub(super) async fn replace(
         });
     }
     let id = owner.tenant_id.to_string();
-    let (tenant, _) = state.bus.tenants.load(&id).await?;
-    if !tenant.is_registered() {
-        return Err(ApiError::NotFound {
-            code: "tenant_not_found",
-            message: "your tenant is not registered".into(),
-        });
-    }
+    crate::tenants::registered_tenant(&state, owner.tenant_id).await?;
     let md = command_metadata(&owner.user, owner.tenant_id, request);
     state
         .bus

@@ -43,13 +43,7 @@ pub(super) async fn show(
     State(state): State<AppState>,
     owner: RequireTenantOwner,
 ) -> Result<Json<LocaleSetting>, ApiError> {
-    let (tenant, _) = state.bus.tenants.load(&owner.tenant_id.to_string()).await?;
-    if !tenant.is_registered() {
-        return Err(ApiError::NotFound {
-            code: "tenant_not_found",
-            message: "your tenant is not registered".into(),
-        });
-    }
+    let tenant = crate::tenants::registered_tenant(&state, owner.tenant_id).await?;
     Ok(Json(LocaleSetting {
         locale: tenant.locale().as_str().to_owned(),
     }))

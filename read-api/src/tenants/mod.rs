@@ -69,6 +69,22 @@ pub(crate) fn request_metadata(mut md: CommandMetadata, request: RequestMeta) ->
 }
 
 /// A page size from the query: 50 when absent, at most 200.
+/// The caller's tenant as its aggregate now stands; 404 `tenant_not_found` before it is
+/// registered.
+pub(crate) async fn registered_tenant(
+    state: &AppState,
+    tenant_id: Uuid,
+) -> Result<aggregates::Tenant, crate::error::ApiError> {
+    let (tenant, _) = state.bus.tenants.load(&tenant_id.to_string()).await?;
+    if !tenant.is_registered() {
+        return Err(crate::error::ApiError::NotFound {
+            code: "tenant_not_found",
+            message: "your tenant is not registered".into(),
+        });
+    }
+    Ok(tenant)
+}
+
 pub(crate) fn page_size(limit: Option<u32>) -> i64 {
     i64::from(limit.unwrap_or(50).clamp(1, 200))
 }
