@@ -12,7 +12,8 @@ fn subscription(log: &mut Log, body: Value) {
     log.push("subscription", &TENANT.to_string(), body);
 }
 
-fn subscribed_then_failed_suspended_and_paid() -> Log {
+/// A log holding one active Stripe subscription's start.
+fn subscribed() -> Log {
     let mut log = Log::default();
     subscription(
         &mut log,
@@ -20,6 +21,11 @@ fn subscribed_then_failed_suspended_and_paid() -> Log {
             "stripe_subscription_id": "sub_9", "plan": "pro", "trial_end": null,
             "status": "active", "at": "2026-01-10T09:00:00Z"}}),
     );
+    log
+}
+
+fn subscribed_then_failed_suspended_and_paid() -> Log {
+    let mut log = subscribed();
     subscription(
         &mut log,
         json!({"PaymentFailed": {"invoice_id": "in_1", "attempt": 1,
@@ -107,13 +113,7 @@ async fn applying_the_log_twice_leaves_the_same_tables() {
 async fn a_cancellation_scheduled_for_the_period_end_shows_until_it_is_undone() {
     let db = testkit::test_database().await.expect("a database");
     let mut conn = db.pool.acquire().await.expect("a connection");
-    let mut log = Log::default();
-    subscription(
-        &mut log,
-        json!({"SubscriptionStarted": {"tenant_id": TENANT, "stripe_customer_id": "cus_9",
-            "stripe_subscription_id": "sub_9", "plan": "pro", "trial_end": null,
-            "status": "active", "at": "2026-01-10T09:00:00Z"}}),
-    );
+    let mut log = subscribed();
     subscription(
         &mut log,
         json!({"CancelAtPeriodEndChanged": {"cancel_at_period_end": true,
