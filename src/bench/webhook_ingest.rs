@@ -5,6 +5,7 @@
 use super::app::Running;
 use super::measure;
 use super::scratch::Scratch;
+use crate::background::Part;
 use crate::database::DatabaseConfig;
 use aggregates::TenantCommand;
 use clap::Args;
@@ -24,6 +25,10 @@ pub struct WebhookIngestArgs {
     /// Measured seconds (after one second of warm-up).
     #[arg(long, default_value_t = 5)]
     pub seconds: u64,
+    /// Runs the API alone, as `atende serve --no-workers` does when the workers run on other
+    /// machines: measures ingest without the stream consumers competing for the same cores.
+    #[arg(long)]
+    pub no_workers: bool,
 }
 
 const SECRET: &str = "bench-app-secret";
@@ -38,8 +43,14 @@ pub async fn run(db_config: &DatabaseConfig, args: WebhookIngestArgs) -> anyhow:
     #[allow(clippy::print_stdout)]
     {
         println!(
-            "### bench webhook-ingest ({} connections, {} s, one signed message per webhook)\n",
-            args.connections, args.seconds
+            "### bench webhook-ingest ({} connections, {} s, one signed message per webhook, {})\n",
+            args.connections,
+            args.seconds,
+            if args.no_workers {
+                "API alone"
+            } else {
+                "whole product"
+            }
         );
         println!("| connections | webhooks | webhooks/s | p50 ms | p99 ms |");
         println!("|---:|---:|---:|---:|---:|");
@@ -55,9 +66,13 @@ async fn bench(
     scratch: &Scratch,
     args: &WebhookIngestArgs,
 ) -> anyhow::Result<measure::Measurement> {
-    let running = Running::start_with(scratch.pool.clone(), MasterKey::generate(), |c| {
-        c.whatsapp.whatsapp_app_secret = Some(SECRET.into());
-    })
+    let parts: &[Part] = if args.no_workers { &[] } else { &Part::ALL };
+    let running = Running::start_parts(
+        scratch.pool.clone(),
+        MasterKey::generate(),
+        |c| c.whatsapp.whatsapp_app_secret = Some(SECRET.into()),
+        parts,
+    )
     .await?;
     let result = async {
         let tenant = Uuid::now_v7();

@@ -145,7 +145,7 @@ async fn run(
                 });
             }
             Err(e) => {
-                tracing::warn!(error = %e, retry_in = ?backoff, "relaying a batch failed; sending it again from the checkpoint");
+                tracing::warn!(error = %e, cause = ?std::error::Error::source(&e), retry_in = ?backoff, "relaying a batch failed; sending it again from the checkpoint");
                 set(&status, |s| s.last_error = Some(e.to_string()));
                 if publisher.is_fatal() {
                     match Publisher::new(&config) {

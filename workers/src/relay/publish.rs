@@ -52,6 +52,10 @@ impl Publisher {
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .set("linger.ms", "5")
+            // A broker that restarted empty has no topics; librdkafka holds messages for an
+            // unknown topic this long before failing them, and only then does the relay
+            // create the topics again (30 s by default: the relay would sit idle that long).
+            .set("topic.metadata.propagation.max.ms", "2000")
             .set("batch.num.messages", "10000")
             .set("queue.buffering.max.messages", "200000");
         let producer = config.with_options(&mut client).create()?;
