@@ -203,6 +203,38 @@ async fn a_long_conversation_is_loaded_from_its_snapshot_not_its_whole_history()
 }
 
 #[tokio::test]
+async fn a_snapshot_that_no_longer_parses_is_rebuilt_from_the_events() {
+    let db = testkit::test_database().await.unwrap();
+    let (bus, _) = bus(&db.pool, 5).await;
+    let tenant = Uuid::now_v7();
+    register(&bus, tenant).await;
+    let id = conversation_id(tenant, "5511977775555").to_string();
+    for i in 0..7 {
+        bus.conversations
+            .execute(
+                &id,
+                receive(tenant, "5511977775555", &format!("wamid.{i}")),
+                &customer(tenant),
+            )
+            .await
+            .unwrap();
+    }
+    // As after a change to the aggregate's shape.
+    let changed =
+        sqlx::query("UPDATE snapshots SET payload = '{\"shape\":\"old\"}' WHERE aggregate_id = $1")
+            .bind(&id)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(changed.rows_affected(), 1);
+
+    let (state, sequence) = bus.conversations.load(&id).await.unwrap();
+
+    assert_eq!(sequence, 7);
+    assert_eq!(state.message_count(), 7);
+}
+
+#[tokio::test]
 async fn a_whatsapp_number_linked_to_one_tenant_cannot_be_linked_to_another() {
     let db = testkit::test_database().await.unwrap();
     let (bus, _) = bus(&db.pool, 50).await;

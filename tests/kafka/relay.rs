@@ -94,6 +94,7 @@ fn assert_valid_against_the_schema_files(received: &[Received]) {
 
 #[tokio::test]
 async fn a_broker_outage_pauses_the_relay_and_it_resumes_without_losing_an_event() {
+    log_relay_to_test_output();
     let db = testkit::test_database().await.unwrap();
     let mut broker = Tansu::start().await.unwrap();
     // The relay alone: the outage is about it.

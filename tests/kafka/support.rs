@@ -234,3 +234,12 @@ pub async fn read_topics(config: &KafkaConfig, expected: usize, within: Duration
     }
     out
 }
+
+/// The relay's and librdkafka's logs in the test's output, which nextest shows only when
+/// the test fails: an outage test that times out otherwise says nothing of why.
+pub fn log_relay_to_test_output() {
+    let _ = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_env_filter("workers=debug,projections=info,rdkafka=info,librdkafka=info")
+        .try_init();
+}

@@ -1,5 +1,6 @@
 //! One aggregate type's store: postgres-es with snapshots, metadata and conflict retry.
 
+mod load;
 mod snapshotting;
 
 pub use snapshotting::SnapshottingStore;

@@ -11,10 +11,9 @@
 //! and `AggregateStore` re-runs on fresh state any command whose cached run wrote nothing.
 
 use cqrs_es::persist::{
-    EventStoreAggregateContext, PersistedEventRepository, PersistedEventStore, PersistenceError,
-    SerializedEvent,
+    EventStoreAggregateContext, PersistedEventRepository, PersistenceError, SerializedEvent,
 };
-use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
+use cqrs_es::{Aggregate, AggregateError, DomainEvent};
 use postgres_es::PostgresEventRepository;
 use quick_cache::sync::Cache;
 use schemas::personal::{with_sealer, Sealer};
@@ -33,7 +32,6 @@ struct Cached<A> {
 
 /// postgres-es storage with a snapshot every `every` events and an in-memory state cache.
 pub struct SnapshottingStore<A: Aggregate> {
-    loader: PersistedEventStore<PostgresEventRepository, A>,
     repo: PostgresEventRepository,
     pool: PgPool,
     every: usize,
@@ -71,10 +69,6 @@ impl<A: Aggregate + Clone> SnapshottingStore<A> {
     pub fn new(pool: PgPool, every: usize) -> Self {
         let every = every.max(1);
         Self {
-            loader: PersistedEventStore::new_snapshot_store(
-                PostgresEventRepository::new(pool.clone()),
-                every,
-            ),
             repo: PostgresEventRepository::new(pool.clone()),
             pool,
             every,
@@ -109,7 +103,7 @@ impl<A: Aggregate + Clone> SnapshottingStore<A> {
                 return Ok((ctx, true));
             }
         }
-        Ok((self.loader.load_aggregate(id).await?, false))
+        Ok((super::load::load(&self.pool, id).await?, false))
     }
 
     /// Forgets the cached state of `id`.

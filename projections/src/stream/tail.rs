@@ -83,8 +83,18 @@ struct SharedReads {
     reads: Mutex<HashMap<(Checkpoint, i64), SharedRead>>,
     /// The last barrier looked up and when. A barrier only ever rises, and one looked up
     /// earlier stays a correct (lower) bound, so the clones of a tail share one lookup for
-    /// up to [`BARRIER_REUSE`].
-    barrier: tokio::sync::Mutex<Option<(Instant, i64)>>,
+    /// up to [`BARRIER_REUSE`] among runners that know of no later commit.
+    barrier: tokio::sync::Mutex<Option<BarrierLookup>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct BarrierLookup {
+    at: Instant,
+    /// The commit signal's value when the lookup began: it saw every commit announced by
+    /// then. A runner woken by a later commit must not use it: it would read nothing new
+    /// and sleep until yet another commit.
+    generation: Option<u64>,
+    barrier: i64,
 }
 
 /// How long a barrier lookup serves the clones of one tail: at most this much lag added,
@@ -185,9 +195,18 @@ impl Tail {
         level = "trace"
     )]
     pub async fn read_after(&self, after: Checkpoint) -> Result<Vec<StoredEvent>, TailError> {
+        self.read_seen(after, None).await
+    }
+
+    /// [`Tail::read_after`] for a runner that knows of commits up to `generation`.
+    async fn read_seen(
+        &self,
+        after: Checkpoint,
+        generation: Option<u64>,
+    ) -> Result<Vec<StoredEvent>, TailError> {
         // Its own statement, before the read: the read's snapshot must be later than the
         // look at the lock holders (a writer below the barrier had ended by then).
-        let barrier = self.barrier().await?;
+        let barrier = self.barrier(generation).await?;
         if barrier <= after.tx_id {
             return Ok(Vec::new());
         }
@@ -211,18 +230,29 @@ impl Tail {
         rows.into_iter().map(into_event).collect()
     }
 
-    /// The [barrier](BARRIER), looked up at most every [`BARRIER_REUSE`] per process.
-    async fn barrier(&self) -> Result<i64, TailError> {
+    /// The [barrier](BARRIER), looked up at most every [`BARRIER_REUSE`] per process for
+    /// runners that know of commits up to `generation`.
+    async fn barrier(&self, generation: Option<u64>) -> Result<i64, TailError> {
         let mut last = self.shared.barrier.lock().await;
-        if let Some((at, barrier)) = *last {
-            if at.elapsed() < BARRIER_REUSE {
-                return Ok(barrier);
+        if let Some(l) = *last {
+            let fresh_enough = match (generation, l.generation) {
+                (Some(asked), Some(seen)) => seen >= asked,
+                (Some(_), None) => false,
+                (None, _) => true,
+            };
+            if l.at.elapsed() < BARRIER_REUSE && fresh_enough {
+                return Ok(l.barrier);
             }
         }
-        // Timed from before the lookup: its answer is as old as the lookup's start.
+        // Both taken before the lookup: its answer is as old as the lookup's start.
         let at = Instant::now();
+        let seen = self.wake.as_ref().map(|w| *w.borrow());
         let barrier: i64 = sqlx::query_scalar(BARRIER).fetch_one(&self.pool).await?;
-        *last = Some((at, barrier));
+        *last = Some(BarrierLookup {
+            at,
+            generation: seen,
+            barrier,
+        });
         Ok(barrier)
     }
 
@@ -267,7 +297,9 @@ impl Tail {
         };
         let events = read
             .events
-            .get_or_try_init(|| async { self.read_after(after).await.map(Arc::new) })
+            .get_or_try_init(|| async {
+                self.read_seen(after, Some(generation)).await.map(Arc::new)
+            })
             .await?;
         Ok(events.as_ref().clone())
     }

@@ -47,9 +47,16 @@ fn schema_files_match_the_event_types_in_the_code() {
     let regenerate = "regenerate: ATENDE_WRITE_SCHEMAS=1 cargo nextest run -p schemas schema_files";
     for f in &generated {
         let on_disk = std::fs::read_to_string(dir.join(&f.path)).unwrap_or_default();
+        let first_difference = on_disk
+            .lines()
+            .zip(f.contents.lines())
+            .enumerate()
+            .find(|(_, (a, b))| a != b)
+            .map(|(n, (a, b))| format!("line {}: file {a:?}, code {b:?}", n + 1))
+            .unwrap_or_else(|| "one is a prefix of the other".into());
         assert!(
             on_disk == f.contents,
-            "{} differs from the code; {regenerate}",
+            "{} differs from the code ({first_difference}); {regenerate}",
             f.path
         );
     }

@@ -6,6 +6,7 @@ use super::limits;
 use super::llm::{extractive_answer, system_prompt, Prompt, Turn, EXTRACTIVE};
 use super::memory::{Remembered, Role};
 use super::Responder;
+use aggregates::{Subscription, Tenant};
 use schemas::events::{AiRun, HandoffReason, SubscriptionStatus};
 use std::time::Instant;
 use uuid::Uuid;
@@ -13,8 +14,6 @@ use uuid::Uuid;
 /// The decision for one burst.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Outcome {
-    /// The AI must not answer (why, for the log).
-    Silent(&'static str),
     /// An answer to record.
     Reply {
         text: String,
@@ -54,15 +53,22 @@ fn handoff(confidence: f64, reason: HandoffReason, question: &str) -> Outcome {
     }
 }
 
+/// The tenant and its subscription, as loaded once for a burst.
+pub(super) struct Standing {
+    account: Tenant,
+    subscription: Subscription,
+}
+
 impl Responder {
-    /// Decides what to do with the customer messages after `answered_through` in `memory`.
-    #[tracing::instrument(name = "deciding how to answer a burst", skip_all, fields(%tenant))]
-    /// Why the AI must not answer `tenant` at all now, if it must not: checked before the
-    /// memory is read and opened, which a tenant the AI does not serve never needs.
-    pub(super) async fn silence(&self, tenant: Uuid) -> Result<Option<&'static str>, AnswerError> {
+    /// The tenant's standing, or why the AI must not answer it at all now: checked before
+    /// the memory is read and opened, which a tenant the AI does not serve never needs.
+    pub(super) async fn standing(
+        &self,
+        tenant: Uuid,
+    ) -> Result<Result<Standing, &'static str>, AnswerError> {
         let (account, _) = self.bus.tenants.load(&tenant.to_string()).await?;
         if account.is_suspended() {
-            return Ok(Some("tenant_suspended"));
+            return Ok(Err("tenant_suspended"));
         }
         let (subscription, _) = self.bus.subscriptions.load(&tenant.to_string()).await?;
         if !matches!(
@@ -73,22 +79,28 @@ impl Responder {
                     | SubscriptionStatus::PastDue
             )
         ) {
-            return Ok(Some("no_active_subscription"));
+            return Ok(Err("no_active_subscription"));
         }
-        Ok(None)
+        Ok(Ok(Standing {
+            account,
+            subscription,
+        }))
     }
 
+    /// Decides what to do with the customer messages after `answered_through` in `memory`,
+    /// for a tenant in good `standing`.
+    #[tracing::instrument(name = "deciding how to answer a burst", skip_all, fields(%tenant))]
     pub(super) async fn decide(
         &self,
         tenant: Uuid,
+        standing: &Standing,
         memory: &[Remembered],
         answered_through: i64,
     ) -> Result<Outcome, AnswerError> {
-        if let Some(why) = self.silence(tenant).await? {
-            return Ok(Outcome::Silent(why));
-        }
-        let (account, _) = self.bus.tenants.load(&tenant.to_string()).await?;
-        let (subscription, _) = self.bus.subscriptions.load(&tenant.to_string()).await?;
+        let Standing {
+            account,
+            subscription,
+        } = standing;
         let question = memory
             .iter()
             .filter(|m| m.role == Role::Customer && m.position > answered_through)

@@ -159,10 +159,13 @@ impl Responder {
     }
 
     async fn answer_burst(&self, burst: &Burst, key: &str) -> anyhow::Result<()> {
-        if let Some(why) = self.silence(burst.tenant_id).await? {
-            tracing::debug!(why, "the AI does not answer this tenant now");
-            return Ok(());
-        }
+        let standing = match self.standing(burst.tenant_id).await? {
+            Ok(standing) => standing,
+            Err(why) => {
+                tracing::debug!(why, "the AI does not answer this tenant now");
+                return Ok(());
+            }
+        };
         let recorded: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM events WHERE aggregate_type = 'conversation'
                  AND aggregate_id = $1 AND metadata->>'idempotency_key' = $2)",
@@ -181,13 +184,9 @@ impl Responder {
             .filter(|m| m.position <= burst.pending_through)
             .collect();
         let outcome = self
-            .decide(burst.tenant_id, &memory, burst.answered_through)
+            .decide(burst.tenant_id, &standing, &memory, burst.answered_through)
             .await?;
         let command = match outcome.clone() {
-            Outcome::Silent(why) => {
-                tracing::debug!(why, "the AI does not answer this tenant now");
-                return Ok(());
-            }
             Outcome::Reply {
                 text,
                 confidence,
