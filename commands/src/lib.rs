@@ -3,6 +3,7 @@
 
 pub mod bus;
 pub mod error;
+mod group;
 pub mod privacy;
 pub mod services;
 pub mod store;

@@ -296,3 +296,46 @@ async fn processes_racing_to_create_a_contacts_first_key_all_get_the_winners_key
         assert_eq!(ids.len(), 1, "round {round}: {ids:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_first_keys_asked_at_once_in_one_process_are_one_per_subject() {
+    let db = testkit::test_database().await.unwrap();
+    let ring = std::sync::Arc::new(
+        KeyRing::open(db.pool.clone(), MasterKey::generate())
+            .await
+            .unwrap(),
+    );
+    let period = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    // Each subject asked for three times at once: the asks share groups and race within them.
+    let asks: Vec<_> = (0..3)
+        .flat_map(|_| 0..30)
+        .map(|n| {
+            let ring = ring.clone();
+            tokio::spawn(async move {
+                let subject =
+                    commands::privacy::Subject::contact(&format!("conversation-{n}"), None);
+                let key = ring
+                    .key_for(&subject, subject.period(period))
+                    .await
+                    .unwrap();
+                (n, format!("{key:?}"))
+            })
+        })
+        .collect();
+    let mut by_subject: std::collections::HashMap<i32, std::collections::HashSet<String>> =
+        Default::default();
+    for ask in asks {
+        let (n, key) = ask.await.unwrap();
+        by_subject.entry(n).or_default().insert(key);
+    }
+    assert_eq!(by_subject.len(), 30);
+    assert!(
+        by_subject.values().all(|keys| keys.len() == 1),
+        "{by_subject:?}"
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM subject_keys")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 30);
+}

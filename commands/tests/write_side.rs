@@ -157,6 +157,49 @@ async fn concurrent_commands_on_one_conversation_are_retried_not_lost() {
     assert_eq!(sequences, (1..=12).collect::<Vec<i64>>());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_messages_to_many_conversations_each_land_once_in_order() {
+    let db = testkit::test_database().await.unwrap();
+    let (bus, _) = bus(&db.pool, 50).await;
+    let tenant = Uuid::now_v7();
+    register(&bus, tenant).await;
+    let contacts: Vec<String> = (0..20).map(|c| format!("55119000{c:05}")).collect();
+    // Written together in groups: one conversation's messages race each other within a
+    // group as well as across groups.
+    let tasks: Vec<_> = (0..5)
+        .flat_map(|m| contacts.iter().map(move |c| (m, c.clone())))
+        .map(|(m, contact)| {
+            let bus = bus.clone();
+            tokio::spawn(async move {
+                let id = conversation_id(tenant, &contact).to_string();
+                bus.conversations
+                    .execute(
+                        &id,
+                        receive(tenant, &contact, &format!("wamid.{contact}.{m}")),
+                        &customer(tenant),
+                    )
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    for contact in &contacts {
+        let id = conversation_id(tenant, contact).to_string();
+        let sequences: Vec<i64> = sqlx::query_scalar(
+            "SELECT sequence FROM events WHERE aggregate_id = $1 ORDER BY sequence",
+        )
+        .bind(&id)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+        assert_eq!(sequences, (1..=5).collect::<Vec<i64>>(), "{contact}");
+        let (state, _) = bus.conversations.load(&id).await.unwrap();
+        assert_eq!(state.message_count(), 5, "{contact}");
+    }
+}
+
 #[tokio::test]
 async fn a_long_conversation_is_loaded_from_its_snapshot_not_its_whole_history() {
     let db = testkit::test_database().await.unwrap();

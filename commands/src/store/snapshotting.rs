@@ -10,6 +10,7 @@
 //! history really ends at n (the primary key), so events decided on stale state never land;
 //! and `AggregateStore` re-runs on fresh state any command whose cached run wrote nothing.
 
+use crate::group::{insert_events, EventAppends, Grouper, APPEND};
 use cqrs_es::persist::{
     EventStoreAggregateContext, PersistedEventRepository, PersistenceError, SerializedEvent,
 };
@@ -17,7 +18,7 @@ use cqrs_es::{Aggregate, AggregateError, DomainEvent};
 use postgres_es::PostgresEventRepository;
 use quick_cache::sync::Cache;
 use schemas::personal::{with_sealer, Sealer};
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -36,6 +37,7 @@ pub struct SnapshottingStore<A: Aggregate> {
     pool: PgPool,
     every: usize,
     cache: Cache<String, Arc<Cached<A>>>,
+    appends: Grouper<EventAppends>,
 }
 
 impl<A: Aggregate> std::fmt::Debug for SnapshottingStore<A> {
@@ -70,6 +72,7 @@ impl<A: Aggregate + Clone> SnapshottingStore<A> {
         let every = every.max(1);
         Self {
             repo: PostgresEventRepository::new(pool.clone()),
+            appends: Grouper::new(pool.clone()),
             pool,
             every,
             cache: Cache::new(CACHED_AGGREGATES),
@@ -163,20 +166,16 @@ impl<A: Aggregate + Clone> SnapshottingStore<A> {
     }
 
     /// One INSERT statement for all events: atomic on its own, so no BEGIN/COMMIT round trips.
+    /// A single event goes with the other single events in flight ([`EventAppends`]).
     async fn append(&self, events: &[SerializedEvent]) -> Result<(), Failure<A>> {
-        let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) ",
-        );
-        q.push_values(events, |mut row, e| {
-            row.push_bind(&e.aggregate_type)
-                .push_bind(&e.aggregate_id)
-                .push_bind(e.sequence as i64)
-                .push_bind(&e.event_type)
-                .push_bind(&e.event_version)
-                .push_bind(&e.payload)
-                .push_bind(&e.metadata);
-        });
-        match q.build().execute(&self.pool).await {
+        if let [event] = events {
+            return match self.appends.write(event.clone()).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(AggregateError::AggregateConflict),
+                Err(e) => Err(AggregateError::DatabaseConnectionError(Box::new(e))),
+            };
+        }
+        match insert_events(APPEND, events).execute(&self.pool).await {
             Ok(_) => Ok(()),
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
                 Err(AggregateError::AggregateConflict)

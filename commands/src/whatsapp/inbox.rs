@@ -8,6 +8,7 @@ use aggregates::error::ErrorKind;
 use aggregates::ConversationCommand;
 use chrono::Utc;
 use futures::future::join_all;
+use quick_cache::sync::Cache;
 use schemas::{conversation_id, Actor, ActorKind, CommandMetadata, Personal};
 use serde::Serialize;
 use sqlx::PgPool;
@@ -24,12 +25,16 @@ pub struct IngestReport {
     pub ignored: usize,
 }
 
+/// How many numbers' owners are kept in memory.
+const KNOWN_NUMBERS: usize = 10_000;
+
 /// The webhook command handlers.
 #[derive(Debug, Clone)]
 pub struct Inbox {
     bus: Arc<CommandBus>,
     pool: PgPool,
     channels: ChannelStore,
+    owners: Arc<Cache<String, Uuid>>,
 }
 
 fn metadata(tenant: Uuid, provider: &str, idempotency_key: &str) -> CommandMetadata {
@@ -62,16 +67,27 @@ impl Inbox {
             bus,
             pool,
             channels,
+            owners: Arc::new(Cache::new(KNOWN_NUMBERS)),
         }
     }
 
+    /// The tenant that claimed the number. Claims are never released or moved (see
+    /// `PgPhoneNumberDirectory`), so a found owner is remembered for good; an unknown number
+    /// is asked again each time, as it may be linked any moment.
     async fn tenant_of_number(&self, phone_number_id: &str) -> Result<Option<Uuid>, WebhookError> {
-        Ok(sqlx::query_scalar(
+        if let Some(tenant) = self.owners.get(phone_number_id) {
+            return Ok(Some(tenant));
+        }
+        let tenant: Option<Uuid> = sqlx::query_scalar(
             "SELECT tenant_id FROM phone_number_claims WHERE phone_number_id = $1",
         )
         .bind(phone_number_id)
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        if let Some(tenant) = tenant {
+            self.owners.insert(phone_number_id.to_owned(), tenant);
+        }
+        Ok(tenant)
     }
 
     /// Runs every command concurrently; counts the recorded and ignored ones, and fails if
