@@ -6,10 +6,8 @@
 //! else is in flight a write goes at once, alone: grouping adds no wait.
 
 mod events;
-mod keys;
 
 pub(crate) use events::{insert_events, EventAppends, APPEND};
-pub(crate) use keys::{KeyInserts, NewKey};
 
 use sqlx::PgPool;
 use std::future::Future;

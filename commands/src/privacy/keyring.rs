@@ -1,7 +1,6 @@
 //! Subject keys in `subject_keys`, wrapped by the master key, cached briefly in memory.
 
 use super::subject::Subject;
-use crate::group::{Grouper, KeyInserts, NewKey};
 use chrono::NaiveDate;
 use quick_cache::sync::Cache;
 use schemas::personal::{CryptoError, KeySet, MasterKey, SubjectKey};
@@ -34,7 +33,6 @@ pub struct KeyRing {
     pool: PgPool,
     master: MasterKey,
     by_subject: Cache<(String, NaiveDate), (SubjectKey, Instant)>,
-    new_keys: Grouper<KeyInserts>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -61,7 +59,6 @@ impl KeyRing {
             _ => return Err(KeyError::WrongMasterKey),
         }
         Ok(Self {
-            new_keys: Grouper::new(pool.clone()),
             pool,
             master,
             by_subject: Cache::new(10_000),
@@ -81,29 +78,6 @@ impl KeyRing {
             }
         }
         let (candidate, wrapped) = self.master.new_subject_key(Uuid::now_v7());
-        // Grouped with the other new keys in flight; alone, and patiently, when that fails
-        // or a concurrent first writer's key is not visible to the group's statement yet.
-        let grouped = self
-            .new_keys
-            .write(NewKey {
-                key_id: candidate.id(),
-                subject: subject.id.clone(),
-                period,
-                rotates: subject.rotates,
-                tenant_id: subject.tenant_id,
-                wrapped: wrapped.clone(),
-            })
-            .await;
-        if let Ok(Some((id, stored))) = grouped {
-            let key = if id == candidate.id() {
-                candidate
-            } else {
-                self.master.open_subject_key(id, &stored)?
-            };
-            self.by_subject
-                .insert(cache_key, (key.clone(), Instant::now()));
-            return Ok(key);
-        }
         // Concurrent first writers race on the unique (subject, period); all of them then use
         // whichever key won. A loser's INSERT waits for the winner's commit, but the statement's
         // snapshot predates that commit, so its SELECT may see no row: the next statement

@@ -1,6 +1,6 @@
 //! The scheduler: claims bursts whose window has passed, decides, records the outcome.
 
-use super::answer::Outcome;
+use super::answer::{Outcome, Standing};
 use super::memory;
 use super::state::{answer_key, NOTIFY_CHANNEL};
 use super::Responder;
@@ -8,6 +8,8 @@ use aggregates::ConversationCommand;
 use chrono::{DateTime, Utc};
 use schemas::{Actor, CommandMetadata, Personal};
 use sqlx::postgres::PgListener;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -90,6 +92,9 @@ async fn wake(listener: &mut Option<PgListener>, wait: Duration) {
     }
 }
 
+/// A tenant's standing, or why the AI does not answer it now.
+type TenantStanding = Result<Standing, &'static str>;
+
 impl Responder {
     fn lease(&self) -> chrono::Duration {
         let per_provider = self.config.provider_timeout * (self.config.providers.len() as u32);
@@ -134,9 +139,25 @@ impl Responder {
         .fetch_all(&self.pool)
         .await?;
         let n = bursts.len();
+        // Once per tenant per claim, not per burst: under load most of a claim is one
+        // tenant's conversations.
+        let mut standings: HashMap<Uuid, Option<Arc<TenantStanding>>> = HashMap::new();
+        for tenant in bursts.iter().map(|b| b.tenant_id) {
+            if let Entry::Vacant(slot) = standings.entry(tenant) {
+                let standing = match self.standing(tenant).await {
+                    Ok(s) => Some(Arc::new(s)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, %tenant, "loading the tenant failed; its bursts will be retried");
+                        None
+                    }
+                };
+                slot.insert(standing);
+            }
+        }
         let work = bursts.into_iter().map(|b| {
             let me = self.clone();
-            async move { me.answer(b).await }
+            let standing = standings.get(&b.tenant_id).cloned().flatten();
+            async move { me.answer(b, standing).await }
         });
         futures::future::join_all(work).await;
         Ok(n)
@@ -147,9 +168,13 @@ impl Responder {
         skip_all,
         fields(conversation = %burst.conversation_id, through = burst.pending_through)
     )]
-    async fn answer(&self, burst: Burst) {
+    async fn answer(&self, burst: Burst, standing: Option<Arc<TenantStanding>>) {
+        let Some(standing) = standing else {
+            self.release(&burst, false).await;
+            return;
+        };
         let key = answer_key(&burst.conversation_id, burst.pending_through);
-        match self.answer_burst(&burst, &key).await {
+        match self.answer_burst(&burst, &standing, &key).await {
             Ok(()) => self.release(&burst, true).await,
             Err(e) => {
                 tracing::warn!(error = %e, "the burst could not be answered; it will be retried");
@@ -158,8 +183,13 @@ impl Responder {
         }
     }
 
-    async fn answer_burst(&self, burst: &Burst, key: &str) -> anyhow::Result<()> {
-        let standing = match self.standing(burst.tenant_id).await? {
+    async fn answer_burst(
+        &self,
+        burst: &Burst,
+        standing: &TenantStanding,
+        key: &str,
+    ) -> anyhow::Result<()> {
+        let standing = match standing {
             Ok(standing) => standing,
             Err(why) => {
                 tracing::debug!(why, "the AI does not answer this tenant now");
@@ -184,7 +214,7 @@ impl Responder {
             .filter(|m| m.position <= burst.pending_through)
             .collect();
         let outcome = self
-            .decide(burst.tenant_id, &standing, &memory, burst.answered_through)
+            .decide(burst.tenant_id, standing, &memory, burst.answered_through)
             .await?;
         let command = match outcome.clone() {
             Outcome::Reply {

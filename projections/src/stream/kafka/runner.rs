@@ -44,8 +44,9 @@ impl KafkaRunner {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             // A broker answers a fetch as soon as it has data, or after this long without:
-            // the latency floor of brokers (like tansu) that always wait it out.
-            .set("fetch.wait.max.ms", "100");
+            // the latency floor of brokers (like tansu) that always wait it out. Measured
+            // with tansu (BENCHMARKS.md): 100 ms and 40 ms both gave a worse p99 than 50.
+            .set("fetch.wait.max.ms", "50");
         let consumer: StreamConsumer = config.with_options(&mut client).create()?;
         let status = Arc::new(Mutex::new(ConsumerStatus {
             name: handler.name().to_owned(),
