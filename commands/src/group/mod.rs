@@ -3,7 +3,8 @@
 //!
 //! Under concurrent load (webhooks from many customers at once) each command would
 //! otherwise write alone: a statement, a transaction and a WAL flush each. When nothing
-//! else is in flight a write goes at once, alone: grouping adds no wait.
+//! else is in flight a write goes at once, alone and from the caller's own task: grouping
+//! then adds neither a wait nor a hand-over to another task.
 
 mod events;
 
@@ -11,6 +12,7 @@ pub(crate) use events::{insert_events, EventAppends, APPEND};
 
 use sqlx::PgPool;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
@@ -45,6 +47,16 @@ struct Request<W: GroupWrite> {
 pub(crate) struct Grouper<W: GroupWrite> {
     pool: PgPool,
     queue: OnceLock<mpsc::UnboundedSender<Request<W>>>,
+    in_flight: Arc<AtomicUsize>,
+}
+
+/// Counts a write in flight until dropped (also when its caller gives up waiting).
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl<W: GroupWrite> Grouper<W> {
@@ -52,6 +64,7 @@ impl<W: GroupWrite> Grouper<W> {
         Self {
             pool,
             queue: OnceLock::new(),
+            in_flight: Arc::default(),
         }
     }
 
@@ -68,6 +81,14 @@ impl<W: GroupWrite> Grouper<W> {
 
     /// Writes `item` with the others in flight.
     pub(crate) async fn write(&self, item: W::Item) -> Answer<W::Output> {
+        let alone = self.in_flight.fetch_add(1, Ordering::AcqRel) == 0;
+        let _counted = InFlight(self.in_flight.clone());
+        if alone {
+            return W::write(&self.pool, vec![item])
+                .await
+                .pop()
+                .unwrap_or_else(|| Err(Arc::new(sqlx::Error::RowNotFound)));
+        }
         let (reply, answer) = oneshot::channel();
         if self.queue().send(Request { item, reply }).is_err() {
             return Err(Arc::new(sqlx::Error::PoolClosed));
