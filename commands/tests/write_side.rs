@@ -200,23 +200,34 @@ async fn concurrent_messages_to_many_conversations_each_land_once_in_order() {
     }
 }
 
+/// The id of `contact`'s conversation after `n` messages, one command each.
+async fn conversation_of_messages(
+    bus: &CommandBus,
+    tenant: Uuid,
+    contact: &str,
+    n: usize,
+) -> String {
+    let id = conversation_id(tenant, contact).to_string();
+    for i in 0..n {
+        bus.conversations
+            .execute(
+                &id,
+                receive(tenant, contact, &format!("wamid.{i}")),
+                &customer(tenant),
+            )
+            .await
+            .unwrap();
+    }
+    id
+}
+
 #[tokio::test]
 async fn a_long_conversation_is_loaded_from_its_snapshot_not_its_whole_history() {
     let db = testkit::test_database().await.unwrap();
     let (bus, _) = bus(&db.pool, 20).await;
     let tenant = Uuid::now_v7();
     register(&bus, tenant).await;
-    let id = conversation_id(tenant, "5511977776666").to_string();
-    for i in 0..45 {
-        bus.conversations
-            .execute(
-                &id,
-                receive(tenant, "5511977776666", &format!("wamid.{i}")),
-                &customer(tenant),
-            )
-            .await
-            .unwrap();
-    }
+    let id = conversation_of_messages(&bus, tenant, "5511977776666", 45).await;
     let last_snapshot: i64 = sqlx::query_scalar(
         "SELECT last_sequence FROM snapshots WHERE aggregate_type = 'conversation' AND aggregate_id = $1",
     )
@@ -251,17 +262,7 @@ async fn a_snapshot_that_no_longer_parses_is_rebuilt_from_the_events() {
     let (bus, _) = bus(&db.pool, 5).await;
     let tenant = Uuid::now_v7();
     register(&bus, tenant).await;
-    let id = conversation_id(tenant, "5511977775555").to_string();
-    for i in 0..7 {
-        bus.conversations
-            .execute(
-                &id,
-                receive(tenant, "5511977775555", &format!("wamid.{i}")),
-                &customer(tenant),
-            )
-            .await
-            .unwrap();
-    }
+    let id = conversation_of_messages(&bus, tenant, "5511977775555", 7).await;
     // As after a change to the aggregate's shape.
     let changed =
         sqlx::query("UPDATE snapshots SET payload = '{\"shape\":\"old\"}' WHERE aggregate_id = $1")
