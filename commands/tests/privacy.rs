@@ -18,6 +18,7 @@ const EMAIL: &str = "maria@padaria.example";
 
 struct World {
     db: testkit::TestDatabase,
+    master: MasterKey,
     bus: CommandBus,
     keys: Arc<KeyRing>,
     clock: Arc<FixedClock>,
@@ -26,8 +27,9 @@ struct World {
 
 async fn world() -> World {
     let db = testkit::test_database().await.unwrap();
+    let master = MasterKey::generate();
     let keys = Arc::new(
-        KeyRing::open(db.pool.clone(), MasterKey::generate())
+        KeyRing::open(db.pool.clone(), master.clone())
             .await
             .unwrap(),
     );
@@ -61,6 +63,7 @@ async fn world() -> World {
         .unwrap();
     World {
         db,
+        master,
         bus,
         keys,
         clock,
@@ -338,4 +341,55 @@ async fn many_first_keys_asked_at_once_in_one_process_are_one_per_subject() {
         .await
         .unwrap();
     assert_eq!(stored, 30);
+}
+
+/// Whether the contact's one key was written by the transaction of its first event.
+async fn key_written_with_first_event(w: &World, contact: &str) -> bool {
+    let conversation = conversation_id(w.tenant, contact).to_string();
+    sqlx::query_scalar(
+        "SELECT (SELECT xmin::text FROM subject_keys WHERE subject = 'contact:' || $1)
+              = (SELECT (tx_id::text::bigint % 4294967296)::text FROM events
+                  WHERE aggregate_id = $1 AND sequence = 1)",
+    )
+    .bind(conversation)
+    .fetch_one(&w.db.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_new_contacts_key_is_stored_by_the_statement_of_its_first_message() {
+    let w = world().await;
+
+    message(&w, CONTACT, "wamid.1", TEXT).await;
+
+    assert!(key_written_with_first_event(&w, CONTACT).await);
+    assert_eq!(texts(&w, CONTACT).await, vec![TEXT.to_owned()]);
+}
+
+#[tokio::test]
+async fn a_first_message_uses_the_key_another_process_stored_first() {
+    let w = world().await;
+    let other_process = KeyRing::open(w.db.pool.clone(), w.master.clone())
+        .await
+        .unwrap();
+    let subject = commands::privacy::Subject::contact(
+        &conversation_id(w.tenant, CONTACT).to_string(),
+        Some(w.tenant),
+    );
+    let theirs = other_process
+        .key_for(&subject, subject.period(w.clock.now()))
+        .await
+        .unwrap();
+
+    message(&w, CONTACT, "wamid.1", TEXT).await;
+
+    let keys: Vec<Uuid> = sqlx::query_scalar("SELECT key_id FROM subject_keys WHERE subject = $1")
+        .bind(&subject.id)
+        .fetch_all(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(keys, vec![theirs.id()]);
+    assert!(!key_written_with_first_event(&w, CONTACT).await);
+    assert_eq!(texts(&w, CONTACT).await, vec![TEXT.to_owned()]);
 }

@@ -8,7 +8,7 @@
 
 mod events;
 
-pub(crate) use events::{insert_events, EventAppends, APPEND};
+pub(crate) use events::{insert_events, EventAppends, APPEND, APPEND_WITH_KEY};
 
 use sqlx::PgPool;
 use std::future::Future;

@@ -28,6 +28,33 @@ pub enum KeyError {
     Crypto(#[from] CryptoError),
 }
 
+/// A subject key not stored yet: stored by the statement that appends the first events it
+/// seals, or not at all when another writer stored the subject's key first.
+pub struct PendingKey {
+    /// The key.
+    pub key: SubjectKey,
+    pub(crate) row: NewKeyRow,
+}
+
+impl std::fmt::Debug for PendingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingKey")
+            .field("key", &self.key)
+            .field("subject", &self.row.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A `subject_keys` row to insert.
+pub(crate) struct NewKeyRow {
+    pub key_id: Uuid,
+    pub subject: String,
+    pub period: NaiveDate,
+    pub rotates: bool,
+    pub tenant_id: Option<Uuid>,
+    pub wrapped: Vec<u8>,
+}
+
 /// Creates, finds and destroys subject keys.
 pub struct KeyRing {
     pool: PgPool,
@@ -63,6 +90,38 @@ impl KeyRing {
             master,
             by_subject: Cache::new(10_000),
         })
+    }
+
+    /// A new key for a subject that has none in memory for `period`, to be stored in the
+    /// statement that appends the first events it seals; `None` when one is in memory.
+    pub fn pending_key(&self, subject: &Subject, period: NaiveDate) -> Option<PendingKey> {
+        let cached = self
+            .by_subject
+            .get(&(subject.id.clone(), period))
+            .is_some_and(|(_, at)| at.elapsed() < KEY_TTL);
+        if cached {
+            return None;
+        }
+        let (key, wrapped) = self.master.new_subject_key(Uuid::now_v7());
+        Some(PendingKey {
+            row: NewKeyRow {
+                key_id: key.id(),
+                subject: subject.id.clone(),
+                period,
+                rotates: subject.rotates,
+                tenant_id: subject.tenant_id,
+                wrapped,
+            },
+            key,
+        })
+    }
+
+    /// Remembers a [`PendingKey`] its events' statement stored.
+    pub fn remember(&self, pending: &PendingKey) {
+        self.by_subject.insert(
+            (pending.row.subject.clone(), pending.row.period),
+            (pending.key.clone(), Instant::now()),
+        );
     }
 
     /// The subject's key for `period`, created on first use.

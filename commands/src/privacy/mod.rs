@@ -5,6 +5,7 @@ mod keyring;
 mod ops;
 mod subject;
 
-pub use keyring::{KeyError, KeyRing};
+pub(crate) use keyring::NewKeyRow;
+pub use keyring::{KeyError, KeyRing, PendingKey};
 pub use ops::{erase_contact, export_contact, Erasure, ExportedEvent, PrivacyError, SubjectExport};
 pub use subject::Subject;

@@ -3,7 +3,7 @@
 mod load;
 mod snapshotting;
 
-pub use snapshotting::SnapshottingStore;
+pub use snapshotting::{Committed, SnapshottingStore};
 
 use crate::error::CommandError;
 use crate::privacy::{KeyRing, Subject};
@@ -75,15 +75,18 @@ where
         }
     }
 
+    /// Whose personal data this command's events carry.
+    fn subject(&self, id: &str, metadata: &CommandMetadata) -> Option<Subject> {
+        Subject::of(A::TYPE, id, metadata.tenant_id)
+    }
+
     /// The key that seals the personal data of this command's events.
     async fn sealer(
         &self,
         id: &str,
         metadata: &CommandMetadata,
     ) -> Result<Option<Arc<dyn Sealer>>, CommandError> {
-        let (Some(keys), Some(subject)) =
-            (&self.keys, Subject::of(A::TYPE, id, metadata.tenant_id))
-        else {
+        let (Some(keys), Some(subject)) = (&self.keys, self.subject(id, metadata)) else {
             return Ok(None);
         };
         let key = keys
@@ -108,6 +111,7 @@ where
         let map = metadata.to_map();
         let mut conflicts = 0;
         let mut use_cache = true;
+        let mut try_new_key = true;
         loop {
             let (mut ctx, from_cache) = self.store.load(id, use_cache).await.map_err(fail::<A>)?;
             let sink = EventSink::<A>::default();
@@ -128,11 +132,31 @@ where
             if events.is_empty() {
                 return Ok(());
             }
-            let sealer = self.sealer(id, metadata).await?;
-            match self.store.commit(events, ctx, &map, sealer).await {
-                Ok(_) => {
+            // A new conversation's contact has no key yet: it is stored by the statement
+            // that appends its first events, not by one of its own.
+            let pending = match (&self.keys, ctx.current_sequence) {
+                (Some(keys), 0) if try_new_key => self
+                    .subject(id, metadata)
+                    .filter(|s| s.id == Subject::contact(id, metadata.tenant_id).id)
+                    .and_then(|s| keys.pending_key(&s, s.period(self.clock.now()))),
+                _ => None,
+            };
+            let sealer = match &pending {
+                Some(p) => Some(Arc::new(p.key.clone()) as Arc<dyn Sealer>),
+                None => self.sealer(id, metadata).await?,
+            };
+            let row = pending.as_ref().map(|p| &p.row);
+            match self.store.commit(events, ctx, &map, sealer, row).await {
+                Ok(Committed::Appended) => {
+                    if let (Some(keys), Some(p)) = (&self.keys, &pending) {
+                        keys.remember(p);
+                    }
                     (self.on_commit)(A::TYPE, id);
                     return Ok(());
+                }
+                Ok(Committed::KeyNotStored) => {
+                    try_new_key = false;
+                    use_cache = false;
                 }
                 Err(AggregateError::AggregateConflict) if conflicts < CONFLICT_RETRIES => {
                     conflicts += 1;

@@ -10,7 +10,8 @@
 //! history really ends at n (the primary key), so events decided on stale state never land;
 //! and `AggregateStore` re-runs on fresh state any command whose cached run wrote nothing.
 
-use crate::group::{insert_events, EventAppends, Grouper, APPEND};
+use crate::group::{insert_events, EventAppends, Grouper, APPEND, APPEND_WITH_KEY};
+use crate::privacy::NewKeyRow;
 use cqrs_es::persist::{
     EventStoreAggregateContext, PersistedEventRepository, PersistenceError, SerializedEvent,
 };
@@ -29,6 +30,16 @@ struct Cached<A> {
     aggregate: A,
     sequence: usize,
     snapshot: Option<usize>,
+}
+
+/// What a commit did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Committed {
+    /// The events were appended.
+    Appended,
+    /// Nothing was written: the new key could not go with the events (the subject has a
+    /// key already, or a snapshot was due); commit again with the stored key.
+    KeyNotStored,
 }
 
 /// postgres-es storage with a snapshot every `every` events and an in-memory state cache.
@@ -116,13 +127,14 @@ impl<A: Aggregate + Clone> SnapshottingStore<A> {
 
     /// Appends `events` after `context`'s sequence; `context.aggregate` must already hold
     /// the state after them (the `EventSink` applied them).
-    pub async fn commit(
+    pub(crate) async fn commit(
         &self,
         events: Vec<A::Event>,
         context: EventStoreAggregateContext<A>,
         metadata: &HashMap<String, String>,
         sealer: Option<Arc<dyn Sealer>>,
-    ) -> Result<usize, Failure<A>> {
+        new_key: Option<&NewKeyRow>,
+    ) -> Result<Committed, Failure<A>> {
         let last = context.current_sequence;
         let new_last = last + events.len();
         let meta = serde_json::to_value(metadata).map_err(to_json)?;
@@ -141,7 +153,13 @@ impl<A: Aggregate + Clone> SnapshottingStore<A> {
         // Snapshot whenever the command crosses a multiple of `every`: a cold load then
         // reads at most `every` events after the snapshot.
         let mut snapshot_version = context.current_snapshot;
-        if new_last / self.every > last / self.every {
+        let snapshot = new_last / self.every > last / self.every;
+        if let Some(row) = new_key {
+            // postgres-es writes snapshots in its own transaction: no room for the key.
+            if snapshot || !self.append_with_key(&serialized, row).await? {
+                return Ok(Committed::KeyNotStored);
+            }
+        } else if snapshot {
             let state = serde_json::to_value(&context.aggregate).map_err(to_json)?;
             let version = context.current_snapshot.map_or(1, |v| v + 1);
             self.repo
@@ -162,7 +180,32 @@ impl<A: Aggregate + Clone> SnapshottingStore<A> {
                 snapshot: snapshot_version,
             }),
         );
-        Ok(new_last)
+        Ok(Committed::Appended)
+    }
+
+    /// Appends `events` with the new key that seals them; `false` (nothing written) when
+    /// the subject already has a key for that period.
+    async fn append_with_key(
+        &self,
+        events: &[SerializedEvent],
+        key: &NewKeyRow,
+    ) -> Result<bool, Failure<A>> {
+        let written = insert_events(APPEND_WITH_KEY, events)
+            .bind(key.key_id)
+            .bind(key.subject.clone())
+            .bind(key.period)
+            .bind(key.rotates)
+            .bind(key.tenant_id)
+            .bind(key.wrapped.clone())
+            .execute(&self.pool)
+            .await;
+        match written {
+            Ok(done) => Ok(done.rows_affected() > 0),
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                Err(AggregateError::AggregateConflict)
+            }
+            Err(e) => Err(AggregateError::DatabaseConnectionError(Box::new(e))),
+        }
     }
 
     /// One INSERT statement for all events: atomic on its own, so no BEGIN/COMMIT round trips.
