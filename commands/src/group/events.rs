@@ -93,14 +93,11 @@ impl GroupWrite for EventAppends {
         // against the earlier one's row (and `RETURNING` could not tell the two apart).
         let mut places = HashSet::new();
         let first: Vec<bool> = items.iter().map(|e| places.insert(place(e))).collect();
-        let free = insert_events(
-            APPEND_FREE,
-            items
-                .iter()
-                .zip(&first)
-                .filter(|(_, f)| **f)
-                .map(|(e, _)| e),
-        );
+        // Every group takes its places' index locks in one order: two groups holding each
+        // other's next place would otherwise deadlock.
+        let mut order: Vec<usize> = (0..items.len()).filter(|&i| first[i]).collect();
+        order.sort_by_key(|&i| place(&items[i]));
+        let free = insert_events(APPEND_FREE, order.iter().map(|&i| &items[i]));
         let landed: Result<Vec<(String, String, i64)>, _> = free
             .try_map(|row: sqlx::postgres::PgRow| {
                 use sqlx::Row;
@@ -117,6 +114,12 @@ impl GroupWrite for EventAppends {
                     .map(|(e, first)| Ok(first && landed.contains(&place(e))))
                     .collect()
             }
+            // Nothing landed; each command is decided again, as after a taken place. A
+            // safety net: the sorted order above leaves no cycle among our own appends.
+            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some(DEADLOCK) => {
+                tracing::warn!("a group of appends deadlocked; its commands are retried");
+                items.iter().map(|_| Ok(false)).collect()
+            }
             Err(e) => {
                 let e = Arc::new(e);
                 items.iter().map(|_| Err(e.clone())).collect()
@@ -124,3 +127,6 @@ impl GroupWrite for EventAppends {
         }
     }
 }
+
+/// PostgreSQL's `deadlock_detected`.
+const DEADLOCK: &str = "40P01";
