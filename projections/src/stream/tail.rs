@@ -231,14 +231,16 @@ impl Tail {
     }
 
     /// The [barrier](BARRIER), looked up at most every [`BARRIER_REUSE`] per process for
-    /// runners that know of commits up to `generation`.
+    /// runners that know of commits up to `generation`; always looked up without one.
     async fn barrier(&self, generation: Option<u64>) -> Result<i64, TailError> {
         let mut last = self.shared.barrier.lock().await;
         if let Some(l) = *last {
+            // A reader that knows no generation (a replay's last stretch, a tail without
+            // the commit signal) may be asking because of a commit the lookup predates: it
+            // looks again, or a replay could stop behind its live runner.
             let fresh_enough = match (generation, l.generation) {
                 (Some(asked), Some(seen)) => seen >= asked,
-                (Some(_), None) => false,
-                (None, _) => true,
+                _ => false,
             };
             if l.at.elapsed() < BARRIER_REUSE && fresh_enough {
                 return Ok(l.barrier);

@@ -147,7 +147,7 @@ async fn run(
             Err(e) => {
                 tracing::warn!(error = %e, cause = ?std::error::Error::source(&e), retry_in = ?backoff, "relaying a batch failed; sending it again from the checkpoint");
                 set(&status, |s| s.last_error = Some(e.to_string()));
-                if publisher.is_fatal() {
+                if publisher.is_fatal() || matches!(e, RelayError::Unacknowledged) {
                     match Publisher::new(&config) {
                         Ok(p) => publisher = p,
                         Err(e) => tracing::warn!(error = %e, "replacing the kafka producer failed"),

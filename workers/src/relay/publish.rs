@@ -17,6 +17,9 @@ pub enum RelayError {
     /// The producer dropped a message without an answer (it is shutting down).
     #[error("the producer dropped a message without an acknowledgement")]
     Dropped,
+    /// No answer within [`ACK_TIMEOUT`]: the producer is replaced.
+    #[error("kafka did not answer within {ACK_TIMEOUT:?}")]
+    Unacknowledged,
     /// Reading the event store failed.
     #[error("reading the event store failed")]
     Tail(#[from] TailError),
@@ -27,6 +30,11 @@ pub enum RelayError {
     #[error("encoding an event failed")]
     Encode(#[from] serde_json::Error),
 }
+
+/// How long a batch may wait for its acknowledgements. librdkafka keeps retrying for up to
+/// `message.timeout.ms` (5 minutes), and an idempotent producer whose broker came back
+/// empty was seen waiting that long without a word; a fresh producer starts over at once.
+pub const ACK_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// An idempotent producer for the stream's topics.
 #[derive(Clone)]
@@ -98,14 +106,19 @@ impl Publisher {
                 }
             }
         }
-        for delivery in pending {
-            match delivery.await {
-                Ok(Ok(_)) => {}
-                Ok(Err((e, _))) => return Err(e.into()),
-                Err(_) => return Err(RelayError::Dropped),
+        let acknowledged = async {
+            for delivery in pending {
+                match delivery.await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err((e, _))) => return Err(e.into()),
+                    Err(_) => return Err(RelayError::Dropped),
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        };
+        tokio::time::timeout(ACK_TIMEOUT, acknowledged)
+            .await
+            .unwrap_or(Err(RelayError::Unacknowledged))
     }
 }
 
