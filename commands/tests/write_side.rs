@@ -148,13 +148,10 @@ async fn concurrent_commands_on_one_conversation_are_retried_not_lost() {
     for t in tasks {
         t.await.unwrap().unwrap();
     }
-    let sequences: Vec<i64> =
-        sqlx::query_scalar("SELECT sequence FROM events WHERE aggregate_id = $1 ORDER BY sequence")
-            .bind(&id)
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
-    assert_eq!(sequences, (1..=12).collect::<Vec<i64>>());
+    assert_eq!(
+        stored_sequences(&db.pool, &id).await,
+        (1..=12).collect::<Vec<i64>>()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,17 +184,20 @@ async fn concurrent_messages_to_many_conversations_each_land_once_in_order() {
     }
     for contact in &contacts {
         let id = conversation_id(tenant, contact).to_string();
-        let sequences: Vec<i64> = sqlx::query_scalar(
-            "SELECT sequence FROM events WHERE aggregate_id = $1 ORDER BY sequence",
-        )
-        .bind(&id)
-        .fetch_all(&db.pool)
-        .await
-        .unwrap();
+        let sequences = stored_sequences(&db.pool, &id).await;
         assert_eq!(sequences, (1..=5).collect::<Vec<i64>>(), "{contact}");
         let (state, _) = bus.conversations.load(&id).await.unwrap();
         assert_eq!(state.message_count(), 5, "{contact}");
     }
+}
+
+/// The sequences stored for aggregate `id`, in order.
+async fn stored_sequences(pool: &sqlx::PgPool, id: &str) -> Vec<i64> {
+    sqlx::query_scalar("SELECT sequence FROM events WHERE aggregate_id = $1 ORDER BY sequence")
+        .bind(id)
+        .fetch_all(pool)
+        .await
+        .unwrap()
 }
 
 /// The id of `contact`'s conversation after `n` messages, one command each.

@@ -92,14 +92,18 @@ impl KeyRing {
         })
     }
 
+    /// The subject's key for `period` if this process used it within [`KEY_TTL`].
+    fn cached(&self, subject: &Subject, period: NaiveDate) -> Option<SubjectKey> {
+        self.by_subject
+            .get(&(subject.id.clone(), period))
+            .filter(|(_, at)| at.elapsed() < KEY_TTL)
+            .map(|(key, _)| key)
+    }
+
     /// A new key for a subject that has none in memory for `period`, to be stored in the
     /// statement that appends the first events it seals; `None` when one is in memory.
     pub fn pending_key(&self, subject: &Subject, period: NaiveDate) -> Option<PendingKey> {
-        let cached = self
-            .by_subject
-            .get(&(subject.id.clone(), period))
-            .is_some_and(|(_, at)| at.elapsed() < KEY_TTL);
-        if cached {
+        if self.cached(subject, period).is_some() {
             return None;
         }
         let (key, wrapped) = self.master.new_subject_key(Uuid::now_v7());
@@ -130,12 +134,10 @@ impl KeyRing {
         subject: &Subject,
         period: NaiveDate,
     ) -> Result<SubjectKey, KeyError> {
-        let cache_key = (subject.id.clone(), period);
-        if let Some((key, at)) = self.by_subject.get(&cache_key) {
-            if at.elapsed() < KEY_TTL {
-                return Ok(key);
-            }
+        if let Some(key) = self.cached(subject, period) {
+            return Ok(key);
         }
+        let cache_key = (subject.id.clone(), period);
         let (candidate, wrapped) = self.master.new_subject_key(Uuid::now_v7());
         // Concurrent first writers race on the unique (subject, period); all of them then use
         // whichever key won. A loser's INSERT waits for the winner's commit, but the statement's
