@@ -34,6 +34,11 @@ impl EventHandler for KnowledgeIndexer {
         event.event_type == "KnowledgeReplaced"
     }
 
+    // A tenant's knowledge is part of the tenant aggregate.
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &["tenant"]
+    }
+
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
         if event.event_type != "KnowledgeReplaced" {
             return Ok(());

@@ -107,6 +107,10 @@ impl EventHandler for SubscriptionLifecycle {
         event.aggregate_type == "subscription"
     }
 
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &["subscription"]
+    }
+
     #[tracing::instrument(name = "following a subscription's lifecycle", skip_all, fields(event = %event.event_type, id = %event.aggregate_id))]
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
         if event.aggregate_type != "subscription" {

@@ -5,7 +5,7 @@ use super::dedup;
 use super::topics::ensure_topics;
 use crate::stream::apply::fence;
 use crate::stream::checkpoint::Checkpoint;
-use crate::stream::handler::EventHandler;
+use crate::stream::handler::{EventHandler, BACKGROUND_PACE};
 use crate::stream::parked;
 use crate::stream::runner::MAX_BACKOFF;
 use crate::stream::runner::{set, sleep_or_stop, ConsumerStatus, RetryPolicy, RunnerHandle};
@@ -43,10 +43,7 @@ impl KafkaRunner {
             .set("auto.commit.interval.ms", "1000")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
-            // A broker answers a fetch as soon as it has data, or after this long without:
-            // the latency floor of brokers (like tansu) that always wait it out. Measured
-            // with tansu (BENCHMARKS.md): 100 ms and 40 ms both gave a worse p99 than 50.
-            .set("fetch.wait.max.ms", "50");
+            .set("fetch.wait.max.ms", fetch_wait(handler.as_ref()));
         let consumer: StreamConsumer = config.with_options(&mut client).create()?;
         let status = Arc::new(Mutex::new(ConsumerStatus {
             name: handler.name().to_owned(),
@@ -64,6 +61,22 @@ impl KafkaRunner {
         Ok(RunnerHandle::new(status, stop, task))
     }
 }
+
+/// How long the broker may hold a fetch that finds nothing new: a broker answers as soon as
+/// it has data, or after this long without, and some (like tansu) always wait it out, so this
+/// is the latency floor of a consumer. Consumers nobody waits on poll seldom, which leaves the
+/// broker's time to those someone does (measured with tansu in BENCHMARKS.md: at 50 ms for
+/// every consumer group the broker took most of a core).
+fn fetch_wait(handler: &dyn EventHandler) -> &'static str {
+    if handler.pace() >= BACKGROUND_PACE {
+        BACKGROUND_FETCH_WAIT_MS
+    } else {
+        LIVE_FETCH_WAIT_MS
+    }
+}
+
+const LIVE_FETCH_WAIT_MS: &str = "30";
+const BACKGROUND_FETCH_WAIT_MS: &str = "500";
 
 struct Ctx {
     handler: Arc<dyn EventHandler>,
