@@ -393,3 +393,32 @@ async fn a_first_message_uses_the_key_another_process_stored_first() {
     assert!(!key_written_with_first_event(&w, CONTACT).await);
     assert_eq!(texts(&w, CONTACT).await, vec![TEXT.to_owned()]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_new_contacts_writing_at_once_each_get_one_key_stored_with_their_first_message() {
+    let w = world().await;
+    let contacts: Vec<String> = (0..30).map(|n| format!("55119{n:07}")).collect();
+
+    // Two messages from each new contact at once: first appends share groups and race
+    // within them for one contact's key and first place.
+    futures::future::join_all(contacts.iter().flat_map(|c| {
+        ["a", "b"].map(|m| {
+            let w = &w;
+            async move { message(w, c, &format!("wamid.{c}.{m}"), &format!("{c} {m}")).await }
+        })
+    }))
+    .await;
+
+    for c in &contacts {
+        assert!(key_written_with_first_event(&w, c).await, "{c}");
+        let mut got = texts(&w, c).await;
+        got.sort();
+        assert_eq!(got, vec![format!("{c} a"), format!("{c} b")]);
+    }
+    let stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM subject_keys WHERE subject LIKE 'contact:%'")
+            .fetch_one(&w.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, 30);
+}

@@ -29,18 +29,6 @@ macro_rules! insert_sql {
 /// Appends that fail as a whole on a taken place (a unique violation).
 pub(crate) const APPEND: &str = insert_sql!();
 
-/// Appends the first events of a subject's new key together with the key ($8–$13): none
-/// land when the subject already has a key for the period (another writer stored it first).
-/// The events' statement trigger fires before the key's row gives the transaction its id,
-/// so events are still the first thing the transaction writes.
-pub(crate) const APPEND_WITH_KEY: &str = concat!(
-    "WITH k AS (INSERT INTO subject_keys (key_id, subject, period, rotates, tenant_id, wrapped)
-                VALUES ($8, $9, $10, $11, $12, $13)
-                ON CONFLICT (subject, period) DO NOTHING RETURNING key_id) ",
-    insert_sql!(),
-    " WHERE EXISTS (SELECT 1 FROM k)"
-);
-
 /// Appends that skip taken places and return the places that were free.
 const APPEND_FREE: &str = concat!(
     insert_sql!(),
@@ -75,7 +63,7 @@ pub(crate) fn insert_events<'a>(
 /// A bound statement.
 type Query<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
 
-fn place(e: &SerializedEvent) -> (String, String, i64) {
+pub(super) fn place(e: &SerializedEvent) -> (String, String, i64) {
     (
         e.aggregate_type.clone(),
         e.aggregate_id.clone(),
@@ -129,4 +117,4 @@ impl GroupWrite for EventAppends {
 }
 
 /// PostgreSQL's `deadlock_detected`.
-const DEADLOCK: &str = "40P01";
+pub(super) const DEADLOCK: &str = "40P01";

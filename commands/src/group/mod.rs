@@ -7,8 +7,10 @@
 //! then adds neither a wait nor a hand-over to another task.
 
 mod events;
+mod keyed;
 
-pub(crate) use events::{insert_events, EventAppends, APPEND, APPEND_WITH_KEY};
+pub(crate) use events::{insert_events, EventAppends, APPEND};
+pub(crate) use keyed::KeyedAppends;
 
 use sqlx::PgPool;
 use std::future::Future;

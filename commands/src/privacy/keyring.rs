@@ -46,6 +46,7 @@ impl std::fmt::Debug for PendingKey {
 }
 
 /// A `subject_keys` row to insert.
+#[derive(Clone)]
 pub(crate) struct NewKeyRow {
     pub key_id: Uuid,
     pub subject: String,

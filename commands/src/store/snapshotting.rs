@@ -10,7 +10,7 @@
 //! history really ends at n (the primary key), so events decided on stale state never land;
 //! and `AggregateStore` re-runs on fresh state any command whose cached run wrote nothing.
 
-use crate::group::{insert_events, EventAppends, Grouper, APPEND, APPEND_WITH_KEY};
+use crate::group::{insert_events, EventAppends, Grouper, KeyedAppends, APPEND};
 use crate::privacy::NewKeyRow;
 use cqrs_es::persist::{
     EventStoreAggregateContext, PersistedEventRepository, PersistenceError, SerializedEvent,
@@ -49,6 +49,7 @@ pub struct SnapshottingStore<A: Aggregate> {
     every: usize,
     cache: Cache<String, Arc<Cached<A>>>,
     appends: Grouper<EventAppends>,
+    keyed_appends: Grouper<KeyedAppends>,
 }
 
 impl<A: Aggregate> std::fmt::Debug for SnapshottingStore<A> {
@@ -84,6 +85,7 @@ impl<A: Aggregate + Clone> SnapshottingStore<A> {
         Self {
             repo: PostgresEventRepository::new(pool.clone()),
             appends: Grouper::new(pool.clone()),
+            keyed_appends: Grouper::new(pool.clone()),
             pool,
             every,
             cache: Cache::new(CACHED_AGGREGATES),
@@ -184,28 +186,22 @@ impl<A: Aggregate + Clone> SnapshottingStore<A> {
     }
 
     /// Appends `events` with the new key that seals them; `false` (nothing written) when
-    /// the subject already has a key for that period.
+    /// the subject already has a key for that period or the place was taken (the command
+    /// is then decided again on fresh state, with the stored key). Only a single event goes
+    /// this way (with the other first events in flight); a new key with several events is
+    /// the caller's to store with its own statement.
     async fn append_with_key(
         &self,
         events: &[SerializedEvent],
         key: &NewKeyRow,
     ) -> Result<bool, Failure<A>> {
-        let written = insert_events(APPEND_WITH_KEY, events)
-            .bind(key.key_id)
-            .bind(key.subject.clone())
-            .bind(key.period)
-            .bind(key.rotates)
-            .bind(key.tenant_id)
-            .bind(key.wrapped.clone())
-            .execute(&self.pool)
-            .await;
-        match written {
-            Ok(done) => Ok(done.rows_affected() > 0),
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                Err(AggregateError::AggregateConflict)
-            }
-            Err(e) => Err(AggregateError::DatabaseConnectionError(Box::new(e))),
-        }
+        let [event] = events else {
+            return Ok(false);
+        };
+        self.keyed_appends
+            .write((event.clone(), key.clone()))
+            .await
+            .map_err(|e| AggregateError::DatabaseConnectionError(Box::new(e)))
     }
 
     /// One INSERT statement for all events: atomic on its own, so no BEGIN/COMMIT round trips.
