@@ -53,7 +53,6 @@ pub async fn run(db_config: &DatabaseConfig, args: ReplayArgs) -> anyhow::Result
             .cloned()
             .collect(),
     };
-    let chosen: Vec<&dyn projections::EventHandler> = chosen.iter().map(|h| h.as_ref()).collect();
     let result = projections::replay::replay_all(&Tail::new(db.pool.clone()), &chosen)
         .await
         .context("replaying");

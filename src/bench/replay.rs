@@ -23,6 +23,10 @@ pub struct ReplayArgs {
     /// Rebuild every read model (one read of the log for all), not only `aggregate_index`.
     #[arg(long)]
     pub all: bool,
+    /// With `--all`, rebuild only these read models (comma-separated names): what each
+    /// costs on its own.
+    #[arg(long, value_delimiter = ',', requires = "all")]
+    pub only: Vec<String>,
 }
 
 /// Fills a scratch database, times the replay, prints Markdown, drops the database.
@@ -33,22 +37,24 @@ pub async fn run(db_config: &DatabaseConfig, args: ReplayArgs) -> anyhow::Result
         super::verify::fill(&pool, args.events).await?;
         sqlx::query("VACUUM ANALYZE events").execute(&pool).await?;
         let read = read_only(&Tail::new(pool.clone())).await?;
+        tracing::info!("the log is filled and read once; replaying");
         let started = Instant::now();
         let reports = if args.all {
             let keys = KeyRing::open(pool.clone(), MasterKey::generate())
                 .await
                 .context("opening the scratch subject keys")?;
             let registry = projections::builtin::registry(Arc::new(RingKeys(Arc::new(keys))));
-            let models: Vec<&dyn EventHandler> = registry
+            let models: Vec<Arc<dyn EventHandler>> = registry
                 .iter()
                 .filter(|h| !h.tables().is_empty())
-                .map(|h| h.as_ref() as &dyn EventHandler)
+                .filter(|h| args.only.is_empty() || args.only.iter().any(|n| n == h.name()))
+                .cloned()
                 .collect();
             replay_all(&Tail::new(pool.clone()), &models)
                 .await
                 .context("replaying every read model")?
         } else {
-            vec![replay(&Tail::new(pool.clone()), &AggregateIndex)
+            vec![replay(&Tail::new(pool.clone()), Arc::new(AggregateIndex))
                 .await
                 .context("replaying aggregate_index")?]
         };

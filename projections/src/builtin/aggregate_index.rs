@@ -44,19 +44,32 @@ impl EventHandler for AggregateIndex {
         &["aggregate_index"]
     }
 
+    fn rows_per_aggregate(&self) -> bool {
+        true
+    }
+
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
         self.handle_batch(db, std::slice::from_ref(event)).await
     }
 
-    /// Folds the batch to one row per aggregate, as applying its events one by one would
-    /// leave it, and upserts them in one statement: a replay runs at bulk speed.
     async fn handle_batch(
         &self,
         db: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), HandlerError> {
+        let events: Vec<&StoredEvent> = events.iter().collect();
+        self.handle_picked(db, &events).await
+    }
+
+    /// Folds the batch to one row per aggregate, as applying its events one by one would
+    /// leave it, and upserts them in one statement: a replay runs at bulk speed.
+    async fn handle_picked(
+        &self,
+        db: &mut PgConnection,
+        events: &[&StoredEvent],
+    ) -> Result<(), HandlerError> {
         let mut rows: HashMap<(&str, &str), Row<'_>> = HashMap::new();
-        for event in events {
+        for &event in events {
             let key = (event.aggregate_type.as_str(), event.aggregate_id.as_str());
             let tenant_id = tenant_of(event);
             match rows.get_mut(&key) {

@@ -92,18 +92,35 @@ impl EventHandler for Conversations {
         ]
     }
 
+    fn rows_per_aggregate(&self) -> bool {
+        true
+    }
+
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
         self.handle_batch(db, std::slice::from_ref(event)).await
     }
 
-    #[tracing::instrument(name = "projecting events into the conversations", skip_all,
-        fields(events = events.len()))]
     async fn handle_batch(
         &self,
         db: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), HandlerError> {
-        let events = crate::of_aggregate(events, "conversation");
+        let events: Vec<&StoredEvent> = events.iter().collect();
+        self.handle_picked(db, &events).await
+    }
+
+    #[tracing::instrument(name = "projecting events into the conversations", skip_all,
+        fields(events = events.len()))]
+    async fn handle_picked(
+        &self,
+        db: &mut PgConnection,
+        events: &[&StoredEvent],
+    ) -> Result<(), HandlerError> {
+        let events: Vec<&StoredEvent> = events
+            .iter()
+            .copied()
+            .filter(|e| e.aggregate_type == "conversation")
+            .collect();
         if events.is_empty() {
             return Ok(());
         }

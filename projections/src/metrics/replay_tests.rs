@@ -109,15 +109,16 @@ async fn replays_rebuild_the_live_tables_byte_for_byte() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let handlers: [&dyn EventHandler; 3] = [
-        &super::TenantMetrics,
-        &crate::usage::TenantUsage,
-        &crate::reports::AdminReports,
+    let handlers: [std::sync::Arc<dyn EventHandler>; 3] = [
+        std::sync::Arc::new(super::TenantMetrics),
+        std::sync::Arc::new(crate::usage::TenantUsage),
+        std::sync::Arc::new(crate::reports::AdminReports),
     ];
     for handler in handlers {
+        let handler = &handler;
         let live = {
             let mut conn = db.pool.acquire().await.expect("a connection");
-            apply(handler, &mut conn, &log.events).await;
+            apply(handler.as_ref(), &mut conn, &log.events).await;
             dump(&mut conn, handler.tables()).await
         };
         assert!(
@@ -126,7 +127,9 @@ async fn replays_rebuild_the_live_tables_byte_for_byte() {
             handler.name()
         );
         for round in 1..=2 {
-            replay(&tail, handler).await.expect("the replay succeeds");
+            replay(&tail, handler.clone())
+                .await
+                .expect("the replay succeeds");
             let mut conn = db.pool.acquire().await.expect("a connection");
             assert_eq!(
                 dump(&mut conn, handler.tables()).await,

@@ -14,8 +14,20 @@ use crate::stream::handler::EventHandler;
 use crate::stream::tail::{Tail, TailError};
 use schemas::StoredEvent;
 use serde::Serialize;
-use sqlx::PgConnection;
+use sqlx::{Executor, PgConnection};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Events per read while catching up (the last stretch, under the fence, reads the tail's
+/// usual batches).
+const REPLAY_BATCH: i64 = 10_000;
+
+/// Concurrent transactions of a read model whose rows each belong to one aggregate.
+const LANES: usize = 2;
+
+/// Batches read ahead of the slowest read model.
+const READ_AHEAD: usize = 2;
 
 /// What a finished replay did.
 #[derive(Debug, Clone, Serialize)]
@@ -58,6 +70,10 @@ pub enum ReplayError {
         /// Where the live consumer is.
         live: Checkpoint,
     },
+    /// One of the replay's tasks (the reader, a read model's) ended without an answer: it
+    /// panicked.
+    #[error("a task of the replay stopped: {0}")]
+    Task(String),
     /// Reading the log failed.
     #[error("reading the event log failed")]
     Tail(#[from] TailError),
@@ -68,11 +84,13 @@ pub enum ReplayError {
 
 /// Rebuilds `handler`'s tables from position 0 and swaps them in atomically.
 #[tracing::instrument(name = "replaying a projection from the start of the log", skip_all, fields(projection = handler.name()))]
-pub async fn replay(tail: &Tail, handler: &dyn EventHandler) -> Result<ReplayReport, ReplayError> {
+pub async fn replay(
+    tail: &Tail,
+    handler: Arc<dyn EventHandler>,
+) -> Result<ReplayReport, ReplayError> {
+    let name = handler.name().to_owned();
     let mut reports = replay_all(tail, &[handler]).await?;
-    reports
-        .pop()
-        .ok_or_else(|| ReplayError::NotReplayable(handler.name().to_owned()))
+    reports.pop().ok_or(ReplayError::NotReplayable(name))
 }
 
 /// Rebuilds the tables of every handler from position 0, reading the log once for all of
@@ -81,7 +99,7 @@ pub async fn replay(tail: &Tail, handler: &dyn EventHandler) -> Result<ReplayRep
 #[tracing::instrument(name = "replaying projections from the start of the log", skip_all, fields(projections = handlers.len()))]
 pub async fn replay_all(
     tail: &Tail,
-    handlers: &[&dyn EventHandler],
+    handlers: &[Arc<dyn EventHandler>],
 ) -> Result<Vec<ReplayReport>, ReplayError> {
     if let Some(h) = handlers.iter().find(|h| h.tables().is_empty()) {
         return Err(ReplayError::NotReplayable(h.name().to_owned()));
@@ -113,49 +131,18 @@ pub async fn replay_all(
 
 async fn run(
     tail: &Tail,
-    handlers: &[&dyn EventHandler],
+    handlers: &[Arc<dyn EventHandler>],
     guards: &[shadow::Guard],
     started: Instant,
 ) -> Result<Vec<ReplayReport>, ReplayError> {
     for (h, g) in handlers.iter().zip(guards) {
         g.create_shadow(h.tables()).await?;
     }
-    let mut at = Checkpoint::START;
-    let mut events = 0;
-    let mut applying = vec![Duration::ZERO; handlers.len()];
-    // Catching up in ordinary transactions: the live runners are not held back meanwhile. A
-    // short batch means the end is near; stopping there (rather than at an empty read) keeps
-    // writers that append faster than the replay applies from postponing the swap forever.
-    loop {
-        let batch = tail.read_after(at).await?;
-        if batch.is_empty() {
-            break;
-        }
-        let applied = handlers.iter().zip(guards).map(|(h, g)| async {
-            let began = Instant::now();
-            if !batch.iter().any(|e| h.wants(e)) {
-                return Ok(Duration::ZERO);
-            }
-            let mut tx = tail.pool().begin().await?;
-            g.point_at_shadow(&mut tx).await?;
-            apply(&mut tx, *h, &batch).await?;
-            tx.commit().await?;
-            Ok::<_, ReplayError>(began.elapsed())
-        });
-        let took = futures::future::try_join_all(applied).await?;
-        for (total, t) in applying.iter_mut().zip(took) {
-            *total += t;
-        }
-        at = checkpoint_of(&batch);
-        events += batch.len() as u64;
-        if (batch.len() as i64) < tail.batch_size() {
-            break;
-        }
-    }
+    let (at, events, applying) = catch_up(tail, handlers, guards).await?;
     let mut reports = Vec::with_capacity(handlers.len());
     let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     for ((h, g), applying) in handlers.iter().zip(guards).zip(applying) {
-        let (more, checkpoint) = finish(tail, *h, g, at).await?;
+        let (more, checkpoint) = finish(tail, h.as_ref(), g, at).await?;
         reports.push(ReplayReport {
             projection: h.name().to_owned(),
             events: events + more,
@@ -165,6 +152,138 @@ async fn run(
         });
     }
     Ok(reports)
+}
+
+/// Applies the log to every shadow in ordinary transactions (the live runners are not held
+/// back meanwhile), up to where a short read says the end is near: stopping there rather
+/// than at an empty read keeps writers that append faster than the replay applies from
+/// postponing the swap forever. Returns where it got to, how many events it read and each
+/// read model's time in its transactions.
+///
+/// A task of its own reads ahead while the read models apply, each at its own speed, so the
+/// slowest one never leaves the others (or the reader) waiting for it batch by batch. A read
+/// model whose rows each belong to one aggregate is applied in [`LANES`] concurrent
+/// transactions, each taking the events of its share of the aggregates.
+async fn catch_up(
+    tail: &Tail,
+    handlers: &[Arc<dyn EventHandler>],
+    guards: &[shadow::Guard],
+) -> Result<(Checkpoint, u64, Vec<Duration>), ReplayError> {
+    let appliers: Vec<(usize, Option<usize>)> = handlers
+        .iter()
+        .enumerate()
+        .flat_map(|(i, h)| {
+            let lanes: Vec<Option<usize>> = if h.rows_per_aggregate() {
+                (0..LANES).map(Some).collect()
+            } else {
+                vec![None]
+            };
+            lanes.into_iter().map(move |lane| (i, lane))
+        })
+        .collect();
+    let (senders, receivers): (Vec<_>, Vec<_>) = appliers
+        .iter()
+        .map(|_| mpsc::channel::<Arc<Vec<StoredEvent>>>(READ_AHEAD))
+        .unzip();
+    // Large reads: a batch's cost is mostly per row it touches, and a read model's rows
+    // (one per conversation, per tenant and day) are touched once per batch however many of
+    // their events it holds.
+    let reader = tail.clone().with_batch_size(REPLAY_BATCH);
+    let reading = tokio::spawn(async move {
+        let mut at = Checkpoint::START;
+        let mut events = 0;
+        loop {
+            let batch = reader.read_after(at).await?;
+            if batch.is_empty() {
+                break;
+            }
+            let short = (batch.len() as i64) < reader.batch_size();
+            at = checkpoint_of(&batch);
+            events += batch.len() as u64;
+            let batch = Arc::new(batch);
+            for s in &senders {
+                // A read model that stopped reports its own error.
+                if s.send(batch.clone()).await.is_err() {
+                    return Ok((at, events));
+                }
+            }
+            if short {
+                break;
+            }
+        }
+        Ok::<_, TailError>((at, events))
+    });
+    let applying: Vec<_> = appliers
+        .iter()
+        .zip(receivers)
+        .map(|(&(i, lane), mut batches)| {
+            let h = handlers[i].clone();
+            let pool = tail.pool().clone();
+            let search_path = guards[i].search_path();
+            // A task each: the read models' own work (decoding, folding, encoding) runs on
+            // every core, not on the caller's one.
+            tokio::spawn(async move {
+                let mut took = Duration::ZERO;
+                while let Some(batch) = batches.recv().await {
+                    // A lane picks its aggregates' events out of the shared batch.
+                    let picked: Option<Vec<&StoredEvent>> = lane.map(|lane| {
+                        batch
+                            .iter()
+                            .filter(|e| lane_of(&e.aggregate_id) == lane && h.wants(e))
+                            .collect()
+                    });
+                    let wanted = match &picked {
+                        Some(events) => !events.is_empty(),
+                        None => batch.iter().any(|e| h.wants(e)),
+                    };
+                    if !wanted {
+                        continue;
+                    }
+                    let began = Instant::now();
+                    let mut tx = pool.begin().await?;
+                    tx.execute(search_path.as_str()).await?;
+                    // Durable once the swap's own commit is: WAL is flushed in order.
+                    tx.execute("SET LOCAL synchronous_commit TO off").await?;
+                    match &picked {
+                        Some(events) => apply_picked(&mut tx, h.as_ref(), events).await?,
+                        None => {
+                            apply(&mut tx, h.as_ref(), &batch).await?;
+                        }
+                    }
+                    tx.commit().await?;
+                    took += began.elapsed();
+                }
+                Ok::<_, ReplayError>((i, took))
+            })
+        })
+        .collect();
+    let mut took = vec![Duration::ZERO; handlers.len()];
+    let mut failed = None;
+    // Every task is awaited (a failed one drops its queue, which ends the reader and, when
+    // the queues close, the others), so none still writes to a shadow about to be dropped.
+    for task in applying {
+        match task.await {
+            Ok(Ok((i, t))) => took[i] += t,
+            Ok(Err(e)) => failed = failed.or(Some(e)),
+            Err(e) => failed = failed.or(Some(ReplayError::Task(e.to_string()))),
+        }
+    }
+    let read = reading.await.map_err(|e| ReplayError::Task(e.to_string()));
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let (at, events) = read??;
+    Ok((at, events, took))
+}
+
+/// The lane of an aggregate: the same in every batch, so its events stay in order.
+fn lane_of(aggregate_id: &str) -> usize {
+    let hash = aggregate_id
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    (hash % LANES as u64) as usize
 }
 
 /// The last stretch after `at` and the swap, with the live runner paused on the fence.
@@ -200,6 +319,23 @@ async fn finish(
         .await?;
     tx.commit().await?;
     Ok((events, at))
+}
+
+async fn apply_picked(
+    db: &mut PgConnection,
+    handler: &dyn EventHandler,
+    events: &[&StoredEvent],
+) -> Result<(), ReplayError> {
+    let Some(first) = events.first() else {
+        return Ok(());
+    };
+    handler
+        .handle_picked(db, events)
+        .await
+        .map_err(|e| ReplayError::Handler {
+            position: first.position,
+            message: e.to_string(),
+        })
 }
 
 fn checkpoint_of(batch: &[StoredEvent]) -> Checkpoint {

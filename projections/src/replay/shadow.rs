@@ -65,9 +65,13 @@ impl Guard {
     /// Makes the handler's unqualified table names resolve to the shadow copies for the
     /// rest of the transaction.
     pub(super) async fn point_at_shadow(&self, tx: &mut PgConnection) -> Result<(), ReplayError> {
-        let sql = format!("SET LOCAL search_path TO {}, {}", self.shadow, self.live);
-        tx.execute(sql.as_str()).await?;
+        tx.execute(self.search_path().as_str()).await?;
         Ok(())
+    }
+
+    /// The statement [`point_at_shadow`](Self::point_at_shadow) runs.
+    pub(super) fn search_path(&self) -> String {
+        format!("SET LOCAL search_path TO {}, {}", self.shadow, self.live)
     }
 
     /// Replaces the live tables with the shadow copies, inside the caller's transaction.

@@ -60,11 +60,30 @@ pub trait EventHandler: Send + Sync + 'static {
         Ok(())
     }
 
+    /// [`EventHandler::handle_batch`] for events given by reference, as a replay's lane picks
+    /// them out of a batch it shares (see [`EventHandler::rows_per_aggregate`]). The default
+    /// copies them; a read model that applies in lanes overrides it to spare the copies.
+    async fn handle_picked(
+        &self,
+        db: &mut PgConnection,
+        events: &[&StoredEvent],
+    ) -> Result<(), HandlerError> {
+        let owned: Vec<StoredEvent> = events.iter().map(|e| (*e).clone()).collect();
+        self.handle_batch(db, &owned).await
+    }
+
     /// The tables this read model owns, unqualified, so a replay can rebuild them elsewhere
     /// and swap them in. Empty (the default) means the handler cannot be replayed: its effects
     /// are not a pure function of the log (workers, the event chain).
     fn tables(&self) -> &'static [&'static str] {
         &[]
+    }
+
+    /// Whether each row of [`tables`](Self::tables) belongs to one aggregate and only that
+    /// aggregate's events change it: a replay may then apply different aggregates' events
+    /// in concurrent transactions. False (the default) is always correct.
+    fn rows_per_aggregate(&self) -> bool {
+        false
     }
 
     /// Whether an event that keeps failing may be parked so the consumer moves on. Consumers
@@ -125,8 +144,20 @@ impl<T: EventHandler + ?Sized> EventHandler for Arc<T> {
         (**self).handle_batch(db, events).await
     }
 
+    async fn handle_picked(
+        &self,
+        db: &mut PgConnection,
+        events: &[&StoredEvent],
+    ) -> Result<(), HandlerError> {
+        (**self).handle_picked(db, events).await
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         (**self).tables()
+    }
+
+    fn rows_per_aggregate(&self) -> bool {
+        (**self).rows_per_aggregate()
     }
 
     fn can_park(&self) -> bool {

@@ -41,10 +41,14 @@ async fn replaying_the_same_log_produces_byte_identical_read_models() {
     let live = dump(&db.pool).await;
     assert_eq!(live.len(), 12);
 
-    let first = replay(&tail(&db.pool), &AggregateIndex).await.unwrap();
+    let first = replay(&tail(&db.pool), Arc::new(AggregateIndex))
+        .await
+        .unwrap();
     assert_eq!(first.events, 85);
     assert_eq!(dump(&db.pool).await, live);
-    replay(&tail(&db.pool), &AggregateIndex).await.unwrap();
+    replay(&tail(&db.pool), Arc::new(AggregateIndex))
+        .await
+        .unwrap();
     assert_eq!(dump(&db.pool).await, live);
     let leftovers: i64 =
         sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'replay\\_%'")
@@ -70,7 +74,7 @@ async fn replaying_the_same_log_produces_byte_identical_read_models() {
 async fn the_event_chain_is_not_a_replayable_read_model() {
     let db = testkit::test_database().await.unwrap();
     let chain = projections::audit::EventChain::new();
-    let refused = replay(&tail(&db.pool), &chain).await;
+    let refused = replay(&tail(&db.pool), Arc::new(chain)).await;
     assert!(
         matches!(refused, Err(ReplayError::NotReplayable(_))),
         "{refused:?}"
@@ -90,7 +94,7 @@ async fn replaying_while_writers_keep_appending_loses_and_duplicates_nothing() {
     let writer = tokio::spawn(async move { append_many(&pool, 100, 400).await });
 
     for _ in 0..3 {
-        replay(&tail(&db.pool), handler.as_ref()).await.unwrap();
+        replay(&tail(&db.pool), handler.clone()).await.unwrap();
     }
     writer.await.unwrap();
     caught_up(&db.pool, "ledger").await;
@@ -132,9 +136,12 @@ async fn replaying_several_read_models_in_one_pass_rebuilds_each_as_it_was() {
     let before = (dump(&db.pool).await, directory(&db.pool).await);
     assert_eq!(before.1.len(), 1);
 
-    let reports = replay_all(&tail(&db.pool), &[&AggregateIndex, &TenantDirectory])
-        .await
-        .unwrap();
+    let reports = replay_all(
+        &tail(&db.pool),
+        &[Arc::new(AggregateIndex), Arc::new(TenantDirectory)],
+    )
+    .await
+    .unwrap();
 
     let names: Vec<&str> = reports.iter().map(|r| r.projection.as_str()).collect();
     assert_eq!(names, ["aggregate_index", "tenant_directory"]);

@@ -203,7 +203,7 @@ async fn replay(
     Path(name): Path<String>,
 ) -> Result<Json<ReplayReport>, ApiError> {
     let h = handler(&state, &name)?;
-    match replay::replay(&state.tail, h.as_ref()).await {
+    match replay::replay(&state.tail, h).await {
         Ok(report) => Ok(Json(report)),
         Err(e @ ReplayError::NotReplayable(_)) => Err(ApiError::Conflict {
             code: "not_replayable",
