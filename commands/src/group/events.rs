@@ -93,28 +93,37 @@ impl GroupWrite for EventAppends {
             })
             .fetch_all(pool)
             .await;
-        match landed {
-            Ok(rows) => {
-                let landed: HashSet<_> = rows.into_iter().collect();
-                items
-                    .iter()
-                    .zip(first)
-                    .map(|(e, first)| Ok(first && landed.contains(&place(e))))
-                    .collect()
-            }
-            // Nothing landed; each command is decided again, as after a taken place. A
-            // safety net: the sorted order above leaves no cycle among our own appends.
-            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some(DEADLOCK) => {
-                tracing::warn!("a group of appends deadlocked; its commands are retried");
-                items.iter().map(|_| Ok(false)).collect()
-            }
-            Err(e) => {
-                let e = Arc::new(e);
-                items.iter().map(|_| Err(e.clone())).collect()
-            }
+        answers(items.iter(), first, landed)
+    }
+}
+
+/// Each append's answer: whether it was the first for its place (`first`) and its place is
+/// among the `landed` rows the statement returned.
+pub(super) fn answers<'a>(
+    appends: impl Iterator<Item = &'a SerializedEvent>,
+    first: Vec<bool>,
+    landed: Result<Vec<(String, String, i64)>, sqlx::Error>,
+) -> Vec<Answer<bool>> {
+    match landed {
+        Ok(rows) => {
+            let landed: HashSet<_> = rows.into_iter().collect();
+            appends
+                .zip(first)
+                .map(|(e, first)| Ok(first && landed.contains(&place(e))))
+                .collect()
+        }
+        // Nothing landed; each command is decided again, as after a taken place. A safety
+        // net: the sorted order of a group leaves no cycle among our own appends.
+        Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some(DEADLOCK) => {
+            tracing::warn!("a group of appends deadlocked; its commands are retried");
+            first.iter().map(|_| Ok(false)).collect()
+        }
+        Err(e) => {
+            let e = Arc::new(e);
+            first.iter().map(|_| Err(e.clone())).collect()
         }
     }
 }
 
 /// PostgreSQL's `deadlock_detected`.
-pub(super) const DEADLOCK: &str = "40P01";
+const DEADLOCK: &str = "40P01";

@@ -4,13 +4,12 @@
 //! Every webhook from a customer never seen before is such an append; alone, each was a
 //! statement, a transaction and a WAL flush of its own.
 
-use super::events::{place, DEADLOCK};
+use super::events::{answers, place};
 use super::{Answer, GroupWrite};
 use crate::privacy::NewKeyRow;
 use cqrs_es::persist::SerializedEvent;
 use sqlx::{PgPool, Row};
 use std::collections::HashSet;
-use std::sync::Arc;
 
 /// Single-event appends, each with its subject's new key; the answer is whether both were
 /// stored (`false`: the subject already had a key for the period, or the place was taken,
@@ -82,23 +81,6 @@ impl GroupWrite for KeyedAppends {
             })
             .fetch_all(pool)
             .await;
-        match landed {
-            Ok(rows) => {
-                let landed: HashSet<(String, String, i64)> = rows.into_iter().collect();
-                items
-                    .iter()
-                    .zip(first)
-                    .map(|((e, _), first)| Ok(first && landed.contains(&place(e))))
-                    .collect()
-            }
-            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some(DEADLOCK) => {
-                tracing::warn!("a group of first appends deadlocked; its commands are retried");
-                items.iter().map(|_| Ok(false)).collect()
-            }
-            Err(e) => {
-                let e = Arc::new(e);
-                items.iter().map(|_| Err(e.clone())).collect()
-            }
-        }
+        answers(items.iter().map(|(e, _)| e), first, landed)
     }
 }

@@ -661,21 +661,7 @@ async fn replaying_many_conversations_in_lanes_rebuilds_the_live_tables_byte_for
             log.events.push(e);
         }
     }
-    for e in &log.events {
-        sqlx::query(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
-                 event_version, payload, metadata)
-             VALUES ($1, $2, $3, $4, '1', $5, '{}')",
-        )
-        .bind(&e.aggregate_type)
-        .bind(&e.aggregate_id)
-        .bind(e.sequence)
-        .bind(&e.event_type)
-        .bind(&e.payload)
-        .execute(&db.pool)
-        .await
-        .expect("the event is stored");
-    }
+    crate::metrics::test_log::store(&db.pool, &log.events).await;
     let stored: Vec<StoredEvent> = crate::Tail::new(db.pool.clone())
         .read_after(crate::Checkpoint::START)
         .await

@@ -1,11 +1,10 @@
 //! Replaying the metrics, usage and report projections from the stored log rebuilds exactly
 //! the tables the live projections built, byte for byte, however often it runs.
 
-use super::test_log::{apply, dump, Log};
+use super::test_log::{apply, dump, store, Log};
 use crate::replay::replay;
 use crate::{Checkpoint, EventHandler, Tail};
 use serde_json::json;
-use sqlx::PgPool;
 use uuid::Uuid;
 
 const TENANT: Uuid = Uuid::from_u128(7);
@@ -76,29 +75,11 @@ fn log() -> Log {
     log
 }
 
-async fn store(pool: &PgPool, log: &Log) {
-    for e in &log.events {
-        sqlx::query(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
-                 event_version, payload, metadata)
-             VALUES ($1, $2, $3, $4, '1', $5, '{}')",
-        )
-        .bind(&e.aggregate_type)
-        .bind(&e.aggregate_id)
-        .bind(e.sequence)
-        .bind(&e.event_type)
-        .bind(&e.payload)
-        .execute(pool)
-        .await
-        .expect("the event is stored");
-    }
-}
-
 #[tokio::test]
 async fn replays_rebuild_the_live_tables_byte_for_byte() {
     let db = testkit::test_database().await.expect("a database");
     let log = log();
-    store(&db.pool, &log).await;
+    store(&db.pool, &log.events).await;
     let tail = Tail::new(db.pool.clone());
     // The tail reads only below every open transaction of the cluster, and other tests'
     // transactions may hold it back for a moment.

@@ -73,3 +73,22 @@ pub(crate) async fn dump(db: &mut PgConnection, tables: &[&str]) -> Vec<Value> {
     }
     out
 }
+
+/// Stores `events` in the event log, in order, as the write side would.
+pub(crate) async fn store(pool: &sqlx::PgPool, events: &[StoredEvent]) {
+    for e in events {
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
+                 event_version, payload, metadata)
+             VALUES ($1, $2, $3, $4, '1', $5, '{}')",
+        )
+        .bind(&e.aggregate_type)
+        .bind(&e.aggregate_id)
+        .bind(e.sequence)
+        .bind(&e.event_type)
+        .bind(&e.payload)
+        .execute(pool)
+        .await
+        .expect("the event is stored");
+    }
+}

@@ -332,10 +332,15 @@ async fn apply_picked(
     handler
         .handle_picked(db, events)
         .await
-        .map_err(|e| ReplayError::Handler {
-            position: first.position,
-            message: e.to_string(),
-        })
+        .map_err(|e| failed_at(first, e))
+}
+
+/// The handler's failure on the batch starting with `first`.
+fn failed_at(first: &StoredEvent, e: crate::HandlerError) -> ReplayError {
+    ReplayError::Handler {
+        position: first.position,
+        message: e.to_string(),
+    }
 }
 
 fn checkpoint_of(batch: &[StoredEvent]) -> Checkpoint {
@@ -356,10 +361,7 @@ async fn apply(
     handler
         .handle_batch(db, batch)
         .await
-        .map_err(|e| ReplayError::Handler {
-            position: first.position,
-            message: e.to_string(),
-        })?;
+        .map_err(|e| failed_at(first, e))?;
     Ok(Checkpoint {
         tx_id: last.tx_id,
         position: last.position,
