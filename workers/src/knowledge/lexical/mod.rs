@@ -202,7 +202,14 @@ impl LexicalIndex {
             .collect();
         if alts.is_empty() && word.word.chars().count() >= 6 {
             let max = if word.word.chars().count() >= 8 { 2 } else { 1 };
-            for (known, stem) in &self.vocabulary {
+            // Typos rarely hit the first letter: only words starting with the same one are
+            // compared, which keeps this cheap at 50,000 characters of knowledge.
+            let first: String = word.word.chars().take(1).collect();
+            let same_first = self
+                .vocabulary
+                .range(first.clone()..)
+                .take_while(|(known, _)| known.starts_with(&first));
+            for (known, stem) in same_first {
                 let typo = known.len().abs_diff(word.word.len()) <= max
                     && strsim::damerau_levenshtein(known, &word.word) <= max;
                 // A word of the same family: "clareamento" for "clarear".
