@@ -686,3 +686,36 @@ async fn admins_hear_of_new_and_handed_off_tickets_and_the_owner_of_answers_each
     notifier.handle(&mut conn, &stored).await.unwrap();
     assert_eq!(mails().await, rows);
 }
+
+#[tokio::test]
+async fn the_admin_ticket_routes_are_forbidden_to_tenants_and_auditors() {
+    let app = spawn_app().await;
+    let ticket = Uuid::now_v7();
+    for role in [Role::Owner, Role::Agent, Role::Auditor] {
+        let (_, token) = app.signed_in(role).await;
+        for (method, path) in [
+            (Method::GET, "/api/v1/admin/tickets".to_owned()),
+            (Method::GET, format!("/api/v1/admin/tickets/{ticket}")),
+            (
+                Method::POST,
+                format!("/api/v1/admin/tickets/{ticket}/messages"),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/admin/tickets/{ticket}/assign"),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/admin/tickets/{ticket}/status"),
+            ),
+            (Method::GET, "/api/v1/admin/tickets/metrics".to_owned()),
+            (Method::PUT, "/api/v1/admin/tickets/categories".to_owned()),
+            (Method::GET, "/api/v1/admin/support-knowledge".to_owned()),
+            (Method::PUT, "/api/v1/admin/support-knowledge".to_owned()),
+        ] {
+            let body = json!({"text": "x", "status": "open", "items": [], "internal": false});
+            let resp = send(&app, method.clone(), &path, Some(&body), &token).await;
+            assert_eq!(resp.status(), 403, "{role} {method} {path}");
+        }
+    }
+}

@@ -280,7 +280,7 @@ pub(super) async fn replace_knowledge(
     state
         .knowledge
         .index_version(
-            &mut *tx,
+            &mut tx,
             PLATFORM_KNOWLEDGE,
             u32::try_from(version).unwrap_or(0),
             &body.text,
