@@ -207,6 +207,45 @@ async fn a_tenant_opens_a_ticket_with_a_file_that_only_it_and_admins_can_read() 
         assert_eq!(resp.headers()["content-type"], "image/png");
         assert_eq!(resp.bytes().await.unwrap().as_ref(), PNG);
     }
+    // A reply may carry files too, checked the same way.
+    let reply_form = |text: &'static str, file: (&'static str, &'static [u8])| {
+        let (content_type, body) = form(&[("text", text)], &[file]);
+        app.client
+            .post(format!("{}{path}/messages", app.address))
+            .bearer_auth(&a)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let pdf: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\n";
+    let resp = reply_form("Segue a fatura.", ("fatura.pdf", pdf))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let resp = reply_form("Outro.", ("fatura2.pdf", b"<html>not a pdf</html>"))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 415);
+    let thread = ticket_when(&app, &path, &a, "the reply and its file are shown", |t| {
+        t["messages"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|m| m["text"] == "Segue a fatura."))
+    })
+    .await;
+    let reply = thread["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["text"] == "Segue a fatura.")
+        .unwrap();
+    assert_eq!(reply["attachments"][0]["content_type"], "application/pdf");
+    assert_eq!(reply["attachments"][0]["name"], "fatura.pdf");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM ticket_attachments")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 2, "the disguised file was not kept");
+
     // Tenant B learns nothing: not the ticket, not the file, not the list entry.
     assert_eq!(app.get_as(url, &b).await.status(), 404);
     assert_eq!(app.get_as(&path, &b).await.status(), 404);

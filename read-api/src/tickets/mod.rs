@@ -33,6 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     // checked while it streams in.
     let uploads = OpenApiRouter::new()
         .routes(routes!(tenant::open, tenant::list))
+        .routes(routes!(tenant::reply))
         .layer(DefaultBodyLimit::max(
             MAX_ATTACHMENTS * MAX_ATTACHMENT_BYTES + 256 * 1024,
         ));
@@ -40,7 +41,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(uploads)
         .routes(routes!(support::categories))
         .routes(routes!(tenant::show))
-        .routes(routes!(tenant::reply))
         .routes(routes!(tenant::close))
         .routes(routes!(tenant::ask_for_human))
         .routes(routes!(attachments::download))

@@ -10,7 +10,8 @@ use crate::state::AppState;
 use crate::tenants::command_metadata;
 use aggregates::ticket::Author;
 use aggregates::TicketCommand;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::header;
 use axum::http::StatusCode;
 use axum::Json;
 use schemas::events::TicketPriority;
@@ -217,7 +218,9 @@ pub(super) async fn show(
 }
 
 /// Writes in the tenant's ticket; a resolved ticket opens again, a closed one refuses
-/// (409). While no admin handles it, the support AI answers again.
+/// (409). While no admin handles it, the support AI answers again. The body is JSON
+/// `{text}`, or a `multipart/form-data` form with a `text` field and up to 5 files as
+/// parts named `attachments`, checked as when opening (413, 415; nothing stored then).
 #[utoipa::path(
     post,
     path = "/api/v1/tickets/{id}/messages",
@@ -225,7 +228,7 @@ pub(super) async fn show(
     tag = tags::TENANT,
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The ticket")),
-    request_body = TicketReply,
+    request_body(content = TicketReply, description = "JSON `{text}`; or the same `text` as a multipart/form-data field with up to 5 `attachments` parts"),
     responses(
         (status = 204, description = "Recorded"),
         r::BadRequest,
@@ -233,6 +236,8 @@ pub(super) async fn show(
         r::Forbidden,
         r::NotFound,
         (status = 409, description = "The ticket is closed (`ticket_closed`)", body = crate::error::ErrorBody),
+        (status = 413, description = "A file is over 5 MiB", body = crate::error::ErrorBody),
+        (status = 415, description = "A file is not an image or a PDF by its bytes (`unsupported_attachment_type`)", body = crate::error::ErrorBody),
         r::Unprocessable,
         r::Internal,
     )
@@ -243,22 +248,46 @@ pub(super) async fn reply(
     user: RequireTenantUser,
     request: RequestMeta,
     Path(id): Path<Uuid>,
-    ApiJson(body): ApiJson<TicketReply>,
+    body: Request,
 ) -> Result<StatusCode, ApiError> {
+    let is_form = body
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("multipart/form-data"));
+    let (text, files) = if is_form {
+        let multipart =
+            Multipart::from_request(body, &state)
+                .await
+                .map_err(|e| ApiError::BadRequest {
+                    code: "invalid_form",
+                    message: e.body_text(),
+                })?;
+        let form = Form::read(multipart).await?;
+        (form.text("text")?.to_owned(), form.files)
+    } else {
+        let ApiJson(reply) = ApiJson::<TicketReply>::from_request(body, &state).await?;
+        (reply.text, Vec::new())
+    };
+    let attachments = upload::store(&state.pool, user.tenant_id, id, files).await?;
     let md = command_metadata(&user.user, user.tenant_id, request);
     let command = TicketCommand::AddMessage {
         author: Author::Tenant {
             tenant_id: user.tenant_id,
             user_id: user.user.id,
         },
-        text: body.text.into(),
-        attachments: vec![],
+        text: text.into(),
+        attachments: attachments.clone(),
     };
-    state
+    if let Err(e) = state
         .bus
         .tickets
         .execute(&id.to_string(), command, &md)
-        .await?;
+        .await
+    {
+        upload::forget(&state.pool, &attachments).await;
+        return Err(e.into());
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
