@@ -39,11 +39,14 @@ pub enum Part {
     Knowledge,
     /// The subscription lifecycle, the grace-period timer and the Stripe usage reporter.
     Billing,
+    /// Support tickets: the support AI answering from the platform knowledge, and the
+    /// ticket e-mails to admins and owners.
+    Support,
 }
 
 impl Part {
     /// Every part, in start order.
-    pub const ALL: [Part; 9] = [
+    pub const ALL: [Part; 10] = [
         Part::Projections,
         Part::Relay,
         Part::Mailer,
@@ -53,6 +56,7 @@ impl Part {
         Part::Saga,
         Part::Knowledge,
         Part::Billing,
+        Part::Support,
     ];
 }
 
@@ -222,6 +226,19 @@ impl Background {
                     Err(e) => tracing::error!(error = %e, "re-indexing knowledge failed"),
                 }
             });
+        }
+        if runs(Part::Support) {
+            // Both reach outside (commands, e-mail): not replayable.
+            b.runners.extend(spawn(vec![
+                Arc::new(workers::support::SupportAi::new(
+                    deps.bus.clone(),
+                    deps.keys.clone(),
+                    Arc::new(deps.knowledge.clone()),
+                )) as Arc<dyn EventHandler>,
+                Arc::new(workers::support::TicketNotifier::new(
+                    settings.mail.public_url.clone(),
+                )),
+            ])?);
         }
         if runs(Part::Relay) {
             b.relay = settings.kafka.relay(deps.tail.clone())?;

@@ -11,6 +11,7 @@ pub mod replay;
 pub mod reports;
 pub mod stream;
 pub mod tenants;
+pub mod tickets;
 pub mod usage;
 
 pub use stream::checkpoint::{Checkpoint, CheckpointStore};

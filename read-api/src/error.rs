@@ -61,6 +61,14 @@ pub enum ApiError {
         /// The limit.
         limit_bytes: usize,
     },
+    /// 415: the request carries content of a type the route does not accept.
+    #[error("{message}")]
+    UnsupportedMediaType {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// Human-readable explanation.
+        message: String,
+    },
     /// 429: too many requests; retry after the given seconds.
     #[error("too many requests")]
     TooManyRequests {
@@ -113,6 +121,7 @@ impl ApiError {
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             Self::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             Self::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::UnsupportedMediaType { code, .. } => (StatusCode::UNSUPPORTED_MEDIA_TYPE, code),
             Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::DependencyUnavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, code),

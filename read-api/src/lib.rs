@@ -19,6 +19,7 @@ pub mod state;
 pub mod stream;
 pub mod stripe_webhook;
 pub mod tenants;
+pub mod tickets;
 pub mod usage;
 pub mod users;
 pub mod webhooks;

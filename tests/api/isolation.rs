@@ -5,13 +5,20 @@ use crate::conversations::{converse, message};
 use crate::helpers::{spawn_app, TestApp};
 use crate::settings::bot_settings;
 use crate::tenants::{onboard, send};
+use crate::tickets::open_ticket;
 use read_api::auth::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 /// Everything of tenant B that A must neither see nor change.
-async fn snapshot_of_b(app: &TestApp, b_token: &str) -> (Value, Value, Value) {
+async fn snapshot_of_b(app: &TestApp, b_token: &str) -> (Value, Value, Value, Value) {
+    let tickets = app
+        .get_as("/api/v1/tickets", b_token)
+        .await
+        .json()
+        .await
+        .unwrap();
     let locale = app
         .get_as("/api/v1/settings/locale", b_token)
         .await
@@ -30,7 +37,7 @@ async fn snapshot_of_b(app: &TestApp, b_token: &str) -> (Value, Value, Value) {
         .json()
         .await
         .unwrap();
-    (settings, users, locale)
+    (settings, users, locale, tickets)
 }
 
 #[tokio::test]
@@ -87,6 +94,45 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
             == 200
     })
     .await;
+    let opened = open_ticket(
+        &app,
+        &b,
+        "Segredo de B",
+        "Segredo de B no chamado",
+        &[("b.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")],
+    )
+    .await;
+    assert_eq!(opened.status(), 201);
+    let opened: Value = opened.json().await.unwrap();
+    let b_ticket = opened["id"].as_str().unwrap().to_owned();
+    // The support AI hands B's ticket over (no platform knowledge) before the snapshot.
+    app.eventually("B's ticket is judged and listed", || async {
+        let judged: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM support_ai_runs WHERE ticket_id = $1::uuid)",
+        )
+        .bind(&b_ticket)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        let thread: Value = app
+            .get_as(&format!("/api/v1/tickets/{b_ticket}"), &b)
+            .await
+            .json()
+            .await
+            .unwrap_or(Value::Null);
+        judged && thread["ticket"]["awaiting_admin"] == true
+    })
+    .await;
+    let b_thread: Value = app
+        .get_as(&format!("/api/v1/tickets/{b_ticket}"), &b)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b_file = b_thread["messages"][0]["attachments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let before = snapshot_of_b(&app, &b).await;
 
     // Every tenant route, called by A with B's identifiers wherever a request can carry
@@ -227,6 +273,57 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
             "/api/v1/knowledge/ask".into(),
             Some(naming(b_id, json!({"question": "qual o segredo?"}))),
         ),
+        (
+            "POST",
+            "/api/v1/tickets",
+            "/api/v1/tickets".into(),
+            Some(naming(
+                b_id,
+                json!({"subject": "x", "category": "tecnico", "message": "x"}),
+            )),
+        ),
+        (
+            "GET",
+            "/api/v1/tickets",
+            format!("/api/v1/tickets?tenant_id={b_id}"),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/tickets/categories",
+            format!("/api/v1/tickets/categories?tenant_id={b_id}"),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/tickets/{id}",
+            format!("/api/v1/tickets/{b_ticket}"),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/tickets/{id}/messages",
+            format!("/api/v1/tickets/{b_ticket}/messages"),
+            Some(json!({"text": "intruso"})),
+        ),
+        (
+            "POST",
+            "/api/v1/tickets/{id}/close",
+            format!("/api/v1/tickets/{b_ticket}/close"),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/tickets/{id}/human",
+            format!("/api/v1/tickets/{b_ticket}/human"),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/tickets/{id}/attachments/{attachment_id}",
+            format!("/api/v1/tickets/{b_ticket}/attachments/{b_file}"),
+            None,
+        ),
     ];
     // The routes come from the OpenAPI document: a route is only served through the
     // `routes!` call that documents it, so no tenant route can be missing from this check.
@@ -258,6 +355,7 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
             b_contact.into(),
             "Bia Secreta".into(),
             "Segredo de B".into(),
+            b_ticket.clone(),
         ] {
             assert!(
                 !text.contains(&secret),

@@ -27,6 +27,7 @@ mod stripe_onboarding;
 mod stripe_support;
 mod stripe_webhooks;
 mod tenants;
+mod tickets;
 mod usage;
 mod whatsapp;
 mod worker;

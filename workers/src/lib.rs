@@ -12,3 +12,4 @@ pub mod retention;
 pub mod saga;
 pub mod sender;
 pub mod stripe;
+pub mod support;

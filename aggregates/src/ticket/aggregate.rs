@@ -1,6 +1,8 @@
 //! The ticket's state and its rules.
 
-use super::{TicketCommand, TicketError, TicketServices};
+use super::{
+    Author, NewAttachment, TicketCommand, TicketError, TicketServices, MAX_ATTACHMENTS_PER_MESSAGE,
+};
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
@@ -12,8 +14,9 @@ use uuid::Uuid;
 /// The AI answers a ticket only with a confidence strictly above this (F50).
 pub const AI_ANSWER_MIN_CONFIDENCE: f64 = 0.7;
 
-/// Whether a ticket may move from `from` to `to`: open → in progress → resolved →
-/// closed, and resolved → open when the tenant reopens it. Nothing leaves closed.
+/// Whether an admin may move a ticket from `from` to `to`: open → in progress → resolved →
+/// closed, and resolved → open when it is reopened. Nothing leaves closed. (The tenant may
+/// also close its own ticket from any status: [`TicketCommand::CloseByTenant`].)
 pub fn is_allowed_transition(from: TicketStatus, to: TicketStatus) -> bool {
     use TicketStatus as S;
     matches!(
@@ -35,6 +38,9 @@ pub struct Ticket {
     status: TicketStatus,
     assigned_admin: Option<Uuid>,
     awaiting_admin: bool,
+    /// An admin wrote in the thread: from then on the AI stays silent.
+    #[serde(default)]
+    admin_engaged: bool,
     message_count: u32,
     last_activity_at: Option<DateTime<Utc>>,
 }
@@ -80,22 +86,52 @@ impl Ticket {
         self.last_activity_at
     }
 
+    /// Whether the AI may still answer: nobody asked for a person and no admin took the
+    /// ticket or wrote in it.
+    pub fn ai_may_answer(&self) -> bool {
+        !self.awaiting_admin && !self.admin_engaged && self.assigned_admin.is_none()
+    }
+
+    /// Refuses a tenant acting on another tenant's ticket as if it did not exist.
+    fn check_tenant(&self, tenant_id: Uuid) -> Result<(), TicketError> {
+        if self.tenant_id == Some(tenant_id) {
+            Ok(())
+        } else {
+            Err(TicketError::NotFound)
+        }
+    }
+
     fn decide(
         &self,
         command: TicketCommand,
         at: DateTime<Utc>,
-    ) -> Result<Option<TicketEvent>, TicketError> {
+    ) -> Result<Vec<TicketEvent>, TicketError> {
         use TicketCommand as C;
         use TicketEvent as E;
-        if self.status == TicketStatus::Closed {
-            return Err(TicketError::Closed);
-        }
         if let C::OpenTicket { .. } = command {
             if self.exists() {
-                return Err(TicketError::AlreadyOpened);
+                return Err(if self.status == TicketStatus::Closed {
+                    TicketError::Closed
+                } else {
+                    TicketError::AlreadyOpened
+                });
             }
         } else if !self.exists() {
             return Err(TicketError::NotFound);
+        }
+        // Another tenant learns nothing, not even that the ticket is closed.
+        match &command {
+            C::RequestHuman { tenant_id, .. } | C::CloseByTenant { tenant_id } => {
+                self.check_tenant(*tenant_id)?
+            }
+            C::AddMessage {
+                author: Author::Tenant { tenant_id, .. },
+                ..
+            } => self.check_tenant(*tenant_id)?,
+            _ => {}
+        }
+        if self.status == TicketStatus::Closed {
+            return Err(TicketError::Closed);
         }
         let not_blank = |text: &str, error: TicketError| {
             if text.trim().is_empty() {
@@ -103,6 +139,25 @@ impl Ticket {
             } else {
                 Ok(())
             }
+        };
+        let files = |attachments: Vec<NewAttachment>, author_kind: AuthorKind| {
+            if attachments.len() > MAX_ATTACHMENTS_PER_MESSAGE {
+                return Err(TicketError::TooManyAttachments {
+                    max: MAX_ATTACHMENTS_PER_MESSAGE,
+                });
+            }
+            Ok(attachments
+                .into_iter()
+                .map(|a| E::TicketAttachmentAdded {
+                    attachment_id: a.attachment_id,
+                    author_kind,
+                    name: a.name,
+                    size: a.size,
+                    content_type: a.content_type,
+                    sha256: a.sha256,
+                    at,
+                })
+                .collect::<Vec<_>>())
         };
         Ok(match command {
             C::OpenTicket {
@@ -112,10 +167,12 @@ impl Ticket {
                 subject,
                 description,
                 priority,
+                attachments,
             } => {
                 not_blank(&category, TicketError::CategoryRequired)?;
                 not_blank(subject.expose(), TicketError::SubjectRequired)?;
-                Some(E::TicketOpened {
+                let files = files(attachments, AuthorKind::Tenant)?;
+                let mut events = vec![E::TicketOpened {
                     ticket_id,
                     tenant_id,
                     category,
@@ -123,51 +180,101 @@ impl Ticket {
                     description,
                     priority,
                     at,
-                })
+                }];
+                events.extend(files);
+                events
             }
-            C::RecordAiAnswer { text, confidence } => {
+            C::RecordAiAnswer {
+                text,
+                confidence,
+                sources,
+            } => {
                 if !(0.0..=1.0).contains(&confidence) {
                     return Err(TicketError::InvalidConfidence);
                 }
                 if confidence <= AI_ANSWER_MIN_CONFIDENCE {
                     return Err(TicketError::AiNotConfident);
                 }
-                if self.awaiting_admin {
+                if !self.ai_may_answer() {
                     return Err(TicketError::AiNotAllowed);
                 }
                 not_blank(text.expose(), TicketError::TextRequired)?;
-                Some(E::TicketAiAnswered {
+                vec![E::TicketAiAnswerGiven {
                     text,
                     confidence,
+                    sources,
                     at,
-                })
+                }]
             }
-            C::AwaitAdmin => (!self.awaiting_admin).then_some(E::TicketAwaitingAdmin { at }),
+            // An admin already handling the ticket needs no call.
+            C::AwaitAdmin => {
+                if self.awaiting_admin || self.admin_engaged {
+                    vec![]
+                } else {
+                    vec![E::TicketAwaitingAdmin { at }]
+                }
+            }
+            C::RequestHuman { user_id, .. } => {
+                if self.awaiting_admin {
+                    vec![]
+                } else {
+                    vec![E::TicketHumanRequested { user_id, at }]
+                }
+            }
             C::AddMessage {
-                author_kind,
-                author_id,
+                author,
                 text,
+                attachments,
             } => {
                 not_blank(text.expose(), TicketError::TextRequired)?;
-                Some(E::TicketMessageAdded {
+                let (author_kind, author_id) = match author {
+                    Author::Tenant { user_id, .. } => (AuthorKind::Tenant, user_id),
+                    Author::Admin { admin_id } => (AuthorKind::Admin, admin_id),
+                };
+                let files = files(attachments, author_kind)?;
+                let mut events = vec![E::TicketMessageAdded {
                     author_kind,
-                    author_id,
+                    author_id: author_id.to_string(),
                     text,
                     at,
-                })
+                }];
+                events.extend(files);
+                // A tenant writing on a resolved ticket reopens it.
+                if author_kind == AuthorKind::Tenant && self.status == TicketStatus::Resolved {
+                    events.push(E::TicketStatusChanged {
+                        from: TicketStatus::Resolved,
+                        to: TicketStatus::Open,
+                        at,
+                    });
+                }
+                events
             }
-            C::Assign { admin_id } => (self.assigned_admin != Some(admin_id))
-                .then_some(E::TicketAssigned { admin_id, at }),
+            C::AddInternalNote { admin_id, text } => {
+                not_blank(text.expose(), TicketError::TextRequired)?;
+                vec![E::TicketInternalNoteAdded { admin_id, text, at }]
+            }
+            C::Assign { admin_id } => {
+                if self.assigned_admin == Some(admin_id) {
+                    vec![]
+                } else {
+                    vec![E::TicketAssigned { admin_id, at }]
+                }
+            }
             C::ChangeStatus { to } => {
                 let from = self.status;
                 if from == to {
-                    return Ok(None);
+                    return Ok(vec![]);
                 }
                 if !is_allowed_transition(from, to) {
                     return Err(TicketError::InvalidTransition { from, to });
                 }
-                Some(E::TicketStatusChanged { from, to, at })
+                vec![E::TicketStatusChanged { from, to, at }]
             }
+            C::CloseByTenant { .. } => vec![E::TicketStatusChanged {
+                from: self.status,
+                to: TicketStatus::Closed,
+                at,
+            }],
         })
     }
 }
@@ -185,7 +292,7 @@ impl Aggregate for Ticket {
         services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
-        if let Some(event) = self.decide(command, services.clock.now())? {
+        for event in self.decide(command, services.clock.now())? {
             sink.write(event, self).await;
         }
         Ok(())
@@ -203,14 +310,21 @@ impl Aggregate for Ticket {
                 self.tenant_id = Some(tenant_id);
                 self.status = TicketStatus::Open;
             }
-            TicketEvent::TicketAiAnswered { .. } => self.message_count += 1,
-            TicketEvent::TicketAwaitingAdmin { .. } => self.awaiting_admin = true,
+            TicketEvent::TicketAiAnswered { .. } | TicketEvent::TicketAiAnswerGiven { .. } => {
+                self.message_count += 1
+            }
+            TicketEvent::TicketAwaitingAdmin { .. } | TicketEvent::TicketHumanRequested { .. } => {
+                self.awaiting_admin = true
+            }
             TicketEvent::TicketMessageAdded { author_kind, .. } => {
                 self.message_count += 1;
                 if author_kind == AuthorKind::Admin {
                     self.awaiting_admin = false;
+                    self.admin_engaged = true;
                 }
             }
+            TicketEvent::TicketInternalNoteAdded { .. }
+            | TicketEvent::TicketAttachmentAdded { .. } => {}
             TicketEvent::TicketAssigned { admin_id, .. } => self.assigned_admin = Some(admin_id),
             TicketEvent::TicketStatusChanged { to, .. } => self.status = to,
         }

@@ -38,9 +38,15 @@ pub enum TicketError {
     /// The AI's confidence is not above the minimum for answering.
     #[error("the AI is not confident enough to answer")]
     AiNotConfident,
-    /// An admin has been asked for; the AI no longer answers.
-    #[error("the ticket waits for an admin; the AI may not answer")]
+    /// An admin has been asked for or handles the ticket; the AI no longer answers.
+    #[error("an admin handles the ticket or has been asked for; the AI may not answer")]
     AiNotAllowed,
+    /// A message carries more files than allowed.
+    #[error("a message carries at most {max} attachments")]
+    TooManyAttachments {
+        /// The limit.
+        max: usize,
+    },
 }
 
 impl DomainError for TicketError {
@@ -56,6 +62,7 @@ impl DomainError for TicketError {
             Self::InvalidConfidence => "invalid_confidence",
             Self::AiNotConfident => "ai_not_confident",
             Self::AiNotAllowed => "ai_not_allowed",
+            Self::TooManyAttachments { .. } => "too_many_attachments",
         }
     }
 
@@ -70,7 +77,8 @@ impl DomainError for TicketError {
             | Self::CategoryRequired
             | Self::TextRequired
             | Self::InvalidConfidence
-            | Self::AiNotConfident => ErrorKind::Unprocessable,
+            | Self::AiNotConfident
+            | Self::TooManyAttachments { .. } => ErrorKind::Unprocessable,
         }
     }
 }

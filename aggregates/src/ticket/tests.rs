@@ -11,6 +11,8 @@ use uuid::Uuid;
 const TICKET: Uuid = Uuid::from_u128(9);
 const TENANT: Uuid = Uuid::from_u128(1);
 const ADMIN: Uuid = Uuid::from_u128(3);
+const USER: Uuid = Uuid::from_u128(4);
+const OTHER_TENANT: Uuid = Uuid::from_u128(2);
 const ALL: [S; 4] = [S::Open, S::InProgress, S::Resolved, S::Closed];
 
 fn t0() -> DateTime<Utc> {
@@ -29,6 +31,30 @@ fn open_with(category: &str, subject: &str) -> TicketCommand {
         subject: subject.into(),
         description: "O bot não responde desde ontem.".into(),
         priority: TicketPriority::High,
+        attachments: vec![],
+    }
+}
+
+fn open_with_files(attachments: Vec<NewAttachment>) -> TicketCommand {
+    match open() {
+        TicketCommand::OpenTicket {
+            ticket_id,
+            tenant_id,
+            category,
+            subject,
+            description,
+            priority,
+            ..
+        } => TicketCommand::OpenTicket {
+            ticket_id,
+            tenant_id,
+            category,
+            subject,
+            description,
+            priority,
+            attachments,
+        },
+        other => other,
     }
 }
 
@@ -65,6 +91,7 @@ fn ai_answer(confidence: f64) -> TicketCommand {
     TicketCommand::RecordAiAnswer {
         text: "Reconecte o número em Configurações.".into(),
         confidence,
+        sources: vec!["platform:1:0".into()],
     }
 }
 
@@ -74,9 +101,51 @@ fn awaiting() -> E {
 
 fn admin_says(text: &str) -> TicketCommand {
     TicketCommand::AddMessage {
+        author: Author::Admin { admin_id: ADMIN },
+        text: text.into(),
+        attachments: vec![],
+    }
+}
+
+fn tenant_says(tenant_id: Uuid, text: &str) -> TicketCommand {
+    TicketCommand::AddMessage {
+        author: Author::Tenant {
+            tenant_id,
+            user_id: USER,
+        },
+        text: text.into(),
+        attachments: vec![],
+    }
+}
+
+fn admin_said(text: &str) -> E {
+    E::TicketMessageAdded {
         author_kind: AuthorKind::Admin,
         author_id: ADMIN.to_string(),
         text: text.into(),
+        at: t0(),
+    }
+}
+
+fn file(n: u128) -> NewAttachment {
+    NewAttachment {
+        attachment_id: Uuid::from_u128(100 + n),
+        name: format!("print-{n}.png").into(),
+        size: 2048,
+        content_type: "image/png".into(),
+        sha256: "ab".repeat(32),
+    }
+}
+
+fn file_added(n: u128, author_kind: AuthorKind) -> E {
+    E::TicketAttachmentAdded {
+        attachment_id: Uuid::from_u128(100 + n),
+        author_kind,
+        name: format!("print-{n}.png").into(),
+        size: 2048,
+        content_type: "image/png".into(),
+        sha256: "ab".repeat(32),
+        at: t0(),
     }
 }
 
@@ -148,9 +217,10 @@ fn a_confident_ai_answer_is_recorded() {
     ticket()
         .given(vec![opened()])
         .when(ai_answer(0.71))
-        .then_expect_events(vec![E::TicketAiAnswered {
+        .then_expect_events(vec![E::TicketAiAnswerGiven {
             text: "Reconecte o número em Configurações.".into(),
             confidence: 0.71,
+            sources: vec!["platform:1:0".into()],
             at: t0(),
         }]);
 }
@@ -191,12 +261,7 @@ fn waiting_for_an_admin_is_recorded_once() {
 
 #[test]
 fn an_admin_message_is_added_and_ends_the_wait() {
-    let added = E::TicketMessageAdded {
-        author_kind: AuthorKind::Admin,
-        author_id: ADMIN.to_string(),
-        text: "Verificamos.".into(),
-        at: t0(),
-    };
+    let added = admin_said("Verificamos.");
     ticket()
         .given(vec![opened(), awaiting()])
         .when(admin_says("Verificamos."))
@@ -298,4 +363,208 @@ fn a_closed_ticket_refuses_every_command() {
 #[test]
 fn the_aggregate_type_is_the_stored_ticket_string() {
     assert_eq!(Ticket::TYPE, "ticket");
+}
+
+#[test]
+fn a_ticket_opened_with_files_records_each_file_after_the_opening() {
+    let command = open_with_files(vec![file(1), file(2)]);
+    ticket()
+        .given_no_previous_events()
+        .when(command)
+        .then_expect_events(vec![
+            opened(),
+            file_added(1, AuthorKind::Tenant),
+            file_added(2, AuthorKind::Tenant),
+        ]);
+}
+
+#[test]
+fn more_than_five_files_in_one_message_are_refused() {
+    let command = open_with_files((1..=6).map(file).collect());
+    let err = error_of(vec![], command);
+    assert_eq!(
+        (err.code(), err.kind()),
+        ("too_many_attachments", ErrorKind::Unprocessable)
+    );
+    let reply = TicketCommand::AddMessage {
+        author: Author::Admin { admin_id: ADMIN },
+        text: "Veja".into(),
+        attachments: (1..=6).map(file).collect(),
+    };
+    assert_eq!(
+        error_of(vec![opened()], reply).code(),
+        "too_many_attachments"
+    );
+}
+
+#[test]
+fn the_tenant_writes_a_public_message_on_its_own_ticket() {
+    ticket()
+        .given(vec![opened()])
+        .when(tenant_says(TENANT, "Ainda parado."))
+        .then_expect_events(vec![E::TicketMessageAdded {
+            author_kind: AuthorKind::Tenant,
+            author_id: USER.to_string(),
+            text: "Ainda parado.".into(),
+            at: t0(),
+        }]);
+}
+
+#[test]
+fn another_tenant_finds_no_ticket_to_write_on_close_or_ask_about() {
+    for command in [
+        tenant_says(OTHER_TENANT, "oi"),
+        TicketCommand::CloseByTenant {
+            tenant_id: OTHER_TENANT,
+        },
+        TicketCommand::RequestHuman {
+            tenant_id: OTHER_TENANT,
+            user_id: USER,
+        },
+    ] {
+        let err = error_of(vec![opened()], command.clone());
+        assert_eq!(
+            (err.code(), err.kind()),
+            ("ticket_not_found", ErrorKind::NotFound)
+        );
+        // Not even a closed ticket's state leaks to another tenant.
+        assert_eq!(
+            error_of(history_to(S::Closed), command),
+            TicketError::NotFound
+        );
+    }
+}
+
+#[test]
+fn the_tenant_writing_on_a_resolved_ticket_reopens_it() {
+    ticket()
+        .given(history_to(S::Resolved))
+        .when(tenant_says(TENANT, "Voltou a falhar."))
+        .then_expect_events(vec![
+            E::TicketMessageAdded {
+                author_kind: AuthorKind::Tenant,
+                author_id: USER.to_string(),
+                text: "Voltou a falhar.".into(),
+                at: t0(),
+            },
+            moved(S::Resolved, S::Open),
+        ]);
+}
+
+#[test]
+fn an_admin_adds_an_internal_note() {
+    ticket()
+        .given(vec![opened()])
+        .when(TicketCommand::AddInternalNote {
+            admin_id: ADMIN,
+            text: "Cliente antigo.".into(),
+        })
+        .then_expect_events(vec![E::TicketInternalNoteAdded {
+            admin_id: ADMIN,
+            text: "Cliente antigo.".into(),
+            at: t0(),
+        }]);
+    let blank = TicketCommand::AddInternalNote {
+        admin_id: ADMIN,
+        text: " ".into(),
+    };
+    assert_eq!(error_of(vec![opened()], blank).code(), "text_required");
+}
+
+#[test]
+fn an_admin_reply_silences_the_ai() {
+    let t = state(vec![opened(), admin_said("Estamos vendo.")]);
+    assert!(!t.ai_may_answer());
+    let err = error_of(
+        vec![opened(), admin_said("Estamos vendo.")],
+        ai_answer(0.95),
+    );
+    assert_eq!(
+        (err.code(), err.kind()),
+        ("ai_not_allowed", ErrorKind::Conflict)
+    );
+    // Nor does the AI hand a ticket an admin is answering back to the queue.
+    ticket()
+        .given(vec![opened(), admin_said("Estamos vendo.")])
+        .when(TicketCommand::AwaitAdmin)
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn the_ai_does_not_answer_a_ticket_an_admin_took() {
+    let taken = E::TicketAssigned {
+        admin_id: ADMIN,
+        at: t0(),
+    };
+    assert_eq!(
+        error_of(vec![opened(), taken], ai_answer(0.95)),
+        TicketError::AiNotAllowed
+    );
+}
+
+#[test]
+fn the_tenant_asks_for_a_human_once_and_the_ai_stays_silent() {
+    let asked = E::TicketHumanRequested {
+        user_id: USER,
+        at: t0(),
+    };
+    let ask = || TicketCommand::RequestHuman {
+        tenant_id: TENANT,
+        user_id: USER,
+    };
+    ticket()
+        .given(vec![opened()])
+        .when(ask())
+        .then_expect_events(vec![asked.clone()]);
+    ticket()
+        .given(vec![opened(), asked.clone()])
+        .when(ask())
+        .then_expect_events(vec![]);
+    assert!(state(vec![opened(), asked.clone()]).is_awaiting_admin());
+    assert_eq!(
+        error_of(vec![opened(), asked], ai_answer(0.95)),
+        TicketError::AiNotAllowed
+    );
+}
+
+#[test]
+fn the_tenant_closes_its_own_ticket_from_any_open_status() {
+    for from in [S::Open, S::InProgress, S::Resolved] {
+        ticket()
+            .given(history_to(from))
+            .when(TicketCommand::CloseByTenant { tenant_id: TENANT })
+            .then_expect_events(vec![moved(from, S::Closed)]);
+    }
+}
+
+#[test]
+fn a_closed_ticket_refuses_messages_from_its_tenant_and_admins() {
+    for command in [
+        tenant_says(TENANT, "oi"),
+        admin_says("oi"),
+        TicketCommand::AddInternalNote {
+            admin_id: ADMIN,
+            text: "nota".into(),
+        },
+        TicketCommand::RequestHuman {
+            tenant_id: TENANT,
+            user_id: USER,
+        },
+        TicketCommand::CloseByTenant { tenant_id: TENANT },
+    ] {
+        assert_eq!(
+            error_of(history_to(S::Closed), command),
+            TicketError::Closed
+        );
+    }
+}
+
+#[test]
+fn a_legacy_ai_answer_still_counts_as_a_message() {
+    let legacy = E::TicketAiAnswered {
+        text: "Veja".into(),
+        confidence: 0.9,
+        at: t0(),
+    };
+    assert_eq!(state(vec![opened(), legacy]).message_count(), 1);
 }

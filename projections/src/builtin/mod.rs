@@ -24,6 +24,7 @@ pub fn registry(keys: Arc<dyn SubjectKeys>) -> Registry {
         Arc::new(crate::reports::AdminReports),
         Arc::new(crate::billing::BillingAdmin),
         Arc::new(crate::knowledge::KnowledgeDocuments),
+        Arc::new(crate::tickets::Tickets),
     ])
 }
 

@@ -8,7 +8,7 @@
 mod actions;
 mod cursor;
 mod list;
-mod open;
+pub(crate) mod open;
 mod show;
 mod view;
 

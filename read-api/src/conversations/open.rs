@@ -7,7 +7,7 @@ use serde_json::Value;
 
 /// Replaces every sealed value in `values` by its clear text, or `[erased]` when its key is
 /// gone; one key lookup for all of them.
-pub(super) async fn open_all(state: &AppState, values: &mut [&mut Value]) -> Result<(), ApiError> {
+pub(crate) async fn open_all(state: &AppState, values: &mut [&mut Value]) -> Result<(), ApiError> {
     let mut ids = Vec::new();
     for v in values.iter() {
         sealed_key_ids(v, &mut ids);

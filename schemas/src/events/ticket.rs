@@ -128,6 +128,52 @@ pub enum TicketEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The support AI answered from the platform knowledge, naming the passages it used.
+    /// Succeeds `TicketAiAnswered`, which recorded no sources (still read, never written).
+    TicketAiAnswerGiven {
+        /// The answer.
+        text: Personal<String>,
+        /// The AI's confidence, 0..=1.
+        confidence: f64,
+        /// The ids of the knowledge chunks the answer came from, best first.
+        sources: Vec<String>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The tenant asked for a person; the AI stays silent and the ticket waits for an admin.
+    TicketHumanRequested {
+        /// The user who asked.
+        user_id: Uuid,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// An admin wrote a note only admins see.
+    TicketInternalNoteAdded {
+        /// The admin.
+        admin_id: Uuid,
+        /// The note.
+        text: Personal<String>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A file was attached to the message recorded just before it. Only its description
+    /// is an event; the bytes are stored outside the log (`ticket_attachments`), by id.
+    TicketAttachmentAdded {
+        /// The attachment's id, under which its bytes are stored.
+        attachment_id: Uuid,
+        /// Who attached it.
+        author_kind: AuthorKind,
+        /// The file name as uploaded.
+        name: Personal<String>,
+        /// Its size in bytes.
+        size: u64,
+        /// The media type found in its bytes (`image/png`, `application/pdf`, …).
+        content_type: String,
+        /// SHA-256 of the bytes, lowercase hex.
+        sha256: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }
 
 event_enum_names!(TicketEvent {
@@ -137,6 +183,10 @@ event_enum_names!(TicketEvent {
     TicketMessageAdded,
     TicketAssigned,
     TicketStatusChanged,
+    TicketAiAnswerGiven,
+    TicketHumanRequested,
+    TicketInternalNoteAdded,
+    TicketAttachmentAdded,
 });
 
 #[cfg(test)]
@@ -175,6 +225,30 @@ mod tests {
             TicketEvent::TicketStatusChanged {
                 from: TicketStatus::Open,
                 to: TicketStatus::InProgress,
+                at: at(),
+            },
+            TicketEvent::TicketAiAnswerGiven {
+                text: "Veja…".into(),
+                confidence: 0.8,
+                sources: vec!["chunk-1".into()],
+                at: at(),
+            },
+            TicketEvent::TicketHumanRequested {
+                user_id: Uuid::from_u128(4),
+                at: at(),
+            },
+            TicketEvent::TicketInternalNoteAdded {
+                admin_id: Uuid::from_u128(3),
+                text: "Cliente antigo".into(),
+                at: at(),
+            },
+            TicketEvent::TicketAttachmentAdded {
+                attachment_id: Uuid::from_u128(7),
+                author_kind: AuthorKind::Tenant,
+                name: "fatura.pdf".into(),
+                size: 1024,
+                content_type: "application/pdf".into(),
+                sha256: "ab".repeat(32),
                 at: at(),
             },
         ]

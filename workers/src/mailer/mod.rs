@@ -19,7 +19,8 @@ pub use lettre::message::Mailbox;
 pub use outbox::{enqueue, status, tenant_locale, NewMail, OutboxStatus, NOTIFY_CHANNEL};
 pub use public_url::{InvalidPublicUrl, PublicUrl};
 pub use templates::{
-    date_pattern, AiLimitKind, HandoffCause, Locale, Rendered, Template, UnsupportedLocale,
+    date_pattern, AiLimitKind, HandoffCause, Locale, Rendered, Template, TicketCause,
+    UnsupportedLocale,
 };
 pub use transport::Transport;
 pub use worker::{Mailer, MailerConfig, MailerHandle, DEFAULT_FROM};

@@ -1,6 +1,6 @@
 //! The e-mails in English.
 
-use super::{AiLimitKind, Block, Content, HandoffCause, Template};
+use super::{AiLimitKind, Block, Content, HandoffCause, Template, TicketCause};
 
 pub(super) fn content(template: &Template) -> Content {
     let (subject, blocks) = match template {
@@ -131,6 +131,46 @@ pub(super) fn content(template: &Template) -> Content {
                     }
                 )),
                 Block::Link("See the usage", usage_url.clone()),
+            ],
+        ),
+        Template::TicketForAdmins {
+            tenant_name,
+            category,
+            cause,
+            ticket_url,
+        } => (
+            match cause {
+                TicketCause::Opened => format!("New support ticket from {tenant_name}"),
+                _ => format!("Support ticket from {tenant_name} waits for an admin"),
+            },
+            vec![
+                Block::Para(format!(
+                    "A {category} ticket from {tenant_name} needs an admin: {}.",
+                    match cause {
+                        TicketCause::Opened => "it was just opened",
+                        TicketCause::AiHandedOff =>
+                            "the support AI found no confident answer in the platform knowledge",
+                        TicketCause::HumanRequested => "the tenant asked to talk to a person",
+                    }
+                )),
+                Block::Link("Open the ticket", ticket_url.clone()),
+            ],
+        ),
+        Template::TicketAnswered {
+            tenant_name,
+            by_ai,
+            ticket_url,
+        } => (
+            format!("Support answered your ticket, {tenant_name}"),
+            vec![
+                Block::Para(if *by_ai {
+                    "Our support assistant answered your ticket. If the answer does not \
+                     solve it, reply or ask to talk to a person."
+                        .to_owned()
+                } else {
+                    "Our support team answered your ticket.".to_owned()
+                }),
+                Block::Link("Read the answer", ticket_url.clone()),
             ],
         ),
         Template::PasswordReset {

@@ -99,6 +99,26 @@ pub enum Template {
         /// The usage page in the dashboard.
         usage_url: String,
     },
+    /// A support ticket needs the admins: a tenant opened it, or it was handed to them.
+    TicketForAdmins {
+        /// The tenant that opened it.
+        tenant_name: String,
+        /// Its category key.
+        category: String,
+        /// What happened.
+        cause: TicketCause,
+        /// The ticket in the admin console.
+        ticket_url: String,
+    },
+    /// Support answered the tenant's ticket.
+    TicketAnswered {
+        /// The tenant's name.
+        tenant_name: String,
+        /// Whether the support AI answered (an admin otherwise).
+        by_ai: bool,
+        /// The ticket in the dashboard.
+        ticket_url: String,
+    },
     /// A link to choose a new password.
     PasswordReset {
         /// The link carrying the reset token.
@@ -121,6 +141,8 @@ impl Template {
             Self::HandedOff { .. } => "handed_off",
             Self::AiLimitNear { .. } => "ai_limit_near",
             Self::PasswordReset { .. } => "password_reset",
+            Self::TicketForAdmins { .. } => "ticket_for_admins",
+            Self::TicketAnswered { .. } => "ticket_answered",
         }
     }
 
@@ -147,6 +169,17 @@ pub enum HandoffCause {
     LimitReached,
     /// The AI model could not be reached.
     AiUnavailable,
+}
+
+/// Why admins hear of a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketCause {
+    /// A tenant opened it.
+    Opened,
+    /// The support AI had no confident answer.
+    AiHandedOff,
+    /// The tenant asked for a person.
+    HumanRequested,
 }
 
 /// A per-tenant AI usage limit (F15).

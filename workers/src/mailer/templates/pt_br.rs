@@ -1,6 +1,6 @@
 //! Os e-mails em português do Brasil.
 
-use super::{AiLimitKind, Block, Content, HandoffCause, Template};
+use super::{AiLimitKind, Block, Content, HandoffCause, Template, TicketCause};
 
 pub(super) fn content(template: &Template) -> Content {
     let (subject, blocks) = match template {
@@ -132,6 +132,46 @@ pub(super) fn content(template: &Template) -> Content {
                     }
                 )),
                 Block::Link("Ver o uso", usage_url.clone()),
+            ],
+        ),
+        Template::TicketForAdmins {
+            tenant_name,
+            category,
+            cause,
+            ticket_url,
+        } => (
+            match cause {
+                TicketCause::Opened => format!("Novo chamado de suporte de {tenant_name}"),
+                _ => format!("Chamado de {tenant_name} aguarda um administrador"),
+            },
+            vec![
+                Block::Para(format!(
+                    "Um chamado ({category}) de {tenant_name} precisa de um administrador: {}.",
+                    match cause {
+                        TicketCause::Opened => "acabou de ser aberto",
+                        TicketCause::AiHandedOff =>
+                            "o assistente de suporte não encontrou resposta confiável na base de conhecimento da plataforma",
+                        TicketCause::HumanRequested => "o cliente pediu para falar com uma pessoa",
+                    }
+                )),
+                Block::Link("Abrir o chamado", ticket_url.clone()),
+            ],
+        ),
+        Template::TicketAnswered {
+            tenant_name,
+            by_ai,
+            ticket_url,
+        } => (
+            format!("O suporte respondeu seu chamado, {tenant_name}"),
+            vec![
+                Block::Para(if *by_ai {
+                    "Nosso assistente de suporte respondeu seu chamado. Se a resposta não \
+                     resolver, responda ou peça para falar com uma pessoa."
+                        .to_owned()
+                } else {
+                    "Nossa equipe de suporte respondeu seu chamado.".to_owned()
+                }),
+                Block::Link("Ler a resposta", ticket_url.clone()),
             ],
         ),
         Template::PasswordReset {

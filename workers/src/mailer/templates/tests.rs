@@ -90,6 +90,17 @@ fn every_template_differs_by_locale() {
             period_last_day: "2026-12-09".into(),
             billing_url: "https://app.example/billing".into(),
         },
+        Template::TicketForAdmins {
+            tenant_name: "Padaria".into(),
+            category: "tecnico".into(),
+            cause: TicketCause::AiHandedOff,
+            ticket_url: "https://app.example/admin/tickets/1".into(),
+        },
+        Template::TicketAnswered {
+            tenant_name: "Padaria".into(),
+            by_ai: true,
+            ticket_url: "https://app.example/tickets/1".into(),
+        },
     ];
     for template in templates {
         let pt = template.render(Locale::PtBr);
