@@ -8,6 +8,7 @@ mod auth;
 mod billing;
 mod conversations;
 mod cors;
+mod greeting;
 mod health;
 mod helpers;
 mod invitations;
