@@ -588,4 +588,17 @@ async fn the_inbox_filters_by_me_and_unassigned_and_list_rows_say_why_and_when_a
     assert_eq!(row(&fabi)["unanswered_count"], 1);
     let detail = read(&app, &format!("/api/v1/conversations/{edu}"), &agent).await;
     assert_eq!(detail["handoff_reason"], "plan_quota_reached");
+
+    // The inbox's badges.
+    assert_eq!(
+        read(&app, "/api/v1/conversations/counts", &agent).await,
+        json!({"ai_active": 1, "awaiting_human": 2, "human_replied": 0, "resolved": 0,
+               "unanswered": 3, "assigned_to_me": 1})
+    );
+    let (_, _, other_tenant) = tenant_user(&app, Role::Owner).await;
+    assert_eq!(
+        read(&app, "/api/v1/conversations/counts", &other_tenant).await,
+        json!({"ai_active": 0, "awaiting_human": 0, "human_replied": 0, "resolved": 0,
+               "unanswered": 0, "assigned_to_me": 0})
+    );
 }

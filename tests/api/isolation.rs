@@ -240,6 +240,12 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
             None,
         ),
         (
+            "GET",
+            "/api/v1/conversations/counts",
+            format!("/api/v1/conversations/counts?tenant_id={b_id}"),
+            None,
+        ),
+        (
             "POST",
             "/api/v1/settings/whatsapp/evolution/instance",
             "/api/v1/settings/whatsapp/evolution/instance".into(),
