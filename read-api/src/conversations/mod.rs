@@ -6,6 +6,7 @@
 //! expired text reads as `[erased]` without the read model having to change.
 
 mod actions;
+mod counts;
 mod cursor;
 mod list;
 pub(crate) mod open;
@@ -13,6 +14,7 @@ mod show;
 mod view;
 
 pub use actions::{AssignRequest, ConversationState, ReplyRequest};
+pub use counts::ConversationCounts;
 pub use list::ConversationQuery;
 pub use show::MessageQuery;
 pub use view::{
@@ -28,6 +30,7 @@ use utoipa_axum::routes;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list::list))
+        .routes(routes!(counts::counts))
         .routes(routes!(show::show))
         .routes(routes!(actions::reply))
         .routes(routes!(actions::assign))

@@ -126,6 +126,18 @@ pub enum Template {
         /// Minutes the link stays valid.
         valid_minutes: u32,
     },
+    /// An owner invited someone to answer the tenant's customers: a link to choose their
+    /// password (no password is ever generated or shown).
+    Invitation {
+        /// The tenant's name.
+        tenant_name: String,
+        /// The e-mail they will sign in with.
+        login_email: String,
+        /// The link carrying the invitation token.
+        accept_url: String,
+        /// Hours the link stays valid.
+        valid_hours: u32,
+    },
 }
 
 impl Template {
@@ -143,6 +155,7 @@ impl Template {
             Self::PasswordReset { .. } => "password_reset",
             Self::TicketForAdmins { .. } => "ticket_for_admins",
             Self::TicketAnswered { .. } => "ticket_answered",
+            Self::Invitation { .. } => "invitation",
         }
     }
 
