@@ -39,7 +39,7 @@ pub struct IndexView {
     /// How many chunks it was cut into.
     pub chunk_count: u32,
     /// The index and embedding holding it (`memory+local-hashed-v1/1024`,
-    /// `qdrant+openai/<model>`).
+    /// `qdrant-hybrid+openai/<model>+bm25-v1`).
     pub indexed_by: String,
     /// When it was indexed.
     pub indexed_at: DateTime<Utc>,

@@ -4,7 +4,7 @@
 use super::chunker::chunk;
 use super::embed::Embedder;
 use super::index::{chunk_id, EmbeddedChunk, VectorIndex};
-use super::lexical::{reciprocal_rank_fusion, LexicalIndex};
+use super::lexical::{reciprocal_rank_fusion, LexicalHit, LexicalIndex, Passage};
 use super::{pg_int, KnowledgeError, RetrievedChunk, Retriever};
 use chrono::{DateTime, Utc};
 use quick_cache::sync::Cache;
@@ -67,15 +67,14 @@ impl KnowledgeBase {
     /// Which index and embedding are in use: vectors indexed under another pair are not
     /// searchable here and get re-indexed.
     pub fn describe(&self) -> String {
-        format!("{}+{}+{LEXICAL}", self.index.kind(), self.embedder.id())
+        format!("{}+{}+{LEXICAL}", self.index.layout(), self.embedder.id())
     }
 
-    /// Whether the vector index's ranking is fused with the lexical one: with a real
-    /// embedding (an embeddings endpoint), or an index outside the process (Qdrant) the
-    /// operator runs for it. The local hashed embedding in the in-process index only adds
-    /// noise to BM25, so it is left out.
+    /// Whether the vector index's ranking (or, with Qdrant, its cosine) counts beside the
+    /// lexical one: only with a real embedding (an embeddings endpoint). The local hashed
+    /// embedding only adds noise to BM25, so it is left out.
     fn fuses_dense(&self) -> bool {
-        !self.embedder.id().starts_with("local-") || self.index.kind() != "memory"
+        !self.embedder.id().starts_with("local-")
     }
 
     /// The lexical index of `tenant_id`'s `version`, built from its text on first use;
@@ -123,6 +122,11 @@ impl KnowledgeBase {
             text: passages[i].text.clone(),
             score,
         };
+        if self.index.ranks_terms() {
+            return self
+                .search_hybrid(tenant_id, version, lexical, query, k)
+                .await;
+        }
         if !self.fuses_dense() {
             return Ok(lexical
                 .search(query, k)
@@ -137,15 +141,7 @@ impl KnowledgeBase {
             .search(tenant_id, version, &vector, k * 2)
             .await?;
         // A passage's dense rank is that of the first chunk holding its first line.
-        let mut dense: Vec<(usize, f32)> = Vec::new();
-        for c in &chunks {
-            for (i, p) in passages.iter().enumerate() {
-                let head = p.text.lines().next().unwrap_or_default();
-                if c.text.contains(head) && !dense.iter().any(|(j, _)| *j == i) {
-                    dense.push((i, c.score));
-                }
-            }
-        }
+        let dense = passages_of(passages, &chunks, &[]);
         let fused = reciprocal_rank_fusion(&[
             hits.iter().map(|h| h.passage).collect(),
             dense.iter().map(|(i, _)| *i).collect(),
@@ -160,6 +156,67 @@ impl KnowledgeBase {
                     .map_or(0.0, |h| h.confidence);
                 let cosine = dense.iter().find(|(j, _)| *j == i).map_or(0.0, |(_, s)| *s);
                 passage(i, lexical.max(((cosine - 0.3) / 0.4).clamp(0.0, 1.0)))
+            })
+            .collect())
+    }
+
+    /// The passages of the chunks an index ranking by terms too (Qdrant) returns for
+    /// `query` in one hybrid query, scored as [`Self::search_lexical`] scores them: the
+    /// index picks the candidates, the confidence comes from the same features here, so
+    /// the same knowledge gets the same decision whichever index holds it. With the local
+    /// embedding the order and scores are the lexical ones (its cosine is left out, as
+    /// [`Self::fuses_dense`] leaves it out of the in-process index); with a real one, the
+    /// passages are ordered by that score, then by the index's ranking.
+    async fn search_hybrid(
+        &self,
+        tenant_id: Uuid,
+        version: u32,
+        lexical: &LexicalIndex,
+        query: &str,
+        k: usize,
+    ) -> Result<Vec<RetrievedChunk>, KnowledgeError> {
+        let passages = lexical.passages();
+        let vector = self.embed_query(query).await?;
+        let chunks = self
+            .index
+            .search_hybrid(
+                tenant_id,
+                version,
+                &vector,
+                &lexical.query_terms(query),
+                k * 2,
+            )
+            .await?;
+        let hits = lexical.search(query, super::MAX_K);
+        let real_dense = self.fuses_dense();
+        let mut found: Vec<(usize, Option<usize>, usize, f32)> =
+            passages_of(passages, &chunks, &hits)
+                .into_iter()
+                .enumerate()
+                .map(|(order, (i, cosine))| {
+                    let rank = hits.iter().position(|h| h.passage == i);
+                    let lexical = rank.map_or(0.0, |r| hits[r].confidence);
+                    let dense = if real_dense {
+                        ((cosine - 0.3) / 0.4).clamp(0.0, 1.0)
+                    } else {
+                        0.0
+                    };
+                    (order, rank, i, lexical.max(dense))
+                })
+                .collect();
+        if real_dense {
+            found.sort_by(|a, b| b.3.total_cmp(&a.3).then(a.0.cmp(&b.0)));
+        } else {
+            found.sort_by_key(|&(order, rank, _, _)| (rank.unwrap_or(usize::MAX), order));
+        }
+        Ok(found
+            .into_iter()
+            .take(k)
+            .map(|(_, _, i, score)| RetrievedChunk {
+                chunk_id: chunk_id(tenant_id, version, u32::try_from(i).unwrap_or(u32::MAX)),
+                knowledge_version: version,
+                text: passages[i].text.clone(),
+                score,
             })
             .collect())
     }
@@ -200,6 +257,7 @@ impl KnowledgeBase {
             }
         }
         let texts = chunk(text);
+        let lexical = LexicalIndex::build(text);
         let vectors = if texts.is_empty() {
             Vec::new()
         } else {
@@ -218,6 +276,7 @@ impl KnowledgeBase {
             .zip(0u32..)
             .map(|((text, vector), position)| EmbeddedChunk {
                 position,
+                terms: lexical.document_terms(&text),
                 text,
                 vector,
             })
@@ -333,4 +392,36 @@ impl Retriever for KnowledgeBase {
             .search(tenant_id, status.version, &vector, k)
             .await
     }
+}
+
+/// The passages held by `chunks` (a passage is in the chunk holding its first line), in
+/// the chunks' order, each with its chunk's score; the passages of one chunk in the order
+/// of `hits`, then of the knowledge.
+fn passages_of(
+    passages: &[Passage],
+    chunks: &[RetrievedChunk],
+    hits: &[LexicalHit],
+) -> Vec<(usize, f32)> {
+    let mut found: Vec<(usize, f32)> = Vec::new();
+    for c in chunks {
+        let mut inside: Vec<usize> = passages
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| {
+                let head = p.text.lines().next().unwrap_or_default();
+                c.text.contains(head) && !found.iter().any(|(j, _)| j == i)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        inside.sort_by_key(|i| {
+            (
+                hits.iter()
+                    .position(|h| h.passage == *i)
+                    .unwrap_or(usize::MAX),
+                *i,
+            )
+        });
+        found.extend(inside.into_iter().map(|i| (i, c.score)));
+    }
+    found
 }

@@ -7,8 +7,9 @@
 //! knowledge version into [`chunker`] chunks, embeds them ([`embed`]) and stores them in the
 //! [`index`]; searches read the version the indexer last finished, per tenant, through the
 //! [`lexical`] index of its text (BM25 for Portuguese and English, a calibrated confidence),
-//! fused with the vector index's ranking when the embedding is a real one or the index is
-//! Qdrant.
+//! fused with the vector index's ranking when the embedding is a real one; with Qdrant, one
+//! hybrid query (dense and sparse IDF vectors, RRF) picks the candidates and the lexical
+//! index scores them.
 
 pub mod base;
 pub mod chunker;

@@ -2,6 +2,11 @@
 //! (`qdrant_client::qdrant::{collections_server, points_server}`, generated from Qdrant's
 //! protos), holding points in memory and evaluating the filters it receives, so the adapter's
 //! requests are checked on the wire. Methods the adapter does not use answer UNIMPLEMENTED.
+//!
+//! Named dense and sparse vectors, the sparse IDF modifier (Qdrant's
+//! `ln(1 + (N − n + 0.5) / (n + 0.5))` over the collection's points) and the Query API's
+//! prefetches fused by reciprocal rank fusion (Qdrant's `1 / (k + rank)`, rank from 0,
+//! `k = 2` by default) are evaluated as Qdrant documents them.
 
 use qdrant_client::qdrant as q;
 use qdrant_client::qdrant::collections_server::{Collections, CollectionsServer};
@@ -19,13 +24,20 @@ fn unimplemented<T>(name: &str) -> Rpc<T> {
     )))
 }
 
-/// A stored point: vector and payload.
-type Point = (Vec<f32>, HashMap<String, q::Value>);
+/// A stored point: its vectors by name and its payload.
+#[derive(Debug, Clone, Default)]
+pub struct Point {
+    pub dense: HashMap<String, Vec<f32>>,
+    pub sparse: HashMap<String, q::SparseVector>,
+    pub payload: HashMap<String, q::Value>,
+}
 
 #[derive(Debug, Default)]
 pub struct Collection {
-    pub size: u64,
-    pub distance: i32,
+    /// The dense vectors' parameters by name (`""` for an unnamed one).
+    pub vectors: HashMap<String, q::VectorParams>,
+    /// The sparse vectors' parameters by name.
+    pub sparse_vectors: HashMap<String, q::SparseVectorParams>,
     pub indexed_fields: Vec<String>,
     pub points: BTreeMap<String, Point>,
 }
@@ -37,6 +49,8 @@ pub struct State {
     pub calls: Vec<String>,
     /// The filter of every query, as received.
     pub query_filters: Vec<Option<q::Filter>>,
+    /// Every query, as received.
+    pub queries: Vec<q::QueryPoints>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -93,7 +107,7 @@ fn done() -> q::PointsOperationResponse {
 }
 
 fn keyword(point: &Point, key: &str) -> Option<q::r#match::MatchValue> {
-    match point.1.get(key)?.kind.as_ref()? {
+    match point.payload.get(key)?.kind.as_ref()? {
         q::value::Kind::StringValue(s) => Some(q::r#match::MatchValue::Keyword(s.clone())),
         q::value::Kind::IntegerValue(i) => Some(q::r#match::MatchValue::Integer(*i)),
         _ => None,
@@ -156,6 +170,90 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
     }
 }
 
+/// Qdrant's IDF of a sparse vector's index: over the collection's points having that
+/// sparse vector, however filtered the query.
+fn idf(c: &Collection, using: &str, index: u32) -> f32 {
+    let with: Vec<&q::SparseVector> = c
+        .points
+        .values()
+        .filter_map(|p| p.sparse.get(using))
+        .collect();
+    let n = with.len() as f32;
+    let df = with.iter().filter(|s| s.indices.contains(&index)).count() as f32;
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}
+
+/// The ids of the points `query` (a nearest query on the vector `using`) ranks, best
+/// first, filtered by `filter`, at most `limit`. A sparse query only finds points sharing
+/// one of its indices.
+fn rank(
+    c: &Collection,
+    query: Option<&q::Query>,
+    using: Option<&str>,
+    filter: Option<&q::Filter>,
+    limit: u64,
+) -> Result<Vec<(String, f32)>, Status> {
+    let using = using.unwrap_or("");
+    let input = match query.and_then(|q| q.variant.as_ref()) {
+        Some(q::query::Variant::Nearest(q::VectorInput { variant: Some(v) })) => v,
+        _ => return Err(Status::invalid_argument("a nearest query is expected")),
+    };
+    let mut found = Vec::new();
+    for (id, p) in &c.points {
+        if let Some(f) = filter {
+            if !matches(p, f)? {
+                continue;
+            }
+        }
+        let score = match input {
+            q::vector_input::Variant::Dense(d) => {
+                if !c.vectors.contains_key(using) {
+                    return Err(Status::invalid_argument(format!(
+                        "Wrong input: Not existing vector name error: {using}"
+                    )));
+                }
+                match p.dense.get(using) {
+                    Some(v) => cosine(&d.data, v),
+                    None => continue,
+                }
+            }
+            q::vector_input::Variant::Sparse(s) => {
+                let Some(params) = c.sparse_vectors.get(using) else {
+                    return Err(Status::invalid_argument(format!(
+                        "Wrong input: Not existing vector name error: {using}"
+                    )));
+                };
+                let Some(v) = p.sparse.get(using) else {
+                    continue;
+                };
+                let idf_modifier = params.modifier == Some(q::Modifier::Idf as i32);
+                let mut score = 0.0;
+                let mut shared = false;
+                for (i, qv) in s.indices.iter().zip(&s.values) {
+                    if let Some(at) = v.indices.iter().position(|x| x == i) {
+                        shared = true;
+                        let w = if idf_modifier { idf(c, using, *i) } else { 1.0 };
+                        score += qv * v.values[at] * w;
+                    }
+                }
+                if !shared {
+                    continue;
+                }
+                score
+            }
+            _ => {
+                return Err(Status::invalid_argument(
+                    "a dense or sparse vector is expected",
+                ))
+            }
+        };
+        found.push((id.clone(), score));
+    }
+    found.sort_by(|a, b| b.1.total_cmp(&a.1));
+    found.truncate(limit as usize);
+    Ok(found)
+}
+
 fn point_id(id: Option<&q::PointId>) -> Result<String, Status> {
     match id.and_then(|i| i.point_id_options.as_ref()) {
         Some(q::point_id::PointIdOptions::Uuid(u)) => Ok(u.clone()),
@@ -196,18 +294,18 @@ impl Collections for FakeQdrant {
         if state.collections.contains_key(&r.collection_name) {
             return Err(Status::already_exists("the collection exists"));
         }
-        let Some(q::vectors_config::Config::Params(params)) =
-            r.vectors_config.and_then(|c| c.config)
-        else {
-            return Err(Status::invalid_argument(
-                "a single unnamed vector is expected",
-            ));
+        let vectors = match r.vectors_config.and_then(|c| c.config) {
+            Some(q::vectors_config::Config::Params(params)) => {
+                HashMap::from([(String::new(), params)])
+            }
+            Some(q::vectors_config::Config::ParamsMap(m)) => m.map,
+            None => return Err(Status::invalid_argument("no vectors config")),
         };
         state.collections.insert(
             r.collection_name,
             Collection {
-                size: params.size,
-                distance: params.distance,
+                vectors,
+                sparse_vectors: r.sparse_vectors_config.map(|s| s.map).unwrap_or_default(),
                 ..Default::default()
             },
         );
@@ -219,9 +317,38 @@ impl Collections for FakeQdrant {
 
     async fn get(
         &self,
-        _: Request<q::GetCollectionInfoRequest>,
+        request: Request<q::GetCollectionInfoRequest>,
     ) -> Rpc<q::GetCollectionInfoResponse> {
-        unimplemented("get")
+        let mut state = self.log("collection_info");
+        let c = collection(&mut state, &request.get_ref().collection_name)?;
+        let vectors_config = match c.vectors.get("") {
+            Some(params) if c.vectors.len() == 1 => q::vectors_config::Config::Params(*params),
+            _ => q::vectors_config::Config::ParamsMap(q::VectorParamsMap {
+                map: c.vectors.clone(),
+            }),
+        };
+        let params = q::CollectionParams {
+            shard_number: 1,
+            vectors_config: Some(q::VectorsConfig {
+                config: Some(vectors_config),
+            }),
+            sparse_vectors_config: (!c.sparse_vectors.is_empty()).then(|| q::SparseVectorConfig {
+                map: c.sparse_vectors.clone(),
+            }),
+            ..Default::default()
+        };
+        Ok(Response::new(q::GetCollectionInfoResponse {
+            result: Some(q::CollectionInfo {
+                status: q::CollectionStatus::Green as i32,
+                points_count: Some(c.points.len() as u64),
+                config: Some(q::CollectionConfig {
+                    params: Some(params),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            time: 0.0,
+        }))
     }
     async fn list(&self, _: Request<q::ListCollectionsRequest>) -> Rpc<q::ListCollectionsResponse> {
         unimplemented("list")
@@ -229,8 +356,19 @@ impl Collections for FakeQdrant {
     async fn update(&self, _: Request<q::UpdateCollection>) -> Rpc<q::CollectionOperationResponse> {
         unimplemented("update")
     }
-    async fn delete(&self, _: Request<q::DeleteCollection>) -> Rpc<q::CollectionOperationResponse> {
-        unimplemented("delete")
+    async fn delete(
+        &self,
+        request: Request<q::DeleteCollection>,
+    ) -> Rpc<q::CollectionOperationResponse> {
+        let mut state = self.log("delete_collection");
+        let existed = state
+            .collections
+            .remove(&request.get_ref().collection_name)
+            .is_some();
+        Ok(Response::new(q::CollectionOperationResponse {
+            result: existed,
+            time: 0.0,
+        }))
     }
     async fn update_aliases(
         &self,
@@ -287,22 +425,45 @@ impl Points for FakeQdrant {
         let c = collection(&mut state, &r.collection_name)?;
         for p in r.points {
             let id = point_id(p.id.as_ref())?;
-            let vector = match p.vectors.and_then(|v| v.vectors_options) {
-                Some(q::vectors::VectorsOptions::Vector(v)) => dense(&v),
-                _ => {
-                    return Err(Status::invalid_argument(
-                        "a single dense vector is expected",
-                    ))
-                }
+            let named = match p.vectors.and_then(|v| v.vectors_options) {
+                Some(q::vectors::VectorsOptions::Vector(v)) => HashMap::from([(String::new(), v)]),
+                Some(q::vectors::VectorsOptions::Vectors(n)) => n.vectors,
+                None => return Err(Status::invalid_argument("a point without vectors")),
             };
-            if vector.len() as u64 != c.size {
-                return Err(Status::invalid_argument(format!(
-                    "Wrong input: Vector dimension error: expected dim: {}, got {}",
-                    c.size,
-                    vector.len()
-                )));
+            let mut point = Point {
+                payload: p.payload,
+                ..Default::default()
+            };
+            for (name, v) in named {
+                if let Some(params) = c.vectors.get(&name) {
+                    let vector = dense(&v);
+                    if vector.len() as u64 != params.size {
+                        return Err(Status::invalid_argument(format!(
+                            "Wrong input: Vector dimension error: expected dim: {}, got {}",
+                            params.size,
+                            vector.len()
+                        )));
+                    }
+                    point.dense.insert(name, vector);
+                } else if c.sparse_vectors.contains_key(&name) {
+                    let Some(q::vector::Vector::Sparse(sparse)) = v.vector else {
+                        return Err(Status::invalid_argument(format!(
+                            "Wrong input: Conversion between sparse and regular vectors failed ({name})"
+                        )));
+                    };
+                    if sparse.indices.len() != sparse.values.len() {
+                        return Err(Status::invalid_argument(
+                            "indices and values differ in length",
+                        ));
+                    }
+                    point.sparse.insert(name, sparse);
+                } else {
+                    return Err(Status::invalid_argument(format!(
+                        "Wrong input: Not existing vector name error: {name}"
+                    )));
+                }
             }
-            c.points.insert(id, (vector, p.payload));
+            c.points.insert(id, point);
         }
         Ok(Response::new(done()))
     }
@@ -349,43 +510,115 @@ impl Points for FakeQdrant {
         let mut state = self.log("query");
         let r = request.into_inner();
         state.query_filters.push(r.filter.clone());
+        state.queries.push(r.clone());
         let c = collection(&mut state, &r.collection_name)?;
-        let vector = match r.query.and_then(|q| q.variant) {
-            Some(q::query::Variant::Nearest(q::VectorInput {
-                variant: Some(q::vector_input::Variant::Dense(d)),
-            })) => d.data,
-            _ => {
-                return Err(Status::invalid_argument(
-                    "a nearest dense query is expected",
-                ))
+        let ranked = if r.prefetch.is_empty() {
+            rank(
+                c,
+                r.query.as_ref(),
+                r.using.as_deref(),
+                r.filter.as_ref(),
+                r.limit.unwrap_or(10),
+            )?
+        } else {
+            let mut lists = Vec::new();
+            for p in &r.prefetch {
+                if !p.prefetch.is_empty() {
+                    return Err(Status::invalid_argument(
+                        "nested prefetches are not supported",
+                    ));
+                }
+                lists.push(rank(
+                    c,
+                    p.query.as_ref(),
+                    p.using.as_deref(),
+                    p.filter.as_ref(),
+                    p.limit.unwrap_or(10),
+                )?);
             }
-        };
-        let mut found = Vec::new();
-        for (id, p) in &c.points {
-            if let Some(f) = &r.filter {
-                if !matches(p, f)? {
-                    continue;
+            let k = match r.query.as_ref().and_then(|q| q.variant.as_ref()) {
+                Some(q::query::Variant::Fusion(f)) if *f == q::Fusion::Rrf as i32 => 2.0,
+                Some(q::query::Variant::Rrf(rrf)) => rrf.k.map_or(2.0, |k| k as f32),
+                _ => {
+                    return Err(Status::invalid_argument(
+                        "only rrf fusion over prefetches is supported",
+                    ))
+                }
+            };
+            let mut fused: Vec<(String, f32)> = Vec::new();
+            for list in &lists {
+                for (rank, (id, _)) in list.iter().enumerate() {
+                    let add = 1.0 / (k + rank as f32);
+                    match fused.iter_mut().find(|(f, _)| f == id) {
+                        Some((_, s)) => *s += add,
+                        None => fused.push((id.clone(), add)),
+                    }
                 }
             }
-            let with_payload = r.with_payload.as_ref().is_some_and(|w| {
-                matches!(
-                    w.selector_options,
-                    Some(q::with_payload_selector::SelectorOptions::Enable(true))
-                )
-            });
-            found.push(q::ScoredPoint {
-                id: Some(q::PointId::from(id.clone())),
-                payload: if with_payload {
-                    p.1.clone()
-                } else {
-                    HashMap::new()
-                },
-                score: cosine(&vector, &p.0),
-                ..Default::default()
-            });
-        }
-        found.sort_by(|a, b| b.score.total_cmp(&a.score));
-        found.truncate(r.limit.unwrap_or(10) as usize);
+            let mut kept = Vec::new();
+            for (id, score) in fused {
+                if let Some(f) = &r.filter {
+                    if !matches(&c.points[&id], f)? {
+                        continue;
+                    }
+                }
+                kept.push((id, score));
+            }
+            kept.sort_by(|a, b| b.1.total_cmp(&a.1));
+            kept.truncate(r.limit.unwrap_or(10) as usize);
+            kept
+        };
+        let with_payload = r.with_payload.as_ref().is_some_and(|w| {
+            matches!(
+                w.selector_options,
+                Some(q::with_payload_selector::SelectorOptions::Enable(true))
+            )
+        });
+        let with_vectors: Vec<String> = match r.with_vectors.and_then(|w| w.selector_options) {
+            Some(q::with_vectors_selector::SelectorOptions::Enable(true)) => {
+                c.vectors.keys().cloned().collect()
+            }
+            Some(q::with_vectors_selector::SelectorOptions::Include(s)) => s.names,
+            _ => Vec::new(),
+        };
+        let found = ranked
+            .into_iter()
+            .map(|(id, score)| {
+                let p = &c.points[&id];
+                let vectors = (!with_vectors.is_empty()).then(|| q::VectorsOutput {
+                    vectors_options: Some(q::vectors_output::VectorsOptions::Vectors(
+                        q::NamedVectorsOutput {
+                            vectors: with_vectors
+                                .iter()
+                                .filter_map(|n| {
+                                    let d = p.dense.get(n)?;
+                                    Some((
+                                        n.clone(),
+                                        q::VectorOutput {
+                                            vector: Some(q::vector_output::Vector::Dense(
+                                                q::DenseVector { data: d.clone() },
+                                            )),
+                                            ..Default::default()
+                                        },
+                                    ))
+                                })
+                                .collect(),
+                        },
+                    )),
+                });
+                q::ScoredPoint {
+                    id: Some(q::PointId::from(id)),
+                    payload: if with_payload {
+                        p.payload.clone()
+                    } else {
+                        HashMap::new()
+                    },
+                    score,
+                    vectors,
+                    ..Default::default()
+                }
+            })
+            .collect();
         Ok(Response::new(q::QueryResponse {
             result: found,
             time: 0.0,

@@ -332,6 +332,78 @@ impl LexicalIndex {
     }
 }
 
+/// Saturation of a term's frequency in [`LexicalIndex::document_terms`], BM25's `k1`.
+pub const TF_SATURATION: f32 = 1.2;
+
+/// Terms hashed to indices with their weights: a sparse vector for an index that weighs
+/// the terms itself (Qdrant's sparse vectors with the IDF modifier). Indices ascend and
+/// are unique.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SparseTerms {
+    /// The terms' [`term_index`]es.
+    pub indices: Vec<u32>,
+    /// Their weights.
+    pub values: Vec<f32>,
+}
+
+impl SparseTerms {
+    /// The vector of `weighted` terms; a term (or index) met twice adds its weights.
+    pub fn from_weighted(weighted: impl IntoIterator<Item = (String, f32)>) -> Self {
+        let mut by_index: BTreeMap<u32, f32> = BTreeMap::new();
+        for (term, weight) in weighted {
+            *by_index.entry(term_index(&term)).or_default() += weight;
+        }
+        Self {
+            indices: by_index.keys().copied().collect(),
+            values: by_index.values().copied().collect(),
+        }
+    }
+
+    /// Whether no term is in it.
+    pub fn is_empty(&self) -> bool {
+        self.indices.is_empty()
+    }
+}
+
+/// A term's index in a [`SparseTerms`]: 64-bit FNV-1a folded to 32 bits, stable across
+/// builds and processes (indices stored in Qdrant must mean the same term tomorrow).
+pub fn term_index(term: &str) -> u32 {
+    use std::hash::Hasher;
+    let mut h = fnv::FnvHasher::default();
+    h.write(term.as_bytes());
+    let h = h.finish();
+    // Truncation is the point: the high half is folded into the low one.
+    (h ^ (h >> 32)) as u32
+}
+
+impl LexicalIndex {
+    /// The terms of `text` (a chunk of this knowledge) as this index analyses it, each
+    /// weighted by its frequency saturated as BM25 does (`tf·(k1+1)/(tf+k1)`, no length
+    /// normalisation: chunks are of a size). The index weighs them by idf.
+    pub fn document_terms(&self, text: &str) -> SparseTerms {
+        let mut tf: HashMap<String, f32> = HashMap::new();
+        for t in document_terms(text, self.language) {
+            *tf.entry(t).or_default() += 1.0;
+        }
+        SparseTerms::from_weighted(
+            tf.into_iter()
+                .map(|(t, f)| (t, f * (TF_SATURATION + 1.0) / (f + TF_SATURATION))),
+        )
+    }
+
+    /// The terms `question` is matched through here, each weighted as its match counts:
+    /// a stem 1, a word a typo away [`TYPO_WEIGHT`], a concept [`CONCEPT_WEIGHT`]. Words
+    /// the knowledge never uses are left out (no chunk could match them).
+    pub fn query_terms(&self, question: &str) -> SparseTerms {
+        SparseTerms::from_weighted(
+            query_words(question)
+                .iter()
+                .flat_map(|w| self.alternatives(w))
+                .map(|a| (a.term, a.weight)),
+        )
+    }
+}
+
 /// A question word and a word of the knowledge starting with this many same letters are
 /// of one family, matched as a typo is.
 pub const FAMILY_PREFIX: usize = 6;

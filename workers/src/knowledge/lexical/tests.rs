@@ -101,3 +101,42 @@ fn fusion_ranks_an_item_both_rankings_like_above_one_only_one_likes() {
     assert_eq!(order, ["b", "c", "a", "d"]);
     assert!((fused[0].1 - (1.0 / 62.0 + 1.0 / 61.0)).abs() < 1e-6);
 }
+
+#[test]
+fn a_term_hashes_to_the_same_index_in_every_build() {
+    // 64-bit FNV-1a of "pix", its halves folded: indices stored in Qdrant must keep meaning.
+    assert_eq!(term_index("pix"), 0x21f0_88a7);
+    assert_ne!(term_index("pix"), term_index("pao"));
+}
+
+#[test]
+fn a_chunks_sparse_terms_are_its_stems_and_concepts_with_saturated_frequencies() {
+    let index = LexicalIndex::build(PADARIA);
+    let terms = index.document_terms("Entregamos pães. Entrega grátis. Entregas no bairro.");
+    let weight = |term: &str| {
+        let i = term_index(term);
+        terms
+            .indices
+            .iter()
+            .position(|x| *x == i)
+            .map(|p| terms.values[p])
+    };
+    let entreg = index.language().stem("entregas");
+    // Three times: 3·2.2/(3+1.2), less than three.
+    let three = weight(&entreg).unwrap();
+    assert!((three - 3.0 * 2.2 / 4.2).abs() < 1e-5, "{three}");
+    assert!((weight(&index.language().stem("bairro")).unwrap() - 1.0).abs() < 1e-5);
+    assert!(weight("#delivery").is_some(), "{terms:?}");
+    assert!(terms.indices.windows(2).all(|w| w[0] < w[1]));
+}
+
+#[test]
+fn a_questions_sparse_terms_are_what_it_matches_through_here() {
+    let index = LexicalIndex::build(PADARIA);
+    let has = |terms: &SparseTerms, term: &str| terms.indices.contains(&term_index(term));
+    // A typo is corrected against the knowledge's words; a word it never uses is left out.
+    let terms = index.query_terms("vcs fazem entrga de helicoptero?");
+    assert!(has(&terms, &index.language().stem("entrega")), "{terms:?}");
+    assert!(!has(&terms, &index.language().stem("helicoptero")));
+    assert!(index.query_terms("helicoptero").is_empty());
+}
