@@ -8,7 +8,8 @@
 import { pattern } from "./lib/router.js";
 
 const inbox = () => import("./pages/inbox.js");
-const coming = () => import("./pages/coming.js");
+const usage = () => import("./pages/usage.js");
+const pricing = () => import("./pages/pricing.js");
 
 export const routes = [
   { path: "/login", access: "public", page: () => import("./pages/signin.js") },
@@ -18,15 +19,22 @@ export const routes = [
 
   { path: "/", access: "tenant", page: inbox, nav: { label: "nav.inbox", icon: "inbox" } },
   { path: "/conversations/:id", access: "tenant", page: inbox },
-  { path: "/knowledge", access: "owner", page: coming, nav: { label: "nav.knowledge", icon: "book" } },
-  { path: "/bot", access: "owner", page: coming, nav: { label: "nav.bot", icon: "bot" } },
-  { path: "/whatsapp", access: "owner", page: coming, nav: { label: "nav.whatsapp", icon: "phone" } },
-  { path: "/team", access: "owner", page: coming, nav: { label: "nav.team", icon: "users" } },
-  { path: "/metrics", access: "owner", page: coming, nav: { label: "nav.metrics", icon: "chart" } },
-  { path: "/usage", access: "owner", page: coming, nav: { label: "nav.usage", icon: "gauge" } },
-  { path: "/billing", access: "owner", page: coming },
-  { path: "/outbox", access: "owner", page: coming, nav: { label: "nav.outbox", icon: "send" } },
-  { path: "/profile", access: "tenant", page: coming, nav: { label: "nav.profile", icon: "user" } },
+  { path: "/welcome", access: "owner", page: () => import("./pages/onboarding.js"), nav: { label: "nav.onboarding", icon: "flag" } },
+  { path: "/knowledge", access: "owner", page: () => import("./pages/knowledge.js"), nav: { label: "nav.knowledge", icon: "book" } },
+  { path: "/bot", access: "owner", page: () => import("./pages/bot.js"), nav: { label: "nav.bot", icon: "bot" } },
+  { path: "/whatsapp", access: "owner", page: () => import("./pages/whatsapp.js"), nav: { label: "nav.whatsapp", icon: "phone" } },
+  { path: "/team", access: "owner", page: () => import("./pages/team.js"), nav: { label: "nav.team", icon: "users" } },
+  { path: "/metrics", access: "owner", page: () => import("./pages/metrics.js"), nav: { label: "nav.metrics", icon: "chart" } },
+  { path: "/usage", access: "owner", page: usage, nav: { label: "nav.usage", icon: "gauge" } },
+  { path: "/billing", access: "owner", page: usage },
+  { path: "/outbox", access: "owner", page: () => import("./pages/outbox.js"), nav: { label: "nav.outbox", icon: "send" } },
+  { path: "/profile", access: "tenant", page: () => import("./pages/profile.js"), nav: { label: "nav.profile", icon: "user" } },
+
+  // Public pages of the shop: the plans (Stripe's "back" link returns to /plans) and the
+  // page Stripe sends a buyer to after paying.
+  { path: "/plans", access: "public", page: pricing },
+  { path: "/pricing", access: "public", page: pricing },
+  { path: "/checkout/success", access: "public", page: () => import("./pages/checkout-success.js") },
 ].map((r) => ({ ...r, match: pattern(r.path) }));
 
 /// The route for `path` and its parameters, or null.

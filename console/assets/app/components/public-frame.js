@@ -5,7 +5,7 @@ import { t, locale, setLocale, LOCALES } from "../lib/i18n.js";
 import { effectiveTheme, toggleTheme } from "../lib/theme.js";
 import { Icon } from "./icons.js";
 
-export function PublicFrame({ title, children }) {
+export function PublicFrame({ title, children, wide = false }) {
   const dark = effectiveTheme() === "dark";
   return html`<div class="public">
     <header class="public-top">
@@ -24,7 +24,7 @@ export function PublicFrame({ title, children }) {
       </div>
     </header>
     <main id="main" class="public-main">
-      <section class="card auth-card" aria-labelledby="page-title">
+      <section class=${wide ? "public-wide" : "card auth-card"} aria-labelledby="page-title">
         <h1 id="page-title">${title}</h1>
         ${children}
       </section>
