@@ -221,7 +221,7 @@ export default {
   "try.title": "Try the bot",
   "try.lead": "See what the AI would answer a customer, without sending anything.",
   "try.label": "Customer's question",
-  "try.placeholder": "E.g. Are you open on Saturday?",
+  "try.placeholder": "E.g. Open on Saturdays?",
   "try.ask": "Ask",
   "try.asking": "Thinking…",
   "try.hint": "Uses the knowledge already indexed and the bot's confidence threshold.",

@@ -222,7 +222,7 @@ export default {
   "try.title": "Testar o robô",
   "try.lead": "Veja o que a IA responderia a um cliente, sem enviar nada.",
   "try.label": "Pergunta do cliente",
-  "try.placeholder": "Ex.: Vocês abrem no sábado?",
+  "try.placeholder": "Ex.: Abrem no sábado?",
   "try.ask": "Perguntar",
   "try.asking": "Pensando…",
   "try.hint": "Usa o conhecimento já indexado e o limite de confiança do robô.",

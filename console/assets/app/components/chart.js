@@ -20,7 +20,8 @@ const cssVar = (name) => getComputedStyle(document.documentElement).getPropertyV
 
 /// `x`: unix seconds; `series`: [{label, values, color (a CSS variable), format}];
 /// `yFormat`: how the axis and the table write a value.
-export function LineChart({ id, title, x, series, yFormat = String, xFormat, height = 220 }) {
+/// `yRange`: fixed [min, max] of the y axis; `yIncrs`: the steps its ticks may take.
+export function LineChart({ id, title, x, series, yFormat = String, xFormat, yRange, yIncrs, height = 220 }) {
   const box = useRef(null);
   const plot = useRef(null);
   const dark = effectiveTheme() === "dark";
@@ -36,12 +37,13 @@ export function LineChart({ id, title, x, series, yFormat = String, xFormat, hei
       width: Math.max(280, el.clientWidth),
       height,
       cursor: { drag: { x: false, y: false } },
-      legend: { show: true, live: true },
-      scales: { x: { time: false } },
+      // The legend names the lines; the numbers are in the table below.
+      legend: { show: true, live: false },
+      scales: { x: { time: false }, y: yRange ? { range: () => yRange } : {} },
       axes: [
         // Whole days only on the x axis.
         { ...axis((u, ticks) => ticks.map((v) => xFormat(v))), incrs: [1, 2, 5, 7, 14, 30, 60, 90] },
-        { ...axis((u, ticks) => ticks.map((v) => yFormat(v))), size: 64 },
+        { ...axis((u, ticks) => ticks.map((v) => yFormat(v))), size: 64, ...(yIncrs ? { incrs: yIncrs } : {}) },
       ],
       series: [
         { label: t("metrics.day"), value: (u, v) => (v === null || v === undefined ? "—" : xFormat(v)) },

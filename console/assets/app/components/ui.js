@@ -71,10 +71,10 @@ export function Bar({ value, mark, tone = "accent", label, id }) {
   const pct = (x) => `${(Math.max(0, Math.min(1, x)) * 100).toFixed(2)}%`;
   return html`<svg class=${"bar " + tone} id=${id} role="meter" aria-label=${label}
     aria-valuemin="0" aria-valuemax="100" aria-valuenow=${Math.round((value || 0) * 100)}
-    width="100%" height="12">
-    <rect class="bar-track" x="0" y="0" width="100%" height="12" rx="6" />
-    ${v > 0 && html`<rect class="bar-fill" x="0" y="0" width=${pct(v)} height="12" rx="6" />`}
+    width="100%" height="18">
+    <rect class="bar-track" x="0" y="3" width="100%" height="12" rx="6" />
+    ${v > 0 && html`<rect class="bar-fill" x="0" y="3" width=${pct(v)} height="12" rx="6" />`}
     ${mark !== undefined && mark !== null &&
-    html`<rect class="bar-mark" x=${pct(mark)} y="0" width="3" height="12" />`}
+    html`<rect class="bar-mark" x=${pct(mark)} y="0" width="4" height="18" />`}
   </svg>`;
 }

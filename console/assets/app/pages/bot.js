@@ -80,7 +80,7 @@ function Form({ initial }) {
       )}
     </fieldset>
     <${Notice} notice=${notice} />
-    <div class="row sticky-actions">
+    <div class="row">
       <button type="submit" class="primary" id="save-bot" disabled=${busy}>${busy ? t("common.saving") : t("common.save")}</button>
     </div>
   </form>`;

@@ -8,6 +8,8 @@ import { useApi, PageHead, Loading } from "../components/ui.js";
 import { LineChart } from "../components/chart.js";
 
 const RANGES = [7, 30, 90, 365];
+// Axis steps for durations in seconds: whole seconds, minutes and hours.
+const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400];
 
 function isoDay(d) {
   return d.toISOString().slice(0, 10);
@@ -45,7 +47,8 @@ function Report({ r }) {
   const charts = useMemo(() => {
     // The x axis counts days from the first, so the charts need no time zone.
     const x = r.days.map((_, i) => i);
-    const label = (i) => (r.days[Math.round(i)] ? day(r.days[Math.round(i)].day) : "");
+    const label = (i) =>
+      r.days[Math.round(i)] ? day(r.days[Math.round(i)].day, { day: "2-digit", month: "2-digit" }) : "";
     const col = (k, f = (v) => v) => r.days.map((d) => (d[k] === null || d[k] === undefined ? null : f(d[k])));
     return {
       x,
@@ -72,6 +75,8 @@ function Report({ r }) {
       <${Stat} label=${t("metrics.ai_rate")}
         value=${tot.ai_resolution_rate === null ? "—" : percent(tot.ai_resolution_rate)}
         hint=${t("metrics.resolved_of", { a: count(tot.resolved_by_ai), n: count(tot.resolved_conversations) })} />
+    </dl>
+    <dl class="stats">
       <${Stat} label=${t("metrics.ai_first")} value=${seconds(tot.median_ai_first_response_secs)} hint=${t("metrics.median")} />
       <${Stat} label=${t("metrics.human_first")} value=${seconds(tot.median_human_first_response_secs)} hint=${t("metrics.median")} />
       <${Stat} label=${t("metrics.human_response")} value=${seconds(tot.median_human_response_secs)} hint=${t("metrics.median")} />
@@ -81,8 +86,8 @@ function Report({ r }) {
       <${LineChart} id="chart-volume" title=${t("metrics.chart_volume")} x=${charts.x} xFormat=${charts.label}
         series=${charts.volume} yFormat=${(v) => count(Math.round(v))} />
       <${LineChart} id="chart-rate" title=${t("metrics.chart_rate")} x=${charts.x} xFormat=${charts.label}
-        series=${charts.rate} yFormat=${(v) => percent(v)} />
+        series=${charts.rate} yFormat=${(v) => percent(v)} yRange=${[0, 1]} />
       <${LineChart} id="chart-times" title=${t("metrics.chart_times")} x=${charts.x} xFormat=${charts.label}
-        series=${charts.times} yFormat=${seconds} />
+        series=${charts.times} yFormat=${seconds} yIncrs=${TIME_STEPS} />
     </div>`;
 }

@@ -4,7 +4,7 @@
 import { html, useEffect, useState } from "../lib/html.js";
 import { t } from "../lib/i18n.js";
 import { api } from "../lib/session.js";
-import { useApi, PageHead, Loading, Notice, errorMessage } from "../components/ui.js";
+import { useApi, PageHead, Loading, Notice, Bar, errorMessage } from "../components/ui.js";
 import { Icon } from "../components/icons.js";
 import { Connect } from "./whatsapp.js";
 import { Editor } from "./knowledge.js";
@@ -35,9 +35,13 @@ export default function Onboarding() {
     <${PageHead} title=${t("onboarding.title")} lead=${t("onboarding.lead")} />
     ${!p
       ? html`<${Loading} error=${progress.error} onRetry=${progress.reload} />`
-      : html`<p class="progress-line" id="onboarding-progress">
-            ${t("onboarding.progress", { n: doneCount, total: STEPS.length })}
-          </p>
+      : html`<div class="progress-head">
+            <p class="progress-line" id="onboarding-progress">
+              ${t("onboarding.progress", { n: doneCount, total: STEPS.length })}
+            </p>
+            <${Bar} value=${doneCount / STEPS.length} tone="good"
+              label=${t("onboarding.progress", { n: doneCount, total: STEPS.length })} />
+          </div>
           <ol class="steps" aria-label=${t("onboarding.steps")}>
             ${STEPS.map((s, i) => {
               const done = p[s.done];

@@ -27,7 +27,7 @@ export default function Pricing() {
 
   useEffect(() => {
     getJson("/api/v1/plans").then(
-      (list) => setPlans(list.items),
+      (list) => setPlans([...list.items].sort((a, b) => a.monthly_price_cents - b.monthly_price_cents)),
       (e) => setError(errorText(e)),
     );
   }, []);

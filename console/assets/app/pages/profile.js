@@ -15,7 +15,7 @@ export default function Profile({ user }) {
     <div class="stack">
       <section class="card" aria-labelledby="me-title">
         <h2 id="me-title">${t("profile.account")}</h2>
-        <dl class="facts">
+        <dl class="facts flush">
           <div><dt>${t("signin.email")}</dt><dd id="profile-email">${user.email}</dd></div>
           <div><dt>${t("profile.role")}</dt><dd>${t("role." + user.role)}</dd></div>
         </dl>
