@@ -85,7 +85,6 @@ async fn every_console_page_has_no_javascript_error_and_no_serious_accessibility
         .await;
     }
     console.prefer_color_scheme("light").await;
-    check(&console, "/knowledge", "main h1", "coming-soon").await;
     check(&console, "/no-such-page", "main h1", "not-found").await;
     console.assert_no_js_errors().await;
 }
