@@ -413,4 +413,5 @@ export default {
   "profile.password_title": "Change password",
   "profile.password_lead": "After the change, every session of yours ends and you sign in again.",
   "profile.current_password": "Current password",
+  "profile.password_changed": "Password changed. Your sessions were ended: sign in again with the new password.",
 };

@@ -414,4 +414,5 @@ export default {
   "profile.password_title": "Trocar a senha",
   "profile.password_lead": "Depois da troca, todas as suas sessões são encerradas e você entra de novo.",
   "profile.current_password": "Senha atual",
+  "profile.password_changed": "Senha alterada. Suas sessões foram encerradas: entre de novo com a nova senha.",
 };

@@ -29,6 +29,7 @@ export default function Onboarding() {
   const refresh = async () => {
     const next = await progress.reload();
     if (next) setOpen(null);
+    return next;
   };
 
   return html`<main id="main" class="page narrow">
@@ -85,8 +86,15 @@ function WhatsAppStep({ onDone }) {
 
 function KnowledgeStep({ onDone }) {
   const doc = useApi("/api/v1/knowledge");
-  // The progress reads the knowledge read model, which trails the save by a moment.
-  const saved = () => setTimeout(onDone, 800);
+  // The progress reads the knowledge read model, which trails the save by a moment: look
+  // again until it counts the text.
+  const saved = async () => {
+    for (let i = 0; i < 12; i += 1) {
+      await new Promise((r) => setTimeout(r, 500));
+      const p = await onDone();
+      if (p && p.knowledge_loaded) return;
+    }
+  };
   return html`<p class="muted">${t("onboarding.knowledge_lead")}</p>
     ${doc.data ? html`<${Editor} doc=${doc} onSaved=${saved} />` : html`<${Loading} error=${doc.error} onRetry=${doc.reload} />`}`;
 }

@@ -82,6 +82,11 @@ function TenantLocale() {
 function Password() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
+  const [changed, setChanged] = useState(false);
+  async function again() {
+    await signOut().catch(() => {});
+    navigate("/login", { replace: true });
+  }
   async function submit(event) {
     event.preventDefault();
     const f = new FormData(event.currentTarget);
@@ -97,9 +102,8 @@ function Password() {
         method: "POST",
         body: { current_password: String(f.get("current_password")), new_password: next },
       });
-      // The API ends every session of the user, this one too: sign in again.
-      await signOut().catch(() => {});
-      navigate("/login?changed=1", { replace: true });
+      // The API ended every session of the user, this one too: they sign in again.
+      setChanged(true);
     } catch (e) {
       setError(errorMessage(e));
       setBusy(false);
@@ -108,7 +112,10 @@ function Password() {
   return html`<section class="card" aria-labelledby="password-title">
     <h2 id="password-title">${t("profile.password_title")}</h2>
     <p class="muted">${t("profile.password_lead")}</p>
-    <form class="stack" onSubmit=${submit}>
+    ${changed
+      ? html`<p class="success" role="status" id="password-changed">${t("profile.password_changed")}</p>
+          <p><button type="button" class="primary" onClick=${again}>${t("signin.submit")}</button></p>`
+      : html`<form class="stack" onSubmit=${submit}>
       <div class="field">
         <label for="current_password">${t("profile.current_password")}</label>
         <input id="current_password" name="current_password" type="password" autocomplete="current-password" required />
@@ -124,6 +131,6 @@ function Password() {
       </div>
       ${error && html`<p class="error" role="alert">${error}</p>`}
       <div class="row"><button type="submit" class="primary" disabled=${busy}>${t("password.save")}</button></div>
-    </form>
+    </form>`}
   </section>`;
 }
