@@ -9,6 +9,12 @@
 use rust_embed::RustEmbed;
 use std::borrow::Cow;
 
+/// Where a debug build reads the assets from. Naming it with `env!` makes rustc record the
+/// checkout in the build's dependency info, so Cargo rebuilds this crate when the same
+/// target directory serves another checkout (worktrees sharing one), instead of serving
+/// that checkout's files.
+pub const SOURCE_DIR: &str = env!("CARGO_MANIFEST_DIR");
+
 #[derive(RustEmbed)]
 #[folder = "assets/"]
 struct Assets;
