@@ -44,13 +44,44 @@ async fn every_tenant_page_is_clean_in_both_themes_and_fits_a_phone() {
     let tenant = console.tenant("Doceria Flor de Lis").await;
     let token = console.app.access_token(&tenant.owner).await;
     console.link_number(&token).await;
-    // Something in the outbox, the metrics and the usage.
+    // Something in the outbox and the metrics: a customer writes and the owner replies.
     console
         .customer_writes("Beatriz Lima", "Vocês fazem bolo de aniversário?")
         .await;
+    let conversation = std::sync::Mutex::new(String::new());
     console
         .app
-        .eventually("the AI's answer is in the outbox", || async {
+        .eventually("the conversation is listed", || async {
+            let list: Value = console
+                .app
+                .get_as("/api/v1/conversations", &token)
+                .await
+                .json()
+                .await
+                .unwrap();
+            match list["items"][0]["id"].as_str() {
+                Some(id) => {
+                    *conversation.lock().unwrap() = id.to_owned();
+                    true
+                }
+                None => false,
+            }
+        })
+        .await;
+    let id = conversation.lock().unwrap().clone();
+    let replied = console
+        .app
+        .client
+        .post(console.url(&format!("/api/v1/conversations/{id}/reply")))
+        .bearer_auth(&token)
+        .json(&json!({"text": "Fazemos sim! Encomendas com dois dias de antecedência."}))
+        .send()
+        .await
+        .unwrap();
+    assert!(replied.status().is_success(), "{}", replied.status());
+    console
+        .app
+        .eventually("the reply is in the outbox", || async {
             let list: Value = console
                 .app
                 .get_as("/api/v1/outbox", &token)
@@ -107,7 +138,7 @@ async fn an_owner_edits_the_knowledge_with_a_live_count_and_sees_it_saved_and_in
     assert_eq!(console.text("#knowledge-state dd").await, "nenhuma ainda");
 
     console.wait_for("#knowledge-text").await.click().await.unwrap();
-    console.type_text("Abrimos às 7h.").await;
+    console.type_text("Abrimos as 7h.").await;
     assert_eq!(
         console.text("#char-count").await,
         "14 de 50.000 caracteres",
@@ -280,6 +311,6 @@ async fn the_pricing_page_sends_the_buyer_to_the_checkout_session_stripe_created
     assert_eq!(requests.len(), 1);
     let form = String::from_utf8(requests[0].body.clone()).unwrap();
     assert!(form.contains("price_pro"), "{form}");
-    assert!(form.contains("dona%40doceria.example"), "{form}");
+    assert!(form.contains("customer_email=dona@doceria.example"), "{form}");
     assert!(form.contains("Doceria"), "{form}");
 }
