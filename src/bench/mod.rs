@@ -1,5 +1,6 @@
 //! `atende bench …`: performance measurements printed as Markdown for BENCHMARKS.md.
 
+mod answers;
 mod app;
 mod append;
 mod conversations_list;
@@ -40,6 +41,9 @@ pub enum BenchCommand {
     Pipeline(pipeline::PipelineArgs),
     /// Signed Stripe webhooks: a new customer's paid checkout, a renewal's invoice.
     StripeWebhook(stripe_webhook::StripeWebhookArgs),
+    /// Answers without a model: right facts, false answers and the threshold's trade-off
+    /// over a question set, and retrieval latency at 50,000 characters.
+    Answers(answers::AnswersArgs),
 }
 
 /// Runs one benchmark.
@@ -54,5 +58,6 @@ pub async fn run(db: &DatabaseConfig, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Relay(args) => relay::run(db, args).await,
         BenchCommand::Pipeline(args) => pipeline::run(db, args).await,
         BenchCommand::StripeWebhook(args) => stripe_webhook::run(db, args).await,
+        BenchCommand::Answers(args) => answers::run(db, args).await,
     }
 }

@@ -221,6 +221,12 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
             format!("/api/v1/knowledge/search?q=segredo&tenant_id={b_id}"),
             None,
         ),
+        (
+            "POST",
+            "/api/v1/knowledge/ask",
+            "/api/v1/knowledge/ask".into(),
+            Some(naming(b_id, json!({"question": "qual o segredo?"}))),
+        ),
     ];
     // The routes come from the OpenAPI document: a route is only served through the
     // `routes!` call that documents it, so no tenant route can be missing from this check.

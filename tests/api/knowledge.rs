@@ -90,7 +90,10 @@ async fn an_owner_replaces_the_knowledge_and_it_is_read_back_and_searchable() {
     assert_eq!(doc["text"], PADARIA);
     assert_eq!(doc["version"], 1);
     assert_eq!(doc["index"]["chunk_count"], 1);
-    assert_eq!(doc["index"]["indexed_by"], "memory+local-hashed-v1/1024");
+    assert_eq!(
+        doc["index"]["indexed_by"],
+        "memory+local-hashed-v1/1024+bm25-v1"
+    );
 
     let found = search(&app, &owner, "Vocês aceitam pix?").await;
     let hit = &found["results"][0];
@@ -194,4 +197,89 @@ async fn a_search_needs_a_question_and_a_sensible_k() {
     }
     // No knowledge yet: an empty answer, not an error.
     assert_eq!(search(&app, &owner, "oi").await["results"], json!([]));
+}
+
+async fn ask(app: &TestApp, token: &str, question: &str) -> (reqwest::StatusCode, Value) {
+    let resp = app
+        .post_json(
+            "/api/v1/knowledge/ask",
+            &json!({ "question": question }),
+            Some(token),
+        )
+        .await;
+    let status = resp.status();
+    (status, json_of(resp).await)
+}
+
+async fn event_count(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn asking_the_bot_shows_its_answer_or_hand_off_and_records_nothing() {
+    let app = spawn_app().await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let (_, _, owner) = onboard(&app, &admin, "Padaria").await;
+    put_knowledge(&app, &owner, PADARIA).await;
+    wait_indexed(&app, &owner, 1).await;
+    let agent = agent_of(&app, &owner).await;
+    let events = event_count(&app).await;
+
+    let (status, answer) = ask(&app, &agent, "vcs aceitam pix?").await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["decision"], "answer", "{answer}");
+    assert_eq!(answer["threshold"], 0.5);
+    assert!(answer["confidence"].as_f64().unwrap() >= 0.5, "{answer}");
+    assert_eq!(
+        answer["answer"], "Pagamento: aceitamos Pix e cartão.",
+        "one sentence, not the whole passage"
+    );
+    assert_eq!(answer["passages"][0]["text"], PADARIA);
+
+    let (status, handoff) = ask(&app, &owner, "vcs consertam bicicletas?").await;
+    assert_eq!(status, 200);
+    assert_eq!(handoff["decision"], "handoff", "{handoff}");
+    assert_eq!(handoff["reason"], "low_confidence");
+    assert!(handoff.get("answer").is_none(), "{handoff}");
+    assert!(handoff["confidence"].as_f64().unwrap() < 0.5);
+
+    let (_, person) = ask(&app, &owner, "quero falar com um atendente").await;
+    assert_eq!(person["reason"], "human_requested");
+
+    let (status, blank) = ask(&app, &owner, "  ").await;
+    assert_eq!(status, 422);
+    assert_eq!(blank["code"], "question_required");
+
+    assert_eq!(event_count(&app).await, events, "asking records no event");
+    let cached: i64 = sqlx::query_scalar("SELECT count(*) FROM ai_response_cache")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(cached, 0, "nor a cached answer");
+}
+
+#[tokio::test]
+async fn asking_the_bot_only_ever_reads_the_callers_knowledge() {
+    let app = spawn_app().await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let (_, _, a) = onboard(&app, &admin, "Padaria A").await;
+    let (_, _, b) = onboard(&app, &admin, "Oficina B").await;
+    put_knowledge(
+        &app,
+        &b,
+        "Trocamos o óleo do carro por R$ 120,00 em 30 minutos.",
+    )
+    .await;
+    wait_indexed(&app, &b, 1).await;
+    let (_, of_b) = ask(&app, &b, "quanto custa a troca de óleo?").await;
+    assert_eq!(of_b["decision"], "answer", "{of_b}");
+
+    let (status, of_a) = ask(&app, &a, "quanto custa a troca de óleo?").await;
+    assert_eq!(status, 200);
+    assert_eq!(of_a["decision"], "handoff", "{of_a}");
+    assert_eq!(of_a["passages"], json!([]));
+    assert!(!of_a.to_string().contains("R$ 120"), "{of_a}");
 }

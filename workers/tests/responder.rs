@@ -620,3 +620,68 @@ async fn a_replayed_or_redelivered_message_gets_no_second_reply() {
     scheduler.stop().await;
     runner.stop().await;
 }
+
+#[tokio::test]
+async fn a_cached_answer_is_served_for_seven_days_and_the_model_is_asked_again_after() {
+    let clock = Arc::new(aggregates::FixedClock::new(chrono::Utc::now()));
+    let env = env(clock.clone()).await;
+    let llm = model("Abrimos às 8h.").await;
+    let (runner, scheduler) = Responder::new(
+        env.pool.clone(),
+        env.bus.clone(),
+        env.keys.clone(),
+        Arc::new(Bakery),
+        clock.clone(),
+        config(vec![provider("primary", &llm)]),
+    )
+    .start(&env.tail);
+    let tenant = env.tenant("basic").await;
+    let first = env
+        .receive(tenant, "5511900000031", "wamid.1", "Qual o horário?")
+        .await;
+    eventually("the first answer", || async {
+        env.count(&first, "AiReplied").await == 1
+    })
+    .await;
+    let ttl: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM expires_at - created_at)::float8 FROM ai_response_cache
+          WHERE tenant_id = $1",
+    )
+    .bind(tenant)
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(ttl, 7.0 * 24.0 * 3600.0);
+
+    // Six days and 23 hours later the cache still answers.
+    clock.advance(chrono::Duration::days(7) - chrono::Duration::hours(1));
+    let second = env
+        .receive(tenant, "5511900000032", "wamid.1", "Qual o horário?")
+        .await;
+    eventually("the second answer", || async {
+        env.count(&second, "AiReplied").await == 1
+    })
+    .await;
+    assert_eq!(
+        env.bodies(&second, "AiReplied").await[0]["run"]["cached"],
+        true
+    );
+    assert_eq!(requests(&llm).await.len(), 1);
+
+    // Past seven days the entry has expired: the model is asked again.
+    clock.advance(chrono::Duration::hours(2));
+    let third = env
+        .receive(tenant, "5511900000033", "wamid.1", "Qual o horário?")
+        .await;
+    eventually("the third answer", || async {
+        env.count(&third, "AiReplied").await == 1
+    })
+    .await;
+    assert_eq!(
+        env.bodies(&third, "AiReplied").await[0]["run"]["cached"],
+        false
+    );
+    assert_eq!(requests(&llm).await.len(), 2);
+    scheduler.stop().await;
+    runner.stop().await;
+}

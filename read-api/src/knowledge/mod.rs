@@ -1,11 +1,13 @@
 //! A tenant's knowledge (F10, F11): `GET`/`PUT /api/v1/knowledge` and
-//! `GET /api/v1/knowledge/search`. The text is recorded through the `Tenant` aggregate
+//! `GET /api/v1/knowledge/search`, `POST /api/v1/knowledge/ask`. The text is recorded through the `Tenant` aggregate
 //! (`KnowledgeReplaced`); the `knowledge_indexer` worker chunks, embeds and indexes each
 //! version, and searches read the version it last finished.
 
+mod ask;
 mod document;
 mod search;
 
+pub use ask::{AskDecision, AskPassage, AskRequest, AskResult};
 pub use document::{IndexView, KnowledgeDocument, KnowledgeSaved, ReplaceKnowledgeRequest};
 pub use search::{SearchHit, SearchQuery, SearchResults};
 
@@ -20,6 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(document::show, document::replace))
         .routes(routes!(search::search))
+        .routes(routes!(ask::ask))
 }
 
 /// The index or the embeddings endpoint failed: 503, the message says which.

@@ -3,12 +3,19 @@
 
 use super::chunker::chunk;
 use super::embed::Embedder;
-use super::index::{EmbeddedChunk, VectorIndex};
+use super::index::{chunk_id, EmbeddedChunk, VectorIndex};
+use super::lexical::{reciprocal_rank_fusion, LexicalIndex};
 use super::{pg_int, KnowledgeError, RetrievedChunk, Retriever};
 use chrono::{DateTime, Utc};
+use quick_cache::sync::Cache;
 use sqlx::{PgConnection, PgPool};
 use std::sync::Arc;
 use uuid::Uuid;
+
+/// Names the lexical index in `indexed_by`: a tenant indexed without it is re-indexed.
+pub const LEXICAL: &str = "bm25-v1";
+/// Tenants whose lexical index stays in memory at once.
+const CACHED_LEXICAL: usize = 512;
 
 /// The most chunks a search returns, whatever `k` asks.
 pub const MAX_K: usize = 50;
@@ -33,6 +40,7 @@ pub struct KnowledgeBase {
     pool: PgPool,
     embedder: Arc<dyn Embedder>,
     index: Arc<dyn VectorIndex>,
+    lexical: Arc<Cache<(Uuid, u32), Arc<LexicalIndex>>>,
 }
 
 fn db_error(e: sqlx::Error) -> KnowledgeError {
@@ -46,6 +54,7 @@ impl KnowledgeBase {
             pool,
             embedder,
             index,
+            lexical: Arc::new(Cache::new(CACHED_LEXICAL)),
         }
     }
 
@@ -58,7 +67,109 @@ impl KnowledgeBase {
     /// Which index and embedding are in use: vectors indexed under another pair are not
     /// searchable here and get re-indexed.
     pub fn describe(&self) -> String {
-        format!("{}+{}", self.index.kind(), self.embedder.id())
+        format!("{}+{}+{LEXICAL}", self.index.kind(), self.embedder.id())
+    }
+
+    /// Whether the vector index's ranking is fused with the lexical one: with a real
+    /// embedding (an embeddings endpoint), or an index outside the process (Qdrant) the
+    /// operator runs for it. The local hashed embedding in the in-process index only adds
+    /// noise to BM25, so it is left out.
+    fn fuses_dense(&self) -> bool {
+        !self.embedder.id().starts_with("local-") || self.index.kind() != "memory"
+    }
+
+    /// The lexical index of `tenant_id`'s `version`, built from its text on first use;
+    /// `None` when the text was not kept (indexed before the lexical index existed).
+    async fn lexical(
+        &self,
+        tenant_id: Uuid,
+        version: u32,
+    ) -> Result<Option<Arc<LexicalIndex>>, KnowledgeError> {
+        if let Some(hit) = self.lexical.get(&(tenant_id, version)) {
+            return Ok(Some(hit));
+        }
+        let text: Option<String> = sqlx::query_scalar(
+            "SELECT text FROM knowledge_index_texts WHERE tenant_id = $1 AND version = $2",
+        )
+        .bind(tenant_id)
+        .bind(pg_int(version))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(text.map(|text| {
+            let index = Arc::new(LexicalIndex::build(&text));
+            self.lexical.insert((tenant_id, version), index.clone());
+            index
+        }))
+    }
+
+    /// The `k` passages of `lexical` best matching `query`, fused with the vector index's
+    /// chunks when the embedding is a real one. A passage's score is its calibrated
+    /// lexical confidence; with fusion, the higher of that and its chunk's cosine mapped
+    /// onto 0..=1 by `(cosine − 0.3) / 0.4` (not calibrated on data: no embeddings API
+    /// took part in the measurements).
+    async fn search_lexical(
+        &self,
+        tenant_id: Uuid,
+        version: u32,
+        lexical: &LexicalIndex,
+        query: &str,
+        k: usize,
+    ) -> Result<Vec<RetrievedChunk>, KnowledgeError> {
+        let passages = lexical.passages();
+        let passage = |i: usize, score: f32| RetrievedChunk {
+            chunk_id: chunk_id(tenant_id, version, u32::try_from(i).unwrap_or(u32::MAX)),
+            knowledge_version: version,
+            text: passages[i].text.clone(),
+            score,
+        };
+        if !self.fuses_dense() {
+            return Ok(lexical
+                .search(query, k)
+                .into_iter()
+                .map(|h| passage(h.passage, h.confidence))
+                .collect());
+        }
+        let hits = lexical.search(query, super::MAX_K);
+        let vector = self.embed_query(query).await?;
+        let chunks = self
+            .index
+            .search(tenant_id, version, &vector, k * 2)
+            .await?;
+        // A passage's dense rank is that of the first chunk holding its first line.
+        let mut dense: Vec<(usize, f32)> = Vec::new();
+        for c in &chunks {
+            for (i, p) in passages.iter().enumerate() {
+                let head = p.text.lines().next().unwrap_or_default();
+                if c.text.contains(head) && !dense.iter().any(|(j, _)| *j == i) {
+                    dense.push((i, c.score));
+                }
+            }
+        }
+        let fused = reciprocal_rank_fusion(&[
+            hits.iter().map(|h| h.passage).collect(),
+            dense.iter().map(|(i, _)| *i).collect(),
+        ]);
+        Ok(fused
+            .into_iter()
+            .take(k)
+            .map(|(i, _)| {
+                let lexical = hits
+                    .iter()
+                    .find(|h| h.passage == i)
+                    .map_or(0.0, |h| h.confidence);
+                let cosine = dense.iter().find(|(j, _)| *j == i).map_or(0.0, |(_, s)| *s);
+                passage(i, lexical.max(((cosine - 0.3) / 0.4).clamp(0.0, 1.0)))
+            })
+            .collect())
+    }
+
+    async fn embed_query(&self, query: &str) -> Result<Vec<f32>, KnowledgeError> {
+        self.embedder
+            .embed(&[query.to_owned()])
+            .await?
+            .pop()
+            .ok_or_else(|| KnowledgeError::Embedding("no vector for the query".into()))
     }
 
     /// Indexes `tenant_id`'s knowledge `version` (`text`) in `db`, the caller's
@@ -112,6 +223,17 @@ impl KnowledgeBase {
             })
             .collect();
         self.index.replace(db, tenant_id, version, &chunks).await?;
+        sqlx::query(
+            "INSERT INTO knowledge_index_texts (tenant_id, version, text) VALUES ($1, $2, $3)
+             ON CONFLICT (tenant_id) DO UPDATE SET version = EXCLUDED.version, text = EXCLUDED.text",
+        )
+        .bind(tenant_id)
+        .bind(pg_int(version))
+        .bind(text)
+        .execute(&mut *db)
+        .await
+        .map_err(db_error)?;
+        self.lexical.remove(&(tenant_id, version));
         sqlx::query(
             "INSERT INTO knowledge_index_state (tenant_id, version, chunk_count, indexed_by, indexed_at)
              VALUES ($1, $2, $3, $4, now())
@@ -201,12 +323,12 @@ impl Retriever for KnowledgeBase {
         if status.chunk_count == 0 {
             return Ok(Vec::new());
         }
-        let vector = self
-            .embedder
-            .embed(&[query.to_owned()])
-            .await?
-            .pop()
-            .ok_or_else(|| KnowledgeError::Embedding("no vector for the query".into()))?;
+        if let Some(lexical) = self.lexical(tenant_id, status.version).await? {
+            return self
+                .search_lexical(tenant_id, status.version, &lexical, query, k)
+                .await;
+        }
+        let vector = self.embed_query(query).await?;
         self.index
             .search(tenant_id, status.version, &vector, k)
             .await

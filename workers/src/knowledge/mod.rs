@@ -12,6 +12,7 @@ pub mod chunker;
 pub mod embed;
 pub mod index;
 pub mod indexer;
+pub mod lexical;
 
 pub use base::{IndexStatus, KnowledgeBase, MAX_K};
 pub use indexer::KnowledgeIndexer;

@@ -1,9 +1,10 @@
 //! What to do with a burst: answer it, hand it to a human, or stay silent.
 
 use super::cache::{self, CachedAnswer};
-use super::confidence::{asks_for_a_person, confidence, normalize};
+use super::confidence::normalize;
+use super::decision::{judge, retrieval_query, triage, Triage};
 use super::limits;
-use super::llm::{extractive_answer, system_prompt, Prompt, Turn, EXTRACTIVE};
+use super::llm::{system_prompt, Prompt, Turn, EXTRACTIVE};
 use super::memory::{Remembered, Role};
 use super::Responder;
 use aggregates::{Subscription, Tenant};
@@ -107,12 +108,10 @@ impl Responder {
             .filter_map(|m| m.text.as_deref())
             .collect::<Vec<_>>()
             .join("\n");
-        if question.trim().is_empty() {
-            // Media without a caption: the bot cannot read it, a person can.
-            return Ok(handoff(0.0, HandoffReason::LowConfidence, &question));
-        }
-        if asks_for_a_person(&question, &self.config.handoff_keywords) {
-            return Ok(Outcome::HumanRequested { question });
+        match triage(&question, &self.config.handoff_keywords) {
+            Triage::Unreadable => return Ok(handoff(0.0, HandoffReason::LowConfidence, &question)),
+            Triage::HumanRequested => return Ok(Outcome::HumanRequested { question }),
+            Triage::Answerable => {}
         }
         let now = self.clock.now();
         let plan = if subscription.plan().0.is_empty() {
@@ -129,31 +128,35 @@ impl Responder {
         if limits::quota_reached(&self.pool, tenant, quota, now).await? {
             return Ok(handoff(0.0, HandoffReason::PlanQuotaReached, &question));
         }
-        let chunks = match self
-            .retriever
-            .search(tenant, &question, self.config.top_k)
-            .await
-        {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(error = %e, "retrieval failed; handing the conversation over");
-                return Ok(handoff(0.0, HandoffReason::AiUnavailable, &question));
-            }
-        };
-        let scores: Vec<f32> = chunks.iter().map(|c| c.score).collect();
-        let confidence = confidence(&scores);
-        if confidence < account.settings().confidence_threshold {
-            return Ok(handoff(confidence, HandoffReason::LowConfidence, &question));
+        let previous = memory
+            .iter()
+            .rev()
+            .find(|m| m.role == Role::Customer && m.position <= answered_through)
+            .and_then(|m| m.text.as_deref());
+        let query = retrieval_query(&question, previous);
+        let judgement = judge(
+            self.retriever.as_ref(),
+            tenant,
+            &query,
+            account.settings().confidence_threshold,
+            self.config.top_k,
+        )
+        .await;
+        let confidence = judgement.confidence;
+        if let Some(reason) = judgement.handoff {
+            return Ok(handoff(confidence, reason, &question));
         }
+        let chunks = judgement.passages;
         let sources: Vec<String> = chunks.iter().map(|c| c.chunk_id.clone()).collect();
-        let Some(best) = chunks.first() else {
-            return Ok(handoff(confidence, HandoffReason::LowConfidence, &question));
-        };
         if !self.models.is_configured() {
             return Ok(Outcome::Reply {
-                text: extractive_answer(best),
+                text: judgement.answer.unwrap_or_default(),
                 confidence,
-                sources: vec![best.chunk_id.clone()],
+                sources: chunks
+                    .first()
+                    .map(|c| c.chunk_id.clone())
+                    .into_iter()
+                    .collect(),
                 model: EXTRACTIVE.to_owned(),
                 tokens_in: 0,
                 tokens_out: 0,
@@ -225,6 +228,15 @@ impl Responder {
                     i64::from(completion.tokens_out),
                 )
             });
+        tracing::info!(
+            provider = %completion.provider,
+            model = %completion.model,
+            latency_ms = completion.latency.as_millis() as u64,
+            tokens_in = completion.tokens_in,
+            tokens_out = completion.tokens_out,
+            cost_usd,
+            "a model wrote the answer"
+        );
         let entry = CachedAnswer {
             answer: completion.text.clone(),
             model: completion.model.clone(),

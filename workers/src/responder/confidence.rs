@@ -1,26 +1,17 @@
 //! How sure the AI may be, from retrieval alone, and whether the customer asks for a person.
 //!
-//! **Confidence.** With `s1` the best chunk's similarity and `s2` the second's (0 when there
-//! is none), both in 0..=1:
-//!
-//! ```text
-//! confidence = clamp( 0.8 · s1 + 0.2 · min(1, (s1 − s2) / 0.2), 0, 1 )        (0 without chunks)
-//! ```
-//!
-//! The top similarity dominates: the model may only answer from the context, so an answer is
-//! as good as the best passage found. The margin adds up to 0.2 when the best passage stands
-//! out (a margin of 0.2 or more); it never subtracts, because neighbouring chunks overlap
-//! (20 %) and often both match, which is no sign of doubt.
+//! **Confidence** is the best passage's score. The knowledge base scores passages with a
+//! calibrated confidence already (coverage of the question, BM25 strength and margin to the
+//! next passage: see [`crate::knowledge::lexical`]), so the tenant's threshold compares
+//! with a number that means "this passage answers the question" and nothing is added here:
+//! two overlapping passages that both match are no sign of doubt.
 
-/// The confidence retrieval supports, from the chunks' similarities best first.
+/// The confidence retrieval supports, from the passages' scores best first: the best one,
+/// clamped to 0..=1 (0 without passages).
 pub fn confidence(scores: &[f32]) -> f64 {
-    let Some(&s1) = scores.first() else {
-        return 0.0;
-    };
-    let s1 = f64::from(s1).clamp(0.0, 1.0);
-    let s2 = scores.get(1).map_or(0.0, |&s| f64::from(s).clamp(0.0, 1.0));
-    let margin = ((s1 - s2).max(0.0) / 0.2).min(1.0);
-    (0.8 * s1 + 0.2 * margin).clamp(0.0, 1.0)
+    scores
+        .first()
+        .map_or(0.0, |&s| f64::from(s).clamp(0.0, 1.0))
 }
 
 /// Lower case, letters and digits only, single spaces: how questions are compared (the
@@ -54,13 +45,11 @@ mod tests {
     }
 
     #[test]
-    fn a_passage_that_stands_out_scores_higher_than_one_among_equals() {
-        let alone = confidence(&[0.8, 0.3]);
-        let among = confidence(&[0.8, 0.78]);
-        assert!((alone - 0.84).abs() < 1e-6, "{alone}");
-        assert!((among - 0.66).abs() < 1e-6, "{among}");
+    fn the_confidence_is_the_best_passage_score_clamped() {
+        assert!((confidence(&[0.8, 0.78]) - 0.8).abs() < 1e-6);
         assert!(confidence(&[0.3]) < 0.5);
         assert_eq!(confidence(&[1.5, -1.0]), 1.0);
+        assert_eq!(confidence(&[-0.2]), 0.0);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The models that write answers: an ordered list of OpenAI-compatible chat completion
 //! endpoints tried in turn (F13), or, with none configured, an extractive answer taken from
-//! the best passage.
+//! the best passages ([`crate::knowledge::lexical::extract`]).
 
 use crate::knowledge::RetrievedChunk;
 use async_openai::config::OpenAIConfig;
@@ -111,21 +111,6 @@ pub fn system_prompt(business: &str, tone: Tone, chunks: &[RetrievedChunk]) -> S
     )
 }
 
-/// An answer built from the best passage, when no model is configured: its first sentences,
-/// quoted as they are, never rephrased.
-pub fn extractive_answer(best: &RetrievedChunk) -> String {
-    const LIMIT: usize = 600;
-    let text = best.text.trim();
-    if text.chars().count() <= LIMIT {
-        return text.to_owned();
-    }
-    let cut: String = text.chars().take(LIMIT).collect();
-    match cut.rfind(['.', '!', '?', '\n']) {
-        Some(end) if end > LIMIT / 3 => cut[..=end].trim().to_owned(),
-        _ => format!("{}…", cut.trim_end()),
-    }
-}
-
 /// The configured providers, tried in order.
 #[derive(Clone)]
 pub struct Models {
@@ -179,6 +164,14 @@ impl Models {
             let started = Instant::now();
             match tokio::time::timeout(self.timeout, ask(client, p, prompt)).await {
                 Ok(Ok((text, tokens_in, tokens_out, model))) => {
+                    tracing::info!(
+                        provider = p.display_name(),
+                        model = %model,
+                        latency_ms = started.elapsed().as_millis() as u64,
+                        tokens_in,
+                        tokens_out,
+                        "a model provider answered"
+                    );
                     return Ok(Completion {
                         text,
                         provider: p.display_name().to_owned(),
@@ -186,15 +179,24 @@ impl Models {
                         tokens_in,
                         tokens_out,
                         latency: started.elapsed(),
-                    })
+                    });
                 }
                 Ok(Err(e)) => {
-                    tracing::warn!(provider = p.display_name(), error = %e, "a model provider failed; trying the next");
+                    tracing::warn!(
+                        provider = p.display_name(),
+                        model = %p.model,
+                        latency_ms = started.elapsed().as_millis() as u64,
+                        error = %e,
+                        "a model provider failed; trying the next"
+                    );
                     failures.push(format!("{}: {e}", p.display_name()));
                 }
                 Err(_) => {
                     tracing::warn!(
                         provider = p.display_name(),
+                        model = %p.model,
+                        latency_ms = started.elapsed().as_millis() as u64,
+                        error = "timed out",
                         "a model provider timed out; trying the next"
                     );
                     failures.push(format!("{}: timed out", p.display_name()));
@@ -265,21 +267,6 @@ mod tests {
             text: text.into(),
             score: 0.9,
         }
-    }
-
-    #[test]
-    fn a_short_best_passage_is_the_extractive_answer_as_is() {
-        assert_eq!(
-            extractive_answer(&chunk("  Abrimos às 8h. ")),
-            "Abrimos às 8h."
-        );
-    }
-
-    #[test]
-    fn a_long_passage_is_cut_at_a_sentence_end() {
-        let long = format!("{}. {}", "a".repeat(300), "b".repeat(500));
-        let answer = extractive_answer(&chunk(&long));
-        assert_eq!(answer, format!("{}.", "a".repeat(300)));
     }
 
     #[test]

@@ -17,6 +17,7 @@
 mod answer;
 mod cache;
 pub mod confidence;
+pub mod decision;
 mod limits;
 pub mod llm;
 mod memory;

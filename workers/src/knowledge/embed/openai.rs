@@ -60,12 +60,28 @@ impl Embedder for OpenAiEmbedder {
                 .input(EmbeddingInput::StringArray(batch.to_vec()))
                 .build()
                 .map_err(|e| KnowledgeError::Embedding(e.to_string()))?;
-            let response = self
-                .client
-                .embeddings()
-                .create(request)
-                .await
-                .map_err(|e| KnowledgeError::Embedding(e.to_string()))?;
+            let started = std::time::Instant::now();
+            let response = match self.client.embeddings().create(request).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(
+                        provider = %self.base_url,
+                        model = %self.model,
+                        latency_ms = started.elapsed().as_millis() as u64,
+                        error = %e,
+                        "an embeddings call failed"
+                    );
+                    return Err(KnowledgeError::Embedding(e.to_string()));
+                }
+            };
+            tracing::info!(
+                provider = %self.base_url,
+                model = %self.model,
+                latency_ms = started.elapsed().as_millis() as u64,
+                tokens = response.usage.prompt_tokens,
+                inputs = batch.len(),
+                "an embeddings call answered"
+            );
             if response.data.len() != batch.len() {
                 return Err(KnowledgeError::Embedding(format!(
                     "asked for {} embeddings, got {}",
