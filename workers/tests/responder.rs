@@ -685,3 +685,38 @@ async fn a_cached_answer_is_served_for_seven_days_and_the_model_is_asked_again_a
     scheduler.stop().await;
     runner.stop().await;
 }
+
+#[tokio::test]
+async fn a_short_follow_up_is_understood_from_the_previous_question() {
+    let env = setup().await;
+    let (runner, scheduler) = start(&env, config(Vec::new()));
+    let tenant = env.tenant("basic").await;
+    let c = env
+        .receive(tenant, "5511900000041", "wamid.1", "Qual o horário?")
+        .await;
+    eventually("the first answer", || async {
+        env.count(&c, "AiReplied").await == 1
+    })
+    .await;
+
+    // Alone, "e no sábado?" names nothing the knowledge has; after the question about
+    // opening hours it is a question about them.
+    env.receive(tenant, "5511900000041", "wamid.2", "e no sábado?")
+        .await;
+    eventually("the follow-up's answer", || async {
+        env.count(&c, "AiReplied").await == 2
+    })
+    .await;
+    assert_eq!(env.bodies(&c, "AiReplied").await[1]["text"], HOURS);
+
+    let alone = env
+        .receive(tenant, "5511900000042", "wamid.1", "e no sábado?")
+        .await;
+    eventually("the hand-off of the same words alone", || async {
+        env.count(&alone, "ConfidenceLow").await == 1
+    })
+    .await;
+    assert_eq!(env.count(&c, "ConfidenceLow").await, 0);
+    scheduler.stop().await;
+    runner.stop().await;
+}

@@ -5,7 +5,10 @@
 //!
 //! [`KnowledgeBase`] is the [`Retriever`] `serve` wires: the [`indexer`] cuts each new
 //! knowledge version into [`chunker`] chunks, embeds them ([`embed`]) and stores them in the
-//! [`index`]; searches read the version the indexer last finished, per tenant.
+//! [`index`]; searches read the version the indexer last finished, per tenant, through the
+//! [`lexical`] index of its text (BM25 for Portuguese and English, a calibrated confidence),
+//! fused with the vector index's ranking when the embedding is a real one or the index is
+//! Qdrant.
 
 pub mod base;
 pub mod chunker;
