@@ -13,3 +13,4 @@ mod inbox;
 mod pages;
 mod sign_in;
 mod tenant_pages;
+mod try_bot;

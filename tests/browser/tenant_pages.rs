@@ -105,8 +105,9 @@ async fn every_tenant_page_is_clean_in_both_themes_and_fits_a_phone() {
     }
     console.prefer_color_scheme("light").await;
 
-    console.viewport(360, 740).await;
     for (page, ready, name) in OWNER_PAGES {
+        // A full-page screenshot resets the emulated viewport: set it for each page.
+        console.viewport(360, 740).await;
         console.open(page).await;
         console.wait_for(ready).await;
         assert!(
@@ -119,6 +120,7 @@ async fn every_tenant_page_is_clean_in_both_themes_and_fits_a_phone() {
         ("/plans", "[data-plan]", "pricing"),
         ("/checkout/success", "main .success", "checkout-success"),
     ] {
+        console.viewport(360, 740).await;
         console.open(page).await;
         console.wait_for(ready).await;
         assert!(!console.scrolls_sideways().await, "{page} at 360 px");

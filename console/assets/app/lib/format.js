@@ -2,6 +2,13 @@
 // durations.
 import { locale, t } from "./i18n.js";
 
+/// The day before `YYYY-MM-DD` (the last day of a period whose end is excluded).
+export function dayBefore(iso) {
+  const [y, m, d] = iso.split("-").map(Number);
+  const date = new Date(Date.UTC(y, m - 1, d - 1));
+  return date.toISOString().slice(0, 10);
+}
+
 /// "R$ 99,00" / "US$ 12.50" from minor units and an ISO currency code.
 export function money(cents, currency) {
   return new Intl.NumberFormat(locale.get(), {
@@ -12,6 +19,8 @@ export function money(cents, currency) {
 
 /// "US$ 0,0123": small cost estimates keep their cents' fractions.
 export function usd(amount) {
+  // Sums of floating-point costs can come back as -0 or a hair below it.
+  if (Math.abs(amount) < 0.00005) amount = 0;
   return new Intl.NumberFormat(locale.get(), {
     style: "currency",
     currency: "USD",

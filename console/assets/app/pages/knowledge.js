@@ -100,10 +100,13 @@ export function Editor({ doc, onSaved }) {
         <textarea id="knowledge-text" class="knowledge-text" name="text" value=${text}
           aria-describedby="knowledge-hint char-count" aria-invalid=${over}
           placeholder=${t("knowledge.placeholder")}
-          onInput=${(e) => setText(e.currentTarget.value)}></textarea>
+          onInput=${(e) => {
+            setText(e.currentTarget.value);
+            setNotice(null);
+          }}></textarea>
         <${Bar} value=${n / MAX_CHARS} tone=${over ? "bad" : n / MAX_CHARS > 0.9 ? "warn" : "accent"}
           label=${t("knowledge.count", { n: count(n), max: count(MAX_CHARS) })} />
-        <p class="hint" id="knowledge-hint">${over ? t("knowledge.too_long", { n: count(n - MAX_CHARS) }) : t("knowledge.hint")}</p>
+        <p class=${over ? "hint over" : "hint"} id="knowledge-hint">${over ? t("knowledge.too_long", { n: count(n - MAX_CHARS) }) : t("knowledge.hint")}</p>
       </div>
       <div class="row">
         <button type="submit" class="primary" id="save-knowledge" disabled=${busy || over || !dirty}>

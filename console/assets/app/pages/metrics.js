@@ -8,6 +8,8 @@ import { useApi, PageHead, Loading } from "../components/ui.js";
 import { LineChart } from "../components/chart.js";
 
 const RANGES = [7, 30, 90, 365];
+// Axis steps for counts: whole messages only.
+const COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
 // Axis steps for durations in seconds: whole seconds, minutes and hours.
 const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400];
 
@@ -84,7 +86,7 @@ function Report({ r }) {
     ${empty && html`<p class="notice info">${t("metrics.empty")}</p>`}
     <div class="charts">
       <${LineChart} id="chart-volume" title=${t("metrics.chart_volume")} x=${charts.x} xFormat=${charts.label}
-        series=${charts.volume} yFormat=${(v) => count(Math.round(v))} />
+        series=${charts.volume} yFormat=${(v) => count(v)} yIncrs=${COUNT_STEPS} />
       <${LineChart} id="chart-rate" title=${t("metrics.chart_rate")} x=${charts.x} xFormat=${charts.label}
         series=${charts.rate} yFormat=${(v) => percent(v)} yRange=${[0, 1]} />
       <${LineChart} id="chart-times" title=${t("metrics.chart_times")} x=${charts.x} xFormat=${charts.label}

@@ -3,7 +3,7 @@
 // Stripe's portal for payment methods, invoices and changing plan.
 import { html, useState } from "../lib/html.js";
 import { t } from "../lib/i18n.js";
-import { money, count, percent, usd, day } from "../lib/format.js";
+import { money, count, percent, usd, day, dayBefore } from "../lib/format.js";
 import { api } from "../lib/session.js";
 import { useApi, PageHead, Loading, Bar, errorMessage } from "../components/ui.js";
 
@@ -28,7 +28,7 @@ export default function Usage() {
           </section>
           <section class="card" aria-labelledby="quota-title">
             <h2 id="quota-title">${t("usage.quota_title")}</h2>
-            <p class="muted">${t("usage.period", { from: day(u.period.start, { dateStyle: "long" }), to: day(u.period.end, { dateStyle: "long" }) })}</p>
+            <p class="muted">${t("usage.period", { from: day(u.period.start, { dateStyle: "long" }), to: day(dayBefore(u.period.end), { dateStyle: "long" }) })}</p>
             ${u.ai_message_quota === null
               ? html`<p id="quota-line"><strong>${count(u.ai_replies)}</strong> ${t("usage.answers_unlimited")}</p>`
               : html`<p class="quota-line" id="quota-line">
