@@ -99,7 +99,9 @@ async fn every_tenant_page_is_clean_in_both_themes_and_fits_a_phone() {
         for (page, ready, name) in OWNER_PAGES {
             console.open(page).await;
             console.wait_for(ready).await;
-            console.assert_axe_clean(&format!("{page} ({scheme})")).await;
+            console
+                .assert_axe_clean(&format!("{page} ({scheme})"))
+                .await;
             console.screenshot(&format!("{name}-{scheme}")).await;
         }
     }
@@ -139,7 +141,12 @@ async fn an_owner_edits_the_knowledge_with_a_live_count_and_sees_it_saved_and_in
     console.wait_for("#knowledge-text").await;
     assert_eq!(console.text("#knowledge-state dd").await, "nenhuma ainda");
 
-    console.wait_for("#knowledge-text").await.click().await.unwrap();
+    console
+        .wait_for("#knowledge-text")
+        .await
+        .click()
+        .await
+        .unwrap();
     console.type_text("Abrimos as 7h.").await;
     assert_eq!(
         console.text("#char-count").await,
@@ -158,7 +165,12 @@ async fn an_owner_edits_the_knowledge_with_a_live_count_and_sees_it_saved_and_in
             ),
         )
         .await;
-    console.wait_for("#save-knowledge").await.click().await.unwrap();
+    console
+        .wait_for("#save-knowledge")
+        .await
+        .click()
+        .await
+        .unwrap();
     let saved = console.text("main .success").await;
     assert!(saved.contains("versão 1"), "{saved}");
     console
@@ -211,7 +223,12 @@ async fn an_owner_changes_the_bots_tone_threshold_and_greeting_and_the_api_has_t
         .unwrap();
     fill(&console, "#threshold", "0.7").await;
     assert_eq!(console.text("#threshold-value").await, "70%");
-    fill(&console, "#msg-greeting", "Oi! Aqui é a Corpo Leve. Em que posso ajudar?").await;
+    fill(
+        &console,
+        "#msg-greeting",
+        "Oi! Aqui é a Corpo Leve. Em que posso ajudar?",
+    )
+    .await;
     console.wait_for("#save-bot").await.click().await.unwrap();
     console.wait_for("main .success").await;
 
@@ -259,7 +276,9 @@ async fn the_pricing_page_sends_the_buyer_to_the_checkout_session_stripe_created
     console.wait_for("[data-plan=pro] .subscribe").await;
     assert_eq!(
         console
-            .eval::<Vec<String>>("[...document.querySelectorAll('[data-plan]')].map(p => p.dataset.plan)")
+            .eval::<Vec<String>>(
+                "[...document.querySelectorAll('[data-plan]')].map(p => p.dataset.plan)"
+            )
             .await,
         ["basic", "pro", "enterprise"],
         "cheapest first"
@@ -299,7 +318,10 @@ async fn the_pricing_page_sends_the_buyer_to_the_checkout_session_stripe_created
     console
         .wait_until(
             "the browser is on Stripe's page",
-            &format!("location.href === {}", serde_json::to_string(&checkout_page).unwrap()),
+            &format!(
+                "location.href === {}",
+                serde_json::to_string(&checkout_page).unwrap()
+            ),
         )
         .await;
 
@@ -313,6 +335,49 @@ async fn the_pricing_page_sends_the_buyer_to_the_checkout_session_stripe_created
     assert_eq!(requests.len(), 1);
     let form = String::from_utf8(requests[0].body.clone()).unwrap();
     assert!(form.contains("price_pro"), "{form}");
-    assert!(form.contains("customer_email=dona@doceria.example"), "{form}");
+    assert!(
+        form.contains("customer_email=dona@doceria.example"),
+        "{form}"
+    );
     assert!(form.contains("Doceria"), "{form}");
+}
+
+#[tokio::test]
+async fn an_owner_disables_an_agent_after_confirming_and_the_agent_is_disabled_in_the_api() {
+    let console = Console::start().await;
+    let tenant = console.tenant("Papelaria Lápis de Cor").await;
+    let agent = console
+        .app
+        .create_user(
+            "caio@papelaria.example",
+            read_api::auth::Role::Agent,
+            Some(tenant.id),
+        )
+        .await;
+    console.sign_in(&tenant.owner).await;
+    console.open("/team").await;
+    let disable = format!("#disable-{}", agent.id);
+    console.wait_for(&disable).await.click().await.unwrap();
+    // Nothing happens before the owner confirms, in place.
+    console.wait_for(".confirm .danger-solid").await;
+    console.screenshot("team-confirm-disable").await;
+    console
+        .wait_for(".confirm .danger-solid")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let done = console.text("main .success").await;
+    assert!(done.contains("caio@papelaria.example"), "{done}");
+
+    let token = console.app.access_token(&tenant.owner).await;
+    let users = api(&console, &token, "/api/v1/users").await;
+    let caio = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "caio@papelaria.example")
+        .unwrap();
+    assert!(caio["disabled_at"].is_string(), "{caio}");
+    console.assert_no_js_errors().await;
 }

@@ -49,7 +49,11 @@ async fn an_owner_tries_the_bot_on_the_knowledge_page_and_sees_answer_confidence
 
     console.sign_in(&tenant.owner).await;
     console.open("/knowledge").await;
-    ask(&console, "Qual o horario de funcionamento? Abrem todos os dias?").await;
+    ask(
+        &console,
+        "Qual o horario de funcionamento? Abrem todos os dias?",
+    )
+    .await;
     let decision = console.text("#try-result #try-decision").await;
     assert_eq!(decision, "A IA responderia", "{decision}");
     let passages = console.text("#try-result .passages").await;
