@@ -206,6 +206,10 @@ impl App {
                 config.whatsapp.whatsapp_app_secret.as_deref(),
                 config.whatsapp.whatsapp_verify_token.as_deref(),
             )
+            .with_evolution(
+                config.whatsapp.evolution_api_url.as_deref(),
+                config.whatsapp.evolution_api_key.as_deref(),
+            )
             .with_knowledge(knowledge.clone());
         let (shutdown, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(read_api::serve(

@@ -21,6 +21,13 @@ pub struct WhatsAppSettings {
     /// The Graph API base URL, version included.
     #[arg(long, env = "WHATSAPP_GRAPH_URL", default_value = DEFAULT_GRAPH_URL)]
     pub whatsapp_graph_url: String,
+    /// The platform's own Evolution API server, offered to tenants that connect a phone
+    /// without bringing a server of their own (with `EVOLUTION_API_KEY`).
+    #[arg(long, env = "EVOLUTION_API_URL")]
+    pub evolution_api_url: Option<String>,
+    /// That server's global API key (it creates instances).
+    #[arg(long, env = "EVOLUTION_API_KEY", hide_env_values = true)]
+    pub evolution_api_key: Option<String>,
     /// Sending attempts (429 and 5xx are retried) before a message is given up.
     #[arg(long, env = "ATENDE_WHATSAPP_MAX_ATTEMPTS", default_value_t = 8)]
     pub whatsapp_max_attempts: i32,
@@ -36,6 +43,7 @@ impl std::fmt::Debug for WhatsAppSettings {
             .field("app_secret_set", &self.whatsapp_app_secret.is_some())
             .field("token_set", &self.whatsapp_token.is_some())
             .field("graph_url", &self.whatsapp_graph_url)
+            .field("evolution_api_url", &self.evolution_api_url)
             .finish_non_exhaustive()
     }
 }
@@ -47,6 +55,8 @@ impl Default for WhatsAppSettings {
             whatsapp_verify_token: None,
             whatsapp_token: None,
             whatsapp_graph_url: DEFAULT_GRAPH_URL.to_owned(),
+            evolution_api_url: None,
+            evolution_api_key: None,
             whatsapp_max_attempts: 8,
             whatsapp_retry_base_ms: 2000,
         }

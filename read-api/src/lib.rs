@@ -9,6 +9,7 @@ pub mod health;
 pub mod http;
 pub mod knowledge;
 pub mod metrics;
+pub mod onboarding;
 pub mod openapi;
 pub mod outbox;
 pub mod privacy;

@@ -101,6 +101,20 @@ impl AppState {
         self
     }
 
+    /// Offers the platform's Evolution API server at `url` (with its global `key`) to
+    /// tenants that bring none.
+    pub fn with_evolution(mut self, url: Option<&str>, key: Option<&str>) -> Self {
+        let blank = |s: &&str| s.trim().is_empty();
+        self.whatsapp.evolution = match (url.filter(|s| !blank(s)), key.filter(|s| !blank(s))) {
+            (Some(url), Some(key)) => Some(crate::webhooks::EvolutionServer {
+                url: url.trim().trim_end_matches('/').to_owned(),
+                global_key: key.trim().to_owned(),
+            }),
+            _ => None,
+        };
+        self
+    }
+
     /// Uses `auth` to sign and check access tokens.
     pub fn with_auth(mut self, auth: AuthConfig) -> Self {
         self.auth = auth;

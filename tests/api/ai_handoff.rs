@@ -48,7 +48,9 @@ async fn serve_hands_an_unanswerable_question_to_a_human_and_the_conversation_sa
     .await;
     let detail: Value = app.get_as(&path, &token).await.json().await.unwrap();
     assert_eq!(detail["handoff_reason"], "low_confidence");
-    assert_eq!(detail["messages"][1]["purpose"], "fallback");
+    // The tenant's greeting opens the conversation, then the fallback hands it over.
+    assert_eq!(detail["messages"][1]["purpose"], "greeting");
+    assert_eq!(detail["messages"][2]["purpose"], "fallback");
     app.eventually("the owner is e-mailed", || async {
         let mails: i64 =
             sqlx::query_scalar("SELECT count(*) FROM mail_outbox WHERE template = 'handed_off'")

@@ -511,3 +511,81 @@ async fn a_replay_of_the_conversations_rebuilds_the_same_tables() {
         "Olá, Rita"
     );
 }
+
+#[tokio::test]
+async fn the_inbox_filters_by_me_and_unassigned_and_list_rows_say_why_and_when_a_hand_off_began() {
+    let app = spawn_app().await;
+    let (tenant, agent_id, agent) = tenant_user(&app, Role::Agent).await;
+    for (contact, name) in [
+        ("5511900000021", "Dora"),
+        ("5511900000022", "Edu"),
+        ("5511900000023", "Fabi"),
+    ] {
+        converse(
+            &app,
+            tenant,
+            contact,
+            message(tenant, contact, name, &format!("w-{contact}"), "Oi"),
+        )
+        .await;
+    }
+    converse(
+        &app,
+        tenant,
+        "5511900000021",
+        ConversationCommand::RequestHuman {
+            question: Personal::from("quero um humano"),
+        },
+    )
+    .await;
+    converse(
+        &app,
+        tenant,
+        "5511900000022",
+        ConversationCommand::RecordLowConfidence {
+            confidence: 0.1,
+            question: Personal::from("?"),
+            reason: Some(schemas::events::HandoffReason::PlanQuotaReached),
+        },
+    )
+    .await;
+    converse(
+        &app,
+        tenant,
+        "5511900000023",
+        ConversationCommand::AssignAgent { agent_id },
+    )
+    .await;
+    let dora = conversation_id(tenant, "5511900000021").to_string();
+    let edu = conversation_id(tenant, "5511900000022").to_string();
+    let fabi = conversation_id(tenant, "5511900000023").to_string();
+    app.eventually("the assignment is listed", || async {
+        ids(&read(&app, "/api/v1/conversations?agent=me", &agent).await) == [fabi.clone()]
+    })
+    .await;
+    let page = read(&app, "/api/v1/conversations?agent=unassigned", &agent).await;
+    let mut unassigned = ids(&page);
+    unassigned.sort();
+    let mut expected = vec![dora.clone(), edu.clone()];
+    expected.sort();
+    assert_eq!(unassigned, expected);
+
+    let page = read(&app, "/api/v1/conversations", &agent).await;
+    let row = |id: &str| {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(row(&dora)["handoff_reason"], "customer_asked");
+    assert!(row(&dora)["handed_off_at"].is_string());
+    assert_eq!(row(&edu)["handoff_reason"], "plan_quota_reached");
+    assert!(row(&fabi)["handoff_reason"].is_null());
+    assert!(row(&fabi)["handed_off_at"].is_null());
+    assert_eq!(row(&fabi)["unanswered_count"], 1);
+    let detail = read(&app, &format!("/api/v1/conversations/{edu}"), &agent).await;
+    assert_eq!(detail["handoff_reason"], "plan_quota_reached");
+}

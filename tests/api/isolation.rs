@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 /// Everything of tenant B that A must neither see nor change.
-async fn snapshot_of_b(app: &TestApp, b_token: &str) -> (Value, Value, Value) {
+async fn snapshot_of_b(app: &TestApp, b_token: &str) -> (Value, Value, Value, Value) {
     let locale = app
         .get_as("/api/v1/settings/locale", b_token)
         .await
@@ -30,7 +30,14 @@ async fn snapshot_of_b(app: &TestApp, b_token: &str) -> (Value, Value, Value) {
         .json()
         .await
         .unwrap();
-    (settings, users, locale)
+    let console: Value = {
+        let mut console = json!({});
+        for path in ["/api/v1/users/invitations", "/api/v1/onboarding"] {
+            console[path] = app.get_as(path, b_token).await.json().await.unwrap();
+        }
+        console
+    };
+    (settings, users, locale, console)
 }
 
 #[tokio::test]
@@ -50,6 +57,17 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
         .await
         .unwrap();
     let b_agent_id = b_agent["id"].as_str().unwrap().to_owned();
+    let b_invitation: Value = app
+        .post_json(
+            "/api/v1/users/invitations",
+            &json!({"email": "convidado@b.example"}),
+            Some(&b),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b_invitation_id = b_invitation["id"].as_str().unwrap().to_owned();
     let b_settings = bot_settings("Olá de B", 0.7);
     let put = send(
         &app,
@@ -227,6 +245,60 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
             "/api/v1/knowledge/ask".into(),
             Some(naming(b_id, json!({"question": "qual o segredo?"}))),
         ),
+        (
+            "POST",
+            "/api/v1/settings/whatsapp/evolution/instance",
+            "/api/v1/settings/whatsapp/evolution/instance".into(),
+            Some(naming(b_id, json!({}))),
+        ),
+        (
+            "GET",
+            "/api/v1/settings/whatsapp/evolution/qr",
+            format!("/api/v1/settings/whatsapp/evolution/qr?tenant_id={b_id}"),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/settings/whatsapp/evolution/state",
+            format!("/api/v1/settings/whatsapp/evolution/state?tenant_id={b_id}"),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/users/invitations",
+            format!("/api/v1/users/invitations?tenant_id={b_id}"),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/users/invitations",
+            "/api/v1/users/invitations".into(),
+            Some(naming(b_id, json!({"email": "convidado@a.example"}))),
+        ),
+        (
+            "DELETE",
+            "/api/v1/users/invitations/{id}",
+            format!("/api/v1/users/invitations/{b_invitation_id}"),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/onboarding",
+            format!("/api/v1/onboarding?tenant_id={b_id}"),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/onboarding/bot-tried",
+            "/api/v1/onboarding/bot-tried".into(),
+            Some(naming(b_id, json!({}))),
+        ),
+        (
+            "POST",
+            "/api/v1/onboarding/go-live",
+            "/api/v1/onboarding/go-live".into(),
+            Some(naming(b_id, json!({}))),
+        ),
     ];
     // The routes come from the OpenAPI document: a route is only served through the
     // `routes!` call that documents it, so no tenant route can be missing from this check.
@@ -258,6 +330,8 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
             b_contact.into(),
             "Bia Secreta".into(),
             "Segredo de B".into(),
+            "convidado@b.example".into(),
+            b_invitation_id.clone(),
         ] {
             assert!(
                 !text.contains(&secret),

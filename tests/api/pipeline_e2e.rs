@@ -165,6 +165,8 @@ async fn a_question_the_knowledge_answers_is_answered_by_the_llm_through_the_gra
         .expect(1)
         .mount(&llm)
         .await;
+    // A new conversation: the tenant's greeting goes out first.
+    expect_text_sent(&graph, "Olá!", "wamid.greeting").await;
     expect_text_sent(&graph, LLM_ANSWER, "wamid.answer").await;
     let app = spawn_app_with(pipeline_config(&graph, &llm)).await;
     let (tenant, owner) = tenant_with_knowledge(&app).await;
@@ -182,12 +184,13 @@ async fn a_question_the_knowledge_answers_is_answered_by_the_llm_through_the_gra
     assert_eq!(post_signed(&app, &hook).await.status(), 200);
     await_count(&app, "MessageReceived", 1).await;
     await_count(&app, "AiReplied", 1).await;
-    await_count(&app, "OutboundSent", 1).await;
-    let sent: Value =
-        sqlx::query_scalar("SELECT payload FROM events WHERE event_type = 'OutboundSent'")
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
+    await_count(&app, "OutboundSent", 2).await;
+    let sent: Value = sqlx::query_scalar(
+        "SELECT payload FROM events WHERE event_type = 'OutboundSent' ORDER BY position DESC LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
     assert_eq!(sent["OutboundSent"]["provider_message_id"], "wamid.answer");
     let detail = conversation(&app, &owner, id).await;
     assert_eq!(detail["status"], "ai_active", "{detail}");
@@ -221,7 +224,8 @@ async fn a_question_the_knowledge_answers_is_answered_by_the_llm_through_the_gra
     for (event, n) in [
         ("MessageReceived", 1),
         ("AiReplied", 1),
-        ("OutboundSent", 1),
+        ("GreetingSent", 1),
+        ("OutboundSent", 2),
     ] {
         assert_eq!(count(&app, event).await, n, "{event}");
     }
@@ -245,6 +249,7 @@ async fn an_unanswerable_question_goes_to_a_human_whose_reply_is_sent_and_a_day_
         .expect(0)
         .mount(&llm)
         .await;
+    expect_text_sent(&graph, "Olá!", "wamid.greeting").await;
     expect_text_sent(&graph, "Vou chamar alguém.", "wamid.fallback").await;
     expect_text_sent(&graph, "Olá, aqui é a Ana.", "wamid.human").await;
     // A day after the customer's message their 24 h window is closed: the return message
@@ -287,7 +292,7 @@ async fn an_unanswerable_question_goes_to_a_human_whose_reply_is_sent_and_a_day_
     clock.advance(chrono::Duration::seconds(1));
     wait_status(&app, &owner, id, "awaiting_human").await;
     await_count(&app, "ConfidenceLow", 1).await;
-    await_count(&app, "OutboundSent", 1).await;
+    await_count(&app, "OutboundSent", 2).await;
     let detail = conversation(&app, &owner, id).await;
     assert_eq!(detail["handoff_reason"], "low_confidence", "{detail}");
     app.eventually("the hand-off e-mail arrives", || async {
@@ -312,7 +317,7 @@ async fn an_unanswerable_question_goes_to_a_human_whose_reply_is_sent_and_a_day_
         )
         .await;
     assert_eq!(replied.status(), 200);
-    await_count(&app, "OutboundSent", 2).await;
+    await_count(&app, "OutboundSent", 3).await;
     wait_status(&app, &owner, id, "human_replied").await;
 
     // A day after the hand-off but not after the human's reply: the reply moved the
@@ -334,7 +339,7 @@ async fn an_unanswerable_question_goes_to_a_human_whose_reply_is_sent_and_a_day_
             .await
             .unwrap();
     assert_eq!(resumed["AiResumed"]["reason"], "timeout", "{resumed}");
-    await_count(&app, "OutboundSent", 3).await;
+    await_count(&app, "OutboundSent", 4).await;
     wait_status(&app, &owner, id, "ai_active").await;
     assert_eq!(handed_off(&sink).len(), 1, "the hand-off is e-mailed once");
     graph.verify().await;

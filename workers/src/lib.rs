@@ -3,6 +3,7 @@
 //! reporter, the retention job). Event-driven ones consume the same stream runners as
 //! projections do.
 
+pub mod evolution;
 pub mod knowledge;
 pub mod lifecycle;
 pub mod mailer;

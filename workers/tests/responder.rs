@@ -594,7 +594,10 @@ async fn a_replayed_or_redelivered_message_gets_no_second_reply() {
     })
     .await;
     settled(&env, &c).await;
-    assert_eq!(env.event_types(&c).await, ["MessageReceived", "AiReplied"]);
+    assert_eq!(
+        env.event_types(&c).await,
+        ["MessageReceived", "GreetingSent", "AiReplied"]
+    );
 
     // A scheduler that crashed after recording the answer, before letting go of the burst:
     // the burst is claimed again, and the recorded answer is found by its key.
@@ -615,7 +618,10 @@ async fn a_replayed_or_redelivered_message_gets_no_second_reply() {
     .await
     .unwrap();
     settled(&env, &c).await;
-    assert_eq!(env.event_types(&c).await, ["MessageReceived", "AiReplied"]);
+    assert_eq!(
+        env.event_types(&c).await,
+        ["MessageReceived", "GreetingSent", "AiReplied"]
+    );
     assert_eq!(requests(&llm).await.len(), 1);
     scheduler.stop().await;
     runner.stop().await;

@@ -37,6 +37,14 @@ pub struct Conversation {
     /// Defaulted so snapshots taken before it existed still load.
     #[serde(default)]
     pub(super) outbound_sent: Recent<Option<String>>,
+    /// Whether the customer was greeted, or answered otherwise (no greeting is due then).
+    /// Snapshots taken before it existed are of conversations past their greeting.
+    #[serde(default = "already_greeted")]
+    pub(super) greeted: bool,
+}
+
+fn already_greeted() -> bool {
+    true
 }
 
 impl Conversation {
@@ -124,6 +132,11 @@ impl Conversation {
             .any(|v| v.as_deref() == Some(provider_message_id))
     }
 
+    /// Whether the greeting was sent, or the conversation was answered without it.
+    pub fn greeted(&self) -> bool {
+        self.greeted
+    }
+
     /// The furthest delivery status recorded for a recent outbound message.
     pub fn delivery_status(&self, provider_message_id: &str) -> Option<DeliveryStatus> {
         self.outbound_statuses.get(provider_message_id).copied()
@@ -172,13 +185,19 @@ impl Aggregate for Conversation {
                     self.status = S::AiActive;
                 }
             }
-            ConversationEvent::AiReplied { .. } => self.message_count += 1,
+            ConversationEvent::AiReplied { .. } => {
+                self.message_count += 1;
+                self.greeted = true;
+            }
+            ConversationEvent::GreetingSent { .. } => self.greeted = true,
             ConversationEvent::ConfidenceLow { at, .. }
             | ConversationEvent::HumanRequested { at, .. } => {
+                self.greeted = true;
                 self.status = S::AwaitingHuman;
                 self.handed_off_at = Some(at);
             }
             ConversationEvent::HumanReplied { at, .. } => {
+                self.greeted = true;
                 self.status = S::HumanReplied;
                 self.last_human_activity_at = Some(at);
                 self.message_count += 1;
@@ -222,6 +241,7 @@ impl Aggregate for Conversation {
                 ..
             } => {
                 self.inbound_ids.insert(provider_message_id, ());
+                self.greeted = true;
                 self.status = S::HumanReplied;
                 self.last_human_activity_at = Some(at);
                 self.message_count += 1;
@@ -245,7 +265,8 @@ fn asked_to_send(event: &ConversationEvent) -> Option<Uuid> {
         | ConversationEvent::ConfidenceLow { outbound_id, .. }
         | ConversationEvent::HumanRequested { outbound_id, .. }
         | ConversationEvent::HumanReplied { outbound_id, .. }
-        | ConversationEvent::AiResumed { outbound_id, .. } => Some(*outbound_id),
+        | ConversationEvent::AiResumed { outbound_id, .. }
+        | ConversationEvent::GreetingSent { outbound_id, .. } => Some(*outbound_id),
         _ => None,
     }
 }

@@ -107,6 +107,9 @@ pub enum ConversationCommand {
         /// When it was sent, by the provider's clock.
         sent_at: DateTime<Utc>,
     },
+    /// Greet the customer before the AI's first answer of a new conversation; nothing
+    /// happens once greeted or when the AI is not the one answering.
+    Greet,
     /// Close the conversation (F7).
     Resolve,
     /// Record that the contact's personal data was destroyed (F65). The keys are destroyed

@@ -260,6 +260,10 @@ impl Conversation {
                     at,
                 })
             }
+            C::Greet => (self.status == S::AiActive && !self.greeted).then(|| E::GreetingSent {
+                outbound_id: outbound_id(),
+                at,
+            }),
             C::Resolve => (!self.is_resolved()).then_some(E::ConversationResolved { at }),
             // An erasure is a legal obligation: recorded whatever the conversation's state.
             C::EraseSubject { reason } => Some(E::SubjectErased { reason, at }),

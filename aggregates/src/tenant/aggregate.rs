@@ -3,7 +3,7 @@
 use super::{ClaimOutcome, TenantCommand, TenantError, TenantServices};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
-use schemas::events::{BotSettings, TenantEvent};
+use schemas::events::{BotSettings, OnboardingStep, TenantEvent};
 use schemas::{AggregateKind, Locale, Plan};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -29,6 +29,9 @@ pub struct Tenant {
     // Snapshots taken before tenants had a language lack the field.
     #[serde(default)]
     locale: Locale,
+    // Snapshots taken before onboarding steps were recorded lack the field.
+    #[serde(default)]
+    onboarding: std::collections::BTreeSet<OnboardingStep>,
 }
 
 impl Tenant {
@@ -65,6 +68,11 @@ impl Tenant {
     /// The version of the knowledge text; 0 before the first one.
     pub fn knowledge_version(&self) -> u32 {
         self.knowledge_version
+    }
+
+    /// Whether the owner completed `step` of the first-run onboarding.
+    pub fn completed(&self, step: OnboardingStep) -> bool {
+        self.onboarding.contains(&step)
     }
 
     /// The current knowledge text.
@@ -205,6 +213,11 @@ impl Tenant {
                 self.registered()?;
                 Ok((locale != self.locale).then_some(TenantEvent::LocaleChanged { locale, at }))
             }
+            TenantCommand::CompleteOnboardingStep { step } => {
+                self.registered()?;
+                Ok((!self.completed(step))
+                    .then_some(TenantEvent::OnboardingStepCompleted { step, at }))
+            }
         }
     }
 }
@@ -268,6 +281,9 @@ impl Aggregate for Tenant {
             TenantEvent::TenantSuspended { .. } => self.suspended = true,
             TenantEvent::TenantReactivated { .. } => self.suspended = false,
             TenantEvent::LocaleChanged { locale, .. } => self.locale = locale,
+            TenantEvent::OnboardingStepCompleted { step, .. } => {
+                self.onboarding.insert(step);
+            }
         }
     }
 }

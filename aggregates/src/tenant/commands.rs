@@ -58,4 +58,9 @@ pub enum TenantCommand {
         /// The language from now on.
         locale: Locale,
     },
+    /// Record a step of the first-run onboarding; a step already recorded changes nothing.
+    CompleteOnboardingStep {
+        /// The step.
+        step: schemas::events::OnboardingStep,
+    },
 }

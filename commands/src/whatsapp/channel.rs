@@ -221,6 +221,37 @@ impl ChannelStore {
         self.ensure(tenant).await
     }
 
+    /// Remembers the connection state Evolution last reported for the tenant's instance
+    /// (`open`, `connecting` or `close`).
+    pub async fn record_evolution_state(
+        &self,
+        tenant: Uuid,
+        state: &str,
+    ) -> Result<(), WebhookError> {
+        sqlx::query(
+            "UPDATE whatsapp_channels SET evolution_state = $2, evolution_state_at = now()
+              WHERE tenant_id = $1",
+        )
+        .bind(tenant)
+        .bind(state)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The connection state Evolution last reported for the tenant's instance.
+    pub async fn evolution_state(&self, tenant: Uuid) -> Result<Option<String>, WebhookError> {
+        Ok(
+            sqlx::query_scalar(
+                "SELECT evolution_state FROM whatsapp_channels WHERE tenant_id = $1",
+            )
+            .bind(tenant)
+            .fetch_optional(&self.pool)
+            .await?
+            .flatten(),
+        )
+    }
+
     /// The tenant whose Evolution webhook URL carries `secret`.
     pub async fn tenant_by_secret(&self, secret: &str) -> Result<Option<Uuid>, WebhookError> {
         Ok(

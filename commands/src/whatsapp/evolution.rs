@@ -65,6 +65,21 @@ pub(super) struct Upserts {
     pub skipped: usize,
 }
 
+/// The state a `connection.update` webhook reports (`open`, `connecting` or `close`), if
+/// `body` is one.
+pub(super) fn connection_update(body: &Value) -> Option<&'static str> {
+    let event = body.get("event")?.as_str()?;
+    if event.to_ascii_lowercase().replace('_', ".") != "connection.update" {
+        return None;
+    }
+    let state = body.pointer("/data/state")?.as_str()?;
+    Some(match state.to_ascii_lowercase().as_str() {
+        "open" => "open",
+        "connecting" => "connecting",
+        _ => "close",
+    })
+}
+
 fn is_upsert(event: &str) -> bool {
     // Evolution names events `messages.upsert` in webhooks and `MESSAGES_UPSERT` in its
     // settings; some versions send the latter.
@@ -176,6 +191,26 @@ mod tests {
             assert_eq!(m.content.text().map(|t| t.expose().as_str()), Some("Olá"));
             assert_eq!(m.sent_at.timestamp(), 1_717_000_000);
         }
+    }
+
+    #[test]
+    fn a_connection_update_names_its_state() {
+        let update = |state: &str| {
+            json!({"event": "connection.update", "instance": "loja",
+                   "data": {"instance": "loja", "state": state, "statusReason": 200}})
+        };
+        assert_eq!(connection_update(&update("open")), Some("open"));
+        assert_eq!(connection_update(&update("close")), Some("close"));
+        assert_eq!(
+            connection_update(
+                &json!({"event": "CONNECTION_UPDATE", "data": {"state": "connecting"}})
+            ),
+            Some("connecting")
+        );
+        assert_eq!(
+            connection_update(&upsert("1@s.whatsapp.net", false, json!({}))),
+            None
+        );
     }
 
     #[test]

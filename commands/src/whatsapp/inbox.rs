@@ -202,8 +202,17 @@ impl Inbox {
             .tenant_by_secret(secret)
             .await?
             .ok_or(WebhookError::UnknownSecret)?;
-        let envelope: evolution::Envelope =
+        let body: serde_json::Value =
             serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+        if let Some(state) = evolution::connection_update(&body) {
+            self.channels.record_evolution_state(tenant, state).await?;
+            return Ok(IngestReport {
+                recorded: 1,
+                ignored: 0,
+            });
+        }
+        let envelope: evolution::Envelope =
+            serde_json::from_value(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
         let upserts = envelope.into_upserts(Utc::now());
         let mut report = IngestReport {
             ignored: upserts.skipped,

@@ -185,6 +185,11 @@ pub(super) fn apply(
             ..Outbound::new("agent", body.get("text"))
         },
         "AiResumed" => Outbound::system("return", "ai_active", HandOff::End),
+        // Greets without changing who answers: the AI's answer follows.
+        "GreetingSent" => Outbound {
+            purpose: Some("greeting"),
+            ..Outbound::new("system", None)
+        },
         "AgentAssigned" => {
             let agent = body.uuid("agent_id")?;
             return Ok(touch(row, e, true, |r| r.assigned_agent = Some(agent)));

@@ -21,7 +21,8 @@ use uuid::Uuid;
 pub struct ConversationQuery {
     /// `ai_active`, `awaiting_human`, `human_replied` or `resolved`.
     pub status: Option<String>,
-    /// A tenant user's id, or `none` for unassigned conversations.
+    /// A tenant user's id, `me` (the caller), or `none` (also `unassigned`) for
+    /// unassigned conversations.
     pub agent: Option<String>,
     /// Part of the contact's name (any case) or number (digits).
     pub q: Option<String>,
@@ -45,12 +46,13 @@ pub(super) struct Row {
     pub assigned_agent: Option<Uuid>,
     pub window_ends_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    pub handed_off_at: Option<DateTime<Utc>>,
 }
 
 /// The columns of [`Row`].
 pub(super) const COLUMNS: &str = "conversation_id, status, contact_phone, contact_name,
     last_message_preview, last_message_direction, last_message_at, unanswered_count,
-    assigned_agent, window_ends_at, updated_at";
+    assigned_agent, window_ends_at, updated_at, handed_off_at";
 
 impl Row {
     pub(super) fn into_summary(self) -> ConversationSummary {
@@ -71,6 +73,9 @@ impl Row {
             assigned_agent: self.assigned_agent,
             window_ends_at: self.window_ends_at,
             updated_at: self.updated_at,
+            handed_off_at: self.handed_off_at,
+            // Filled by `handoff_reasons` for the conversations handed off.
+            handoff_reason: None,
         }
     }
 }
@@ -91,14 +96,59 @@ enum AgentFilter {
     Agent(Uuid),
 }
 
-fn agent_filter(agent: Option<&str>) -> Result<Option<AgentFilter>, ApiError> {
+fn agent_filter(agent: Option<&str>, me: Uuid) -> Result<Option<AgentFilter>, ApiError> {
     match agent.map(str::trim).filter(|a| !a.is_empty()) {
         None => Ok(None),
-        Some("none") => Ok(Some(AgentFilter::Unassigned)),
+        Some("none" | "unassigned") => Ok(Some(AgentFilter::Unassigned)),
+        Some("me") => Ok(Some(AgentFilter::Agent(me))),
         Some(a) => Uuid::parse_str(a)
             .map(|id| Some(AgentFilter::Agent(id)))
-            .map_err(|_| unprocessable("invalid_agent", "agent must be a user id or `none`")),
+            .map_err(|_| {
+                unprocessable(
+                    "invalid_agent",
+                    "agent must be a user id, `me`, `none` or `unassigned`",
+                )
+            }),
     }
+}
+
+/// Fills `handoff_reason` of the conversations handed off, from the event that began each
+/// hand-off: `customer_asked`, or the reason the AI recorded (`low_confidence` for
+/// hand-offs recorded before reasons were kept). One statement for the whole page.
+pub(super) async fn handoff_reasons(
+    state: &AppState,
+    items: &mut [ConversationSummary],
+) -> Result<(), ApiError> {
+    let ids: Vec<String> = items
+        .iter()
+        .filter(|i| i.handed_off_at.is_some())
+        .map(|i| i.id.to_string())
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let reasons: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT ON (aggregate_id) aggregate_id,
+                CASE event_type WHEN 'HumanRequested' THEN 'customer_asked'
+                ELSE COALESCE(payload->'ConfidenceLow'->>'reason', 'low_confidence') END
+           FROM events
+          WHERE aggregate_type = 'conversation' AND aggregate_id = ANY($1)
+            AND event_type IN ('ConfidenceLow', 'HumanRequested')
+          ORDER BY aggregate_id, sequence DESC",
+    )
+    .bind(&ids)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(ApiError::internal)?;
+    for (id, reason) in reasons {
+        if let Some(item) = items
+            .iter_mut()
+            .find(|i| i.handed_off_at.is_some() && i.id.to_string() == id)
+        {
+            item.handoff_reason = Some(reason);
+        }
+    }
+    Ok(())
 }
 
 /// The `LIKE` pattern of a contact search, in the projection's normalized form: the digits
@@ -158,7 +208,7 @@ pub(super) async fn list(
             ));
         }
     }
-    let agent = agent_filter(query.agent.as_deref())?;
+    let agent = agent_filter(query.agent.as_deref(), user.user.id)?;
     let cursor = query
         .cursor
         .as_deref()
@@ -218,6 +268,7 @@ pub(super) async fn list(
         .filter_map(|i| i.last_message.as_mut()?.preview.as_mut())
         .collect();
     open_all(&state, &mut previews).await?;
+    handoff_reasons(&state, &mut items).await?;
     Ok(Json(ConversationPage { items, next_cursor }))
 }
 

@@ -1,7 +1,7 @@
 //! `GET /api/v1/conversations/{id}`: one conversation and its messages.
 
 use super::cursor::{decode_sequence, encode_sequence, page_size};
-use super::list::{Row, COLUMNS};
+use super::list::{handoff_reasons, Row, COLUMNS};
 use super::open::open_all;
 use super::view::{ConversationDetail, Delivery, Message};
 use crate::auth::RequireTenantUser;
@@ -112,18 +112,17 @@ pub(super) async fn show(
         .transpose()?
         .unwrap_or(0);
     let limit = page_size(query.limit.as_deref())?;
-    let (row, handed_off_at, created_at): (Row, Option<DateTime<Utc>>, DateTime<Utc>) =
-        sqlx::query_as::<_, Detail>(&format!(
-            "SELECT {COLUMNS}, handed_off_at, created_at FROM conversations
-              WHERE conversation_id = $1 AND tenant_id = $2"
-        ))
-        .bind(id)
-        .bind(user.tenant_id)
-        .fetch_optional(&state.pool)
-        .await
-        .map_err(ApiError::internal)?
-        .map(|d| (d.row, d.handed_off_at, d.created_at))
-        .ok_or_else(not_found)?;
+    let (row, created_at): (Row, DateTime<Utc>) = sqlx::query_as::<_, Detail>(&format!(
+        "SELECT {COLUMNS}, created_at FROM conversations
+          WHERE conversation_id = $1 AND tenant_id = $2"
+    ))
+    .bind(id)
+    .bind(user.tenant_id)
+    .fetch_optional(&state.pool)
+    .await
+    .map_err(ApiError::internal)?
+    .map(|d| (d.row, d.created_at))
+    .ok_or_else(not_found)?;
     let mut rows: Vec<MessageRow> = sqlx::query_as(
         "SELECT m.sequence, m.direction, m.author, m.agent_id, m.kind, m.media_type, m.purpose,
                 m.body, m.provider_message_id, m.outbound_id, m.at,
@@ -163,41 +162,18 @@ pub(super) async fn show(
         )
         .collect();
     open_all(&state, &mut sealed).await?;
-    let handoff_reason = match handed_off_at {
-        Some(_) => handoff_reason(&state, id).await?,
-        None => None,
-    };
+    handoff_reasons(&state, std::slice::from_mut(&mut summary)).await?;
     Ok(Json(ConversationDetail {
         summary,
-        handed_off_at,
-        handoff_reason,
         created_at,
         messages,
         next_cursor,
     }))
 }
 
-/// Why the current hand-off began, from the event that began it: `customer_asked`, or the
-/// reason the AI recorded (`low_confidence` for hand-offs recorded before reasons were kept).
-async fn handoff_reason(state: &AppState, id: Uuid) -> Result<Option<String>, ApiError> {
-    sqlx::query_scalar(
-        "SELECT CASE event_type WHEN 'HumanRequested' THEN 'customer_asked'
-                ELSE COALESCE(payload->'ConfidenceLow'->>'reason', 'low_confidence') END
-           FROM events
-          WHERE aggregate_type = 'conversation' AND aggregate_id = $1
-            AND event_type IN ('ConfidenceLow', 'HumanRequested')
-          ORDER BY sequence DESC LIMIT 1",
-    )
-    .bind(id.to_string())
-    .fetch_optional(&state.pool)
-    .await
-    .map_err(ApiError::internal)
-}
-
 #[derive(sqlx::FromRow)]
 struct Detail {
     #[sqlx(flatten)]
     row: Row,
-    handed_off_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
 }

@@ -60,6 +60,12 @@ pub struct ConversationSummary {
     pub window_ends_at: Option<DateTime<Utc>>,
     /// When the conversation last changed; the list's order.
     pub updated_at: DateTime<Utc>,
+    /// When the current hand-off to a human began, while it lasts.
+    pub handed_off_at: Option<DateTime<Utc>>,
+    /// Why, while it lasts: `customer_asked`, `low_confidence`, `plan_quota_reached` (the
+    /// plan's AI messages are used up), `request_limit_reached`, `token_limit_reached`,
+    /// `cost_limit_reached` or `ai_unavailable`.
+    pub handoff_reason: Option<String>,
 }
 
 /// A page of the list, most recently changed first.
@@ -89,8 +95,8 @@ pub struct Message {
     pub sequence: i64,
     /// `inbound` (from the customer) or `outbound`.
     pub direction: String,
-    /// `customer`, `ai`, `agent` (see `agent_id`) or `system` (the tenant's fallback,
-    /// waiting or return message).
+    /// `customer`, `ai`, `agent` (see `agent_id`) or `system` (the tenant's greeting,
+    /// fallback, waiting or return message).
     pub author: String,
     /// The tenant user who wrote it, for `agent`.
     pub agent_id: Option<Uuid>,
@@ -98,7 +104,7 @@ pub struct Message {
     pub kind: String,
     /// The provider's media type (`image`, `audio`, …), for media.
     pub media_type: Option<String>,
-    /// What a system message was for: `fallback`, `waiting` or `return`.
+    /// What a system message was for: `greeting`, `fallback`, `waiting` or `return`.
     pub purpose: Option<String>,
     /// The text or caption; `[erased]` once erased or past retention; absent for system
     /// messages (their text is the tenant's setting) and media without caption.
@@ -120,12 +126,6 @@ pub struct ConversationDetail {
     /// The conversation.
     #[serde(flatten)]
     pub summary: ConversationSummary,
-    /// When the current hand-off to a human began, while it lasts.
-    pub handed_off_at: Option<DateTime<Utc>>,
-    /// Why, while it lasts: `customer_asked`, `low_confidence`, `plan_quota_reached` (the
-    /// plan's AI messages are used up), `request_limit_reached`, `token_limit_reached`,
-    /// `cost_limit_reached` or `ai_unavailable`.
-    pub handoff_reason: Option<String>,
     /// When the first message arrived.
     pub created_at: DateTime<Utc>,
     /// Messages in order.

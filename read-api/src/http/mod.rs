@@ -48,6 +48,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(crate::webhooks::routes())
         .merge(crate::outbox::routes())
         .merge(crate::knowledge::routes())
+        .merge(crate::onboarding::routes())
 }
 
 /// The OpenAPI document of [`api`], as `GET /api/openapi.json` serves it.

@@ -5,10 +5,12 @@
 //! [`RequireTenantOwner`]: crate::auth::RequireTenantOwner
 
 mod bot;
+mod evolution;
 mod locale;
 mod team;
 mod whatsapp;
 
+pub use evolution::{CreateInstanceRequest, EvolutionInstance, EvolutionQr, EvolutionState};
 pub(crate) use locale::parse as parse_locale;
 pub use locale::LocaleSetting;
 pub use team::NewAgentRequest;
@@ -26,12 +28,21 @@ pub const OWNER_ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/v1/settings/bot"),
     ("GET", "/api/v1/settings/whatsapp"),
     ("PUT", "/api/v1/settings/whatsapp"),
+    ("POST", "/api/v1/settings/whatsapp/evolution/instance"),
+    ("GET", "/api/v1/settings/whatsapp/evolution/qr"),
+    ("GET", "/api/v1/settings/whatsapp/evolution/state"),
     ("GET", "/api/v1/settings/locale"),
     ("PUT", "/api/v1/settings/locale"),
     ("GET", "/api/v1/users"),
     ("POST", "/api/v1/users"),
     ("DELETE", "/api/v1/users/{id}"),
+    ("GET", "/api/v1/users/invitations"),
+    ("POST", "/api/v1/users/invitations"),
+    ("DELETE", "/api/v1/users/invitations/{id}"),
     ("PUT", "/api/v1/knowledge"),
+    ("GET", "/api/v1/onboarding"),
+    ("POST", "/api/v1/onboarding/bot-tried"),
+    ("POST", "/api/v1/onboarding/go-live"),
 ];
 
 /// Every tenant route (owner or agent) as `(method, path)`: the operations the OpenAPI
@@ -49,6 +60,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(bot::show, bot::change))
         .routes(routes!(whatsapp::show, whatsapp::link))
+        .routes(routes!(evolution::create))
+        .routes(routes!(evolution::qr))
+        .routes(routes!(evolution::connection_state))
         .routes(routes!(locale::show, locale::change))
         .routes(routes!(team::list, team::create))
         .routes(routes!(team::disable))

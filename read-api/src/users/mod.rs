@@ -4,6 +4,7 @@
 
 mod admin;
 pub mod email;
+mod invitations;
 
 use crate::auth::{password, Role};
 use crate::error::ApiError;
@@ -14,6 +15,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 pub use admin::{CreateUserRequest, CreatedUser};
+pub use invitations::{AcceptInvitationRequest, Invitation, InvitationRequest, INVITATION_TTL};
 
 /// A user, without their password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -134,6 +136,12 @@ const COLUMNS: &str = "id, email, role, tenant_id, created_at, disabled_at, pass
 /// Creates a user after checking the e-mail, the password policy and the role's tenant.
 #[tracing::instrument(name = "creating a user", skip_all, fields(role = %new.role))]
 pub async fn create(pool: &PgPool, new: NewUser) -> Result<User, UserError> {
+    let mut conn = pool.acquire().await?;
+    create_on(&mut conn, new).await
+}
+
+/// [`create`] on `conn` (inside the caller's transaction, when it is one).
+pub(crate) async fn create_on(conn: &mut PgConnection, new: NewUser) -> Result<User, UserError> {
     let email = email::normalize(&new.email);
     if !email::is_plausible(&email) {
         return Err(UserError::InvalidEmail(email));
@@ -154,7 +162,7 @@ pub async fn create(pool: &PgPool, new: NewUser) -> Result<User, UserError> {
     .bind(hash)
     .bind(new.role.as_str())
     .bind(new.tenant_id)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await?;
     let user = row.ok_or(UserError::EmailTaken)?.into_credentials()?.user;
     tracing::info!(user_id = %user.id, "a user was created");
@@ -204,7 +212,11 @@ pub(crate) async fn set_password_hash(
         .map(drop)
 }
 
-/// The users routes: `POST /api/v1/admin/users`.
+/// The users routes: `POST /api/v1/admin/users`, team invitations and their acceptance.
 pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
-    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(admin::create_user))
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(admin::create_user))
+        .routes(utoipa_axum::routes!(invitations::invite, invitations::list))
+        .routes(utoipa_axum::routes!(invitations::revoke))
+        .routes(utoipa_axum::routes!(invitations::accept))
 }

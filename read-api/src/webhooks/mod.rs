@@ -31,6 +31,28 @@ pub struct WhatsAppHttp {
     pub inbox: Inbox,
     /// The tenants' channel settings.
     pub channels: ChannelStore,
+    /// The platform's own Evolution API server, offered to tenants that bring none.
+    pub evolution: Option<EvolutionServer>,
+    /// The client of tenants' Evolution API servers.
+    pub evolution_client: workers::evolution::EvolutionClient,
+}
+
+/// An Evolution API server and its global key (`EVOLUTION_API_URL`, `EVOLUTION_API_KEY`).
+#[derive(Clone)]
+pub struct EvolutionServer {
+    /// Its base URL.
+    pub url: String,
+    /// Its global API key, which creates instances.
+    pub global_key: String,
+}
+
+impl std::fmt::Debug for EvolutionServer {
+    // The key is a credential: it must never reach a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EvolutionServer")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for WhatsAppHttp {
@@ -38,6 +60,7 @@ impl std::fmt::Debug for WhatsAppHttp {
         f.debug_struct("WhatsAppHttp")
             .field("app_secret_set", &self.app_secret.is_some())
             .field("verify_token_set", &self.verify_token.is_some())
+            .field("evolution", &self.evolution)
             .finish_non_exhaustive()
     }
 }
@@ -51,6 +74,8 @@ impl WhatsAppHttp {
             verify_token: None,
             inbox: Inbox::new(bus, pool, channels.clone()),
             channels,
+            evolution: None,
+            evolution_client: workers::evolution::EvolutionClient::new(),
         }
     }
 }

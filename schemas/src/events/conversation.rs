@@ -287,6 +287,14 @@ pub enum ConversationEvent {
         /// When atende recorded it.
         at: DateTime<Utc>,
     },
+    /// The AI greets a new conversation before its first answer; the tenant's greeting (a
+    /// bot setting) is to be sent, as the fallback, waiting and return messages are.
+    GreetingSent {
+        /// Idempotency key of the greeting message.
+        outbound_id: Uuid,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// The contact's personal data was destroyed (LGPD erasure): their keys are gone, so
     /// every earlier personal field of this conversation now reads as `[erased]`. Who
     /// asked is in the event's metadata; no personal data is in the event.
@@ -313,6 +321,7 @@ event_enum_names!(ConversationEvent {
     SubjectErased,
     OutboundRefused,
     HumanRepliedFromPhone,
+    GreetingSent,
 });
 
 #[cfg(test)]

@@ -83,6 +83,10 @@ fn samples() -> Vec<ConversationEvent> {
             sent_at: at(),
             at: at(),
         },
+        ConversationEvent::GreetingSent {
+            outbound_id: id,
+            at: at(),
+        },
     ]
 }
 

@@ -19,7 +19,7 @@ pub use conversation::{
     ResumeReason,
 };
 pub use subscription::{SubscriptionEvent, SubscriptionStatus};
-pub use tenant::{BotSettings, TenantEvent, Tone};
+pub use tenant::{BotSettings, OnboardingStep, TenantEvent, Tone};
 pub use ticket::{AuthorKind, TicketEvent, TicketPriority, TicketStatus};
 
 /// The payload version of every event type released so far.

@@ -60,6 +60,19 @@ impl Default for BotSettings {
     }
 }
 
+/// A step of the console's first-run onboarding that no other fact records (#15); the
+/// others (a WhatsApp channel, knowledge) are read from the state itself.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum OnboardingStep {
+    /// The owner tried the bot with a question of their own.
+    BotTried,
+    /// The owner declared the bot ready to answer customers ("go live").
+    WentLive,
+}
+
 /// What happened to a tenant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub enum TenantEvent {
@@ -125,6 +138,13 @@ pub enum TenantEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The owner completed a step of the first-run onboarding; each step is recorded once.
+    OnboardingStepCompleted {
+        /// Which step.
+        step: OnboardingStep,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }
 
 event_enum_names!(TenantEvent {
@@ -135,6 +155,7 @@ event_enum_names!(TenantEvent {
     TenantSuspended,
     TenantReactivated,
     LocaleChanged,
+    OnboardingStepCompleted,
 });
 
 #[cfg(test)]
@@ -175,6 +196,10 @@ mod tests {
             TenantEvent::TenantReactivated { at: at() },
             TenantEvent::LocaleChanged {
                 locale: Locale::En,
+                at: at(),
+            },
+            TenantEvent::OnboardingStepCompleted {
+                step: OnboardingStep::WentLive,
                 at: at(),
             },
         ]

@@ -1,5 +1,6 @@
 //! The WhatsApp channel (#5 part A): webhooks in, the sender out, and the humans' routes.
 
+mod connect;
 mod evolution;
 mod humans;
 mod inbound;

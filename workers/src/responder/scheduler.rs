@@ -247,6 +247,9 @@ impl Responder {
                 question: Personal::from(question),
             },
         };
+        if burst.answered_through == 0 {
+            self.greet(burst).await?;
+        }
         let metadata = self.metadata(burst, key);
         match self
             .bus
@@ -268,6 +271,31 @@ impl Responder {
             Err(e) => return Err(e.into()),
         }
         Ok(())
+    }
+
+    /// Records the tenant's greeting before the first answer of a new conversation (none
+    /// when the greeting setting is blank); the conversation itself refuses a second one.
+    async fn greet(&self, burst: &Burst) -> anyhow::Result<()> {
+        let (tenant, _) = self.bus.tenants.load(&burst.tenant_id.to_string()).await?;
+        if tenant.settings().greeting.trim().is_empty() {
+            return Ok(());
+        }
+        let key = format!("greeting:{}", burst.conversation_id);
+        let metadata = self.metadata(burst, &key);
+        match self
+            .bus
+            .conversations
+            .execute(
+                &burst.conversation_id,
+                ConversationCommand::Greet,
+                &metadata,
+            )
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) if matches!(e.code(), "conversation_resolved" | "tenant_suspended") => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn metadata(&self, burst: &Burst, key: &str) -> CommandMetadata {

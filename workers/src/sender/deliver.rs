@@ -107,6 +107,7 @@ impl Context {
             "fallback" => Some(settings.fallback_message.clone()),
             "waiting" => Some(settings.waiting_message.clone()),
             "return" => Some(settings.return_message.clone()),
+            "greeting" => Some(settings.greeting.clone()),
             _ => {
                 let Some(mut body) = row.body.clone() else {
                     return Ok(None);

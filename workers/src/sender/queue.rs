@@ -18,6 +18,7 @@ fn purpose(event_type: &str) -> Option<&'static str> {
         "HumanRequested" => "waiting",
         "HumanReplied" => "human_reply",
         "AiResumed" => "return",
+        "GreetingSent" => "greeting",
         _ => return None,
     })
 }

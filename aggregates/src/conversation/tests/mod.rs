@@ -4,6 +4,7 @@ mod attendance;
 mod channel;
 mod delivery;
 mod erasure;
+mod greeting;
 mod inbound;
 mod sent;
 mod window;

@@ -177,3 +177,30 @@ fn choosing_the_language_in_force_records_nothing() {
         .when(TenantCommand::ChangeLocale { locale: Locale::En })
         .then_expect_events(vec![]);
 }
+
+#[test]
+fn an_onboarding_step_is_recorded_once() {
+    use schemas::events::OnboardingStep;
+    let live = TenantEvent::OnboardingStepCompleted {
+        step: OnboardingStep::WentLive,
+        at: t0(),
+    };
+    let go_live = TenantCommand::CompleteOnboardingStep {
+        step: OnboardingStep::WentLive,
+    };
+    tenant()
+        .given(vec![registered()])
+        .when(go_live.clone())
+        .then_expect_events(vec![live.clone()]);
+    tenant()
+        .given(vec![registered(), live])
+        .when(go_live)
+        .then_expect_events(vec![]);
+    let err = error_of(
+        vec![],
+        TenantCommand::CompleteOnboardingStep {
+            step: OnboardingStep::BotTried,
+        },
+    );
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}

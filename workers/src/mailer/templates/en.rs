@@ -151,6 +151,25 @@ pub(super) fn content(template: &Template) -> Content {
                 ),
             ],
         ),
+        Template::Invitation {
+            tenant_name,
+            login_email,
+            accept_url,
+            valid_hours,
+        } => (
+            format!("You are invited to answer {tenant_name}'s customers on atende"),
+            vec![
+                Block::Para(format!(
+                    "You were invited to answer {tenant_name}'s customers on atende. Choose \
+                     your password with the link below: it works once, for {valid_hours} hours."
+                )),
+                Block::Field("Your login", login_email.clone()),
+                Block::Link("Choose my password", accept_url.clone()),
+                Block::Para(
+                    "If you did not expect this invitation, ignore this e-mail.".to_owned(),
+                ),
+            ],
+        ),
     };
     Content {
         subject,

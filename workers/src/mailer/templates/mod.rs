@@ -106,6 +106,18 @@ pub enum Template {
         /// Minutes the link stays valid.
         valid_minutes: u32,
     },
+    /// An owner invited someone to answer the tenant's customers: a link to choose their
+    /// password (no password is ever generated or shown).
+    Invitation {
+        /// The tenant's name.
+        tenant_name: String,
+        /// The e-mail they will sign in with.
+        login_email: String,
+        /// The link carrying the invitation token.
+        accept_url: String,
+        /// Hours the link stays valid.
+        valid_hours: u32,
+    },
 }
 
 impl Template {
@@ -121,6 +133,7 @@ impl Template {
             Self::HandedOff { .. } => "handed_off",
             Self::AiLimitNear { .. } => "ai_limit_near",
             Self::PasswordReset { .. } => "password_reset",
+            Self::Invitation { .. } => "invitation",
         }
     }
 

@@ -151,6 +151,24 @@ pub(super) fn content(template: &Template) -> Content {
                 ),
             ],
         ),
+        Template::Invitation {
+            tenant_name,
+            login_email,
+            accept_url,
+            valid_hours,
+        } => (
+            format!("Convite para atender os clientes de {tenant_name} no atende"),
+            vec![
+                Block::Para(format!(
+                    "Você foi convidado para atender os clientes de {tenant_name} no atende. \
+                     Escolha a sua senha pelo link abaixo: ele vale por {valid_hours} horas e \
+                     pode ser usado uma vez."
+                )),
+                Block::Field("Seu login", login_email.clone()),
+                Block::Link("Escolher minha senha", accept_url.clone()),
+                Block::Para("Se você não esperava este convite, ignore este e-mail.".to_owned()),
+            ],
+        ),
     };
     Content {
         subject,

@@ -83,6 +83,12 @@ fn every_template_differs_by_locale() {
             reset_url: "https://app.example/reset-password?token=t".into(),
             valid_minutes: 60,
         },
+        Template::Invitation {
+            tenant_name: "Padaria".into(),
+            login_email: "ana@padaria.example".into(),
+            accept_url: "https://app.example/set-password?token=t".into(),
+            valid_hours: 48,
+        },
         Template::QuotaAlert {
             tenant_name: "Padaria".into(),
             used: 800,
