@@ -10,7 +10,9 @@ mod helpers;
 mod harness;
 
 mod inbox;
+mod onboarding;
 mod pages;
 mod sign_in;
 mod tenant_pages;
 mod try_bot;
+mod whatsapp_connect;

@@ -9,6 +9,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// Every page an owner has, with a selector that shows once its data is in.
 const OWNER_PAGES: &[(&str, &str, &str)] = &[
+    ("/welcome", "#onboarding-progress", "onboarding"),
     ("/knowledge", "#knowledge-text", "knowledge"),
     ("/bot", "#threshold", "bot"),
     ("/whatsapp", "#tab-cloud_api", "whatsapp"),
