@@ -316,15 +316,19 @@ async fn the_pricing_page_sends_the_buyer_to_the_checkout_session_stripe_created
     console.type_text("Doceria da Dona").await;
     console.screenshot("pricing-checkout-form").await;
     console.press("Enter").await;
-    console
-        .wait_until(
-            "the browser is on Stripe's page",
-            &format!(
-                "location.href === {}",
-                serde_json::to_string(&checkout_page).unwrap()
-            ),
-        )
-        .await;
+    // The page is navigating away: ask the browser where it is rather than the page.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let at = console.page.url().await.ok().flatten().unwrap_or_default();
+        if at == checkout_page {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the browser is not on Stripe's page but on {at}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 
     let requests: Vec<_> = stripe
         .received_requests()

@@ -60,7 +60,9 @@ async fn fake_evolution() -> (MockServer, Phone) {
         .await;
     Mock::given(method("POST"))
         .and(path_regex("^/webhook/set/.+$"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"webhook": {"enabled": true}})))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"webhook": {"enabled": true}})),
+        )
         .mount(&server)
         .await;
     (server, phone)
@@ -78,13 +80,30 @@ async fn an_owner_creates_an_evolution_instance_sees_its_qr_code_and_then_the_ph
     let tenant = console.tenant("Barbearia do Léo").await;
     console.sign_in(&tenant.owner).await;
     console.open("/whatsapp").await;
-    console.wait_for("#tab-evolution").await.click().await.unwrap();
-    console.wait_for("#create-instance").await.click().await.unwrap();
+    console
+        .wait_for("#tab-evolution")
+        .await
+        .click()
+        .await
+        .unwrap();
+    console
+        .wait_for("#create-instance")
+        .await
+        .click()
+        .await
+        .unwrap();
 
     let qr = console.wait_for("#evolution-qr").await;
     let src = qr.attribute("src").await.unwrap().unwrap_or_default();
-    assert_eq!(src, format!("data:image/png;base64,{PNG}"), "the QR code is shown");
-    assert_eq!(console.text("#evolution-state").await, "Aguardando leitura do QR code");
+    assert_eq!(
+        src,
+        format!("data:image/png;base64,{PNG}"),
+        "the QR code is shown"
+    );
+    assert_eq!(
+        console.text("#evolution-state").await,
+        "Aguardando leitura do QR code"
+    );
     console.assert_axe_clean("the QR code to scan").await;
     console.screenshot("whatsapp-evolution-qr").await;
 
