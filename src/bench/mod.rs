@@ -2,6 +2,7 @@
 
 mod app;
 mod append;
+mod console;
 mod conversations_list;
 mod measure;
 mod pipeline;
@@ -40,6 +41,9 @@ pub enum BenchCommand {
     Pipeline(pipeline::PipelineArgs),
     /// Signed Stripe webhooks: a new customer's paid checkout, a renewal's invoice.
     StripeWebhook(stripe_webhook::StripeWebhookArgs),
+    /// The web console in headless Chromium over 100,000 conversations: the inbox's first
+    /// page after navigating, a webhook's message reaching the open inbox, and its size.
+    Console(console::ConsoleArgs),
 }
 
 /// Runs one benchmark.
@@ -54,5 +58,6 @@ pub async fn run(db: &DatabaseConfig, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Relay(args) => relay::run(db, args).await,
         BenchCommand::Pipeline(args) => pipeline::run(db, args).await,
         BenchCommand::StripeWebhook(args) => stripe_webhook::run(db, args).await,
+        BenchCommand::Console(args) => console::run(db, args).await,
     }
 }
