@@ -126,7 +126,10 @@ fn row(name: &str, samples: &[f64], target: &str) {
 }
 
 async fn bench(scratch: &Scratch, args: &ConsoleArgs) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
-    anyhow::ensure!(args.navigations > 0 && args.webhooks > 0, "nothing to measure");
+    anyhow::ensure!(
+        args.navigations > 0 && args.webhooks > 0,
+        "nothing to measure"
+    );
     let pool = &scratch.pool;
     let master = MasterKey::generate();
     let running = Running::start_with(pool.clone(), master.clone(), |c| {
@@ -190,7 +193,10 @@ async fn bench(scratch: &Scratch, args: &ConsoleArgs) -> anyhow::Result<(Vec<f64
                 let text = format!("Mensagem ao vivo {i} {}", &run[run.len() - 8..]);
                 eval(
                     page,
-                    &format!("(window.__seenAt = null, window.__want = {}, true)", json!(text)),
+                    &format!(
+                        "(window.__seenAt = null, window.__want = {}, true)",
+                        json!(text)
+                    ),
                 )
                 .await?;
                 let ok_at = webhook(&client, &url, i, &run, &text).await?;
