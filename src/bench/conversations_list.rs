@@ -69,22 +69,7 @@ async fn bench(
     let running = Running::start(pool.clone(), master.clone()).await?;
     let result = async {
         let tenant = Uuid::now_v7();
-        let agents: Vec<Uuid> = (0..AGENTS).map(|_| Uuid::now_v7()).collect();
-        fill(pool, &master, tenant, &agents, args.conversations).await?;
-        for _ in 0..(args.others / 10_000).max(1) {
-            let other = Uuid::now_v7();
-            fill(
-                pool,
-                &master,
-                other,
-                &agents,
-                (args.others / 10).min(10_000),
-            )
-            .await?;
-        }
-        sqlx::query("VACUUM ANALYZE conversations")
-            .execute(pool)
-            .await?;
+        let agents = fill_tenant(pool, &master, tenant, args.conversations, args.others).await?;
         let token = running.owner_token(tenant)?;
         let client = reqwest::Client::new();
         let measure = |query: String, walk: bool| {
@@ -161,6 +146,28 @@ async fn measure(
         cursor = page["next_cursor"].as_str().map(str::to_owned);
     }
     Ok(h)
+}
+
+/// Fills the read model with `conversations` conversations of `tenant` (assigned among
+/// `AGENTS` made-up agents, a third to none) and `others` of other tenants, then analyses
+/// the table; returns the agents.
+pub(super) async fn fill_tenant(
+    pool: &PgPool,
+    master: &MasterKey,
+    tenant: Uuid,
+    conversations: i64,
+    others: i64,
+) -> anyhow::Result<Vec<Uuid>> {
+    let agents: Vec<Uuid> = (0..AGENTS).map(|_| Uuid::now_v7()).collect();
+    fill(pool, master, tenant, &agents, conversations).await?;
+    for _ in 0..(others / 10_000).max(1) {
+        let other = Uuid::now_v7();
+        fill(pool, master, other, &agents, (others / 10).min(10_000)).await?;
+    }
+    sqlx::query("VACUUM ANALYZE conversations")
+        .execute(pool)
+        .await?;
+    Ok(agents)
 }
 
 /// Inserts `n` conversations of `tenant` straight into the read model, each with its own

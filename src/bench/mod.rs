@@ -3,6 +3,7 @@
 mod answers;
 mod app;
 mod append;
+mod console;
 mod conversations_list;
 mod measure;
 mod pipeline;
@@ -44,6 +45,9 @@ pub enum BenchCommand {
     /// Answers without a model: right facts, false answers and the threshold's trade-off
     /// over a question set, and retrieval latency at 50,000 characters.
     Answers(answers::AnswersArgs),
+    /// The web console in headless Chromium over 100,000 conversations: the inbox's first
+    /// page after navigating, a webhook's message reaching the open inbox, and its size.
+    Console(console::ConsoleArgs),
 }
 
 /// Runs one benchmark.
@@ -59,5 +63,6 @@ pub async fn run(db: &DatabaseConfig, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Pipeline(args) => pipeline::run(db, args).await,
         BenchCommand::StripeWebhook(args) => stripe_webhook::run(db, args).await,
         BenchCommand::Answers(args) => answers::run(db, args).await,
+        BenchCommand::Console(args) => console::run(db, args).await,
     }
 }
