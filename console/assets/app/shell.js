@@ -78,8 +78,9 @@ export function Shell({ user, route, children }) {
           <${Icon} name=${dark ? "sun" : "moon"} />
         </button>
         <details class="user-menu" ref=${userMenu}>
-          <summary aria-label=${t("shell.user_menu")}>
+          <summary>
             <span class="avatar" aria-hidden="true">${(user.email || "?")[0].toUpperCase()}</span>
+            <span class="sr-only">${t("shell.user_menu")}: </span>
             <span class="user-email">${user.email}</span>
           </summary>
           <div class="user-menu-panel">

@@ -67,11 +67,14 @@ export default function Inbox({ params, query, user }) {
     return () => clearInterval(timer);
   }, []);
 
+  const latest = useRef(0);
   const loadFirst = useCallback(async () => {
     const wanted = keyRef.current;
+    // Only the newest load lands: an older answer arriving late would undo a newer one.
+    const mine = ++latest.current;
     try {
       const page = await api(listUrl(filters));
-      if (wanted !== keyRef.current) return;
+      if (wanted !== keyRef.current || mine !== latest.current) return;
       setError(null);
       setItems((old) => {
         // Keep the pages already loaded below the first, minus what moved into it.
