@@ -210,7 +210,9 @@ function Row({ c, open, query }) {
   const last = c.last_message;
   let preview = t("inbox.no_messages");
   if (last) {
-    const text = last.preview === ERASED ? t("message.erased") : last.preview || "…";
+    // No preview: an automatic message (outbound) or media without caption (inbound).
+    const none = last.direction === "outbound" ? t("author.system") : t("message.media_only");
+    const text = last.preview === ERASED ? t("message.erased") : last.preview || none;
     preview = (last.direction === "outbound" ? t("inbox.you") : "") + text;
   }
   const name = contactName(c.contact);
