@@ -123,7 +123,7 @@ mod tests {
     #[test]
     fn scripts_are_served_as_javascript_with_an_etag() {
         let main = asset("app/main.js").expect("the entry module is embedded");
-        assert!(main.content_type.starts_with("application/javascript"));
+        assert_eq!(main.content_type, "text/javascript; charset=utf-8");
         assert!(main.etag.starts_with('"') && main.etag.len() > 10);
         assert!(index().content_type.starts_with("text/html"));
     }

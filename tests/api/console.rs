@@ -62,7 +62,8 @@ async fn api_webhook_and_missing_asset_paths_stay_404_and_never_get_the_console_
         "/api/v1/nothing-here",
         "/webhooks/nothing",
         "/assets/app/missing.js",
-        "/assets/../Cargo.toml",
+        "/assets/..%2FCargo.toml",
+        "/assets/..%2F..%2Fconsole%2FCargo.toml",
     ] {
         let resp = app.get(path).await;
         assert_eq!(resp.status(), 404, "{path}");

@@ -7,6 +7,7 @@ use atende::serve::ServeConfig;
 use chromiumoxide::cdp::browser_protocol::emulation::{
     MediaFeature, SetDeviceMetricsOverrideParams,
 };
+use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
 use chromiumoxide::cdp::browser_protocol::log::{EventEntryAdded, LogEntryLevel, LogEntrySource};
 use chromiumoxide::cdp::js_protocol::runtime::{
     ConsoleApiCalledType, EvaluateParams, EventConsoleApiCalled, EventExceptionThrown,
@@ -27,6 +28,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const APP_SECRET: &str = "meta-app-secret";
 const PHONE_NUMBER_ID: &str = "pn-1";
 const CUSTOMER: &str = "5511987654321";
+/// The id the fake Graph API gives every message it accepts.
+const SENT_MESSAGE_ID: &str = "wamid.out-1";
 
 /// Where Debian installs Chromium (`.ci/run` installs it when missing).
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -42,6 +45,8 @@ pub struct Console {
     profile: PathBuf,
     /// The fake Graph API, when WhatsApp is set up.
     graph: Option<MockServer>,
+    /// The viewport a test chose, if any.
+    viewport: Mutex<Option<(i64, i64)>>,
 }
 
 /// A tenant with its owner.
@@ -64,6 +69,15 @@ impl Console {
              (.ci/run installs it)"
         );
         let app = spawn_app_with(configure).await;
+        // Debug builds serve the assets folder named when the console crate was compiled;
+        // a target dir shared by two checkouts can link the other one's.
+        let served = app.get("/assets/css/app.css").await.text().await;
+        assert_eq!(
+            served.ok().as_deref(),
+            Some(include_str!("../../console/assets/css/app.css")),
+            "the server serves another checkout's console assets (a shared target dir?): \
+             touch console/src/lib.rs and rerun"
+        );
         let profile = std::env::temp_dir().join(format!("atende-chromium-{}", Uuid::now_v7()));
         let config = BrowserConfig::builder()
             .chrome_executable(CHROMIUM)
@@ -98,6 +112,7 @@ impl Console {
             errors,
             profile,
             graph: None,
+            viewport: Mutex::new(None),
         }
     }
 
@@ -110,7 +125,7 @@ impl Console {
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({
                 "messaging_product": "whatsapp",
                 "contacts": [{"input": CUSTOMER, "wa_id": CUSTOMER}],
-                "messages": [{"id": "wamid.out-1"}]})))
+                "messages": [{"id": SENT_MESSAGE_ID}]})))
             .mount(&graph)
             .await;
         let graph_url = graph.uri();
@@ -144,15 +159,31 @@ impl Console {
     /// The customer (named `name`) writes `text` to the linked number: Meta's signed
     /// webhook, as Meta sends it.
     pub async fn customer_writes(&self, name: &str, text: &str) {
-        let payload = json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{
-            "field": "messages",
-            "value": {
-                "messaging_product": "whatsapp",
-                "metadata": {"display_phone_number": "551140000000", "phone_number_id": PHONE_NUMBER_ID},
-                "contacts": [{"profile": {"name": name}, "wa_id": CUSTOMER}],
-                "messages": [{"from": CUSTOMER, "id": format!("wamid.{}", Uuid::now_v7().simple()),
-                              "timestamp": chrono::Utc::now().timestamp().to_string(),
-                              "type": "text", "text": {"body": text}}]}}]}]});
+        self.meta_webhook(json!({
+            "contacts": [{"profile": {"name": name}, "wa_id": CUSTOMER}],
+            "messages": [{"from": CUSTOMER, "id": format!("wamid.{}", Uuid::now_v7().simple()),
+                          "timestamp": chrono::Utc::now().timestamp().to_string(),
+                          "type": "text", "text": {"body": text}}]}))
+            .await;
+    }
+
+    /// Meta reports `status` (`delivered`, `read`, …) of the message the fake Graph API
+    /// accepted.
+    pub async fn provider_reports(&self, status: &str) {
+        self.meta_webhook(json!({"statuses": [{
+            "id": SENT_MESSAGE_ID, "status": status, "recipient_id": CUSTOMER,
+            "timestamp": chrono::Utc::now().timestamp().to_string()}]}))
+            .await;
+    }
+
+    /// POSTs one change of `value` for the linked number to the Cloud API webhook,
+    /// signed with the app secret.
+    async fn meta_webhook(&self, mut value: Value) {
+        value["messaging_product"] = json!("whatsapp");
+        value["metadata"] =
+            json!({"display_phone_number": "551140000000", "phone_number_id": PHONE_NUMBER_ID});
+        let payload = json!({"object": "whatsapp_business_account",
+            "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}]});
         let body = serde_json::to_vec(&payload).expect("JSON");
         let signature = commands::whatsapp::sign(APP_SECRET.as_bytes(), &body);
         let hook = self
@@ -250,9 +281,8 @@ impl Console {
 
     /// Types `text` into whatever has the focus.
     pub async fn type_text(&self, text: &str) {
-        self.focus_target()
-            .await
-            .type_str(text)
+        self.page
+            .execute(InsertTextParams::new(text))
             .await
             .expect("typing");
     }
@@ -308,6 +338,7 @@ impl Console {
 
     /// Sets the viewport to `width`×`height` CSS pixels.
     pub async fn viewport(&self, width: i64, height: i64) {
+        *self.viewport.lock().unwrap() = Some((width, height));
         self.page
             .execute(SetDeviceMetricsOverrideParams::new(
                 width,
@@ -341,6 +372,12 @@ impl Console {
             .save_screenshot(ScreenshotParams::builder().full_page(true).build(), &path)
             .await
             .expect("a screenshot");
+        // A full-page capture resizes the view to the page and then clears every override:
+        // put the test's viewport back.
+        let chosen = *self.viewport.lock().unwrap();
+        if let Some((width, height)) = chosen {
+            self.viewport(width, height).await;
+        }
         path
     }
 
@@ -389,8 +426,11 @@ impl Console {
 
 impl Drop for Console {
     fn drop(&mut self) {
+        // Chromium would otherwise outlive the test until the runtime reaps it.
+        if let Some(child) = self.browser.get_mut_child() {
+            let _ = child.as_mut_inner().start_kill();
+        }
         let _ = std::fs::remove_dir_all(&self.profile);
-        let _ = &self.browser;
     }
 }
 

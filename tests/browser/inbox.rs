@@ -74,7 +74,15 @@ async fn a_webhook_message_appears_live_and_the_conversation_is_replied_assigned
     console
         .wait_until(
             "the reply is marked sent",
-            "document.querySelector('.msg.agent .tick.sent, .msg.agent .tick.delivered')",
+            "document.querySelector('.msg.agent .tick.sent')",
+        )
+        .await;
+    // The customer's phone reports it read: the ticks turn without a reload.
+    console.provider_reports("read").await;
+    console
+        .wait_until(
+            "the reply is marked read",
+            "document.querySelector('.msg.agent .tick.read')",
         )
         .await;
     let detail = api(&console, &token, &format!("/api/v1/conversations/{id}")).await;

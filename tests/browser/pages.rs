@@ -185,6 +185,7 @@ async fn a_360_px_wide_phone_shows_the_inbox_and_a_conversation_without_horizont
         !console.scrolls_sideways().await,
         "the conversation scrolls sideways at 360 px"
     );
+    console.screenshot("phone-conversation").await;
     // One column: the list gives way to the conversation, with a way back.
     assert!(
         console
@@ -193,7 +194,6 @@ async fn a_360_px_wide_phone_shows_the_inbox_and_a_conversation_without_horizont
             )
             .await
     );
-    console.screenshot("phone-conversation").await;
     console.wait_for(".back").await.click().await.unwrap();
     console.wait_for("[data-conversation]").await;
 

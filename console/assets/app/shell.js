@@ -79,8 +79,8 @@ export function Shell({ user, route, children }) {
         </button>
         <details class="user-menu" ref=${userMenu}>
           <summary>
-            <span class="sr-only">${t("shell.user_menu")}: </span>
             <span class="avatar" aria-hidden="true">${(user.email || "?")[0].toUpperCase()}</span>
+            <span class="sr-only">${t("shell.user_menu")}: </span>
             <span class="user-email">${user.email}</span>
           </summary>
           <div class="user-menu-panel">

@@ -113,6 +113,7 @@ export default {
   "purpose.return": "back to the AI",
   "message.erased": "content erased",
   "message.media": "Media: {type}",
+  "message.media_only": "Media",
   "message.system_text": "Text set in the bot's messages",
 
   "delivery.sent": "Sent",

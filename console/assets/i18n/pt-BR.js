@@ -114,6 +114,7 @@ export default {
   "purpose.return": "retorno à IA",
   "message.erased": "conteúdo apagado",
   "message.media": "Mídia: {type}",
+  "message.media_only": "Mídia",
   "message.system_text": "Texto configurado nas mensagens do robô",
 
   "delivery.sent": "Enviada",

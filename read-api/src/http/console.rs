@@ -22,6 +22,10 @@ pub(super) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
 }
 
 async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    // Debug builds read the folder from disk: never let a decoded `..` leave it.
+    if path.split(['/', '\\']).any(|part| part == "..") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     match console::asset(&path) {
         Some(file) => respond(file, &headers),
         None => StatusCode::NOT_FOUND.into_response(),

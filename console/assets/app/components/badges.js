@@ -19,10 +19,14 @@ export function UnansweredBadge({ n }) {
   </span>`;
 }
 
-/// ✓ sent, ✓✓ delivered, blue ✓✓ read, ⚠ failed; the clock while the provider has not
-/// reported yet.
-export function Tick({ delivery }) {
-  const status = delivery ? delivery.status : "pending";
+/// ✓ sent, ✓✓ delivered, blue ✓✓ read, ⚠ failed; the clock until the provider has
+/// accepted the message (it then has the provider's id).
+export function Tick({ message }) {
+  const status = message.delivery
+    ? message.delivery.status
+    : message.provider_message_id
+      ? "sent"
+      : "pending";
   const icon = { sent: "check", delivered: "checks", read: "checks", failed: "alert" }[status] || "clock";
   const label = t("delivery." + status);
   return html`<span class=${"tick " + status} title=${label} role="img" aria-label=${label}>

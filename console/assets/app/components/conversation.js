@@ -29,12 +29,19 @@ export function Conversation({ id, user, users, version, agentName, backTo, onCh
   const [busy, setBusy] = useState(false);
   const [now, setNow] = useState(Date.now());
   const list = useRef(null);
+  const latest = useRef(0);
 
   async function refresh() {
+    // Changes arrive in bursts (a reply, then its sending): only the newest load may
+    // land, or an older answer arriving late would undo a newer one.
+    const mine = ++latest.current;
     try {
-      setC(await load(id));
+      const loaded = await load(id);
+      if (mine !== latest.current) return;
+      setC(loaded);
       setError(null);
     } catch (e) {
+      if (mine !== latest.current) return;
       setError(e.status === 404 ? t("conversation.not_found") : e.message);
     }
   }
@@ -203,7 +210,7 @@ function MessageItem({ m, agentName }) {
     ${failed && html`<p class="msg-error" role="note">${t("delivery.failed_because", { error: m.delivery.error || "?" })}</p>`}
     <div class="msg-foot">
       <time datetime=${m.at} title=${dateTime(m.at)}>${relativeTime(m.at)}</time>
-      ${m.direction === "outbound" && html`<${Tick} delivery=${m.delivery} />`}
+      ${m.direction === "outbound" && html`<${Tick} message=${m} />`}
     </div>
   </li>`;
 }

@@ -1,12 +1,15 @@
 // Choosing a password with a token from an e-mailed link: the reset link and the
 // invitation link share it. The API's message is shown when it refuses.
-import { html, useState } from "../lib/html.js";
+import { html, useState, useRef, useEffect } from "../lib/html.js";
 import { t } from "../lib/i18n.js";
 import { publicPost } from "../lib/session.js";
 import { PublicFrame, errorText } from "./public-frame.js";
 
 export function NewPasswordPage({ query, title, lead, endpoint, done }) {
   const token = query.get("token") || "";
+  // `autofocus` only works on a document's first render: focus the first field here.
+  const first = useRef(null);
+  useEffect(() => first.current && first.current.focus(), []);
   const [error, setError] = useState(null);
   const [finished, setFinished] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -45,7 +48,7 @@ export function NewPasswordPage({ query, title, lead, endpoint, done }) {
           <form class="stack" onSubmit=${submit} novalidate>
             <div class="field">
               <label for="password">${t("password.new")}</label>
-              <input id="password" name="password" type="password" autocomplete="new-password"
+              <input ref=${first} id="password" name="password" type="password" autocomplete="new-password"
                 minlength="12" required aria-describedby="password-hint" autofocus />
               <p class="hint" id="password-hint">${t("password.hint")}</p>
             </div>

@@ -6,7 +6,7 @@ import { store } from "./store.js";
 
 const catalogues = { "pt-BR": ptBR, en };
 export const LOCALES = [
-  { tag: "pt-BR", name: "Português (Brasil)" },
+  { tag: "pt-BR", name: "Português" },
   { tag: "en", name: "English" },
 ];
 const KEY = "atende.locale";

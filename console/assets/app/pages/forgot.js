@@ -1,12 +1,15 @@
 // Forgot password: asks the API to e-mail a reset link. The answer is the same whether or
 // not the address has an account.
-import { html, useState } from "../lib/html.js";
+import { html, useState, useRef, useEffect } from "../lib/html.js";
 import { t, locale } from "../lib/i18n.js";
 import { publicPost } from "../lib/session.js";
 import { PublicFrame, errorText } from "../components/public-frame.js";
 
 export default function Forgot() {
   const [sent, setSent] = useState(false);
+  // `autofocus` only works on a document's first render: focus the first field here.
+  const first = useRef(null);
+  useEffect(() => first.current && first.current.focus(), []);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
 
@@ -32,7 +35,7 @@ export default function Forgot() {
           <form class="stack" onSubmit=${submit} novalidate>
             <div class="field">
               <label for="email">${t("signin.email")}</label>
-              <input id="email" name="email" type="email" autocomplete="email" required autofocus />
+              <input ref=${first} id="email" name="email" type="email" autocomplete="email" required autofocus />
             </div>
             ${error && html`<p class="error" role="alert">${error}</p>`}
             <button type="submit" class="primary" disabled=${busy}>${t("forgot.submit")}</button>

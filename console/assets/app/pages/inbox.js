@@ -67,11 +67,14 @@ export default function Inbox({ params, query, user }) {
     return () => clearInterval(timer);
   }, []);
 
+  const latest = useRef(0);
   const loadFirst = useCallback(async () => {
     const wanted = keyRef.current;
+    // Only the newest load lands: an older answer arriving late would undo a newer one.
+    const mine = ++latest.current;
     try {
       const page = await api(listUrl(filters));
-      if (wanted !== keyRef.current) return;
+      if (wanted !== keyRef.current || mine !== latest.current) return;
       setError(null);
       setItems((old) => {
         // Keep the pages already loaded below the first, minus what moved into it.
@@ -207,7 +210,9 @@ function Row({ c, open, query }) {
   const last = c.last_message;
   let preview = t("inbox.no_messages");
   if (last) {
-    const text = last.preview === ERASED ? t("message.erased") : last.preview || "…";
+    // No preview: an automatic message (outbound) or media without caption (inbound).
+    const none = last.direction === "outbound" ? t("author.system") : t("message.media_only");
+    const text = last.preview === ERASED ? t("message.erased") : last.preview || none;
     preview = (last.direction === "outbound" ? t("inbox.you") : "") + text;
   }
   const name = contactName(c.contact);

@@ -1,10 +1,13 @@
 // Sign-in (`/login`, the link e-mails send). A wrong password shows the API's own message.
-import { html, useState } from "../lib/html.js";
+import { html, useState, useRef, useEffect } from "../lib/html.js";
 import { t } from "../lib/i18n.js";
 import { signIn } from "../lib/session.js";
 import { PublicFrame, errorText } from "../components/public-frame.js";
 
 export default function SignIn() {
+  // `autofocus` only works on a document's first render: focus the first field here.
+  const first = useRef(null);
+  useEffect(() => first.current && first.current.focus(), []);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
 
@@ -27,7 +30,7 @@ export default function SignIn() {
     <form class="stack" onSubmit=${submit} novalidate>
       <div class="field">
         <label for="email">${t("signin.email")}</label>
-        <input id="email" name="email" type="email" autocomplete="username" required autofocus />
+        <input ref=${first} id="email" name="email" type="email" autocomplete="username" required autofocus />
       </div>
       <div class="field">
         <label for="password">${t("signin.password")}</label>
