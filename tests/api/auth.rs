@@ -324,3 +324,134 @@ async fn atende_admin_create_prints_a_password_that_signs_in() {
         200
     );
 }
+
+/// The `Set-Cookie` header of `resp` for the session cookie.
+fn session_cookie(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("atende_refresh="))
+        .map(str::to_owned)
+}
+
+/// The cookie's value, as a browser would send it back.
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+async fn post_with_cookie(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}{}", app.address, path))
+        .header("cookie", cookie)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_cookie_session_keeps_the_refresh_token_out_of_the_body_in_an_http_only_cookie() {
+    let app = spawn_app().await;
+    let (agent, _) = app.signed_in(Role::Agent).await;
+    let resp = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": agent.email, "password": agent.password, "session": "cookie"}),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let cookie = session_cookie(&resp).expect("the session cookie is set");
+    for part in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/api/v1/auth",
+        "Max-Age=2592000",
+    ] {
+        assert!(cookie.contains(part), "{cookie} lacks {part}");
+    }
+    // ATENDE_PUBLIC_URL is http here: a Secure cookie would never come back.
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    let tokens = body(resp).await;
+    assert!(tokens.get("refresh_token").is_none(), "{tokens}");
+    let me = app
+        .get_as("/api/v1/me", tokens["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(me.status(), 200);
+}
+
+#[tokio::test]
+async fn refresh_by_cookie_rotates_it_and_logout_by_cookie_revokes_and_clears_it() {
+    let app = spawn_app().await;
+    let (owner, _) = app.signed_in(Role::Owner).await;
+    let login = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": owner.email, "password": owner.password, "session": "cookie"}),
+            None,
+        )
+        .await;
+    let first = cookie_value(&session_cookie(&login).unwrap());
+
+    let refreshed = post_with_cookie(&app, "/api/v1/auth/refresh", &first).await;
+    assert_eq!(refreshed.status(), 200);
+    let second = cookie_value(&session_cookie(&refreshed).expect("a rotated cookie"));
+    assert_ne!(first, second);
+    let tokens = body(refreshed).await;
+    assert!(tokens["access_token"].as_str().is_some());
+    assert!(tokens.get("refresh_token").is_none(), "{tokens}");
+
+    let out = post_with_cookie(&app, "/api/v1/auth/logout", &second).await;
+    assert_eq!(out.status(), 204);
+    let cleared = session_cookie(&out).expect("the cookie is cleared");
+    assert!(cleared.starts_with("atende_refresh=;") && cleared.contains("Max-Age=0"));
+    let again = post_with_cookie(&app, "/api/v1/auth/refresh", &second).await;
+    assert_eq!(again.status(), 401, "the session ended with the logout");
+}
+
+#[tokio::test]
+async fn refresh_without_a_token_or_a_cookie_is_401_and_body_tokens_still_work_as_before() {
+    let app = spawn_app().await;
+    let (agent, _) = app.signed_in(Role::Agent).await;
+    let none = app
+        .post_json("/api/v1/auth/refresh", &json!({}), None)
+        .await;
+    assert_eq!(none.status(), 401);
+    assert_eq!(body(none).await["code"], "unauthorized");
+
+    // An API client that never asked for a cookie gets none and keeps the body contract.
+    let login = app.login(&agent.email, &agent.password).await;
+    assert!(session_cookie(&login).is_none());
+    let refresh = body(login).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resp = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": refresh}),
+            None,
+        )
+        .await;
+    assert!(session_cookie(&resp).is_none());
+    assert!(body(resp).await["refresh_token"].as_str().is_some());
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_when_the_console_is_served_over_https() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.mail.public_url = "https://painel.atende.example".parse().unwrap();
+    })
+    .await;
+    let (agent, _) = app.signed_in(Role::Agent).await;
+    let resp = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": agent.email, "password": agent.password, "session": "cookie"}),
+            None,
+        )
+        .await;
+    let cookie = session_cookie(&resp).unwrap();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+}

@@ -7,6 +7,7 @@ mod audit;
 mod audit_log;
 mod auth;
 mod billing;
+mod console;
 mod conversations;
 mod cors;
 mod health;

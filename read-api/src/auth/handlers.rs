@@ -2,13 +2,13 @@
 
 use super::refresh::{self, RefreshError};
 use super::throttle::{self, ClientIp};
-use super::{password, ApiJson, AuthUser};
+use super::{password, session_cookie, ApiJson, AuthUser};
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use crate::users::{self, email, Credentials, User};
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -21,12 +21,29 @@ const WRONG_CREDENTIALS: &str = "wrong e-mail or password";
 pub struct LoginRequest {
     email: String,
     password: String,
+    /// `cookie` for a browser session: the refresh token is set as an `HttpOnly` cookie
+    /// scoped to `/api/v1/auth` instead of being returned in the body. Absent: `body`.
+    #[serde(default)]
+    session: Option<SessionMode>,
+}
+
+/// Where the refresh token goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionMode {
+    /// In the JSON body (API clients).
+    Body,
+    /// In an `HttpOnly`, `SameSite=Strict` cookie only (the console).
+    Cookie,
 }
 
 /// `POST /api/v1/auth/refresh` and `/logout` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RefreshRequest {
-    refresh_token: String,
+    /// The refresh token; when absent, the session cookie's is used (and the new one is
+    /// set as the cookie again).
+    #[serde(default)]
+    refresh_token: Option<String>,
 }
 
 /// `POST /api/v1/me/password` body.
@@ -46,8 +63,10 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     /// Seconds the access token lasts.
     pub expires_in: u64,
-    /// Trade it for a new pair at `/api/v1/auth/refresh`; it works once.
-    pub refresh_token: String,
+    /// Trade it for a new pair at `/api/v1/auth/refresh`; it works once. Absent in a
+    /// cookie session (it is in the `atende_refresh` cookie, out of scripts' reach).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// `GET /api/v1/me` body.
@@ -67,6 +86,28 @@ fn auth_user(user: &User) -> AuthUser {
     }
 }
 
+/// The token pair as the client asked for it: the refresh token in the body, or in the
+/// session cookie only.
+fn answer(
+    state: &AppState,
+    mut pair: TokenResponse,
+    mode: SessionMode,
+) -> (HeaderMap, Json<TokenResponse>) {
+    let mut headers = HeaderMap::new();
+    if mode == SessionMode::Cookie {
+        let token = pair.refresh_token.take().unwrap_or_default();
+        if let Some(cookie) = session_cookie::set(&token, secure_cookie(state)) {
+            headers.insert(header::SET_COOKIE, cookie);
+        }
+    }
+    (headers, Json(pair))
+}
+
+/// Browsers send a `Secure` cookie over https only, so it is set when the console is.
+fn secure_cookie(state: &AppState) -> bool {
+    state.public_url.as_str().starts_with("https://")
+}
+
 async fn token_pair(
     state: &AppState,
     user: &User,
@@ -80,7 +121,7 @@ async fn token_pair(
         access_token: access.token,
         token_type: "Bearer",
         expires_in: access.expires_in,
-        refresh_token,
+        refresh_token: Some(refresh_token),
     })
 }
 
@@ -92,7 +133,7 @@ async fn token_pair(
     tag = tags::AUTH,
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 200, description = "Signed in; with `session: cookie`, the refresh token is set as the `atende_refresh` cookie (HttpOnly, SameSite=Strict, Path=/api/v1/auth) instead of returned", body = TokenResponse),
         r::BadRequest,
         (status = 401, description = "Wrong e-mail or password (the same answer for both)", body = crate::error::ErrorBody),
         r::TooManyRequests,
@@ -104,7 +145,8 @@ pub(super) async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LoginRequest>,
-) -> Result<Json<TokenResponse>, ApiError> {
+) -> Result<(HeaderMap, Json<TokenResponse>), ApiError> {
+    let mode = body.session.unwrap_or(SessionMode::Body);
     let pool = &state.pool;
     let typed: String = email::normalize(&body.email).chars().take(254).collect();
     let attempt = throttle::begin(pool, ip, &typed)
@@ -141,7 +183,8 @@ pub(super) async fn login(
         .await
         .map_err(ApiError::internal)?;
     tracing::info!(user_id = %user.id, "a user signed in");
-    Ok(Json(token_pair(&state, &user, refresh_token).await?))
+    let pair = token_pair(&state, &user, refresh_token).await?;
+    Ok(answer(&state, pair, mode))
 }
 
 /// Trades a refresh token for a new pair.
@@ -152,7 +195,7 @@ pub(super) async fn login(
     tag = tags::AUTH,
     request_body = RefreshRequest,
     responses(
-        (status = 200, description = "A new pair; the one sent is spent", body = TokenResponse),
+        (status = 200, description = "A new pair; the one sent is spent. Without `refresh_token` in the body, the `atende_refresh` cookie's is used and the new one set as the cookie", body = TokenResponse),
         r::BadRequest,
         (status = 401, description = "Unknown, expired, revoked or already spent refresh token", body = crate::error::ErrorBody),
         r::Internal,
@@ -160,9 +203,18 @@ pub(super) async fn login(
 )]
 pub(super) async fn refresh(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<RefreshRequest>,
-) -> Result<Json<TokenResponse>, ApiError> {
-    let (rotated, next) = refresh::rotate(&state.pool, &body.refresh_token)
+) -> Result<(HeaderMap, Json<TokenResponse>), ApiError> {
+    let (sent, mode) = match body.refresh_token {
+        Some(token) => (token, SessionMode::Body),
+        None => (
+            session_cookie::read(&headers)
+                .ok_or_else(|| ApiError::Unauthorized("no refresh token was sent".into()))?,
+            SessionMode::Cookie,
+        ),
+    };
+    let (rotated, next) = refresh::rotate(&state.pool, &sent)
         .await
         .map_err(|e| match e {
             RefreshError::Database(e) => ApiError::internal(e),
@@ -172,7 +224,8 @@ pub(super) async fn refresh(
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::Unauthorized(RefreshError::Invalid.to_string()))?;
-    Ok(Json(token_pair(&state, &user, next).await?))
+    let pair = token_pair(&state, &user, next).await?;
+    Ok(answer(&state, pair, mode))
 }
 
 /// Ends the session the refresh token belongs to.
@@ -183,19 +236,33 @@ pub(super) async fn refresh(
     tag = tags::AUTH,
     request_body = RefreshRequest,
     responses(
-        (status = 204, description = "Signed out (also when the token was unknown)"),
+        (status = 204, description = "Signed out (also when the token was unknown); without `refresh_token` in the body, the `atende_refresh` cookie's session ends and the cookie is cleared"),
         r::BadRequest,
         r::Internal,
     )
 )]
 pub(super) async fn logout(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<RefreshRequest>,
-) -> Result<StatusCode, ApiError> {
-    refresh::revoke(&state.pool, &body.refresh_token)
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Result<(StatusCode, HeaderMap), ApiError> {
+    let mut answer = HeaderMap::new();
+    let token = match body.refresh_token {
+        Some(token) => Some(token),
+        None => {
+            answer.insert(
+                header::SET_COOKIE,
+                session_cookie::clear(secure_cookie(&state)),
+            );
+            session_cookie::read(&headers)
+        }
+    };
+    if let Some(token) = token {
+        refresh::revoke(&state.pool, &token)
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    Ok((StatusCode::NO_CONTENT, answer))
 }
 
 /// The signed-in user.

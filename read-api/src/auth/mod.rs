@@ -22,6 +22,7 @@ pub mod refresh;
 pub mod reset;
 mod role;
 mod secret;
+pub mod session_cookie;
 pub mod throttle;
 
 pub use config::{AccessToken, AuthConfig, TokenError, ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL};

@@ -1,5 +1,6 @@
 //! The router, its middleware and the server loop.
 
+mod console;
 mod cors;
 mod hardening;
 mod request_id;
@@ -66,7 +67,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             audit::rejections::record,
         ))
-        .with_state(state);
+        .with_state(state)
+        .merge(console::routes());
     // Outside the routes so a preflight is answered for every path without reaching a
     // handler; `option_layer` leaves responses untouched when CORS is off.
     let routes = routes.layer(tower::util::option_layer(cors));

@@ -1,0 +1,32 @@
+// Line icons (24×24, stroke = currentColor), decorative: the label beside them names the
+// control, so they are hidden from assistive technology.
+import { html } from "../lib/html.js";
+
+const paths = {
+  inbox: "M4 13h4l2 3h4l2-3h4M5 5h14l1 8v6H4v-6z",
+  book: "M5 4h10a4 4 0 0 1 4 4v12H9a4 4 0 0 1-4-4zM5 16a4 4 0 0 1 4-4h10",
+  bot: "M12 3v3M7 8h10a3 3 0 0 1 3 3v5a3 3 0 0 1-3 3H7a3 3 0 0 1-3-3v-5a3 3 0 0 1 3-3zM9 13h.01M15 13h.01",
+  phone: "M7 3h10v18H7zM11 18h2",
+  users: "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21a7 7 0 0 1 14 0M16 3a4 4 0 0 1 0 8M22 21a7 7 0 0 0-4-6.3",
+  chart: "M4 20V4M4 20h16M8 16v-5M12 16V8M16 16v-8",
+  gauge: "M12 14l4-4M4 18a9 9 0 1 1 16 0",
+  send: "M4 12l16-8-6 16-3-7z",
+  user: "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21a8 8 0 0 1 16 0",
+  menu: "M4 6h16M4 12h16M4 18h16",
+  sun: "M12 17a5 5 0 1 0 0-10 5 5 0 0 0 0 10zM12 1v2M12 21v2M4.2 4.2l1.4 1.4M18.4 18.4l1.4 1.4M1 12h2M21 12h2M4.2 19.8l1.4-1.4M18.4 5.6l1.4-1.4",
+  moon: "M21 12.8A9 9 0 1 1 11.2 3a7 7 0 0 0 9.8 9.8z",
+  back: "M15 18l-6-6 6-6",
+  logout: "M9 21H5V3h4M16 17l5-5-5-5M21 12H9",
+  search: "M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM21 21l-5-5",
+  check: "M5 12l5 5L20 7",
+  checks: "M2 12l5 5L17 7M12 16l1 1L23 7",
+  alert: "M12 9v4M12 17h.01M10.3 3.9L1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z",
+  clock: "M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20zM12 6v6l4 2",
+  globe: "M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20zM2 12h20M12 2a15 15 0 0 1 0 20M12 2a15 15 0 0 0 0 20",
+};
+
+export function Icon({ name, className = "icon" }) {
+  return html`<svg class=${className} viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+    <path d=${paths[name] || ""} />
+  </svg>`;
+}

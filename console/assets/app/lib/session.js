@@ -1,0 +1,149 @@
+// The signed-in user. The refresh token never reaches this code: the API keeps it in an
+// HttpOnly cookie scoped to /api/v1/auth (`session: "cookie"`). The access token lives only
+// in this module's memory; a reload gets a new one from the cookie.
+import { store } from "./store.js";
+
+/// `{status: "loading" | "signed-out" | "signed-in", user?: {id, email, role, tenant_id}}`
+export const session = store({ status: "loading" });
+
+let access = null;
+let expiresAt = 0;
+let inFlight = null;
+
+/// An error the API answered with: `status`, its `code` and `message`.
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code || "http_" + status;
+  }
+}
+
+async function post(path, body) {
+  const res = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  if (!res.ok) {
+    let b = {};
+    try {
+      b = await res.json();
+    } catch {
+      // Not JSON: the status says enough.
+    }
+    throw new ApiError(res.status, b.code, b.message);
+  }
+  return res.status === 204 ? null : res.json();
+}
+
+function keep(pair) {
+  access = pair.access_token;
+  // A minute early, so a request never leaves with a token that dies on the way.
+  expiresAt = Date.now() + (pair.expires_in - 60) * 1000;
+}
+
+async function loadMe() {
+  const res = await fetch("/api/v1/me", {
+    headers: { Authorization: "Bearer " + access, Accept: "application/json" },
+  });
+  if (!res.ok) throw new ApiError(res.status, "me_failed");
+  const user = await res.json();
+  session.set({ status: "signed-in", user });
+  return user;
+}
+
+function signedOut() {
+  access = null;
+  expiresAt = 0;
+  session.set({ status: "signed-out" });
+}
+
+/// Trades the cookie for a fresh access token. One at a time, across tabs too: the API
+/// revokes a session whose refresh token is spent twice.
+function refresh() {
+  if (inFlight) return inFlight;
+  const run = async () => {
+    try {
+      keep(await post("/api/v1/auth/refresh", {}));
+      return true;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) return false;
+      throw e;
+    }
+  };
+  const locked = navigator.locks
+    ? navigator.locks.request("atende.refresh", run)
+    : run();
+  inFlight = locked.finally(() => {
+    inFlight = null;
+  });
+  return inFlight;
+}
+
+/// On page load: a session cookie, if any, signs the user back in.
+export async function restore() {
+  try {
+    if (await refresh()) {
+      await loadMe();
+      return;
+    }
+  } catch {
+    // Network trouble on boot: show sign-in; the cookie stays for the next try.
+  }
+  signedOut();
+}
+
+export async function signIn(email, password) {
+  keep(await post("/api/v1/auth/login", { email, password, session: "cookie" }));
+  return loadMe();
+}
+
+export async function signOut() {
+  try {
+    await post("/api/v1/auth/logout", {});
+  } finally {
+    signedOut();
+  }
+}
+
+/// A valid access token, refreshed when close to expiry; null when the session is over.
+export async function accessToken() {
+  if (access && Date.now() < expiresAt) return access;
+  if (await refresh()) return access;
+  signedOut();
+  return null;
+}
+
+/// Calls the JSON API as the signed-in user; a 401 refreshes once and retries.
+export async function api(path, { method = "GET", body, retried = false } = {}) {
+  const token = await accessToken();
+  if (!token) throw new ApiError(401, "unauthorized");
+  const headers = { Accept: "application/json", Authorization: "Bearer " + token };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const res = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status === 401 && !retried) {
+    expiresAt = 0;
+    return api(path, { method, body, retried: true });
+  }
+  if (!res.ok) {
+    let b = {};
+    try {
+      b = await res.json();
+    } catch {
+      // Not JSON.
+    }
+    if (res.status === 401) signedOut();
+    throw new ApiError(res.status, b.code, b.message);
+  }
+  if (res.status === 204) return null;
+  return res.json();
+}
+
+/// Unauthenticated JSON calls (sign-in pages).
+export const publicPost = post;

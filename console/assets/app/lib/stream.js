@@ -1,0 +1,56 @@
+// The live stream of the tenant's conversation changes (`/api/v1/stream`, server-sent
+// events). EventSource cannot send headers, so the access token goes in the query; the
+// server ends a stream when that token expires, and we reconnect with a fresh one.
+import { accessToken } from "./session.js";
+import { store } from "./store.js";
+
+/// Whether the stream is connected now.
+export const streamUp = store(false);
+
+/// Calls `onChange(data)` for each `conversation` event and `onResync()` when changes may
+/// have been missed (also after every reconnection). Returns a function that stops it.
+export function subscribe({ onChange, onResync }) {
+  let source = null;
+  let stopped = false;
+  let retry = 0;
+  let timer = null;
+
+  async function connect() {
+    if (stopped) return;
+    const token = await accessToken().catch(() => null);
+    if (stopped || !token) return;
+    source = new EventSource("/api/v1/stream?access_token=" + encodeURIComponent(token));
+    source.addEventListener("open", () => {
+      retry = 0;
+      streamUp.set(true);
+      // Changes made before this connection (while the page loaded, or while we were
+      // away) were not sent: reload what is shown.
+      onResync();
+    });
+    source.addEventListener("conversation", (e) => {
+      try {
+        onChange(JSON.parse(e.data));
+      } catch {
+        onResync();
+      }
+    });
+    source.addEventListener("resync", () => onResync());
+    source.addEventListener("error", () => {
+      // EventSource retries on its own with the same (possibly expired) token; we
+      // reconnect ourselves instead, with a token that is valid.
+      streamUp.set(false);
+      source.close();
+      const delay = Math.min(1000 * 2 ** retry, 15000);
+      retry += 1;
+      timer = setTimeout(connect, delay);
+    });
+  }
+
+  connect();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    if (source) source.close();
+    streamUp.set(false);
+  };
+}

@@ -1,0 +1,47 @@
+// Every page of the console, in one table. To add a page: write `pages/<name>.js`
+// exporting a default component `({params, query, user}) => html`, add its entry here (and
+// its nav entry, if it has one), and its strings to both catalogues (i18n/pt-BR.js, en.js).
+//
+// access: "public" (no sign-in; no shell), "tenant" (owners and agents), "owner" (owners
+// only: hidden from agents' nav, and the page refuses them; the API refuses them too).
+// nav: {label, icon} puts it in the left navigation, in table order.
+import { pattern } from "./lib/router.js";
+
+const inbox = () => import("./pages/inbox.js");
+const coming = () => import("./pages/coming.js");
+
+export const routes = [
+  { path: "/login", access: "public", page: () => import("./pages/signin.js") },
+  { path: "/forgot-password", access: "public", page: () => import("./pages/forgot.js") },
+  { path: "/reset-password", access: "public", page: () => import("./pages/reset.js") },
+  { path: "/set-password", access: "public", page: () => import("./pages/set-password.js") },
+
+  { path: "/", access: "tenant", page: inbox, nav: { label: "nav.inbox", icon: "inbox" } },
+  { path: "/conversations/:id", access: "tenant", page: inbox },
+  { path: "/knowledge", access: "owner", page: coming, nav: { label: "nav.knowledge", icon: "book" } },
+  { path: "/bot", access: "owner", page: coming, nav: { label: "nav.bot", icon: "bot" } },
+  { path: "/whatsapp", access: "owner", page: coming, nav: { label: "nav.whatsapp", icon: "phone" } },
+  { path: "/team", access: "owner", page: coming, nav: { label: "nav.team", icon: "users" } },
+  { path: "/metrics", access: "owner", page: coming, nav: { label: "nav.metrics", icon: "chart" } },
+  { path: "/usage", access: "owner", page: coming, nav: { label: "nav.usage", icon: "gauge" } },
+  { path: "/billing", access: "owner", page: coming },
+  { path: "/outbox", access: "owner", page: coming, nav: { label: "nav.outbox", icon: "send" } },
+  { path: "/profile", access: "tenant", page: coming, nav: { label: "nav.profile", icon: "user" } },
+].map((r) => ({ ...r, match: pattern(r.path) }));
+
+/// The route for `path` and its parameters, or null.
+export function resolve(path) {
+  for (const route of routes) {
+    const params = route.match(path);
+    if (params) return { route, params };
+  }
+  return null;
+}
+
+/// Whether `user` may open `route`.
+export function allowed(route, user) {
+  if (route.access === "public") return true;
+  if (!user) return false;
+  if (route.access === "owner") return user.role === "owner";
+  return user.role === "owner" || user.role === "agent";
+}

@@ -1,0 +1,14 @@
+//! The web console in a real browser: a headless Chromium (Debian's `chromium`) driven
+//! over CDP against the whole product on a random port, clicking as a person would.
+//! Screenshots of every page land in `<target dir>/screenshots/` on every run.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+#[allow(dead_code)] // this binary uses part of the API tests' helpers
+#[path = "../api/helpers.rs"]
+mod helpers;
+
+mod harness;
+
+mod inbox;
+mod pages;
+mod sign_in;
