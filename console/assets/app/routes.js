@@ -3,12 +3,16 @@
 // its nav entry, if it has one), and its strings to both catalogues (i18n/pt-BR.js, en.js).
 //
 // access: "public" (no sign-in; no shell), "tenant" (owners and agents), "owner" (owners
-// only: hidden from agents' nav, and the page refuses them; the API refuses them too).
-// nav: {label, icon} puts it in the left navigation, in table order.
+// only: hidden from agents' nav, and the page refuses them; the API refuses them too),
+// "admin" (the platform's admins and super admins; auditors and tenants never see it).
+// nav: {label, icon, section?} puts it in the left navigation, in table order; section
+// "admin" lists it under its own heading. parent: the nav entry a sub-page highlights.
 import { pattern } from "./lib/router.js";
 
 const inbox = () => import("./pages/inbox.js");
 const coming = () => import("./pages/coming.js");
+const support = () => import("./pages/support.js");
+const adminSupport = () => import("./pages/admin-support.js");
 
 export const routes = [
   { path: "/login", access: "public", page: () => import("./pages/signin.js") },
@@ -26,7 +30,18 @@ export const routes = [
   { path: "/usage", access: "owner", page: coming, nav: { label: "nav.usage", icon: "gauge" } },
   { path: "/billing", access: "owner", page: coming },
   { path: "/outbox", access: "owner", page: coming, nav: { label: "nav.outbox", icon: "send" } },
+  { path: "/support", access: "tenant", page: support, nav: { label: "nav.support", icon: "help" } },
+  { path: "/support/new", access: "tenant", page: support, parent: "/support" },
+  { path: "/support/:id", access: "tenant", page: support, parent: "/support" },
   { path: "/profile", access: "tenant", page: coming, nav: { label: "nav.profile", icon: "user" } },
+
+  { path: "/admin/support", access: "admin", page: adminSupport,
+    nav: { label: "nav.admin_support", icon: "help", section: "admin" } },
+  { path: "/admin/support/:id", access: "admin", page: adminSupport, parent: "/admin/support" },
+  { path: "/admin/support-knowledge", access: "admin", page: () => import("./pages/admin-knowledge.js"),
+    nav: { label: "nav.admin_knowledge", icon: "book", section: "admin" } },
+  { path: "/admin/support-categories", access: "admin", page: () => import("./pages/admin-categories.js"),
+    nav: { label: "nav.admin_categories", icon: "tag", section: "admin" } },
 ].map((r) => ({ ...r, match: pattern(r.path) }));
 
 /// The route for `path` and its parameters, or null.
@@ -43,5 +58,16 @@ export function allowed(route, user) {
   if (route.access === "public") return true;
   if (!user) return false;
   if (route.access === "owner") return user.role === "owner";
+  if (route.access === "admin") return isAdmin(user);
   return user.role === "owner" || user.role === "agent";
+}
+
+/// Whether `user` works for the platform (admin or super admin).
+export function isAdmin(user) {
+  return !!user && (user.role === "admin" || user.role === "super_admin");
+}
+
+/// Where `user` lands after signing in: the inbox for tenants, the support queue for admins.
+export function home(user) {
+  return isAdmin(user) ? "/admin/support" : "/";
 }

@@ -7,9 +7,10 @@ import { store } from "./store.js";
 /// Whether the stream is connected now.
 export const streamUp = store(false);
 
-/// Calls `onChange(data)` for each `conversation` event and `onResync()` when changes may
-/// have been missed (also after every reconnection). Returns a function that stops it.
-export function subscribe({ onChange, onResync }) {
+/// Calls `onChange(data)` for each `conversation` event, `onTicket(data)` for each `ticket`
+/// event (a support ticket of the tenant changed) and `onResync()` when changes may have
+/// been missed (also after every reconnection). Returns a function that stops it.
+export function subscribe({ onChange, onResync, onTicket = () => {} }) {
   let source = null;
   let stopped = false;
   let retry = 0;
@@ -30,6 +31,13 @@ export function subscribe({ onChange, onResync }) {
     source.addEventListener("conversation", (e) => {
       try {
         onChange(JSON.parse(e.data));
+      } catch {
+        onResync();
+      }
+    });
+    source.addEventListener("ticket", (e) => {
+      try {
+        onTicket(JSON.parse(e.data));
       } catch {
         onResync();
       }
