@@ -124,7 +124,11 @@ async fn a_tenant_hears_of_its_own_ticket_changes_and_never_of_another_tenants()
     // Whatever else follows (the support AI's judgement) is about A's ticket only.
     while let Some((event, data)) = events.next(Duration::from_millis(1500)).await {
         assert_eq!(event, "ticket");
-        assert_ne!(data["ticket_id"], serde_json::json!(b_ticket), "B's change reached A");
+        assert_ne!(
+            data["ticket_id"],
+            serde_json::json!(b_ticket),
+            "B's change reached A"
+        );
         assert_eq!(data["ticket_id"], serde_json::json!(a_ticket));
     }
 }

@@ -12,3 +12,4 @@ mod harness;
 mod inbox;
 mod pages;
 mod sign_in;
+mod support;
