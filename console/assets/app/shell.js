@@ -86,9 +86,10 @@ export function Shell({ user, route, children }) {
           <${Icon} name=${dark ? "sun" : "moon"} />
         </button>
         <details class="user-menu" ref=${userMenu}>
-          <summary aria-label=${t("shell.user_menu")}>
+          <summary>
             <span class="avatar" aria-hidden="true">${(user.email || "?")[0].toUpperCase()}</span>
             <span class="user-email">${user.email}</span>
+            <span class="sr-only">${t("shell.user_menu")}</span>
           </summary>
           <div class="user-menu-panel">
             <p class="user-who">
