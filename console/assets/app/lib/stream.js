@@ -54,11 +54,24 @@ export function subscribe({ onChange, onResync, onTicket = () => {} }) {
     });
   }
 
-  connect();
-  return () => {
-    stopped = true;
+  // A page left for another (kept in the back/forward cache) must not hold its stream:
+  // browsers allow only six connections per server, and each page's stream is one.
+  const hide = () => {
     clearTimeout(timer);
     if (source) source.close();
     streamUp.set(false);
+  };
+  const show = (event) => {
+    if (event.persisted && !stopped) connect();
+  };
+  addEventListener("pagehide", hide);
+  addEventListener("pageshow", show);
+
+  connect();
+  return () => {
+    stopped = true;
+    removeEventListener("pagehide", hide);
+    removeEventListener("pageshow", show);
+    hide();
   };
 }

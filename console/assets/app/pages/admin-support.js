@@ -105,14 +105,14 @@ export default function AdminSupport({ params, query, user }) {
         <form class="filters" aria-label=${t("inbox.filters")} onSubmit=${(e) => e.preventDefault()}>
           ${filter("q-status", "admin_support.status", t("inbox.status_all"),
             STATUSES.map((s) => html`<option value=${s}>${t("ticket_status." + s)}</option>`))}
-          ${filter("q-awaiting_admin", "admin_support.waiting", t("inbox.status_all"), html`
+          ${filter("q-awaiting_admin", "admin_support.waiting", t("admin_support.all_m"), html`
             <option value="true">${t("admin_support.waiting_yes")}</option>
             <option value="false">${t("admin_support.waiting_no")}</option>`)}
           ${filter("q-category", "support.category", t("inbox.status_all"),
             categories.map((c) => html`<option value=${c.key}>${c.label}</option>`))}
           ${filter("q-priority", "support.priority", t("inbox.status_all"),
             PRIORITIES.map((p) => html`<option value=${p}>${t("priority." + p)}</option>`))}
-          ${filter("q-tenant_id", "admin_support.tenant", t("inbox.status_all"),
+          ${filter("q-tenant_id", "admin_support.tenant", t("admin_support.all_m"),
             tenants.map((x) => html`<option value=${x.tenant_id}>${x.name}</option>`))}
           ${filter("q-assignee", "admin_support.assignee", t("inbox.agent_all"), html`
             <option value="me">${t("inbox.agent_me")}</option>`)}
