@@ -309,6 +309,7 @@ async fn every_support_page_has_no_javascript_error_and_no_serious_accessibility
             "support-ticket-phone",
         ),
     ] {
+        console.viewport(360, 740).await;
         check(&console, &path, ready, name).await;
         assert!(!console.scrolls_sideways().await, "{name} scrolls sideways");
     }
@@ -352,6 +353,7 @@ async fn every_support_page_has_no_javascript_error_and_no_serious_accessibility
         .await;
     console.viewport(360, 740).await;
     for (path, ready, name) in &admin_pages {
+        console.viewport(360, 740).await;
         check(&console, path, ready, &format!("{name}-phone")).await;
         assert!(!console.scrolls_sideways().await, "{name} scrolls sideways");
     }

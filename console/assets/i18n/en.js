@@ -230,7 +230,7 @@ export default {
   "admin_support.kind": "Message type",
   "admin_support.kind_public": "Reply to the customer",
   "admin_support.kind_internal": "Internal note",
-  "admin_support.reply_label": "Reply to the customer",
+  "admin_support.reply_label": "Message",
   "admin_support.note_label": "Internal note (not visible to the customer)",
   "admin_support.note_placeholder": "Only the team will see this note",
   "admin_support.save_note": "Save note",

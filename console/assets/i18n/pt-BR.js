@@ -231,7 +231,7 @@ export default {
   "admin_support.kind": "Tipo de mensagem",
   "admin_support.kind_public": "Resposta ao cliente",
   "admin_support.kind_internal": "Nota interna",
-  "admin_support.reply_label": "Resposta ao cliente",
+  "admin_support.reply_label": "Mensagem",
   "admin_support.note_label": "Nota interna (não visível ao cliente)",
   "admin_support.note_placeholder": "Só a equipe verá esta nota",
   "admin_support.save_note": "Salvar nota",
