@@ -43,6 +43,9 @@ pub struct Console {
     pub page: Page,
     browser: Browser,
     errors: Arc<Mutex<Vec<String>>>,
+    /// The viewport set by [`Console::viewport`], restored after each full-page screenshot
+    /// (which clears the override).
+    size: Mutex<Option<(i64, i64)>>,
     profile: PathBuf,
     /// The fake Graph API, when WhatsApp is set up.
     graph: Option<MockServer>,
@@ -100,6 +103,7 @@ impl Console {
             page,
             browser,
             errors,
+            size: Mutex::new(None),
             profile,
             graph: None,
         }
@@ -312,6 +316,7 @@ impl Console {
 
     /// Sets the viewport to `width`×`height` CSS pixels.
     pub async fn viewport(&self, width: i64, height: i64) {
+        *self.size.lock().unwrap() = Some((width, height));
         self.page
             .execute(SetDeviceMetricsOverrideParams::new(
                 width,
@@ -345,6 +350,10 @@ impl Console {
             .save_screenshot(ScreenshotParams::builder().full_page(true).build(), &path)
             .await
             .expect("a screenshot");
+        let size = *self.size.lock().unwrap();
+        if let Some((width, height)) = size {
+            self.viewport(width, height).await;
+        }
         path
     }
 
