@@ -245,6 +245,7 @@ async fn a_tenant_opens_a_ticket_with_a_file_reads_the_ai_answer_and_sees_the_ad
         .screenshot("support-ticket-tenant-live-answer")
         .await;
     console.assert_no_js_errors().await;
+    std::fs::remove_dir_all(file.parent().unwrap()).unwrap();
 }
 
 /// Checks and photographs the page at `path` once `ready` (a selector) shows.
