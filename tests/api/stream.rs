@@ -3,6 +3,7 @@
 
 use crate::conversations::{converse, message, tenant_user};
 use crate::helpers::{spawn_app, TestApp};
+use crate::tickets::opened;
 use read_api::auth::Role;
 use schemas::conversation_id;
 use serde_json::Value;
@@ -98,6 +99,38 @@ async fn a_connected_user_receives_their_tenants_change_and_never_another_tenant
         events.next(Duration::from_millis(500)).await.is_none(),
         "another event arrived"
     );
+}
+
+#[tokio::test]
+async fn a_tenant_hears_of_its_own_ticket_changes_and_never_of_another_tenants() {
+    let app = spawn_app().await;
+    let (_, _, a_token) = tenant_user(&app, Role::Agent).await;
+    let (_, _, b_token) = tenant_user(&app, Role::Owner).await;
+    let mut events = Events::connect(&app, "/api/v1/stream", Some(&a_token)).await;
+
+    // B's ticket is opened first: had its change been forwarded to A, it would come first.
+    let b_ticket = opened(&app, &b_token, "Cobrança", "Fui cobrado duas vezes.").await;
+    let a_ticket = opened(&app, &a_token, "WhatsApp", "Meu número caiu.").await;
+
+    let (event, data) = events
+        .next(Duration::from_secs(5))
+        .await
+        .expect("a ticket change within 5 s");
+    assert_eq!(event, "ticket");
+    assert_eq!(data["ticket_id"], serde_json::json!(a_ticket));
+    assert_eq!(data["status"], "open");
+    assert!(data["position"].as_i64().unwrap() > 0);
+    assert!(data.get("tenant_id").is_none());
+    // Whatever else follows (the support AI's judgement) is about A's ticket only.
+    while let Some((event, data)) = events.next(Duration::from_millis(1500)).await {
+        assert_eq!(event, "ticket");
+        assert_ne!(
+            data["ticket_id"],
+            serde_json::json!(b_ticket),
+            "B's change reached A"
+        );
+        assert_eq!(data["ticket_id"], serde_json::json!(a_ticket));
+    }
 }
 
 #[tokio::test]

@@ -4,11 +4,15 @@
 
 use crate::helpers::{spawn_app_with, TestApp, TestUser};
 use atende::serve::ServeConfig;
+use chromiumoxide::cdp::browser_protocol::dom::SetFileInputFilesParams;
 use chromiumoxide::cdp::browser_protocol::emulation::{
     MediaFeature, SetDeviceMetricsOverrideParams,
 };
 use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
 use chromiumoxide::cdp::browser_protocol::log::{EventEntryAdded, LogEntryLevel, LogEntrySource};
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams,
+};
 use chromiumoxide::cdp::js_protocol::runtime::{
     ConsoleApiCalledType, EvaluateParams, EventConsoleApiCalled, EventExceptionThrown,
 };
@@ -415,6 +419,37 @@ impl Console {
             "{what}: serious or critical accessibility violations:\n{}",
             serde_json::to_string_pretty(&found).unwrap()
         );
+    }
+
+    /// Chooses the file at `path` in the file input `selector`, as the file dialog would.
+    pub async fn choose_file(&self, selector: &str, path: &Path) {
+        let input = self.wait_for(selector).await;
+        let params = SetFileInputFilesParams::builder()
+            .file(path.to_string_lossy().into_owned())
+            .backend_node_id(input.backend_node_id)
+            .build()
+            .expect("file input parameters");
+        self.page.execute(params).await.expect("the file is chosen");
+    }
+
+    /// A new page in a browser context of its own (no cookie shared with the others): a
+    /// second person at the console. Swap it into `page` to drive it; its JavaScript
+    /// errors count with the first page's.
+    pub async fn private_page(&self) -> Page {
+        let context = self
+            .browser
+            .create_browser_context(CreateBrowserContextParams::default())
+            .await
+            .expect("a browser context");
+        let target = CreateTargetParams::builder()
+            .url("about:blank")
+            .browser_context_id(context)
+            .build()
+            .expect("a target");
+        let page = self.browser.new_page(target).await.expect("a page");
+        page.enable_log().await.expect("the Log domain");
+        collect_errors(&page, self.errors.clone()).await;
+        page
     }
 
     /// Whether the document is wider than the viewport (a horizontal scroll).

@@ -16,3 +16,4 @@ mod sign_in;
 mod tenant_pages;
 mod try_bot;
 mod whatsapp_connect;
+mod support;

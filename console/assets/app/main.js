@@ -6,7 +6,7 @@ import { here, navigate } from "./lib/router.js";
 import { session, restore } from "./lib/session.js";
 import { locale, t } from "./lib/i18n.js";
 import { theme } from "./lib/theme.js";
-import { resolve, allowed } from "./routes.js";
+import { resolve, allowed, home } from "./routes.js";
 import { Shell } from "./shell.js";
 
 const loaded = new Map();
@@ -41,23 +41,28 @@ function App() {
   const needsSignIn = route && route.access !== "public" && s.status === "signed-out";
   const signedInOnPublic =
     route && route.path === "/login" && s.status === "signed-in";
+  // The inbox is the tenants' home; admins land on theirs.
+  const elsewhereHome =
+    s.status === "signed-in" && where.path === "/" && home(s.user) !== "/";
   useEffect(() => {
     if (needsSignIn) {
       const next = where.path === "/" ? "" : "?next=" + encodeURIComponent(where.path);
       navigate("/login" + next, { replace: true });
     } else if (signedInOnPublic) {
       const next = where.query.get("next");
-      navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : "/", {
+      navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : home(s.user), {
         replace: true,
       });
+    } else if (elsewhereHome) {
+      navigate(home(s.user), { replace: true });
     }
-  }, [needsSignIn, signedInOnPublic]);
+  }, [needsSignIn, signedInOnPublic, elsewhereHome]);
 
   useEffect(() => {
     document.title = route && route.nav ? `${t(route.nav.label)} · atende` : "atende";
   });
 
-  if (s.status === "loading" || needsSignIn || signedInOnPublic) {
+  if (s.status === "loading" || needsSignIn || signedInOnPublic || elsewhereHome) {
     return html`<p class="boot" role="status">${t("common.loading")}</p>`;
   }
   const props = { params: found ? found.params : {}, query: where.query, user: s.user };

@@ -3,13 +3,17 @@
 // its nav entry, if it has one), and its strings to both catalogues (i18n/pt-BR.js, en.js).
 //
 // access: "public" (no sign-in; no shell), "tenant" (owners and agents), "owner" (owners
-// only: hidden from agents' nav, and the page refuses them; the API refuses them too).
-// nav: {label, icon} puts it in the left navigation, in table order.
+// only: hidden from agents' nav, and the page refuses them; the API refuses them too),
+// "admin" (the platform's admins and super admins; auditors and tenants never see it).
+// nav: {label, icon, section?} puts it in the left navigation, in table order; section
+// "admin" lists it under its own heading. parent: the nav entry a sub-page highlights.
 import { pattern } from "./lib/router.js";
 
 const inbox = () => import("./pages/inbox.js");
 const usage = () => import("./pages/usage.js");
 const pricing = () => import("./pages/pricing.js");
+const support = () => import("./pages/support.js");
+const adminSupport = () => import("./pages/admin-support.js");
 
 export const routes = [
   { path: "/login", access: "public", page: () => import("./pages/signin.js") },
@@ -28,6 +32,9 @@ export const routes = [
   { path: "/usage", access: "owner", page: usage, nav: { label: "nav.usage", icon: "gauge" } },
   { path: "/billing", access: "owner", page: usage },
   { path: "/outbox", access: "owner", page: () => import("./pages/outbox.js"), nav: { label: "nav.outbox", icon: "send" } },
+  { path: "/support", access: "tenant", page: support, nav: { label: "nav.support", icon: "help" } },
+  { path: "/support/new", access: "tenant", page: support, parent: "/support" },
+  { path: "/support/:id", access: "tenant", page: support, parent: "/support" },
   { path: "/profile", access: "tenant", page: () => import("./pages/profile.js"), nav: { label: "nav.profile", icon: "user" } },
 
   // Public pages of the shop: the plans (Stripe's "back" link returns to /plans) and the
@@ -35,6 +42,14 @@ export const routes = [
   { path: "/plans", access: "public", page: pricing },
   { path: "/pricing", access: "public", page: pricing },
   { path: "/checkout/success", access: "public", page: () => import("./pages/checkout-success.js") },
+
+  { path: "/admin/support", access: "admin", page: adminSupport,
+    nav: { label: "nav.admin_support", icon: "help", section: "admin" } },
+  { path: "/admin/support/:id", access: "admin", page: adminSupport, parent: "/admin/support" },
+  { path: "/admin/support-knowledge", access: "admin", page: () => import("./pages/admin-knowledge.js"),
+    nav: { label: "nav.admin_knowledge", icon: "book", section: "admin" } },
+  { path: "/admin/support-categories", access: "admin", page: () => import("./pages/admin-categories.js"),
+    nav: { label: "nav.admin_categories", icon: "tag", section: "admin" } },
 ].map((r) => ({ ...r, match: pattern(r.path) }));
 
 /// The route for `path` and its parameters, or null.
@@ -51,5 +66,16 @@ export function allowed(route, user) {
   if (route.access === "public") return true;
   if (!user) return false;
   if (route.access === "owner") return user.role === "owner";
+  if (route.access === "admin") return isAdmin(user);
   return user.role === "owner" || user.role === "agent";
+}
+
+/// Whether `user` works for the platform (admin or super admin).
+export function isAdmin(user) {
+  return !!user && (user.role === "admin" || user.role === "super_admin");
+}
+
+/// Where `user` lands after signing in: the inbox for tenants, the support queue for admins.
+export function home(user) {
+  return isAdmin(user) ? "/admin/support" : "/";
 }

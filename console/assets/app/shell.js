@@ -6,7 +6,7 @@ import { effectiveTheme, toggleTheme } from "./lib/theme.js";
 import { signOut } from "./lib/session.js";
 import { navigate, here } from "./lib/router.js";
 import { useStore } from "./lib/store.js";
-import { routes, allowed } from "./routes.js";
+import { routes, allowed, home } from "./routes.js";
 import { Icon } from "./components/icons.js";
 
 export function Shell({ user, route, children }) {
@@ -34,9 +34,17 @@ export function Shell({ user, route, children }) {
       document.removeEventListener("keydown", close);
     };
   }, []);
-  const items = routes.filter((r) => r.nav && allowed(r, user));
+  const visible = routes.filter((r) => r.nav && allowed(r, user));
+  const items = visible.filter((r) => !r.nav.section);
+  const adminItems = visible.filter((r) => r.nav.section === "admin");
   const current = (r) =>
-    route && (route === r || (r.path === "/" && route.path === "/conversations/:id"));
+    route &&
+    (route === r || route.parent === r.path || (r.path === "/" && route.path === "/conversations/:id"));
+  const link = (r) => html`<li>
+    <a href=${r.path} aria-current=${current(r) ? "page" : undefined}>
+      <${Icon} name=${r.nav.icon} /><span>${t(r.nav.label)}</span>
+    </a>
+  </li>`;
 
   const dark = effectiveTheme() === "dark";
   async function leave() {
@@ -56,7 +64,7 @@ export function Shell({ user, route, children }) {
       >
         <${Icon} name="menu" /><span class="sr-only">${t("shell.menu")}</span>
       </button>
-      <a class="brand" href="/"><img src="/assets/favicon.svg" alt="" width="28" height="28" /><span>atende</span></a>
+      <a class="brand" href=${home(user)}><img src="/assets/favicon.svg" alt="" width="28" height="28" /><span>atende</span></a>
       <div class="topbar-tools">
         <label class="sr-only" for="locale-select">${t("shell.language")}</label>
         <select
@@ -82,6 +90,7 @@ export function Shell({ user, route, children }) {
             <span class="avatar" aria-hidden="true">${(user.email || "?")[0].toUpperCase()}</span>
             <span class="sr-only">${t("shell.user_menu")}: </span>
             <span class="user-email">${user.email}</span>
+            <span class="sr-only">${t("shell.user_menu")}</span>
           </summary>
           <div class="user-menu-panel">
             <p class="user-who">
@@ -97,15 +106,10 @@ export function Shell({ user, route, children }) {
       </div>
     </header>
     <nav id="main-nav" class="sidenav" aria-label=${t("shell.navigation")}>
-      <ul>
-        ${items.map(
-          (r) => html`<li>
-            <a href=${r.path} aria-current=${current(r) ? "page" : undefined}>
-              <${Icon} name=${r.nav.icon} /><span>${t(r.nav.label)}</span>
-            </a>
-          </li>`,
-        )}
-      </ul>
+      ${items.length > 0 && html`<ul>${items.map(link)}</ul>`}
+      ${adminItems.length > 0 &&
+      html`<h2 class="nav-section" id="nav-admin">${t("nav.section_admin")}</h2>
+        <ul aria-labelledby="nav-admin">${adminItems.map(link)}</ul>`}
     </nav>
     <div class="content">${children}</div>
   </div>`;

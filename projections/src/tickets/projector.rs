@@ -1,12 +1,14 @@
 //! The `tickets` projection.
 
+use super::change::TICKET_CHANNEL;
 use crate::metrics::payload;
 use crate::{EventHandler, HandlerError};
 use schemas::StoredEvent;
 use serde_json::Value;
 use sqlx::PgConnection;
 
-/// Keeps `tickets`, `ticket_messages` and `ticket_files` up to date.
+/// Keeps `tickets`, `ticket_messages` and `ticket_files` up to date and announces every
+/// change on [`TICKET_CHANNEL`].
 #[derive(Debug, Clone, Copy)]
 pub struct Tickets;
 
@@ -216,6 +218,24 @@ impl Tickets {
     }
 }
 
+/// Announces the ticket's state after `event` when the transaction commits; not from a
+/// replay, whose changes the live projection already announced.
+async fn announce(db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
+    sqlx::query(
+        "SELECT pg_notify($1, json_build_object(
+                 'tenant_id', tenant_id, 'ticket_id', ticket_id, 'status', status,
+                 'updated_at', updated_at, 'position', $3::bigint)::text)
+           FROM tickets
+          WHERE ticket_id = $2 AND current_schema() NOT LIKE 'replay\\_%'",
+    )
+    .bind(TICKET_CHANNEL)
+    .bind(payload::aggregate_uuid(event)?)
+    .bind(event.position)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl EventHandler for Tickets {
     fn name(&self) -> &'static str {
@@ -244,6 +264,7 @@ impl EventHandler for Tickets {
         if event.aggregate_type != "ticket" {
             return Ok(());
         }
-        self.apply(db, event).await
+        self.apply(db, event).await?;
+        announce(db, event).await
     }
 }

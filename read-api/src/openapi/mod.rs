@@ -44,7 +44,7 @@ pub const PATH: &str = "/api/openapi.json";
                        pagination is by cursor."
     ),
     modifiers(&BearerScheme),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, crate::stream::TicketChangeEvent)),
     tags(
         (name = tags::TENANT, description = "A tenant's owner or agent; always scoped by the token's tenant"),
         (name = tags::ADMIN, description = "SaaS operators (admin, super admin)"),

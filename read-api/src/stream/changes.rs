@@ -1,7 +1,8 @@
-//! The process's one listener on the projection's notification channel, shared by every
-//! connected client through a broadcast channel.
+//! The process's one listener on the projections' notification channels (conversations and
+//! support tickets), shared by every connected client through a broadcast channel.
 
 use projections::conversations::{ConversationChange, CHANNEL};
+use projections::tickets::{TicketChange, TICKET_CHANNEL};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -16,11 +17,13 @@ const BUFFER: usize = 4096;
 pub enum Signal {
     /// A conversation changed.
     Change(ConversationChange),
+    /// A support ticket changed.
+    Ticket(TicketChange),
     /// Changes may have been missed: reload what is shown.
     Resync,
 }
 
-/// Conversation changes, from the database's notifications. Cheap to clone; the listener
+/// Conversation and ticket changes, from the database's notifications. Cheap to clone; the listener
 /// starts with the first subscriber, so processes nobody streams from hold no connection.
 #[derive(Clone)]
 pub struct Changes {
@@ -52,7 +55,7 @@ impl Changes {
             .sender
             .get_or_try_init(|| async {
                 let mut listener = PgListener::connect_with(&self.pool).await?;
-                listener.listen(CHANNEL).await?;
+                listener.listen_all([CHANNEL, TICKET_CHANNEL]).await?;
                 let (sender, _) = broadcast::channel(BUFFER);
                 tokio::spawn(relay(self.pool.clone(), listener, sender.clone()));
                 Ok::<_, sqlx::Error>(sender)
@@ -76,6 +79,12 @@ async fn relay(pool: PgPool, mut listener: PgListener, sender: broadcast::Sender
             received = listener.try_recv() => received,
         };
         match received {
+            Ok(Some(n)) if n.channel() == TICKET_CHANNEL => {
+                match serde_json::from_str::<TicketChange>(n.payload()) {
+                    Ok(change) => drop(sender.send(Signal::Ticket(change))),
+                    Err(e) => tracing::warn!(error = %e, "an unreadable ticket change"),
+                }
+            }
             Ok(Some(n)) => match serde_json::from_str::<ConversationChange>(n.payload()) {
                 // No receiver right now is fine: nobody is watching.
                 Ok(change) => drop(sender.send(Signal::Change(change))),

@@ -1,5 +1,6 @@
 //! `GET /api/v1/stream` (F41): server-sent events telling a tenant's users which of their
-//! conversations changed, as soon as the `conversations` projection committed the change.
+//! conversations (`conversation`) and support tickets (`ticket`, F50) changed, as soon as the
+//! `conversations` or `tickets` projection committed the change.
 //!
 //! The projection announces each change with `pg_notify` inside its transaction; one
 //! [`Changes`] listener per process fans them out to the connected clients, each of which
@@ -12,6 +13,7 @@ mod route;
 
 pub use auth::StreamUser;
 pub use changes::{Changes, Signal};
+pub use route::{ChangeEvent, TicketChangeEvent};
 
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;

@@ -32,6 +32,20 @@ pub struct ChangeEvent {
     pub position: i64,
 }
 
+/// The data of a `ticket` event: one of the tenant's support tickets changed (a message,
+/// a status, an assignment).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TicketChangeEvent {
+    /// The ticket that changed.
+    pub ticket_id: Uuid,
+    /// Its status now.
+    pub status: String,
+    /// Its `updated_at` now.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// The position of the event that changed it (also the SSE event id).
+    pub position: i64,
+}
+
 fn event_of(signal: Signal) -> Event {
     match signal {
         Signal::Change(c) => {
@@ -47,6 +61,19 @@ fn event_of(signal: Signal) -> Event {
                 .json_data(data)
                 .unwrap_or_else(|_| resync())
         }
+        Signal::Ticket(c) => {
+            let data = TicketChangeEvent {
+                ticket_id: c.ticket_id,
+                status: c.status,
+                updated_at: c.updated_at,
+                position: c.position,
+            };
+            Event::default()
+                .event("ticket")
+                .id(c.position.to_string())
+                .json_data(data)
+                .unwrap_or_else(|_| resync())
+        }
         Signal::Resync => resync(),
     }
 }
@@ -55,9 +82,10 @@ fn resync() -> Event {
     Event::default().event("resync").data("{}")
 }
 
-/// Live changes of the caller's tenant's conversations, as server-sent events:
-/// `conversation` (data: id, status, updated_at, position) and `resync` (changes may have
-/// been missed: reload). The token may be sent as `?access_token=` for `EventSource`. The
+/// Live changes of the caller's tenant's conversations and support tickets, as server-sent
+/// events: `conversation` (data: id, status, updated_at, position), `ticket` (data:
+/// ticket_id, status, updated_at, position; the tenant's own tickets only) and `resync`
+/// (changes may have been missed: reload). The token may be sent as `?access_token=` for `EventSource`. The
 /// stream ends an access token's lifetime (15 minutes) after it opened: reconnect with a
 /// current token.
 #[utoipa::path(
@@ -67,13 +95,13 @@ fn resync() -> Event {
     security(("bearer" = [])),
     params(("access_token" = Option<String>, Query, description = "The access token, for clients that cannot send headers")),
     responses(
-        (status = 200, description = "`text/event-stream` of `conversation` and `resync` events", content_type = "text/event-stream", body = ChangeEvent),
+        (status = 200, description = "`text/event-stream` of `conversation` (data: `ChangeEvent`), `ticket` (data: `TicketChangeEvent`) and `resync` events", content_type = "text/event-stream", body = ChangeEvent),
         r::Unauthorized,
         r::Forbidden,
         r::Internal,
     )
 )]
-#[tracing::instrument(name = "streaming a tenant's conversation changes", skip_all, fields(tenant = %caller.tenant_id))]
+#[tracing::instrument(name = "streaming a tenant's conversation and ticket changes", skip_all, fields(tenant = %caller.tenant_id))]
 pub(super) async fn stream(
     State(state): State<AppState>,
     caller: StreamUser,
@@ -88,6 +116,7 @@ pub(super) async fn stream(
         loop {
             let signal = match receiver.recv().await {
                 Ok(Signal::Change(c)) if c.tenant_id != tenant => continue,
+                Ok(Signal::Ticket(c)) if c.tenant_id != tenant => continue,
                 Ok(signal) => signal,
                 Err(RecvError::Lagged(_)) => Signal::Resync,
                 Err(RecvError::Closed) => return None,

@@ -7,9 +7,10 @@ import { store } from "./store.js";
 /// Whether the stream is connected now.
 export const streamUp = store(false);
 
-/// Calls `onChange(data)` for each `conversation` event and `onResync()` when changes may
-/// have been missed (also after every reconnection). Returns a function that stops it.
-export function subscribe({ onChange, onResync }) {
+/// Calls `onChange(data)` for each `conversation` event, `onTicket(data)` for each `ticket`
+/// event (a support ticket of the tenant changed) and `onResync()` when changes may have
+/// been missed (also after every reconnection). Returns a function that stops it.
+export function subscribe({ onChange, onResync, onTicket = () => {} }) {
   let source = null;
   let stopped = false;
   let retry = 0;
@@ -34,6 +35,13 @@ export function subscribe({ onChange, onResync }) {
         onResync();
       }
     });
+    source.addEventListener("ticket", (e) => {
+      try {
+        onTicket(JSON.parse(e.data));
+      } catch {
+        onResync();
+      }
+    });
     source.addEventListener("resync", () => onResync());
     source.addEventListener("error", () => {
       // EventSource retries on its own with the same (possibly expired) token; we
@@ -46,11 +54,24 @@ export function subscribe({ onChange, onResync }) {
     });
   }
 
-  connect();
-  return () => {
-    stopped = true;
+  // A page left for another (kept in the back/forward cache) must not hold its stream:
+  // browsers allow only six connections per server, and each page's stream is one.
+  const hide = () => {
     clearTimeout(timer);
     if (source) source.close();
     streamUp.set(false);
+  };
+  const show = (event) => {
+    if (event.persisted && !stopped) connect();
+  };
+  addEventListener("pagehide", hide);
+  addEventListener("pageshow", show);
+
+  connect();
+  return () => {
+    stopped = true;
+    removeEventListener("pagehide", hide);
+    removeEventListener("pageshow", show);
+    hide();
   };
 }
