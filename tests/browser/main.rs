@@ -13,7 +13,7 @@ mod inbox;
 mod onboarding;
 mod pages;
 mod sign_in;
+mod support;
 mod tenant_pages;
 mod try_bot;
 mod whatsapp_connect;
-mod support;
