@@ -283,3 +283,32 @@ async fn asking_the_bot_only_ever_reads_the_callers_knowledge() {
     assert_eq!(of_a["passages"], json!([]));
     assert!(!of_a.to_string().contains("R$ 120"), "{of_a}");
 }
+
+#[tokio::test]
+async fn a_tenants_own_hand_off_keywords_replace_the_platforms_in_the_bots_decision() {
+    let app = spawn_app().await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let (_, _, owner) = onboard(&app, &admin, "Padaria").await;
+    let (_, by_default) = ask(&app, &owner, "quero um atendente").await;
+    assert_eq!(by_default["reason"], "human_requested", "{by_default}");
+
+    let mut settings = crate::settings::bot_settings("Oi!", 0.5);
+    settings["handoff_keywords"] = json!([" gerente ", "Gerente", "", "falar com o dono"]);
+    let put = send(&app, Method::PUT, "/api/v1/settings/bot", Some(&settings), &owner).await;
+    assert_eq!(put.status(), 200);
+    let kept = json!(["gerente", "falar com o dono"]);
+    assert_eq!(json_of(put).await["handoff_keywords"], kept);
+    let shown = json_of(app.get_as("/api/v1/settings/bot", &owner).await).await;
+    assert_eq!(shown["handoff_keywords"], kept);
+
+    let (_, own) = ask(&app, &owner, "posso falar com o gerente?").await;
+    assert_eq!(own["reason"], "human_requested", "{own}");
+    let (_, replaced) = ask(&app, &owner, "quero um atendente").await;
+    assert_eq!(replaced["decision"], "handoff", "{replaced}");
+    assert_eq!(replaced["reason"], "low_confidence", "{replaced}");
+
+    settings["handoff_keywords"] = json!((0..31).map(|i| format!("k{i}")).collect::<Vec<_>>());
+    let refused = send(&app, Method::PUT, "/api/v1/settings/bot", Some(&settings), &owner).await;
+    assert_eq!(refused.status(), 422);
+    assert_eq!(json_of(refused).await["code"], "invalid_handoff_keywords");
+}

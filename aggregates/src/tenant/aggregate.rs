@@ -10,6 +10,10 @@ use uuid::Uuid;
 
 /// The longest knowledge text a tenant may have, in Unicode scalar values (F10).
 pub const MAX_KNOWLEDGE_CHARS: usize = 50_000;
+/// The most hand-off keywords a tenant may set: a list, not a vocabulary.
+pub const MAX_HANDOFF_KEYWORDS: usize = 30;
+/// The longest hand-off keyword, in characters: a word or a short phrase.
+pub const MAX_HANDOFF_KEYWORD_CHARS: usize = 60;
 
 /// A business using atende.
 ///
@@ -162,8 +166,10 @@ impl Tenant {
                 return_message,
                 tone,
                 confidence_threshold,
+                handoff_keywords,
             } => {
                 self.registered()?;
+                let handoff_keywords = handoff_keywords_of(handoff_keywords)?;
                 // `contains` is false for NaN, which must be refused too.
                 if !(0.0..=1.0).contains(&confidence_threshold) {
                     return Err(TenantError::InvalidConfidenceThreshold);
@@ -175,6 +181,7 @@ impl Tenant {
                     return_message,
                     tone,
                     confidence_threshold,
+                    handoff_keywords,
                 };
                 Ok((settings != self.settings)
                     .then_some(TenantEvent::BotSettingsChanged { settings, at }))
@@ -286,4 +293,24 @@ impl Aggregate for Tenant {
             }
         }
     }
+}
+
+/// The keywords as kept: trimmed, blank ones dropped, each once (case aside, first spelling
+/// kept), within the limits.
+fn handoff_keywords_of(keywords: Vec<String>) -> Result<Vec<String>, TenantError> {
+    let mut kept: Vec<String> = Vec::new();
+    for keyword in keywords {
+        let keyword = keyword.trim();
+        if keyword.is_empty() || kept.iter().any(|k| k.to_lowercase() == keyword.to_lowercase()) {
+            continue;
+        }
+        if keyword.chars().count() > MAX_HANDOFF_KEYWORD_CHARS {
+            return Err(TenantError::InvalidHandoffKeywords);
+        }
+        kept.push(keyword.to_owned());
+    }
+    if kept.len() > MAX_HANDOFF_KEYWORDS {
+        return Err(TenantError::InvalidHandoffKeywords);
+    }
+    Ok(kept)
 }

@@ -39,6 +39,10 @@ pub enum TenantCommand {
         tone: Tone,
         /// Hand-off threshold, within 0..=1.
         confidence_threshold: f64,
+        /// Words with which customers ask for a person (blank ones are dropped); at most
+        /// [`super::MAX_HANDOFF_KEYWORDS`] of at most [`super::MAX_HANDOFF_KEYWORD_CHARS`]
+        /// characters; empty keeps the platform's list.
+        handoff_keywords: Vec<String>,
     },
     /// Replace the knowledge text (F10); at most [`super::MAX_KNOWLEDGE_CHARS`] characters.
     ReplaceKnowledge {

@@ -39,6 +39,9 @@ pub enum TenantError {
     /// The threshold is NaN or outside 0..=1.
     #[error("the confidence threshold must be a number from 0 to 1")]
     InvalidConfidenceThreshold,
+    /// Too many hand-off keywords, or one too long.
+    #[error("at most {} hand-off keywords of at most {} characters each", super::MAX_HANDOFF_KEYWORDS, super::MAX_HANDOFF_KEYWORD_CHARS)]
+    InvalidHandoffKeywords,
     /// The phone number directory failed.
     #[error("the phone number directory is unavailable: {0}")]
     Unavailable(ServiceError),
@@ -56,6 +59,7 @@ impl DomainError for TenantError {
             Self::PhoneNumberTaken => "phone_number_taken",
             Self::KnowledgeTooLong { .. } => "knowledge_too_long",
             Self::InvalidConfidenceThreshold => "invalid_confidence_threshold",
+            Self::InvalidHandoffKeywords => "invalid_handoff_keywords",
             Self::Unavailable(_) => "service_unavailable",
         }
     }
@@ -69,7 +73,8 @@ impl DomainError for TenantError {
             | Self::PlanRequired
             | Self::PhoneNumberIdRequired
             | Self::KnowledgeTooLong { .. }
-            | Self::InvalidConfidenceThreshold => ErrorKind::Unprocessable,
+            | Self::InvalidConfidenceThreshold
+            | Self::InvalidHandoffKeywords => ErrorKind::Unprocessable,
             Self::Unavailable(_) => ErrorKind::Unavailable,
         }
     }

@@ -8,7 +8,7 @@ mod services;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{Tenant, MAX_KNOWLEDGE_CHARS};
+pub use aggregate::{Tenant, MAX_HANDOFF_KEYWORDS, MAX_HANDOFF_KEYWORD_CHARS, MAX_KNOWLEDGE_CHARS};
 pub use commands::TenantCommand;
 pub use error::TenantError;
 pub use services::{ClaimOutcome, PhoneNumberDirectory, TenantServices};

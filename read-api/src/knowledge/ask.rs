@@ -98,7 +98,13 @@ pub(super) async fn ask(
         passages: Vec::new(),
         reason: Some(reason.to_owned()),
     };
-    match triage(&body.question, &default_keywords()) {
+    let own = &tenant.settings().handoff_keywords;
+    let keywords = if own.is_empty() {
+        default_keywords()
+    } else {
+        own.clone()
+    };
+    match triage(&body.question, &keywords) {
         Triage::Unreadable => return Ok(Json(handoff("low_confidence"))),
         Triage::HumanRequested => return Ok(Json(handoff("human_requested"))),
         Triage::Answerable => {}

@@ -64,19 +64,22 @@ pub(super) async fn change(
 ) -> Result<Json<BotSettings>, ApiError> {
     let md = command_metadata(&owner.user, owner.tenant_id, request);
     let command = TenantCommand::ChangeBotSettings {
-        greeting: body.greeting.clone(),
-        fallback_message: body.fallback_message.clone(),
-        waiting_message: body.waiting_message.clone(),
-        return_message: body.return_message.clone(),
+        greeting: body.greeting,
+        fallback_message: body.fallback_message,
+        waiting_message: body.waiting_message,
+        return_message: body.return_message,
         tone: body.tone,
         confidence_threshold: body.confidence_threshold,
+        handoff_keywords: body.handoff_keywords,
     };
     state
         .bus
         .tenants
         .execute(&owner.tenant_id.to_string(), command, &md)
         .await?;
-    Ok(Json(body))
+    // The keywords as kept (trimmed, each once), not as sent.
+    let tenant = crate::tenants::registered_tenant(&state, owner.tenant_id).await?;
+    Ok(Json(tenant.settings().clone()))
 }
 
 /// The shape of [`BotSettings`] for the OpenAPI document (the contract lives in `schemas`,
@@ -99,6 +102,10 @@ pub(super) struct BotSettingsDoc {
     /// Answers with a confidence below this (0..=1) are handed to a human.
     #[schema(minimum = 0.0, maximum = 1.0)]
     confidence_threshold: f64,
+    /// Words or phrases with which a customer asks for a person (at most 30, each at most
+    /// 60 characters; trimmed, each kept once); empty or absent: the platform's list.
+    #[schema(nullable = false)]
+    handoff_keywords: Option<Vec<String>>,
 }
 
 /// The register the bot writes in.

@@ -36,6 +36,11 @@ pub struct BotSettings {
     pub tone: Tone,
     /// Answers with a confidence below this (0..=1) are handed to a human.
     pub confidence_threshold: f64,
+    /// Words or phrases with which a customer asks for a person; empty: the platform's
+    /// list. Absent from events recorded before tenants could set it, and from those that
+    /// leave it empty, so their stored shape is unchanged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handoff_keywords: Vec<String>,
 }
 
 impl BotSettings {
@@ -56,6 +61,7 @@ impl Default for BotSettings {
                 .to_owned(),
             tone: Tone::Formal,
             confidence_threshold: Self::DEFAULT_CONFIDENCE_THRESHOLD,
+            handoff_keywords: Vec::new(),
         }
     }
 }
@@ -243,6 +249,7 @@ mod tests {
                 return_message: "r".into(),
                 tone: Tone::Technical,
                 confidence_threshold: 0.75,
+                handoff_keywords: Vec::new(),
             },
             at: at(),
         };

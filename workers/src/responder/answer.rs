@@ -108,7 +108,13 @@ impl Responder {
             .filter_map(|m| m.text.as_deref())
             .collect::<Vec<_>>()
             .join("\n");
-        match triage(&question, &self.config.handoff_keywords) {
+        let own = &account.settings().handoff_keywords;
+        let keywords = if own.is_empty() {
+            &self.config.handoff_keywords
+        } else {
+            own
+        };
+        match triage(&question, keywords) {
             Triage::Unreadable => return Ok(handoff(0.0, HandoffReason::LowConfidence, &question)),
             Triage::HumanRequested => return Ok(Outcome::HumanRequested { question }),
             Triage::Answerable => {}

@@ -109,6 +109,7 @@ fn settings_command(threshold: f64) -> TenantCommand {
         return_message: "Voltei.".into(),
         tone: Tone::Casual,
         confidence_threshold: threshold,
+        handoff_keywords: Vec::new(),
     }
 }
 
@@ -120,6 +121,7 @@ fn settings(threshold: f64) -> BotSettings {
         return_message: "Voltei.".into(),
         tone: Tone::Casual,
         confidence_threshold: threshold,
+        handoff_keywords: Vec::new(),
     }
 }
 

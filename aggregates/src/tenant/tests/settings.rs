@@ -50,6 +50,75 @@ fn unchanged_bot_settings_record_nothing() {
         .then_expect_events(vec![]);
 }
 
+fn with_keywords(keywords: &[&str]) -> TenantCommand {
+    let TenantCommand::ChangeBotSettings {
+        greeting,
+        fallback_message,
+        waiting_message,
+        return_message,
+        tone,
+        confidence_threshold,
+        ..
+    } = settings_command(0.7)
+    else {
+        unreachable!("settings_command changes the bot settings")
+    };
+    TenantCommand::ChangeBotSettings {
+        greeting,
+        fallback_message,
+        waiting_message,
+        return_message,
+        tone,
+        confidence_threshold,
+        handoff_keywords: keywords.iter().map(|k| (*k).to_owned()).collect(),
+    }
+}
+
+#[test]
+fn hand_off_keywords_are_kept_trimmed_once_each_without_blanks() {
+    tenant()
+        .given(vec![registered()])
+        .when(with_keywords(&[" gerente ", "", "Gerente", "falar com alguém", "  "]))
+        .then_expect_events(vec![TenantEvent::BotSettingsChanged {
+            settings: BotSettings {
+                handoff_keywords: vec!["gerente".into(), "falar com alguém".into()],
+                ..settings(0.7)
+            },
+            at: t0(),
+        }]);
+}
+
+#[test]
+fn thirty_keywords_of_sixty_characters_are_accepted_one_more_or_longer_is_refused() {
+    let longest = "a".repeat(MAX_HANDOFF_KEYWORD_CHARS);
+    let many: Vec<String> = (0..MAX_HANDOFF_KEYWORDS).map(|i| format!("k{i}")).collect();
+    for keywords in [vec![longest.clone()], many] {
+        let sent: Vec<&str> = keywords.iter().map(String::as_str).collect();
+        tenant()
+            .given(vec![registered()])
+            .when(with_keywords(&sent))
+            .then_expect_events(vec![TenantEvent::BotSettingsChanged {
+                settings: BotSettings {
+                    handoff_keywords: keywords.clone(),
+                    ..settings(0.7)
+                },
+                at: t0(),
+            }]);
+    }
+    let too_long = format!("{longest}a");
+    let too_many: Vec<String> = (0..=MAX_HANDOFF_KEYWORDS).map(|i| format!("k{i}")).collect();
+    let too_many: Vec<&str> = too_many.iter().map(String::as_str).collect();
+    for keywords in [vec![too_long.as_str()], too_many] {
+        let err = error_of(vec![registered()], with_keywords(&keywords));
+        assert_eq!(
+            (err.code(), err.kind()),
+            ("invalid_handoff_keywords", ErrorKind::Unprocessable),
+            "{} keywords",
+            keywords.len()
+        );
+    }
+}
+
 #[test]
 fn a_new_tenant_hands_off_below_the_default_threshold_of_one_half() {
     let mut state = Tenant::default();

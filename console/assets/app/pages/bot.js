@@ -21,6 +21,8 @@ export default function Bot() {
 
 function Form({ initial }) {
   const [s, setS] = useState(initial);
+  // Typed as one comma-separated line; sent as a list (the API trims and keeps each once).
+  const [keywords, setKeywords] = useState((initial.handoff_keywords || []).join(", "));
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState(null);
   const set = (k) => (e) => setS({ ...s, [k]: e.currentTarget.value });
@@ -30,8 +32,11 @@ function Form({ initial }) {
     setBusy(true);
     setNotice(null);
     try {
-      const body = { ...s, confidence_threshold: Number(s.confidence_threshold) };
-      setS(await api("/api/v1/settings/bot", { method: "PUT", body }));
+      const handoff_keywords = keywords.split(/[,\n]/).map((k) => k.trim()).filter(Boolean);
+      const body = { ...s, confidence_threshold: Number(s.confidence_threshold), handoff_keywords };
+      const saved = await api("/api/v1/settings/bot", { method: "PUT", body });
+      setS(saved);
+      setKeywords((saved.handoff_keywords || []).join(", "));
       setNotice({ ok: true, text: t("bot.saved") });
     } catch (e) {
       setNotice({ ok: false, text: errorMessage(e) });
@@ -66,6 +71,13 @@ function Form({ initial }) {
           onInput=${set("confidence_threshold")} />
         <div class="range-ends muted" aria-hidden="true"><span>${t("bot.threshold_low")}</span><span>${t("bot.threshold_high")}</span></div>
         <p class="hint" id="threshold-hint">${t("bot.threshold_hint")}</p>
+      </div>
+      <div class="field">
+        <label for="handoff-keywords">${t("bot.keywords")}</label>
+        <input id="handoff-keywords" name="handoff_keywords" type="text" maxlength="2000"
+          value=${keywords} placeholder=${t("bot.keywords_placeholder")}
+          aria-describedby="handoff-keywords-hint" onInput=${(e) => setKeywords(e.currentTarget.value)} />
+        <p class="hint" id="handoff-keywords-hint">${t("bot.keywords_hint")}</p>
       </div>
     </fieldset>
     <fieldset class="card stack">
