@@ -294,7 +294,14 @@ async fn a_tenants_own_hand_off_keywords_replace_the_platforms_in_the_bots_decis
 
     let mut settings = crate::settings::bot_settings("Oi!", 0.5);
     settings["handoff_keywords"] = json!([" gerente ", "Gerente", "", "falar com o dono"]);
-    let put = send(&app, Method::PUT, "/api/v1/settings/bot", Some(&settings), &owner).await;
+    let put = send(
+        &app,
+        Method::PUT,
+        "/api/v1/settings/bot",
+        Some(&settings),
+        &owner,
+    )
+    .await;
     assert_eq!(put.status(), 200);
     let kept = json!(["gerente", "falar com o dono"]);
     assert_eq!(json_of(put).await["handoff_keywords"], kept);
@@ -308,7 +315,14 @@ async fn a_tenants_own_hand_off_keywords_replace_the_platforms_in_the_bots_decis
     assert_eq!(replaced["reason"], "low_confidence", "{replaced}");
 
     settings["handoff_keywords"] = json!((0..31).map(|i| format!("k{i}")).collect::<Vec<_>>());
-    let refused = send(&app, Method::PUT, "/api/v1/settings/bot", Some(&settings), &owner).await;
+    let refused = send(
+        &app,
+        Method::PUT,
+        "/api/v1/settings/bot",
+        Some(&settings),
+        &owner,
+    )
+    .await;
     assert_eq!(refused.status(), 422);
     assert_eq!(json_of(refused).await["code"], "invalid_handoff_keywords");
 }

@@ -301,7 +301,11 @@ fn handoff_keywords_of(keywords: Vec<String>) -> Result<Vec<String>, TenantError
     let mut kept: Vec<String> = Vec::new();
     for keyword in keywords {
         let keyword = keyword.trim();
-        if keyword.is_empty() || kept.iter().any(|k| k.to_lowercase() == keyword.to_lowercase()) {
+        if keyword.is_empty()
+            || kept
+                .iter()
+                .any(|k| k.to_lowercase() == keyword.to_lowercase())
+        {
             continue;
         }
         if keyword.chars().count() > MAX_HANDOFF_KEYWORD_CHARS {

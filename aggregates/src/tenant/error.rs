@@ -40,7 +40,11 @@ pub enum TenantError {
     #[error("the confidence threshold must be a number from 0 to 1")]
     InvalidConfidenceThreshold,
     /// Too many hand-off keywords, or one too long.
-    #[error("at most {} hand-off keywords of at most {} characters each", super::MAX_HANDOFF_KEYWORDS, super::MAX_HANDOFF_KEYWORD_CHARS)]
+    #[error(
+        "at most {} hand-off keywords of at most {} characters each",
+        super::MAX_HANDOFF_KEYWORDS,
+        super::MAX_HANDOFF_KEYWORD_CHARS
+    )]
     InvalidHandoffKeywords,
     /// The phone number directory failed.
     #[error("the phone number directory is unavailable: {0}")]

@@ -78,7 +78,13 @@ fn with_keywords(keywords: &[&str]) -> TenantCommand {
 fn hand_off_keywords_are_kept_trimmed_once_each_without_blanks() {
     tenant()
         .given(vec![registered()])
-        .when(with_keywords(&[" gerente ", "", "Gerente", "falar com alguém", "  "]))
+        .when(with_keywords(&[
+            " gerente ",
+            "",
+            "Gerente",
+            "falar com alguém",
+            "  ",
+        ]))
         .then_expect_events(vec![TenantEvent::BotSettingsChanged {
             settings: BotSettings {
                 handoff_keywords: vec!["gerente".into(), "falar com alguém".into()],
@@ -106,7 +112,9 @@ fn thirty_keywords_of_sixty_characters_are_accepted_one_more_or_longer_is_refuse
             }]);
     }
     let too_long = format!("{longest}a");
-    let too_many: Vec<String> = (0..=MAX_HANDOFF_KEYWORDS).map(|i| format!("k{i}")).collect();
+    let too_many: Vec<String> = (0..=MAX_HANDOFF_KEYWORDS)
+        .map(|i| format!("k{i}"))
+        .collect();
     let too_many: Vec<&str> = too_many.iter().map(String::as_str).collect();
     for keywords in [vec![too_long.as_str()], too_many] {
         let err = error_of(vec![registered()], with_keywords(&keywords));
