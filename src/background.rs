@@ -230,11 +230,22 @@ impl Background {
         if runs(Part::Support) {
             // Both reach outside (commands, e-mail): not replayable.
             b.runners.extend(spawn(vec![
-                Arc::new(workers::support::SupportAi::new(
-                    deps.bus.clone(),
-                    deps.keys.clone(),
-                    Arc::new(deps.knowledge.clone()),
-                )) as Arc<dyn EventHandler>,
+                Arc::new(
+                    workers::support::SupportAi::new(
+                        deps.bus.clone(),
+                        deps.keys.clone(),
+                        Arc::new(deps.knowledge.clone()),
+                    )
+                    // The responder's providers and cache: the same models answer tickets.
+                    .with_models(
+                        workers::responder::llm::Models::new(
+                            settings.ai.providers()?,
+                            std::time::Duration::from_millis(settings.ai.llm_timeout_ms.max(1)),
+                        ),
+                        deps.pool.clone(),
+                        workers::responder::ResponderConfig::default().cache_ttl,
+                    ),
+                ) as Arc<dyn EventHandler>,
                 Arc::new(workers::support::TicketNotifier::new(
                     settings.mail.public_url.clone(),
                 )),

@@ -758,3 +758,109 @@ async fn the_admin_ticket_routes_are_forbidden_to_tenants_and_auditors() {
         }
     }
 }
+
+/// The app with an OpenAI-compatible model at `llm` (a fake at the HTTP boundary).
+async fn with_a_model(llm: &wiremock::MockServer) -> TestApp {
+    let base = format!("{}/v1", llm.uri());
+    crate::helpers::spawn_app_with(move |c| {
+        c.ai.openai_api_key = Some("sk-support".into());
+        c.ai.openai_base_url = base;
+        c.ai.openai_model = "gpt-4o-mini".into();
+    })
+    .await
+}
+
+#[tokio::test]
+async fn with_a_model_configured_the_support_ai_answers_in_its_words_once_then_from_the_cache() {
+    use wiremock::matchers::{body_string_contains, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let llm = MockServer::start().await;
+    let words = "Para reconectar, vá em Configurações → WhatsApp → Reconectar número.";
+    // The model is asked with the platform knowledge's passage, once for both tickets.
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(body_string_contains("Reconectar número"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "chatcmpl-support",
+            "object": "chat.completion",
+            "created": 1_733_000_000,
+            "model": "gpt-4o-mini-2024-07-18",
+            "choices": [{
+                "index": 0,
+                "message": {"role": "assistant", "content": words, "refusal": null},
+                "logprobs": null,
+                "finish_reason": "stop"
+            }],
+            "usage": {"prompt_tokens": 120, "completion_tokens": 20, "total_tokens": 140}
+        })))
+        .expect(1)
+        .mount(&llm)
+        .await;
+    let app = with_a_model(&llm).await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let (_, _, a) = onboard(&app, &admin, "Tenant A").await;
+    with_knowledge(&app, &admin).await;
+    let question = "Como reconectar o número do WhatsApp nas configurações?";
+
+    let first = opened(&app, &a, "Reconectar WhatsApp", question).await;
+    assert_eq!(
+        wait_for_runs(&app, first, 1).await,
+        [(1, "answered".to_owned())]
+    );
+    let thread = ticket_when(
+        &app,
+        &format!("/api/v1/tickets/{first}"),
+        &a,
+        "the model's answer is shown",
+        |t| t["messages"].as_array().is_some_and(|m| m.len() == 2),
+    )
+    .await;
+    assert_eq!(thread["messages"][1]["text"], words);
+
+    let second = opened(&app, &a, "Reconectar WhatsApp", question).await;
+    wait_for_runs(&app, second, 1).await;
+    let modes: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT mode, tokens FROM support_ai_runs WHERE ticket_id = ANY($1) ORDER BY at",
+    )
+    .bind(vec![first, second])
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        modes,
+        [
+            ("gpt-4o-mini-2024-07-18".to_owned(), 140),
+            ("cache".to_owned(), 0)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn when_no_model_answers_the_support_ai_hands_the_ticket_to_the_admins() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let llm = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({
+            "error": {"message": "overloaded", "type": "server_error", "param": null, "code": null}
+        })))
+        .mount(&llm)
+        .await;
+    let app = with_a_model(&llm).await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let (_, _, a) = onboard(&app, &admin, "Tenant A").await;
+    with_knowledge(&app, &admin).await;
+
+    let ticket = opened(
+        &app,
+        &a,
+        "Reconectar WhatsApp",
+        "Como reconectar o número do WhatsApp nas configurações?",
+    )
+    .await;
+    assert_eq!(
+        wait_for_runs(&app, ticket, 1).await,
+        [(1, "handed_off".to_owned())]
+    );
+}

@@ -15,7 +15,7 @@
 //!   replay never answers twice.
 
 mod answer;
-mod cache;
+pub mod cache;
 pub mod confidence;
 pub mod decision;
 mod limits;

@@ -1,16 +1,23 @@
 //! The `support_ai` consumer.
 
 use super::{AI_ANSWER_MIN_CONFIDENCE, PLATFORM_KNOWLEDGE};
+use crate::knowledge::RetrievedChunk;
 use crate::knowledge::Retriever;
+use crate::responder::cache::{self, CachedAnswer, NewEntry};
+use crate::responder::confidence::normalize;
 use crate::responder::decision::judge;
+use crate::responder::llm::{system_prompt, Models, Prompt, Turn, EXTRACTIVE};
 use aggregates::{ErrorKind, TicketCommand};
+use chrono::Utc;
 use commands::privacy::KeyRing;
 use commands::{CommandBus, CommandError};
 use projections::{EventHandler, HandlerError};
+use schemas::events::Tone;
 use schemas::personal::{open_json, sealed_key_ids};
 use schemas::{Actor, CommandMetadata, StoredEvent};
 use serde_json::Value;
 use sqlx::PgConnection;
+use sqlx::PgPool;
 use std::fmt;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -30,6 +37,37 @@ pub struct SupportAi {
     bus: Arc<CommandBus>,
     keys: Arc<KeyRing>,
     retriever: Arc<dyn Retriever>,
+    /// The responder's providers: with none configured the answer is extractive.
+    models: Models,
+    /// The response cache's pool and how long an answer stays in it.
+    cache: Option<(PgPool, chrono::Duration)>,
+}
+
+/// What the AI did about one message, for `support_ai_runs`.
+struct Judged {
+    outcome: Outcome,
+    confidence: f64,
+    mode: String,
+    tokens: i32,
+}
+
+impl Judged {
+    fn skipped(confidence: f64) -> Self {
+        Self {
+            outcome: Outcome::Skipped,
+            confidence,
+            mode: EXTRACTIVE.to_owned(),
+            tokens: 0,
+        }
+    }
+}
+
+/// How an answer was written, for `support_ai_runs`: the model (or `extractive`, or
+/// `cache`) and its tokens.
+struct Written {
+    text: String,
+    mode: String,
+    tokens: i32,
 }
 
 impl fmt::Debug for SupportAi {
@@ -67,7 +105,83 @@ impl SupportAi {
             bus,
             keys,
             retriever,
+            models: Models::new(Vec::new(), std::time::Duration::from_secs(1)),
+            cache: None,
         }
+    }
+
+    /// Writes answers with `models` (the responder's provider chain), caching them in
+    /// `pool` for `ttl` as the responder does.
+    pub fn with_models(mut self, models: Models, pool: PgPool, ttl: chrono::Duration) -> Self {
+        self.models = models;
+        self.cache = Some((pool, ttl));
+        self
+    }
+
+    /// The answer to `question` from `passages`: the extractive one without a model;
+    /// otherwise the cached or the model's answer, `None` when every provider failed (the
+    /// ticket then goes to the admins, as the responder hands a conversation over).
+    async fn write(
+        &self,
+        question: &str,
+        passages: &[RetrievedChunk],
+        extract: String,
+    ) -> Option<Written> {
+        let (Some((pool, ttl)), true) = (&self.cache, self.models.is_configured()) else {
+            return Some(Written {
+                text: extract,
+                mode: EXTRACTIVE.to_owned(),
+                tokens: 0,
+            });
+        };
+        // Version 0: the platform knowledge has no aggregate version, and the key already
+        // holds every passage's text, so a changed knowledge never hits an old answer.
+        let key = cache::cache_key(PLATFORM_KNOWLEDGE, 0, &normalize(question), passages);
+        match cache::lookup(pool, &key, Utc::now()).await {
+            Ok(Some(hit)) => {
+                return Some(Written {
+                    text: hit.answer,
+                    mode: "cache".to_owned(),
+                    tokens: 0,
+                })
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "the response cache could not be read"),
+        }
+        let prompt = Prompt {
+            system: system_prompt("atende", Tone::Formal, passages),
+            turns: vec![Turn::Customer(question.to_owned())],
+        };
+        let completion = match self.models.complete(&prompt).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e.0, "no model answered the ticket; handing it to the admins");
+                return None;
+            }
+        };
+        let cached = CachedAnswer {
+            answer: completion.text.clone(),
+            model: completion.model.clone(),
+            sources: passages.iter().map(|c| c.chunk_id.clone()).collect(),
+        };
+        let entry = NewEntry {
+            key: &key,
+            tenant: PLATFORM_KNOWLEDGE,
+            version: 0,
+            answer: &cached,
+            confidence: 1.0,
+        };
+        if let Err(e) = cache::store(pool, &entry, Utc::now(), *ttl).await {
+            tracing::warn!(error = %e, "the answer could not be cached");
+        }
+        Some(Written {
+            text: completion.text,
+            mode: completion.model,
+            tokens: i32::try_from(
+                u64::from(completion.tokens_in) + u64::from(completion.tokens_out),
+            )
+            .unwrap_or(i32::MAX),
+        })
     }
 
     /// The question in clear: the subject and request of a new ticket, or the message.
@@ -109,18 +223,18 @@ impl SupportAi {
         &self,
         db: &mut PgConnection,
         event: &StoredEvent,
-    ) -> Result<(Outcome, f64), HandlerError> {
+    ) -> Result<Judged, HandlerError> {
         let id = &event.aggregate_id;
         let (ticket, _) = self.bus.tickets.load(id).await.map_err(rejected)?;
         let Some(tenant) = ticket.tenant_id() else {
-            return Ok((Outcome::Skipped, 0.0));
+            return Ok(Judged::skipped(0.0));
         };
         if !ticket.ai_may_answer() || ticket.status() == schemas::events::TicketStatus::Closed {
-            return Ok((Outcome::Skipped, 0.0));
+            return Ok(Judged::skipped(0.0));
         }
         let key = format!("{CONSUMER}:{id}:{}", event.sequence);
         if self.already_recorded(db, &key, id).await {
-            return Ok((Outcome::Skipped, 0.0));
+            return Ok(Judged::skipped(0.0));
         }
         let question = self.question(event).await?;
         // The same decision as the WhatsApp responder's, at the support AI's own bar.
@@ -133,8 +247,17 @@ impl SupportAi {
         )
         .await;
         let confidence = judgement.confidence;
-        let (outcome, command) = match judgement.answer {
-            Some(text) if confidence > AI_ANSWER_MIN_CONFIDENCE => (
+        let written = match judgement.answer {
+            Some(extract) if confidence > AI_ANSWER_MIN_CONFIDENCE => {
+                self.write(&question, &judgement.passages, extract).await
+            }
+            _ => None,
+        };
+        let (mode, tokens) = written
+            .as_ref()
+            .map_or((EXTRACTIVE.to_owned(), 0), |w| (w.mode.clone(), w.tokens));
+        let (outcome, command) = match written {
+            Some(Written { text, .. }) => (
                 Outcome::Answered,
                 TicketCommand::RecordAiAnswer {
                     text: text.into(),
@@ -146,17 +269,22 @@ impl SupportAi {
                         .collect(),
                 },
             ),
-            _ => (Outcome::HandedOff, TicketCommand::AwaitAdmin),
+            None => (Outcome::HandedOff, TicketCommand::AwaitAdmin),
         };
         let md =
             CommandMetadata::new(Actor::system(CONSUMER), Some(tenant)).with_idempotency_key(key);
         match self.bus.tickets.execute(id, command, &md).await {
-            Ok(()) => Ok((outcome, confidence)),
+            Ok(()) => Ok(Judged {
+                outcome,
+                confidence,
+                mode,
+                tokens,
+            }),
             // An admin took the ticket or it was closed meanwhile: the AI keeps quiet.
             Err(CommandError::Rejected {
                 kind: ErrorKind::Conflict,
                 ..
-            }) => Ok((Outcome::Skipped, confidence)),
+            }) => Ok(Judged::skipped(confidence)),
             Err(e) => Err(rejected(format!("ticket command failed: {e}"))),
         }
     }
@@ -206,7 +334,12 @@ impl EventHandler for SupportAi {
         if done {
             return Ok(());
         }
-        let (outcome, confidence) = self.judge(db, event).await?;
+        let Judged {
+            outcome,
+            confidence,
+            mode,
+            tokens,
+        } = self.judge(db, event).await?;
         tracing::info!(
             outcome = outcome.as_str(),
             confidence,
@@ -214,13 +347,15 @@ impl EventHandler for SupportAi {
         );
         sqlx::query(
             "INSERT INTO support_ai_runs (ticket_id, sequence, outcome, confidence, mode, tokens, at)
-             VALUES ($1, $2, $3, $4, 'extractive', 0, now())
+             VALUES ($1, $2, $3, $4, $5, $6, now())
              ON CONFLICT (ticket_id, sequence) DO NOTHING",
         )
         .bind(ticket)
         .bind(event.sequence)
         .bind(outcome.as_str())
         .bind(confidence)
+        .bind(&mode)
+        .bind(tokens)
         .execute(db)
         .await?;
         Ok(())
