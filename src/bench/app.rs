@@ -3,10 +3,12 @@
 
 use crate::background::Part;
 use crate::serve::{App, ServeConfig};
-use aggregates::SystemClock;
+use aggregates::{SystemClock, TenantCommand};
 use clap::Parser;
 use read_api::auth::{AuthConfig, AuthUser, JwtSecret, Role};
+use schemas::events::Plan;
 use schemas::personal::MasterKey;
+use schemas::{Actor, ActorKind, CommandMetadata, Personal};
 use sqlx::PgPool;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -27,6 +29,47 @@ pub struct Running {
 }
 
 impl Running {
+    /// Registers `tenant` on the basic plan with `owner_email` as its owner's address, and
+    /// links the WhatsApp Cloud API number `number` to it, as an admin would.
+    pub async fn register_tenant(
+        &self,
+        tenant: Uuid,
+        owner_email: &str,
+        number: &str,
+    ) -> anyhow::Result<()> {
+        let md = CommandMetadata::new(
+            Actor {
+                kind: ActorKind::Admin,
+                id: "bench".into(),
+            },
+            Some(tenant),
+        );
+        let tenants = &self.app.bus.tenants;
+        tenants
+            .execute(
+                &tenant.to_string(),
+                TenantCommand::RegisterTenant {
+                    tenant_id: tenant,
+                    name: "Bench".into(),
+                    owner_email: Personal::from(owner_email),
+                    plan: Plan("basic".into()),
+                },
+                &md,
+            )
+            .await?;
+        tenants
+            .execute(
+                &tenant.to_string(),
+                TenantCommand::LinkWhatsAppNumber {
+                    phone_number_id: number.into(),
+                    display_phone_number: Personal::from("+55 11 4000-0000"),
+                },
+                &md,
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Starts the app on `pool` (migrated) with `master` as its master key.
     pub async fn start(pool: PgPool, master: MasterKey) -> anyhow::Result<Self> {
         Self::start_with(pool, master, |_| {}).await

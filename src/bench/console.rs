@@ -6,7 +6,6 @@ use super::app::Running;
 use super::conversations_list::fill_tenant;
 use super::scratch::Scratch;
 use crate::database::DatabaseConfig;
-use aggregates::TenantCommand;
 use anyhow::Context;
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::{Browser, BrowserConfig, Page};
@@ -14,9 +13,7 @@ use clap::Args;
 use futures::StreamExt;
 use read_api::auth::Role;
 use read_api::users::{self, NewUser};
-use schemas::events::Plan;
 use schemas::personal::MasterKey;
-use schemas::{Actor, ActorKind, CommandMetadata, Personal};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -139,7 +136,7 @@ async fn bench(scratch: &Scratch, args: &ConsoleArgs) -> anyhow::Result<(Vec<f64
     let result = async {
         let tenant = Uuid::now_v7();
         let email = "owner@bench.example";
-        register(&running, tenant, email).await?;
+        running.register_tenant(tenant, email, NUMBER).await?;
         fill_tenant(pool, &master, tenant, args.conversations, args.others).await?;
         let password = read_api::auth::password::generate();
         users::create(
@@ -214,41 +211,6 @@ async fn bench(scratch: &Scratch, args: &ConsoleArgs) -> anyhow::Result<(Vec<f64
     .await;
     running.app.stop().await?;
     result
-}
-
-/// Registers `tenant` with `email` as its owner's address and links the bench's number.
-async fn register(running: &Running, tenant: Uuid, email: &str) -> anyhow::Result<()> {
-    let md = CommandMetadata::new(
-        Actor {
-            kind: ActorKind::Admin,
-            id: "bench".into(),
-        },
-        Some(tenant),
-    );
-    let tenants = &running.app.bus.tenants;
-    tenants
-        .execute(
-            &tenant.to_string(),
-            TenantCommand::RegisterTenant {
-                tenant_id: tenant,
-                name: "Bench".into(),
-                owner_email: Personal::from(email),
-                plan: Plan("basic".into()),
-            },
-            &md,
-        )
-        .await?;
-    tenants
-        .execute(
-            &tenant.to_string(),
-            TenantCommand::LinkWhatsAppNumber {
-                phone_number_id: NUMBER.into(),
-                display_phone_number: Personal::from("+55 11 4000-0000"),
-            },
-            &md,
-        )
-        .await?;
-    Ok(())
 }
 
 /// Posts Meta's signed webhook of `text` from a new contact; returns the wall-clock

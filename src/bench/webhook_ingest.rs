@@ -7,11 +7,8 @@ use super::measure;
 use super::scratch::Scratch;
 use crate::background::Part;
 use crate::database::DatabaseConfig;
-use aggregates::TenantCommand;
 use clap::Args;
-use schemas::events::Plan;
 use schemas::personal::MasterKey;
-use schemas::{Actor, ActorKind, CommandMetadata, Personal};
 use serde_json::json;
 use std::time::Duration;
 use uuid::Uuid;
@@ -76,35 +73,8 @@ async fn bench(
     .await?;
     let result = async {
         let tenant = Uuid::now_v7();
-        let md = CommandMetadata::new(
-            Actor {
-                kind: ActorKind::Admin,
-                id: "bench".into(),
-            },
-            Some(tenant),
-        );
-        let tenants = &running.app.bus.tenants;
-        tenants
-            .execute(
-                &tenant.to_string(),
-                TenantCommand::RegisterTenant {
-                    tenant_id: tenant,
-                    name: "Bench".into(),
-                    owner_email: Personal::from("bench@atende.example"),
-                    plan: Plan("basic".into()),
-                },
-                &md,
-            )
-            .await?;
-        tenants
-            .execute(
-                &tenant.to_string(),
-                TenantCommand::LinkWhatsAppNumber {
-                    phone_number_id: NUMBER.into(),
-                    display_phone_number: Personal::from("+55 11 4000-0000"),
-                },
-                &md,
-            )
+        running
+            .register_tenant(tenant, "bench@atende.example", NUMBER)
             .await?;
         let client = running.app_client();
         let url = running.url("/webhooks/whatsapp");
