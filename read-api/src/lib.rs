@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod privacy;
 pub mod projections;
 pub mod reports;
+pub mod request;
 pub mod settings;
 pub mod state;
 pub mod stream;

@@ -3,12 +3,11 @@
 //! can (the WhatsApp channel, the knowledge, answers the AI gave); the steps nothing else
 //! records ("tried", "live") are `OnboardingStepCompleted` events on the tenant.
 
-use crate::auth::RequireTenantOwner;
 use crate::error::ApiError;
-use crate::http::RequestMeta;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
-use crate::tenants::command_metadata;
+use crate::request::command_metadata;
+use crate::request::RequestMeta;
+use crate::request::RequireTenantOwner;
 use aggregates::TenantCommand;
 use axum::extract::State;
 use axum::Json;
@@ -18,6 +17,17 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
+
+/// The part of the application state the onboarding routes use.
+#[derive(Debug, Clone)]
+pub struct OnboardingState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// The write side: commands go through it.
+    pub bus: std::sync::Arc<commands::CommandBus>,
+    /// The WhatsApp channel: webhook secrets, handlers and tenants' channel settings.
+    pub whatsapp: crate::webhooks::WhatsAppHttp,
+}
 
 /// Where the owner is in the onboarding; the console resumes at the first step not done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -33,8 +43,11 @@ pub struct OnboardingProgress {
     pub live: bool,
 }
 
-async fn progress(state: &AppState, tenant_id: Uuid) -> Result<OnboardingProgress, ApiError> {
-    let tenant = crate::tenants::registered_tenant(state, tenant_id).await?;
+async fn progress(
+    state: &OnboardingState,
+    tenant_id: Uuid,
+) -> Result<OnboardingProgress, ApiError> {
+    let tenant = crate::tenants::registered_tenant(&state.bus, tenant_id).await?;
     let channel = state.whatsapp.channels.get(tenant_id).await?;
     let whatsapp_connected = match channel.as_ref().map(|c| c.provider) {
         Some(Provider::Evolution) => {
@@ -82,14 +95,14 @@ async fn progress(state: &AppState, tenant_id: Uuid) -> Result<OnboardingProgres
 )]
 #[tracing::instrument(name = "showing an owner the onboarding progress", skip_all, fields(tenant = %owner.tenant_id))]
 pub(crate) async fn show(
-    State(state): State<AppState>,
+    State(state): State<OnboardingState>,
     owner: RequireTenantOwner,
 ) -> Result<Json<OnboardingProgress>, ApiError> {
     Ok(Json(progress(&state, owner.tenant_id).await?))
 }
 
 async fn complete(
-    state: &AppState,
+    state: &OnboardingState,
     owner: &RequireTenantOwner,
     request: RequestMeta,
     step: OnboardingStep,
@@ -126,7 +139,7 @@ async fn complete(
 )]
 #[tracing::instrument(name = "recording that an owner tried the bot", skip_all, fields(tenant = %owner.tenant_id))]
 pub(crate) async fn bot_tried(
-    State(state): State<AppState>,
+    State(state): State<OnboardingState>,
     owner: RequireTenantOwner,
     request: RequestMeta,
 ) -> Result<Json<OnboardingProgress>, ApiError> {
@@ -152,7 +165,7 @@ pub(crate) async fn bot_tried(
 )]
 #[tracing::instrument(name = "taking an owner's bot live", skip_all, fields(tenant = %owner.tenant_id))]
 pub(crate) async fn go_live(
-    State(state): State<AppState>,
+    State(state): State<OnboardingState>,
     owner: RequireTenantOwner,
     request: RequestMeta,
 ) -> Result<Json<OnboardingProgress>, ApiError> {
@@ -160,7 +173,12 @@ pub(crate) async fn go_live(
 }
 
 /// The onboarding routes (tenant owner).
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    OnboardingState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(show))
         .routes(routes!(bot_tried))

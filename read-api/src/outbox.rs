@@ -2,10 +2,9 @@
 //! sent, through which channel, and what failed and why. With no WhatsApp token configured
 //! (the embedded default) this is where messages are kept instead of being sent.
 
-use crate::auth::RequireTenantUser;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireTenantUser;
 use axum::extract::{Query, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -15,6 +14,15 @@ use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
+
+/// The part of the application state the outbox route uses.
+#[derive(Debug, Clone)]
+pub struct OutboxState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// Data subjects' keys, to open sealed personal data.
+    pub keys: std::sync::Arc<commands::privacy::KeyRing>,
+}
 
 /// Paging.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -56,7 +64,12 @@ pub struct OutboundMessage {
 }
 
 /// The outbox routes.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    OutboxState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new().routes(routes!(list))
 }
 
@@ -78,7 +91,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 )]
 #[tracing::instrument(name = "listing a tenant's outbound WhatsApp messages", skip_all, fields(tenant = %user.tenant_id))]
 pub(crate) async fn list(
-    State(state): State<AppState>,
+    State(state): State<OutboxState>,
     user: RequireTenantUser,
     Query(q): Query<OutboxQuery>,
 ) -> Result<Json<Vec<OutboundMessage>>, ApiError> {

@@ -1,10 +1,9 @@
 //! LGPD for admins (F65): export everything held about a WhatsApp contact, or erase it.
 
-use crate::auth::{ApiJson, RequireAdmin};
 use crate::error::ApiError;
-use crate::http::RequestMeta;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequestMeta;
+use crate::request::{ApiJson, RequireAdmin};
 use axum::extract::{Query, State};
 use axum::Json;
 use commands::privacy::{erase_contact, export_contact, Erasure, PrivacyError, SubjectExport};
@@ -14,8 +13,24 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+/// The part of the application state the privacy routes use.
+#[derive(Debug, Clone)]
+pub struct PrivacyState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// The write side: commands go through it.
+    pub bus: std::sync::Arc<commands::CommandBus>,
+    /// Data subjects' keys, to open sealed personal data.
+    pub keys: std::sync::Arc<commands::privacy::KeyRing>,
+}
+
 /// The privacy routes.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    PrivacyState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(erase))
         .routes(routes!(export))
@@ -84,7 +99,7 @@ fn valid_contact(contact: &str) -> Result<(), ApiError> {
 )]
 #[tracing::instrument(name = "exporting a contact's data for an admin", skip_all)]
 pub async fn export(
-    State(state): State<AppState>,
+    State(state): State<PrivacyState>,
     _admin: RequireAdmin,
     Query(q): Query<SubjectQuery>,
 ) -> Result<Json<SubjectExport>, ApiError> {
@@ -116,7 +131,7 @@ pub async fn export(
 )]
 #[tracing::instrument(name = "erasing a contact's data for an admin", skip_all)]
 pub async fn erase(
-    State(state): State<AppState>,
+    State(state): State<PrivacyState>,
     RequireAdmin(admin): RequireAdmin,
     request: RequestMeta,
     ApiJson(body): ApiJson<EraseRequest>,
@@ -129,7 +144,7 @@ pub async fn erase(
             details: None,
         });
     }
-    let md = crate::tenants::request_metadata(
+    let md = crate::request::request_metadata(
         CommandMetadata::new(admin.actor(), Some(body.tenant_id)),
         request,
     );

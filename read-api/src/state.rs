@@ -1,7 +1,10 @@
-//! What every handler can reach.
+//! The application state, and each feature's part of it. Handlers take their feature's
+//! sub-state (`State<BillingState>`, …), never the whole; the impls here derive every
+//! sub-state from [`AppState`], so features need not know it exists.
 
-use crate::auth::{AuthConfig, JwtSecret};
 use crate::http::CorsOrigins;
+use crate::request::{AuthConfig, JwtSecret};
+use axum::extract::FromRef;
 use commands::privacy::KeyRing;
 use commands::CommandBus;
 use projections::{ConsumerStatus, Registry, Tail};
@@ -47,6 +50,9 @@ impl AppState {
     /// State with no stream consumers, signing access tokens with a random key (they die
     /// with the process; `with_auth` sets the real one).
     pub fn new(pool: PgPool, bus: Arc<CommandBus>, keys: Arc<KeyRing>) -> Self {
+        // Every server builds its state once at start-up: computing the throw-away hash now
+        // keeps the first sign-in for an unknown e-mail from taking longer than the others.
+        crate::auth::password::prepare();
         Self {
             whatsapp: crate::webhooks::WhatsAppHttp::new(pool.clone(), bus.clone(), keys.clone()),
             tail: Tail::new(pool.clone()),
@@ -144,4 +150,45 @@ impl AppState {
         self.projections = registry;
         self
     }
+}
+
+impl FromRef<AppState> for AuthConfig {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
+/// `FromRef<AppState>` for each feature's sub-state, copying the named fields (all cheap
+/// to clone: pools, `Arc`s and handles).
+macro_rules! sub_states {
+    ($($sub:ty { $($field:ident),+ $(,)? })+) => {$(
+        impl FromRef<AppState> for $sub {
+            fn from_ref(state: &AppState) -> Self {
+                Self { $($field: state.$field.clone()),+ }
+            }
+        }
+    )+};
+}
+
+sub_states! {
+    crate::audit::AuditState { pool, auth }
+    crate::auth::AuthState { pool, auth, public_url }
+    crate::billing::BillingState { pool, pricing, public_url, stripe }
+    crate::conversations::ConversationsState { pool, bus, keys }
+    crate::health::HealthState { pool, tail, consumers }
+    crate::knowledge::KnowledgeState { pool, bus, knowledge }
+    crate::metrics::MetricsState { pool }
+    crate::onboarding::OnboardingState { pool, bus, whatsapp }
+    crate::outbox::OutboxState { pool, keys }
+    crate::privacy::PrivacyState { pool, bus, keys }
+    crate::projections::ProjectionsState { pool, tail, projections }
+    crate::reports::ReportsState { pool, pricing }
+    crate::settings::SettingsState { pool, bus, public_url, whatsapp }
+    crate::stream::StreamState { changes }
+    crate::stripe_webhook::StripeWebhookState { pool, bus, pricing, public_url, stripe_webhook }
+    crate::tenants::TenantsState { pool, bus }
+    crate::tickets::TicketsState { pool, bus, keys, knowledge }
+    crate::usage::UsageState { pool, pricing }
+    crate::users::UsersState { pool, bus, public_url }
+    crate::webhooks::WebhooksState { whatsapp }
 }

@@ -404,7 +404,7 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
     // The routes come from the OpenAPI document: a route is only served through the
     // `routes!` call that documents it, so no tenant route can be missing from this check.
     let covered: Vec<_> = table.iter().map(|(m, p, _, _)| (*m, *p)).collect();
-    let tenant_routes = read_api::settings::tenant_routes();
+    let tenant_routes = read_api::http::tenant_routes();
     assert!(tenant_routes.len() >= TENANT_ROUTES_AT_LEAST);
     for (method, path) in &tenant_routes {
         let route = (method.as_str(), path.as_str());

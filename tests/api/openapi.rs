@@ -204,6 +204,6 @@ async fn the_library_builds_the_same_document_the_server_serves() {
     let served = document(&app).await;
     let built = serde_json::to_value(read_api::http::openapi_document()).unwrap();
     assert_eq!(served, built);
-    let tenant = read_api::settings::tenant_routes();
+    let tenant = read_api::http::tenant_routes();
     assert!(tenant.contains(&("GET".to_owned(), "/api/v1/settings/bot".to_owned())));
 }

@@ -2,10 +2,10 @@
 //! NDJSON. Payloads are shown as stored: personal fields stay sealed (`{"$pii": …}`), because
 //! reading the log must not be a way around erasure or retention.
 
-use crate::auth::RequireAuditor;
+use super::AuditState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireAuditor;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -138,7 +138,7 @@ fn select(q: &EventQuery) -> Result<QueryBuilder<'_, Postgres>, ApiError> {
 )]
 #[tracing::instrument(name = "reading the event log for an auditor", skip_all)]
 pub async fn events(
-    State(state): State<AppState>,
+    State(state): State<AuditState>,
     _auditor: RequireAuditor,
     headers: HeaderMap,
     Query(q): Query<EventQuery>,
@@ -175,7 +175,7 @@ pub async fn events(
 }
 
 /// Streams the whole selection, one JSON event per line, without holding it in memory.
-fn stream(state: AppState, q: EventQuery) -> Result<Response, ApiError> {
+fn stream(state: AuditState, q: EventQuery) -> Result<Response, ApiError> {
     // Validate before the response starts: errors cannot be reported mid-stream.
     drop(select(&q)?);
     let body = async_stream(state, q);
@@ -186,7 +186,7 @@ fn stream(state: AppState, q: EventQuery) -> Result<Response, ApiError> {
 }
 
 fn async_stream(
-    state: AppState,
+    state: AuditState,
     q: EventQuery,
 ) -> impl futures::Stream<Item = Result<Vec<u8>, sqlx::Error>> + Send {
     // Keyset pages keep each query short and the memory bounded.

@@ -6,10 +6,10 @@
 //! transaction that wrote it, so an event committed late can appear before the cursor of a
 //! page already read; `/api/v1/audit/events` (by position) is the exhaustive view.
 
-use crate::auth::RequireAuditor;
+use super::AuditState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireAuditor;
 use axum::extract::{Query, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -246,7 +246,7 @@ fn select(q: &LogQuery, cursor: Option<&Cursor>, limit: i64) -> QueryBuilder<'st
 )]
 #[tracing::instrument(name = "reading the audit log for an auditor", skip_all)]
 pub async fn log(
-    State(state): State<AppState>,
+    State(state): State<AuditState>,
     _auditor: RequireAuditor,
     Query(q): Query<LogQuery>,
 ) -> Result<Json<LogPage>, ApiError> {

@@ -10,12 +10,25 @@ pub use events::{events, AuditEvent, EventPage, EventQuery};
 pub use log::{log, LogEntry, LogKind, LogPage, LogQuery};
 pub use verify::verify;
 
-use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// The part of the application state the audit routes and the refusal recorder use.
+#[derive(Debug, Clone)]
+pub struct AuditState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// Access-token keys and client-address policy.
+    pub auth: crate::request::AuthConfig,
+}
+
 /// The audit routes (auditors and admins).
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AuditState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(verify::verify))
         .routes(routes!(events::events))

@@ -6,9 +6,9 @@
 //! role guards, handlers' own 403s (a wrong current password), failed sign-ins and blocked
 //! IPs all end as such a response.
 
-use crate::auth::AuthUser;
-use crate::http::RequestMeta;
-use crate::state::AppState;
+use super::AuditState;
+use crate::request::AuthUser;
+use crate::request::RequestMeta;
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
@@ -55,7 +55,7 @@ struct ErrorShape {
 }
 
 /// The middleware: passes every request on and records the refused ones.
-pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn record(State(state): State<AuditState>, request: Request, next: Next) -> Response {
     let meta = RequestMeta::of(&request, &state.auth);
     let method = request.method().clone();
     let path = request.uri().path().to_owned();

@@ -1,9 +1,9 @@
 //! `GET /api/v1/audit/verify`: recomputes the event chain and reports where it breaks (F47).
 
-use crate::auth::RequireAuditor;
+use super::AuditState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireAuditor;
 use axum::extract::State;
 use axum::Json;
 use projections::audit::{self, VerifyError, VerifyReport};
@@ -31,7 +31,7 @@ static VERIFYING: Semaphore = Semaphore::const_new(1);
 )]
 #[tracing::instrument(name = "verifying the event chain for an auditor", skip_all)]
 pub async fn verify(
-    State(state): State<AppState>,
+    State(state): State<AuditState>,
     _auditor: RequireAuditor,
 ) -> Result<Json<VerifyReport>, ApiError> {
     let _running = VERIFYING.try_acquire().map_err(|_| ApiError::Conflict {

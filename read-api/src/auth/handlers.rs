@@ -1,11 +1,13 @@
 //! Sign-in, token refresh, logout, `/me` and password change (F30).
 
 use super::refresh::{self, RefreshError};
-use super::throttle::{self, ClientIp};
-use super::{password, session_cookie, ApiJson, AuthUser};
+use super::throttle;
+use super::AuthState;
+use super::{password, session_cookie};
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::ClientIp;
+use crate::request::{ApiJson, AuthUser};
 use crate::users::{self, email, Credentials, User};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -89,7 +91,7 @@ fn auth_user(user: &User) -> AuthUser {
 /// The token pair as the client asked for it: the refresh token in the body, or in the
 /// session cookie only.
 fn answer(
-    state: &AppState,
+    state: &AuthState,
     mut pair: TokenResponse,
     mode: SessionMode,
 ) -> (HeaderMap, Json<TokenResponse>) {
@@ -104,12 +106,12 @@ fn answer(
 }
 
 /// Browsers send a `Secure` cookie over https only, so it is set when the console is.
-fn secure_cookie(state: &AppState) -> bool {
+fn secure_cookie(state: &AuthState) -> bool {
     state.public_url.as_str().starts_with("https://")
 }
 
 async fn token_pair(
-    state: &AppState,
+    state: &AuthState,
     user: &User,
     refresh_token: String,
 ) -> Result<TokenResponse, ApiError> {
@@ -142,7 +144,7 @@ async fn token_pair(
 )]
 #[tracing::instrument(name = "signing a user in", skip_all, fields(%ip))]
 pub(super) async fn login(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<(HeaderMap, Json<TokenResponse>), ApiError> {
@@ -202,7 +204,7 @@ pub(super) async fn login(
     )
 )]
 pub(super) async fn refresh(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<(HeaderMap, Json<TokenResponse>), ApiError> {
@@ -242,7 +244,7 @@ pub(super) async fn refresh(
     )
 )]
 pub(super) async fn logout(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<(StatusCode, HeaderMap), ApiError> {
@@ -279,7 +281,7 @@ pub(super) async fn logout(
     )
 )]
 pub(super) async fn me(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     caller: AuthUser,
 ) -> Result<Json<MeResponse>, ApiError> {
     let user = users::find(&state.pool, caller.id)
@@ -315,7 +317,7 @@ pub(super) async fn me(
 )]
 #[tracing::instrument(name = "changing a user's password", skip_all, fields(user_id = %caller.id))]
 pub(super) async fn change_password(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     caller: AuthUser,
     ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {

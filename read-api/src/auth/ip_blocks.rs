@@ -1,10 +1,10 @@
 //! `GET /api/v1/admin/ip-blocks` and `DELETE /api/v1/admin/ip-blocks/{ip}` (F33).
 
 use super::throttle::{self, IpBlock};
-use super::RequireAdmin;
+use super::AuthState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireAdmin;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -25,7 +25,7 @@ use std::net::IpAddr;
     )
 )]
 pub(super) async fn list(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     _: RequireAdmin,
 ) -> Result<Json<Vec<IpBlock>>, ApiError> {
     throttle::blocked_ips(&state.pool)
@@ -52,7 +52,7 @@ pub(super) async fn list(
 )]
 #[tracing::instrument(name = "unblocking an IP for an admin", skip_all, fields(by = %admin.id, %ip))]
 pub(super) async fn unblock(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     RequireAdmin(admin): RequireAdmin,
     Path(ip): Path<String>,
 ) -> Result<StatusCode, ApiError> {

@@ -1,47 +1,47 @@
-//! Authentication and roles (F30, F31, F33).
+//! Authentication (F30, F31, F33): sign-in, refresh, sign-out, `/me`, password change and
+//! reset, and login throttling by IP.
 //!
-//! Other route modules use the extractors; a handler runs only when its guard is satisfied:
-//!
-//! - [`AuthUser`]: any signed-in user (401 `unauthorized` otherwise, with
-//!   `WWW-Authenticate: Bearer`); has `id`, `role`, `tenant_id`, plus [`AuthUser::actor`] for
-//!   command metadata and [`AuthUser::ensure_tenant`] for routes naming a tenant.
-//! - [`RequireAdmin`] (admin, super admin), [`RequireAuditor`] (auditor, admin, super admin):
-//!   403 `forbidden` for other roles.
-//! - [`RequireTenantOwner`], [`RequireTenantUser`] (owner or agent): 403 for other roles;
-//!   they carry the caller's `tenant_id`, by which every query must be scoped.
-//!
-//! [`ApiJson`] reads JSON bodies with `ApiError`-shaped 400s.
+//! The claims and role guards every feature uses ([`AuthUser`], [`RequireAdmin`], …) and the
+//! token keys live below the features, in [`crate::request`]; they are re-exported here.
 
-mod config;
-mod extract;
 mod handlers;
 mod ip_blocks;
-mod json;
 pub mod password;
 pub mod refresh;
 pub mod reset;
-mod role;
-mod secret;
 pub mod session_cookie;
 pub mod throttle;
 
-pub use config::{AccessToken, AuthConfig, TokenError, ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL};
-pub(crate) use extract::forbidden;
-pub use extract::{
-    AuthRejection, AuthUser, RequireAdmin, RequireAuditor, RequireTenantOwner, RequireTenantUser,
-};
 pub use handlers::{MeResponse, TokenResponse};
-pub use json::ApiJson;
-pub use role::{Role, UnknownRole};
-pub use secret::{JwtSecret, SecretError};
-pub use throttle::ClientIp;
+// The claims, guards and token keys live below every feature, in `request`; they stay
+// reachable here, where callers outside this crate have always found them.
+pub use crate::request::{
+    AccessToken, ApiJson, AuthConfig, AuthRejection, AuthUser, ClientIp, JwtSecret, RequireAdmin,
+    RequireAuditor, RequireTenantOwner, RequireTenantUser, Role, SecretError, TokenError,
+    UnknownRole, ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL,
+};
 
-use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// The part of the application state the sign-in, session and password routes use.
+#[derive(Debug, Clone)]
+pub struct AuthState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// Access-token keys and client-address policy.
+    pub auth: crate::request::AuthConfig,
+    /// The dashboard's base URL, for links in e-mails.
+    pub public_url: workers::mailer::PublicUrl,
+}
+
 /// The auth routes: sign-in, refresh, logout, `/me`, password change and IP blocks.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AuthState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(handlers::login))
         .routes(routes!(handlers::refresh))

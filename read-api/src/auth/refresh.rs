@@ -2,7 +2,7 @@
 //! Every token descending from one login shares a family; presenting a token that was already
 //! rotated means two parties hold it, so the whole family is revoked.
 
-use super::config::REFRESH_TOKEN_TTL;
+use crate::request::REFRESH_TOKEN_TTL;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};

@@ -12,11 +12,11 @@
 
 use super::password;
 use super::refresh;
-use super::throttle::ClientIp;
-use super::ApiJson;
+use super::AuthState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::ApiJson;
+use crate::request::ClientIp;
 use crate::users::{self, email};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -97,7 +97,7 @@ fn digest(token: &str) -> Vec<u8> {
 )]
 #[tracing::instrument(name = "requesting a password reset", skip_all, fields(%ip))]
 pub(super) async fn request(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ApiJson(body): ApiJson<PasswordResetRequest>,
@@ -150,7 +150,7 @@ pub(super) async fn request(
 }
 
 /// Stores a new token for `user_id` and queues its e-mail, in one transaction.
-async fn issue(state: &AppState, user_id: Uuid, to: &str, locale: Locale) -> Result<(), ApiError> {
+async fn issue(state: &AuthState, user_id: Uuid, to: &str, locale: Locale) -> Result<(), ApiError> {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
@@ -275,7 +275,7 @@ struct StoredToken {
 )]
 #[tracing::instrument(name = "resetting a password with an e-mailed token", skip_all)]
 pub(super) async fn confirm(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     ApiJson(body): ApiJson<PasswordResetConfirmation>,
 ) -> Result<StatusCode, ApiError> {
     password::check_policy(&body.password).map_err(users::UserError::from)?;

@@ -1,15 +1,11 @@
 //! Login protection (F33): every attempt is recorded; five failures from one IP within 15
 //! minutes block that IP for 15 minutes, until then even a right password is refused.
 
-use super::AuthConfig;
 use crate::error::ApiError;
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
-use axum::http::request::Parts;
-use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::Duration;
 
 /// Failures from one IP within [`FAILURE_WINDOW`] that block it.
@@ -18,58 +14,6 @@ pub const MAX_FAILURES: i64 = 5;
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// How long the block lasts after the failure that triggered it.
 pub const BLOCK_FOR: Duration = Duration::from_secs(15 * 60);
-
-/// The client's address: the TCP peer, or the last `X-Forwarded-For` entry when the
-/// server trusts its proxy (that entry is the one the proxy itself appended; earlier ones
-/// are whatever the client sent).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
-
-impl<S> FromRequestParts<S> for ClientIp
-where
-    AuthConfig: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip());
-        let trust_proxy = AuthConfig::from_ref(state).trust_proxy();
-        client_ip(peer, &parts.headers, trust_proxy)
-            .map(Self)
-            .ok_or_else(|| {
-                // Blocking by IP is impossible without one; refusing beats letting logins
-                // through unthrottled.
-                ApiError::internal(std::io::Error::other(
-                    "the server was started without connect info: no client address",
-                ))
-            })
-    }
-}
-
-/// The client address, given the peer and the headers.
-pub(crate) fn client_ip(
-    peer: Option<IpAddr>,
-    headers: &HeaderMap,
-    trust_proxy: bool,
-) -> Option<IpAddr> {
-    if trust_proxy {
-        let forwarded = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|entry| entry.trim().parse::<IpAddr>().ok())
-            .next_back();
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    peer.map(|ip| ip.to_canonical())
-}
 
 /// A blocked IP.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -172,37 +116,4 @@ pub async fn unblock(pool: &PgPool, ip: IpAddr) -> Result<u64, sqlx::Error> {
     .execute(pool)
     .await
     .map(|r| r.rows_affected())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::http::HeaderValue;
-
-    fn forwarded(value: &'static str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", HeaderValue::from_static(value));
-        headers
-    }
-
-    #[test]
-    fn the_peer_is_the_client_unless_the_proxy_is_trusted() {
-        let peer = Some(IpAddr::from([10, 0, 0, 1]));
-        let headers = forwarded("203.0.113.9, 198.51.100.7");
-        assert_eq!(client_ip(peer, &headers, false), peer);
-        assert_eq!(
-            client_ip(peer, &headers, true),
-            Some(IpAddr::from([198, 51, 100, 7]))
-        );
-        assert_eq!(client_ip(peer, &forwarded("garbage"), true), peer);
-    }
-
-    #[test]
-    fn an_ipv4_peer_seen_through_an_ipv6_socket_is_its_ipv4_address() {
-        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap_or(IpAddr::from([0; 4]));
-        assert_eq!(
-            client_ip(Some(mapped), &HeaderMap::new(), false),
-            Some(IpAddr::from([192, 0, 2, 1]))
-        );
-    }
 }

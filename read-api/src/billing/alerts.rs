@@ -1,11 +1,11 @@
 //! `GET /api/v1/admin/quota-alerts`: the admins' notification of tenants that reached 80%
 //! of their plan's AI answers in a billing period (F24), newest first.
 
+use super::BillingState;
 use super::{cursor, invalid_cursor};
-use crate::auth::RequireAdmin;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireAdmin;
 use crate::tenants::page_size;
 use axum::extract::{Query, State};
 use axum::Json;
@@ -75,7 +75,7 @@ pub struct QuotaAlertPage {
 )]
 #[tracing::instrument(name = "listing quota alerts for an admin", skip_all)]
 pub(super) async fn list(
-    State(state): State<AppState>,
+    State(state): State<BillingState>,
     _admin: RequireAdmin,
     Query(query): Query<QuotaAlertQuery>,
 ) -> Result<Json<QuotaAlertPage>, ApiError> {

@@ -1,10 +1,10 @@
 //! `POST /api/v1/billing/checkout` (public): a Stripe Checkout Session for a plan.
 
+use super::BillingState;
 use super::{idempotency_key, stripe, stripe_failed};
-use crate::auth::ApiJson;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::ApiJson;
 use crate::users::email;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -68,7 +68,7 @@ const REFERENCES: Uuid = Uuid::from_u128(0x6174_656e_6465_2d63_6865_636b_6f75_74
 )]
 #[tracing::instrument(name = "starting a checkout for a plan", skip_all)]
 pub(super) async fn create(
-    State(state): State<AppState>,
+    State(state): State<BillingState>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CheckoutRequest>,
 ) -> Result<Json<CheckoutSession>, ApiError> {

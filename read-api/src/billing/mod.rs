@@ -21,15 +21,32 @@ pub use portal::PortalSession;
 pub use subscriptions::{CancelRequest, Subscription, SubscriptionPage, SubscriptionQuery};
 
 use crate::error::ApiError;
-use crate::state::AppState;
 use axum::http::HeaderMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 use workers::stripe::{StripeClient, StripeError};
 
+/// The part of the application state the billing routes use.
+#[derive(Debug, Clone)]
+pub struct BillingState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// Plan prices and quotas, and the AI models' token prices.
+    pub pricing: std::sync::Arc<schemas::plans::Pricing>,
+    /// The dashboard's base URL, for links in e-mails.
+    pub public_url: workers::mailer::PublicUrl,
+    /// Stripe, when configured; billing routes answer 503 without it.
+    pub stripe: Option<workers::stripe::StripeClient>,
+}
+
 /// The billing routes.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    BillingState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(plans::list))
         .routes(routes!(checkout::create))
@@ -42,7 +59,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// Stripe, or 503 when this deployment has no key.
-fn stripe(state: &AppState) -> Result<&StripeClient, ApiError> {
+fn stripe(state: &BillingState) -> Result<&StripeClient, ApiError> {
     state
         .stripe
         .as_ref()

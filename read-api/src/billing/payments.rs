@@ -1,11 +1,11 @@
 //! `GET /api/v1/admin/payments`: every payment outcome Stripe reported (F26).
 
+use super::BillingState;
 use super::{cursor, invalid_cursor};
-use crate::auth::RequireAdmin;
 use crate::error::ApiError;
 use crate::metrics::dates::parse_day;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireAdmin;
 use crate::tenants::page_size;
 use axum::extract::{Query, State};
 use axum::Json;
@@ -88,7 +88,7 @@ fn day_start(day: NaiveDate) -> DateTime<Utc> {
 )]
 #[tracing::instrument(name = "listing payments for an admin", skip_all)]
 pub(super) async fn list(
-    State(state): State<AppState>,
+    State(state): State<BillingState>,
     _admin: RequireAdmin,
     Query(query): Query<PaymentQuery>,
 ) -> Result<Json<PaymentPage>, ApiError> {

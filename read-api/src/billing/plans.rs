@@ -1,7 +1,7 @@
 //! `GET /api/v1/plans`: the plans on sale (public).
 
+use super::BillingState;
 use crate::openapi::tags;
-use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
@@ -42,7 +42,7 @@ pub struct PlanList {
     responses((status = 200, description = "The plans on sale", body = PlanList))
 )]
 #[tracing::instrument(name = "listing the plans on sale", skip_all)]
-pub(super) async fn list(State(state): State<AppState>) -> Json<PlanList> {
+pub(super) async fn list(State(state): State<BillingState>) -> Json<PlanList> {
     let billing = state.stripe.is_some();
     Json(PlanList {
         items: state

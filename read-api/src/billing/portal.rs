@@ -1,10 +1,10 @@
 //! `POST /api/v1/billing/portal` (tenant owner): a Stripe customer-portal session.
 
+use super::BillingState;
 use super::{idempotency_key, stripe, stripe_failed};
-use crate::auth::RequireTenantOwner;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireTenantOwner;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
@@ -38,7 +38,7 @@ pub struct PortalSession {
 )]
 #[tracing::instrument(name = "opening the customer portal for a tenant owner", skip_all)]
 pub(super) async fn create(
-    State(state): State<AppState>,
+    State(state): State<BillingState>,
     owner: RequireTenantOwner,
     headers: HeaderMap,
 ) -> Result<Json<PortalSession>, ApiError> {

@@ -2,11 +2,11 @@
 //! (F26). Stripe's webhook records the outcome (`SubscriptionCancelled`, …): these routes
 //! only ask Stripe and answer 202.
 
+use super::BillingState;
 use super::{cursor, idempotency_key, invalid_cursor, stripe, stripe_failed};
-use crate::auth::RequireAdmin;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireAdmin;
 use crate::tenants::page_size;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -113,7 +113,7 @@ const SELECT: &str = "SELECT s.tenant_id, r.name AS tenant_name, s.plan, s.statu
 )]
 #[tracing::instrument(name = "listing subscriptions for an admin", skip_all)]
 pub(super) async fn list(
-    State(state): State<AppState>,
+    State(state): State<BillingState>,
     _admin: RequireAdmin,
     Query(query): Query<SubscriptionQuery>,
 ) -> Result<Json<SubscriptionPage>, ApiError> {
@@ -168,7 +168,7 @@ pub(super) async fn list(
 }
 
 /// The Stripe subscription behind tenant `id`'s subscription, if it can be changed.
-async fn stripe_subscription(state: &AppState, id: Uuid) -> Result<Subscription, ApiError> {
+async fn stripe_subscription(state: &BillingState, id: Uuid) -> Result<Subscription, ApiError> {
     let sub: Subscription = sqlx::query_as(&format!("{SELECT} WHERE s.tenant_id = $1"))
         .bind(id)
         .fetch_optional(&state.pool)
@@ -215,7 +215,7 @@ async fn stripe_subscription(state: &AppState, id: Uuid) -> Result<Subscription,
 )]
 #[tracing::instrument(name = "cancelling a subscription for an admin", skip_all, fields(tenant = %id))]
 pub(super) async fn cancel(
-    State(state): State<AppState>,
+    State(state): State<BillingState>,
     _admin: RequireAdmin,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
@@ -268,7 +268,7 @@ pub(super) async fn cancel(
 )]
 #[tracing::instrument(name = "reactivating a subscription for an admin", skip_all, fields(tenant = %id))]
 pub(super) async fn reactivate(
-    State(state): State<AppState>,
+    State(state): State<BillingState>,
     _admin: RequireAdmin,
     Path(id): Path<Uuid>,
     headers: HeaderMap,

@@ -2,12 +2,12 @@
 //! to the AI. Each runs a command on the conversation aggregate, so the rules (24 h window,
 //! resolved conversations) are the aggregate's; another tenant's conversation is a 404.
 
-use crate::auth::{ApiJson, RequireTenantUser};
+use super::ConversationsState;
 use crate::error::ApiError;
-use crate::http::RequestMeta;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
-use crate::tenants::command_metadata;
+use crate::request::command_metadata;
+use crate::request::RequestMeta;
+use crate::request::{ApiJson, RequireTenantUser};
 use aggregates::ConversationCommand;
 use axum::extract::{Path, State};
 use axum::Json;
@@ -69,7 +69,7 @@ fn not_found() -> ApiError {
 
 /// The conversation's state, if it is the caller's tenant's.
 async fn owned(
-    state: &AppState,
+    state: &ConversationsState,
     tenant: Uuid,
     id: Uuid,
 ) -> Result<aggregates::Conversation, ApiError> {
@@ -82,7 +82,7 @@ async fn owned(
 
 /// Runs `command` on the caller's conversation and answers with its state.
 async fn act(
-    state: &AppState,
+    state: &ConversationsState,
     user: &RequireTenantUser,
     request: RequestMeta,
     id: Uuid,
@@ -126,7 +126,7 @@ async fn act(
 )]
 #[tracing::instrument(name = "replying to a customer as a human", skip_all, fields(tenant = %user.tenant_id, conversation = %id))]
 pub(super) async fn reply(
-    State(state): State<AppState>,
+    State(state): State<ConversationsState>,
     user: RequireTenantUser,
     request: RequestMeta,
     Path(id): Path<Uuid>,
@@ -173,7 +173,7 @@ pub(super) async fn reply(
 )]
 #[tracing::instrument(name = "assigning a conversation to a tenant user", skip_all, fields(tenant = %user.tenant_id, conversation = %id))]
 pub(super) async fn assign(
-    State(state): State<AppState>,
+    State(state): State<ConversationsState>,
     user: RequireTenantUser,
     request: RequestMeta,
     Path(id): Path<Uuid>,
@@ -222,7 +222,7 @@ pub(super) async fn assign(
 )]
 #[tracing::instrument(name = "resolving a conversation", skip_all, fields(tenant = %user.tenant_id, conversation = %id))]
 pub(super) async fn resolve(
-    State(state): State<AppState>,
+    State(state): State<ConversationsState>,
     user: RequireTenantUser,
     request: RequestMeta,
     Path(id): Path<Uuid>,
@@ -252,7 +252,7 @@ pub(super) async fn resolve(
 )]
 #[tracing::instrument(name = "returning a conversation to the AI", skip_all, fields(tenant = %user.tenant_id, conversation = %id))]
 pub(super) async fn return_to_ai(
-    State(state): State<AppState>,
+    State(state): State<ConversationsState>,
     user: RequireTenantUser,
     request: RequestMeta,
     Path(id): Path<Uuid>,

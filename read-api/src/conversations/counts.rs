@@ -1,9 +1,9 @@
 //! `GET /api/v1/conversations/counts`: the inbox's badges, in one statement.
 
-use crate::auth::RequireTenantUser;
+use super::ConversationsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireTenantUser;
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
@@ -41,7 +41,7 @@ pub struct ConversationCounts {
 )]
 #[tracing::instrument(name = "counting a tenant's conversations", skip_all, fields(tenant = %user.tenant_id))]
 pub(super) async fn counts(
-    State(state): State<AppState>,
+    State(state): State<ConversationsState>,
     user: RequireTenantUser,
 ) -> Result<Json<ConversationCounts>, ApiError> {
     let counts: ConversationCounts = sqlx::query_as(

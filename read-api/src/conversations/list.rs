@@ -3,10 +3,10 @@
 use super::cursor::{page_size, ListCursor};
 use super::open::open_all;
 use super::view::{Contact, ConversationPage, ConversationSummary, LastMessage};
-use crate::auth::RequireTenantUser;
+use super::ConversationsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireTenantUser;
 use axum::extract::{Query, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -116,7 +116,7 @@ fn agent_filter(agent: Option<&str>, me: Uuid) -> Result<Option<AgentFilter>, Ap
 /// hand-off: `customer_asked`, or the reason the AI recorded (`low_confidence` for
 /// hand-offs recorded before reasons were kept). One statement for the whole page.
 pub(super) async fn handoff_reasons(
-    state: &AppState,
+    state: &ConversationsState,
     items: &mut [ConversationSummary],
 ) -> Result<(), ApiError> {
     let ids: Vec<String> = items
@@ -191,7 +191,7 @@ fn search_pattern(q: &str) -> Option<String> {
 )]
 #[tracing::instrument(name = "listing a tenant's conversations", skip_all, fields(tenant = %user.tenant_id))]
 pub(super) async fn list(
-    State(state): State<AppState>,
+    State(state): State<ConversationsState>,
     user: RequireTenantUser,
     Query(query): Query<ConversationQuery>,
 ) -> Result<Json<ConversationPage>, ApiError> {
@@ -267,7 +267,7 @@ pub(super) async fn list(
         .iter_mut()
         .filter_map(|i| i.last_message.as_mut()?.preview.as_mut())
         .collect();
-    open_all(&state, &mut previews).await?;
+    open_all(&state.keys, &mut previews).await?;
     handoff_reasons(&state, &mut items).await?;
     Ok(Json(ConversationPage { items, next_cursor }))
 }

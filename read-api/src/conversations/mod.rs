@@ -22,12 +22,27 @@ pub use view::{
     Message,
 };
 
-use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// The part of the application state the conversation routes use.
+#[derive(Debug, Clone)]
+pub struct ConversationsState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// The write side: commands go through it.
+    pub bus: std::sync::Arc<commands::CommandBus>,
+    /// Data subjects' keys, to open sealed personal data.
+    pub keys: std::sync::Arc<commands::privacy::KeyRing>,
+}
+
 /// The conversation routes.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    ConversationsState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(list::list))
         .routes(routes!(counts::counts))

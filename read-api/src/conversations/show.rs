@@ -4,10 +4,10 @@ use super::cursor::{decode_sequence, encode_sequence, page_size};
 use super::list::{handoff_reasons, Row, COLUMNS};
 use super::open::open_all;
 use super::view::{ConversationDetail, Delivery, Message};
-use crate::auth::RequireTenantUser;
+use super::ConversationsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireTenantUser;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -97,7 +97,7 @@ fn not_found() -> ApiError {
 )]
 #[tracing::instrument(name = "showing a conversation to a tenant user", skip_all, fields(tenant = %user.tenant_id))]
 pub(super) async fn show(
-    State(state): State<AppState>,
+    State(state): State<ConversationsState>,
     user: RequireTenantUser,
     Path(id): Path<String>,
     Query(query): Query<MessageQuery>,
@@ -161,7 +161,7 @@ pub(super) async fn show(
                 .and_then(|l| l.preview.as_mut()),
         )
         .collect();
-    open_all(&state, &mut sealed).await?;
+    open_all(&state.keys, &mut sealed).await?;
     handoff_reasons(&state, std::slice::from_mut(&mut summary)).await?;
     Ok(Json(ConversationDetail {
         summary,

@@ -5,13 +5,23 @@
 //! balancer pull a healthy instance for a problem a restart cannot fix. Mail overdue for
 //! 15 minutes is `degraded` too, for the same reason (the SMTP server is what is failing).
 
-use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::time::Instant;
+
+/// The part of the application state `/health` uses.
+#[derive(Debug, Clone)]
+pub struct HealthState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// The event-store tail: the head position and consumers' lag.
+    pub tail: projections::Tail,
+    /// Live status of every stream consumer running in this process.
+    pub consumers: Vec<std::sync::Arc<std::sync::Mutex<projections::ConsumerStatus>>>,
+}
 
 /// Lag is counted exactly up to this many events; beyond it the count stops (cheap health).
 const LAG_CAP: i64 = 100_000;
@@ -109,7 +119,7 @@ pub struct ConsumerHealth {
     )
 )]
 #[tracing::instrument(name = "checking the health of every dependency", skip_all)]
-pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthReport>) {
+pub async fn health(State(state): State<HealthState>) -> (StatusCode, Json<HealthReport>) {
     let started = Instant::now();
     let db = sqlx::query_scalar::<_, i32>("SELECT 1")
         .fetch_one(&state.pool)

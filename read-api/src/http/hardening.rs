@@ -1,14 +1,11 @@
 //! What every response and request gets regardless of route: security headers and a body
 //! size limit (F34).
 
+use crate::request::BODY_LIMIT_BYTES;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
-
-/// The largest request body accepted (WhatsApp and Stripe webhooks stay far below it);
-/// larger ones get 413 before a handler parses them.
-pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 
 fn header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))

@@ -3,16 +3,15 @@
 mod console;
 mod cors;
 mod hardening;
-mod request_id;
-mod request_meta;
 
 pub use cors::{CorsOrigins, InvalidOrigin};
 
-pub use hardening::BODY_LIMIT_BYTES;
+pub use crate::request::BODY_LIMIT_BYTES;
 
 use crate::audit;
 use crate::openapi::{self, Served};
 use crate::state::AppState;
+use axum::extract::FromRef;
 use axum::{Extension, Router};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,8 +21,7 @@ use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use request_id::{request_id_of, MakeRequestUuidV7};
-pub use request_meta::RequestMeta;
+pub use crate::request::{request_id_of, MakeRequestUuidV7, RequestMeta};
 
 /// Every route, each described in the OpenAPI document by the same `routes!` call that
 /// serves it. Add a module's routes here.
@@ -57,6 +55,13 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     api().split_for_parts().1
 }
 
+/// Every tenant route (owner or agent) as `(method, path)`: the operations the OpenAPI
+/// document tags `tenant`. A route is served only through the `routes!` call that documents
+/// it, so a new tenant route is here as soon as it exists, and the isolation test walks it.
+pub fn tenant_routes() -> Vec<(String, String)> {
+    openapi::operations_tagged(&openapi_document(), openapi::tags::TENANT)
+}
+
 /// Every route, with request ids and request tracing.
 pub fn router(state: AppState) -> Router {
     let (routes, doc) = api().split_for_parts();
@@ -65,7 +70,7 @@ pub fn router(state: AppState) -> Router {
         .layer(Extension(Served(std::sync::Arc::new(doc))))
         // Inside the request-id layer (below), so each refusal is recorded with its id.
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            audit::AuditState::from_ref(&state),
             audit::rejections::record,
         ))
         .with_state(state)
@@ -77,7 +82,7 @@ pub fn router(state: AppState) -> Router {
         // Layers run bottom-up for requests: the id is set first, then the span is opened
         // with it, so every log line of the request carries it.
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(request_id::make_span))
+        .layer(TraceLayer::new_for_http().make_span_with(crate::request::make_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuidV7))
 }
 

@@ -1,9 +1,9 @@
 //! `POST /api/v1/knowledge/ask {question}`: what the AI would answer now ("try the bot").
 
-use crate::auth::{ApiJson, RequireTenantUser};
+use super::KnowledgeState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::{ApiJson, RequireTenantUser};
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -77,7 +77,7 @@ pub struct AskResult {
 )]
 #[tracing::instrument(name = "trying the bot for a user", skip_all, fields(tenant = %user.tenant_id))]
 pub(super) async fn ask(
-    State(state): State<AppState>,
+    State(state): State<KnowledgeState>,
     user: RequireTenantUser,
     ApiJson(body): ApiJson<AskRequest>,
 ) -> Result<Json<AskResult>, ApiError> {
@@ -88,7 +88,7 @@ pub(super) async fn ask(
             details: None,
         });
     }
-    let tenant = crate::tenants::registered_tenant(&state, user.tenant_id).await?;
+    let tenant = crate::tenants::registered_tenant(&state.bus, user.tenant_id).await?;
     let threshold = tenant.settings().confidence_threshold;
     let handoff = |reason: &str| AskResult {
         decision: AskDecision::Handoff,

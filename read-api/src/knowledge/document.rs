@@ -1,12 +1,12 @@
 //! `GET`/`PUT /api/v1/knowledge`.
 
 use super::unavailable;
-use crate::auth::{ApiJson, RequireTenantOwner, RequireTenantUser};
+use super::KnowledgeState;
 use crate::error::ApiError;
-use crate::http::RequestMeta;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
-use crate::tenants::command_metadata;
+use crate::request::command_metadata;
+use crate::request::RequestMeta;
+use crate::request::{ApiJson, RequireTenantOwner, RequireTenantUser};
 use aggregates::tenant::MAX_KNOWLEDGE_CHARS;
 use aggregates::TenantCommand;
 use axum::extract::State;
@@ -89,7 +89,7 @@ pub struct KnowledgeDocument {
 )]
 #[tracing::instrument(name = "showing a tenant's knowledge", skip_all, fields(tenant = %user.tenant_id))]
 pub(super) async fn show(
-    State(state): State<AppState>,
+    State(state): State<KnowledgeState>,
     user: RequireTenantUser,
 ) -> Result<Json<KnowledgeDocument>, ApiError> {
     let row: Option<(i32, String, i32, DateTime<Utc>)> = sqlx::query_as(
@@ -142,7 +142,7 @@ pub(super) async fn show(
 )]
 #[tracing::instrument(name = "replacing a tenant's knowledge for its owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn replace(
-    State(state): State<AppState>,
+    State(state): State<KnowledgeState>,
     owner: RequireTenantOwner,
     request: RequestMeta,
     ApiJson(body): ApiJson<ReplaceKnowledgeRequest>,
@@ -161,7 +161,7 @@ pub(super) async fn replace(
         });
     }
     let id = owner.tenant_id.to_string();
-    crate::tenants::registered_tenant(&state, owner.tenant_id).await?;
+    crate::tenants::registered_tenant(&state.bus, owner.tenant_id).await?;
     let md = command_metadata(&owner.user, owner.tenant_id, request);
     state
         .bus

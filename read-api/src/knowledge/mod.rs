@@ -12,13 +12,28 @@ pub use document::{IndexView, KnowledgeDocument, KnowledgeSaved, ReplaceKnowledg
 pub use search::{SearchHit, SearchQuery, SearchResults};
 
 use crate::error::ApiError;
-use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use workers::knowledge::KnowledgeError;
 
+/// The part of the application state the knowledge routes use.
+#[derive(Debug, Clone)]
+pub struct KnowledgeState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// The write side: commands go through it.
+    pub bus: std::sync::Arc<commands::CommandBus>,
+    /// Tenants' knowledge: its index state and retrieval.
+    pub knowledge: workers::knowledge::KnowledgeBase,
+}
+
 /// The knowledge routes.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    KnowledgeState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(document::show, document::replace))
         .routes(routes!(search::search))

@@ -1,10 +1,10 @@
 //! `GET /api/v1/knowledge/search?q=&k=`: what the AI would retrieve, for debugging.
 
 use super::unavailable;
-use crate::auth::RequireTenantUser;
+use super::KnowledgeState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireTenantUser;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::Json;
@@ -67,7 +67,7 @@ pub struct SearchResults {
 )]
 #[tracing::instrument(name = "searching a tenant's knowledge for a user", skip_all, fields(tenant = %user.tenant_id))]
 pub(super) async fn search(
-    State(state): State<AppState>,
+    State(state): State<KnowledgeState>,
     user: RequireTenantUser,
     query: Result<Query<SearchQuery>, QueryRejection>,
 ) -> Result<Json<SearchResults>, ApiError> {

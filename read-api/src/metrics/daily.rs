@@ -1,10 +1,10 @@
 //! `GET /api/v1/metrics`: per-day figures of the caller's tenant, and totals over the range.
 
 use super::dates::day_range;
-use crate::auth::RequireTenantUser;
+use super::MetricsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireTenantUser;
 use axum::extract::{Query, State};
 use axum::Json;
 use chrono::NaiveDate;
@@ -202,7 +202,7 @@ async fn totals(
 )]
 #[tracing::instrument(name = "reading a tenant's metrics", skip_all, fields(tenant = %user.tenant_id))]
 pub(super) async fn metrics(
-    State(state): State<AppState>,
+    State(state): State<MetricsState>,
     user: RequireTenantUser,
     Query(query): Query<MetricsQuery>,
 ) -> Result<Json<MetricsReport>, ApiError> {

@@ -7,11 +7,22 @@ pub(crate) mod dates;
 
 pub use daily::{DayMetrics, Figures, MetricsQuery, MetricsReport};
 
-use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// The part of the application state the metrics routes use.
+#[derive(Debug, Clone)]
+pub struct MetricsState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+}
+
 /// The metrics routes.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    MetricsState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new().routes(routes!(daily::metrics))
 }

@@ -1,10 +1,9 @@
 //! Projection administration (F48): each consumer's progress, its parked events, retrying
 //! one, and rebuilding a read model from the log. Admins only.
 
-use crate::auth::RequireAdmin;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireAdmin;
 use axum::extract::{Path, State};
 use axum::Json;
 use projections::replay::{self, ReplayError, ReplayReport};
@@ -16,11 +15,27 @@ use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// The part of the application state the projection admin routes use.
+#[derive(Debug, Clone)]
+pub struct ProjectionsState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// The event-store tail: the head position and consumers' lag.
+    pub tail: projections::Tail,
+    /// The stream handlers this process runs.
+    pub projections: projections::Registry,
+}
+
 /// Lag is counted exactly up to this many events.
 const LAG_CAP: i64 = 100_000;
 
 /// The projection admin routes.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    ProjectionsState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(list_parked))
@@ -51,7 +66,7 @@ pub struct Retried {
     pub position: i64,
 }
 
-fn handler(state: &AppState, name: &str) -> Result<Arc<dyn EventHandler>, ApiError> {
+fn handler(state: &ProjectionsState, name: &str) -> Result<Arc<dyn EventHandler>, ApiError> {
     state
         .projections
         .get(name)
@@ -76,7 +91,7 @@ fn handler(state: &AppState, name: &str) -> Result<Arc<dyn EventHandler>, ApiErr
     )
 )]
 async fn list(
-    State(state): State<AppState>,
+    State(state): State<ProjectionsState>,
     _: RequireAdmin,
 ) -> Result<Json<Vec<ProjectionInfo>>, ApiError> {
     let stored: HashMap<String, Checkpoint> = CheckpointStore::new(state.pool.clone())
@@ -126,7 +141,7 @@ async fn list(
     )
 )]
 async fn list_parked(
-    State(state): State<AppState>,
+    State(state): State<ProjectionsState>,
     _: RequireAdmin,
     Path(name): Path<String>,
 ) -> Result<Json<Vec<ParkedEvent>>, ApiError> {
@@ -160,7 +175,7 @@ async fn list_parked(
 )]
 #[tracing::instrument(name = "retrying a parked event for an admin", skip_all, fields(by = %admin.id, %name, position))]
 async fn retry(
-    State(state): State<AppState>,
+    State(state): State<ProjectionsState>,
     RequireAdmin(admin): RequireAdmin,
     Path((name, position)): Path<(String, i64)>,
 ) -> Result<Json<Retried>, ApiError> {
@@ -198,7 +213,7 @@ async fn retry(
 )]
 #[tracing::instrument(name = "replaying a projection for an admin", skip_all, fields(by = %admin.id, %name))]
 async fn replay(
-    State(state): State<AppState>,
+    State(state): State<ProjectionsState>,
     RequireAdmin(admin): RequireAdmin,
     Path(name): Path<String>,
 ) -> Result<Json<ReplayReport>, ApiError> {

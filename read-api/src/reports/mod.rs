@@ -1,5 +1,5 @@
 //! Admin reports (F42), read from the `admin_reports` projection. Every route needs
-//! [`RequireAdmin`](crate::auth::RequireAdmin).
+//! [`RequireAdmin`](crate::request::RequireAdmin).
 //!
 //! | route | what |
 //! |---|---|
@@ -21,12 +21,25 @@ pub use revenue::{MonthRevenue, RevenueQuery, RevenueReport};
 pub use signups::{Granularity, SignupBucket, SignupsQuery, SignupsReport};
 pub use status::{StatusCount, StatusReport};
 
-use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// The part of the application state the report routes use.
+#[derive(Debug, Clone)]
+pub struct ReportsState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// Plan prices and quotas, and the AI models' token prices.
+    pub pricing: std::sync::Arc<schemas::plans::Pricing>,
+}
+
 /// The report routes.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    ReportsState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(status::status))
         .routes(routes!(mrr::mrr))

@@ -1,9 +1,9 @@
 //! Monthly recurring revenue.
 
-use crate::auth::RequireAdmin;
+use super::ReportsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireAdmin;
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
@@ -56,7 +56,7 @@ pub struct MrrReport {
 )]
 #[tracing::instrument(name = "computing the MRR", skip_all)]
 pub(super) async fn mrr(
-    State(state): State<AppState>,
+    State(state): State<ReportsState>,
     _admin: RequireAdmin,
 ) -> Result<Json<MrrReport>, ApiError> {
     let rows: Vec<(String, bool, i64)> = sqlx::query_as(

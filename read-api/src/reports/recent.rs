@@ -1,9 +1,9 @@
 //! The latest registered tenants.
 
-use crate::auth::RequireAdmin;
+use super::ReportsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireAdmin;
 use axum::extract::{Query, State};
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -85,7 +85,7 @@ fn decode(s: &str) -> Option<(DateTime<Utc>, Uuid)> {
 )]
 #[tracing::instrument(name = "listing recent tenants", skip_all)]
 pub(super) async fn recent(
-    State(state): State<AppState>,
+    State(state): State<ReportsState>,
     _admin: RequireAdmin,
     Query(query): Query<RecentTenantsQuery>,
 ) -> Result<Json<RecentTenantsPage>, ApiError> {

@@ -1,10 +1,10 @@
 //! Payments received per month.
 
-use crate::auth::RequireAdmin;
+use super::ReportsState;
 use crate::error::ApiError;
 use crate::metrics::dates::{parse_day, today};
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireAdmin;
 use axum::extract::{Query, State};
 use axum::Json;
 use chrono::{Datelike, Months, NaiveDate};
@@ -72,7 +72,7 @@ fn first_of_month(d: NaiveDate) -> NaiveDate {
 )]
 #[tracing::instrument(name = "summing revenue per month", skip_all)]
 pub(super) async fn revenue(
-    State(state): State<AppState>,
+    State(state): State<ReportsState>,
     _admin: RequireAdmin,
     Query(query): Query<RevenueQuery>,
 ) -> Result<Json<RevenueReport>, ApiError> {

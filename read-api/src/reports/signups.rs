@@ -1,10 +1,10 @@
 //! New and cancelled tenants per day, week or month.
 
-use crate::auth::RequireAdmin;
+use super::ReportsState;
 use crate::error::ApiError;
 use crate::metrics::dates::day_range;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireAdmin;
 use axum::extract::{Query, State};
 use axum::Json;
 use chrono::NaiveDate;
@@ -111,7 +111,7 @@ pub struct SignupsReport {
 )]
 #[tracing::instrument(name = "counting new and cancelled tenants", skip_all)]
 pub(super) async fn signups(
-    State(state): State<AppState>,
+    State(state): State<ReportsState>,
     _admin: RequireAdmin,
     Query(query): Query<SignupsQuery>,
 ) -> Result<Json<SignupsReport>, ApiError> {

@@ -1,9 +1,9 @@
 //! Tenants and subscriptions by status.
 
-use crate::auth::RequireAdmin;
+use super::ReportsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireAdmin;
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
@@ -47,7 +47,7 @@ pub struct StatusReport {
 )]
 #[tracing::instrument(name = "counting tenants and subscriptions by status", skip_all)]
 pub(super) async fn status(
-    State(state): State<AppState>,
+    State(state): State<ReportsState>,
     _admin: RequireAdmin,
 ) -> Result<Json<StatusReport>, ApiError> {
     let count = |sql: &'static str| {

@@ -1,11 +1,11 @@
 //! `GET`/`PUT /api/v1/settings/bot` (F17).
 
-use crate::auth::{ApiJson, RequireTenantOwner};
+use super::SettingsState;
 use crate::error::ApiError;
-use crate::http::RequestMeta;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
-use crate::tenants::command_metadata;
+use crate::request::command_metadata;
+use crate::request::RequestMeta;
+use crate::request::{ApiJson, RequireTenantOwner};
 use aggregates::TenantCommand;
 use axum::extract::State;
 use axum::Json;
@@ -29,10 +29,10 @@ use schemas::events::BotSettings;
 )]
 #[tracing::instrument(name = "showing the bot settings to an owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn show(
-    State(state): State<AppState>,
+    State(state): State<SettingsState>,
     owner: RequireTenantOwner,
 ) -> Result<Json<BotSettings>, ApiError> {
-    let tenant = crate::tenants::registered_tenant(&state, owner.tenant_id).await?;
+    let tenant = crate::tenants::registered_tenant(&state.bus, owner.tenant_id).await?;
     Ok(Json(tenant.settings().clone()))
 }
 
@@ -57,7 +57,7 @@ pub(super) async fn show(
 )]
 #[tracing::instrument(name = "changing the bot settings for an owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn change(
-    State(state): State<AppState>,
+    State(state): State<SettingsState>,
     owner: RequireTenantOwner,
     request: RequestMeta,
     ApiJson(body): ApiJson<BotSettings>,
@@ -78,7 +78,7 @@ pub(super) async fn change(
         .execute(&owner.tenant_id.to_string(), command, &md)
         .await?;
     // The keywords as kept (trimmed, each once), not as sent.
-    let tenant = crate::tenants::registered_tenant(&state, owner.tenant_id).await?;
+    let tenant = crate::tenants::registered_tenant(&state.bus, owner.tenant_id).await?;
     Ok(Json(tenant.settings().clone()))
 }
 

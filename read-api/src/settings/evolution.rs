@@ -5,10 +5,10 @@
 //! platform's (`EVOLUTION_API_URL`); the instance's own key is stored sealed with the other
 //! channel credentials, never in an event.
 
-use crate::auth::{ApiJson, RequireTenantOwner};
+use super::SettingsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::{ApiJson, RequireTenantOwner};
 use axum::extract::State;
 use axum::Json;
 use commands::whatsapp::{Channel, ChannelUpdate, Provider};
@@ -144,7 +144,7 @@ struct Connected {
     key: String,
 }
 
-async fn connected(state: &AppState, tenant: Uuid) -> Result<Connected, ApiError> {
+async fn connected(state: &SettingsState, tenant: Uuid) -> Result<Connected, ApiError> {
     let channel: Option<Channel> = state.whatsapp.channels.get(tenant).await?;
     let Some(channel) = channel.filter(|c| c.provider == Provider::Evolution) else {
         return Err(ApiError::NotFound {
@@ -162,7 +162,7 @@ async fn connected(state: &AppState, tenant: Uuid) -> Result<Connected, ApiError
     }
 }
 
-async fn remember(state: &AppState, tenant: Uuid, s: ConnectionState) -> Result<(), ApiError> {
+async fn remember(state: &SettingsState, tenant: Uuid, s: ConnectionState) -> Result<(), ApiError> {
     state
         .whatsapp
         .channels
@@ -172,7 +172,11 @@ async fn remember(state: &AppState, tenant: Uuid, s: ConnectionState) -> Result<
 }
 
 /// A fresh QR code unless the phone is connected.
-async fn qr_of(state: &AppState, tenant: Uuid, c: &Connected) -> Result<EvolutionQr, ApiError> {
+async fn qr_of(
+    state: &SettingsState,
+    tenant: Uuid,
+    c: &Connected,
+) -> Result<EvolutionQr, ApiError> {
     let client = &state.whatsapp.evolution_client;
     let mut current = client.connection_state(&c.url, &c.key, &c.instance).await?;
     let mut qr = Qr::default();
@@ -217,7 +221,7 @@ async fn qr_of(state: &AppState, tenant: Uuid, c: &Connected) -> Result<Evolutio
 )]
 #[tracing::instrument(name = "creating an owner's Evolution instance", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn create(
-    State(state): State<AppState>,
+    State(state): State<SettingsState>,
     owner: RequireTenantOwner,
     ApiJson(body): ApiJson<CreateInstanceRequest>,
 ) -> Result<Json<EvolutionInstance>, ApiError> {
@@ -327,7 +331,7 @@ pub(super) async fn create(
 )]
 #[tracing::instrument(name = "showing an owner the Evolution QR code", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn qr(
-    State(state): State<AppState>,
+    State(state): State<SettingsState>,
     owner: RequireTenantOwner,
 ) -> Result<Json<EvolutionQr>, ApiError> {
     let c = connected(&state, owner.tenant_id).await?;
@@ -354,7 +358,7 @@ pub(super) async fn qr(
 )]
 #[tracing::instrument(name = "showing an owner the Evolution connection state", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn connection_state(
-    State(state): State<AppState>,
+    State(state): State<SettingsState>,
     owner: RequireTenantOwner,
 ) -> Result<Json<EvolutionState>, ApiError> {
     let c = connected(&state, owner.tenant_id).await?;

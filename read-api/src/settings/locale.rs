@@ -1,12 +1,12 @@
 //! `GET`/`PUT /api/v1/settings/locale`: the language the product writes to the tenant in
 //! (its e-mails), `pt-BR` or `en`.
 
-use crate::auth::{ApiJson, RequireTenantOwner};
+use super::SettingsState;
 use crate::error::ApiError;
-use crate::http::RequestMeta;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
-use crate::tenants::command_metadata;
+use crate::request::command_metadata;
+use crate::request::RequestMeta;
+use crate::request::{ApiJson, RequireTenantOwner};
 use aggregates::TenantCommand;
 use axum::extract::State;
 use axum::Json;
@@ -40,10 +40,10 @@ pub struct LocaleSetting {
 )]
 #[tracing::instrument(name = "showing the tenant's language to an owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn show(
-    State(state): State<AppState>,
+    State(state): State<SettingsState>,
     owner: RequireTenantOwner,
 ) -> Result<Json<LocaleSetting>, ApiError> {
-    let tenant = crate::tenants::registered_tenant(&state, owner.tenant_id).await?;
+    let tenant = crate::tenants::registered_tenant(&state.bus, owner.tenant_id).await?;
     Ok(Json(LocaleSetting {
         locale: tenant.locale().as_str().to_owned(),
     }))
@@ -70,7 +70,7 @@ pub(super) async fn show(
 )]
 #[tracing::instrument(name = "changing the tenant's language for an owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn change(
-    State(state): State<AppState>,
+    State(state): State<SettingsState>,
     owner: RequireTenantOwner,
     request: RequestMeta,
     ApiJson(body): ApiJson<LocaleSetting>,

@@ -2,7 +2,7 @@
 //! tenant's language and its agents. Every route needs [`RequireTenantOwner`] and acts on the tenant of
 //! the caller's token, never on one named in the request (F32).
 //!
-//! [`RequireTenantOwner`]: crate::auth::RequireTenantOwner
+//! [`RequireTenantOwner`]: crate::request::RequireTenantOwner
 
 mod bot;
 mod evolution;
@@ -16,13 +16,25 @@ pub use locale::LocaleSetting;
 pub use team::NewAgentRequest;
 pub use whatsapp::{LinkNumberRequest, LinkedNumber};
 
-use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// The part of the application state the owner's settings routes use.
+#[derive(Debug, Clone)]
+pub struct SettingsState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// The write side: commands go through it.
+    pub bus: std::sync::Arc<commands::CommandBus>,
+    /// The dashboard's base URL, for links in e-mails.
+    pub public_url: workers::mailer::PublicUrl,
+    /// The WhatsApp channel: webhook secrets, handlers and tenants' channel settings.
+    pub whatsapp: crate::webhooks::WhatsAppHttp,
+}
+
 /// Every tenant-owner route as `(method, path)`: agents and platform users get 403 on each.
-/// A route added to [`routes`] must be added here (the isolation test needs no list: see
-/// [`tenant_routes`]).
+/// A route added to [`routes`] must be added here (the isolation test needs no list: it walks
+/// every operation the OpenAPI document tags `tenant`).
 pub const OWNER_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/settings/bot"),
     ("PUT", "/api/v1/settings/bot"),
@@ -45,18 +57,13 @@ pub const OWNER_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/onboarding/go-live"),
 ];
 
-/// Every tenant route (owner or agent) as `(method, path)`: the operations the OpenAPI
-/// document tags `tenant`. A route is served only through the `routes!` call that documents
-/// it, so a new tenant route is here as soon as it exists, and the isolation test walks it.
-pub fn tenant_routes() -> Vec<(String, String)> {
-    crate::openapi::operations_tagged(
-        &crate::http::openapi_document(),
-        crate::openapi::tags::TENANT,
-    )
-}
-
 /// The tenant-owner routes.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    SettingsState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(bot::show, bot::change))
         .routes(routes!(whatsapp::show, whatsapp::link))

@@ -1,10 +1,11 @@
 //! `GET`/`POST /api/v1/users`, `DELETE /api/v1/users/{id}`: an owner manages the agents of
 //! their own tenant. Every query is scoped by the caller's tenant.
 
-use crate::auth::{password, refresh, ApiJson, RequireTenantOwner, Role};
+use super::SettingsState;
+use crate::auth::{password, refresh};
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::{ApiJson, RequireTenantOwner, Role};
 use crate::users::{self, CreatedUser, NewUser, User};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -45,7 +46,7 @@ type UserRow = (
 )]
 #[tracing::instrument(name = "listing a tenant's users for its owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn list(
-    State(state): State<AppState>,
+    State(state): State<SettingsState>,
     owner: RequireTenantOwner,
 ) -> Result<Json<Vec<User>>, ApiError> {
     let rows: Vec<UserRow> = sqlx::query_as(
@@ -92,7 +93,7 @@ pub(super) async fn list(
 )]
 #[tracing::instrument(name = "creating an agent for a tenant owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn create(
-    State(state): State<AppState>,
+    State(state): State<SettingsState>,
     owner: RequireTenantOwner,
     ApiJson(body): ApiJson<NewAgentRequest>,
 ) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
@@ -132,7 +133,7 @@ pub(super) async fn create(
 )]
 #[tracing::instrument(name = "disabling an agent for a tenant owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn disable(
-    State(state): State<AppState>,
+    State(state): State<SettingsState>,
     owner: RequireTenantOwner,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {

@@ -3,12 +3,12 @@
 //! credentials: the tenant's access token and Evolution API key (stored sealed, never
 //! returned), the template sent outside the 24 h window, and the Evolution webhook address.
 
-use crate::auth::{ApiJson, RequireTenantOwner};
+use super::SettingsState;
 use crate::error::ApiError;
-use crate::http::RequestMeta;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
-use crate::tenants::command_metadata;
+use crate::request::command_metadata;
+use crate::request::RequestMeta;
+use crate::request::{ApiJson, RequireTenantOwner};
 use aggregates::TenantCommand;
 use axum::extract::State;
 use axum::Json;
@@ -106,7 +106,7 @@ fn view(phone_number_id: Option<String>, c: &Channel) -> LinkedNumber {
 )]
 #[tracing::instrument(name = "showing the WhatsApp settings to an owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn show(
-    State(state): State<AppState>,
+    State(state): State<SettingsState>,
     owner: RequireTenantOwner,
 ) -> Result<Json<LinkedNumber>, ApiError> {
     let (tenant, _) = state.bus.tenants.load(&owner.tenant_id.to_string()).await?;
@@ -140,7 +140,7 @@ pub(super) async fn show(
 )]
 #[tracing::instrument(name = "linking a WhatsApp number for an owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn link(
-    State(state): State<AppState>,
+    State(state): State<SettingsState>,
     owner: RequireTenantOwner,
     request: RequestMeta,
     ApiJson(body): ApiJson<LinkNumberRequest>,

@@ -1,8 +1,8 @@
 //! Who may open the stream: a tenant's owner or agent, by `Authorization: Bearer` or by
 //! `?access_token=` (browsers' `EventSource` cannot set headers).
 
-use crate::auth::{AuthConfig, AuthRejection, AuthUser};
 use crate::error::ApiError;
+use crate::request::{AuthConfig, AuthRejection, AuthUser};
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;

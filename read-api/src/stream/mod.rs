@@ -15,11 +15,22 @@ pub use auth::StreamUser;
 pub use changes::{Changes, Signal};
 pub use route::{ChangeEvent, TicketChangeEvent};
 
-use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// The part of the application state the live stream route uses.
+#[derive(Debug, Clone)]
+pub struct StreamState {
+    /// Conversation and ticket changes for the live stream.
+    pub changes: Changes,
+}
+
 /// The stream route.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    StreamState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new().routes(routes!(route::stream))
 }

@@ -2,10 +2,10 @@
 
 use super::auth::StreamUser;
 use super::changes::Signal;
-use crate::auth::ACCESS_TOKEN_TTL;
+use super::StreamState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::ACCESS_TOKEN_TTL;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
@@ -103,7 +103,7 @@ fn resync() -> Event {
 )]
 #[tracing::instrument(name = "streaming a tenant's conversation and ticket changes", skip_all, fields(tenant = %caller.tenant_id))]
 pub(super) async fn stream(
-    State(state): State<AppState>,
+    State(state): State<StreamState>,
     caller: StreamUser,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let tenant = caller.tenant_id;

@@ -4,9 +4,9 @@ use super::dedup;
 use super::handler::{malformed, Outcome};
 use super::payload::{CheckoutSession, Envelope, IdOrObject, Invoice, StripeSubscription};
 use super::provisioning::{self, Owner};
+use super::StripeWebhookState;
 use crate::error::ApiError;
-use crate::http::RequestMeta;
-use crate::state::AppState;
+use crate::request::RequestMeta;
 use aggregates::{ErrorKind, SubscriptionCommand};
 use commands::CommandError;
 use schemas::ids::tenant_for_stripe_customer;
@@ -15,12 +15,12 @@ use uuid::Uuid;
 
 /// Applies `event`; `Ignored` for types the product does not use.
 pub(super) async fn dispatch(
-    state: &AppState,
+    state: &StripeWebhookState,
     event: &Envelope,
     request: RequestMeta,
 ) -> Result<Outcome, ApiError> {
     let md = |tenant: Uuid| {
-        crate::tenants::request_metadata(
+        crate::request::request_metadata(
             CommandMetadata::new(
                 Actor {
                     kind: ActorKind::Provider,
@@ -104,7 +104,7 @@ fn tenant_of(customer: Option<&IdOrObject>) -> Result<Uuid, ApiError> {
 /// Runs `command`; a subscription the product does not know is acknowledged and logged
 /// (Stripe sends facts about subscriptions that never reached a paid start).
 async fn execute(
-    state: &AppState,
+    state: &StripeWebhookState,
     tenant: Uuid,
     command: SubscriptionCommand,
     md: &CommandMetadata,
@@ -136,7 +136,7 @@ async fn execute(
 }
 
 async fn checkout(
-    state: &AppState,
+    state: &StripeWebhookState,
     session: CheckoutSession,
     tenant: Uuid,
     md: &CommandMetadata,
@@ -196,7 +196,7 @@ async fn checkout(
 }
 
 async fn invoice_paid(
-    state: &AppState,
+    state: &StripeWebhookState,
     invoice: Invoice,
     tenant: Uuid,
     md: &CommandMetadata,
@@ -235,7 +235,7 @@ async fn invoice_paid(
 }
 
 async fn subscription_updated(
-    state: &AppState,
+    state: &StripeWebhookState,
     sub: StripeSubscription,
     tenant: Uuid,
     md: &CommandMetadata,

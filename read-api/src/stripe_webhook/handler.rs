@@ -1,11 +1,11 @@
 //! The route: verify, deduplicate, dispatch, record.
 
 use super::payload::Envelope;
+use super::StripeWebhookState;
 use super::{dedup, events, signature};
 use crate::error::ApiError;
-use crate::http::RequestMeta;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequestMeta;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -56,7 +56,7 @@ pub enum Outcome {
 )]
 #[tracing::instrument(name = "receiving a Stripe webhook", skip_all, fields(event_id = tracing::field::Empty, event_type = tracing::field::Empty))]
 pub(super) async fn receive(
-    State(state): State<AppState>,
+    State(state): State<StripeWebhookState>,
     request: RequestMeta,
     headers: HeaderMap,
     body: Bytes,

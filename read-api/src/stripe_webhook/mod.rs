@@ -11,12 +11,26 @@ mod signature;
 pub use handler::WebhookReceived;
 pub use signature::{verify, SignatureError};
 
-use crate::state::AppState;
 use aggregates::{Clock, SystemClock};
 use std::fmt;
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+/// The part of the application state the Stripe webhook uses.
+#[derive(Debug, Clone)]
+pub struct StripeWebhookState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// The write side: commands go through it.
+    pub bus: std::sync::Arc<commands::CommandBus>,
+    /// Plan prices and quotas, and the AI models' token prices.
+    pub pricing: std::sync::Arc<schemas::plans::Pricing>,
+    /// The dashboard's base URL, for links in e-mails.
+    pub public_url: workers::mailer::PublicUrl,
+    /// How Stripe webhooks are verified.
+    pub stripe_webhook: WebhookConfig,
+}
 
 /// Stripe's default tolerance between a signature's timestamp and now.
 pub const DEFAULT_TOLERANCE_SECS: i64 = 300;
@@ -65,6 +79,11 @@ impl fmt::Debug for WebhookConfig {
 }
 
 /// The webhook's route.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    StripeWebhookState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new().routes(routes!(handler::receive))
 }

@@ -11,9 +11,10 @@
 //!    owner already gets neither again.
 //! 3. `StartFromCheckout`, which also records the payments Stripe reported early.
 
-use crate::auth::{password, Role};
+use super::StripeWebhookState;
+use crate::auth::password;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::request::Role;
 use crate::users::email;
 use aggregates::subscription::PendingCheckout;
 use aggregates::{SubscriptionCommand, TenantCommand};
@@ -46,7 +47,7 @@ impl Owner {
 
 /// Keeps what an unpaid checkout said about its owner for the payment that provisions it.
 pub(super) async fn remember_owner(
-    state: &AppState,
+    state: &StripeWebhookState,
     tenant: Uuid,
     owner: &Owner,
 ) -> Result<(), ApiError> {
@@ -69,7 +70,7 @@ pub(super) async fn remember_owner(
 
 /// What an unpaid checkout said about the owner of `tenant`, if one did.
 pub(super) async fn remembered_owner(
-    state: &AppState,
+    state: &StripeWebhookState,
     tenant: Uuid,
 ) -> Result<Option<Owner>, ApiError> {
     let row: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
@@ -89,7 +90,7 @@ pub(super) async fn remembered_owner(
 /// Runs (or resumes) the saga for `tenant`, which paid for `checkout`.
 #[tracing::instrument(name = "provisioning a tenant from its first payment", skip_all, fields(%tenant))]
 pub(super) async fn provision(
-    state: &AppState,
+    state: &StripeWebhookState,
     tenant: Uuid,
     checkout: &PendingCheckout,
     owner: Owner,
@@ -147,7 +148,7 @@ pub(super) async fn provision(
 
 /// Creates the owner and queues the welcome mail, together or not at all.
 async fn create_owner(
-    state: &AppState,
+    state: &StripeWebhookState,
     tenant: Uuid,
     tenant_name: &str,
     login: &str,

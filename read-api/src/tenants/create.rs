@@ -1,11 +1,12 @@
 //! `POST /api/v1/admin/tenants`: onboarding a tenant by hand.
 
-use super::command_metadata;
-use crate::auth::{password, ApiJson, RequireAdmin, Role};
+use super::TenantsState;
+use crate::auth::password;
 use crate::error::ApiError;
-use crate::http::RequestMeta;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::command_metadata;
+use crate::request::RequestMeta;
+use crate::request::{ApiJson, RequireAdmin, Role};
 use crate::users::{self, NewUser, User};
 use aggregates::{SubscriptionCommand, TenantCommand};
 use axum::extract::State;
@@ -82,7 +83,7 @@ fn required(value: &str, code: &'static str, what: &str) -> Result<(), ApiError>
 )]
 #[tracing::instrument(name = "onboarding a tenant for an admin", skip_all, fields(by = %admin.id))]
 pub(super) async fn create(
-    State(state): State<AppState>,
+    State(state): State<TenantsState>,
     RequireAdmin(admin): RequireAdmin,
     request: RequestMeta,
     ApiJson(body): ApiJson<CreateTenantRequest>,
@@ -144,7 +145,7 @@ pub(super) async fn create(
 }
 
 /// Deletes the owner created for a tenant that could not be registered.
-async fn forget_user(state: &AppState, id: Uuid) {
+async fn forget_user(state: &TenantsState, id: Uuid) {
     if let Err(e) = sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(id)
         .execute(&state.pool)

@@ -2,10 +2,10 @@
 //! consistent: a tenant appears shortly after it is registered).
 
 use super::page_size;
-use crate::auth::RequireAdmin;
+use super::TenantsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireAdmin;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -85,7 +85,7 @@ fn like_pattern(q: &str) -> String {
 )]
 #[tracing::instrument(name = "listing tenants for an admin", skip_all)]
 pub(super) async fn list(
-    State(state): State<AppState>,
+    State(state): State<TenantsState>,
     _admin: RequireAdmin,
     Query(query): Query<DirectoryQuery>,
 ) -> Result<Json<DirectoryPage>, ApiError> {
@@ -146,7 +146,7 @@ pub(super) async fn list(
 )]
 #[tracing::instrument(name = "showing a tenant to an admin", skip_all, fields(tenant = %id))]
 pub(super) async fn show(
-    State(state): State<AppState>,
+    State(state): State<TenantsState>,
     _admin: RequireAdmin,
     Path(id): Path<Uuid>,
 ) -> Result<Json<DirectoryEntry>, ApiError> {

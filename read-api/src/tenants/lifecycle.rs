@@ -1,11 +1,12 @@
 //! Suspending, reactivating and resetting the owner's password.
 
-use super::command_metadata;
-use crate::auth::{password, refresh, ApiJson, RequireAdmin};
+use super::TenantsState;
+use crate::auth::{password, refresh};
 use crate::error::ApiError;
-use crate::http::RequestMeta;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::command_metadata;
+use crate::request::RequestMeta;
+use crate::request::{ApiJson, RequireAdmin};
 use crate::users;
 use aggregates::TenantCommand;
 use axum::extract::{Path, State};
@@ -54,7 +55,7 @@ pub struct PasswordReset {
 )]
 #[tracing::instrument(name = "suspending a tenant for an admin", skip_all, fields(tenant = %id))]
 pub(super) async fn suspend(
-    State(state): State<AppState>,
+    State(state): State<TenantsState>,
     RequireAdmin(admin): RequireAdmin,
     Path(id): Path<Uuid>,
     request: RequestMeta,
@@ -100,7 +101,7 @@ pub(super) async fn suspend(
 )]
 #[tracing::instrument(name = "reactivating a tenant for an admin", skip_all, fields(tenant = %id))]
 pub(super) async fn reactivate(
-    State(state): State<AppState>,
+    State(state): State<TenantsState>,
     RequireAdmin(admin): RequireAdmin,
     Path(id): Path<Uuid>,
     request: RequestMeta,
@@ -134,7 +135,7 @@ pub(super) async fn reactivate(
 )]
 #[tracing::instrument(name = "resetting a tenant owner's password for an admin", skip_all, fields(tenant = %id))]
 pub(super) async fn reset_password(
-    State(state): State<AppState>,
+    State(state): State<TenantsState>,
     _admin: RequireAdmin,
     Path(id): Path<Uuid>,
 ) -> Result<Json<PasswordReset>, ApiError> {

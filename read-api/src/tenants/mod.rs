@@ -12,7 +12,7 @@
 //! | `POST /api/v1/admin/tenants/{id}/reset-password` | new owner password, once; ends sessions |
 //! | `GET /api/v1/admin/tenants/{id}/timeline?cursor=&limit=` | the tenant's events in order |
 //!
-//! [`RequireAdmin`]: crate::auth::RequireAdmin
+//! [`RequireAdmin`]: crate::request::RequireAdmin
 
 mod create;
 mod directory;
@@ -24,16 +24,27 @@ pub use directory::{DirectoryEntry, DirectoryPage, DirectoryQuery};
 pub use lifecycle::{PasswordReset, SuspendRequest};
 pub use timeline::{TimelineEvent, TimelinePage, TimelineQuery};
 
-use crate::auth::AuthUser;
-use crate::http::RequestMeta;
-use crate::state::AppState;
-use schemas::CommandMetadata;
+use commands::CommandBus;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+/// The part of the application state the admin tenant routes use.
+#[derive(Debug, Clone)]
+pub struct TenantsState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// The write side: commands go through it.
+    pub bus: std::sync::Arc<commands::CommandBus>,
+}
+
 /// The admin tenant routes.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    TenantsState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(create::create, directory::list))
         .routes(routes!(directory::show))
@@ -43,39 +54,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(timeline::timeline))
 }
 
-/// Metadata for a command `user` runs on `tenant`, carrying the request's id and client
-/// address so the events can be traced back to the HTTP request that caused them (F46).
-/// Take a [`RequestMeta`] in the handler and pass it here.
-pub(crate) fn command_metadata(
-    user: &AuthUser,
-    tenant: Uuid,
-    request: impl Into<RequestMeta>,
-) -> CommandMetadata {
-    request_metadata(
-        CommandMetadata::new(user.actor(), Some(tenant)),
-        request.into(),
-    )
-}
-
-/// `md` with the request's id and client address, when known.
-pub(crate) fn request_metadata(mut md: CommandMetadata, request: RequestMeta) -> CommandMetadata {
-    if let Some(id) = request.request_id {
-        md = md.with_request_id(id);
-    }
-    if let Some(ip) = request.client_ip {
-        md = md.with_client_ip(ip);
-    }
-    md
-}
-
-/// A page size from the query: 50 when absent, at most 200.
 /// The caller's tenant as its aggregate now stands; 404 `tenant_not_found` before it is
 /// registered.
 pub(crate) async fn registered_tenant(
-    state: &AppState,
+    bus: &CommandBus,
     tenant_id: Uuid,
 ) -> Result<aggregates::Tenant, crate::error::ApiError> {
-    let (tenant, _) = state.bus.tenants.load(&tenant_id.to_string()).await?;
+    let (tenant, _) = bus.tenants.load(&tenant_id.to_string()).await?;
     if !tenant.is_registered() {
         return Err(crate::error::ApiError::NotFound {
             code: "tenant_not_found",
@@ -85,6 +70,7 @@ pub(crate) async fn registered_tenant(
     Ok(tenant)
 }
 
+/// A page size from the query: 50 when absent, at most 200.
 pub(crate) fn page_size(limit: Option<u32>) -> i64 {
     i64::from(limit.unwrap_or(50).clamp(1, 200))
 }

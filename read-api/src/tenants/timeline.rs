@@ -1,10 +1,10 @@
 //! `GET /api/v1/admin/tenants/{id}/timeline`: every event of a tenant, in log order.
 
 use super::page_size;
-use crate::auth::RequireAdmin;
+use super::TenantsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireAdmin;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -54,7 +54,7 @@ pub struct TimelinePage {
 )]
 #[tracing::instrument(name = "reading a tenant's timeline for an admin", skip_all, fields(tenant = %id))]
 pub(super) async fn timeline(
-    State(state): State<AppState>,
+    State(state): State<TenantsState>,
     _admin: RequireAdmin,
     Path(id): Path<Uuid>,
     Query(query): Query<TimelineQuery>,

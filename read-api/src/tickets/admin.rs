@@ -1,12 +1,12 @@
 //! The admins' ticket routes: the queue, a ticket, replies and notes, assignment, status.
 
 use super::view::{self, summary_columns, Side, SummaryRow, TicketPage, TicketThread};
-use crate::auth::{ApiJson, RequireAdmin};
+use super::TicketsState;
 use crate::error::ApiError;
-use crate::http::RequestMeta;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
-use crate::tenants::command_metadata;
+use crate::request::command_metadata;
+use crate::request::RequestMeta;
+use crate::request::{ApiJson, RequireAdmin};
 use aggregates::ticket::Author;
 use aggregates::TicketCommand;
 use axum::extract::{Path, Query, State};
@@ -60,7 +60,7 @@ pub struct ChangeTicketStatus {
 }
 
 /// The ticket's tenant, from the write side (404 when there is no such ticket).
-async fn tenant_of(state: &AppState, id: Uuid) -> Result<Uuid, ApiError> {
+async fn tenant_of(state: &TicketsState, id: Uuid) -> Result<Uuid, ApiError> {
     let (ticket, _) = state.bus.tickets.load(&id.to_string()).await?;
     ticket.tenant_id().ok_or_else(|| ApiError::NotFound {
         code: "ticket_not_found",
@@ -87,7 +87,7 @@ async fn tenant_of(state: &AppState, id: Uuid) -> Result<Uuid, ApiError> {
 )]
 #[tracing::instrument(name = "reading the ticket queue", skip_all)]
 pub(super) async fn queue(
-    State(state): State<AppState>,
+    State(state): State<TicketsState>,
     _admin: RequireAdmin,
     Query(q): Query<QueueQuery>,
 ) -> Result<Json<TicketPage>, ApiError> {
@@ -137,7 +137,7 @@ pub(super) async fn queue(
 )]
 #[tracing::instrument(name = "showing a ticket to an admin", skip_all, fields(ticket = %id))]
 pub(super) async fn show(
-    State(state): State<AppState>,
+    State(state): State<TicketsState>,
     _admin: RequireAdmin,
     Path(id): Path<Uuid>,
 ) -> Result<Json<TicketThread>, ApiError> {
@@ -167,7 +167,7 @@ pub(super) async fn show(
 )]
 #[tracing::instrument(name = "an admin writes in a ticket", skip_all, fields(ticket = %id))]
 pub(super) async fn reply(
-    State(state): State<AppState>,
+    State(state): State<TicketsState>,
     RequireAdmin(admin): RequireAdmin,
     request: RequestMeta,
     Path(id): Path<Uuid>,
@@ -217,7 +217,7 @@ pub(super) async fn reply(
 )]
 #[tracing::instrument(name = "assigning a ticket", skip_all, fields(ticket = %id))]
 pub(super) async fn assign(
-    State(state): State<AppState>,
+    State(state): State<TicketsState>,
     RequireAdmin(admin): RequireAdmin,
     request: RequestMeta,
     Path(id): Path<Uuid>,
@@ -276,7 +276,7 @@ pub(super) async fn assign(
 )]
 #[tracing::instrument(name = "changing a ticket's status", skip_all, fields(ticket = %id))]
 pub(super) async fn change_status(
-    State(state): State<AppState>,
+    State(state): State<TicketsState>,
     RequireAdmin(admin): RequireAdmin,
     request: RequestMeta,
     Path(id): Path<Uuid>,

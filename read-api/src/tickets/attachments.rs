@@ -1,9 +1,9 @@
 //! Attached files: what is accepted, and `GET /api/v1/tickets/{id}/attachments/{attachment_id}`.
 
-use crate::auth::AuthUser;
+use super::TicketsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::AuthUser;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -54,7 +54,7 @@ pub(super) fn accepted_type(bytes: &[u8]) -> Option<&'static str> {
 )]
 #[tracing::instrument(name = "downloading a ticket attachment", skip_all, fields(ticket = %id))]
 pub(super) async fn download(
-    State(state): State<AppState>,
+    State(state): State<TicketsState>,
     user: AuthUser,
     Path((id, attachment_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Response, ApiError> {

@@ -22,13 +22,30 @@ pub use support::{
 };
 pub use view::{AttachmentView, TicketMessageView, TicketPage, TicketSummary, TicketThread};
 
-use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// The part of the application state the support ticket routes use.
+#[derive(Debug, Clone)]
+pub struct TicketsState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// The write side: commands go through it.
+    pub bus: std::sync::Arc<commands::CommandBus>,
+    /// Data subjects' keys, to open sealed personal data.
+    pub keys: std::sync::Arc<commands::privacy::KeyRing>,
+    /// Tenants' knowledge: its index state and retrieval.
+    pub knowledge: workers::knowledge::KnowledgeBase,
+}
+
 /// The ticket routes, tenant and admin.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    TicketsState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     // Up to five files of 5 MiB and the form's text fields; each file's own limit is
     // checked while it streams in.
     let uploads = OpenApiRouter::new()

@@ -1,10 +1,10 @@
 //! The support settings and numbers: the category list, the platform knowledge the support
 //! AI answers from, and the support metrics.
 
-use crate::auth::{ApiJson, AuthUser, RequireAdmin};
+use super::TicketsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::{ApiJson, AuthUser, RequireAdmin};
 use aggregates::tenant::MAX_KNOWLEDGE_CHARS;
 use axum::extract::State;
 use axum::Json;
@@ -35,7 +35,7 @@ pub struct ReplaceCategoriesRequest {
     pub items: Vec<Category>,
 }
 
-async fn read_categories(state: &AppState) -> Result<Categories, ApiError> {
+async fn read_categories(state: &TicketsState) -> Result<Categories, ApiError> {
     let rows: Vec<(String, String)> =
         sqlx::query_as("SELECT key, label FROM ticket_categories ORDER BY position, key")
             .fetch_all(&state.pool)
@@ -65,7 +65,7 @@ async fn read_categories(state: &AppState) -> Result<Categories, ApiError> {
 )]
 #[tracing::instrument(name = "listing ticket categories", skip_all)]
 pub(super) async fn categories(
-    State(state): State<AppState>,
+    State(state): State<TicketsState>,
     _user: AuthUser,
 ) -> Result<Json<Categories>, ApiError> {
     Ok(Json(read_categories(&state).await?))
@@ -90,7 +90,7 @@ pub(super) async fn categories(
 )]
 #[tracing::instrument(name = "replacing the ticket categories", skip_all)]
 pub(super) async fn replace_categories(
-    State(state): State<AppState>,
+    State(state): State<TicketsState>,
     _admin: RequireAdmin,
     ApiJson(body): ApiJson<ReplaceCategoriesRequest>,
 ) -> Result<Json<Categories>, ApiError> {
@@ -165,7 +165,7 @@ pub struct ReplaceSupportKnowledge {
     pub text: String,
 }
 
-async fn read_knowledge(state: &AppState) -> Result<SupportKnowledge, ApiError> {
+async fn read_knowledge(state: &TicketsState) -> Result<SupportKnowledge, ApiError> {
     let row: Option<(i32, String, i32, DateTime<Utc>)> = sqlx::query_as(
         "SELECT version, text, char_count, replaced_at FROM support_knowledge WHERE id",
     )
@@ -208,7 +208,7 @@ async fn read_knowledge(state: &AppState) -> Result<SupportKnowledge, ApiError> 
 )]
 #[tracing::instrument(name = "showing the support knowledge", skip_all)]
 pub(super) async fn show_knowledge(
-    State(state): State<AppState>,
+    State(state): State<TicketsState>,
     _admin: RequireAdmin,
 ) -> Result<Json<SupportKnowledge>, ApiError> {
     Ok(Json(read_knowledge(&state).await?))
@@ -235,7 +235,7 @@ pub(super) async fn show_knowledge(
 )]
 #[tracing::instrument(name = "replacing the support knowledge", skip_all)]
 pub(super) async fn replace_knowledge(
-    State(state): State<AppState>,
+    State(state): State<TicketsState>,
     RequireAdmin(admin): RequireAdmin,
     ApiJson(body): ApiJson<ReplaceSupportKnowledge>,
 ) -> Result<Json<SupportKnowledge>, ApiError> {
@@ -356,7 +356,7 @@ type MetricsRow = (
 )]
 #[tracing::instrument(name = "reading the support metrics", skip_all)]
 pub(super) async fn metrics(
-    State(state): State<AppState>,
+    State(state): State<TicketsState>,
     _admin: RequireAdmin,
 ) -> Result<Json<SupportMetrics>, ApiError> {
     let rows: Vec<MetricsRow> = sqlx::query_as(

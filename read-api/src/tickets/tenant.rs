@@ -2,12 +2,12 @@
 
 use super::upload::{self, Form};
 use super::view::{self, summary_columns, Side, SummaryRow, TicketPage, TicketThread};
-use crate::auth::{ApiJson, RequireTenantUser};
+use super::TicketsState;
 use crate::error::ApiError;
-use crate::http::RequestMeta;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
-use crate::tenants::command_metadata;
+use crate::request::command_metadata;
+use crate::request::RequestMeta;
+use crate::request::{ApiJson, RequireTenantUser};
 use aggregates::ticket::Author;
 use aggregates::TicketCommand;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
@@ -88,7 +88,7 @@ fn priority(text: Option<&str>) -> Result<TicketPriority, ApiError> {
 )]
 #[tracing::instrument(name = "opening a support ticket", skip_all, fields(tenant = %user.tenant_id))]
 pub(super) async fn open(
-    State(state): State<AppState>,
+    State(state): State<TicketsState>,
     user: RequireTenantUser,
     request: RequestMeta,
     multipart: Multipart,
@@ -172,7 +172,7 @@ pub(super) async fn open(
 )]
 #[tracing::instrument(name = "listing a tenant's tickets", skip_all, fields(tenant = %user.tenant_id))]
 pub(super) async fn list(
-    State(state): State<AppState>,
+    State(state): State<TicketsState>,
     user: RequireTenantUser,
 ) -> Result<Json<TicketPage>, ApiError> {
     let sql = format!(
@@ -208,7 +208,7 @@ pub(super) async fn list(
 )]
 #[tracing::instrument(name = "showing a ticket to its tenant", skip_all, fields(ticket = %id))]
 pub(super) async fn show(
-    State(state): State<AppState>,
+    State(state): State<TicketsState>,
     user: RequireTenantUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<TicketThread>, ApiError> {
@@ -244,7 +244,7 @@ pub(super) async fn show(
 )]
 #[tracing::instrument(name = "a tenant writes in a ticket", skip_all, fields(ticket = %id))]
 pub(super) async fn reply(
-    State(state): State<AppState>,
+    State(state): State<TicketsState>,
     user: RequireTenantUser,
     request: RequestMeta,
     Path(id): Path<Uuid>,
@@ -310,7 +310,7 @@ pub(super) async fn reply(
 )]
 #[tracing::instrument(name = "a tenant closes a ticket", skip_all, fields(ticket = %id))]
 pub(super) async fn close(
-    State(state): State<AppState>,
+    State(state): State<TicketsState>,
     user: RequireTenantUser,
     request: RequestMeta,
     Path(id): Path<Uuid>,
@@ -346,7 +346,7 @@ pub(super) async fn close(
 )]
 #[tracing::instrument(name = "a tenant asks for a person on a ticket", skip_all, fields(ticket = %id))]
 pub(super) async fn ask_for_human(
-    State(state): State<AppState>,
+    State(state): State<TicketsState>,
     user: RequireTenantUser,
     request: RequestMeta,
     Path(id): Path<Uuid>,

@@ -1,8 +1,8 @@
 //! What ticket routes answer, and reading it from the `tickets` read model.
 
+use super::TicketsState;
 use crate::conversations::open::open_all;
 use crate::error::ApiError;
-use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -153,12 +153,12 @@ pub(super) fn summary_columns(side: Side) -> String {
 
 /// Opens the rows' sealed subjects and shapes them.
 pub(super) async fn summaries(
-    state: &AppState,
+    state: &TicketsState,
     rows: Vec<SummaryRow>,
 ) -> Result<Vec<TicketSummary>, ApiError> {
     let mut rows = rows;
     let mut subjects: Vec<&mut Value> = rows.iter_mut().map(|r| &mut r.3).collect();
-    open_all(state, &mut subjects).await?;
+    open_all(&state.keys, &mut subjects).await?;
     Ok(rows
         .into_iter()
         .map(|r| TicketSummary {
@@ -192,7 +192,7 @@ fn not_found() -> ApiError {
 /// The ticket and its thread as `side` sees it; `tenant` scopes it to one tenant (404 for
 /// any other's). Reading it marks the other side's messages read.
 pub(super) async fn thread(
-    state: &AppState,
+    state: &TicketsState,
     id: Uuid,
     tenant: Option<Uuid>,
     side: Side,
@@ -244,7 +244,7 @@ pub(super) async fn thread(
     .map_err(ApiError::internal)?;
     let mut sealed: Vec<&mut Value> = messages.iter_mut().map(|m| &mut m.4).collect();
     sealed.extend(files.iter_mut().map(|f| &mut f.2));
-    open_all(state, &mut sealed).await?;
+    open_all(&state.keys, &mut sealed).await?;
     let messages = messages
         .into_iter()
         .map(

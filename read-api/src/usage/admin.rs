@@ -2,11 +2,11 @@
 //! top spenders first.
 
 use super::report::{billed, usage_of, TenantUsage};
-use crate::auth::RequireAdmin;
+use super::UsageState;
 use crate::error::ApiError;
 use crate::metrics::dates::{parse_day, today};
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireAdmin;
 use crate::tenants::page_size;
 use axum::extract::{Query, State};
 use axum::Json;
@@ -94,7 +94,7 @@ fn order(a: &Cursor, b: &Cursor) -> Ordering {
 )]
 #[tracing::instrument(name = "listing every tenant's usage for an admin", skip_all)]
 pub(super) async fn usage(
-    State(state): State<AppState>,
+    State(state): State<UsageState>,
     _admin: RequireAdmin,
     Query(query): Query<AdminUsageQuery>,
 ) -> Result<Json<AdminUsagePage>, ApiError> {

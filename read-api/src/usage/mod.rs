@@ -13,12 +13,25 @@ pub use period::BillingPeriod;
 pub use report::{ModelUsage, TenantUsage};
 pub use tenant::UsageQuery;
 
-use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// The part of the application state the usage routes use.
+#[derive(Debug, Clone)]
+pub struct UsageState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// Plan prices and quotas, and the AI models' token prices.
+    pub pricing: std::sync::Arc<schemas::plans::Pricing>,
+}
+
 /// The usage routes.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    UsageState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(tenant::usage))
         .routes(routes!(admin::usage))

@@ -2,11 +2,11 @@
 
 use super::period::BillingPeriod;
 use super::report::{billed, usage_of, Billed, TenantUsage};
-use crate::auth::RequireTenantUser;
+use super::UsageState;
 use crate::error::ApiError;
 use crate::metrics::dates::{parse_day, today};
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::RequireTenantUser;
 use axum::extract::{Query, State};
 use axum::Json;
 use serde::Deserialize;
@@ -38,7 +38,7 @@ pub struct UsageQuery {
 )]
 #[tracing::instrument(name = "reading a tenant's usage", skip_all, fields(tenant = %user.tenant_id))]
 pub(super) async fn usage(
-    State(state): State<AppState>,
+    State(state): State<UsageState>,
     user: RequireTenantUser,
     Query(query): Query<UsageQuery>,
 ) -> Result<Json<TenantUsage>, ApiError> {

@@ -1,10 +1,11 @@
 //! `POST /api/v1/admin/users`: admins create platform users and get their password once.
 
+use super::UsersState;
 use super::{NewUser, User};
-use crate::auth::{password, ApiJson, RequireAdmin, Role};
+use crate::auth::password;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::{ApiJson, RequireAdmin, Role};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -51,7 +52,7 @@ pub struct CreatedUser {
 )]
 #[tracing::instrument(name = "creating a platform user for an admin", skip_all, fields(by = %admin.id))]
 pub(super) async fn create_user(
-    State(state): State<AppState>,
+    State(state): State<UsersState>,
     RequireAdmin(admin): RequireAdmin,
     ApiJson(body): ApiJson<CreateUserRequest>,
 ) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
@@ -66,7 +67,7 @@ pub(super) async fn create_user(
             });
         }
         Role::SuperAdmin if admin.role != Role::SuperAdmin => {
-            return Err(crate::auth::forbidden(
+            return Err(crate::request::forbidden(
                 "only a super admin may create another super admin",
             ));
         }

@@ -6,11 +6,12 @@
 //! are listed (`GET /api/v1/users/invitations`) and can be revoked
 //! (`DELETE /api/v1/users/invitations/{id}`).
 
+use super::UsersState;
 use super::{email, NewUser, User, UserError};
-use crate::auth::{password, ApiJson, RequireTenantOwner, Role};
+use crate::auth::password;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
+use crate::request::{ApiJson, RequireTenantOwner, Role};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -124,7 +125,7 @@ fn invitation(
 )]
 #[tracing::instrument(name = "inviting a user for a tenant owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn invite(
-    State(state): State<AppState>,
+    State(state): State<UsersState>,
     owner: RequireTenantOwner,
     ApiJson(body): ApiJson<InvitationRequest>,
 ) -> Result<(StatusCode, Json<Invitation>), ApiError> {
@@ -140,7 +141,7 @@ pub(super) async fn invite(
     if !email::is_plausible(&address) {
         return Err(UserError::InvalidEmail(address).into());
     }
-    let tenant = crate::tenants::registered_tenant(&state, owner.tenant_id).await?;
+    let tenant = crate::tenants::registered_tenant(&state.bus, owner.tenant_id).await?;
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
@@ -224,7 +225,7 @@ pub(super) async fn invite(
 )]
 #[tracing::instrument(name = "listing a tenant's invitations for its owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn list(
-    State(state): State<AppState>,
+    State(state): State<UsersState>,
     owner: RequireTenantOwner,
 ) -> Result<Json<Vec<Invitation>>, ApiError> {
     let rows: Vec<InvitationRow> = sqlx::query_as(
@@ -262,7 +263,7 @@ pub(super) async fn list(
 )]
 #[tracing::instrument(name = "revoking an invitation for a tenant owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn revoke(
-    State(state): State<AppState>,
+    State(state): State<UsersState>,
     owner: RequireTenantOwner,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
@@ -357,7 +358,7 @@ fn check(stored: Option<&StoredInvitation>) -> Result<&StoredInvitation, Invitat
 )]
 #[tracing::instrument(name = "accepting an invitation", skip_all)]
 pub(super) async fn accept(
-    State(state): State<AppState>,
+    State(state): State<UsersState>,
     ApiJson(body): ApiJson<AcceptInvitationRequest>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     password::check_policy(&body.password).map_err(UserError::from)?;

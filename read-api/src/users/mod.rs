@@ -6,9 +6,9 @@ mod admin;
 pub mod email;
 mod invitations;
 
-use crate::auth::{password, Role};
+use crate::auth::password;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::request::Role;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
@@ -16,6 +16,17 @@ use uuid::Uuid;
 
 pub use admin::{CreateUserRequest, CreatedUser};
 pub use invitations::{AcceptInvitationRequest, Invitation, InvitationRequest, INVITATION_TTL};
+
+/// The part of the application state the user and invitation routes use.
+#[derive(Debug, Clone)]
+pub struct UsersState {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// The write side: commands go through it.
+    pub bus: std::sync::Arc<commands::CommandBus>,
+    /// The dashboard's base URL, for links in e-mails.
+    pub public_url: workers::mailer::PublicUrl,
+}
 
 /// A user, without their password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -213,7 +224,12 @@ pub(crate) async fn set_password_hash(
 }
 
 /// The users routes: `POST /api/v1/admin/users`, team invitations and their acceptance.
-pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+pub fn routes<S>() -> utoipa_axum::router::OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    UsersState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     utoipa_axum::router::OpenApiRouter::new()
         .routes(utoipa_axum::routes!(admin::create_user))
         .routes(utoipa_axum::routes!(invitations::invite, invitations::list))

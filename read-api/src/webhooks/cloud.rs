@@ -1,9 +1,9 @@
 //! `GET/POST /webhooks/whatsapp`: Meta's WhatsApp Cloud API callback.
 
 use super::raw_body;
+use super::WebhooksState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
@@ -41,7 +41,7 @@ pub(super) struct Verification {
 )]
 #[tracing::instrument(name = "answering Meta's webhook verification", skip_all)]
 pub(super) async fn verify(
-    State(state): State<AppState>,
+    State(state): State<WebhooksState>,
     Query(q): Query<Verification>,
 ) -> Result<String, ApiError> {
     let expected = state.whatsapp.verify_token.as_deref();
@@ -85,7 +85,7 @@ pub(super) async fn verify(
 )]
 #[tracing::instrument(name = "receiving a WhatsApp Cloud API webhook", skip_all)]
 pub(super) async fn receive(
-    State(state): State<AppState>,
+    State(state): State<WebhooksState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestReport>, ApiError> {

@@ -2,9 +2,9 @@
 
 use super::cloud::IngestReportDoc;
 use super::raw_body;
+use super::WebhooksState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -31,7 +31,7 @@ use commands::whatsapp::IngestReport;
 )]
 #[tracing::instrument(name = "receiving an Evolution API webhook", skip_all)]
 pub(super) async fn receive(
-    State(state): State<AppState>,
+    State(state): State<WebhooksState>,
     Path(secret): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestReport>, ApiError> {

@@ -7,8 +7,7 @@ mod cloud;
 mod evolution;
 
 use crate::error::ApiError;
-use crate::http::BODY_LIMIT_BYTES;
-use crate::state::AppState;
+use crate::request::BODY_LIMIT_BYTES;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
@@ -19,6 +18,13 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+/// The part of the application state the WhatsApp webhooks use.
+#[derive(Debug, Clone)]
+pub struct WebhooksState {
+    /// The WhatsApp channel: webhook secrets, handlers and tenants' channel settings.
+    pub whatsapp: WhatsAppHttp,
+}
 
 /// The WhatsApp channel as the HTTP side sees it.
 #[derive(Clone)]
@@ -81,7 +87,12 @@ impl WhatsAppHttp {
 }
 
 /// The webhook routes.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    WebhooksState: axum::extract::FromRef<S>,
+    crate::request::AuthConfig: axum::extract::FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(cloud::verify, cloud::receive))
         .routes(routes!(evolution::receive))

@@ -1,8 +1,6 @@
 //! The signing keys and settings every auth route and extractor shares, and access tokens.
 
 use super::{AuthUser, JwtSecret, Role};
-use crate::state::AppState;
-use axum::extract::FromRef;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -64,7 +62,6 @@ impl AuthConfig {
         // clocks, so the expiry is exact.
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub", "iat"]);
-        super::password::prepare();
         Self {
             inner: Arc::new(Inner {
                 encoding: EncodingKey::from_secret(secret.as_bytes()),
@@ -130,12 +127,6 @@ impl fmt::Debug for AuthConfig {
             .field("keys", &"***")
             .field("trust_proxy", &self.inner.trust_proxy)
             .finish()
-    }
-}
-
-impl FromRef<AppState> for AuthConfig {
-    fn from_ref(state: &AppState) -> Self {
-        state.auth.clone()
     }
 }
 

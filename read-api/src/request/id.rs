@@ -28,7 +28,8 @@ pub fn request_id_of<B>(request: &Request<B>) -> Uuid {
         .unwrap_or_else(Uuid::now_v7)
 }
 
-pub(super) fn make_span<B>(request: &Request<B>) -> Span {
+/// The span every request's log lines belong to, named by its id.
+pub fn make_span<B>(request: &Request<B>) -> Span {
     let id = request
         .extensions()
         .get::<RequestId>()

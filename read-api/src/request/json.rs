@@ -29,7 +29,7 @@ impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             return ApiError::PayloadTooLarge {
-                limit_bytes: crate::http::BODY_LIMIT_BYTES,
+                limit_bytes: super::BODY_LIMIT_BYTES,
             };
         }
         let code = match &rejection {

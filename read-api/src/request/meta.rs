@@ -1,11 +1,12 @@
 //! What command metadata and the audit log need to know about the HTTP request itself.
 
-use super::request_id_of;
-use crate::auth::{AuthConfig, ClientIp};
+use super::client_ip::client_ip;
+use super::{request_id_of, AuthConfig, AuthUser, ClientIp};
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::Request;
 use axum::Extension;
+use schemas::CommandMetadata;
 use std::convert::Infallible;
 use std::net::IpAddr;
 use tower_http::request_id::RequestId;
@@ -54,11 +55,7 @@ impl RequestMeta {
             .map(|axum::extract::ConnectInfo(addr)| addr.ip());
         Self {
             request_id: Some(request_id_of(request)),
-            client_ip: crate::auth::throttle::client_ip(
-                peer,
-                request.headers(),
-                auth.trust_proxy(),
-            ),
+            client_ip: client_ip(peer, request.headers(), auth.trust_proxy()),
         }
     }
 }
@@ -73,4 +70,29 @@ impl From<Option<Extension<RequestId>>> for RequestMeta {
             client_ip: None,
         }
     }
+}
+
+/// Metadata for a command `user` runs on `tenant`, carrying the request's id and client
+/// address so the events can be traced back to the HTTP request that caused them (F46).
+/// Take a [`RequestMeta`] in the handler and pass it here.
+pub(crate) fn command_metadata(
+    user: &AuthUser,
+    tenant: Uuid,
+    request: impl Into<RequestMeta>,
+) -> CommandMetadata {
+    request_metadata(
+        CommandMetadata::new(user.actor(), Some(tenant)),
+        request.into(),
+    )
+}
+
+/// `md` with the request's id and client address, when known.
+pub(crate) fn request_metadata(mut md: CommandMetadata, request: RequestMeta) -> CommandMetadata {
+    if let Some(id) = request.request_id {
+        md = md.with_request_id(id);
+    }
+    if let Some(ip) = request.client_ip {
+        md = md.with_client_ip(ip);
+    }
+    md
 }
