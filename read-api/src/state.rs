@@ -7,9 +7,9 @@ use crate::request::{AuthConfig, JwtSecret};
 use axum::extract::FromRef;
 use commands::privacy::KeyRing;
 use commands::CommandBus;
-use projections::{ConsumerStatus, Registry, Tail};
 use sqlx::PgPool;
 use std::sync::{Arc, Mutex};
+use stream::{ConsumerStatus, Registry, Tail};
 
 /// Shared application state, cheap to clone.
 #[derive(Debug, Clone)]
