@@ -18,9 +18,9 @@ pub struct HealthState {
     /// The database pool.
     pub pool: sqlx::PgPool,
     /// The event-store tail: the head position and consumers' lag.
-    pub tail: projections::Tail,
+    pub tail: stream::Tail,
     /// Live status of every stream consumer running in this process.
-    pub consumers: Vec<std::sync::Arc<std::sync::Mutex<projections::ConsumerStatus>>>,
+    pub consumers: Vec<std::sync::Arc<std::sync::Mutex<stream::ConsumerStatus>>>,
 }
 
 /// Lag is counted exactly up to this many events; beyond it the count stops (cheap health).

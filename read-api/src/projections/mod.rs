@@ -21,9 +21,9 @@ pub struct ProjectionsState {
     /// The database pool.
     pub pool: sqlx::PgPool,
     /// The event-store tail: the head position and consumers' lag.
-    pub tail: projections::Tail,
+    pub tail: stream::Tail,
     /// The stream handlers this process runs.
-    pub projections: projections::Registry,
+    pub projections: stream::Registry,
 }
 
 /// Lag is counted exactly up to this many events.
