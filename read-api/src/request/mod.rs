@@ -41,3 +41,8 @@ pub use tokens::{AccessToken, AuthConfig, TokenError, ACCESS_TOKEN_TTL, REFRESH_
 /// The largest request body accepted (WhatsApp and Stripe webhooks stay far below it);
 /// larger ones get 413 before a handler parses them.
 pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+
+/// A page size from the query: 50 when absent, at most 200.
+pub(crate) fn page_size(limit: Option<u32>) -> i64 {
+    i64::from(limit.unwrap_or(50).clamp(1, 200))
+}

@@ -1,10 +1,10 @@
 //! The tenant directory, read from the `tenant_directory` projection (eventually
 //! consistent: a tenant appears shortly after it is registered).
 
-use super::page_size;
 use super::TenantsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
+use crate::request::page_size;
 use crate::request::RequireAdmin;
 use axum::extract::{Path, Query, State};
 use axum::Json;

@@ -69,8 +69,3 @@ pub(crate) async fn registered_tenant(
     }
     Ok(tenant)
 }
-
-/// A page size from the query: 50 when absent, at most 200.
-pub(crate) fn page_size(limit: Option<u32>) -> i64 {
-    i64::from(limit.unwrap_or(50).clamp(1, 200))
-}

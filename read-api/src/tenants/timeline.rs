@@ -1,9 +1,9 @@
 //! `GET /api/v1/admin/tenants/{id}/timeline`: every event of a tenant, in log order.
 
-use super::page_size;
 use super::TenantsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
+use crate::request::page_size;
 use crate::request::RequireAdmin;
 use axum::extract::{Path, Query, State};
 use axum::Json;
