@@ -1,6 +1,8 @@
 //! The documentation's links hold: every relative link or image in `README.md` and
 //! `docs/*.md` names a file of the repository and, with a `#fragment`, a heading of that
-//! file, so moving a page or renaming a heading cannot silently break a reader's path.
+//! file, so moving a page or renaming a heading cannot silently break a reader's path; and
+//! every repository file the pages name in code (`stream/tests/tail_commit_order.rs`) exists,
+//! so moving code cannot leave the docs pointing at nothing.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::collections::BTreeSet;
@@ -142,4 +144,63 @@ fn every_relative_link_of_the_readme_and_the_docs_names_a_file_and_a_heading_tha
         "only {checked} links found: the parser lost them"
     );
     assert!(broken.is_empty(), "broken links: {broken:#?}");
+}
+
+/// Inline code spans of a page that name a file of this repository: `a/b/c.ext`, no spaces,
+/// whose first directory is one at the repository's root (so `/api/v1/…` routes, `i18n/en.js`
+/// inside the console's folder, `./.atende` made at run time, or `multipart/form-data` are not
+/// taken for files).
+fn repository_paths(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_fence = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence {
+            continue;
+        }
+        for (i, span) in line.split('`').enumerate() {
+            let looks_like_a_file = i % 2 == 1
+                && span.contains('/')
+                && !span.ends_with('/')
+                && span
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c));
+            let Some((first, _)) = span.split_once('/') else {
+                continue;
+            };
+            let at_the_root =
+                !matches!(first, "" | "." | "..") && Path::new(ROOT).join(first).is_dir();
+            if looks_like_a_file && at_the_root {
+                out.push(span.to_owned());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_repository_file_the_readme_and_the_docs_name_exists() {
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).unwrap();
+        for path in repository_paths(&text) {
+            checked += 1;
+            if !Path::new(ROOT).join(&path).exists() {
+                let name = page.strip_prefix(ROOT).unwrap().display().to_string();
+                missing.push(format!("{name}: {path}"));
+            }
+        }
+    }
+    assert!(
+        checked > 10,
+        "only {checked} paths found: the parser lost them"
+    );
+    assert!(
+        missing.is_empty(),
+        "files named in the docs that do not exist: {missing:#?}"
+    );
 }
