@@ -50,6 +50,17 @@ impl Database {
     /// Connects (starting or attaching to the embedded cluster if needed) and migrates.
     #[tracing::instrument(name = "opening the database", skip_all)]
     pub async fn open(config: &DatabaseConfig) -> anyhow::Result<Self> {
+        let db = Self::open_unmigrated(config).await?;
+        migrations::MIGRATOR
+            .run(&db.pool)
+            .await
+            .context("applying database migrations")?;
+        Ok(db)
+    }
+
+    /// Connects as [`Database::open`] does, leaving the schema as it is: a restore needs the
+    /// database empty.
+    pub async fn open_unmigrated(config: &DatabaseConfig) -> anyhow::Result<Self> {
         let (url, cluster) = match &config.database_url {
             Some(url) => (url.clone(), None),
             None => {
@@ -75,10 +86,6 @@ impl Database {
             .connect(&url)
             .await
             .context("connecting to PostgreSQL")?;
-        migrations::MIGRATOR
-            .run(&pool)
-            .await
-            .context("applying database migrations")?;
         Ok(Self { pool, url, cluster })
     }
 

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod ai;
 pub mod audit;
 pub mod background;
+pub mod backup;
 pub mod bench;
 pub mod billing;
 pub mod cli;

@@ -78,6 +78,9 @@ pub struct ServeConfig {
     /// The AI responder and the 24 h timeout saga.
     #[command(flatten)]
     pub ai: crate::ai::AiSettings,
+    /// The daily backups.
+    #[command(flatten)]
+    pub backup: crate::backup::BackupSchedule,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -252,6 +255,7 @@ pub async fn run(db_config: &DatabaseConfig, mut config: ServeConfig) -> anyhow:
         config.mail.outbox_dir = Some(db_config.data_dir.join("outbox"));
     }
     let db = Database::open(db_config).await?;
+    let backups = crate::backup::spawn_daily(db.url.clone(), master.clone(), &config.backup);
     let app = match App::start(db.pool.clone(), &config, Arc::new(SystemClock), master).await {
         Ok(app) => app,
         Err(e) => {
@@ -266,6 +270,9 @@ pub async fn run(db_config: &DatabaseConfig, mut config: ServeConfig) -> anyhow:
     tracing::info!(addr = %app.addr, database = %redact(&db.url), "atende is serving");
     shutdown_signal().await;
     tracing::info!("shutting down");
+    if let Some(backups) = backups {
+        backups.stop().await;
+    }
     app.stop().await?;
     db.close().await
 }

@@ -42,6 +42,10 @@ pub enum Command {
     /// Platform users: bootstraps admins, super admins and auditors.
     #[command(subcommand)]
     Admin(crate::admin::AdminCommand),
+    /// Writes a consistent backup of the database, with the event chain's head beside it.
+    Backup(crate::backup::BackupArgs),
+    /// Restores a backup into an empty data dir or database, then verifies its chain.
+    Restore(crate::backup::RestoreArgs),
     /// Rebuilds a read model from the event log and swaps it in while serving.
     Replay(crate::replay::ReplayArgs),
     /// Measures performance and prints a Markdown report.
@@ -62,6 +66,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Privacy(cmd) => crate::privacy::run(&cli.database, cmd).await,
         Command::Audit(cmd) => crate::audit::run(&cli.database, cmd).await,
         Command::Admin(cmd) => crate::admin::run(&cli.database, cmd).await,
+        Command::Backup(args) => crate::backup::run_backup(&cli.database, args).await,
+        Command::Restore(args) => crate::backup::run_restore(&cli.database, args).await,
         Command::Replay(args) => crate::replay::run(&cli.database, args).await,
         Command::Bench(cmd) => crate::bench::run(&cli.database, cmd).await,
     }

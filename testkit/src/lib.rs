@@ -84,3 +84,18 @@ pub async fn test_database() -> anyhow::Result<TestDatabase> {
     tracing::debug!(database = %name, "created a test database");
     Ok(TestDatabase { pool, url, name })
 }
+
+/// Creates an empty database (no migrations) in the run's cluster, for code that must start
+/// from nothing, such as a restore.
+pub async fn empty_database() -> anyhow::Result<String> {
+    let cluster = CLUSTER.get_or_try_init(run::shared_cluster).await?;
+    let name = format!("empty_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(&cluster.url_for("postgres")).await?;
+    let create = format!("CREATE DATABASE {} TEMPLATE template0", quote_ident(&name));
+    admin
+        .execute(create.as_str())
+        .await
+        .with_context(|| format!("could not create database {name}"))?;
+    admin.close().await?;
+    Ok(cluster.url_for(&name))
+}

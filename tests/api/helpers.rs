@@ -87,6 +87,10 @@ pub async fn start_app_with_clock(
             ai_enabled: false,
             ..Default::default()
         },
+        backup: atende::backup::BackupSchedule {
+            backup_dir: None,
+            backup_keep: 7,
+        },
     };
     configure(&mut config);
     let app = App::start(db.pool.clone(), &config, clock, master)

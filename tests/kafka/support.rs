@@ -52,6 +52,10 @@ pub async fn start_app(pool: &PgPool, broker: Option<&Tansu>, no_workers: bool) 
         },
         no_workers,
         kafka: Default::default(),
+        backup: atende::backup::BackupSchedule {
+            backup_dir: None,
+            backup_keep: 7,
+        },
     };
     if let Some(b) = broker {
         config.kafka.kafka_brokers = Some(b.brokers());

@@ -65,6 +65,22 @@ impl Binaries {
     pub fn postgres(&self) -> &Path {
         &self.postgres
     }
+
+    /// A client program (`pg_dump`, `pg_restore`) on PATH, else in the newest
+    /// `/usr/lib/postgresql/*/bin`. Looked up on its own: with `DATABASE_URL` the machine may
+    /// have the client programs and no server.
+    pub fn locate_client(name: &str) -> Result<PathBuf, ClusterError> {
+        let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+            .map(|path| std::env::split_paths(&path).collect())
+            .unwrap_or_default();
+        dirs.extend(debian_bin_dirs(Path::new(DEBIAN_ROOT)));
+        dirs.into_iter()
+            .map(|dir| dir.join(name))
+            .find(|program| is_executable(program))
+            .ok_or_else(|| ClusterError::BinariesMissing {
+                searched: format!("PATH and {DEBIAN_ROOT}/*/bin, for {name}"),
+            })
+    }
 }
 
 /// The `bin` directories under `root`, newest major version first.

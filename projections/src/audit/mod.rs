@@ -27,10 +27,12 @@
 //! [`verify`] recomputes the chain from `events` and reports the first link that breaks.
 
 mod diagnose;
+mod head;
 mod link;
 mod sealer;
 mod verify;
 
+pub use head::{chain_head, ChainHead};
 pub use link::{link_hash, LinkedEvent, GENESIS};
 pub use sealer::{seal_pending, EventChain, SealError, SEALER};
 pub use verify::{verify, Break, BreakReason, VerifyError, VerifyReport};
