@@ -23,10 +23,10 @@ pub use subscriptions::{CancelRequest, Subscription, SubscriptionPage, Subscript
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::http::HeaderMap;
+use integrations::stripe::{StripeClient, StripeError};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
-use workers::stripe::{StripeClient, StripeError};
 
 /// The billing routes.
 pub fn routes() -> OpenApiRouter<AppState> {

@@ -170,7 +170,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthRe
         StatusCode::SERVICE_UNAVAILABLE
     };
     let mail = if database.ok {
-        workers::mailer::status(&state.pool)
+        integrations::mailer::status(&state.pool)
             .await
             .ok()
             .map(|m| MailHealth {
@@ -186,7 +186,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthRe
         .and_then(|m| m.oldest_due_age_secs)
         .is_some_and(|age| age > MAIL_STUCK_SECS);
     let stripe_usage = if database.ok {
-        workers::stripe::meter::status(&state.pool)
+        integrations::stripe::usage::status(&state.pool)
             .await
             .ok()
             .map(|m| StripeUsageHealth {

@@ -7,13 +7,13 @@ use crate::http::RequestMeta;
 use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use crate::tenants::command_metadata;
+use ::knowledge::IndexStatus;
 use aggregates::tenant::MAX_KNOWLEDGE_CHARS;
 use aggregates::TenantCommand;
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use workers::knowledge::IndexStatus;
 
 /// The new knowledge text, replacing the whole previous one.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]

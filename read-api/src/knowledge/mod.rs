@@ -13,9 +13,9 @@ pub use search::{SearchHit, SearchQuery, SearchResults};
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use ::knowledge::KnowledgeError;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use workers::knowledge::KnowledgeError;
 
 /// The knowledge routes.
 pub fn routes() -> OpenApiRouter<AppState> {

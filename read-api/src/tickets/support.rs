@@ -5,12 +5,12 @@ use crate::auth::{ApiJson, AuthUser, RequireAdmin};
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
+use ::knowledge::PLATFORM_KNOWLEDGE;
 use aggregates::tenant::MAX_KNOWLEDGE_CHARS;
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use workers::support::PLATFORM_KNOWLEDGE;
 
 /// A ticket category.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]

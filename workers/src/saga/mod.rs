@@ -19,10 +19,10 @@ mod state;
 
 pub use state::SagaState;
 
-use crate::mailer::PublicUrl;
 use aggregates::{Clock, ConversationCommand};
 use chrono::{DateTime, Utc};
 use commands::CommandBus;
+use integrations::mailer::PublicUrl;
 use projections::EventSource;
 use projections::{Runner, RunnerHandle, Tail};
 use rdkafka::error::KafkaError;
