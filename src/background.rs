@@ -11,11 +11,11 @@ use clap::ValueEnum;
 use commands::privacy::KeyRing;
 use commands::CommandBus;
 use integrations::stripe::StripeClient;
-use projections::{ConsumerStatus, EventHandler, Registry, RunnerHandle, Tail};
 use schemas::plans::Pricing;
 use sqlx::PgPool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use stream::{ConsumerStatus, EventHandler, Registry, RunnerHandle, Tail};
 use tokio::task::JoinHandle;
 
 /// A part of the background work (`atende worker --only <part>,…`).

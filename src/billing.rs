@@ -5,11 +5,11 @@ use anyhow::Context;
 use clap::Args;
 use integrations::mailer::PublicUrl;
 use integrations::stripe::{StripeClient, StripeConfig, DEFAULT_API_BASE};
-use projections::{EventHandler, Registry};
 use schemas::plans::PlanCatalogue;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::{EventHandler, Registry};
 use workers::stripe::meter::{MeterReporter, ReporterConfig, ReporterHandle, UsageMeter};
 
 /// Settings of billing.

@@ -2,9 +2,9 @@
 //! [`KnowledgeBase`].
 
 use knowledge::KnowledgeBase;
-use projections::{EventHandler, HandlerError};
 use schemas::StoredEvent;
 use sqlx::PgConnection;
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// Consumer name of the indexer (its checkpoint).

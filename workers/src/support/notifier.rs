@@ -3,10 +3,10 @@
 use integrations::mailer::{
     enqueue, tenant_locale, Locale, NewMail, PublicUrl, Template, TicketCause,
 };
-use projections::{EventHandler, HandlerError};
 use schemas::StoredEvent;
 use serde_json::Value;
 use sqlx::PgConnection;
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// Consumer name (its checkpoint).

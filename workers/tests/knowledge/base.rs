@@ -3,7 +3,7 @@
 
 use crate::support::{replaced, OFICINA, PADARIA};
 use knowledge::{KnowledgeBase, Retriever};
-use projections::EventHandler;
+use stream::EventHandler;
 use uuid::Uuid;
 use workers::indexer::KnowledgeIndexer;
 

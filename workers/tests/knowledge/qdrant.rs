@@ -7,9 +7,9 @@ use integrations::qdrant::QdrantIndex;
 use knowledge::embed::{Embedder, LocalEmbedder, LOCAL_DIMENSION};
 use knowledge::index::VectorIndex;
 use knowledge::{KnowledgeBase, Retriever};
-use projections::EventHandler;
 use qdrant_client::qdrant as q;
 use std::sync::Arc;
+use stream::EventHandler;
 use uuid::Uuid;
 use workers::indexer::KnowledgeIndexer;
 
