@@ -1,10 +1,12 @@
 //! The AI responder's and the 24 h saga's settings in `atende serve`, and what they start.
 
+use ::knowledge::{KnowledgeError, RetrievedChunk, Retriever};
 use aggregates::Clock;
 use anyhow::Context;
 use clap::Args;
 use commands::privacy::KeyRing;
 use commands::CommandBus;
+use integrations::mailer::PublicUrl;
 use schemas::plans::Pricing;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -12,8 +14,6 @@ use std::time::Duration;
 use stream::EventSource;
 use stream::RunnerHandle;
 use uuid::Uuid;
-use workers::knowledge::{KnowledgeError, RetrievedChunk, Retriever};
-use workers::mailer::PublicUrl;
 use workers::responder::{Limits, Provider, Responder, ResponderConfig, SchedulerHandle};
 use workers::saga::{Saga, SagaConfig, TickerHandle};
 

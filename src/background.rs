@@ -4,19 +4,19 @@
 //! the single process runs.
 
 use crate::subject_keys::RingKeys;
+use ::knowledge::KnowledgeBase;
 use aggregates::Clock;
 use anyhow::Context;
 use clap::ValueEnum;
 use commands::privacy::KeyRing;
 use commands::CommandBus;
+use integrations::stripe::StripeClient;
 use schemas::plans::Pricing;
 use sqlx::PgPool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use stream::{ConsumerStatus, EventHandler, Registry, RunnerHandle, Tail};
 use tokio::task::JoinHandle;
-use workers::knowledge::KnowledgeBase;
-use workers::stripe::StripeClient;
 
 /// A part of the background work (`atende worker --only <part>,…`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -214,7 +214,7 @@ impl Background {
         }
         if runs(Part::Knowledge) {
             b.runners.extend(spawn(vec![Arc::new(
-                workers::knowledge::KnowledgeIndexer::new(deps.knowledge.clone()),
+                workers::indexer::KnowledgeIndexer::new(deps.knowledge.clone()),
             )])?);
             let reindex = deps.knowledge.clone();
             tokio::spawn(async move {
@@ -238,7 +238,7 @@ impl Background {
                     )
                     // The responder's providers and cache: the same models answer tickets.
                     .with_models(
-                        workers::responder::llm::Models::new(
+                        integrations::llm::Models::new(
                             settings.ai.providers()?,
                             std::time::Duration::from_millis(settings.ai.llm_timeout_ms.max(1)),
                         ),

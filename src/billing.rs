@@ -3,14 +3,14 @@
 
 use anyhow::Context;
 use clap::Args;
+use integrations::mailer::PublicUrl;
+use integrations::stripe::{StripeClient, StripeConfig, DEFAULT_API_BASE};
 use schemas::plans::PlanCatalogue;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 use stream::{EventHandler, Registry};
-use workers::mailer::PublicUrl;
 use workers::stripe::meter::{MeterReporter, ReporterConfig, ReporterHandle, UsageMeter};
-use workers::stripe::{StripeClient, StripeConfig, DEFAULT_API_BASE};
 
 /// Settings of billing.
 #[derive(Debug, Clone, Args)]

@@ -1,14 +1,14 @@
 //! The knowledge settings of `atende serve` (F10, F11), and the knowledge base they make.
 
+use ::knowledge::embed::{Embedder, LocalEmbedder};
+use ::knowledge::index::{MemoryIndex, VectorIndex};
+use ::knowledge::KnowledgeBase;
 use anyhow::Context;
 use clap::Args;
+use integrations::embeddings::{OpenAiEmbedder, OpenAiEmbeddings, DEFAULT_EMBEDDINGS_MODEL};
+use integrations::qdrant::{QdrantIndex, DEFAULT_COLLECTION};
 use sqlx::PgPool;
 use std::sync::Arc;
-use workers::knowledge::embed::{
-    Embedder, LocalEmbedder, OpenAiEmbedder, OpenAiEmbeddings, DEFAULT_EMBEDDINGS_MODEL,
-};
-use workers::knowledge::index::{MemoryIndex, QdrantIndex, VectorIndex, DEFAULT_COLLECTION};
-use workers::knowledge::KnowledgeBase;
 
 /// The OpenAI API base, used when only a key is configured.
 const OPENAI_BASE: &str = "https://api.openai.com/v1";

@@ -2,9 +2,10 @@
 
 use anyhow::Context;
 use clap::Args;
+use integrations::mailer::{PublicUrl, Transport};
 use sqlx::PgPool;
 use std::path::PathBuf;
-use workers::mailer::{Mailer, MailerConfig, PublicUrl, Transport, DEFAULT_FROM};
+use workers::mailer::{Mailer, MailerConfig, DEFAULT_FROM};
 
 /// Settings of the mailer.
 #[derive(Debug, Clone, Args)]
@@ -16,7 +17,7 @@ pub struct MailSettings {
     pub smtp_url: Option<String>,
     /// The sender of every e-mail.
     #[arg(long, env = "ATENDE_MAIL_FROM", default_value = DEFAULT_FROM)]
-    pub mail_from: workers::mailer::Mailbox,
+    pub mail_from: integrations::mailer::Mailbox,
     /// The dashboard's public base URL, for links in e-mails.
     #[arg(
         long,

@@ -93,7 +93,7 @@ pub struct App {
     /// The subject keys.
     pub keys: Arc<KeyRing>,
     /// Tenants' knowledge retrieval, for the AI responder.
-    pub retriever: Arc<dyn workers::knowledge::Retriever>,
+    pub retriever: Arc<dyn ::knowledge::Retriever>,
     background: Background,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,

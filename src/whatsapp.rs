@@ -1,8 +1,9 @@
 //! The WhatsApp channel's settings in `atende serve`: webhook secrets and the sender.
 
 use clap::Args;
+use integrations::whatsapp::DEFAULT_GRAPH_URL;
 use std::time::Duration;
-use workers::sender::{SenderConfig, DEFAULT_GRAPH_URL};
+use workers::sender::SenderConfig;
 
 /// Settings of the WhatsApp channel.
 #[derive(Clone, Args)]

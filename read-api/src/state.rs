@@ -35,15 +35,15 @@ pub struct AppState {
     /// Conversation changes for the live stream (F41).
     pub changes: crate::stream::Changes,
     /// The dashboard's base URL, for links in e-mails.
-    pub public_url: workers::mailer::PublicUrl,
+    pub public_url: integrations::mailer::PublicUrl,
     /// Stripe, when `STRIPE_SECRET_KEY` is set; billing routes answer 503 without it.
-    pub stripe: Option<workers::stripe::StripeClient>,
+    pub stripe: Option<integrations::stripe::StripeClient>,
     /// How Stripe webhooks are verified.
     pub stripe_webhook: crate::stripe_webhook::WebhookConfig,
     /// The WhatsApp channel: webhook secrets, handlers and tenants' channel settings.
     pub whatsapp: crate::webhooks::WhatsAppHttp,
     /// Tenants' knowledge: its index state and retrieval (the search route).
-    pub knowledge: workers::knowledge::KnowledgeBase,
+    pub knowledge: ::knowledge::KnowledgeBase,
 }
 
 impl AppState {
@@ -57,7 +57,7 @@ impl AppState {
             whatsapp: crate::webhooks::WhatsAppHttp::new(pool.clone(), bus.clone(), keys.clone()),
             tail: Tail::new(pool.clone()),
             changes: crate::stream::Changes::new(pool.clone()),
-            knowledge: workers::knowledge::KnowledgeBase::local(pool.clone()),
+            knowledge: ::knowledge::KnowledgeBase::local(pool.clone()),
             pool,
             consumers: Vec::new(),
             auth: AuthConfig::new(&JwtSecret::generate(), false),
@@ -66,14 +66,14 @@ impl AppState {
             projections: Registry::default(),
             pricing: Arc::default(),
             cors: CorsOrigins::None,
-            public_url: workers::mailer::PublicUrl::default(),
+            public_url: integrations::mailer::PublicUrl::default(),
             stripe: None,
             stripe_webhook: Default::default(),
         }
     }
 
     /// Sends billing calls to `stripe`.
-    pub fn with_stripe(mut self, stripe: Option<workers::stripe::StripeClient>) -> Self {
+    pub fn with_stripe(mut self, stripe: Option<integrations::stripe::StripeClient>) -> Self {
         self.stripe = stripe;
         self
     }
@@ -86,13 +86,13 @@ impl AppState {
 
     /// Searches knowledge through `base` (the local embedding over the in-process index
     /// otherwise).
-    pub fn with_knowledge(mut self, base: workers::knowledge::KnowledgeBase) -> Self {
+    pub fn with_knowledge(mut self, base: ::knowledge::KnowledgeBase) -> Self {
         self.knowledge = base;
         self
     }
 
     /// Makes e-mailed links point at `url`.
-    pub fn with_public_url(mut self, url: workers::mailer::PublicUrl) -> Self {
+    pub fn with_public_url(mut self, url: integrations::mailer::PublicUrl) -> Self {
         self.public_url = url;
         self
     }

@@ -6,6 +6,9 @@
 
 use super::scratch::Scratch;
 use crate::database::DatabaseConfig;
+use ::knowledge::decision::{judge, triage, Triage};
+use ::knowledge::embed::fold;
+use ::knowledge::KnowledgeBase;
 use anyhow::Context;
 use clap::Args;
 use hdrhistogram::Histogram;
@@ -13,9 +16,6 @@ use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Instant;
 use uuid::Uuid;
-use workers::knowledge::embed::fold;
-use workers::knowledge::KnowledgeBase;
-use workers::responder::decision::{judge, triage, Triage};
 use workers::responder::{default_keywords, ResponderConfig};
 
 /// Settings of `atende bench answers`.

@@ -231,7 +231,7 @@ async fn webhook(
             "messages": [{"from": from, "id": format!("wamid.{run}.{i}"),
                           "timestamp": chrono::Utc::now().timestamp().to_string(),
                           "type": "text", "text": {"body": text}}]}}]}]}))?;
-    let signature = commands::whatsapp::sign(SECRET.as_bytes(), &body);
+    let signature = integrations::whatsapp::sign(SECRET.as_bytes(), &body);
     let resp = client
         .post(url)
         .header("content-type", "application/json")

@@ -5,6 +5,7 @@
 
 use super::scratch::Scratch;
 use crate::database::DatabaseConfig;
+use ::knowledge::{KnowledgeError, RetrievedChunk, Retriever};
 use aggregates::{ConversationCommand, RandomIds, SubscriptionCommand, SystemClock, TenantCommand};
 use chrono::Utc;
 use clap::Args;
@@ -21,7 +22,6 @@ use std::time::{Duration, Instant};
 use stream::{CommitSignal, Tail};
 use tokio::time::MissedTickBehavior;
 use uuid::Uuid;
-use workers::knowledge::{KnowledgeError, RetrievedChunk, Retriever};
 use workers::responder::{Limits, Provider, Responder, ResponderConfig};
 
 /// Settings of `atende bench pipeline`.

@@ -96,7 +96,7 @@ async fn bench(
                             "contacts": [{"profile": {"name": "Cliente"}, "wa_id": from}],
                             "messages": [{"from": from, "id": id, "timestamp": "1749416383",
                                           "type": "text", "text": {"body": "Qual o horário?"}}]}}]}]}))?;
-                    let signature = commands::whatsapp::sign(SECRET.as_bytes(), &body);
+                    let signature = integrations::whatsapp::sign(SECRET.as_bytes(), &body);
                     let resp = client
                         .post(&url)
                         .header("content-type", "application/json")

@@ -17,7 +17,7 @@ const PHONE_NUMBER_ID: &str = "106540352242977";
 const TOKEN: &str = "EAAG-answers-token";
 const ASKS_HOURS: &str = "5511911110001";
 const ASKS_REPAIRS: &str = "5511911110002";
-const KNOWLEDGE: &str = include_str!("../../workers/tests/fixtures/padaria.txt");
+const KNOWLEDGE: &str = include_str!("../../knowledge/tests/fixtures/padaria.txt");
 
 fn accepted(to: &str, id: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({

@@ -208,10 +208,10 @@ async fn a_question_the_knowledge_answers_is_answered_by_the_llm_through_the_gra
         )],
     ))
     .unwrap();
-    let wrong = commands::whatsapp::sign(b"not-the-app-secret", &forged);
+    let wrong = integrations::whatsapp::sign(b"not-the-app-secret", &forged);
     assert_ne!(
         wrong,
-        commands::whatsapp::sign(APP_SECRET.as_bytes(), &forged)
+        integrations::whatsapp::sign(APP_SECRET.as_bytes(), &forged)
     );
     assert_eq!(
         post_webhook(&app, &forged, Some(&wrong)).await.status(),

@@ -189,7 +189,7 @@ impl Console {
         let payload = json!({"object": "whatsapp_business_account",
             "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}]});
         let body = serde_json::to_vec(&payload).expect("JSON");
-        let signature = commands::whatsapp::sign(APP_SECRET.as_bytes(), &body);
+        let signature = integrations::whatsapp::sign(APP_SECRET.as_bytes(), &body);
         let hook = self
             .app
             .client

@@ -3,8 +3,7 @@
 //! reporter, the retention job). Event-driven ones consume the same stream runners as
 //! projections do.
 
-pub mod evolution;
-pub mod knowledge;
+pub mod indexer;
 pub mod lifecycle;
 pub mod mailer;
 pub mod relay;

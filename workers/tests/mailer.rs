@@ -1,12 +1,11 @@
 //! The mailer against a real SMTP peer (`testkit::smtp::SmtpSink`) and the file outbox.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+use integrations::mailer::{enqueue, status, Locale, NewMail, Template, Transport};
 use sqlx::PgPool;
 use std::time::Duration;
 use testkit::smtp::SmtpSink;
-use workers::mailer::{
-    enqueue, status, Locale, Mailer, MailerConfig, NewMail, Template, Transport,
-};
+use workers::mailer::{Mailer, MailerConfig};
 
 fn reset_mail(key: &str, to: &str) -> NewMail {
     NewMail {

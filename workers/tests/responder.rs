@@ -5,6 +5,7 @@
 mod support;
 
 use aggregates::{Clock, SystemClock, TenantCommand};
+use knowledge::{KnowledgeError, RetrievedChunk, Retriever};
 use schemas::plans::Pricing;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -13,7 +14,6 @@ use support::{env, eventually, md, Env};
 use uuid::Uuid;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-use workers::knowledge::{KnowledgeError, RetrievedChunk, Retriever};
 use workers::responder::{Limits, Provider, Responder, ResponderConfig, SchedulerHandle};
 
 const HOURS: &str = "Abrimos de segunda a sábado, das 8h às 18h.";

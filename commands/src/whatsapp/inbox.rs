@@ -1,13 +1,14 @@
 //! Recording what the providers' webhooks carry.
 
 use super::channel::ChannelStore;
-use super::{cloud, evolution, WebhookError};
+use super::WebhookError;
 use crate::bus::CommandBus;
 use crate::error::CommandError;
 use aggregates::error::ErrorKind;
 use aggregates::ConversationCommand;
 use chrono::Utc;
 use futures::future::join_all;
+use integrations::whatsapp::{cloud, evolution};
 use quick_cache::sync::Cache;
 use schemas::{conversation_id, Actor, ActorKind, CommandMetadata, Personal};
 use serde::Serialize;

@@ -32,7 +32,7 @@ pub struct AuthState {
     /// Access-token keys and client-address policy.
     pub auth: crate::request::AuthConfig,
     /// The dashboard's base URL, for links in e-mails.
-    pub public_url: workers::mailer::PublicUrl,
+    pub public_url: integrations::mailer::PublicUrl,
 }
 
 /// The auth routes: sign-in, refresh, logout, `/me`, password change and IP blocks.

@@ -24,6 +24,7 @@ use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use integrations::mailer::{self, Locale, NewMail, Template};
 use rand::rngs::OsRng;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -32,7 +33,6 @@ use sqlx::PgPool;
 use std::net::IpAddr;
 use std::time::Duration;
 use uuid::Uuid;
-use workers::mailer::{self, Locale, NewMail, Template};
 
 /// How long an e-mailed link works.
 pub const TOKEN_TTL: Duration = Duration::from_secs(60 * 60);

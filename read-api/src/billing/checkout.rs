@@ -9,10 +9,10 @@ use crate::users::email;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
+use integrations::mailer::Locale;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
-use workers::mailer::Locale;
 
 /// What to buy, for whom.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -120,7 +120,7 @@ pub(super) async fn create(
         .transpose()?;
     let stripe = stripe(&state)?;
     let reference = Uuid::new_v5(&REFERENCES, key.as_bytes());
-    let request = workers::stripe::CheckoutRequest {
+    let request = integrations::stripe::CheckoutRequest {
         plan: plan.id.clone(),
         price_id,
         email: address,

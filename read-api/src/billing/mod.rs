@@ -22,10 +22,10 @@ pub use subscriptions::{CancelRequest, Subscription, SubscriptionPage, Subscript
 
 use crate::error::ApiError;
 use axum::http::HeaderMap;
+use integrations::stripe::{StripeClient, StripeError};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
-use workers::stripe::{StripeClient, StripeError};
 
 /// The part of the application state the billing routes use.
 #[derive(Debug, Clone)]
@@ -35,9 +35,9 @@ pub struct BillingState {
     /// Plan prices and quotas, and the AI models' token prices.
     pub pricing: std::sync::Arc<schemas::plans::Pricing>,
     /// The dashboard's base URL, for links in e-mails.
-    pub public_url: workers::mailer::PublicUrl,
+    pub public_url: integrations::mailer::PublicUrl,
     /// Stripe, when configured; billing routes answer 503 without it.
-    pub stripe: Option<workers::stripe::StripeClient>,
+    pub stripe: Option<integrations::stripe::StripeClient>,
 }
 
 /// The billing routes.

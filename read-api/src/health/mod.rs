@@ -180,7 +180,7 @@ pub async fn health(State(state): State<HealthState>) -> (StatusCode, Json<Healt
         StatusCode::SERVICE_UNAVAILABLE
     };
     let mail = if database.ok {
-        workers::mailer::status(&state.pool)
+        integrations::mailer::status(&state.pool)
             .await
             .ok()
             .map(|m| MailHealth {
@@ -196,7 +196,7 @@ pub async fn health(State(state): State<HealthState>) -> (StatusCode, Json<Healt
         .and_then(|m| m.oldest_due_age_secs)
         .is_some_and(|age| age > MAIL_STUCK_SECS);
     let stripe_usage = if database.ok {
-        workers::stripe::meter::status(&state.pool)
+        integrations::stripe::usage::status(&state.pool)
             .await
             .ok()
             .map(|m| StripeUsageHealth {

@@ -4,11 +4,10 @@ use super::KnowledgeState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::{ApiJson, RequireTenantUser};
+use ::knowledge::decision::{default_keywords, judge, triage, Triage, DEFAULT_TOP_K};
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use workers::responder::decision::{judge, triage, Triage};
-use workers::responder::{default_keywords, ResponderConfig};
 
 /// A question to try.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -114,7 +113,7 @@ pub(super) async fn ask(
         user.tenant_id,
         &body.question,
         threshold,
-        ResponderConfig::default().top_k,
+        DEFAULT_TOP_K,
     )
     .await;
     Ok(Json(AskResult {

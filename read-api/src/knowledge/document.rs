@@ -7,13 +7,13 @@ use crate::openapi::{responses as r, tags};
 use crate::request::command_metadata;
 use crate::request::RequestMeta;
 use crate::request::{ApiJson, RequireTenantOwner, RequireTenantUser};
+use ::knowledge::IndexStatus;
 use aggregates::tenant::MAX_KNOWLEDGE_CHARS;
 use aggregates::TenantCommand;
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use workers::knowledge::IndexStatus;
 
 /// The new knowledge text, replacing the whole previous one.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]

@@ -12,9 +12,9 @@ pub use document::{IndexView, KnowledgeDocument, KnowledgeSaved, ReplaceKnowledg
 pub use search::{SearchHit, SearchQuery, SearchResults};
 
 use crate::error::ApiError;
+use ::knowledge::KnowledgeError;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use workers::knowledge::KnowledgeError;
 
 /// The part of the application state the knowledge routes use.
 #[derive(Debug, Clone)]
@@ -24,7 +24,7 @@ pub struct KnowledgeState {
     /// The write side: commands go through it.
     pub bus: std::sync::Arc<commands::CommandBus>,
     /// Tenants' knowledge: its index state and retrieval.
-    pub knowledge: workers::knowledge::KnowledgeBase,
+    pub knowledge: ::knowledge::KnowledgeBase,
 }
 
 /// The knowledge routes.

@@ -5,11 +5,11 @@ use super::KnowledgeState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::RequireTenantUser;
+use ::knowledge::{Retriever, MAX_K};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use workers::knowledge::{Retriever, MAX_K};
 
 /// Chunks returned when `k` is not given.
 const DEFAULT_K: usize = 5;

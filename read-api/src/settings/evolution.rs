@@ -12,9 +12,9 @@ use crate::request::{ApiJson, RequireTenantOwner};
 use axum::extract::State;
 use axum::Json;
 use commands::whatsapp::{Channel, ChannelUpdate, Provider};
+use integrations::evolution::{ConnectionState, EvolutionError, Qr};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use workers::evolution::{ConnectionState, EvolutionError, Qr};
 
 /// Which Evolution server to create the instance on; every field is optional.
 #[derive(Default, Deserialize, utoipa::ToSchema)]

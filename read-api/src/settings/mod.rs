@@ -27,7 +27,7 @@ pub struct SettingsState {
     /// The write side: commands go through it.
     pub bus: std::sync::Arc<commands::CommandBus>,
     /// The dashboard's base URL, for links in e-mails.
-    pub public_url: workers::mailer::PublicUrl,
+    pub public_url: integrations::mailer::PublicUrl,
     /// The WhatsApp channel: webhook secrets, handlers and tenants' channel settings.
     pub whatsapp: crate::webhooks::WhatsAppHttp,
 }

@@ -27,7 +27,7 @@ pub struct StripeWebhookState {
     /// Plan prices and quotas, and the AI models' token prices.
     pub pricing: std::sync::Arc<schemas::plans::Pricing>,
     /// The dashboard's base URL, for links in e-mails.
-    pub public_url: workers::mailer::PublicUrl,
+    pub public_url: integrations::mailer::PublicUrl,
     /// How Stripe webhooks are verified.
     pub stripe_webhook: WebhookConfig,
 }

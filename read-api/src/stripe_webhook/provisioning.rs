@@ -19,9 +19,9 @@ use crate::users::email;
 use aggregates::subscription::PendingCheckout;
 use aggregates::{SubscriptionCommand, TenantCommand};
 use commands::CommandError;
+use integrations::mailer::{enqueue, Locale, NewMail, Template};
 use schemas::{CommandMetadata, Personal};
 use uuid::Uuid;
-use workers::mailer::{enqueue, Locale, NewMail, Template};
 
 /// Who the new tenant's owner is, as the payload says.
 #[derive(Debug, Clone)]

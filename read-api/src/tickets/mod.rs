@@ -36,7 +36,7 @@ pub struct TicketsState {
     /// Data subjects' keys, to open sealed personal data.
     pub keys: std::sync::Arc<commands::privacy::KeyRing>,
     /// Tenants' knowledge: its index state and retrieval.
-    pub knowledge: workers::knowledge::KnowledgeBase,
+    pub knowledge: ::knowledge::KnowledgeBase,
 }
 
 /// The ticket routes, tenant and admin.

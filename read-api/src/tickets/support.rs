@@ -5,12 +5,12 @@ use super::TicketsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::{ApiJson, AuthUser, RequireAdmin};
+use ::knowledge::PLATFORM_KNOWLEDGE;
 use aggregates::tenant::MAX_KNOWLEDGE_CHARS;
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use workers::support::PLATFORM_KNOWLEDGE;
 
 /// A ticket category.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]

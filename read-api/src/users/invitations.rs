@@ -18,13 +18,13 @@ use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use integrations::mailer::{self, NewMail, Template};
 use rand::rngs::OsRng;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 use uuid::Uuid;
-use workers::mailer::{self, NewMail, Template};
 
 /// How long an invitation's link works.
 pub const INVITATION_TTL: Duration = Duration::from_secs(48 * 60 * 60);

@@ -25,7 +25,7 @@ pub struct UsersState {
     /// The write side: commands go through it.
     pub bus: std::sync::Arc<commands::CommandBus>,
     /// The dashboard's base URL, for links in e-mails.
-    pub public_url: workers::mailer::PublicUrl,
+    pub public_url: integrations::mailer::PublicUrl,
 }
 
 /// A user, without their password hash.

@@ -9,7 +9,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
-use commands::whatsapp::{verify_signature, IngestReport, WebhookError};
+use commands::whatsapp::{IngestReport, WebhookError};
+use integrations::whatsapp::verify_signature;
 use serde::Deserialize;
 
 /// Meta's verification request.

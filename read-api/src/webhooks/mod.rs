@@ -40,7 +40,7 @@ pub struct WhatsAppHttp {
     /// The platform's own Evolution API server, offered to tenants that bring none.
     pub evolution: Option<EvolutionServer>,
     /// The client of tenants' Evolution API servers.
-    pub evolution_client: workers::evolution::EvolutionClient,
+    pub evolution_client: integrations::evolution::EvolutionClient,
 }
 
 /// An Evolution API server and its global key (`EVOLUTION_API_URL`, `EVOLUTION_API_KEY`).
@@ -81,7 +81,7 @@ impl WhatsAppHttp {
             inbox: Inbox::new(bus, pool, channels.clone()),
             channels,
             evolution: None,
-            evolution_client: workers::evolution::EvolutionClient::new(),
+            evolution_client: integrations::evolution::EvolutionClient::new(),
         }
     }
 }

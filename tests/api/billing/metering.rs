@@ -5,6 +5,7 @@ use super::fake::{app_with_stripe, form, header, received, stripe_tenant, SECRET
 use super::metering_support::answers;
 use crate::helpers::TestApp;
 use crate::tenants::onboard;
+use integrations::stripe::{StripeClient, StripeConfig};
 use read_api::auth::Role;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -13,7 +14,6 @@ use uuid::Uuid;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 use workers::stripe::meter::{MeterReporter, ReporterConfig};
-use workers::stripe::{StripeClient, StripeConfig};
 
 const METER_PATH: &str = "/v1/billing/meter_events";
 

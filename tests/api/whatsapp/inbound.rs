@@ -89,7 +89,7 @@ async fn a_wrong_or_missing_signature_is_refused_and_nothing_is_recorded() {
         vec![cloud_message("5511900000001", "wamid.x", "oi", 5)],
     ))
     .unwrap();
-    let forged = commands::whatsapp::sign(b"another-secret", &body);
+    let forged = integrations::whatsapp::sign(b"another-secret", &body);
     for signature in [None, Some(forged.as_str()), Some("sha256=00")] {
         let resp = post_webhook(&app, &body, signature).await;
         assert_eq!(resp.status(), 401, "{signature:?}");
@@ -121,7 +121,7 @@ async fn a_webhook_for_an_unknown_number_is_accepted_and_nothing_is_recorded() {
 async fn malformed_and_oversized_webhooks_are_refused_with_a_reason() {
     let app = whatsapp_app(None, None).await;
     let body = b"{\"entry\": [".to_vec();
-    let signature = commands::whatsapp::sign(APP_SECRET.as_bytes(), &body);
+    let signature = integrations::whatsapp::sign(APP_SECRET.as_bytes(), &body);
     let resp = post_webhook(&app, &body, Some(&signature)).await;
     assert_eq!(resp.status(), 400);
     let err: Value = resp.json().await.unwrap();
@@ -180,7 +180,7 @@ async fn the_webhook_verification_echoes_the_challenge_only_for_the_verify_token
 async fn without_an_app_secret_webhooks_are_refused_and_nothing_is_recorded() {
     let app = spawn_app().await;
     let body = b"{}".to_vec();
-    let signature = commands::whatsapp::sign(b"", &body);
+    let signature = integrations::whatsapp::sign(b"", &body);
     let resp = post_webhook(&app, &body, Some(&signature)).await;
     assert_eq!(resp.status(), 503);
 }

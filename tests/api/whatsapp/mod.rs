@@ -85,7 +85,7 @@ pub async fn post_webhook(
 /// POSTs `payload` signed with the app secret.
 pub async fn post_signed(app: &TestApp, payload: &Value) -> reqwest::Response {
     let body = serde_json::to_vec(payload).unwrap();
-    let signature = commands::whatsapp::sign(APP_SECRET.as_bytes(), &body);
+    let signature = integrations::whatsapp::sign(APP_SECRET.as_bytes(), &body);
     post_webhook(app, &body, Some(&signature)).await
 }
 

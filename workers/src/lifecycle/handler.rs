@@ -13,7 +13,7 @@ use std::sync::Arc;
 use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
-use crate::mailer::PublicUrl;
+use integrations::mailer::PublicUrl;
 
 /// Reacts to subscription events. Commands it issues are idempotent (suspending a
 /// suspended tenant, reactivating an active one, changes nothing), so a crash between a

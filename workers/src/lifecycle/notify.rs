@@ -1,7 +1,7 @@
 //! The lifecycle's mails to the tenant's owner.
 
-use crate::mailer::{date_pattern, enqueue, tenant_locale, NewMail, PublicUrl, Template};
 use chrono::{DateTime, Utc};
+use integrations::mailer::{date_pattern, enqueue, tenant_locale, NewMail, PublicUrl, Template};
 use sqlx::PgConnection;
 use stream::HandlerError;
 use uuid::Uuid;

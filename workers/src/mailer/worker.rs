@@ -1,7 +1,7 @@
 //! The sending loop.
 
-use super::outbox::{self, Claimed, NOTIFY_CHANNEL};
-use super::transport::{SendFailure, Transport};
+use super::outbox::{self, Claimed};
+use integrations::mailer::{SendFailure, Transport, NOTIFY_CHANNEL};
 use lettre::message::{header, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use sqlx::postgres::PgListener;

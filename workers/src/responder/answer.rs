@@ -1,13 +1,13 @@
 //! What to do with a burst: answer it, hand it to a human, or stay silent.
 
 use super::cache::{self, CachedAnswer};
-use super::confidence::normalize;
-use super::decision::{judge, retrieval_query, triage, Triage};
 use super::limits;
-use super::llm::{system_prompt, Prompt, Turn, EXTRACTIVE};
 use super::memory::{Remembered, Role};
 use super::Responder;
 use aggregates::{Subscription, Tenant};
+use integrations::llm::{system_prompt, Prompt, Turn, EXTRACTIVE};
+use knowledge::confidence::normalize;
+use knowledge::decision::{judge, retrieval_query, triage, Triage};
 use schemas::events::{AiRun, HandoffReason, SubscriptionStatus};
 use std::time::Instant;
 use uuid::Uuid;

@@ -5,8 +5,8 @@
 //! where the context hash is SHA-256 of the passages' ids and texts in order, so a changed
 //! knowledge text, or a different retrieval, never serves an old answer.
 
-use crate::knowledge::RetrievedChunk;
 use chrono::{DateTime, Duration, Utc};
+use knowledge::RetrievedChunk;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;

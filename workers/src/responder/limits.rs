@@ -4,8 +4,8 @@
 //! model requests in the current UTC hour, tokens in the current UTC day, cost in the
 //! current UTC month; AI answers (all kinds) in the current billing period for the quota.
 
-use crate::mailer::AiLimitKind;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use integrations::mailer::AiLimitKind;
 use schemas::events::HandoffReason;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;

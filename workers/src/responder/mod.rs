@@ -16,25 +16,24 @@
 
 mod answer;
 pub mod cache;
-pub mod confidence;
-pub mod decision;
 mod limits;
-pub mod llm;
 mod memory;
 pub(crate) mod notify;
 mod scheduler;
 mod state;
 
+// The responder's configuration names the models it calls.
+pub use integrations::llm::{Models, Provider};
+pub use knowledge::decision::default_keywords;
 pub use limits::Limits;
-pub use llm::{Models, Provider};
 pub use scheduler::SchedulerHandle;
 pub use state::{ResponderState, NOTIFY_CHANNEL};
 
-use crate::knowledge::Retriever;
-use crate::mailer::PublicUrl;
 use aggregates::Clock;
 use commands::privacy::KeyRing;
 use commands::CommandBus;
+use integrations::mailer::PublicUrl;
+use knowledge::Retriever;
 use rdkafka::error::KafkaError;
 use schemas::plans::Pricing;
 use sqlx::PgPool;
@@ -79,20 +78,13 @@ impl Default for ResponderConfig {
             provider_timeout: Duration::from_secs(20),
             handoff_keywords: default_keywords(),
             limits: Limits::default(),
-            top_k: 4,
+            top_k: knowledge::decision::DEFAULT_TOP_K,
             cache_ttl: chrono::Duration::days(7),
             poll: Duration::from_secs(1),
             public_url: PublicUrl::default(),
             pricing: Pricing::default(),
         }
     }
-}
-
-/// "atendente", "humano", "pessoa", "human".
-pub fn default_keywords() -> Vec<String> {
-    ["atendente", "humano", "pessoa", "human"]
-        .map(String::from)
-        .to_vec()
 }
 
 /// Everything the scheduler needs.

@@ -2,7 +2,7 @@
 //! pending by the 24 h saga, an AI limit nearly used. Queued in the caller's transaction
 //! with an idempotency key naming the cause, so each cause mails once.
 
-use crate::mailer::{
+use integrations::mailer::{
     enqueue, tenant_locale, AiLimitKind, HandoffCause, MailError, NewMail, PublicUrl, Template,
 };
 use schemas::StoredEvent;

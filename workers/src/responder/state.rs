@@ -9,8 +9,8 @@
 use super::limits::{self, Limits};
 use super::notify;
 use super::MEMORY_MESSAGES;
-use crate::mailer::{HandoffCause, PublicUrl};
 use chrono::{DateTime, Utc};
+use integrations::mailer::{HandoffCause, PublicUrl};
 use schemas::{CommandMetadata, StoredEvent};
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -327,7 +327,7 @@ impl ResponderState {
             .and_then(|r| r.get("cached"))
             .and_then(Value::as_bool)
             .unwrap_or(false);
-        let model_call = !cached && provider != Some(super::llm::EXTRACTIVE);
+        let model_call = !cached && provider != Some(integrations::llm::EXTRACTIVE);
         sqlx::query(
             "INSERT INTO ai_usage (position, tenant_id, at, model, tokens_in, tokens_out,
                  cost_usd, model_call)

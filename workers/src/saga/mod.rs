@@ -19,10 +19,10 @@ mod state;
 
 pub use state::SagaState;
 
-use crate::mailer::PublicUrl;
 use aggregates::{Clock, ConversationCommand};
 use chrono::{DateTime, Utc};
 use commands::CommandBus;
+use integrations::mailer::PublicUrl;
 use rdkafka::error::KafkaError;
 use schemas::events::ResumeReason;
 use schemas::{Actor, CommandMetadata};

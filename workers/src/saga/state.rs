@@ -1,9 +1,9 @@
 //! The saga's stream consumer: deadlines set and moved by hand-offs and human activity,
 //! cleared when the AI resumes or the conversation is resolved.
 
-use crate::mailer::PublicUrl;
 use crate::responder::notify;
 use chrono::{DateTime, Utc};
+use integrations::mailer::PublicUrl;
 use schemas::StoredEvent;
 use serde_json::Value;
 use sqlx::PgConnection;

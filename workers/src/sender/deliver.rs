@@ -1,11 +1,11 @@
 //! One outbound message: what to send, to whom, through which channel.
 
-use super::graph::{self, Attempt, Content};
 use super::worker::SenderConfig;
 use aggregates::Clock;
 use commands::privacy::KeyRing;
 use commands::whatsapp::{ChannelStore, Provider};
 use commands::CommandBus;
+use integrations::whatsapp::graph::{self, Attempt, Content};
 use schemas::personal::{open_json, sealed_key_ids, ERASED};
 use serde_json::Value;
 use sqlx::PgPool;

@@ -1,12 +1,12 @@
 //! The sending loop.
 
 use super::deliver::{Claimed, Context, Outcome};
-use super::graph::Attempt;
 use super::NOTIFY_CHANNEL;
 use aggregates::{Clock, ConversationCommand};
 use commands::privacy::KeyRing;
 use commands::whatsapp::ChannelStore;
 use commands::CommandBus;
+use integrations::whatsapp::graph::Attempt;
 use schemas::{Actor, CommandMetadata};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
@@ -49,7 +49,7 @@ impl std::fmt::Debug for SenderConfig {
 impl Default for SenderConfig {
     fn default() -> Self {
         Self {
-            graph_url: super::DEFAULT_GRAPH_URL.to_owned(),
+            graph_url: integrations::whatsapp::DEFAULT_GRAPH_URL.to_owned(),
             token: None,
             max_attempts: 8,
             retry_base: Duration::from_secs(2),

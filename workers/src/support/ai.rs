@@ -1,16 +1,16 @@
 //! The `support_ai` consumer.
 
 use super::{AI_ANSWER_MIN_CONFIDENCE, PLATFORM_KNOWLEDGE};
-use crate::knowledge::RetrievedChunk;
-use crate::knowledge::Retriever;
 use crate::responder::cache::{self, CachedAnswer, NewEntry};
-use crate::responder::confidence::normalize;
-use crate::responder::decision::judge;
-use crate::responder::llm::{system_prompt, Models, Prompt, Turn, EXTRACTIVE};
 use aggregates::{ErrorKind, TicketCommand};
 use chrono::Utc;
 use commands::privacy::KeyRing;
 use commands::{CommandBus, CommandError};
+use integrations::llm::{system_prompt, Models, Prompt, Turn, EXTRACTIVE};
+use knowledge::confidence::normalize;
+use knowledge::decision::judge;
+use knowledge::RetrievedChunk;
+use knowledge::Retriever;
 use schemas::events::Tone;
 use schemas::personal::{open_json, sealed_key_ids};
 use schemas::{Actor, CommandMetadata, StoredEvent};

@@ -20,7 +20,4 @@ pub use ai::SupportAi;
 pub use notifier::TicketNotifier;
 
 pub use aggregates::ticket::AI_ANSWER_MIN_CONFIDENCE;
-use uuid::Uuid;
-
-/// The reserved id the platform knowledge is indexed under: no tenant has it.
-pub const PLATFORM_KNOWLEDGE: Uuid = Uuid::nil();
+pub use knowledge::PLATFORM_KNOWLEDGE;

@@ -1,6 +1,8 @@
 //! The `ticket_notifier` consumer.
 
-use crate::mailer::{enqueue, tenant_locale, Locale, NewMail, PublicUrl, Template, TicketCause};
+use integrations::mailer::{
+    enqueue, tenant_locale, Locale, NewMail, PublicUrl, Template, TicketCause,
+};
 use schemas::StoredEvent;
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -50,7 +52,7 @@ fn audience(event: &StoredEvent) -> Option<Audience> {
     })
 }
 
-fn queue_failed(e: crate::mailer::MailError) -> HandlerError {
+fn queue_failed(e: integrations::mailer::MailError) -> HandlerError {
     HandlerError::Rejected(format!("queueing the mail: {e}"))
 }
 

@@ -2,9 +2,10 @@
 //! worker as the stream runner feeds it.
 
 use crate::support::{replaced, OFICINA, PADARIA};
+use knowledge::{KnowledgeBase, Retriever};
 use stream::EventHandler;
 use uuid::Uuid;
-use workers::knowledge::{KnowledgeBase, KnowledgeIndexer, Retriever};
+use workers::indexer::KnowledgeIndexer;
 
 async fn deliver(
     pool: &sqlx::PgPool,

@@ -1,11 +1,12 @@
 //! The OpenAI-compatible embeddings client against a faked endpoint, with the request shape
 //! OpenAI documents (`POST /v1/embeddings {model, input: [..]}`, bearer key).
 
+use integrations::embeddings::{OpenAiEmbedder, OpenAiEmbeddings};
+use knowledge::embed::Embedder;
+use knowledge::KnowledgeError;
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-use workers::knowledge::embed::{Embedder, OpenAiEmbedder, OpenAiEmbeddings};
-use workers::knowledge::KnowledgeError;
 
 fn embedder(server: &MockServer) -> OpenAiEmbedder {
     OpenAiEmbedder::new(&OpenAiEmbeddings {

@@ -3,14 +3,15 @@
 
 use crate::fake_qdrant::FakeQdrant;
 use crate::support::{replaced, OFICINA, PADARIA};
+use integrations::qdrant::QdrantIndex;
+use knowledge::embed::{Embedder, LocalEmbedder, LOCAL_DIMENSION};
+use knowledge::index::VectorIndex;
+use knowledge::{KnowledgeBase, Retriever};
 use qdrant_client::qdrant as q;
 use std::sync::Arc;
 use stream::EventHandler;
 use uuid::Uuid;
-use workers::knowledge::embed::{Embedder, LocalEmbedder, LOCAL_DIMENSION};
-use workers::knowledge::index::QdrantIndex;
-use workers::knowledge::index::VectorIndex;
-use workers::knowledge::{KnowledgeBase, KnowledgeIndexer, Retriever};
+use workers::indexer::KnowledgeIndexer;
 
 /// The Qdrant to test against, and the fake when it is the fake.
 #[allow(clippy::print_stderr)] // the run must say which Qdrant it used

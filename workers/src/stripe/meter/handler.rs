@@ -2,8 +2,8 @@
 //! the runner's transaction (so each event counts once) and raises the quota alert.
 
 use super::{fields, period, quota};
-use crate::mailer::PublicUrl;
 use chrono::{DateTime, NaiveDate, Utc};
+use integrations::mailer::PublicUrl;
 use schemas::plans::PlanCatalogue;
 use schemas::StoredEvent;
 use sqlx::PgConnection;

@@ -2,8 +2,8 @@
 //! plan's quota, its owners get one e-mail and admins one row in `quota_alerts`
 //! (`GET /api/v1/admin/quota-alerts`), once per tenant and period.
 
-use crate::mailer::{date_pattern, enqueue, tenant_locale, NewMail, PublicUrl, Template};
 use chrono::{DateTime, NaiveDate, Utc};
+use integrations::mailer::{date_pattern, enqueue, tenant_locale, NewMail, PublicUrl, Template};
 use sqlx::PgConnection;
 use stream::HandlerError;
 use uuid::Uuid;
@@ -91,10 +91,10 @@ pub(super) async fn raise(
         match enqueue(&mut *db, &mail).await {
             Ok(_) => {}
             // A stored address lettre cannot parse must not stop metering.
-            Err(crate::mailer::MailError::InvalidAddress(a)) => {
+            Err(integrations::mailer::MailError::InvalidAddress(a)) => {
                 tracing::warn!(address = %a, "an owner's address cannot receive the quota alert");
             }
-            Err(crate::mailer::MailError::Database(e)) => return Err(e.into()),
+            Err(integrations::mailer::MailError::Database(e)) => return Err(e.into()),
             Err(e) => return Err(HandlerError::Rejected(e.to_string())),
         }
     }

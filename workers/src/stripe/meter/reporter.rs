@@ -7,8 +7,8 @@
 //! Stripe counts once. Units are only ever added to a report once (`batched` moves in the
 //! transaction that writes it).
 
-use crate::stripe::{MeterEvent, StripeClient, StripeError};
 use chrono::{DateTime, Duration as Span, NaiveDate, Utc};
+use integrations::stripe::{MeterEvent, StripeClient, StripeError};
 use sqlx::PgPool;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -246,34 +246,6 @@ impl MeterReporter {
         tx.commit().await?;
         Ok(rows.len())
     }
-}
-
-/// The reports' state for /health (shared by every process).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MeterStatus {
-    /// Reports waiting to be sent or retried.
-    pub pending: i64,
-    /// Reports given up on.
-    pub failed: i64,
-    /// Seconds the oldest pending report has waited; none when nothing waits.
-    pub oldest_pending_age_secs: Option<f64>,
-}
-
-/// Counts reports by state.
-pub async fn status(pool: &PgPool) -> Result<MeterStatus, sqlx::Error> {
-    let (pending, failed, oldest): (i64, i64, Option<f64>) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE status = 'pending'),
-                count(*) FILTER (WHERE status = 'failed'),
-                EXTRACT(EPOCH FROM now() - min(created_at) FILTER (WHERE status = 'pending'))::float8
-           FROM meter_reports WHERE status <> 'reported'",
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok(MeterStatus {
-        pending,
-        failed,
-        oldest_pending_age_secs: oldest,
-    })
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! Whether the knowledge answers a question, and the extractive answer: the one decision
 //! the responder, `POST /api/v1/knowledge/ask` and `atende bench answers` share.
 
-use super::confidence::{asks_for_a_person, confidence};
-use crate::knowledge::lexical::analysis::query_words;
-use crate::knowledge::lexical::extract::extract;
-use crate::knowledge::{RetrievedChunk, Retriever};
+use crate::confidence::{asks_for_a_person, confidence};
+use crate::lexical::analysis::query_words;
+use crate::lexical::extract::extract;
+use crate::{RetrievedChunk, Retriever};
 use schemas::events::HandoffReason;
 use uuid::Uuid;
 
@@ -12,6 +12,17 @@ use uuid::Uuid;
 const NEAR_BEST: f32 = 0.15;
 /// The most passages an extractive answer is taken from.
 const ANSWER_PASSAGES: usize = 2;
+
+/// How many passages are retrieved for a question unless configured otherwise.
+pub const DEFAULT_TOP_K: usize = 4;
+
+/// The words with which a customer asks for a person, unless the tenant set its own:
+/// "atendente", "humano", "pessoa", "human".
+pub fn default_keywords() -> Vec<String> {
+    ["atendente", "humano", "pessoa", "human"]
+        .map(String::from)
+        .to_vec()
+}
 
 /// What the knowledge supports for a question.
 #[derive(Debug, Clone, PartialEq)]

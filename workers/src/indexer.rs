@@ -1,6 +1,7 @@
-//! The `knowledge_indexer` worker: indexes each `KnowledgeReplaced` version.
+//! The `knowledge_indexer` worker: indexes each `KnowledgeReplaced` version into the
+//! [`KnowledgeBase`].
 
-use super::KnowledgeBase;
+use knowledge::KnowledgeBase;
 use schemas::StoredEvent;
 use sqlx::PgConnection;
 use stream::{EventHandler, HandlerError};

@@ -22,10 +22,11 @@ pub enum Transport {
 
 /// A failed delivery.
 #[derive(Debug)]
-pub(super) struct SendFailure {
+pub struct SendFailure {
     /// Retrying cannot help (the server refused the mail for good).
-    pub(super) permanent: bool,
-    pub(super) message: String,
+    pub permanent: bool,
+    /// What went wrong, with its causes.
+    pub message: String,
 }
 
 impl Transport {
@@ -45,7 +46,8 @@ impl Transport {
         Self::Files(dir.into())
     }
 
-    pub(super) async fn send(&self, id: Uuid, message: &Message) -> Result<(), SendFailure> {
+    /// Delivers `message`, the outbox mail `id`.
+    pub async fn send(&self, id: Uuid, message: &Message) -> Result<(), SendFailure> {
         match self {
             Self::Smtp(smtp) => {
                 smtp.send(message.clone())

@@ -1,11 +1,9 @@
-//! Turning texts into vectors: an OpenAI-compatible endpoint when configured, the local
-//! hashed embedding otherwise.
+//! Turning texts into vectors: an OpenAI-compatible endpoint when configured
+//! (`integrations::embeddings`), the local hashed embedding otherwise.
 
 mod local;
-mod openai;
 
 pub use local::{embed as local_embedding, fold, terms, LocalEmbedder, LOCAL_DIMENSION};
-pub use openai::{OpenAiEmbedder, OpenAiEmbeddings, DEFAULT_EMBEDDINGS_MODEL};
 
 use super::KnowledgeError;
 

@@ -1,10 +1,9 @@
-//! Where chunk vectors are kept and searched, one tenant at a time.
+//! Where chunk vectors are kept and searched, one tenant at a time: in PostgreSQL here
+//! ([`MemoryIndex`]), or in Qdrant (`integrations::qdrant`).
 
 mod memory;
-mod qdrant;
 
 pub use memory::MemoryIndex;
-pub use qdrant::{QdrantIndex, DEFAULT_COLLECTION};
 
 use super::lexical::SparseTerms;
 use super::{KnowledgeError, RetrievedChunk};

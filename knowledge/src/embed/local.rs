@@ -8,7 +8,7 @@
 //! the cosine of two of them (0..=1, all weights are positive) is their dot product.
 
 use super::Embedder;
-use crate::knowledge::KnowledgeError;
+use crate::KnowledgeError;
 use std::collections::HashMap;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
@@ -119,7 +119,7 @@ pub fn embed(text: &str) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::knowledge::cosine;
+    use crate::cosine;
 
     const PASSAGES: &[&str] = &[
         "Horário de funcionamento: abrimos de segunda a sexta das 8h às 18h e aos sábados das 9h às 13h. Domingos e feriados fechado.",

@@ -1,6 +1,6 @@
 use super::*;
 
-const PADARIA: &str = include_str!("../../../tests/fixtures/padaria.txt");
+const PADARIA: &str = include_str!("../../tests/fixtures/padaria.txt");
 
 fn best(index: &LexicalIndex, question: &str) -> (String, f32) {
     let hits = index.search(question, 3);

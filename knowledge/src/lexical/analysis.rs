@@ -7,7 +7,7 @@
 //! a [`QueryWord`] whose forms are tried against the index and the best one found counts.
 
 use super::lexicon;
-use crate::knowledge::embed::fold;
+use crate::embed::fold;
 use rust_stemmers::{Algorithm, Stemmer};
 use std::sync::LazyLock;
 

@@ -1,25 +1,35 @@
 //! A tenant's knowledge as the AI reads it: chunks, embeddings and retrieval (F10, F11).
 //!
 //! The responder only sees [`Retriever`]; which index and which embeddings sit behind it
-//! (Qdrant or the in-process index, an embeddings endpoint or the local embedding) is wiring.
+//! (Qdrant or the in-process index, an embeddings endpoint or the local embedding) is wiring:
+//! the outside ones are in `integrations` (`qdrant`, `embeddings`).
 //!
-//! [`KnowledgeBase`] is the [`Retriever`] `serve` wires: the [`indexer`] cuts each new
-//! knowledge version into [`chunker`] chunks, embeds them ([`embed`]) and stores them in the
-//! [`index`]; searches read the version the indexer last finished, per tenant, through the
+//! [`KnowledgeBase`] is the [`Retriever`] `serve` wires: the indexer (a stream consumer in
+//! `workers`) has it cut each new knowledge version into [`chunker`] chunks, embed them
+//! ([`embed`]) and store them in the [`index`]; searches read the version the indexer last
+//! finished, per tenant, through the
 //! [`lexical`] index of its text (BM25 for Portuguese and English, a calibrated confidence),
 //! fused with the vector index's ranking when the embedding is a real one; with Qdrant, one
 //! hybrid query (dense and sparse IDF vectors, RRF) picks the candidates and the lexical
 //! index scores them.
 
+//!
+//! [`decision`] is what the knowledge supports for a question (answer or hand-off): the one
+//! decision the responder, `POST /api/v1/knowledge/ask` and `atende bench answers` share,
+//! which is why it lives here and not in the responder.
+//!
+//! No atende crate but `schemas` is below this one: `read-api` searches and `workers` indexes
+//! and answers through it.
+
 pub mod base;
 pub mod chunker;
+pub mod confidence;
+pub mod decision;
 pub mod embed;
 pub mod index;
-pub mod indexer;
 pub mod lexical;
 
 pub use base::{IndexStatus, KnowledgeBase, MAX_K};
-pub use indexer::KnowledgeIndexer;
 
 use uuid::Uuid;
 
@@ -46,15 +56,9 @@ pub(crate) fn pg_int(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-/// rustls needs a process-wide crypto provider for the HTTPS clients (async-openai,
-/// reqwest without a default provider); installs ring once. Another one already installed
-/// is kept.
-pub fn install_crypto_provider() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
+/// The reserved id the platform knowledge (the support AI's) is indexed under: no tenant
+/// has it.
+pub const PLATFORM_KNOWLEDGE: Uuid = Uuid::nil();
 
 /// A chunk of a tenant's knowledge found for a query.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,8 +7,9 @@ use schemas::Personal;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+/// An Evolution API webhook body.
 #[derive(Debug, Deserialize)]
-pub(super) struct Envelope {
+pub struct Envelope {
     #[serde(default)]
     event: String,
     #[serde(default)]
@@ -46,28 +47,34 @@ struct Key {
 
 /// One message of the upsert, for a one-to-one chat.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Upserted {
+pub struct Upserted {
     /// The customer's number (the chat's, also when the phone's owner wrote).
     pub number: String,
+    /// The sender's push name, when sent.
     pub name: Option<String>,
+    /// The phone's id of the message.
     pub id: String,
     /// Typed on the tenant's phone, not by the customer.
     pub from_me: bool,
+    /// What it says.
     pub content: MessageContent,
+    /// When it was sent (the webhook's arrival when unreadable).
     pub sent_at: DateTime<Utc>,
 }
 
 /// What the webhook carried: the one-to-one messages, and how many were left out (groups,
 /// broadcasts, events other than `messages.upsert`).
 #[derive(Debug, Default)]
-pub(super) struct Upserts {
+pub struct Upserts {
+    /// The one-to-one messages.
     pub messages: Vec<Upserted>,
+    /// How many were left out.
     pub skipped: usize,
 }
 
 /// The state a `connection.update` webhook reports (`open`, `connecting` or `close`), if
 /// `body` is one.
-pub(super) fn connection_update(body: &Value) -> Option<&'static str> {
+pub fn connection_update(body: &Value) -> Option<&'static str> {
     let event = body.get("event")?.as_str()?;
     if event.to_ascii_lowercase().replace('_', ".") != "connection.update" {
         return None;
@@ -128,7 +135,8 @@ fn content(d: &Data) -> MessageContent {
 }
 
 impl Envelope {
-    pub(super) fn into_upserts(self, now: DateTime<Utc>) -> Upserts {
+    /// The one-to-one messages of the upsert, in payload order.
+    pub fn into_upserts(self, now: DateTime<Utc>) -> Upserts {
         let mut out = Upserts::default();
         let data = match self.data {
             None => Vec::new(),

@@ -1,8 +1,7 @@
 //! The models that write answers: an ordered list of OpenAI-compatible chat completion
 //! endpoints tried in turn (F13), or, with none configured, an extractive answer taken from
-//! the best passages ([`crate::knowledge::lexical::extract`]).
+//! the best passages (`knowledge::lexical::extract`).
 
-use crate::knowledge::RetrievedChunk;
 use async_openai::config::OpenAIConfig;
 use async_openai::types::chat::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
@@ -10,10 +9,10 @@ use async_openai::types::chat::{
     CreateChatCompletionRequestArgs,
 };
 use async_openai::Client;
+use knowledge::RetrievedChunk;
 use schemas::events::Tone;
 use serde::Deserialize;
 use std::fmt;
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
 /// The provider name of answers extracted from the knowledge without a model.
@@ -126,20 +125,10 @@ impl fmt::Debug for Models {
     }
 }
 
-static CRYPTO: Once = Once::new();
-
-/// rustls needs one process-wide crypto provider; we build without aws-lc, so ring it is.
-fn install_crypto_provider() {
-    CRYPTO.call_once(|| {
-        // Another component may have installed one already; either is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
 impl Models {
     /// `providers` in order, each given `timeout` to answer.
     pub fn new(providers: Vec<Provider>, timeout: Duration) -> Self {
-        install_crypto_provider();
+        crate::install_crypto_provider();
         let providers = providers
             .into_iter()
             .map(|p| {

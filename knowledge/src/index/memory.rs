@@ -5,7 +5,7 @@
 //! scan is cheap; a tenant's vectors are cached after the first search of a version.
 
 use super::{chunk_id, EmbeddedChunk, VectorIndex};
-use crate::knowledge::{cosine, pg_int, KnowledgeError, RetrievedChunk};
+use crate::{cosine, pg_int, KnowledgeError, RetrievedChunk};
 use quick_cache::sync::Cache;
 use sqlx::{PgConnection, PgPool};
 use std::sync::Arc;

@@ -7,8 +7,9 @@ use schemas::Personal;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+/// A Cloud API webhook body.
 #[derive(Debug, Deserialize)]
-pub(super) struct Envelope {
+pub struct Envelope {
     #[serde(default)]
     entry: Vec<Entry>,
 }
@@ -74,31 +75,45 @@ struct Status {
 
 /// A customer's message, routed by the business number that received it.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct InboundMessage {
+pub struct InboundMessage {
+    /// The business number that received it.
     pub phone_number_id: String,
+    /// The customer's number.
     pub from: String,
+    /// The customer's profile name, when sent.
     pub name: Option<String>,
+    /// Meta's id of the message.
     pub id: String,
+    /// What it says.
     pub content: MessageContent,
+    /// When the customer sent it (the webhook's arrival when unreadable).
     pub sent_at: DateTime<Utc>,
 }
 
 /// A delivery status of a message the business sent.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct InboundStatus {
+pub struct InboundStatus {
+    /// The business number that sent the message.
     pub phone_number_id: String,
+    /// The customer's number.
     pub recipient: String,
+    /// Meta's id of the message.
     pub id: String,
+    /// What became of it.
     pub status: DeliveryStatus,
+    /// Meta's explanation of a failure.
     pub error: Option<String>,
 }
 
 /// What one webhook carried; `skipped` counts what is deliberately not recorded (group
 /// messages, statuses of kinds atende does not track).
 #[derive(Debug, Default)]
-pub(super) struct Batch {
+pub struct Batch {
+    /// The customers' messages.
     pub messages: Vec<InboundMessage>,
+    /// The delivery statuses.
     pub statuses: Vec<InboundStatus>,
+    /// How many were left out.
     pub skipped: usize,
 }
 
@@ -162,7 +177,7 @@ fn error_text(errors: &[Value]) -> Option<String> {
 
 impl Envelope {
     /// Every message and status of every entry and change, in payload order.
-    pub(super) fn into_batch(self, now: DateTime<Utc>) -> Batch {
+    pub fn into_batch(self, now: DateTime<Utc>) -> Batch {
         let mut batch = Batch::default();
         for value in self
             .entry

@@ -2,7 +2,7 @@
 //!
 //! **Confidence** is the best passage's score. The knowledge base scores passages with a
 //! calibrated confidence already (coverage of the question, BM25 strength and margin to the
-//! next passage: see [`crate::knowledge::lexical`]), so the tenant's threshold compares
+//! next passage: see [`crate::lexical`]), so the tenant's threshold compares
 //! with a number that means "this passage answers the question" and nothing is added here:
 //! two overlapping passages that both match are no sign of doubt.
 

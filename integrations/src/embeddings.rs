@@ -1,10 +1,10 @@
 //! Embeddings from an OpenAI-compatible `POST {base}/embeddings` (async-openai).
 
-use super::Embedder;
-use crate::knowledge::KnowledgeError;
 use async_openai::config::OpenAIConfig;
 use async_openai::types::embeddings::{CreateEmbeddingRequestArgs, EmbeddingInput};
 use async_openai::Client;
+use knowledge::embed::Embedder;
+use knowledge::KnowledgeError;
 
 /// The model used when none is configured.
 pub const DEFAULT_EMBEDDINGS_MODEL: &str = "text-embedding-3-small";
@@ -33,7 +33,7 @@ pub struct OpenAiEmbedder {
 impl OpenAiEmbedder {
     /// A client of `settings`' endpoint.
     pub fn new(settings: &OpenAiEmbeddings) -> Self {
-        crate::knowledge::install_crypto_provider();
+        crate::install_crypto_provider();
         let config = OpenAIConfig::new()
             .with_api_key(settings.api_key.clone())
             .with_api_base(settings.base_url.trim_end_matches('/'));

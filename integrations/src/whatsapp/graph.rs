@@ -8,7 +8,7 @@ const MAX_BODY_CHARS: usize = 4096;
 
 /// How one attempt went.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Attempt {
+pub enum Attempt {
     /// Accepted, with the provider's id of the message.
     Sent(String),
     /// A temporary failure (429, 5xx, network): try again later.
@@ -19,11 +19,16 @@ pub(super) enum Attempt {
 
 /// What to send.
 #[derive(Debug, Clone)]
-pub(super) enum Content<'a> {
+pub enum Content<'a> {
     /// Free text, inside the 24 h customer window.
     Text(&'a str),
     /// An approved template, outside it.
-    Template { name: &'a str, language: &'a str },
+    Template {
+        /// The template's name.
+        name: &'a str,
+        /// Its language code.
+        language: &'a str,
+    },
 }
 
 fn truncated(text: &str) -> String {
@@ -31,7 +36,7 @@ fn truncated(text: &str) -> String {
 }
 
 /// The Cloud API request body for `content` to `to`.
-pub(super) fn cloud_body(to: &str, content: &Content<'_>) -> Value {
+pub fn cloud_body(to: &str, content: &Content<'_>) -> Value {
     match content {
         Content::Text(text) => json!({
             "messaging_product": "whatsapp",
@@ -91,7 +96,7 @@ async fn post(request: reqwest::RequestBuilder, id_of: fn(&Value) -> Option<&str
 }
 
 /// `POST {base}/{phone_number_id}/messages` with the Bearer token.
-pub(super) async fn send_cloud(
+pub async fn send_cloud(
     http: &reqwest::Client,
     base: &str,
     phone_number_id: &str,
@@ -111,7 +116,7 @@ pub(super) async fn send_cloud(
 }
 
 /// `POST {url}/message/sendText/{instance}` with the `apikey` header (Evolution API v2).
-pub(super) async fn send_evolution(
+pub async fn send_evolution(
     http: &reqwest::Client,
     url: &str,
     instance: &str,

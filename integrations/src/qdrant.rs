@@ -13,9 +13,9 @@
 //! Point ids are derived from `<tenant>:<version>:<position>`, so indexing a version again
 //! (a restart before the checkpoint committed, a redelivery) overwrites the same points.
 
-use super::{chunk_id, EmbeddedChunk, VectorIndex};
-use crate::knowledge::lexical::SparseTerms;
-use crate::knowledge::{KnowledgeError, RetrievedChunk};
+use knowledge::index::{chunk_id, EmbeddedChunk, VectorIndex};
+use knowledge::lexical::SparseTerms;
+use knowledge::{KnowledgeError, RetrievedChunk};
 use qdrant_client::qdrant::value::Kind;
 use qdrant_client::qdrant::{
     vector_output, vectors_config, vectors_output, with_vectors_selector, Condition,
