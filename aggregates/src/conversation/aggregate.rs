@@ -2,7 +2,7 @@
 
 use super::recent::Recent;
 use super::{ConversationCommand, ConversationError, ConversationServices};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use schemas::events::{ConversationEvent, ConversationStatus, DeliveryStatus};
