@@ -1,9 +1,10 @@
 //! Reading a stored message's content, and opening the contact's fields.
 
-use crate::HandlerError;
+
 use schemas::personal::{open_json, sealed_key_id, KeySet, ERASED};
 use schemas::StoredEvent;
 use serde_json::Value;
+use stream::HandlerError;
 use uuid::Uuid;
 
 /// A message's content: `{"text": …}` or `{"media": {"kind": …, "caption": …}}`.

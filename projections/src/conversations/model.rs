@@ -3,12 +3,12 @@
 //! statements (see `store`).
 
 use super::fields::{Contact, Content};
-use crate::HandlerError;
 use chrono::{DateTime, Utc};
 use schemas::events::CUSTOMER_WINDOW;
 use schemas::personal::KeySet;
 use schemas::{EventType, StoredEvent};
 use serde_json::Value;
+use stream::HandlerError;
 use uuid::Uuid;
 
 /// One row of `conversations`.

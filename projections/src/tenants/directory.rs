@@ -1,8 +1,8 @@
 //! The `tenant_directory` projection.
 
-use crate::{EventHandler, HandlerError};
 use schemas::{EventType, StoredEvent};
 use sqlx::PgConnection;
+use stream::{EventHandler, HandlerError};
 
 /// Keeps `tenant_directory` up to date.
 #[derive(Debug, Clone, Copy)]

@@ -1,9 +1,9 @@
 //! The stream consumer that queues outbound messages.
 
 use chrono::{TimeDelta, Utc};
-use projections::{EventHandler, HandlerError};
 use schemas::{CommandMetadata, EventType, StoredEvent};
 use sqlx::PgConnection;
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// `pg_notify` channel the queue signals when it adds rows.

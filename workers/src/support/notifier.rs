@@ -1,11 +1,11 @@
 //! The `ticket_notifier` consumer.
 
 use crate::mailer::{enqueue, tenant_locale, Locale, NewMail, PublicUrl, Template, TicketCause};
-use projections::{EventHandler, HandlerError};
 use schemas::events::AuthorKind;
 use schemas::{EventType, StoredEvent};
 use serde_json::Value;
 use sqlx::PgConnection;
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// Consumer name (its checkpoint).
