@@ -1,6 +1,5 @@
 //! Reading a stored message's content, and opening the contact's fields.
 
-
 use schemas::personal::{open_json, sealed_key_id, KeySet, ERASED};
 use schemas::StoredEvent;
 use serde_json::Value;

@@ -1,6 +1,5 @@
 //! The `admin_reports` projection.
 
-
 use chrono::Datelike;
 use schemas::EventType;
 use schemas::StoredEvent;

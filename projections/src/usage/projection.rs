@@ -1,6 +1,5 @@
 //! The `tenant_usage` projection.
 
-
 use chrono::NaiveDate;
 use schemas::EventType;
 use schemas::StoredEvent;

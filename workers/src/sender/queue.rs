@@ -50,12 +50,13 @@ impl OutboundQueue {
             return Ok(Some(t));
         }
         let t: Option<String> = sqlx::query_scalar(
-            "SELECT payload #>> '{MessageReceived,tenant_id}' FROM events
+            "SELECT payload -> $2 ->> 'tenant_id' FROM events
               WHERE aggregate_type = 'conversation' AND aggregate_id = $1
-                AND event_type = 'MessageReceived'
+                AND event_type = $2
               ORDER BY sequence LIMIT 1",
         )
         .bind(&event.aggregate_id)
+        .bind(EventType::MessageReceived.as_str())
         .fetch_optional(&mut *db)
         .await?
         .flatten();
