@@ -3,6 +3,7 @@
 //! Everything here is a storage or wire format: event type names, versions and field
 //! names never change once released. New shapes come as new versions with upcasters.
 
+pub mod billing;
 pub mod events;
 pub mod ids;
 pub mod json_schema;
@@ -12,11 +13,12 @@ pub mod personal;
 pub mod plans;
 pub mod stored;
 
+pub use billing::BillingPeriod;
 pub use events::{
-    ConversationEvent, Plan, SubscriptionEvent, TenantEvent, TicketEvent, EVENT_VERSION,
+    ConversationEvent, EventType, Plan, SubscriptionEvent, TenantEvent, TicketEvent, EVENT_VERSION,
 };
 pub use ids::{conversation_id, AgentId, TenantId};
 pub use locale::Locale;
 pub use metadata::{Actor, ActorKind, CommandMetadata};
 pub use personal::Personal;
-pub use stored::{AggregateKind, StoredEvent};
+pub use stored::{AggregateKind, AnyEvent, DecodeError, FieldError, StoredEvent};

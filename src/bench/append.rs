@@ -195,11 +195,11 @@ async fn raw_ceiling(
     warmup: Duration,
     window: Duration,
 ) -> anyhow::Result<Measurement> {
-    let (payload, metadata): (serde_json::Value, serde_json::Value) = sqlx::query_as(
-        "SELECT payload, metadata FROM events WHERE event_type = 'MessageReceived' LIMIT 1",
-    )
-    .fetch_one(pool)
-    .await?;
+    let (payload, metadata): (serde_json::Value, serde_json::Value) =
+        sqlx::query_as("SELECT payload, metadata FROM events WHERE event_type = $1 LIMIT 1")
+            .bind(schemas::EventType::MessageReceived.as_str())
+            .fetch_one(pool)
+            .await?;
     let pool = pool.clone();
     let tag = Arc::new(tag.to_owned());
     let payload = Arc::new(payload);

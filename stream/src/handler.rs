@@ -36,6 +36,12 @@ pub enum HandlerError {
     Rejected(String),
 }
 
+impl From<schemas::FieldError> for HandlerError {
+    fn from(e: schemas::FieldError) -> Self {
+        Self::Rejected(e.to_string())
+    }
+}
+
 /// Something that reacts to stored events: a projection or a worker.
 #[async_trait::async_trait]
 pub trait EventHandler: Send + Sync + 'static {

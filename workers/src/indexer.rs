@@ -2,7 +2,7 @@
 //! [`KnowledgeBase`].
 
 use knowledge::KnowledgeBase;
-use schemas::StoredEvent;
+use schemas::{EventType, StoredEvent};
 use sqlx::PgConnection;
 use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
@@ -32,7 +32,7 @@ impl EventHandler for KnowledgeIndexer {
     }
 
     fn wants(&self, event: &StoredEvent) -> bool {
-        event.event_type == "KnowledgeReplaced"
+        event.is(EventType::KnowledgeReplaced)
     }
 
     // A tenant's knowledge is part of the tenant aggregate.
@@ -41,17 +41,11 @@ impl EventHandler for KnowledgeIndexer {
     }
 
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
-        if event.event_type != "KnowledgeReplaced" {
+        if !event.is(EventType::KnowledgeReplaced) {
             return Ok(());
         }
-        let body = event.payload.get("KnowledgeReplaced");
-        let version = body
-            .and_then(|b| b.get("version"))
-            .and_then(serde_json::Value::as_u64)
-            .and_then(|v| u32::try_from(v).ok());
-        let text = body
-            .and_then(|b| b.get("text"))
-            .and_then(serde_json::Value::as_str);
+        let version = event.value::<u32>("version").ok();
+        let text = event.text("text").ok();
         let (Some(version), Some(text), Ok(tenant)) =
             (version, text, Uuid::parse_str(&event.aggregate_id))
         else {

@@ -2,7 +2,7 @@
 
 use super::recent::Recent;
 use super::{ConversationCommand, ConversationError, ConversationServices};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use schemas::events::{ConversationEvent, ConversationStatus, DeliveryStatus};
@@ -10,8 +10,7 @@ use schemas::AggregateKind;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// How long after the customer's last message the business may write freely (F3).
-pub const CUSTOMER_WINDOW: TimeDelta = TimeDelta::hours(24);
+pub use schemas::events::CUSTOMER_WINDOW;
 
 /// How many inbound provider message ids (and outbound delivery statuses) are kept for
 /// deduplication. Bounded because the state is snapshotted and snapshots must stay small

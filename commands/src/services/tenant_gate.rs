@@ -5,14 +5,17 @@ use aggregates::ServiceError;
 use quick_cache::sync::Cache;
 #[cfg(test)]
 use schemas::events::TenantEvent;
+use schemas::EventType;
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-const REGISTERED: &str = "TenantRegistered";
-const SUSPENDED: &str = "TenantSuspended";
-const REACTIVATED: &str = "TenantReactivated";
-const LIFECYCLE: [&str; 3] = [REGISTERED, SUSPENDED, REACTIVATED];
+/// The events that decide whether a tenant may act, by their stored names.
+const LIFECYCLE: [&str; 3] = [
+    EventType::TenantRegistered.as_str(),
+    EventType::TenantSuspended.as_str(),
+    EventType::TenantReactivated.as_str(),
+];
 
 /// How long a tenant's status is trusted without asking the store again. Commits of this
 /// process invalidate it at once; this bounds how late another process's suspension is seen.
@@ -62,9 +65,9 @@ impl EventStoreTenantGate {
         .fetch_optional(&self.pool)
         .await
         .map_err(ServiceError::new)?;
-        Ok(match latest.as_deref() {
+        Ok(match latest.as_deref().map(EventType::parse) {
             None => TenantStatus::Unknown,
-            Some(SUSPENDED) => TenantStatus::Suspended,
+            Some(Some(EventType::TenantSuspended)) => TenantStatus::Suspended,
             Some(_) => TenantStatus::Active,
         })
     }

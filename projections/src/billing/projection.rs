@@ -1,6 +1,6 @@
 //! The `billing_admin` projection.
 
-use crate::metrics::payload;
+use schemas::EventType;
 use schemas::StoredEvent;
 use sqlx::PgConnection;
 use stream::{EventHandler, HandlerError};
@@ -16,7 +16,11 @@ impl BillingAdmin {
         event: &StoredEvent,
         complimentary: bool,
     ) -> Result<(), HandlerError> {
-        let text = |name| payload::field(event, name).and_then(|v| v.as_str().map(str::to_owned));
+        let text = |name| {
+            event
+                .field(name)
+                .and_then(|v| v.as_str().map(str::to_owned))
+        };
         sqlx::query(
             "INSERT INTO billing_subscriptions (tenant_id, stripe_customer_id,
                  stripe_subscription_id, plan, status, complimentary, trial_end, started_at,
@@ -24,14 +28,14 @@ impl BillingAdmin {
              VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8, $8, $9)
              ON CONFLICT (tenant_id) DO NOTHING",
         )
-        .bind(payload::aggregate_uuid(event)?)
+        .bind(event.aggregate_uuid()?)
         .bind(text("stripe_customer_id"))
         .bind(text("stripe_subscription_id"))
-        .bind(payload::text(event, "plan")?)
-        .bind(payload::text(event, "status")?)
+        .bind(event.text("plan")?)
+        .bind(event.text("status")?)
         .bind(complimentary)
         .bind(text("trial_end"))
-        .bind(payload::at(event)?)
+        .bind(event.at()?)
         .bind(event.sequence)
         .execute(db)
         .await?;
@@ -44,7 +48,8 @@ impl BillingAdmin {
         db: &mut PgConnection,
         event: &StoredEvent,
     ) -> Result<(), HandlerError> {
-        let scheduled = payload::field(event, "cancel_at_period_end")
+        let scheduled = event
+            .field("cancel_at_period_end")
             .and_then(|v| v.as_bool())
             .ok_or_else(|| {
                 HandlerError::Rejected(
@@ -56,10 +61,10 @@ impl BillingAdmin {
                 SET cancel_at_period_end = $3, updated_at = $4, last_sequence = $2
               WHERE tenant_id = $1 AND last_sequence < $2",
         )
-        .bind(payload::aggregate_uuid(event)?)
+        .bind(event.aggregate_uuid()?)
         .bind(event.sequence)
         .bind(scheduled)
-        .bind(payload::at(event)?)
+        .bind(event.at()?)
         .execute(db)
         .await?;
         Ok(())
@@ -67,26 +72,20 @@ impl BillingAdmin {
 
     /// Every event after the start, mirroring `Subscription::apply`.
     async fn change(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
-        let at = payload::at(event)?;
-        let (status, plan, reason, paid_until) = match event.event_type.as_str() {
-            "PaymentSucceeded" => (
-                Some("active"),
-                None,
-                None,
-                Some(payload::text(event, "period_end")?),
-            ),
-            "PaymentFailed" => (Some("past_due"), None, None, None),
-            "GracePeriodExpired" => (Some("suspended"), None, None, None),
-            "SubscriptionCancelled" => (
-                Some("cancelled"),
-                None,
-                Some(payload::text(event, "reason")?),
-                None,
-            ),
-            "PlanChanged" => (None, Some(payload::text(event, "to")?), None, None),
+        let at = event.at()?;
+        let (status, plan, reason, paid_until) = match event.kind() {
+            Some(EventType::PaymentSucceeded) => {
+                (Some("active"), None, None, Some(event.text("period_end")?))
+            }
+            Some(EventType::PaymentFailed) => (Some("past_due"), None, None, None),
+            Some(EventType::GracePeriodExpired) => (Some("suspended"), None, None, None),
+            Some(EventType::SubscriptionCancelled) => {
+                (Some("cancelled"), None, Some(event.text("reason")?), None)
+            }
+            Some(EventType::PlanChanged) => (None, Some(event.text("to")?), None, None),
             _ => return Ok(()),
         };
-        let tenant = payload::aggregate_uuid(event)?;
+        let tenant = event.aggregate_uuid()?;
         sqlx::query(
             "UPDATE billing_subscriptions SET
                  status = CASE
@@ -111,18 +110,19 @@ impl BillingAdmin {
         .bind(at)
         .execute(&mut *db)
         .await?;
-        let outcome = match event.event_type.as_str() {
-            "PaymentSucceeded" => "succeeded",
-            "PaymentFailed" => "failed",
+        let outcome = match event.kind() {
+            Some(EventType::PaymentSucceeded) => "succeeded",
+            Some(EventType::PaymentFailed) => "failed",
             _ => return Ok(()),
         };
         // Keyed by position: a redelivered event writes the same row again, not a new one.
-        let amount = payload::field(event, "amount_cents").and_then(|v| v.as_i64());
-        let currency = payload::field(event, "currency")
+        let amount = event.field("amount_cents").and_then(|v| v.as_i64());
+        let currency = event
+            .field("currency")
             .and_then(|v| v.as_str())
             .map(str::to_ascii_lowercase);
-        let attempt = payload::field(event, "attempt").and_then(|v| v.as_i64());
-        let period_end = payload::field(event, "period_end").and_then(|v| v.as_str());
+        let attempt = event.field("attempt").and_then(|v| v.as_i64());
+        let period_end = event.field("period_end").and_then(|v| v.as_str());
         sqlx::query(
             "INSERT INTO billing_payments (position, tenant_id, invoice_id, status, amount_cents,
                  currency, attempt, period_end, at)
@@ -131,7 +131,7 @@ impl BillingAdmin {
         )
         .bind(event.position)
         .bind(tenant)
-        .bind(payload::text(event, "invoice_id")?)
+        .bind(event.text("invoice_id")?)
         .bind(outcome)
         .bind(amount)
         .bind(currency)
@@ -172,10 +172,10 @@ impl EventHandler for BillingAdmin {
         if event.aggregate_type != "subscription" {
             return Ok(());
         }
-        match event.event_type.as_str() {
-            "SubscriptionStarted" => self.start(db, event, false).await,
-            "ComplimentarySubscriptionStarted" => self.start(db, event, true).await,
-            "CancelAtPeriodEndChanged" => self.schedule(db, event).await,
+        match event.kind() {
+            Some(EventType::SubscriptionStarted) => self.start(db, event, false).await,
+            Some(EventType::ComplimentarySubscriptionStarted) => self.start(db, event, true).await,
+            Some(EventType::CancelAtPeriodEndChanged) => self.schedule(db, event).await,
             _ => self.change(db, event).await,
         }
     }

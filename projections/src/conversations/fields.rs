@@ -1,59 +1,10 @@
-//! Reading the fields of a stored conversation event, and opening the contact's.
+//! Reading a stored message's content, and opening the contact's fields.
 
-use chrono::{DateTime, Utc};
 use schemas::personal::{open_json, sealed_key_id, KeySet, ERASED};
 use schemas::StoredEvent;
 use serde_json::Value;
 use stream::HandlerError;
 use uuid::Uuid;
-
-/// The event's body; payloads are externally tagged by the event type.
-pub(super) struct Body<'a> {
-    event: &'a StoredEvent,
-    body: Option<&'a Value>,
-}
-
-impl<'a> Body<'a> {
-    pub(super) fn of(event: &'a StoredEvent) -> Self {
-        Self {
-            event,
-            body: event.payload.get(&event.event_type),
-        }
-    }
-
-    fn rejected(&self, name: &str, what: &str) -> HandlerError {
-        HandlerError::Rejected(format!(
-            "{} has no {what} field {name}",
-            self.event.event_type
-        ))
-    }
-
-    /// The field, absent and `null` alike as `None`.
-    pub(super) fn get(&self, name: &str) -> Option<&'a Value> {
-        self.body?.get(name).filter(|v| !v.is_null())
-    }
-
-    pub(super) fn text(&self, name: &str) -> Result<&'a str, HandlerError> {
-        self.get(name)
-            .and_then(Value::as_str)
-            .ok_or_else(|| self.rejected(name, "text"))
-    }
-
-    pub(super) fn uuid(&self, name: &str) -> Result<Uuid, HandlerError> {
-        self.get(name)
-            .and_then(Value::as_str)
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .ok_or_else(|| self.rejected(name, "uuid"))
-    }
-
-    pub(super) fn time(&self, name: &str) -> Result<DateTime<Utc>, HandlerError> {
-        self.get(name)
-            .and_then(Value::as_str)
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(|| self.rejected(name, "time"))
-    }
-}
 
 /// A message's content: `{"text": …}` or `{"media": {"kind": …, "caption": …}}`.
 pub(super) struct Content<'a> {
@@ -98,9 +49,8 @@ pub(super) struct Contact {
 
 /// Every key id sealing a contact field of `event`.
 pub(super) fn contact_key_ids(event: &StoredEvent, out: &mut Vec<Uuid>) {
-    let body = Body::of(event);
     for name in ["contact_wa_id", "contact_name"] {
-        if let Some(id) = body.get(name).and_then(sealed_key_id) {
+        if let Some(id) = event.field(name).and_then(sealed_key_id) {
             out.push(id);
         }
     }
@@ -116,12 +66,12 @@ fn open(value: Option<&Value>, keys: &KeySet) -> Option<String> {
 impl Contact {
     /// The contact of a `MessageReceived`. Unreadable fields (key destroyed) are left out,
     /// so a replay after retention builds what the sweep leaves.
-    pub(super) fn open(body: &Body<'_>, keys: &KeySet) -> Self {
-        let phone = open(body.get("contact_wa_id"), keys);
-        let name = open(body.get("contact_name"), keys);
+    pub(super) fn open(event: &StoredEvent, keys: &KeySet) -> Self {
+        let phone = open(event.field("contact_wa_id"), keys);
+        let name = open(event.field("contact_name"), keys);
         let key_id = phone
             .as_ref()
-            .and(body.get("contact_wa_id"))
+            .and(event.field("contact_wa_id"))
             .and_then(sealed_key_id);
         let search = search_text(phone.as_deref(), name.as_deref());
         Self {

@@ -2,17 +2,14 @@
 //! tables, in memory: a batch is applied to the rows it touches, then written in a few
 //! statements (see `store`).
 
-use super::fields::{Body, Contact, Content};
-use chrono::{DateTime, TimeDelta, Utc};
+use super::fields::{Contact, Content};
+use chrono::{DateTime, Utc};
+use schemas::events::CUSTOMER_WINDOW;
 use schemas::personal::KeySet;
-use schemas::StoredEvent;
+use schemas::{EventType, StoredEvent};
 use serde_json::Value;
 use stream::HandlerError;
 use uuid::Uuid;
-
-/// How long after the customer's last message the business may write freely (F3); the
-/// same rule as the aggregate's, which the read side may not import.
-const CUSTOMER_WINDOW: TimeDelta = TimeDelta::hours(24);
 
 /// One row of `conversations`.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -159,48 +156,43 @@ pub(super) fn apply(
     effects: &mut Effects,
 ) -> Result<bool, HandlerError> {
     let id = conversation_id(e)?;
-    let body = Body::of(e);
     // Redelivered: the row has it; only the (idempotent) inserts are repeated.
     let fresh = |row: &Option<Row>| row.as_ref().is_none_or(|r| r.last_sequence < e.sequence);
-    let outbound = match e.event_type.as_str() {
-        "MessageReceived" => return received(row, e, &body, keys, effects, fresh(row)),
-        "AiReplied" => Outbound {
+    let outbound = match e.kind() {
+        Some(EventType::MessageReceived) => return received(row, e, keys, effects, fresh(row)),
+        Some(EventType::AiReplied) => Outbound {
             answers: true,
-            ..Outbound::new("ai", body.get("text"))
+            ..Outbound::new("ai", e.field("text"))
         },
-        "ConfidenceLow" => Outbound::system(
-            "fallback",
-            "awaiting_human",
-            HandOff::Begin(body.time("at")?),
-        ),
-        "HumanRequested" => Outbound::system(
-            "waiting",
-            "awaiting_human",
-            HandOff::Begin(body.time("at")?),
-        ),
-        "HumanReplied" => Outbound {
-            agent_id: Some(body.uuid("agent_id")?),
+        Some(EventType::ConfidenceLow) => {
+            Outbound::system("fallback", "awaiting_human", HandOff::Begin(e.time("at")?))
+        }
+        Some(EventType::HumanRequested) => {
+            Outbound::system("waiting", "awaiting_human", HandOff::Begin(e.time("at")?))
+        }
+        Some(EventType::HumanReplied) => Outbound {
+            agent_id: Some(e.uuid("agent_id")?),
             answers: true,
             status: Some("human_replied"),
-            ..Outbound::new("agent", body.get("text"))
+            ..Outbound::new("agent", e.field("text"))
         },
-        "AiResumed" => Outbound::system("return", "ai_active", HandOff::End),
+        Some(EventType::AiResumed) => Outbound::system("return", "ai_active", HandOff::End),
         // Greets without changing who answers: the AI's answer follows.
-        "GreetingSent" => Outbound {
+        Some(EventType::GreetingSent) => Outbound {
             purpose: Some("greeting"),
             ..Outbound::new("system", None)
         },
-        "AgentAssigned" => {
-            let agent = body.uuid("agent_id")?;
+        Some(EventType::AgentAssigned) => {
+            let agent = e.uuid("agent_id")?;
             return Ok(touch(row, e, true, |r| r.assigned_agent = Some(agent)));
         }
-        "ConversationResolved" => {
+        Some(EventType::ConversationResolved) => {
             return Ok(touch(row, e, true, |r| {
                 r.status = "resolved".into();
                 r.handed_off_at = None;
             }))
         }
-        "SubjectErased" => {
+        Some(EventType::SubjectErased) => {
             return Ok(touch(row, e, true, |r| {
                 r.contact_phone = None;
                 r.contact_name = None;
@@ -209,33 +201,33 @@ pub(super) fn apply(
                 r.contact_seen_at = None;
             }))
         }
-        "OutboundSent" => {
+        Some(EventType::OutboundSent) => {
             effects.sent.push(SentRow {
                 conversation_id: id,
-                outbound_id: body.uuid("outbound_id")?,
-                provider_message_id: body.text("provider_message_id")?.to_owned(),
+                outbound_id: e.uuid("outbound_id")?,
+                provider_message_id: e.text("provider_message_id")?.to_owned(),
             });
             return Ok(touch(row, e, false, |_| {}));
         }
-        "OutboundDelivered" | "OutboundFailed" => {
-            let status = if e.event_type == "OutboundFailed" {
+        Some(EventType::OutboundDelivered | EventType::OutboundFailed) => {
+            let status = if e.is(EventType::OutboundFailed) {
                 "failed"
             } else {
-                body.text("status")?
+                e.text("status")?
             };
             effects.deliveries.push(DeliveryRow {
                 conversation_id: id,
-                provider_message_id: body.text("provider_message_id")?.to_owned(),
+                provider_message_id: e.text("provider_message_id")?.to_owned(),
                 status: status.to_owned(),
-                at: body.time("at")?,
-                error: body.get("error").and_then(Value::as_str).map(str::to_owned),
+                at: e.time("at")?,
+                error: e.field("error").and_then(Value::as_str).map(str::to_owned),
             });
             return Ok(touch(row, e, false, |_| {}));
         }
-        "OutboundRefused" => {
+        Some(EventType::OutboundRefused) => {
             // Never accepted, so no provider id: the failure is filed under a stand-in id,
             // linked to the message like a real one, so the dashboard shows it failed.
-            let outbound_id = body.uuid("outbound_id")?;
+            let outbound_id = e.uuid("outbound_id")?;
             let stand_in = format!("refused:{outbound_id}");
             effects.sent.push(SentRow {
                 conversation_id: id,
@@ -246,16 +238,16 @@ pub(super) fn apply(
                 conversation_id: id,
                 provider_message_id: stand_in,
                 status: "failed".into(),
-                at: body.time("at")?,
-                error: body.get("error").and_then(Value::as_str).map(str::to_owned),
+                at: e.time("at")?,
+                error: e.field("error").and_then(Value::as_str).map(str::to_owned),
             });
             return Ok(touch(row, e, false, |_| {}));
         }
-        "HumanRepliedFromPhone" => return from_phone(row, e, &body, effects),
+        Some(EventType::HumanRepliedFromPhone) => return from_phone(row, e, effects),
         // A type this version does not know: nothing to show for it.
         _ => return Ok(false),
     };
-    let at = body.time("at")?;
+    let at = e.time("at")?;
     effects.messages.push(MessageRow {
         conversation_id: id,
         sequence: e.sequence,
@@ -267,7 +259,7 @@ pub(super) fn apply(
         purpose: outbound.purpose,
         body: outbound.body.clone(),
         provider_message_id: None,
-        outbound_id: Some(body.uuid("outbound_id")?),
+        outbound_id: Some(e.uuid("outbound_id")?),
         at,
         position: e.position,
     });
@@ -293,11 +285,10 @@ pub(super) fn apply(
 fn from_phone(
     row: &mut Option<Row>,
     e: &StoredEvent,
-    body: &Body<'_>,
     effects: &mut Effects,
 ) -> Result<bool, HandlerError> {
-    let at = body.time("at")?;
-    let text = body.get("text").filter(|v| !v.is_null()).cloned();
+    let at = e.time("at")?;
+    let text = e.field("text").filter(|v| !v.is_null()).cloned();
     effects.messages.push(MessageRow {
         conversation_id: conversation_id(e)?,
         sequence: e.sequence,
@@ -308,7 +299,7 @@ fn from_phone(
         media_type: None,
         purpose: None,
         body: text.clone(),
-        provider_message_id: Some(body.text("provider_message_id")?.to_owned()),
+        provider_message_id: Some(e.text("provider_message_id")?.to_owned()),
         outbound_id: None,
         at,
         position: e.position,
@@ -345,16 +336,15 @@ fn touch(
 fn received(
     row: &mut Option<Row>,
     e: &StoredEvent,
-    body: &Body<'_>,
     keys: &KeySet,
     effects: &mut Effects,
     fresh: bool,
 ) -> Result<bool, HandlerError> {
     let id = conversation_id(e)?;
-    let at = body.time("at")?;
+    let at = e.time("at")?;
     // A provider clock ahead of ours must not stretch the window (as the aggregate says).
-    let sent = body.time("sent_at")?.min(at);
-    let content = Content::of(body.get("content"))?;
+    let sent = e.time("sent_at")?.min(at);
+    let content = Content::of(e.field("content"))?;
     let text = content.text.cloned();
     effects.messages.push(MessageRow {
         conversation_id: id,
@@ -366,16 +356,16 @@ fn received(
         media_type: content.media_type.map(str::to_owned),
         purpose: None,
         body: text.clone(),
-        provider_message_id: Some(body.text("provider_message_id")?.to_owned()),
+        provider_message_id: Some(e.text("provider_message_id")?.to_owned()),
         outbound_id: None,
         at: sent,
         position: e.position,
     });
-    let tenant_id = body.uuid("tenant_id")?;
+    let tenant_id = e.uuid("tenant_id")?;
     if !fresh {
         return Ok(false);
     }
-    let contact = Contact::open(body, keys);
+    let contact = Contact::open(e, keys);
     let window = sent + CUSTOMER_WINDOW;
     let r = row.get_or_insert_with(|| Row {
         conversation_id: id,

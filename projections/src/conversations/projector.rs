@@ -6,7 +6,7 @@ use super::keys::SubjectKeys;
 use super::model::{self, conversation_id, Effects, Row};
 use super::store;
 use schemas::personal::KeySet;
-use schemas::StoredEvent;
+use schemas::{EventType, StoredEvent};
 use sqlx::PgConnection;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -34,7 +34,7 @@ impl Conversations {
 
     async fn keys_for(&self, events: &[&StoredEvent]) -> Result<KeySet, HandlerError> {
         let mut ids = Vec::new();
-        for e in events.iter().filter(|e| e.event_type == "MessageReceived") {
+        for e in events.iter().filter(|e| e.is(EventType::MessageReceived)) {
             contact_key_ids(e, &mut ids);
         }
         if ids.is_empty() {

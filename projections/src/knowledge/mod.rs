@@ -1,7 +1,7 @@
 //! The `knowledge` read model: each tenant's current knowledge text (F10), as
 //! `GET /api/v1/knowledge` shows it.
 
-use schemas::StoredEvent;
+use schemas::{EventType, StoredEvent};
 use sqlx::PgConnection;
 use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
@@ -21,22 +21,15 @@ impl EventHandler for KnowledgeDocuments {
     }
 
     fn wants(&self, event: &StoredEvent) -> bool {
-        event.event_type == "KnowledgeReplaced"
+        event.is(EventType::KnowledgeReplaced)
     }
 
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
-        if event.event_type != "KnowledgeReplaced" {
+        if !event.is(EventType::KnowledgeReplaced) {
             return Ok(());
         }
-        let body = event.payload.get("KnowledgeReplaced");
-        let int = |name: &str| {
-            body.and_then(|b| b.get(name))
-                .and_then(serde_json::Value::as_i64)
-                .and_then(|v| i32::try_from(v).ok())
-        };
-        let text = body
-            .and_then(|b| b.get("text"))
-            .and_then(serde_json::Value::as_str);
+        let int = |name: &str| event.integer(name).ok().and_then(|v| i32::try_from(v).ok());
+        let text = event.text("text").ok();
         let (Some(version), Some(char_count), Some(text), Ok(tenant)) = (
             int("version"),
             int("char_count"),

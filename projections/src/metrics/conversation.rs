@@ -2,6 +2,7 @@
 //! projection keeps per conversation.
 
 use chrono::{DateTime, Utc};
+use schemas::EventType;
 use uuid::Uuid;
 
 /// The per-conversation memory of the metrics projection.
@@ -88,12 +89,17 @@ fn sample(kind: SampleKind, from: DateTime<Utc>, to: DateTime<Utc>) -> Sample {
 }
 
 impl MetricsState {
-    /// Applies the event `event_type` that happened `at`; returns its counters and samples.
-    pub fn apply(&mut self, event_type: &str, at: DateTime<Utc>) -> (Tally, Vec<Sample>) {
+    /// Applies an event of type `event_type` (`None`: a type this build does not know) that
+    /// happened `at`; returns its counters and samples.
+    pub fn apply(
+        &mut self,
+        event_type: Option<EventType>,
+        at: DateTime<Utc>,
+    ) -> (Tally, Vec<Sample>) {
         let mut tally = Tally::default();
         let mut samples = Vec::new();
         match event_type {
-            "MessageReceived" => {
+            Some(EventType::MessageReceived) => {
                 tally.inbound_messages = 1;
                 if self.resolved {
                     self.resolved = false;
@@ -101,18 +107,18 @@ impl MetricsState {
                 }
                 self.waiting_since.get_or_insert(at);
             }
-            "AiReplied" => {
+            Some(EventType::AiReplied) => {
                 tally.ai_replies = 1;
                 if let Some(w) = self.waiting_since.take() {
                     samples.push(sample(SampleKind::AiFirstResponse, w, at));
                 }
             }
-            "ConfidenceLow" | "HumanRequested" => {
+            Some(EventType::ConfidenceLow | EventType::HumanRequested) => {
                 tally.handoffs = 1;
                 self.ai_only = false;
                 self.handoff_open_at.get_or_insert(at);
             }
-            "HumanReplied" => {
+            Some(EventType::HumanReplied) => {
                 self.ai_only = false;
                 if let Some(w) = self.waiting_since.take() {
                     samples.push(sample(SampleKind::HumanFirstResponse, w, at));
@@ -121,8 +127,8 @@ impl MetricsState {
                     samples.push(sample(SampleKind::HumanResponse, h, at));
                 }
             }
-            "AiResumed" => self.handoff_open_at = None,
-            "ConversationResolved" => {
+            Some(EventType::AiResumed) => self.handoff_open_at = None,
+            Some(EventType::ConversationResolved) => {
                 tally.resolved = 1;
                 tally.resolved_by_ai = i64::from(self.ai_only);
                 self.resolved = true;

@@ -15,7 +15,6 @@
 //! Samples are filed under the day of the reply that ended them.
 
 mod conversation;
-pub(crate) mod payload;
 mod projection;
 
 pub use conversation::{MetricsState, Sample, SampleKind, Tally};

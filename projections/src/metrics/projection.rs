@@ -5,9 +5,9 @@
 //! the counters summed per tenant and day — then written in a few set-based statements, so a
 //! replay is not bound by one round trip per event. One event is a batch of one.
 
-use super::payload;
 use super::{MetricsState, Tally};
 use chrono::{DateTime, NaiveDate, Utc};
+use schemas::EventType;
 use schemas::StoredEvent;
 use sqlx::PgConnection;
 use std::collections::{BTreeMap, HashMap};
@@ -97,8 +97,8 @@ fn step(
         // Per-aggregate order holds in the tail, so anything not newer was applied.
         Some(k) if k.sequence >= event.sequence => return Ok(()),
         Some(k) => k,
-        None if event.event_type == "MessageReceived" => {
-            let state = MetricsState::new(payload::uuid(event, "tenant_id")?);
+        None if event.is(EventType::MessageReceived) => {
+            let state = MetricsState::new(event.uuid("tenant_id")?);
             known.entry(event.aggregate_id.clone()).or_insert(Known {
                 state,
                 sequence: 0,
@@ -109,10 +109,10 @@ fn step(
         // file the event under.
         None => return Ok(()),
     };
-    let at = payload::at(event)?;
+    let at = event.at()?;
     let day = at.date_naive();
     let tenant = entry.state.tenant_id;
-    let (tally, samples) = entry.state.apply(&event.event_type, at);
+    let (tally, samples) = entry.state.apply(event.kind(), at);
     entry.sequence = event.sequence;
     entry.changed = true;
     if tally != Tally::default() {

@@ -1,7 +1,7 @@
 //! The `admin_reports` projection.
 
-use crate::metrics::payload;
 use chrono::Datelike;
+use schemas::EventType;
 use schemas::StoredEvent;
 use sqlx::PgConnection;
 use stream::{EventHandler, HandlerError};
@@ -16,9 +16,9 @@ impl AdminReports {
         db: &mut PgConnection,
         event: &StoredEvent,
     ) -> Result<(), HandlerError> {
-        let tenant = payload::aggregate_uuid(event)?;
-        let status = match event.event_type.as_str() {
-            "TenantRegistered" => {
+        let tenant = event.aggregate_uuid()?;
+        let status = match event.kind() {
+            Some(EventType::TenantRegistered) => {
                 sqlx::query(
                     "INSERT INTO report_tenants (tenant_id, name, plan, status, registered_at,
                          last_sequence)
@@ -26,16 +26,16 @@ impl AdminReports {
                      ON CONFLICT (tenant_id) DO NOTHING",
                 )
                 .bind(tenant)
-                .bind(payload::text(event, "name")?)
-                .bind(payload::text(event, "plan")?)
-                .bind(payload::at(event)?)
+                .bind(event.text("name")?)
+                .bind(event.text("plan")?)
+                .bind(event.at()?)
                 .bind(event.sequence)
                 .execute(db)
                 .await?;
                 return Ok(());
             }
-            "TenantSuspended" => "suspended",
-            "TenantReactivated" => "active",
+            Some(EventType::TenantSuspended) => "suspended",
+            Some(EventType::TenantReactivated) => "active",
             _ => return Ok(()),
         };
         // Only status changes move the guard: a redelivered older change is then skipped.
@@ -56,10 +56,10 @@ impl AdminReports {
         db: &mut PgConnection,
         event: &StoredEvent,
     ) -> Result<(), HandlerError> {
-        let tenant = payload::aggregate_uuid(event)?;
-        let complimentary = match event.event_type.as_str() {
-            "SubscriptionStarted" => false,
-            "ComplimentarySubscriptionStarted" => true,
+        let tenant = event.aggregate_uuid()?;
+        let complimentary = match event.kind() {
+            Some(EventType::SubscriptionStarted) => false,
+            Some(EventType::ComplimentarySubscriptionStarted) => true,
             _ => return self.subscription_change(db, event).await,
         };
         sqlx::query(
@@ -69,10 +69,10 @@ impl AdminReports {
              ON CONFLICT (tenant_id) DO NOTHING",
         )
         .bind(tenant)
-        .bind(payload::text(event, "plan")?)
-        .bind(payload::text(event, "status")?)
+        .bind(event.text("plan")?)
+        .bind(event.text("status")?)
         .bind(complimentary)
-        .bind(payload::at(event)?)
+        .bind(event.at()?)
         .bind(event.sequence)
         .execute(db)
         .await?;
@@ -85,16 +85,16 @@ impl AdminReports {
         db: &mut PgConnection,
         event: &StoredEvent,
     ) -> Result<(), HandlerError> {
-        let at = payload::at(event)?;
+        let at = event.at()?;
         // (new status, new plan, cancellation time); `None` keeps the column.
-        let (status, plan, cancelled_at) = match event.event_type.as_str() {
-            "PaymentSucceeded" => (Some("active"), None, None),
+        let (status, plan, cancelled_at) = match event.kind() {
+            Some(EventType::PaymentSucceeded) => (Some("active"), None, None),
             // The CASE below keeps a suspension or cancellation: a retry failing after
             // suspension must not lift it.
-            "PaymentFailed" => (Some("past_due"), None, None),
-            "GracePeriodExpired" => (Some("suspended"), None, None),
-            "SubscriptionCancelled" => (Some("cancelled"), None, Some(at)),
-            "PlanChanged" => (None, Some(payload::text(event, "to")?), None),
+            Some(EventType::PaymentFailed) => (Some("past_due"), None, None),
+            Some(EventType::GracePeriodExpired) => (Some("suspended"), None, None),
+            Some(EventType::SubscriptionCancelled) => (Some("cancelled"), None, Some(at)),
+            Some(EventType::PlanChanged) => (None, Some(event.text("to")?), None),
             _ => return Ok(()),
         };
         let applied = sqlx::query(
@@ -108,7 +108,7 @@ impl AdminReports {
                  last_sequence = $2
               WHERE tenant_id = $1 AND last_sequence < $2",
         )
-        .bind(payload::aggregate_uuid(event)?)
+        .bind(event.aggregate_uuid()?)
         .bind(event.sequence)
         .bind(status)
         .bind(plan)
@@ -117,7 +117,7 @@ impl AdminReports {
         .await?
         .rows_affected()
             > 0;
-        if applied && event.event_type == "PaymentSucceeded" {
+        if applied && event.is(EventType::PaymentSucceeded) {
             let month = at
                 .date_naive()
                 .with_day(1)
@@ -130,8 +130,8 @@ impl AdminReports {
                      payments = report_revenue.payments + 1",
             )
             .bind(month)
-            .bind(payload::text(event, "currency")?.to_ascii_lowercase())
-            .bind(payload::integer(event, "amount_cents")?)
+            .bind(event.text("currency")?.to_ascii_lowercase())
+            .bind(event.integer("amount_cents")?)
             .execute(db)
             .await?;
         }

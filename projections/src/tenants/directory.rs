@@ -1,33 +1,12 @@
 //! The `tenant_directory` projection.
 
-use schemas::StoredEvent;
-use serde_json::Value;
+use schemas::{EventType, StoredEvent};
 use sqlx::PgConnection;
 use stream::{EventHandler, HandlerError};
-use uuid::Uuid;
 
 /// Keeps `tenant_directory` up to date.
 #[derive(Debug, Clone, Copy)]
 pub struct TenantDirectory;
-
-/// A field of the event's body; payloads are externally tagged by the event type.
-fn field<'a>(event: &'a StoredEvent, name: &str) -> Option<&'a Value> {
-    event.payload.get(&event.event_type)?.get(name)
-}
-
-fn text_field(event: &StoredEvent, name: &str) -> Result<String, HandlerError> {
-    field(event, name)
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            HandlerError::Rejected(format!("{} has no text field {name}", event.event_type))
-        })
-}
-
-fn aggregate_uuid(event: &StoredEvent) -> Result<Uuid, HandlerError> {
-    Uuid::parse_str(&event.aggregate_id)
-        .map_err(|_| HandlerError::Rejected("the aggregate id is not a uuid".into()))
-}
 
 impl TenantDirectory {
     async fn tenant_event(
@@ -35,8 +14,8 @@ impl TenantDirectory {
         db: &mut PgConnection,
         event: &StoredEvent,
     ) -> Result<(), HandlerError> {
-        let tenant = aggregate_uuid(event)?;
-        if event.event_type == "TenantRegistered" {
+        let tenant = event.aggregate_uuid()?;
+        if event.is(EventType::TenantRegistered) {
             sqlx::query(
                 "INSERT INTO tenant_directory (tenant_id, name, plan, status, registered_at,
                      updated_at, last_sequence, last_position)
@@ -44,8 +23,8 @@ impl TenantDirectory {
                  ON CONFLICT (tenant_id) DO NOTHING",
             )
             .bind(tenant)
-            .bind(text_field(event, "name")?)
-            .bind(text_field(event, "plan")?)
+            .bind(event.text("name")?)
+            .bind(event.text("plan")?)
             .bind(event.recorded_at)
             .bind(event.sequence)
             .bind(event.position)
@@ -55,14 +34,13 @@ impl TenantDirectory {
         }
         // Each update moves the row only forward in the tenant's own sequence, so an event
         // delivered again (a replay into an existing table) changes nothing.
-        let (set, value): (&str, Option<String>) = match event.event_type.as_str() {
-            "WhatsAppNumberLinked" => (
-                "phone_number_id = $5",
-                Some(text_field(event, "phone_number_id")?),
-            ),
-            "TenantSuspended" => ("status = 'suspended'", None),
-            "TenantReactivated" => ("status = 'active'", None),
-            "LocaleChanged" => ("locale = $5", Some(text_field(event, "locale")?)),
+        let (set, value): (&str, Option<&str>) = match event.kind() {
+            Some(EventType::WhatsAppNumberLinked) => {
+                ("phone_number_id = $5", Some(event.text("phone_number_id")?))
+            }
+            Some(EventType::TenantSuspended) => ("status = 'suspended'", None),
+            Some(EventType::TenantReactivated) => ("status = 'active'", None),
+            Some(EventType::LocaleChanged) => ("locale = $5", Some(event.text("locale")?)),
             _ => ("status = status", None),
         };
         sqlx::query(&format!(
@@ -85,11 +63,11 @@ impl TenantDirectory {
         db: &mut PgConnection,
         event: &StoredEvent,
     ) -> Result<(), HandlerError> {
-        let plan = match event.event_type.as_str() {
-            "SubscriptionStarted" | "ComplimentarySubscriptionStarted" => {
-                text_field(event, "plan")?
+        let plan = match event.kind() {
+            Some(EventType::SubscriptionStarted | EventType::ComplimentarySubscriptionStarted) => {
+                event.text("plan")?
             }
-            "PlanChanged" => text_field(event, "to")?,
+            Some(EventType::PlanChanged) => event.text("to")?,
             _ => return Ok(()),
         };
         // The subscription's id is its tenant's id. Events arrive in commit order and a
@@ -99,7 +77,7 @@ impl TenantDirectory {
                     last_position = GREATEST(last_position, $4)
               WHERE tenant_id = $1",
         )
-        .bind(aggregate_uuid(event)?)
+        .bind(event.aggregate_uuid()?)
         .bind(plan)
         .bind(event.recorded_at)
         .bind(event.position)

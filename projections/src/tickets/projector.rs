@@ -1,7 +1,7 @@
 //! The `tickets` projection.
 
 use super::change::TICKET_CHANNEL;
-use crate::metrics::payload;
+use schemas::EventType;
 use schemas::StoredEvent;
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -14,7 +14,8 @@ pub struct Tickets;
 
 /// A field as stored (sealed personal data stays sealed).
 fn raw(event: &StoredEvent, name: &str) -> Result<Value, HandlerError> {
-    payload::field(event, name)
+    event
+        .field(name)
         .cloned()
         .ok_or_else(|| HandlerError::Rejected(format!("{} has no field {name}", event.event_type)))
 }
@@ -34,9 +35,9 @@ impl Tickets {
             "UPDATE tickets SET {set}, updated_at = $3, last_sequence = $2
               WHERE ticket_id = $1 AND last_sequence < $2"
         ))
-        .bind(payload::aggregate_uuid(event)?)
+        .bind(event.aggregate_uuid()?)
         .bind(event.sequence)
-        .bind(payload::at(event)?)
+        .bind(event.at()?)
         .bind(extra)
         .execute(db)
         .await?;
@@ -61,7 +62,7 @@ impl Tickets {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (ticket_id, sequence) DO NOTHING",
         )
-        .bind(payload::aggregate_uuid(event)?)
+        .bind(event.aggregate_uuid()?)
         .bind(event.sequence)
         .bind(author_kind)
         .bind(author_id)
@@ -69,25 +70,25 @@ impl Tickets {
         .bind(text)
         .bind(confidence)
         .bind(sources)
-        .bind(payload::at(event)?)
+        .bind(event.at()?)
         .execute(db)
         .await?;
         Ok(())
     }
 
     async fn opened(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
-        let at = payload::at(event)?;
+        let at = event.at()?;
         sqlx::query(
             "INSERT INTO tickets (ticket_id, tenant_id, category, subject, priority, status,
                  opened_at, updated_at, waiting_since, last_sequence)
              VALUES ($1, $2, $3, $4, $5, 'open', $6, $6, $6, $7)
              ON CONFLICT (ticket_id) DO NOTHING",
         )
-        .bind(payload::aggregate_uuid(event)?)
-        .bind(payload::uuid(event, "tenant_id")?)
-        .bind(payload::text(event, "category")?)
+        .bind(event.aggregate_uuid()?)
+        .bind(event.uuid("tenant_id")?)
+        .bind(event.text("category")?)
         .bind(raw(event, "subject")?)
-        .bind(payload::text(event, "priority")?)
+        .bind(event.text("priority")?)
         .bind(at)
         .bind(event.sequence)
         .execute(&mut *db)
@@ -107,11 +108,11 @@ impl Tickets {
     }
 
     async fn apply(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
-        match event.event_type.as_str() {
-            "TicketOpened" => self.opened(db, event).await?,
-            "TicketMessageAdded" => {
-                let kind = payload::text(event, "author_kind")?;
-                let author = payload::text(event, "author_id")?;
+        match event.kind() {
+            Some(EventType::TicketOpened) => self.opened(db, event).await?,
+            Some(EventType::TicketMessageAdded) => {
+                let kind = event.text("author_kind")?;
+                let author = event.text("author_id")?.to_owned();
                 self.message(
                     db,
                     event,
@@ -131,9 +132,9 @@ impl Tickets {
                 };
                 self.update(db, event, set, None).await?;
             }
-            "TicketAiAnswered" | "TicketAiAnswerGiven" => {
-                let confidence = payload::field(event, "confidence").and_then(Value::as_f64);
-                let sources = payload::field(event, "sources").cloned();
+            Some(EventType::TicketAiAnswered | EventType::TicketAiAnswerGiven) => {
+                let confidence = event.field("confidence").and_then(Value::as_f64);
+                let sources = event.field("sources").cloned();
                 self.message(
                     db,
                     event,
@@ -154,7 +155,7 @@ impl Tickets {
                 )
                 .await?;
             }
-            "TicketAwaitingAdmin" | "TicketHumanRequested" => {
+            Some(EventType::TicketAwaitingAdmin | EventType::TicketHumanRequested) => {
                 self.update(
                     db,
                     event,
@@ -163,8 +164,8 @@ impl Tickets {
                 )
                 .await?;
             }
-            "TicketInternalNoteAdded" => {
-                let admin = payload::text(event, "admin_id")?;
+            Some(EventType::TicketInternalNoteAdded) => {
+                let admin = event.text("admin_id")?.to_owned();
                 self.message(
                     db,
                     event,
@@ -177,7 +178,7 @@ impl Tickets {
                 )
                 .await?;
             }
-            "TicketAttachmentAdded" => {
+            Some(EventType::TicketAttachmentAdded) => {
                 sqlx::query(
                     "INSERT INTO ticket_files (ticket_id, attachment_id, message_sequence, name,
                          size, content_type, sha256, at)
@@ -185,24 +186,24 @@ impl Tickets {
                        FROM ticket_messages WHERE ticket_id = $1 AND sequence < $8
                      ON CONFLICT (ticket_id, attachment_id) DO NOTHING",
                 )
-                .bind(payload::aggregate_uuid(event)?)
-                .bind(payload::uuid(event, "attachment_id")?)
+                .bind(event.aggregate_uuid()?)
+                .bind(event.uuid("attachment_id")?)
                 .bind(raw(event, "name")?)
-                .bind(payload::integer(event, "size")?)
-                .bind(payload::text(event, "content_type")?)
-                .bind(payload::text(event, "sha256")?)
-                .bind(payload::at(event)?)
+                .bind(event.integer("size")?)
+                .bind(event.text("content_type")?)
+                .bind(event.text("sha256")?)
+                .bind(event.at()?)
                 .bind(event.sequence)
                 .execute(db)
                 .await?;
             }
-            "TicketAssigned" => {
-                let admin = payload::text(event, "admin_id")?;
+            Some(EventType::TicketAssigned) => {
+                let admin = event.text("admin_id")?.to_owned();
                 self.update(db, event, "assigned_admin = $4::uuid", Some(admin))
                     .await?;
             }
-            "TicketStatusChanged" => {
-                let to = payload::text(event, "to")?;
+            Some(EventType::TicketStatusChanged) => {
+                let to = event.text("to")?.to_owned();
                 let set = match to.as_str() {
                     "resolved" => {
                         "status = $4, waiting_since = NULL, resolved_at = COALESCE(resolved_at, $3)"
@@ -229,7 +230,7 @@ async fn announce(db: &mut PgConnection, event: &StoredEvent) -> Result<(), Hand
           WHERE ticket_id = $2 AND current_schema() NOT LIKE 'replay\\_%'",
     )
     .bind(TICKET_CHANNEL)
-    .bind(payload::aggregate_uuid(event)?)
+    .bind(event.aggregate_uuid()?)
     .bind(event.position)
     .execute(db)
     .await?;

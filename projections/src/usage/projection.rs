@@ -1,7 +1,7 @@
 //! The `tenant_usage` projection.
 
-use crate::metrics::payload;
 use chrono::NaiveDate;
+use schemas::EventType;
 use schemas::StoredEvent;
 use sqlx::PgConnection;
 use std::collections::{BTreeMap, HashMap};
@@ -18,7 +18,7 @@ impl TenantUsage {
         db: &mut PgConnection,
         event: &StoredEvent,
     ) -> Result<(), HandlerError> {
-        if event.event_type != "TenantRegistered" {
+        if !event.is(EventType::TenantRegistered) {
             return Ok(());
         }
         sqlx::query(
@@ -28,8 +28,8 @@ impl TenantUsage {
                  last_tenant_sequence = EXCLUDED.last_tenant_sequence
              WHERE usage_tenants.last_tenant_sequence < EXCLUDED.last_tenant_sequence",
         )
-        .bind(payload::aggregate_uuid(event)?)
-        .bind(payload::text(event, "plan")?)
+        .bind(event.aggregate_uuid()?)
+        .bind(event.text("plan")?)
         .bind(event.sequence)
         .execute(db)
         .await?;
@@ -41,11 +41,11 @@ impl TenantUsage {
         db: &mut PgConnection,
         event: &StoredEvent,
     ) -> Result<(), HandlerError> {
-        let (plan, anchor) = match event.event_type.as_str() {
-            "SubscriptionStarted" | "ComplimentarySubscriptionStarted" => {
-                (payload::text(event, "plan")?, Some(payload::at(event)?))
+        let (plan, anchor) = match event.kind() {
+            Some(EventType::SubscriptionStarted | EventType::ComplimentarySubscriptionStarted) => {
+                (event.text("plan")?, Some(event.at()?))
             }
-            "PlanChanged" => (payload::text(event, "to")?, None),
+            Some(EventType::PlanChanged) => (event.text("to")?, None),
             _ => return Ok(()),
         };
         // The subscription's id is its tenant's id.
@@ -59,7 +59,7 @@ impl TenantUsage {
                  last_subscription_sequence = EXCLUDED.last_subscription_sequence
              WHERE usage_tenants.last_subscription_sequence < EXCLUDED.last_subscription_sequence",
         )
-        .bind(payload::aggregate_uuid(event)?)
+        .bind(event.aggregate_uuid()?)
         .bind(plan)
         .bind(anchor)
         .bind(event.sequence)
@@ -99,8 +99,8 @@ impl TenantUsage {
                 // Per-aggregate order holds in the tail, so anything not newer was applied.
                 Some((_, applied, _)) if *applied >= event.sequence => continue,
                 Some(k) => k,
-                None if event.event_type == "MessageReceived" => {
-                    let tenant = payload::uuid(event, "tenant_id")?;
+                None if event.is(EventType::MessageReceived) => {
+                    let tenant = event.uuid("tenant_id")?;
                     known
                         .entry(event.aggregate_id.clone())
                         .or_insert((tenant, 0, true))
@@ -109,15 +109,15 @@ impl TenantUsage {
             };
             *seq = event.sequence;
             *changed = true;
-            let day = payload::at(event)?.date_naive();
-            if event.event_type == "MessageReceived" {
+            let day = event.at()?.date_naive();
+            if event.is(EventType::MessageReceived) {
                 *inbound.entry((*tenant, day)).or_default() += 1;
             } else {
-                let model = payload::text(event, "model")?;
+                let model = event.text("model")?.to_owned();
                 let r = replies.entry((*tenant, day, model)).or_default();
                 r.0 += 1;
-                r.1 += payload::integer(event, "tokens_in")?;
-                r.2 += payload::integer(event, "tokens_out")?;
+                r.1 += event.integer("tokens_in")?;
+                r.2 += event.integer("tokens_out")?;
             }
         }
         if !inbound.is_empty() {
@@ -191,7 +191,10 @@ impl EventHandler for TenantUsage {
     fn wants(&self, event: &StoredEvent) -> bool {
         match event.aggregate_type.as_str() {
             "tenant" | "subscription" => true,
-            "conversation" => matches!(event.event_type.as_str(), "MessageReceived" | "AiReplied"),
+            "conversation" => matches!(
+                event.kind(),
+                Some(EventType::MessageReceived | EventType::AiReplied)
+            ),
             _ => false,
         }
     }
@@ -230,7 +233,10 @@ impl EventHandler for TenantUsage {
                 // Only these count; the guard needs only their sequences, because a later
                 // counted event always has a higher one.
                 "conversation"
-                    if matches!(event.event_type.as_str(), "MessageReceived" | "AiReplied") =>
+                    if matches!(
+                        event.kind(),
+                        Some(EventType::MessageReceived | EventType::AiReplied)
+                    ) =>
                 {
                     counted.push(event);
                 }

@@ -8,6 +8,7 @@ use crate::request::RequireTenantOwner;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
+use schemas::EventType;
 use serde::Serialize;
 
 /// Where to send the owner.
@@ -46,12 +47,13 @@ pub(super) async fn create(
     // Read from the event store rather than a read model, so an owner who just subscribed
     // is not told they have no customer while a projection catches up.
     let customer: Option<String> = sqlx::query_scalar(
-        "SELECT payload -> 'SubscriptionStarted' ->> 'stripe_customer_id' FROM events
+        "SELECT payload -> $2 ->> 'stripe_customer_id' FROM events
           WHERE aggregate_type = 'subscription' AND aggregate_id = $1
-            AND event_type = 'SubscriptionStarted'
+            AND event_type = $2
           ORDER BY sequence DESC LIMIT 1",
     )
     .bind(owner.tenant_id.to_string())
+    .bind(EventType::SubscriptionStarted.as_str())
     .fetch_optional(&state.pool)
     .await
     .map_err(ApiError::internal)?

@@ -10,6 +10,7 @@ use crate::request::RequireTenantUser;
 use axum::extract::{Query, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
+use schemas::EventType;
 use serde::Deserialize;
 use serde_json::Value;
 use sqlx::{Postgres, QueryBuilder};
@@ -129,14 +130,16 @@ pub(super) async fn handoff_reasons(
     }
     let reasons: Vec<(String, String)> = sqlx::query_as(
         "SELECT DISTINCT ON (aggregate_id) aggregate_id,
-                CASE event_type WHEN 'HumanRequested' THEN 'customer_asked'
-                ELSE COALESCE(payload->'ConfidenceLow'->>'reason', 'low_confidence') END
+                CASE event_type WHEN $2 THEN 'customer_asked'
+                ELSE COALESCE(payload -> $3 ->> 'reason', 'low_confidence') END
            FROM events
           WHERE aggregate_type = 'conversation' AND aggregate_id = ANY($1)
-            AND event_type IN ('ConfidenceLow', 'HumanRequested')
+            AND event_type IN ($3, $2)
           ORDER BY aggregate_id, sequence DESC",
     )
     .bind(&ids)
+    .bind(EventType::HumanRequested.as_str())
+    .bind(EventType::ConfidenceLow.as_str())
     .fetch_all(&state.pool)
     .await
     .map_err(ApiError::internal)?;

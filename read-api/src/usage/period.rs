@@ -1,12 +1,7 @@
-//! Billing periods.
-//!
-//! A tenant is billed monthly from its subscription's start (`SubscriptionStarted` or
-//! `ComplimentarySubscriptionStarted`): each period begins at 00:00 UTC on the start's
-//! day of the month and ends where the next begins. A start on the 29th, 30th or 31st
-//! begins periods on the last day of shorter months (a start on 31 January: 28 or
-//! 29 February, then 31 March). A tenant without a subscription is billed by calendar month.
+//! Billing periods as the usage API shows them; the rule that cuts them is
+//! [`schemas::billing`]'s, shared with the AI's quota and the Stripe meter.
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::NaiveDate;
 use serde::Serialize;
 
 /// A billing period: `start` included, `end` excluded.
@@ -18,31 +13,12 @@ pub struct BillingPeriod {
     pub end: NaiveDate,
 }
 
-/// The day `anchor_day` of the month of `month`, or the month's last day when it is shorter.
-fn clamped(month: NaiveDate, anchor_day: u32) -> NaiveDate {
-    let first = month.with_day(1).unwrap_or(month);
-    let last = first
-        .checked_add_months(Months::new(1))
-        .and_then(|next| next.pred_opt())
-        .unwrap_or(first);
-    first.with_day(anchor_day.min(last.day())).unwrap_or(last)
-}
-
 impl BillingPeriod {
     /// The period that contains `date`, for a subscription that started on `anchor` (`None`:
-    /// calendar months).
+    /// calendar months), by the one rule in [`schemas::billing`].
     pub fn containing(anchor: Option<NaiveDate>, date: NaiveDate) -> Self {
-        let day = anchor.map_or(1, |a| a.day());
-        let this_month = clamped(date, day);
-        let start = if this_month <= date {
-            this_month
-        } else {
-            clamped(date.checked_sub_months(Months::new(1)).unwrap_or(date), day)
-        };
-        let end = clamped(
-            start.checked_add_months(Months::new(1)).unwrap_or(start),
-            day,
-        );
+        let schemas::BillingPeriod { start, end } =
+            schemas::BillingPeriod::containing(anchor, date);
         Self { start, end }
     }
 }

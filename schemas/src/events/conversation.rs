@@ -1,11 +1,15 @@
 //! Events of the `conversation` aggregate: one tenant × WhatsApp contact (F1–F9).
 
-use super::event_enum_names;
 use crate::Personal;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+/// How long after the customer's last message the business may write freely (F3): the
+/// WhatsApp customer service window. The aggregate decides by it and the conversations
+/// read model shows when it ends.
+pub const CUSTOMER_WINDOW: TimeDelta = TimeDelta::hours(24);
 
 /// Who is answering a conversation (F4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, Default)]
@@ -306,24 +310,6 @@ pub enum ConversationEvent {
     },
 }
 
-event_enum_names!(ConversationEvent {
-    MessageReceived,
-    AiReplied,
-    ConfidenceLow,
-    HumanRequested,
-    HumanReplied,
-    AgentAssigned,
-    AiResumed,
-    OutboundSent,
-    OutboundDelivered,
-    OutboundFailed,
-    ConversationResolved,
-    SubjectErased,
-    OutboundRefused,
-    HumanRepliedFromPhone,
-    GreetingSent,
-});
-
 #[cfg(test)]
 #[path = "conversation_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -2,7 +2,7 @@ use super::*;
 use crate::events::test_support::{at, tag};
 use serde_json::json;
 
-fn samples() -> Vec<ConversationEvent> {
+pub(crate) fn samples() -> Vec<ConversationEvent> {
     let id = Uuid::from_u128(7);
     vec![
         ConversationEvent::MessageReceived {

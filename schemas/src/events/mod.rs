@@ -16,7 +16,7 @@ use std::fmt;
 
 pub use conversation::{
     AiRun, ConversationEvent, ConversationStatus, DeliveryStatus, HandoffReason, MessageContent,
-    ResumeReason,
+    ResumeReason, CUSTOMER_WINDOW,
 };
 pub use subscription::{SubscriptionEvent, SubscriptionStatus};
 pub use tenant::{BotSettings, OnboardingStep, TenantEvent, Tone};
@@ -67,42 +67,148 @@ pub fn all_event_types() -> impl Iterator<Item = (crate::AggregateKind, &'static
         .chain(of(K::Ticket, TicketEvent::EVENT_TYPES))
 }
 
-/// Implements the naming side of an event enum from its variant list, so the stored type
-/// name, the serde tag and `EVENT_TYPES` cannot drift apart: the match is exhaustive, so a
-/// variant missing from the list does not compile.
-macro_rules! event_enum_names {
-    ($enum:ident { $($variant:ident),+ $(,)? }) => {
-        impl $enum {
-            /// Every stable event type name of this enum (its variant names).
-            pub const EVENT_TYPES: &'static [&'static str] = &[$(stringify!($variant)),+];
+/// Implements the naming side of the four event enums and the [`EventType`] of all of them
+/// from one list, so the stored type name, the serde tag, `EVENT_TYPES` and `EventType`
+/// cannot drift apart: the matches are exhaustive, so a variant missing from the list does
+/// not compile.
+macro_rules! event_types {
+    ($($kind:ident => $enum:ident { $($variant:ident),+ $(,)? }),+ $(,)?) => {
+        /// The stable type name of a stored event, as a value: the typed form of the
+        /// `event_type` column. Names are unique across aggregates, so each one also names
+        /// its aggregate.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum EventType {
+            $($(
+                #[doc = concat!("`", stringify!($variant), "`, an event of [`", stringify!($enum), "`].")]
+                $variant,
+            )+)+
+        }
 
-            /// The stable type name of this event: its variant name.
-            pub fn type_name(&self) -> &'static str {
+        impl EventType {
+            /// Every event type of every aggregate.
+            pub const ALL: &'static [EventType] = &[$($(Self::$variant,)+)+];
+
+            /// The stored name (the `event_type` column and the payload's tag).
+            pub const fn as_str(self) -> &'static str {
                 match self {
-                    $(Self::$variant { .. } => stringify!($variant)),+
+                    $($(Self::$variant => stringify!($variant),)+)+
                 }
             }
 
-            /// When the fact happened, by the clock of the command that recorded it.
-            pub fn at(&self) -> chrono::DateTime<chrono::Utc> {
+            /// The type a stored name stands for; `None` for a name this build does not know.
+            pub fn parse(name: &str) -> Option<Self> {
+                match name {
+                    $($(stringify!($variant) => Some(Self::$variant),)+)+
+                    _ => None,
+                }
+            }
+
+            /// The aggregate whose events have this type.
+            pub const fn aggregate(self) -> $crate::AggregateKind {
                 match self {
-                    $(Self::$variant { at, .. } => *at),+
+                    $($(Self::$variant => $crate::AggregateKind::$kind,)+)+
                 }
             }
         }
 
-        impl cqrs_es::DomainEvent for $enum {
-            fn event_type(&self) -> String {
-                self.type_name().to_owned()
-            }
-
-            fn event_version(&self) -> String {
-                $crate::events::EVENT_VERSION.to_owned()
+        impl fmt::Display for EventType {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
             }
         }
+
+        $(
+            impl $enum {
+                /// Every stable event type name of this enum (its variant names).
+                pub const EVENT_TYPES: &'static [&'static str] = &[$(stringify!($variant)),+];
+
+                /// The stable type name of this event: its variant name.
+                pub fn type_name(&self) -> &'static str {
+                    self.kind().as_str()
+                }
+
+                /// The type of this event.
+                pub fn kind(&self) -> EventType {
+                    match self {
+                        $(Self::$variant { .. } => EventType::$variant),+
+                    }
+                }
+
+                /// When the fact happened, by the clock of the command that recorded it.
+                pub fn at(&self) -> chrono::DateTime<chrono::Utc> {
+                    match self {
+                        $(Self::$variant { at, .. } => *at),+
+                    }
+                }
+            }
+
+            impl cqrs_es::DomainEvent for $enum {
+                fn event_type(&self) -> String {
+                    self.type_name().to_owned()
+                }
+
+                fn event_version(&self) -> String {
+                    $crate::events::EVENT_VERSION.to_owned()
+                }
+            }
+        )+
     };
 }
-pub(crate) use event_enum_names;
+
+// The order within each aggregate is the order of its `EVENT_TYPES`.
+event_types! {
+    Tenant => TenantEvent {
+        TenantRegistered,
+        WhatsAppNumberLinked,
+        BotSettingsChanged,
+        KnowledgeReplaced,
+        TenantSuspended,
+        TenantReactivated,
+        LocaleChanged,
+        OnboardingStepCompleted,
+    },
+    Subscription => SubscriptionEvent {
+        SubscriptionStarted,
+        PaymentSucceeded,
+        PaymentFailed,
+        GracePeriodExpired,
+        SubscriptionCancelled,
+        PlanChanged,
+        ComplimentarySubscriptionStarted,
+        CheckoutCompleted,
+        PaymentHeld,
+        CancelAtPeriodEndChanged,
+    },
+    Conversation => ConversationEvent {
+        MessageReceived,
+        AiReplied,
+        ConfidenceLow,
+        HumanRequested,
+        HumanReplied,
+        AgentAssigned,
+        AiResumed,
+        OutboundSent,
+        OutboundDelivered,
+        OutboundFailed,
+        ConversationResolved,
+        SubjectErased,
+        OutboundRefused,
+        HumanRepliedFromPhone,
+        GreetingSent,
+    },
+    Ticket => TicketEvent {
+        TicketOpened,
+        TicketAiAnswered,
+        TicketAwaitingAdmin,
+        TicketMessageAdded,
+        TicketAssigned,
+        TicketStatusChanged,
+        TicketAiAnswerGiven,
+        TicketHumanRequested,
+        TicketInternalNoteAdded,
+        TicketAttachmentAdded,
+    },
+}
 
 #[cfg(test)]
 pub(crate) mod test_support {

@@ -1,7 +1,7 @@
 //! Events of the `subscription` aggregate: a tenant's paid plan as Stripe reports it
 //! (F20–F23).
 
-use super::{event_enum_names, Plan};
+use super::Plan;
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -146,26 +146,13 @@ pub enum SubscriptionEvent {
     },
 }
 
-event_enum_names!(SubscriptionEvent {
-    SubscriptionStarted,
-    PaymentSucceeded,
-    PaymentFailed,
-    GracePeriodExpired,
-    SubscriptionCancelled,
-    PlanChanged,
-    ComplimentarySubscriptionStarted,
-    CheckoutCompleted,
-    PaymentHeld,
-    CancelAtPeriodEndChanged,
-});
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::events::test_support::{at, tag};
     use serde_json::json;
 
-    fn samples() -> Vec<SubscriptionEvent> {
+    pub(crate) fn samples() -> Vec<SubscriptionEvent> {
         vec![
             SubscriptionEvent::SubscriptionStarted {
                 tenant_id: Uuid::from_u128(1),

@@ -1,7 +1,7 @@
 //! Events of the `tenant` aggregate: registration, WhatsApp number, bot settings (F17),
 //! knowledge (F10), suspension, language.
 
-use super::{event_enum_names, Plan};
+use super::Plan;
 use crate::{Locale, Personal};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -153,24 +153,13 @@ pub enum TenantEvent {
     },
 }
 
-event_enum_names!(TenantEvent {
-    TenantRegistered,
-    WhatsAppNumberLinked,
-    BotSettingsChanged,
-    KnowledgeReplaced,
-    TenantSuspended,
-    TenantReactivated,
-    LocaleChanged,
-    OnboardingStepCompleted,
-});
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::events::test_support::{at, tag};
     use serde_json::json;
 
-    fn samples() -> Vec<TenantEvent> {
+    pub(crate) fn samples() -> Vec<TenantEvent> {
         vec![
             TenantEvent::TenantRegistered {
                 tenant_id: Uuid::from_u128(1),

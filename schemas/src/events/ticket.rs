@@ -1,6 +1,5 @@
 //! Events of the `ticket` aggregate: a tenant's support request to the operator (F50).
 
-use super::event_enum_names;
 use crate::Personal;
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -176,26 +175,13 @@ pub enum TicketEvent {
     },
 }
 
-event_enum_names!(TicketEvent {
-    TicketOpened,
-    TicketAiAnswered,
-    TicketAwaitingAdmin,
-    TicketMessageAdded,
-    TicketAssigned,
-    TicketStatusChanged,
-    TicketAiAnswerGiven,
-    TicketHumanRequested,
-    TicketInternalNoteAdded,
-    TicketAttachmentAdded,
-});
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::events::test_support::{at, tag};
     use serde_json::json;
 
-    fn samples() -> Vec<TicketEvent> {
+    pub(crate) fn samples() -> Vec<TicketEvent> {
         vec![
             TicketEvent::TicketOpened {
                 ticket_id: Uuid::from_u128(9),

@@ -6,7 +6,7 @@ use super::{CANCELLED_REASON, CONSUMER, OVERDUE_REASON};
 use aggregates::{ErrorKind, TenantCommand};
 use chrono::{DateTime, Duration, Utc};
 use commands::{CommandBus, CommandError};
-use schemas::{Actor, CommandMetadata, StoredEvent};
+use schemas::{Actor, CommandMetadata, EventType, StoredEvent};
 use sqlx::PgConnection;
 use std::fmt;
 use std::sync::Arc;
@@ -89,14 +89,6 @@ impl SubscriptionLifecycle {
     }
 }
 
-fn at(event: &StoredEvent) -> Result<DateTime<Utc>, HandlerError> {
-    event.payload[&event.event_type]["at"]
-        .as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|d| d.with_timezone(&Utc))
-        .ok_or_else(|| HandlerError::Rejected(format!("{} has no `at`", event.event_type)))
-}
-
 #[async_trait::async_trait]
 impl EventHandler for SubscriptionLifecycle {
     fn name(&self) -> &'static str {
@@ -119,15 +111,15 @@ impl EventHandler for SubscriptionLifecycle {
         // A subscription's id is its tenant's id.
         let tenant = Uuid::parse_str(&event.aggregate_id)
             .map_err(|_| HandlerError::Rejected("the subscription id is not a UUID".into()))?;
-        match event.event_type.as_str() {
-            "PaymentFailed" => {
+        match event.kind() {
+            Some(EventType::PaymentFailed) => {
                 // The first failure starts the grace period; later ones keep its end.
                 sqlx::query(
                     "INSERT INTO billing_grace_deadlines (tenant_id, due_at) VALUES ($1, $2)
                      ON CONFLICT (tenant_id) DO NOTHING",
                 )
                 .bind(tenant)
-                .bind(at(event)? + self.grace)
+                .bind(event.at()? + self.grace)
                 .execute(&mut *db)
                 .await?;
                 let due: DateTime<Utc> = sqlx::query_scalar(
@@ -144,7 +136,7 @@ impl EventHandler for SubscriptionLifecycle {
                 )
                 .await?;
             }
-            "PaymentSucceeded" => {
+            Some(EventType::PaymentSucceeded) => {
                 sqlx::query("DELETE FROM billing_grace_deadlines WHERE tenant_id = $1")
                     .bind(tenant)
                     .execute(&mut *db)
@@ -164,12 +156,12 @@ impl EventHandler for SubscriptionLifecycle {
                     self.notice(db, tenant, event, Notice::Reactivated).await?;
                 }
             }
-            "GracePeriodExpired" | "SubscriptionCancelled" => {
+            Some(EventType::GracePeriodExpired | EventType::SubscriptionCancelled) => {
                 sqlx::query("DELETE FROM billing_grace_deadlines WHERE tenant_id = $1")
                     .bind(tenant)
                     .execute(&mut *db)
                     .await?;
-                let reason = if event.event_type == "GracePeriodExpired" {
+                let reason = if event.is(EventType::GracePeriodExpired) {
                     OVERDUE_REASON
                 } else {
                     CANCELLED_REASON

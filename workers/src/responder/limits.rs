@@ -4,9 +4,10 @@
 //! model requests in the current UTC hour, tokens in the current UTC day, cost in the
 //! current UTC month; AI answers (all kinds) in the current billing period for the quota.
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use integrations::mailer::AiLimitKind;
 use schemas::events::HandoffReason;
+use schemas::BillingPeriod;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -131,26 +132,6 @@ impl Limits {
     }
 }
 
-/// The first day of the billing period containing `today` for a subscription that started on
-/// `anchor` (calendar months without one): the same rule as the usage report's periods.
-pub fn period_start(anchor: Option<NaiveDate>, today: NaiveDate) -> NaiveDate {
-    let day = anchor.map_or(1, |a| a.day());
-    let clamped = |month: NaiveDate| {
-        let first = month.with_day(1).unwrap_or(month);
-        let last = first
-            .checked_add_months(Months::new(1))
-            .and_then(|n| n.pred_opt())
-            .unwrap_or(first);
-        first.with_day(day.min(last.day())).unwrap_or(last)
-    };
-    let this_month = clamped(today);
-    if this_month <= today {
-        this_month
-    } else {
-        clamped(today.checked_sub_months(Months::new(1)).unwrap_or(today))
-    }
-}
-
 /// Whether `tenant` used its plan's `quota` of AI answers in the billing period containing
 /// `now` (never without a quota).
 pub async fn quota_reached(
@@ -167,7 +148,8 @@ pub async fn quota_reached(
             .bind(tenant)
             .fetch_optional(pool)
             .await?;
-    let start = period_start(anchor.flatten().map(|a| a.date_naive()), now.date_naive());
+    let start =
+        BillingPeriod::containing(anchor.flatten().map(|a| a.date_naive()), now.date_naive()).start;
     let start = start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
     let used: i64 =
         sqlx::query_scalar("SELECT count(*) FROM ai_usage WHERE tenant_id = $1 AND at >= $2")
@@ -181,27 +163,6 @@ pub async fn quota_reached(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a date")
-    }
-
-    #[test]
-    fn periods_begin_on_the_subscription_day_clamped_to_short_months() {
-        assert_eq!(period_start(None, d("2026-03-15")), d("2026-03-01"));
-        assert_eq!(
-            period_start(Some(d("2026-01-20")), d("2026-03-15")),
-            d("2026-02-20")
-        );
-        assert_eq!(
-            period_start(Some(d("2026-01-31")), d("2026-02-28")),
-            d("2026-02-28")
-        );
-        assert_eq!(
-            period_start(Some(d("2026-01-31")), d("2026-03-30")),
-            d("2026-02-28")
-        );
-    }
 
     #[test]
     fn a_limit_is_near_at_80_percent_and_reached_at_100() {

@@ -11,7 +11,8 @@ use super::notify;
 use super::MEMORY_MESSAGES;
 use chrono::{DateTime, Utc};
 use integrations::mailer::{HandoffCause, PublicUrl};
-use schemas::{CommandMetadata, StoredEvent};
+use schemas::events::HandoffReason;
+use schemas::{CommandMetadata, EventType, StoredEvent};
 use serde_json::Value;
 use sqlx::PgConnection;
 use std::collections::HashMap;
@@ -58,20 +59,14 @@ impl ResponderState {
     }
 }
 
-fn body(event: &StoredEvent) -> Option<&Value> {
-    event.payload.get(&event.event_type)
-}
-
+/// The event's own time (the recording time for an event without one).
 fn at_of(event: &StoredEvent) -> DateTime<Utc> {
-    body(event)
-        .and_then(|b| b.get("at"))
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or(event.recorded_at)
+    event.at().unwrap_or(event.recorded_at)
 }
 
 /// The text a customer message carries, sealed as stored: the text or a media caption.
 fn inbound_text(event: &StoredEvent) -> Option<Value> {
-    let content = body(event)?.get("content")?;
+    let content = event.field("content")?;
     content
         .get("text")
         .or_else(|| content.get("media").and_then(|m| m.get("caption")))
@@ -144,11 +139,9 @@ impl ResponderState {
         db: &mut PgConnection,
         event: &StoredEvent,
     ) -> Result<(), HandlerError> {
-        let tenant: Uuid = body(event)
-            .and_then(|b| b.get("tenant_id"))
-            .and_then(Value::as_str)
-            .and_then(|t| t.parse().ok())
-            .ok_or_else(|| HandlerError::Rejected("MessageReceived without a tenant".into()))?;
+        let tenant = event
+            .uuid("tenant_id")
+            .map_err(|_| HandlerError::Rejected("MessageReceived without a tenant".into()))?;
         let metadata = CommandMetadata::from_map(&event.metadata).ok();
         let burst = chrono::Duration::from_std(self.burst).unwrap_or_default();
         // A resolved conversation reopens with the AI, as the aggregate does.
@@ -238,7 +231,7 @@ impl ResponderState {
             {
                 continue;
             }
-            if event.event_type == "MessageReceived" {
+            if event.is(EventType::MessageReceived) {
                 memory.push(event, "customer", inbound_text(event));
                 self.received(db, event).await?;
                 scheduled = true;
@@ -265,34 +258,34 @@ impl ResponderState {
         event: &StoredEvent,
         memory: &mut Memory,
     ) -> Result<(), HandlerError> {
-        let text = |name: &str| body(event).and_then(|b| b.get(name)).cloned();
-        match event.event_type.as_str() {
-            "AiReplied" => {
+        let text = |name: &str| event.field(name).cloned();
+        match event.kind() {
+            Some(EventType::AiReplied) => {
                 memory.push(event, "ai", text("text"));
                 self.record_usage(db, event).await?;
                 self.moved(db, event, None, answered_through(event)).await?;
             }
-            "ConfidenceLow" | "HumanRequested" => {
+            Some(EventType::ConfidenceLow | EventType::HumanRequested) => {
                 // The AI stops; whatever the customer wrote so far is for the human now.
                 self.moved(db, event, Some("awaiting_human"), Some(event.position))
                     .await?;
                 let cause = handoff_cause(event);
                 notify::handed_off(db, &self.public_url, event, cause).await?;
             }
-            "HumanReplied" => {
+            Some(EventType::HumanReplied) => {
                 memory.push(event, "human", text("text"));
                 self.moved(db, event, Some("human_replied"), Some(event.position))
                     .await?;
             }
-            "AiResumed" => {
+            Some(EventType::AiResumed) => {
                 self.moved(db, event, Some("ai_active"), Some(event.position))
                     .await?
             }
-            "ConversationResolved" => {
+            Some(EventType::ConversationResolved) => {
                 self.moved(db, event, Some("resolved"), Some(event.position))
                     .await?
             }
-            "SubjectErased" => {
+            Some(EventType::SubjectErased) => {
                 sqlx::query("DELETE FROM ai_memory WHERE conversation_id = $1")
                     .bind(&event.aggregate_id)
                     .execute(&mut *db)
@@ -309,15 +302,15 @@ impl ResponderState {
         db: &mut PgConnection,
         event: &StoredEvent,
     ) -> Result<(), HandlerError> {
-        let Some(b) = body(event) else {
+        if event.body().is_none() {
             return Ok(());
-        };
+        }
         let tenant: Option<Uuid> = event.metadata.get("tenant_id").and_then(|t| t.parse().ok());
         let Some(tenant) = tenant else {
             return Ok(());
         };
-        let int = |k: &str| b.get(k).and_then(Value::as_i64).unwrap_or(0);
-        let run = b.get("run");
+        let int = |k: &str| event.integer(k).unwrap_or(0);
+        let run = event.field("run");
         let cost = run
             .and_then(|r| r.get("cost_usd"))
             .and_then(Value::as_f64)
@@ -336,7 +329,7 @@ impl ResponderState {
         .bind(event.position)
         .bind(tenant)
         .bind(at_of(event))
-        .bind(b.get("model").and_then(Value::as_str).unwrap_or(""))
+        .bind(event.text("model").unwrap_or(""))
         .bind(int("tokens_in"))
         .bind(int("tokens_out"))
         .bind(cost)
@@ -361,18 +354,17 @@ impl ResponderState {
 }
 
 fn handoff_cause(event: &StoredEvent) -> HandoffCause {
-    if event.event_type == "HumanRequested" {
+    if event.is(EventType::HumanRequested) {
         return HandoffCause::CustomerAsked;
     }
-    match body(event)
-        .and_then(|b| b.get("reason"))
-        .and_then(Value::as_str)
-    {
-        Some("plan_quota_reached") => HandoffCause::QuotaReached,
-        Some("request_limit_reached" | "token_limit_reached" | "cost_limit_reached") => {
-            HandoffCause::LimitReached
-        }
-        Some("ai_unavailable") => HandoffCause::AiUnavailable,
+    match event.value::<HandoffReason>("reason") {
+        Ok(HandoffReason::PlanQuotaReached) => HandoffCause::QuotaReached,
+        Ok(
+            HandoffReason::RequestLimitReached
+            | HandoffReason::TokenLimitReached
+            | HandoffReason::CostLimitReached,
+        ) => HandoffCause::LimitReached,
+        Ok(HandoffReason::AiUnavailable) => HandoffCause::AiUnavailable,
         _ => HandoffCause::LowConfidence,
     }
 }

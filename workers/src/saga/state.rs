@@ -4,8 +4,8 @@
 use crate::responder::notify;
 use chrono::{DateTime, Utc};
 use integrations::mailer::PublicUrl;
-use schemas::StoredEvent;
-use serde_json::Value;
+use schemas::events::ResumeReason;
+use schemas::{EventType, StoredEvent};
 use sqlx::PgConnection;
 use std::collections::HashSet;
 use stream::{EventHandler, HandlerError};
@@ -28,15 +28,9 @@ impl SagaState {
     }
 }
 
-fn body(event: &StoredEvent) -> Option<&Value> {
-    event.payload.get(&event.event_type)
-}
-
+/// The event's own time (the recording time for an event without one).
 fn at_of(event: &StoredEvent) -> DateTime<Utc> {
-    body(event)
-        .and_then(|b| b.get("at"))
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or(event.recorded_at)
+    event.at().unwrap_or(event.recorded_at)
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -138,8 +132,10 @@ impl EventHandler for SagaState {
         .collect();
         for event in events {
             let starts = matches!(
-                event.event_type.as_str(),
-                "ConfidenceLow" | "HumanRequested" | "HumanReplied"
+                event.kind(),
+                Some(
+                    EventType::ConfidenceLow | EventType::HumanRequested | EventType::HumanReplied
+                )
             );
             if starts || tracked.contains(&event.aggregate_id) {
                 self.handle(db, event).await?;
@@ -168,18 +164,17 @@ impl EventHandler for SagaState {
         {
             return Ok(());
         }
-        match (event.event_type.as_str(), row) {
-            ("ConfidenceLow" | "HumanRequested", _) => self.set(db, event, false).await?,
-            ("HumanReplied", _) => self.set(db, event, true).await?,
-            ("AgentAssigned", Some(r)) => {
+        match (event.kind(), row) {
+            (Some(EventType::ConfidenceLow | EventType::HumanRequested), _) => {
+                self.set(db, event, false).await?
+            }
+            (Some(EventType::HumanReplied), _) => self.set(db, event, true).await?,
+            (Some(EventType::AgentAssigned), Some(r)) => {
                 let moved = r.due_at.map(|_| at_of(event) + self.timeout);
                 self.update(db, event, moved).await?;
             }
-            ("AiResumed", Some(r)) => {
-                let timed_out = body(event)
-                    .and_then(|b| b.get("reason"))
-                    .and_then(Value::as_str)
-                    == Some("timeout");
+            (Some(EventType::AiResumed), Some(r)) => {
+                let timed_out = event.value::<ResumeReason>("reason") == Ok(ResumeReason::Timeout);
                 if timed_out && r.due_at.is_some() && !r.human_answered {
                     notify::attendance_pending(
                         db,
@@ -192,7 +187,9 @@ impl EventHandler for SagaState {
                 }
                 self.update(db, event, None).await?;
             }
-            ("ConversationResolved", Some(_)) => self.update(db, event, None).await?,
+            (Some(EventType::ConversationResolved), Some(_)) => {
+                self.update(db, event, None).await?
+            }
             (_, Some(r)) => self.update(db, event, r.due_at).await?,
             (_, None) => {}
         }

@@ -7,6 +7,7 @@ use commands::whatsapp::{ChannelStore, Provider};
 use commands::CommandBus;
 use integrations::whatsapp::graph::{self, Attempt, Content};
 use schemas::personal::{open_json, sealed_key_ids, ERASED};
+use schemas::EventType;
 use serde_json::Value;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -81,12 +82,13 @@ impl Context {
     /// The customer's number, from the conversation's latest message (sealed there).
     async fn recipient(&self, conversation: Uuid) -> anyhow::Result<Option<String>> {
         let stored: Option<Value> = sqlx::query_scalar(
-            "SELECT payload #> '{MessageReceived,contact_wa_id}' FROM events
+            "SELECT payload -> $2 -> 'contact_wa_id' FROM events
               WHERE aggregate_type = 'conversation' AND aggregate_id = $1
-                AND event_type = 'MessageReceived'
+                AND event_type = $2
               ORDER BY sequence DESC LIMIT 1",
         )
         .bind(conversation.to_string())
+        .bind(EventType::MessageReceived.as_str())
         .fetch_optional(&self.pool)
         .await?
         .flatten();

@@ -1,8 +1,7 @@
 //! The stream consumer that queues outbound messages.
 
-use chrono::{DateTime, TimeDelta, Utc};
-use schemas::{CommandMetadata, StoredEvent};
-use serde_json::Value;
+use chrono::{TimeDelta, Utc};
+use schemas::{CommandMetadata, EventType, StoredEvent};
 use sqlx::PgConnection;
 use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
@@ -11,14 +10,14 @@ use uuid::Uuid;
 pub const NOTIFY_CHANNEL: &str = "whatsapp_outbound";
 
 /// What an event asks to send, by event type.
-fn purpose(event_type: &str) -> Option<&'static str> {
-    Some(match event_type {
-        "AiReplied" => "ai_reply",
-        "ConfidenceLow" => "fallback",
-        "HumanRequested" => "waiting",
-        "HumanReplied" => "human_reply",
-        "AiResumed" => "return",
-        "GreetingSent" => "greeting",
+fn purpose(event: &StoredEvent) -> Option<&'static str> {
+    Some(match event.kind()? {
+        EventType::AiReplied => "ai_reply",
+        EventType::ConfidenceLow => "fallback",
+        EventType::HumanRequested => "waiting",
+        EventType::HumanReplied => "human_reply",
+        EventType::AiResumed => "return",
+        EventType::GreetingSent => "greeting",
         _ => return None,
     })
 }
@@ -51,25 +50,18 @@ impl OutboundQueue {
             return Ok(Some(t));
         }
         let t: Option<String> = sqlx::query_scalar(
-            "SELECT payload #>> '{MessageReceived,tenant_id}' FROM events
+            "SELECT payload -> $2 ->> 'tenant_id' FROM events
               WHERE aggregate_type = 'conversation' AND aggregate_id = $1
-                AND event_type = 'MessageReceived'
+                AND event_type = $2
               ORDER BY sequence LIMIT 1",
         )
         .bind(&event.aggregate_id)
+        .bind(EventType::MessageReceived.as_str())
         .fetch_optional(&mut *db)
         .await?
         .flatten();
         Ok(t.and_then(|t| Uuid::parse_str(&t).ok()))
     }
-}
-
-/// The event's fields: postgres-es stores the payload under the variant's name.
-fn fields(event: &StoredEvent) -> &Value {
-    event
-        .payload
-        .get(&event.event_type)
-        .unwrap_or(&event.payload)
 }
 
 #[async_trait::async_trait]
@@ -83,22 +75,19 @@ impl EventHandler for OutboundQueue {
     }
 
     fn wants(&self, event: &StoredEvent) -> bool {
-        event.aggregate_type == "conversation" && purpose(&event.event_type).is_some()
+        event.aggregate_type == "conversation" && purpose(event).is_some()
     }
 
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
         if event.aggregate_type != "conversation" {
             return Ok(());
         }
-        let Some(purpose) = purpose(&event.event_type) else {
+        let Some(purpose) = purpose(event) else {
             return Ok(());
         };
-        let body = fields(event);
-        let outbound_id = body
-            .get("outbound_id")
-            .and_then(Value::as_str)
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .ok_or_else(|| HandlerError::Rejected("no outbound_id".into()))?;
+        let outbound_id = event
+            .uuid("outbound_id")
+            .map_err(|_| HandlerError::Rejected("no outbound_id".into()))?;
         if Utc::now() - event.recorded_at > self.stale_after {
             tracing::warn!(%outbound_id, position = event.position, "an outbound message too old to send; not queued");
             return Ok(());
@@ -111,13 +100,9 @@ impl EventHandler for OutboundQueue {
             ));
         };
         let text = matches!(purpose, "ai_reply" | "human_reply")
-            .then(|| body.get("text").cloned())
+            .then(|| event.field("text").cloned())
             .flatten();
-        let at = body
-            .get("at")
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse::<DateTime<Utc>>().ok())
-            .unwrap_or(event.recorded_at);
+        let at = event.at().unwrap_or(event.recorded_at);
         sqlx::query(
             "INSERT INTO whatsapp_outbound
                  (outbound_id, tenant_id, conversation_id, purpose, body, position, caused_at)

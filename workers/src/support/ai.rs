@@ -11,9 +11,9 @@ use knowledge::confidence::normalize;
 use knowledge::decision::judge;
 use knowledge::RetrievedChunk;
 use knowledge::Retriever;
-use schemas::events::Tone;
+use schemas::events::{AuthorKind, Tone};
 use schemas::personal::{open_json, sealed_key_ids};
-use schemas::{Actor, CommandMetadata, StoredEvent};
+use schemas::{Actor, CommandMetadata, EventType, StoredEvent};
 use serde_json::Value;
 use sqlx::PgConnection;
 use sqlx::PgPool;
@@ -187,8 +187,7 @@ impl SupportAi {
     /// The question in clear: the subject and request of a new ticket, or the message.
     async fn question(&self, event: &StoredEvent) -> Result<String, HandlerError> {
         let mut body = event
-            .payload
-            .get(&event.event_type)
+            .body()
             .cloned()
             .ok_or_else(|| rejected("a ticket event without a body"))?;
         let mut ids = Vec::new();
@@ -198,7 +197,7 @@ impl SupportAi {
             open_json(&mut body, &keys);
         }
         let part = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or_default();
-        Ok(if event.event_type == "TicketOpened" {
+        Ok(if event.is(EventType::TicketOpened) {
             format!("{}\n{}", part("subject"), part("description"))
         } else {
             part("text").to_owned()
@@ -292,14 +291,10 @@ impl SupportAi {
 
 /// Whether `event` is a tenant's question: a new ticket or a tenant's message.
 fn is_question(event: &StoredEvent) -> bool {
-    match event.event_type.as_str() {
-        "TicketOpened" => true,
-        "TicketMessageAdded" => {
-            event
-                .payload
-                .pointer("/TicketMessageAdded/author_kind")
-                .and_then(Value::as_str)
-                == Some("tenant")
+    match event.kind() {
+        Some(EventType::TicketOpened) => true,
+        Some(EventType::TicketMessageAdded) => {
+            event.value::<AuthorKind>("author_kind") == Ok(AuthorKind::Tenant)
         }
         _ => false,
     }

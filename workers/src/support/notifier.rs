@@ -3,7 +3,8 @@
 use integrations::mailer::{
     enqueue, tenant_locale, Locale, NewMail, PublicUrl, Template, TicketCause,
 };
-use schemas::StoredEvent;
+use schemas::events::AuthorKind;
+use schemas::{EventType, StoredEvent};
 use serde_json::Value;
 use sqlx::PgConnection;
 use stream::{EventHandler, HandlerError};
@@ -33,17 +34,15 @@ enum Audience {
 }
 
 fn audience(event: &StoredEvent) -> Option<Audience> {
-    Some(match event.event_type.as_str() {
-        "TicketOpened" => Audience::Admins(TicketCause::Opened),
-        "TicketAwaitingAdmin" => Audience::Admins(TicketCause::AiHandedOff),
-        "TicketHumanRequested" => Audience::Admins(TicketCause::HumanRequested),
-        "TicketAiAnswered" | "TicketAiAnswerGiven" => Audience::Owner { by_ai: true },
-        "TicketMessageAdded" => {
-            let kind = event
-                .payload
-                .pointer("/TicketMessageAdded/author_kind")
-                .and_then(Value::as_str);
-            if kind != Some("admin") {
+    Some(match event.kind()? {
+        EventType::TicketOpened => Audience::Admins(TicketCause::Opened),
+        EventType::TicketAwaitingAdmin => Audience::Admins(TicketCause::AiHandedOff),
+        EventType::TicketHumanRequested => Audience::Admins(TicketCause::HumanRequested),
+        EventType::TicketAiAnswered | EventType::TicketAiAnswerGiven => {
+            Audience::Owner { by_ai: true }
+        }
+        EventType::TicketMessageAdded => {
+            if event.value::<AuthorKind>("author_kind") != Ok(AuthorKind::Admin) {
                 return None;
             }
             Audience::Owner { by_ai: false }
@@ -86,10 +85,10 @@ impl EventHandler for TicketNotifier {
         .bind(&event.aggregate_id)
         .fetch_optional(&mut *db)
         .await?;
-        let opened = match (&opened, event.event_type.as_str()) {
-            (_, "TicketOpened") => event.payload.get("TicketOpened"),
-            (Some(p), _) => p.get("TicketOpened"),
-            (None, _) => None,
+        let opened = match &opened {
+            _ if event.is(EventType::TicketOpened) => event.body(),
+            Some(p) => p.get(EventType::TicketOpened.as_str()),
+            None => None,
         }
         .cloned()
         .ok_or_else(|| HandlerError::Rejected("the ticket's opening is not stored".into()))?;

@@ -1,11 +1,11 @@
 //! The `stripe_usage_meter` consumer: counts AI answers per tenant and billing period in
 //! the runner's transaction (so each event counts once) and raises the quota alert.
 
-use super::{fields, period, quota};
+use super::quota;
 use chrono::{DateTime, NaiveDate, Utc};
 use integrations::mailer::PublicUrl;
 use schemas::plans::PlanCatalogue;
-use schemas::StoredEvent;
+use schemas::{BillingPeriod, EventType, StoredEvent};
 use sqlx::PgConnection;
 use std::sync::Arc;
 use stream::{EventHandler, HandlerError};
@@ -41,7 +41,7 @@ impl UsageMeter {
         db: &mut PgConnection,
         event: &StoredEvent,
     ) -> Result<(), HandlerError> {
-        if event.event_type != "TenantRegistered" {
+        if !event.is(EventType::TenantRegistered) {
             return Ok(());
         }
         sqlx::query(
@@ -52,9 +52,9 @@ impl UsageMeter {
                  last_tenant_sequence = EXCLUDED.last_tenant_sequence
              WHERE meter_tenants.last_tenant_sequence < EXCLUDED.last_tenant_sequence",
         )
-        .bind(fields::aggregate_uuid(event)?)
-        .bind(fields::text(event, "name").ok())
-        .bind(fields::text(event, "plan")?)
+        .bind(event.aggregate_uuid()?)
+        .bind(event.text("name").ok())
+        .bind(event.text("plan")?)
         .bind(event.sequence)
         .execute(db)
         .await?;
@@ -66,18 +66,18 @@ impl UsageMeter {
         db: &mut PgConnection,
         event: &StoredEvent,
     ) -> Result<(), HandlerError> {
-        let (plan, customer, anchor) = match event.event_type.as_str() {
-            "SubscriptionStarted" => (
-                Some(fields::text(event, "plan")?),
-                Some(fields::text(event, "stripe_customer_id")?),
-                Some(fields::at(event)?.date_naive()),
+        let (plan, customer, anchor) = match event.kind() {
+            Some(EventType::SubscriptionStarted) => (
+                Some(event.text("plan")?),
+                Some(event.text("stripe_customer_id")?),
+                Some(event.at()?.date_naive()),
             ),
-            "ComplimentarySubscriptionStarted" => (
-                Some(fields::text(event, "plan")?),
+            Some(EventType::ComplimentarySubscriptionStarted) => (
+                Some(event.text("plan")?),
                 None,
-                Some(fields::at(event)?.date_naive()),
+                Some(event.at()?.date_naive()),
             ),
-            "PlanChanged" => (Some(fields::text(event, "to")?), None, None),
+            Some(EventType::PlanChanged) => (Some(event.text("to")?), None, None),
             _ => return Ok(()),
         };
         sqlx::query(
@@ -93,7 +93,7 @@ impl UsageMeter {
                  last_subscription_sequence = EXCLUDED.last_subscription_sequence
              WHERE meter_tenants.last_subscription_sequence < EXCLUDED.last_subscription_sequence",
         )
-        .bind(fields::aggregate_uuid(event)?)
+        .bind(event.aggregate_uuid()?)
         .bind(plan)
         .bind(customer)
         .bind(anchor)
@@ -110,7 +110,7 @@ impl UsageMeter {
     ) -> Result<(), HandlerError> {
         // Only answers count; each names its tenant in its metadata, so the customers'
         // messages (most of the log) need no transaction here.
-        if event.event_type != "AiReplied" {
+        if !event.is(EventType::AiReplied) {
             return Ok(());
         }
         let named = event
@@ -144,7 +144,7 @@ impl UsageMeter {
         .bind(event.sequence)
         .execute(&mut *db)
         .await?;
-        self.count_answer(db, tenant, fields::at(event)?).await
+        self.count_answer(db, tenant, event.at()?).await
     }
 
     async fn count_answer(
@@ -167,7 +167,8 @@ impl UsageMeter {
             stripe_customer_id: None,
             billing_anchor: None,
         });
-        let (start, end) = period::containing(info.billing_anchor, at.date_naive());
+        let BillingPeriod { start, end } =
+            BillingPeriod::containing(info.billing_anchor, at.date_naive());
         // Only answers given while the tenant has a Stripe customer are billed through Stripe;
         // every answer counts towards the quota.
         let billable = i64::from(info.stripe_customer_id.is_some());
@@ -223,7 +224,7 @@ impl EventHandler for UsageMeter {
     fn wants(&self, event: &StoredEvent) -> bool {
         match event.aggregate_type.as_str() {
             "tenant" | "subscription" => true,
-            "conversation" => event.event_type == "AiReplied",
+            "conversation" => event.is(EventType::AiReplied),
             _ => false,
         }
     }

@@ -6,9 +6,7 @@
 //! - [`MeterReporter`] reports the counted units of tenants with a Stripe customer to
 //!   `POST /v1/billing/meter_events`, exactly once (see [`reporter`]).
 
-mod fields;
 mod handler;
-pub mod period;
 pub mod quota;
 pub mod reporter;
 
