@@ -4,6 +4,7 @@
 //! projections do.
 
 pub mod evolution;
+pub mod jobs;
 pub mod knowledge;
 pub mod lifecycle;
 pub mod mailer;
