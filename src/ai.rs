@@ -14,8 +14,9 @@ use std::time::Duration;
 use uuid::Uuid;
 use workers::knowledge::{KnowledgeError, RetrievedChunk, Retriever};
 use workers::mailer::PublicUrl;
-use workers::responder::{Limits, Provider, Responder, ResponderConfig, SchedulerHandle};
-use workers::saga::{Saga, SagaConfig, TickerHandle};
+use workers::jobs::Handle;
+use workers::responder::{Limits, Provider, Responder, ResponderConfig};
+use workers::saga::{Saga, SagaConfig};
 
 /// Settings of the AI responder and the 24 h timeout saga.
 #[derive(Debug, Clone, Args)]
@@ -181,8 +182,8 @@ impl Retriever for NoKnowledge {
 /// What the AI parts run.
 #[derive(Debug)]
 pub struct AiWorkers {
-    scheduler: Option<SchedulerHandle>,
-    ticker: Option<TickerHandle>,
+    scheduler: Option<Handle>,
+    ticker: Option<Handle>,
 }
 
 /// Which of the AI parts to start (`atende worker --only ai` / `saga`).
@@ -269,7 +270,7 @@ impl AiWorkers {
     fn saga(
         settings: &AiSettings,
         deps: &AiDeps<'_>,
-    ) -> anyhow::Result<(RunnerHandle, TickerHandle)> {
+    ) -> anyhow::Result<(RunnerHandle, Handle)> {
         let saga = Saga::new(
             deps.pool.clone(),
             deps.bus.clone(),

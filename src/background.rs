@@ -15,6 +15,7 @@ use sqlx::PgPool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::JoinHandle;
+use workers::jobs::Handle;
 use workers::knowledge::KnowledgeBase;
 use workers::stripe::StripeClient;
 
@@ -149,11 +150,11 @@ impl Deps {
 pub struct Background {
     runners: Vec<RunnerHandle>,
     relay: Option<workers::relay::RelayHandle>,
-    mailer: Option<workers::mailer::MailerHandle>,
+    mailer: Option<Handle>,
     retention: Option<JoinHandle<()>>,
     grace_timer: Option<JoinHandle<()>>,
-    meter_reporter: Option<workers::stripe::meter::ReporterHandle>,
-    sender: Option<workers::sender::SenderHandle>,
+    meter_reporter: Option<Handle>,
+    sender: Option<Handle>,
     ai: Option<crate::ai::AiWorkers>,
 }
 

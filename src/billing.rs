@@ -9,7 +9,8 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 use workers::mailer::PublicUrl;
-use workers::stripe::meter::{MeterReporter, ReporterConfig, ReporterHandle, UsageMeter};
+use workers::jobs::Handle;
+use workers::stripe::meter::{MeterReporter, ReporterConfig, UsageMeter};
 use workers::stripe::{StripeClient, StripeConfig, DEFAULT_API_BASE};
 
 /// Settings of billing.
@@ -107,7 +108,7 @@ impl BillingSettings {
         &self,
         pool: &PgPool,
         stripe: Option<&StripeClient>,
-    ) -> Option<ReporterHandle> {
+    ) -> Option<Handle> {
         let stripe = stripe?;
         let config = ReporterConfig {
             event_name: self.stripe_meter_event_name.clone(),

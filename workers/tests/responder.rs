@@ -14,7 +14,8 @@ use uuid::Uuid;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 use workers::knowledge::{KnowledgeError, RetrievedChunk, Retriever};
-use workers::responder::{Limits, Provider, Responder, ResponderConfig, SchedulerHandle};
+use workers::jobs::Handle;
+use workers::responder::{Limits, Provider, Responder, ResponderConfig};
 
 const HOURS: &str = "Abrimos de segunda a sábado, das 8h às 18h.";
 
@@ -95,7 +96,7 @@ fn config(providers: Vec<Provider>) -> ResponderConfig {
     }
 }
 
-fn start(env: &Env, config: ResponderConfig) -> (projections::RunnerHandle, SchedulerHandle) {
+fn start(env: &Env, config: ResponderConfig) -> (projections::RunnerHandle, Handle) {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     Responder::new(
         env.pool.clone(),

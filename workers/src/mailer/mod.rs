@@ -23,7 +23,7 @@ pub use templates::{
     UnsupportedLocale,
 };
 pub use transport::Transport;
-pub use worker::{Mailer, MailerConfig, MailerHandle, DEFAULT_FROM};
+pub use worker::{Mailer, MailerConfig, DEFAULT_FROM};
 
 /// Why mail could not be queued or sent.
 #[derive(Debug, thiserror::Error)]

@@ -27,9 +27,9 @@ mod state;
 
 pub use limits::Limits;
 pub use llm::{Models, Provider};
-pub use scheduler::SchedulerHandle;
 pub use state::{ResponderState, NOTIFY_CHANNEL};
 
+use crate::jobs::Handle;
 use crate::knowledge::Retriever;
 use crate::mailer::PublicUrl;
 use aggregates::Clock;
@@ -139,7 +139,7 @@ impl Responder {
     }
 
     /// Starts the stream consumer on `tail` and the scheduler.
-    pub fn start(self, tail: &Tail) -> (RunnerHandle, SchedulerHandle) {
+    pub fn start(self, tail: &Tail) -> (RunnerHandle, Handle) {
         let state = ResponderState::new(
             self.config.burst,
             self.config.public_url.clone(),
@@ -153,7 +153,7 @@ impl Responder {
     pub fn start_on(
         self,
         source: &EventSource,
-    ) -> Result<(RunnerHandle, SchedulerHandle), KafkaError> {
+    ) -> Result<(RunnerHandle, Handle), KafkaError> {
         let state = ResponderState::new(
             self.config.burst,
             self.config.public_url.clone(),

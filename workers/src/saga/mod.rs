@@ -19,6 +19,7 @@ mod state;
 
 pub use state::SagaState;
 
+use crate::jobs::Handle;
 use crate::mailer::PublicUrl;
 use aggregates::{Clock, ConversationCommand};
 use chrono::{DateTime, Utc};
@@ -31,8 +32,6 @@ use schemas::{Actor, CommandMetadata};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 /// How the saga behaves.
@@ -64,21 +63,6 @@ pub struct Saga {
     config: SagaConfig,
 }
 
-/// The running ticker.
-#[derive(Debug)]
-pub struct TickerHandle {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl TickerHandle {
-    /// Stops and waits for the task.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-    }
-}
-
 impl std::fmt::Debug for Saga {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Saga")
@@ -104,7 +88,7 @@ impl Saga {
     }
 
     /// Starts the stream consumer on `tail` and the ticker.
-    pub fn start(self, tail: &Tail) -> (RunnerHandle, TickerHandle) {
+    pub fn start(self, tail: &Tail) -> (RunnerHandle, Handle) {
         let state = SagaState::new(self.config.timeout, self.config.public_url.clone());
         let runner = Runner::spawn(state, tail.clone());
         (runner, self.tick())
@@ -114,30 +98,28 @@ impl Saga {
     pub fn start_on(
         self,
         source: &EventSource,
-    ) -> Result<(RunnerHandle, TickerHandle), KafkaError> {
+    ) -> Result<(RunnerHandle, Handle), KafkaError> {
         let state = SagaState::new(self.config.timeout, self.config.public_url.clone());
         let runner = source.spawn(Arc::new(state))?;
         Ok((runner, self.tick()))
     }
 
-    fn tick(self) -> TickerHandle {
-        let (stop, mut stopped) = watch::channel(false);
+    fn tick(self) -> Handle {
         let poll = self.config.poll;
-        let task = tokio::spawn(async move {
+        Handle::spawn(move |mut stop| async move {
             loop {
-                if *stopped.borrow() {
+                if stop.requested() {
                     return;
                 }
                 if let Err(e) = self.fire_due().await {
                     tracing::warn!(error = %e, "the timeout saga could not read its deadlines");
                 }
                 tokio::select! {
-                    _ = stopped.changed() => return,
+                    _ = stop.wait() => return,
                     _ = tokio::time::sleep(poll) => {}
                 }
             }
-        });
-        TickerHandle { stop, task }
+        })
     }
 
     /// Resumes the AI in every conversation whose deadline has passed; returns how many

@@ -20,7 +20,7 @@ mod queue;
 mod worker;
 
 pub use queue::{OutboundQueue, NOTIFY_CHANNEL};
-pub use worker::{Sender, SenderConfig, SenderHandle};
+pub use worker::{Sender, SenderConfig};
 
 /// Meta's Graph API with the version atende is written against.
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com/v21.0";

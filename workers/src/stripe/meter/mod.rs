@@ -13,4 +13,4 @@ pub mod quota;
 pub mod reporter;
 
 pub use handler::UsageMeter;
-pub use reporter::{status, MeterReporter, MeterStatus, ReporterConfig, ReporterHandle, Round};
+pub use reporter::{status, MeterReporter, MeterStatus, ReporterConfig, Round};
