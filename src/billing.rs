@@ -3,11 +3,11 @@
 
 use anyhow::Context;
 use clap::Args;
-use projections::{EventHandler, Registry};
 use schemas::plans::PlanCatalogue;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::{EventHandler, Registry};
 use workers::mailer::PublicUrl;
 use workers::jobs::Handle;
 use workers::stripe::meter::{MeterReporter, ReporterConfig, UsageMeter};

@@ -96,7 +96,7 @@ fn config(providers: Vec<Provider>) -> ResponderConfig {
     }
 }
 
-fn start(env: &Env, config: ResponderConfig) -> (projections::RunnerHandle, Handle) {
+fn start(env: &Env, config: ResponderConfig) -> (stream::RunnerHandle, Handle) {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     Responder::new(
         env.pool.clone(),

@@ -24,14 +24,14 @@ use crate::mailer::PublicUrl;
 use aggregates::{Clock, ConversationCommand};
 use chrono::{DateTime, Utc};
 use commands::CommandBus;
-use projections::EventSource;
-use projections::{Runner, RunnerHandle, Tail};
 use rdkafka::error::KafkaError;
 use schemas::events::ResumeReason;
 use schemas::{Actor, CommandMetadata};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::EventSource;
+use stream::{Runner, RunnerHandle, Tail};
 use uuid::Uuid;
 
 /// How the saga behaves.
