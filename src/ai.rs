@@ -10,11 +10,10 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 use stream::EventSource;
-use stream::RunnerHandle;
+use stream::Handle;
 use uuid::Uuid;
 use workers::knowledge::{KnowledgeError, RetrievedChunk, Retriever};
 use workers::mailer::PublicUrl;
-use workers::jobs::Handle;
 use workers::responder::{Limits, Provider, Responder, ResponderConfig};
 use workers::saga::{Saga, SagaConfig};
 
@@ -222,7 +221,7 @@ impl AiWorkers {
         deps: AiDeps<'_>,
         retriever: Arc<dyn Retriever>,
         parts: AiParts,
-        runners: &mut Vec<RunnerHandle>,
+        runners: &mut Vec<Handle>,
     ) -> anyhow::Result<Self> {
         let ticker = if parts.saga {
             let (saga_runner, ticker) = Self::saga(settings, &deps)?;
@@ -267,10 +266,7 @@ impl AiWorkers {
     }
 
     /// The 24 h timeout saga's consumer and ticker.
-    fn saga(
-        settings: &AiSettings,
-        deps: &AiDeps<'_>,
-    ) -> anyhow::Result<(RunnerHandle, Handle)> {
+    fn saga(settings: &AiSettings, deps: &AiDeps<'_>) -> anyhow::Result<(Handle, Handle)> {
         let saga = Saga::new(
             deps.pool.clone(),
             deps.bus.clone(),

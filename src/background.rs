@@ -13,9 +13,7 @@ use schemas::plans::Pricing;
 use sqlx::PgPool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use stream::{ConsumerStatus, EventHandler, Registry, RunnerHandle, Tail};
-use tokio::task::JoinHandle;
-use workers::jobs::Handle;
+use stream::{ConsumerStatus, EventHandler, Handle, Registry, Tail};
 use workers::knowledge::KnowledgeBase;
 use workers::stripe::StripeClient;
 
@@ -148,11 +146,11 @@ impl Deps {
 /// The running parts.
 #[derive(Debug, Default)]
 pub struct Background {
-    runners: Vec<RunnerHandle>,
-    relay: Option<workers::relay::RelayHandle>,
+    runners: Vec<Handle>,
+    relay: Option<Handle>,
     mailer: Option<Handle>,
-    retention: Option<JoinHandle<()>>,
-    grace_timer: Option<JoinHandle<()>>,
+    retention: Option<Handle>,
+    grace_timer: Option<Handle>,
     meter_reporter: Option<Handle>,
     sender: Option<Handle>,
     ai: Option<crate::ai::AiWorkers>,
@@ -326,23 +324,19 @@ impl Background {
     pub fn status_views(&self) -> Vec<Arc<Mutex<ConsumerStatus>>> {
         self.runners
             .iter()
-            .map(|r| r.status_view())
-            .chain(self.relay.iter().map(|r| r.status_view()))
+            .chain(&self.relay)
+            .filter_map(Handle::status_view)
             .collect()
     }
 
-    fn abort_timers(&mut self) {
-        if let Some(r) = self.retention.take() {
-            r.abort();
-        }
-        if let Some(t) = self.grace_timer.take() {
-            t.abort();
-        }
-    }
-
     /// Stops every part, each after the work in hand.
-    pub async fn stop(mut self) {
-        self.abort_timers();
+    pub async fn stop(self) {
+        if let Some(r) = self.retention {
+            r.stop().await;
+        }
+        if let Some(t) = self.grace_timer {
+            t.stop().await;
+        }
         if let Some(ai) = self.ai {
             ai.stop().await;
         }

@@ -7,9 +7,9 @@ use schemas::plans::PlanCatalogue;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::Handle;
 use stream::{EventHandler, Registry};
 use workers::mailer::PublicUrl;
-use workers::jobs::Handle;
 use workers::stripe::meter::{MeterReporter, ReporterConfig, UsageMeter};
 use workers::stripe::{StripeClient, StripeConfig, DEFAULT_API_BASE};
 
@@ -104,11 +104,7 @@ impl BillingSettings {
     }
 
     /// Starts reporting usage to Stripe, when it is configured.
-    pub fn spawn_reporter(
-        &self,
-        pool: &PgPool,
-        stripe: Option<&StripeClient>,
-    ) -> Option<Handle> {
+    pub fn spawn_reporter(&self, pool: &PgPool, stripe: Option<&StripeClient>) -> Option<Handle> {
         let stripe = stripe?;
         let config = ReporterConfig {
             event_name: self.stripe_meter_event_name.clone(),

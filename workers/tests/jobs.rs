@@ -223,7 +223,10 @@ async fn given_a_runner_died_holding_a_job_when_its_lease_ends_then_another_runn
     tokio::time::sleep(lease).await;
     let late = other.round().await.unwrap();
     assert_eq!((late.claimed, late.done), (1, 1));
-    assert_eq!(row(&db.pool, 1).await, ("done".into(), 2, 0, Some("b".into())));
+    assert_eq!(
+        row(&db.pool, 1).await,
+        ("done".into(), 2, 0, Some("b".into()))
+    );
 }
 
 #[tokio::test]
@@ -309,8 +312,7 @@ async fn given_a_transient_failure_then_it_is_retried_after_a_doubling_backoff_a
 }
 
 #[tokio::test]
-async fn given_an_idle_runner_when_a_job_is_notified_then_it_runs_long_before_the_poll_interval()
-{
+async fn given_an_idle_runner_when_a_job_is_notified_then_it_runs_long_before_the_poll_interval() {
     let db = table().await;
     let handle = JobRunner::new(queue(&db.pool, "a"), db.pool.clone(), config()).spawn();
     // Once the first job is done the runner listens and waits out its 60 s poll interval.

@@ -10,10 +10,8 @@
 //! the queue's next due job or the poll interval, whichever comes first. A stop lets the
 //! jobs in hand finish and claims no more.
 
-mod handle;
 mod runner;
 
-pub use handle::{Handle, Stop};
 pub use runner::JobRunner;
 
 use std::time::Duration;

@@ -1,10 +1,11 @@
 //! The loop: claim, run, settle, wait.
 
-use super::{Attempt, Handle, Queue, Round, RunnerConfig, Stop};
+use super::{Attempt, Queue, Round, RunnerConfig};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::{Handle, Stop};
 
 /// Runs a [`Queue`]'s jobs; see the [module docs](super).
 #[derive(Debug)]
@@ -119,7 +120,9 @@ impl<Q: Queue> JobRunner<Q> {
             match self.round().await {
                 Ok(r) if r.claimed >= self.config.batch_size.max(1) => continue,
                 Ok(_) => {}
-                Err(e) => tracing::warn!(queue = name, error = %e, "a job round failed; retrying later"),
+                Err(e) => {
+                    tracing::warn!(queue = name, error = %e, "a job round failed; retrying later")
+                }
             }
             let wait = match self.queue.next_due().await {
                 Some(due) => due.min(poll),

@@ -2,12 +2,13 @@
 
 use super::outbox::{self, Claimed, NOTIFY_CHANNEL};
 use super::transport::{SendFailure, Transport};
-use crate::jobs::{Attempt, Backoff, Handle, JobRunner, Queue, RunnerConfig};
+use crate::jobs::{Attempt, Backoff, JobRunner, Queue, RunnerConfig};
 use lettre::message::{header, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::Handle;
 
 /// How the mailer sends.
 #[derive(Debug, Clone)]

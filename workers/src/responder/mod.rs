@@ -29,7 +29,6 @@ pub use limits::Limits;
 pub use llm::{Models, Provider};
 pub use state::{ResponderState, NOTIFY_CHANNEL};
 
-use crate::jobs::Handle;
 use crate::knowledge::Retriever;
 use crate::mailer::PublicUrl;
 use aggregates::Clock;
@@ -41,7 +40,7 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 use stream::EventSource;
-use stream::{Runner, RunnerHandle, Tail};
+use stream::{Handle, Runner, Tail};
 
 /// How many of the latest messages the model sees (F6).
 pub const MEMORY_MESSAGES: usize = 10;
@@ -139,7 +138,7 @@ impl Responder {
     }
 
     /// Starts the stream consumer on `tail` and the scheduler.
-    pub fn start(self, tail: &Tail) -> (RunnerHandle, Handle) {
+    pub fn start(self, tail: &Tail) -> (Handle, Handle) {
         let state = ResponderState::new(
             self.config.burst,
             self.config.public_url.clone(),
@@ -150,10 +149,7 @@ impl Responder {
     }
 
     /// [`Responder::start`] on `source` (the tail or Kafka).
-    pub fn start_on(
-        self,
-        source: &EventSource,
-    ) -> Result<(RunnerHandle, Handle), KafkaError> {
+    pub fn start_on(self, source: &EventSource) -> Result<(Handle, Handle), KafkaError> {
         let state = ResponderState::new(
             self.config.burst,
             self.config.public_url.clone(),

@@ -4,14 +4,15 @@ use super::answer::{Outcome, Standing};
 use super::memory;
 use super::state::{answer_key, NOTIFY_CHANNEL};
 use super::Responder;
+use crate::jobs::{Attempt, Backoff, JobRunner, Queue, RunnerConfig};
 use aggregates::ConversationCommand;
 use chrono::{DateTime, Utc};
 use schemas::{Actor, CommandMetadata, Personal};
-use crate::jobs::{Attempt, Backoff, Handle, JobRunner, Queue, RunnerConfig};
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::Handle;
 use uuid::Uuid;
 
 /// How many bursts one pass claims (and answers concurrently).

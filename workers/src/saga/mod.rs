@@ -19,7 +19,6 @@ mod state;
 
 pub use state::SagaState;
 
-use crate::jobs::Handle;
 use crate::mailer::PublicUrl;
 use aggregates::{Clock, ConversationCommand};
 use chrono::{DateTime, Utc};
@@ -31,7 +30,7 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 use stream::EventSource;
-use stream::{Runner, RunnerHandle, Tail};
+use stream::{Handle, Runner, Tail};
 use uuid::Uuid;
 
 /// How the saga behaves.
@@ -88,17 +87,14 @@ impl Saga {
     }
 
     /// Starts the stream consumer on `tail` and the ticker.
-    pub fn start(self, tail: &Tail) -> (RunnerHandle, Handle) {
+    pub fn start(self, tail: &Tail) -> (Handle, Handle) {
         let state = SagaState::new(self.config.timeout, self.config.public_url.clone());
         let runner = Runner::spawn(state, tail.clone());
         (runner, self.tick())
     }
 
     /// [`Saga::start`] on `source` (the tail or Kafka).
-    pub fn start_on(
-        self,
-        source: &EventSource,
-    ) -> Result<(RunnerHandle, Handle), KafkaError> {
+    pub fn start_on(self, source: &EventSource) -> Result<(Handle, Handle), KafkaError> {
         let state = SagaState::new(self.config.timeout, self.config.public_url.clone());
         let runner = source.spawn(Arc::new(state))?;
         Ok((runner, self.tick()))

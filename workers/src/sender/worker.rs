@@ -3,15 +3,16 @@
 use super::deliver::{Claimed, Context, Outcome};
 use super::graph::Attempt;
 use super::NOTIFY_CHANNEL;
+use crate::jobs::{Attempt as JobAttempt, Backoff, JobRunner, Queue, RunnerConfig};
 use aggregates::{Clock, ConversationCommand};
 use commands::privacy::KeyRing;
 use commands::whatsapp::ChannelStore;
 use commands::CommandBus;
 use schemas::{Actor, CommandMetadata};
-use crate::jobs::{Attempt as JobAttempt, Backoff, Handle, JobRunner, Queue, RunnerConfig};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::Handle;
 use uuid::Uuid;
 
 /// How the sender sends.

@@ -7,12 +7,13 @@
 //! Stripe counts once. Units are only ever added to a report once (`batched` moves in the
 //! transaction that writes it).
 
+use crate::jobs::{Attempt, Backoff, JobRunner, Queue, RunnerConfig};
 use crate::stripe::{MeterEvent, StripeClient, StripeError};
 use chrono::{DateTime, Duration as Span, NaiveDate, Utc};
-use crate::jobs::{Attempt, Backoff, Handle, JobRunner, Queue, RunnerConfig};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::Handle;
 use uuid::Uuid;
 
 /// How the reporter runs.
