@@ -12,10 +12,10 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 use stream::EventSource;
-use stream::RunnerHandle;
+use stream::Handle;
 use uuid::Uuid;
-use workers::responder::{Limits, Provider, Responder, ResponderConfig, SchedulerHandle};
-use workers::saga::{Saga, SagaConfig, TickerHandle};
+use workers::responder::{Limits, Provider, Responder, ResponderConfig};
+use workers::saga::{Saga, SagaConfig};
 
 /// Settings of the AI responder and the 24 h timeout saga.
 #[derive(Debug, Clone, Args)]
@@ -181,8 +181,8 @@ impl Retriever for NoKnowledge {
 /// What the AI parts run.
 #[derive(Debug)]
 pub struct AiWorkers {
-    scheduler: Option<SchedulerHandle>,
-    ticker: Option<TickerHandle>,
+    scheduler: Option<Handle>,
+    ticker: Option<Handle>,
 }
 
 /// Which of the AI parts to start (`atende worker --only ai` / `saga`).
@@ -221,7 +221,7 @@ impl AiWorkers {
         deps: AiDeps<'_>,
         retriever: Arc<dyn Retriever>,
         parts: AiParts,
-        runners: &mut Vec<RunnerHandle>,
+        runners: &mut Vec<Handle>,
     ) -> anyhow::Result<Self> {
         let ticker = if parts.saga {
             let (saga_runner, ticker) = Self::saga(settings, &deps)?;
@@ -266,10 +266,7 @@ impl AiWorkers {
     }
 
     /// The 24 h timeout saga's consumer and ticker.
-    fn saga(
-        settings: &AiSettings,
-        deps: &AiDeps<'_>,
-    ) -> anyhow::Result<(RunnerHandle, TickerHandle)> {
+    fn saga(settings: &AiSettings, deps: &AiDeps<'_>) -> anyhow::Result<(Handle, Handle)> {
         let saga = Saga::new(
             deps.pool.clone(),
             deps.bus.clone(),

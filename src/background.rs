@@ -15,8 +15,7 @@ use schemas::plans::Pricing;
 use sqlx::PgPool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use stream::{ConsumerStatus, EventHandler, Registry, RunnerHandle, Tail};
-use tokio::task::JoinHandle;
+use stream::{ConsumerStatus, EventHandler, Handle, Registry, Tail};
 
 /// A part of the background work (`atende worker --only <part>,…`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -147,13 +146,13 @@ impl Deps {
 /// The running parts.
 #[derive(Debug, Default)]
 pub struct Background {
-    runners: Vec<RunnerHandle>,
-    relay: Option<workers::relay::RelayHandle>,
-    mailer: Option<workers::mailer::MailerHandle>,
-    retention: Option<JoinHandle<()>>,
-    grace_timer: Option<JoinHandle<()>>,
-    meter_reporter: Option<workers::stripe::meter::ReporterHandle>,
-    sender: Option<workers::sender::SenderHandle>,
+    runners: Vec<Handle>,
+    relay: Option<Handle>,
+    mailer: Option<Handle>,
+    retention: Option<Handle>,
+    grace_timer: Option<Handle>,
+    meter_reporter: Option<Handle>,
+    sender: Option<Handle>,
     ai: Option<crate::ai::AiWorkers>,
 }
 
@@ -325,23 +324,19 @@ impl Background {
     pub fn status_views(&self) -> Vec<Arc<Mutex<ConsumerStatus>>> {
         self.runners
             .iter()
-            .map(|r| r.status_view())
-            .chain(self.relay.iter().map(|r| r.status_view()))
+            .chain(&self.relay)
+            .filter_map(Handle::status_view)
             .collect()
     }
 
-    fn abort_timers(&mut self) {
-        if let Some(r) = self.retention.take() {
-            r.abort();
-        }
-        if let Some(t) = self.grace_timer.take() {
-            t.abort();
-        }
-    }
-
     /// Stops every part, each after the work in hand.
-    pub async fn stop(mut self) {
-        self.abort_timers();
+    pub async fn stop(self) {
+        if let Some(r) = self.retention {
+            r.stop().await;
+        }
+        if let Some(t) = self.grace_timer {
+            t.stop().await;
+        }
         if let Some(ai) = self.ai {
             ai.stop().await;
         }

@@ -9,8 +9,9 @@ use schemas::plans::PlanCatalogue;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::Handle;
 use stream::{EventHandler, Registry};
-use workers::stripe::meter::{MeterReporter, ReporterConfig, ReporterHandle, UsageMeter};
+use workers::stripe::meter::{MeterReporter, ReporterConfig, UsageMeter};
 
 /// Settings of billing.
 #[derive(Debug, Clone, Args)]
@@ -103,11 +104,7 @@ impl BillingSettings {
     }
 
     /// Starts reporting usage to Stripe, when it is configured.
-    pub fn spawn_reporter(
-        &self,
-        pool: &PgPool,
-        stripe: Option<&StripeClient>,
-    ) -> Option<ReporterHandle> {
+    pub fn spawn_reporter(&self, pool: &PgPool, stripe: Option<&StripeClient>) -> Option<Handle> {
         let stripe = stripe?;
         let config = ReporterConfig {
             event_name: self.stripe_meter_event_name.clone(),

@@ -2,8 +2,8 @@
 
 use anyhow::Context;
 use clap::Args;
+use stream::Handle;
 use stream::{EventSource, KafkaConfig, Tail};
-use workers::relay::RelayHandle;
 
 /// Settings of the Kafka stream, shared by `serve` and `worker`.
 #[derive(Debug, Clone, Args)]
@@ -79,7 +79,7 @@ impl KafkaSettings {
     }
 
     /// Starts the relay from `tail` when brokers are set.
-    pub fn relay(&self, tail: Tail) -> anyhow::Result<Option<RelayHandle>> {
+    pub fn relay(&self, tail: Tail) -> anyhow::Result<Option<Handle>> {
         self.config()
             .map(|c| workers::relay::spawn(tail, c).context("starting the kafka relay"))
             .transpose()

@@ -21,7 +21,7 @@ use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use stream::{CommitSignal, Registry, RunnerHandle, Tail};
+use stream::{CommitSignal, Handle, Registry, Tail};
 use tokio::time::MissedTickBehavior;
 use uuid::Uuid;
 
@@ -55,7 +55,7 @@ enum Setup {
     /// The write side and the conversations projection alone.
     Alone {
         bus: Arc<CommandBus>,
-        runners: Vec<RunnerHandle>,
+        runners: Vec<Handle>,
     },
 }
 

@@ -9,6 +9,7 @@
 
 mod apply;
 pub mod checkpoint;
+pub mod handle;
 pub mod handler;
 pub mod kafka;
 pub mod parked;
@@ -21,10 +22,11 @@ pub mod tail;
 pub(crate) use apply::fence;
 
 pub use checkpoint::{Checkpoint, CheckpointStore};
+pub use handle::{Handle, Stop};
 pub use handler::{of_aggregate, EventHandler, HandlerError, BACKGROUND_PACE, LIVE_PACE};
 pub use kafka::{KafkaConfig, KafkaRunner};
 pub use parked::{ParkedEvent, RetryError};
 pub use registry::Registry;
-pub use runner::{ConsumerStatus, RetryPolicy, Runner, RunnerHandle};
+pub use runner::{ConsumerStatus, RetryPolicy, Runner};
 pub use source::EventSource;
 pub use tail::{CommitSignal, Tail, TailError};

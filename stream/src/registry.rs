@@ -1,7 +1,8 @@
 //! The handlers a process runs, by name, so the admin API and the CLI can reach them.
 
+use super::handle::Handle;
 use super::handler::EventHandler;
-use super::runner::{Runner, RunnerHandle};
+use super::runner::Runner;
 use super::source::EventSource;
 use super::tail::Tail;
 use std::collections::BTreeMap;
@@ -41,7 +42,7 @@ impl Registry {
     }
 
     /// Starts a runner for every handler on `tail`.
-    pub fn spawn_all(&self, tail: &Tail) -> Vec<RunnerHandle> {
+    pub fn spawn_all(&self, tail: &Tail) -> Vec<Handle> {
         self.iter()
             .map(|h| Runner::spawn(h.clone(), tail.clone()))
             .collect()
@@ -51,7 +52,7 @@ impl Registry {
     pub fn spawn_on(
         &self,
         source: &EventSource,
-    ) -> Result<Vec<RunnerHandle>, rdkafka::error::KafkaError> {
+    ) -> Result<Vec<Handle>, rdkafka::error::KafkaError> {
         self.iter().map(|h| source.spawn(h.clone())).collect()
     }
 }

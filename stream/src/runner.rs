@@ -4,12 +4,11 @@ use super::apply::{self, ApplyError};
 use super::checkpoint::{self, Checkpoint};
 pub use super::handler::{EventHandler, HandlerError};
 use super::tail::Tail;
+use crate::handle::{Handle, Stop};
 use schemas::StoredEvent;
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 /// What a runner reports to /health.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -56,62 +55,23 @@ impl Default for RetryPolicy {
 #[derive(Debug)]
 pub struct Runner;
 
-/// A running runner: its live status and its task.
-#[derive(Debug)]
-pub struct RunnerHandle {
-    status: Arc<Mutex<ConsumerStatus>>,
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl RunnerHandle {
-    pub(crate) fn new(
-        status: Arc<Mutex<ConsumerStatus>>,
-        stop: watch::Sender<bool>,
-        task: JoinHandle<()>,
-    ) -> Self {
-        Self { status, stop, task }
-    }
-
-    /// A copy of the current status.
-    pub fn status(&self) -> ConsumerStatus {
-        self.status.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-
-    /// A shared view of the status, for health reporting.
-    pub fn status_view(&self) -> Arc<Mutex<ConsumerStatus>> {
-        self.status.clone()
-    }
-
-    /// Stops after the batch in hand and waits for the task.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-    }
-}
-
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 impl Runner {
     /// Starts `handler` on `tail` from the handler's stored checkpoint, with the default
     /// retry policy.
-    pub fn spawn<H: EventHandler>(handler: H, tail: Tail) -> RunnerHandle {
+    pub fn spawn<H: EventHandler>(handler: H, tail: Tail) -> Handle {
         Self::spawn_with(handler, tail, RetryPolicy::default())
     }
 
     /// Starts `handler` on `tail` with `policy`.
-    pub fn spawn_with<H: EventHandler>(
-        handler: H,
-        tail: Tail,
-        policy: RetryPolicy,
-    ) -> RunnerHandle {
+    pub fn spawn_with<H: EventHandler>(handler: H, tail: Tail, policy: RetryPolicy) -> Handle {
         let status = Arc::new(Mutex::new(ConsumerStatus {
             name: handler.name().to_owned(),
             ..Default::default()
         }));
-        let (stop, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(run(handler, tail, policy, status.clone(), stop_rx));
-        RunnerHandle { status, stop, task }
+        let view = status.clone();
+        Handle::spawn(move |stop| run(handler, tail, policy, status, stop)).with_status(view)
     }
 }
 
@@ -130,7 +90,7 @@ async fn run<H: EventHandler>(
     mut tail: Tail,
     policy: RetryPolicy,
     status: Arc<Mutex<ConsumerStatus>>,
-    mut stop: watch::Receiver<bool>,
+    mut stop: Stop,
 ) {
     let name = handler.name();
     let mut backoff = policy.backoff;
@@ -165,7 +125,7 @@ async fn run<H: EventHandler>(
         let batch = tokio::select! {
             b = tail.next_batch(at) => Some(b),
             _ = tokio::time::sleep(SKIP_SAVE_EVERY), if behind => None,
-            _ = stop.changed() => return,
+            _ = stop.wait() => return,
         };
         started = Some(Instant::now());
         let ctx = Ctx {
@@ -232,7 +192,7 @@ async fn run<H: EventHandler>(
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
-        if *stop.borrow() {
+        if stop.requested() {
             return;
         }
     }
@@ -245,7 +205,7 @@ async fn one_by_one(
     ctx: &Ctx<'_>,
     from: Checkpoint,
     events: &[StoredEvent],
-    stop: &mut watch::Receiver<bool>,
+    stop: &mut Stop,
 ) -> Result<(Checkpoint, u64), ApplyError> {
     let mut at = from;
     let mut applied = 0;
@@ -295,9 +255,6 @@ pub(crate) fn set(status: &Mutex<ConsumerStatus>, f: impl FnOnce(&mut ConsumerSt
 }
 
 /// Sleeps, returning true when asked to stop meanwhile.
-pub(crate) async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
-    tokio::select! {
-        _ = tokio::time::sleep(d) => *stop.borrow(),
-        _ = stop.changed() => true,
-    }
+pub(crate) async fn sleep_or_stop(stop: &mut Stop, d: Duration) -> bool {
+    stop.sleep(d).await
 }

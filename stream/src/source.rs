@@ -1,8 +1,9 @@
 //! Where runners read the stream from: the event-store tail or Kafka.
 
+use super::handle::Handle;
 use super::handler::EventHandler;
 use super::kafka::{KafkaConfig, KafkaRunner};
-use super::runner::{RetryPolicy, Runner, RunnerHandle};
+use super::runner::{RetryPolicy, Runner};
 use super::tail::Tail;
 use rdkafka::error::KafkaError;
 use std::sync::Arc;
@@ -25,7 +26,7 @@ pub enum EventSource {
 
 impl EventSource {
     /// Starts a runner for `handler` on this source.
-    pub fn spawn(&self, handler: Arc<dyn EventHandler>) -> Result<RunnerHandle, KafkaError> {
+    pub fn spawn(&self, handler: Arc<dyn EventHandler>) -> Result<Handle, KafkaError> {
         match self {
             Self::Tail(tail) => Ok(Runner::spawn(handler, tail.clone())),
             Self::Kafka { tail, .. } if handler.needs_commit_order() => {

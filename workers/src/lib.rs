@@ -4,6 +4,7 @@
 //! projections do.
 
 pub mod indexer;
+pub mod jobs;
 pub mod lifecycle;
 pub mod mailer;
 pub mod relay;

@@ -9,7 +9,7 @@ use commands::privacy::{KeyError, KeyRing};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::task::JoinHandle;
+use stream::Handle;
 
 /// Destroys expired keys now, then clears the read models' clear copies of what they
 /// sealed; returns how many keys were destroyed. Idempotent: a second run the same day
@@ -64,18 +64,22 @@ async fn forget_abandoned_checkouts(pool: &PgPool, clock: &dyn Clock) -> Result<
 }
 
 /// Runs the job at start and then every `every` (the day boundary is what matters, so an
-/// hourly run keeps content readable at most an hour past its last retention day).
+/// hourly run keeps content readable at most an hour past its last retention day); a stop
+/// lets the run in hand finish.
 pub fn spawn(
     pool: PgPool,
     keys: Arc<KeyRing>,
     clock: Arc<dyn Clock>,
     retention_days: u32,
     every: Duration,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
+) -> Handle {
+    Handle::spawn(move |mut stop| async move {
         let mut tick = tokio::time::interval(every);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.wait() => return,
+            }
             if let Err(e) = run_once(&pool, &keys, clock.as_ref(), retention_days).await {
                 tracing::warn!(error = %e, "the retention job failed; retrying at the next tick");
             }

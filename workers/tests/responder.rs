@@ -10,11 +10,12 @@ use schemas::plans::Pricing;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
+use stream::Handle;
 use support::{env, eventually, md, Env};
 use uuid::Uuid;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-use workers::responder::{Limits, Provider, Responder, ResponderConfig, SchedulerHandle};
+use workers::responder::{Limits, Provider, Responder, ResponderConfig};
 
 const HOURS: &str = "Abrimos de segunda a sábado, das 8h às 18h.";
 
@@ -95,7 +96,7 @@ fn config(providers: Vec<Provider>) -> ResponderConfig {
     }
 }
 
-fn start(env: &Env, config: ResponderConfig) -> (stream::RunnerHandle, SchedulerHandle) {
+fn start(env: &Env, config: ResponderConfig) -> (stream::Handle, Handle) {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     Responder::new(
         env.pool.clone(),

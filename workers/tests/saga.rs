@@ -12,10 +12,7 @@ use support::{env, eventually, Env};
 use uuid::Uuid;
 use workers::saga::{Saga, SagaConfig};
 
-fn start(
-    env: &Env,
-    clock: &Arc<FixedClock>,
-) -> (stream::RunnerHandle, workers::saga::TickerHandle) {
+fn start(env: &Env, clock: &Arc<FixedClock>) -> (stream::Handle, stream::Handle) {
     let clock: Arc<dyn Clock> = clock.clone();
     Saga::new(
         env.pool.clone(),

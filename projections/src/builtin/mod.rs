@@ -8,8 +8,8 @@ use crate::audit::EventChain;
 use crate::conversations::SubjectKeys;
 use std::sync::Arc;
 use stream::registry::Registry;
-use stream::runner::RunnerHandle;
 use stream::tail::Tail;
+use stream::Handle;
 
 /// Every built-in projection, and the sealer of the event chain. `keys` opens the personal
 /// fields a read model keeps in clear (the conversations' contacts, for search).
@@ -29,6 +29,6 @@ pub fn registry(keys: Arc<dyn SubjectKeys>) -> Registry {
 }
 
 /// Starts every built-in projection on `tail`, and the sealer of the event chain.
-pub fn spawn_all(tail: &Tail, keys: Arc<dyn SubjectKeys>) -> Vec<RunnerHandle> {
+pub fn spawn_all(tail: &Tail, keys: Arc<dyn SubjectKeys>) -> Vec<Handle> {
     registry(keys).spawn_all(tail)
 }

@@ -5,10 +5,11 @@ use super::dedup;
 use super::topics::ensure_topics;
 use crate::apply::fence;
 use crate::checkpoint::Checkpoint;
+use crate::handle::{Handle, Stop};
 use crate::handler::{EventHandler, BACKGROUND_PACE};
 use crate::parked;
 use crate::runner::MAX_BACKOFF;
-use crate::runner::{set, sleep_or_stop, ConsumerStatus, RetryPolicy, RunnerHandle};
+use crate::runner::{set, sleep_or_stop, ConsumerStatus, RetryPolicy};
 use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
@@ -18,7 +19,6 @@ use schemas::StoredEvent;
 use sqlx::PgPool;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use tokio::sync::watch;
 
 /// Runs handlers from Kafka.
 #[derive(Debug)]
@@ -35,7 +35,7 @@ impl KafkaRunner {
         pool: PgPool,
         config: KafkaConfig,
         policy: RetryPolicy,
-    ) -> Result<RunnerHandle, KafkaError> {
+    ) -> Result<Handle, KafkaError> {
         let mut client = config.client();
         client
             .set("group.id", config.group(handler.name()))
@@ -49,7 +49,6 @@ impl KafkaRunner {
             name: handler.name().to_owned(),
             ..Default::default()
         }));
-        let (stop, stop_rx) = watch::channel(false);
         let ctx = Ctx {
             handler,
             pool,
@@ -57,8 +56,7 @@ impl KafkaRunner {
             policy,
             status: status.clone(),
         };
-        let task = tokio::spawn(run(ctx, consumer, stop_rx));
-        Ok(RunnerHandle::new(status, stop, task))
+        Ok(Handle::spawn(move |stop| run(ctx, consumer, stop)).with_status(status))
     }
 }
 
@@ -87,7 +85,7 @@ struct Ctx {
 }
 
 #[tracing::instrument(name = "consuming the stream from kafka", skip_all, fields(consumer = ctx.handler.name()))]
-async fn run(ctx: Ctx, consumer: StreamConsumer, mut stop: watch::Receiver<bool>) {
+async fn run(ctx: Ctx, consumer: StreamConsumer, mut stop: Stop) {
     let mut backoff = ctx.policy.backoff;
     loop {
         let subscribed = match ensure_topics(&ctx.config).await {
@@ -118,7 +116,7 @@ async fn run(ctx: Ctx, consumer: StreamConsumer, mut stop: watch::Receiver<bool>
     loop {
         let first = tokio::select! {
             m = consumer.recv() => m,
-            _ = stop.changed() => break,
+            _ = stop.wait() => break,
         };
         let mut messages = match first {
             Ok(m) => vec![m],
@@ -193,7 +191,7 @@ struct Applied {
 async fn apply_with_retries(
     ctx: &Ctx,
     events: Vec<StoredEvent>,
-    stop: &mut watch::Receiver<bool>,
+    stop: &mut Stop,
 ) -> Option<Applied> {
     let furthest = events
         .iter()

@@ -10,7 +10,7 @@ use schemas::{Actor, CommandMetadata};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::task::JoinHandle;
+use stream::Handle;
 use uuid::Uuid;
 
 /// Fires every deadline due at the clock's now; returns how many fired.
@@ -60,17 +60,20 @@ pub async fn expire_due(
     Ok(fired)
 }
 
-/// Checks for due deadlines every `every`.
+/// Checks for due deadlines every `every`; a stop lets the check in hand finish.
 pub fn spawn_grace_timer(
     pool: PgPool,
     bus: Arc<CommandBus>,
     clock: Arc<dyn Clock>,
     every: Duration,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
+) -> Handle {
+    Handle::spawn(move |mut stop| async move {
         let mut tick = tokio::time::interval(every);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.wait() => return,
+            }
             if let Err(e) = expire_due(&pool, &bus, clock.as_ref()).await {
                 tracing::warn!(error = %e, "the grace timer failed; retrying at the next tick");
             }

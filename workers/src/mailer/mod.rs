@@ -10,4 +10,4 @@
 mod outbox;
 mod worker;
 
-pub use worker::{Mailer, MailerConfig, MailerHandle, DEFAULT_FROM};
+pub use worker::{Mailer, MailerConfig, DEFAULT_FROM};

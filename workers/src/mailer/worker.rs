@@ -1,14 +1,14 @@
 //! The sending loop.
 
 use super::outbox::{self, Claimed};
+use crate::jobs::{Attempt, Backoff, JobRunner, Queue, RunnerConfig};
 use integrations::mailer::{SendFailure, Transport, NOTIFY_CHANNEL};
 use lettre::message::{header, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
-use sqlx::postgres::PgListener;
 use sqlx::PgPool;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use stream::Handle;
 
 /// How the mailer sends.
 #[derive(Debug, Clone)]
@@ -60,45 +60,52 @@ fn default_from() -> Mailbox {
 impl MailerConfig {
     /// The wait before the attempt after `attempts` failed ones.
     pub fn backoff(&self, attempts: i32) -> Duration {
-        let doublings = u32::try_from(attempts.saturating_sub(1))
-            .unwrap_or(0)
-            .min(30);
-        self.retry_base
-            .saturating_mul(2u32.saturating_pow(doublings))
-            .min(self.retry_max)
+        self.retry_backoff()
+            .after(u32::try_from(attempts).unwrap_or(0))
+    }
+
+    fn retry_backoff(&self) -> Backoff {
+        Backoff {
+            base: self.retry_base,
+            max: self.retry_max,
+        }
     }
 }
 
 /// Sends the outbox's due mails.
 #[derive(Debug, Clone)]
 pub struct Mailer {
+    runner: JobRunner<Outbox>,
+}
+
+/// The outbox as a job queue.
+#[derive(Debug)]
+struct Outbox {
     pool: PgPool,
     transport: Transport,
-    config: MailerConfig,
-}
-
-/// A running mailer; [`MailerHandle::stop`] ends it after the mail being sent.
-#[derive(Debug)]
-pub struct MailerHandle {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl MailerHandle {
-    /// Stops the loop and waits for it.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-    }
+    from: Mailbox,
 }
 
 impl Mailer {
     /// A mailer sending through `transport`.
     pub fn new(pool: PgPool, transport: Transport, config: MailerConfig) -> Self {
-        Self {
-            pool,
+        let runner = RunnerConfig {
+            channel: Some(NOTIFY_CHANNEL),
+            poll_interval: config.poll_interval,
+            wait_first: false,
+            batch_size: usize::try_from(config.batch_size).unwrap_or(1),
+            concurrency: 1,
+            lease: config.lease,
+            backoff: config.retry_backoff(),
+            max_attempts: Some(u32::try_from(config.max_attempts).unwrap_or(0)),
+        };
+        let outbox = Outbox {
+            pool: pool.clone(),
             transport,
-            config,
+            from: config.from,
+        };
+        Self {
+            runner: JobRunner::new(Arc::new(outbox), pool, runner),
         }
     }
 
@@ -107,46 +114,88 @@ impl Mailer {
     pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
         let mut attempted = 0;
         loop {
-            let batch =
-                outbox::claim(&self.pool, self.config.batch_size, self.config.lease).await?;
-            if batch.is_empty() {
+            let round = self.runner.round().await?;
+            if round.claimed == 0 {
                 return Ok(attempted);
             }
-            attempted += batch.len();
-            for mail in batch {
-                self.deliver(mail).await?;
-            }
+            attempted += round.claimed;
         }
     }
 
-    async fn deliver(&self, mail: Claimed) -> Result<(), sqlx::Error> {
-        let id = mail.id;
-        let attempts = mail.attempts;
-        let outcome = match self.build(&mail) {
-            Ok(message) => self.transport.send(id, &message).await,
+    /// Runs the loop in the background: sends what is due, then waits for a notification,
+    /// the next retry or the poll interval, whichever comes first.
+    pub fn spawn(self) -> Handle {
+        self.runner.spawn()
+    }
+}
+
+#[async_trait::async_trait]
+impl Queue for Outbox {
+    type Job = Claimed;
+    type Output = ();
+    type Error = sqlx::Error;
+
+    fn name(&self) -> &'static str {
+        "mail_outbox"
+    }
+
+    async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<Claimed>, sqlx::Error> {
+        outbox::claim(&self.pool, i64::try_from(limit).unwrap_or(i64::MAX), lease).await
+    }
+
+    fn attempt(&self, mail: &Claimed) -> u32 {
+        u32::try_from(mail.attempts).unwrap_or(0)
+    }
+
+    async fn run(&self, mail: &Claimed) -> Attempt<()> {
+        let outcome = match self.build(mail) {
+            Ok(message) => self.transport.send(mail.id, &message).await,
             Err(message) => Err(SendFailure {
                 permanent: true,
                 message,
             }),
         };
         match outcome {
-            Ok(()) => {
-                outbox::sent(&self.pool, id).await?;
-                tracing::info!(%id, attempts, "an e-mail was sent");
-            }
-            Err(f) if f.permanent || attempts >= self.config.max_attempts => {
-                outbox::failed(&self.pool, id, &f.message).await?;
-                tracing::error!(%id, attempts, error = %f.message, "an e-mail was given up");
-            }
-            Err(f) => {
-                let after = self.config.backoff(attempts);
-                outbox::retry(&self.pool, id, after, &f.message).await?;
-                tracing::warn!(%id, attempts, retry_in = ?after, error = %f.message, "an e-mail failed; it will be retried");
-            }
+            Ok(()) => Attempt::Done(()),
+            Err(f) if f.permanent => Attempt::Permanent {
+                error: f.message,
+                output: (),
+            },
+            Err(f) => Attempt::Transient {
+                error: f.message,
+                output: (),
+            },
         }
+    }
+
+    async fn complete(&self, mail: &Claimed, (): ()) -> Result<(), sqlx::Error> {
+        outbox::sent(&self.pool, mail.id).await?;
+        tracing::info!(id = %mail.id, attempts = mail.attempts, "an e-mail was sent");
         Ok(())
     }
 
+    async fn retry(&self, mail: &Claimed, after: Duration, error: &str) -> Result<(), sqlx::Error> {
+        outbox::retry(&self.pool, mail.id, after, error).await?;
+        tracing::warn!(id = %mail.id, attempts = mail.attempts, retry_in = ?after, %error, "an e-mail failed; it will be retried");
+        Ok(())
+    }
+
+    async fn give_up(&self, mail: &Claimed, error: &str, (): ()) -> Result<(), sqlx::Error> {
+        outbox::failed(&self.pool, mail.id, error).await?;
+        tracing::error!(id = %mail.id, attempts = mail.attempts, %error, "an e-mail was given up");
+        Ok(())
+    }
+
+    /// Until the next retry is due.
+    async fn next_due(&self) -> Option<Duration> {
+        match outbox::next_due_in(&self.pool).await {
+            Ok(Some(secs)) if secs.is_finite() => Some(Duration::from_secs_f64(secs.max(0.0))),
+            _ => None,
+        }
+    }
+}
+
+impl Outbox {
     /// The message for a claimed mail; an error means it can never be built.
     fn build(&self, mail: &Claimed) -> Result<Message, String> {
         let (Some(text), Some(html)) = (&mail.text_body, &mail.html_body) else {
@@ -159,7 +208,7 @@ impl Mailer {
         Message::builder()
             // From the outbox id, so a receiver can drop a mail resent after a lost reply.
             .message_id(Some(format!("<{}@atende>", mail.id)))
-            .from(self.config.from.clone())
+            .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())
             .multipart(
@@ -176,65 +225,6 @@ impl Mailer {
                     ),
             )
             .map_err(|e| format!("building the message: {e}"))
-    }
-
-    /// Runs the loop in the background: sends what is due, then waits for a notification,
-    /// the next retry or the poll interval, whichever comes first.
-    pub fn spawn(self) -> MailerHandle {
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            let mut listener = self.listen().await;
-            loop {
-                if *stopped.borrow() {
-                    return;
-                }
-                if let Err(e) = self.run_once().await {
-                    tracing::warn!(error = %e, "the mailer could not reach the outbox; retrying");
-                }
-                let wait = self.next_wait().await;
-                tokio::select! {
-                    _ = stopped.changed() => return,
-                    _ = wake(&mut listener, wait) => {}
-                }
-            }
-        });
-        MailerHandle { stop, task }
-    }
-
-    async fn listen(&self) -> Option<PgListener> {
-        let listener = async {
-            let mut l = PgListener::connect_with(&self.pool).await?;
-            l.listen(NOTIFY_CHANNEL).await?;
-            Ok::<_, sqlx::Error>(l)
-        };
-        match listener.await {
-            Ok(l) => Some(l),
-            Err(e) => {
-                tracing::warn!(error = %e, "the mailer cannot listen for new mail; it will poll");
-                None
-            }
-        }
-    }
-
-    /// Until the next retry is due, at most the poll interval.
-    async fn next_wait(&self) -> Duration {
-        let poll = self.config.poll_interval;
-        match outbox::next_due_in(&self.pool).await {
-            Ok(Some(secs)) if secs.is_finite() => Duration::from_secs_f64(secs.max(0.0)).min(poll),
-            _ => poll,
-        }
-    }
-}
-
-/// Returns on a notification or after `wait`.
-async fn wake(listener: &mut Option<PgListener>, wait: Duration) {
-    match listener {
-        Some(l) => {
-            // An error (a lost connection) ends the wait early; sqlx reconnects on the
-            // next receive.
-            let _ = tokio::time::timeout(wait, l.recv()).await;
-        }
-        None => tokio::time::sleep(wait).await,
     }
 }
 

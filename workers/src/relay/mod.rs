@@ -16,51 +16,22 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use stream::checkpoint;
 use stream::kafka::{ensure_topics, KafkaConfig};
-use stream::{Checkpoint, ConsumerStatus, Tail};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use stream::{Checkpoint, ConsumerStatus, Handle, Stop, Tail};
 
 /// The relay's name: its checkpoint and its status are stored under it.
 pub const RELAY: &str = "kafka_relay";
 
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
-/// A running relay.
-#[derive(Debug)]
-pub struct RelayHandle {
-    status: Arc<Mutex<ConsumerStatus>>,
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl RelayHandle {
-    /// A copy of the relay's status.
-    pub fn status(&self) -> ConsumerStatus {
-        self.status.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-
-    /// A shared view of the status, for /health.
-    pub fn status_view(&self) -> Arc<Mutex<ConsumerStatus>> {
-        self.status.clone()
-    }
-
-    /// Stops after the batch in hand and waits for the task.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-    }
-}
-
 /// Starts the relay from the tail to the brokers of `config`.
-pub fn spawn(tail: Tail, config: KafkaConfig) -> Result<RelayHandle, RelayError> {
+pub fn spawn(tail: Tail, config: KafkaConfig) -> Result<Handle, RelayError> {
     let publisher = Publisher::new(&config)?;
     let status = Arc::new(Mutex::new(ConsumerStatus {
         name: RELAY.to_owned(),
         ..Default::default()
     }));
-    let (stop, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(run(tail, config, publisher, status.clone(), stop_rx));
-    Ok(RelayHandle { status, stop, task })
+    let view = status.clone();
+    Ok(Handle::spawn(move |stop| run(tail, config, publisher, status, stop)).with_status(view))
 }
 
 fn set(status: &Mutex<ConsumerStatus>, f: impl FnOnce(&mut ConsumerStatus)) {
@@ -70,11 +41,8 @@ fn set(status: &Mutex<ConsumerStatus>, f: impl FnOnce(&mut ConsumerStatus)) {
 }
 
 /// Sleeps, returning true when asked to stop meanwhile.
-async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
-    tokio::select! {
-        _ = tokio::time::sleep(d) => *stop.borrow(),
-        _ = stop.changed() => true,
-    }
+async fn sleep_or_stop(stop: &mut Stop, d: Duration) -> bool {
+    stop.sleep(d).await
 }
 
 #[tracing::instrument(name = "relaying the event store to kafka", skip_all)]
@@ -83,7 +51,7 @@ async fn run(
     config: KafkaConfig,
     mut publisher: Publisher,
     status: Arc<Mutex<ConsumerStatus>>,
-    mut stop: watch::Receiver<bool>,
+    mut stop: Stop,
 ) {
     let mut backoff = Duration::from_millis(100);
     // Held for as long as this relay runs: the session lock makes it the only publisher.
@@ -113,7 +81,7 @@ async fn run(
     loop {
         let batch = tokio::select! {
             b = tail.next_batch(at) => b,
-            _ = stop.changed() => return,
+            _ = stop.wait() => return,
         };
         let outcome = match batch {
             Ok(events) => match publisher.publish(&events).await {

@@ -26,7 +26,6 @@ mod state;
 pub use integrations::llm::{Models, Provider};
 pub use knowledge::decision::default_keywords;
 pub use limits::Limits;
-pub use scheduler::SchedulerHandle;
 pub use state::{ResponderState, NOTIFY_CHANNEL};
 
 use aggregates::Clock;
@@ -40,7 +39,7 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 use stream::EventSource;
-use stream::{Runner, RunnerHandle, Tail};
+use stream::{Handle, Runner, Tail};
 
 /// How many of the latest messages the model sees (F6).
 pub const MEMORY_MESSAGES: usize = 10;
@@ -131,7 +130,7 @@ impl Responder {
     }
 
     /// Starts the stream consumer on `tail` and the scheduler.
-    pub fn start(self, tail: &Tail) -> (RunnerHandle, SchedulerHandle) {
+    pub fn start(self, tail: &Tail) -> (Handle, Handle) {
         let state = ResponderState::new(
             self.config.burst,
             self.config.public_url.clone(),
@@ -142,10 +141,7 @@ impl Responder {
     }
 
     /// [`Responder::start`] on `source` (the tail or Kafka).
-    pub fn start_on(
-        self,
-        source: &EventSource,
-    ) -> Result<(RunnerHandle, SchedulerHandle), KafkaError> {
+    pub fn start_on(self, source: &EventSource) -> Result<(Handle, Handle), KafkaError> {
         let state = ResponderState::new(
             self.config.burst,
             self.config.public_url.clone(),

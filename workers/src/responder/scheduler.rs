@@ -4,20 +4,19 @@ use super::answer::{Outcome, Standing};
 use super::memory;
 use super::state::{answer_key, NOTIFY_CHANNEL};
 use super::Responder;
+use crate::jobs::{Attempt, Backoff, JobRunner, Queue, RunnerConfig};
 use aggregates::ConversationCommand;
 use chrono::{DateTime, Utc};
 use schemas::{Actor, CommandMetadata, Personal};
-use sqlx::postgres::PgListener;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use stream::Handle;
 use uuid::Uuid;
 
 /// How many bursts one pass claims (and answers concurrently).
-const CLAIM_BATCH: i64 = 16;
+const CLAIM_BATCH: usize = 16;
 
 /// A burst claimed for answering.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -30,98 +29,59 @@ struct Burst {
     causation_id: Option<Uuid>,
 }
 
-/// The running scheduler.
-#[derive(Debug)]
-pub struct SchedulerHandle {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+/// A burst with its tenant's standing (none: it could not be loaded).
+struct Claimed {
+    burst: Burst,
+    standing: Option<Arc<TenantStanding>>,
 }
 
-impl SchedulerHandle {
-    /// Stops after the bursts in hand and waits for the task.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-    }
-}
+/// A failed burst is tried again after this long.
+const RETRY_AFTER: Duration = Duration::from_secs(30);
 
-pub(super) fn spawn(responder: Arc<Responder>) -> SchedulerHandle {
-    let (stop, mut stopped) = watch::channel(false);
-    let task = tokio::spawn(async move {
-        let mut listener = listen(&responder).await;
-        loop {
-            if *stopped.borrow() {
-                return;
-            }
-            match responder.run_once().await {
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "the AI responder could not claim bursts"),
-            }
-            let wait = responder.next_wait().await;
-            tokio::select! {
-                _ = stopped.changed() => return,
-                _ = wake(&mut listener, wait) => {}
-            }
-        }
-    });
-    SchedulerHandle { stop, task }
-}
-
-async fn listen(responder: &Responder) -> Option<PgListener> {
-    let listener = async {
-        let mut l = PgListener::connect_with(&responder.pool).await?;
-        l.listen(NOTIFY_CHANNEL).await?;
-        Ok::<_, sqlx::Error>(l)
+pub(super) fn spawn(responder: Arc<Responder>) -> Handle {
+    let config = RunnerConfig {
+        channel: Some(NOTIFY_CHANNEL),
+        poll_interval: responder.config.poll,
+        wait_first: false,
+        batch_size: CLAIM_BATCH,
+        // A claim's bursts are answered together: most of the time is the models'.
+        concurrency: CLAIM_BATCH,
+        lease: responder.lease(),
+        backoff: Backoff {
+            base: RETRY_AFTER,
+            max: RETRY_AFTER,
+        },
+        // A burst is an answer a customer waits for: never given up.
+        max_attempts: None,
     };
-    match listener.await {
-        Ok(l) => Some(l),
-        Err(e) => {
-            tracing::warn!(error = %e, "the AI responder cannot listen for bursts; it will poll");
-            None
-        }
+    let pool = responder.pool.clone();
+    JobRunner::new(Arc::new(Bursts(responder)), pool, config).spawn()
+}
+
+/// `ai_conversations`' due bursts as a job queue.
+#[derive(Debug)]
+struct Bursts(Arc<Responder>);
+
+impl std::ops::Deref for Bursts {
+    type Target = Responder;
+
+    fn deref(&self) -> &Responder {
+        &self.0
     }
 }
 
-async fn wake(listener: &mut Option<PgListener>, wait: Duration) {
-    match listener {
-        Some(l) => {
-            let _ = tokio::time::timeout(wait, l.recv()).await;
-        }
-        None => tokio::time::sleep(wait).await,
-    }
-}
+#[async_trait::async_trait]
+impl Queue for Bursts {
+    type Job = Claimed;
+    type Output = ();
+    type Error = sqlx::Error;
 
-/// A tenant's standing, or why the AI does not answer it now.
-type TenantStanding = Result<Standing, &'static str>;
-
-impl Responder {
-    fn lease(&self) -> chrono::Duration {
-        let per_provider = self.config.provider_timeout * (self.config.providers.len() as u32);
-        chrono::Duration::from_std(per_provider + Duration::from_secs(60))
-            .unwrap_or(chrono::Duration::minutes(5))
+    fn name(&self) -> &'static str {
+        "ai_conversations"
     }
 
-    /// Until the next burst is due, at most the poll interval.
-    async fn next_wait(&self) -> Duration {
-        let next: Result<Option<DateTime<Utc>>, _> = sqlx::query_scalar(
-            "SELECT min(GREATEST(due_at, COALESCE(leased_until, due_at))) FROM ai_conversations
-              WHERE pending_through IS NOT NULL",
-        )
-        .fetch_one(&self.pool)
-        .await;
-        let poll = self.config.poll;
-        match next {
-            Ok(Some(at)) => (at - self.clock.now())
-                .to_std()
-                .unwrap_or_default()
-                .min(poll),
-            _ => poll,
-        }
-    }
-
-    /// Claims due bursts and answers them; returns how many it claimed.
-    async fn run_once(self: &Arc<Self>) -> Result<usize, sqlx::Error> {
+    /// Claims due bursts, with their tenants' standings.
+    async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<Claimed>, sqlx::Error> {
         let now = self.clock.now();
         let bursts: Vec<Burst> = sqlx::query_as(
             "UPDATE ai_conversations SET leased_until = $2 + $3::interval
@@ -133,12 +93,11 @@ impl Responder {
               RETURNING conversation_id, tenant_id, answered_through, pending_through,
                         correlation_id, causation_id",
         )
-        .bind(CLAIM_BATCH)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .bind(now)
-        .bind(format!("{} seconds", self.lease().num_seconds()))
+        .bind(format!("{} seconds", lease.as_secs()))
         .fetch_all(&self.pool)
         .await?;
-        let n = bursts.len();
         // Once per tenant per claim, not per burst: under load most of a claim is one
         // tenant's conversations.
         let mut standings: HashMap<Uuid, Option<Arc<TenantStanding>>> = HashMap::new();
@@ -154,13 +113,63 @@ impl Responder {
                 slot.insert(standing);
             }
         }
-        let work = bursts.into_iter().map(|b| {
-            let me = self.clone();
-            let standing = standings.get(&b.tenant_id).cloned().flatten();
-            async move { me.answer(b, standing).await }
-        });
-        futures::future::join_all(work).await;
-        Ok(n)
+        Ok(bursts
+            .into_iter()
+            .map(|burst| Claimed {
+                standing: standings.get(&burst.tenant_id).cloned().flatten(),
+                burst,
+            })
+            .collect())
+    }
+
+    /// Bursts are not counted: they are retried until answered.
+    fn attempt(&self, _: &Claimed) -> u32 {
+        1
+    }
+
+    async fn run(&self, claimed: &Claimed) -> Attempt<()> {
+        self.answer(&claimed.burst, claimed.standing.as_deref())
+            .await
+    }
+
+    async fn complete(&self, claimed: &Claimed, (): ()) -> Result<(), sqlx::Error> {
+        self.release(&claimed.burst, None).await;
+        Ok(())
+    }
+
+    async fn retry(&self, claimed: &Claimed, after: Duration, _: &str) -> Result<(), sqlx::Error> {
+        self.release(&claimed.burst, Some(after)).await;
+        Ok(())
+    }
+
+    /// Never called: bursts are not given up.
+    async fn give_up(&self, claimed: &Claimed, _: &str, (): ()) -> Result<(), sqlx::Error> {
+        self.release(&claimed.burst, Some(RETRY_AFTER)).await;
+        Ok(())
+    }
+
+    /// Until the next burst is due.
+    async fn next_due(&self) -> Option<Duration> {
+        let next: Result<Option<DateTime<Utc>>, _> = sqlx::query_scalar(
+            "SELECT min(GREATEST(due_at, COALESCE(leased_until, due_at))) FROM ai_conversations
+              WHERE pending_through IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await;
+        match next {
+            Ok(Some(at)) => Some((at - self.clock.now()).to_std().unwrap_or_default()),
+            _ => None,
+        }
+    }
+}
+
+/// A tenant's standing, or why the AI does not answer it now.
+type TenantStanding = Result<Standing, &'static str>;
+
+impl Responder {
+    fn lease(&self) -> Duration {
+        let per_provider = self.config.provider_timeout * (self.config.providers.len() as u32);
+        per_provider + Duration::from_secs(60)
     }
 
     #[tracing::instrument(
@@ -168,17 +177,22 @@ impl Responder {
         skip_all,
         fields(conversation = %burst.conversation_id, through = burst.pending_through)
     )]
-    async fn answer(&self, burst: Burst, standing: Option<Arc<TenantStanding>>) {
+    async fn answer(&self, burst: &Burst, standing: Option<&TenantStanding>) -> Attempt<()> {
         let Some(standing) = standing else {
-            self.release(&burst, false).await;
-            return;
+            return Attempt::Transient {
+                error: "the tenant could not be loaded".into(),
+                output: (),
+            };
         };
         let key = answer_key(&burst.conversation_id, burst.pending_through);
-        match self.answer_burst(&burst, &standing, &key).await {
-            Ok(()) => self.release(&burst, true).await,
+        match self.answer_burst(burst, standing, &key).await {
+            Ok(()) => Attempt::Done(()),
             Err(e) => {
                 tracing::warn!(error = %e, "the burst could not be answered; it will be retried");
-                self.release(&burst, false).await;
+                Attempt::Transient {
+                    error: format!("{e:#}"),
+                    output: (),
+                }
             }
         }
     }
@@ -310,10 +324,20 @@ impl Responder {
         md
     }
 
-    /// Lets go of the burst: answered (or deliberately left unanswered) when `done`, else
-    /// retried after a pause.
-    async fn release(&self, burst: &Burst, done: bool) {
-        let result = if done {
+    /// Lets go of the burst: answered (or deliberately left unanswered) without `retry`,
+    /// else retried after that pause.
+    async fn release(&self, burst: &Burst, retry: Option<Duration>) {
+        let result = if let Some(after) = retry {
+            sqlx::query("UPDATE ai_conversations SET leased_until = $2 WHERE conversation_id = $1")
+                .bind(&burst.conversation_id)
+                .bind(
+                    self.clock.now()
+                        + chrono::Duration::from_std(after)
+                            .unwrap_or(chrono::Duration::seconds(30)),
+                )
+                .execute(&self.pool)
+                .await
+        } else {
             sqlx::query(
                 "UPDATE ai_conversations SET leased_until = NULL,
                      answered_through = GREATEST(answered_through, $2),
@@ -326,12 +350,6 @@ impl Responder {
             .bind(burst.pending_through)
             .execute(&self.pool)
             .await
-        } else {
-            sqlx::query("UPDATE ai_conversations SET leased_until = $2 WHERE conversation_id = $1")
-                .bind(&burst.conversation_id)
-                .bind(self.clock.now() + chrono::Duration::seconds(30))
-                .execute(&self.pool)
-                .await
         };
         if let Err(e) = result {
             tracing::warn!(error = %e, "the burst's lease could not be released; it expires");

@@ -30,9 +30,7 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 use stream::EventSource;
-use stream::{Runner, RunnerHandle, Tail};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use stream::{Handle, Runner, Tail};
 use uuid::Uuid;
 
 /// How the saga behaves.
@@ -64,21 +62,6 @@ pub struct Saga {
     config: SagaConfig,
 }
 
-/// The running ticker.
-#[derive(Debug)]
-pub struct TickerHandle {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl TickerHandle {
-    /// Stops and waits for the task.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-    }
-}
-
 impl std::fmt::Debug for Saga {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Saga")
@@ -104,40 +87,35 @@ impl Saga {
     }
 
     /// Starts the stream consumer on `tail` and the ticker.
-    pub fn start(self, tail: &Tail) -> (RunnerHandle, TickerHandle) {
+    pub fn start(self, tail: &Tail) -> (Handle, Handle) {
         let state = SagaState::new(self.config.timeout, self.config.public_url.clone());
         let runner = Runner::spawn(state, tail.clone());
         (runner, self.tick())
     }
 
     /// [`Saga::start`] on `source` (the tail or Kafka).
-    pub fn start_on(
-        self,
-        source: &EventSource,
-    ) -> Result<(RunnerHandle, TickerHandle), KafkaError> {
+    pub fn start_on(self, source: &EventSource) -> Result<(Handle, Handle), KafkaError> {
         let state = SagaState::new(self.config.timeout, self.config.public_url.clone());
         let runner = source.spawn(Arc::new(state))?;
         Ok((runner, self.tick()))
     }
 
-    fn tick(self) -> TickerHandle {
-        let (stop, mut stopped) = watch::channel(false);
+    fn tick(self) -> Handle {
         let poll = self.config.poll;
-        let task = tokio::spawn(async move {
+        Handle::spawn(move |mut stop| async move {
             loop {
-                if *stopped.borrow() {
+                if stop.requested() {
                     return;
                 }
                 if let Err(e) = self.fire_due().await {
                     tracing::warn!(error = %e, "the timeout saga could not read its deadlines");
                 }
                 tokio::select! {
-                    _ = stopped.changed() => return,
+                    _ = stop.wait() => return,
                     _ = tokio::time::sleep(poll) => {}
                 }
             }
-        });
-        TickerHandle { stop, task }
+        })
     }
 
     /// Resumes the AI in every conversation whose deadline has passed; returns how many

@@ -19,4 +19,4 @@ mod queue;
 mod worker;
 
 pub use queue::{OutboundQueue, NOTIFY_CHANNEL};
-pub use worker::{Sender, SenderConfig, SenderHandle};
+pub use worker::{Sender, SenderConfig};

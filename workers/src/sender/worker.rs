@@ -2,18 +2,17 @@
 
 use super::deliver::{Claimed, Context, Outcome};
 use super::NOTIFY_CHANNEL;
+use crate::jobs::{Attempt as JobAttempt, Backoff, JobRunner, Queue, RunnerConfig};
 use aggregates::{Clock, ConversationCommand};
 use commands::privacy::KeyRing;
 use commands::whatsapp::ChannelStore;
 use commands::CommandBus;
 use integrations::whatsapp::graph::Attempt;
 use schemas::{Actor, CommandMetadata};
-use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use stream::Handle;
 use uuid::Uuid;
 
 /// How the sender sends.
@@ -63,37 +62,40 @@ impl Default for SenderConfig {
 impl SenderConfig {
     /// The wait before the attempt after `attempts` failed ones.
     pub fn backoff(&self, attempts: i32) -> Duration {
-        let doublings = u32::try_from(attempts.saturating_sub(1))
-            .unwrap_or(0)
-            .min(20);
-        self.retry_base
-            .saturating_mul(2u32.saturating_pow(doublings))
-            .min(self.retry_max)
+        self.retry_backoff()
+            .after(u32::try_from(attempts).unwrap_or(0))
+    }
+
+    fn retry_backoff(&self) -> Backoff {
+        Backoff {
+            base: self.retry_base,
+            max: self.retry_max,
+        }
     }
 }
 
 /// Sends the queued WhatsApp messages.
 #[derive(Debug, Clone)]
 pub struct Sender {
+    runner: JobRunner<Outbound>,
+}
+
+/// `whatsapp_outbound` as a job queue.
+#[derive(Debug)]
+struct Outbound {
     cx: Context,
 }
 
-/// A running sender; [`SenderHandle::stop`] ends it after the message being sent.
+/// How an attempt went out: the channel, the kind of message and, once sent, the
+/// provider's id.
 #[derive(Debug)]
-pub struct SenderHandle {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+struct Via {
+    channel: &'static str,
+    kind: &'static str,
+    provider_id: String,
 }
 
-impl SenderHandle {
-    /// Stops the loop and waits for it.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-    }
-}
-
-const CLAIM_BATCH: i64 = 20;
+const CLAIM_BATCH: usize = 20;
 
 /// A settled row: tenant, conversation, status, provider id, last error.
 type Settled = (Uuid, Uuid, String, Option<String>, Option<String>);
@@ -115,9 +117,19 @@ impl Sender {
             .connect_timeout(Duration::from_secs(10))
             .build()?;
         let channels = ChannelStore::new(pool.clone(), keys.clone());
-        Ok(Self {
+        let runner = RunnerConfig {
+            channel: Some(NOTIFY_CHANNEL),
+            poll_interval: config.poll_interval,
+            wait_first: false,
+            batch_size: CLAIM_BATCH,
+            concurrency: 1,
+            lease: config.lease,
+            backoff: config.retry_backoff(),
+            max_attempts: Some(u32::try_from(config.max_attempts).unwrap_or(0)),
+        };
+        let queue = Outbound {
             cx: Context {
-                pool,
+                pool: pool.clone(),
                 bus,
                 keys,
                 clock,
@@ -125,54 +137,41 @@ impl Sender {
                 http,
                 config,
             },
+        };
+        Ok(Self {
+            runner: JobRunner::new(Arc::new(queue), pool, runner),
         })
     }
 
     /// Runs the loop in the background.
-    pub fn spawn(self) -> SenderHandle {
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            let mut listener = PgListener::connect_with(&self.cx.pool).await.ok();
-            if let Some(l) = listener.as_mut() {
-                if l.listen(NOTIFY_CHANNEL).await.is_err() {
-                    listener = None;
-                }
-            }
-            loop {
-                if *stopped.borrow() {
-                    return;
-                }
-                let busy = match self.run_once().await {
-                    Ok(n) => n > 0,
-                    Err(e) => {
-                        tracing::error!(error = %format!("{e:#}"), "the WhatsApp sender failed a round");
-                        false
-                    }
-                };
-                if busy {
-                    continue;
-                }
-                let wait = self.cx.config.poll_interval;
-                tokio::select! {
-                    _ = stopped.changed() => return,
-                    _ = async {
-                        match listener.as_mut() {
-                            Some(l) => { let _ = tokio::time::timeout(wait, l.recv()).await; }
-                            None => tokio::time::sleep(wait).await,
-                        }
-                    } => {}
-                }
-            }
-        });
-        SenderHandle { stop, task }
+    pub fn spawn(self) -> Handle {
+        self.runner.spawn()
     }
 
     /// Records outcomes not yet on their conversation, then sends the due messages; returns
     /// how many rows it handled.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
-        let recorded = self.record_pending_outcomes().await?;
-        let lease = self.cx.config.lease.as_secs_f64();
-        let claimed: Vec<Claimed> = sqlx::query_as(
+        let round = self.runner.round().await?;
+        Ok(round.prepared + round.claimed)
+    }
+}
+
+#[async_trait::async_trait]
+impl Queue for Outbound {
+    type Job = Claimed;
+    type Output = Via;
+    type Error = anyhow::Error;
+
+    fn name(&self) -> &'static str {
+        "whatsapp_outbound"
+    }
+
+    async fn prepare(&self) -> anyhow::Result<usize> {
+        self.record_pending_outcomes().await
+    }
+
+    async fn claim(&self, limit: usize, lease: Duration) -> anyhow::Result<Vec<Claimed>> {
+        let mut claimed: Vec<Claimed> = sqlx::query_as(
             "UPDATE whatsapp_outbound SET attempts = attempts + 1,
                     next_attempt_at = now() + make_interval(secs => $1)
               WHERE outbound_id IN (
@@ -181,81 +180,100 @@ impl Sender {
                      ORDER BY position LIMIT $2 FOR UPDATE SKIP LOCKED)
               RETURNING outbound_id, tenant_id, conversation_id, purpose, body, attempts, position",
         )
-        .bind(lease)
-        .bind(CLAIM_BATCH)
+        .bind(lease.as_secs_f64())
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.cx.pool)
         .await?;
-        let mut claimed = claimed;
         // One conversation's messages go out in the order they were asked for.
         claimed.sort_by_key(|c| c.position);
-        for row in &claimed {
-            let outcome = match self.cx.deliver(row).await {
-                Ok(o) => o,
-                Err(e) => Outcome {
-                    attempt: Attempt::Retry(format!("{e:#}")),
-                    channel: "none",
-                    kind: "text",
-                },
-            };
-            self.settle(row, outcome).await?;
-        }
-        Ok(recorded + claimed.len())
+        Ok(claimed)
     }
 
-    async fn settle(&self, row: &Claimed, outcome: Outcome) -> anyhow::Result<()> {
+    fn attempt(&self, row: &Claimed) -> u32 {
+        u32::try_from(row.attempts).unwrap_or(0)
+    }
+
+    async fn run(&self, row: &Claimed) -> JobAttempt<Via> {
+        let outcome = match self.cx.deliver(row).await {
+            Ok(o) => o,
+            Err(e) => Outcome {
+                attempt: Attempt::Retry(format!("{e:#}")),
+                channel: "none",
+                kind: "text",
+            },
+        };
+        let via = |provider_id: String| Via {
+            channel: outcome.channel,
+            kind: outcome.kind,
+            provider_id,
+        };
         match outcome.attempt {
-            Attempt::Sent(id) => {
-                let id = if id.is_empty() {
-                    format!("unidentified.{}", row.outbound_id)
-                } else {
-                    id
-                };
-                sqlx::query(
-                    "UPDATE whatsapp_outbound SET status = 'sent', provider_message_id = $2,
-                            channel = $3, kind = $4, sent_at = now(), last_error = NULL
-                      WHERE outbound_id = $1",
-                )
-                .bind(row.outbound_id)
-                .bind(&id)
-                .bind(outcome.channel)
-                .bind(outcome.kind)
-                .execute(&self.cx.pool)
-                .await?;
-                tracing::info!(outbound_id = %row.outbound_id, channel = outcome.channel, kind = outcome.kind, "WhatsApp message sent");
-            }
-            Attempt::Retry(error) if row.attempts < self.cx.config.max_attempts => {
-                let wait = self.cx.config.backoff(row.attempts).as_secs_f64();
-                tracing::warn!(outbound_id = %row.outbound_id, attempts = row.attempts, %error, "sending failed; will retry");
-                sqlx::query(
-                    "UPDATE whatsapp_outbound SET last_error = $2,
-                            next_attempt_at = now() + make_interval(secs => $3)
-                      WHERE outbound_id = $1",
-                )
-                .bind(row.outbound_id)
-                .bind(&error)
-                .bind(wait)
-                .execute(&self.cx.pool)
-                .await?;
-                return Ok(());
-            }
-            Attempt::Retry(error) | Attempt::Refused(error) => {
-                tracing::warn!(outbound_id = %row.outbound_id, %error, "sending given up");
-                sqlx::query(
-                    "UPDATE whatsapp_outbound SET status = 'failed', last_error = $2,
-                            channel = $3, kind = $4
-                      WHERE outbound_id = $1",
-                )
-                .bind(row.outbound_id)
-                .bind(&error)
-                .bind(outcome.channel)
-                .bind(outcome.kind)
-                .execute(&self.cx.pool)
-                .await?;
-            }
+            Attempt::Sent(id) => JobAttempt::Done(via(id)),
+            Attempt::Retry(error) => JobAttempt::Transient {
+                error,
+                output: via(String::new()),
+            },
+            Attempt::Refused(error) => JobAttempt::Permanent {
+                error,
+                output: via(String::new()),
+            },
         }
+    }
+
+    async fn complete(&self, row: &Claimed, via: Via) -> anyhow::Result<()> {
+        let id = if via.provider_id.is_empty() {
+            format!("unidentified.{}", row.outbound_id)
+        } else {
+            via.provider_id
+        };
+        sqlx::query(
+            "UPDATE whatsapp_outbound SET status = 'sent', provider_message_id = $2,
+                    channel = $3, kind = $4, sent_at = now(), last_error = NULL
+              WHERE outbound_id = $1",
+        )
+        .bind(row.outbound_id)
+        .bind(&id)
+        .bind(via.channel)
+        .bind(via.kind)
+        .execute(&self.cx.pool)
+        .await?;
+        tracing::info!(outbound_id = %row.outbound_id, channel = via.channel, kind = via.kind, "WhatsApp message sent");
         self.record(row.outbound_id).await
     }
 
+    async fn retry(&self, row: &Claimed, after: Duration, error: &str) -> anyhow::Result<()> {
+        tracing::warn!(outbound_id = %row.outbound_id, attempts = row.attempts, %error, "sending failed; will retry");
+        sqlx::query(
+            "UPDATE whatsapp_outbound SET last_error = $2,
+                    next_attempt_at = now() + make_interval(secs => $3)
+              WHERE outbound_id = $1",
+        )
+        .bind(row.outbound_id)
+        .bind(error)
+        .bind(after.as_secs_f64())
+        .execute(&self.cx.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn give_up(&self, row: &Claimed, error: &str, via: Via) -> anyhow::Result<()> {
+        tracing::warn!(outbound_id = %row.outbound_id, %error, "sending given up");
+        sqlx::query(
+            "UPDATE whatsapp_outbound SET status = 'failed', last_error = $2,
+                    channel = $3, kind = $4
+              WHERE outbound_id = $1",
+        )
+        .bind(row.outbound_id)
+        .bind(error)
+        .bind(via.channel)
+        .bind(via.kind)
+        .execute(&self.cx.pool)
+        .await?;
+        self.record(row.outbound_id).await
+    }
+}
+
+impl Outbound {
     /// Records the outcome of a settled row on its conversation.
     async fn record(&self, outbound_id: Uuid) -> anyhow::Result<()> {
         let row: Option<Settled> = sqlx::query_as(

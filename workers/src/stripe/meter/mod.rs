@@ -11,4 +11,4 @@ pub mod quota;
 pub mod reporter;
 
 pub use handler::UsageMeter;
-pub use reporter::{MeterReporter, ReporterConfig, ReporterHandle, Round};
+pub use reporter::{MeterReporter, ReporterConfig, Round};

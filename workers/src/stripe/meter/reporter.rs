@@ -7,12 +7,13 @@
 //! Stripe counts once. Units are only ever added to a report once (`batched` moves in the
 //! transaction that writes it).
 
+use crate::jobs::{Attempt, Backoff, JobRunner, Queue, RunnerConfig};
 use chrono::{DateTime, Duration as Span, NaiveDate, Utc};
 use integrations::stripe::{MeterEvent, StripeClient, StripeError};
 use sqlx::PgPool;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use stream::Handle;
 use uuid::Uuid;
 
 /// How the reporter runs.
@@ -42,10 +43,19 @@ impl Default for ReporterConfig {
 /// Sends usage reports to Stripe.
 #[derive(Debug, Clone)]
 pub struct MeterReporter {
+    runner: JobRunner<Reports>,
+}
+
+/// `meter_reports` as a job queue.
+#[derive(Debug)]
+struct Reports {
     pool: PgPool,
     stripe: StripeClient,
     config: ReporterConfig,
 }
+
+/// At most this many reports are sent per round.
+const ROUND_BATCH: usize = 500;
 
 /// What one round did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -56,21 +66,6 @@ pub struct Round {
     pub reported: usize,
     /// Attempts that failed.
     pub failed_attempts: usize,
-}
-
-/// A running reporter.
-#[derive(Debug)]
-pub struct ReporterHandle {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl ReporterHandle {
-    /// Stops after the current round.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-    }
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -99,57 +94,118 @@ pub fn identifier(tenant: Uuid, period_start: NaiveDate, first_unit: i64) -> Str
 impl MeterReporter {
     /// A reporter over `pool` sending with `stripe`.
     pub fn new(pool: PgPool, stripe: StripeClient, config: ReporterConfig) -> Self {
-        Self {
-            pool,
+        let runner = RunnerConfig {
+            // Reports are written from the counts each round, not announced.
+            channel: None,
+            poll_interval: config.interval,
+            wait_first: true,
+            batch_size: ROUND_BATCH,
+            concurrency: 1,
+            // Not leased: a report sent twice is the same request, which Stripe counts once.
+            lease: Duration::ZERO,
+            backoff: config.backoff(),
+            max_attempts: Some(u32::try_from(config.max_attempts).unwrap_or(0)),
+        };
+        let reports = Reports {
+            pool: pool.clone(),
             stripe,
             config,
+        };
+        Self {
+            runner: JobRunner::new(Arc::new(reports), pool, runner),
         }
     }
 
     /// Runs a round every `interval` (the first one `interval` after start) until stopped.
-    pub fn spawn(self) -> ReporterHandle {
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep(self.config.interval) => {}
-                    _ = stopped.changed() => break,
-                }
-                if let Err(e) = self.round().await {
-                    tracing::warn!(error = %e, "a usage reporting round failed; retrying later");
-                }
-            }
-        });
-        ReporterHandle { stop, task }
+    pub fn spawn(self) -> Handle {
+        self.runner.spawn()
     }
 
     /// Writes reports for unreported units, then sends every due report once.
     #[tracing::instrument(name = "reporting usage to Stripe", skip_all)]
     pub async fn round(&self) -> Result<Round, sqlx::Error> {
-        let written = self.write_reports().await?;
-        let mut round = Round {
-            written,
-            ..Round::default()
-        };
-        let due: Vec<Due> = sqlx::query_as(
-            "SELECT identifier, stripe_customer_id, value, usage_at, attempts FROM meter_reports
-              WHERE status = 'pending' AND next_attempt_at <= now()
-              ORDER BY created_at, identifier LIMIT 500",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        for report in due {
-            match self.send(&report).await {
-                Ok(()) => round.reported += 1,
-                Err(e) => {
-                    round.failed_attempts += 1;
-                    self.record_failure(&report, &e).await?;
-                }
-            }
+        let round = self.runner.round().await?;
+        Ok(Round {
+            written: round.prepared,
+            reported: round.done,
+            failed_attempts: round.retried + round.given_up,
+        })
+    }
+}
+
+impl ReporterConfig {
+    fn backoff(&self) -> Backoff {
+        Backoff {
+            base: self.retry_base,
+            max: Duration::from_secs(3600),
         }
-        Ok(round)
+    }
+}
+
+#[async_trait::async_trait]
+impl Queue for Reports {
+    type Job = Due;
+    type Output = ();
+    type Error = sqlx::Error;
+
+    fn name(&self) -> &'static str {
+        "meter_reports"
     }
 
+    async fn prepare(&self) -> Result<usize, sqlx::Error> {
+        self.write_reports().await
+    }
+
+    async fn claim(&self, limit: usize, _lease: Duration) -> Result<Vec<Due>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT identifier, stripe_customer_id, value, usage_at, attempts FROM meter_reports
+              WHERE status = 'pending' AND next_attempt_at <= now()
+              ORDER BY created_at, identifier LIMIT $1",
+        )
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Attempts are counted when they end, so this one is the next.
+    fn attempt(&self, report: &Due) -> u32 {
+        u32::try_from(report.attempts + 1).unwrap_or(0)
+    }
+
+    async fn run(&self, report: &Due) -> Attempt<()> {
+        match self.send(report).await {
+            Ok(()) => Attempt::Done(()),
+            Err(e) if e.is_permanent() => Attempt::Permanent {
+                error: e.to_string(),
+                output: (),
+            },
+            Err(e) => Attempt::Transient {
+                error: e.to_string(),
+                output: (),
+            },
+        }
+    }
+
+    /// [`Reports::send`] recorded it.
+    async fn complete(&self, _report: &Due, (): ()) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
+    async fn retry(&self, report: &Due, after: Duration, error: &str) -> Result<(), sqlx::Error> {
+        tracing::warn!(identifier = %report.identifier, %error, retry_in_secs = after.as_secs(),
+            "a usage report failed; it will be retried");
+        self.record_failure(report, error, false, after).await
+    }
+
+    async fn give_up(&self, report: &Due, error: &str, (): ()) -> Result<(), sqlx::Error> {
+        tracing::error!(identifier = %report.identifier, %error,
+            "a usage report was given up; it needs an operator");
+        let after = self.config.backoff().after(self.attempt(report));
+        self.record_failure(report, error, true, after).await
+    }
+}
+
+impl Reports {
     async fn send(&self, report: &Due) -> Result<(), StripeError> {
         let event = MeterEvent {
             event_name: self.config.event_name.clone(),
@@ -172,22 +228,13 @@ impl MeterReporter {
         Ok(())
     }
 
-    async fn record_failure(&self, report: &Due, e: &StripeError) -> Result<(), sqlx::Error> {
-        let attempts = report.attempts + 1;
-        let give_up = e.is_permanent() || attempts >= self.config.max_attempts;
-        let exponent = u32::try_from(attempts - 1).unwrap_or(0).min(16);
-        let wait = self
-            .config
-            .retry_base
-            .saturating_mul(2u32.saturating_pow(exponent))
-            .min(Duration::from_secs(3600));
-        if give_up {
-            tracing::error!(identifier = %report.identifier, error = %e,
-                "a usage report was given up; it needs an operator");
-        } else {
-            tracing::warn!(identifier = %report.identifier, error = %e, retry_in_secs = wait.as_secs(),
-                "a usage report failed; it will be retried");
-        }
+    async fn record_failure(
+        &self,
+        report: &Due,
+        error: &str,
+        give_up: bool,
+        wait: Duration,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "UPDATE meter_reports SET attempts = $2, last_error = $3,
                  status = CASE WHEN $4 THEN 'failed' ELSE status END,
@@ -195,8 +242,8 @@ impl MeterReporter {
               WHERE identifier = $1 AND status = 'pending'",
         )
         .bind(&report.identifier)
-        .bind(attempts)
-        .bind(e.to_string())
+        .bind(report.attempts + 1)
+        .bind(error)
         .bind(give_up)
         .bind(wait.as_secs_f64())
         .execute(&self.pool)
