@@ -13,7 +13,8 @@ pub mod plans;
 pub mod stored;
 
 pub use events::{
-    ConversationEvent, Plan, SubscriptionEvent, TenantEvent, TicketEvent, EVENT_VERSION,
+    ConversationEvent, Plan, PlatformContentEvent, SubscriptionEvent, TenantEvent, TicketEvent,
+    EVENT_VERSION,
 };
 pub use ids::{conversation_id, AgentId, TenantId};
 pub use locale::Locale;

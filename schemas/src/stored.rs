@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// The four aggregate types; their strings are the `aggregate_type` column.
+/// The aggregate types; their strings are the `aggregate_type` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AggregateKind {
@@ -16,15 +16,18 @@ pub enum AggregateKind {
     Conversation,
     /// A support ticket.
     Ticket,
+    /// A tutorial or announcement the operator writes for tenants.
+    PlatformContent,
 }
 
 impl AggregateKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [AggregateKind; 4] = [
+    pub const ALL: [AggregateKind; 5] = [
         Self::Tenant,
         Self::Subscription,
         Self::Conversation,
         Self::Ticket,
+        Self::PlatformContent,
     ];
 
     /// The stored `aggregate_type` string.
@@ -34,6 +37,7 @@ impl AggregateKind {
             Self::Subscription => "subscription",
             Self::Conversation => "conversation",
             Self::Ticket => "ticket",
+            Self::PlatformContent => "platform_content",
         }
     }
 
@@ -52,7 +56,7 @@ pub struct StoredEvent {
     pub tx_id: i64,
     /// When the event was recorded.
     pub recorded_at: DateTime<Utc>,
-    /// `tenant`, `subscription`, `conversation` or `ticket`.
+    /// `tenant`, `subscription`, `conversation`, `ticket` or `platform_content`.
     pub aggregate_type: String,
     /// The aggregate's id.
     pub aggregate_id: String,
