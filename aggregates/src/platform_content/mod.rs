@@ -10,7 +10,7 @@ mod error;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{is_video_url, is_slug, ContentKind, PlatformContent};
+pub use aggregate::{is_slug, is_video_url, ContentKind, PlatformContent};
 pub use commands::{AnnouncementDraft, PlatformContentCommand, TutorialDraft};
 pub use error::PlatformContentError;
 

@@ -17,7 +17,9 @@ fn t0() -> DateTime<Utc> {
 }
 
 fn content() -> TestFramework<PlatformContent> {
-    TestFramework::with(PlatformContentServices::new(Arc::new(FixedClock::new(t0()))))
+    TestFramework::with(PlatformContentServices::new(Arc::new(
+        FixedClock::new(t0()),
+    )))
 }
 
 fn tutorial(video_url: Option<&str>) -> TutorialDraft {
@@ -290,7 +292,10 @@ fn when_an_announcement_ends_before_it_starts_or_names_nobody_then_it_is_refused
 #[test]
 fn errors_map_to_stable_codes_and_kinds() {
     assert_eq!(PlatformContentError::NotFound.kind(), ErrorKind::NotFound);
-    assert_eq!(PlatformContentError::AlreadyExists.kind(), ErrorKind::Conflict);
+    assert_eq!(
+        PlatformContentError::AlreadyExists.kind(),
+        ErrorKind::Conflict
+    );
     assert_eq!(
         PlatformContentError::InvalidVideoUrl.code(),
         "invalid_video_url"

@@ -446,7 +446,9 @@ async fn mail_owners(
             Ok(true) => queued += 1,
             Ok(false) => {}
             // One bad address must not keep the others from hearing.
-            Err(e) => tracing::warn!(error = %e, owner = %owner.id, "an owner's announcement e-mail was not queued"),
+            Err(e) => {
+                tracing::warn!(error = %e, owner = %owner.id, "an owner's announcement e-mail was not queued")
+            }
         }
     }
     tx.commit().await.map_err(ApiError::internal)?;

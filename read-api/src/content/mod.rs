@@ -82,13 +82,15 @@ async fn reading_locale(
     asked: Option<&str>,
 ) -> Result<Locale, ApiError> {
     if let Some(tag) = asked.filter(|t| !t.trim().is_empty()) {
-        return tag.parse().map_err(|e: schemas::locale::UnsupportedLocale| {
-            ApiError::Unprocessable {
-                code: "unsupported_locale",
-                message: e.to_string(),
-                details: None,
-            }
-        });
+        return tag
+            .parse()
+            .map_err(
+                |e: schemas::locale::UnsupportedLocale| ApiError::Unprocessable {
+                    code: "unsupported_locale",
+                    message: e.to_string(),
+                    details: None,
+                },
+            );
     }
     let tag: Option<String> =
         sqlx::query_scalar("SELECT locale FROM tenant_directory WHERE tenant_id = $1")

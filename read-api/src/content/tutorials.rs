@@ -173,12 +173,18 @@ pub(super) async fn list(
     Query(q): Query<TutorialQuery>,
 ) -> Result<Json<TutorialList>, ApiError> {
     let locale = reading_locale(&state, user.tenant_id, q.locale.as_deref()).await?;
-    let words = q
-        .q
-        .as_deref()
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-        .map(|w| format!("%{}%", w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let words =
+        q.q.as_deref()
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                format!(
+                    "%{}%",
+                    w.replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                )
+            });
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT tutorial_id, slug, category, title, body, video_url FROM tutorials
           WHERE published
@@ -187,7 +193,12 @@ pub(super) async fn list(
                  OR body->>'pt-BR' ILIKE $2 OR body->>'en' ILIKE $2)
           ORDER BY position, written_at",
     )
-    .bind(q.category.as_deref().map(str::trim).filter(|c| !c.is_empty()))
+    .bind(
+        q.category
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty()),
+    )
     .bind(words)
     .fetch_all(&state.pool)
     .await
@@ -427,4 +438,3 @@ pub(super) async fn update(
     settled(&state, id, "tutorials", "tutorial_id").await?;
     Ok(StatusCode::NO_CONTENT)
 }
-

@@ -220,7 +220,10 @@ mod tests {
         let value = serde_json::to_value(&event).unwrap_or_default();
         let body = &value["AnnouncementWritten"];
         assert_eq!(body["audience"], json!({"kind": "plans", "plans": ["pro"]}));
-        assert_eq!(body["title"], json!({"pt-BR": "Manutenção", "en": "Maintenance"}));
+        assert_eq!(
+            body["title"],
+            json!({"pt-BR": "Manutenção", "en": "Maintenance"})
+        );
         assert_eq!(body["severity"], json!("maintenance"));
         let back: PlatformContentEvent = serde_json::from_value(value).unwrap_or_else(|_| {
             PlatformContentEvent::ContentPublished {
