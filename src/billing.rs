@@ -3,11 +3,11 @@
 
 use anyhow::Context;
 use clap::Args;
-use projections::{EventHandler, Registry};
 use schemas::plans::PlanCatalogue;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::{EventHandler, Registry};
 use workers::mailer::PublicUrl;
 use workers::stripe::meter::{MeterReporter, ReporterConfig, ReporterHandle, UsageMeter};
 use workers::stripe::{StripeClient, StripeConfig, DEFAULT_API_BASE};

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::Args;
-use projections::{EventSource, KafkaConfig, Tail};
+use stream::{EventSource, KafkaConfig, Tail};
 use workers::relay::RelayHandle;
 
 /// Settings of the Kafka stream, shared by `serve` and `worker`.

@@ -9,8 +9,8 @@ use crate::subject_keys::RingKeys;
 use anyhow::Context;
 use clap::Args;
 use commands::privacy::KeyRing;
-use projections::Tail;
 use std::sync::Arc;
+use stream::Tail;
 
 /// Arguments of `atende replay`.
 #[derive(Debug, Args)]
@@ -38,7 +38,7 @@ pub async fn run(db_config: &DatabaseConfig, args: ReplayArgs) -> anyhow::Result
         }
     };
     let registry = projections::builtin::registry(Arc::new(RingKeys(keys)));
-    let chosen: Vec<Arc<dyn projections::EventHandler>> = match &args.projection {
+    let chosen: Vec<Arc<dyn stream::EventHandler>> = match &args.projection {
         Some(name) => match registry.get(name) {
             Some(h) => vec![h],
             None => {
@@ -53,7 +53,7 @@ pub async fn run(db_config: &DatabaseConfig, args: ReplayArgs) -> anyhow::Result
             .cloned()
             .collect(),
     };
-    let result = projections::replay::replay_all(&Tail::new(db.pool.clone()), &chosen)
+    let result = stream::replay::replay_all(&Tail::new(db.pool.clone()), &chosen)
         .await
         .context("replaying");
     db.close().await?;

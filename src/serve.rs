@@ -7,13 +7,13 @@ use anyhow::Context;
 use clap::Args;
 use commands::privacy::KeyRing;
 use commands::{CommandBus, CommandBusConfig};
-use projections::{CommitSignal, Tail};
 use read_api::auth::{AuthConfig, JwtSecret};
 use schemas::personal::MasterKey;
 use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::{CommitSignal, Tail};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -116,7 +116,7 @@ impl ServeConfig {
 
 impl App {
     /// The stream consumers' live status (benchmarks print where the time went).
-    pub fn consumers(&self) -> Vec<projections::ConsumerStatus> {
+    pub fn consumers(&self) -> Vec<stream::ConsumerStatus> {
         self.background
             .status_views()
             .iter()

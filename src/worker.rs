@@ -8,9 +8,9 @@ use aggregates::{Clock, RandomIds, SystemClock};
 use clap::Args;
 use commands::privacy::KeyRing;
 use commands::{CommandBus, CommandBusConfig};
-use projections::{CommitSignal, Tail};
 use std::sync::Arc;
 use std::time::Duration;
+use stream::{CommitSignal, Tail};
 
 pub use crate::background::Part;
 

@@ -4,9 +4,9 @@ use crate::auth::{AuthConfig, JwtSecret};
 use crate::http::CorsOrigins;
 use commands::privacy::KeyRing;
 use commands::CommandBus;
-use projections::{ConsumerStatus, Registry, Tail};
 use sqlx::PgPool;
 use std::sync::{Arc, Mutex};
+use stream::{ConsumerStatus, Registry, Tail};
 
 /// Shared application state, cheap to clone.
 #[derive(Debug, Clone)]

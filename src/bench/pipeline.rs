@@ -11,7 +11,6 @@ use clap::Args;
 use commands::privacy::KeyRing;
 use commands::{CommandBus, CommandBusConfig};
 use hdrhistogram::Histogram;
-use projections::{CommitSignal, Tail};
 use schemas::events::{MessageContent, Plan};
 use schemas::personal::MasterKey;
 use schemas::{conversation_id, Actor, CommandMetadata, Personal};
@@ -19,6 +18,7 @@ use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use stream::{CommitSignal, Tail};
 use tokio::time::MissedTickBehavior;
 use uuid::Uuid;
 use workers::knowledge::{KnowledgeError, RetrievedChunk, Retriever};
@@ -211,7 +211,7 @@ async fn bench(pool: &PgPool, args: &PipelineArgs) -> anyhow::Result<Lags> {
         },
         ..ResponderConfig::default()
     };
-    let queue = projections::Runner::spawn(workers::sender::OutboundQueue::default(), tail.clone());
+    let queue = stream::Runner::spawn(workers::sender::OutboundQueue::default(), tail.clone());
     let sender = workers::sender::Sender::new(
         pool.clone(),
         bus.clone(),

@@ -5,9 +5,9 @@ use crate::database::DatabaseConfig;
 use crate::kafka::KafkaSettings;
 use anyhow::Context;
 use clap::Args;
-use projections::stream::checkpoint;
-use projections::Tail;
 use std::time::{Duration, Instant};
+use stream::checkpoint;
+use stream::Tail;
 
 /// Settings of `atende bench relay`.
 #[derive(Debug, Clone, Args)]
@@ -37,7 +37,7 @@ pub async fn run(db_config: &DatabaseConfig, args: RelayArgs) -> anyhow::Result<
         )
         .fetch_one(&pool)
         .await?;
-        projections::stream::kafka::ensure_topics(&config).await?;
+        stream::kafka::ensure_topics(&config).await?;
         let started = Instant::now();
         let relay = workers::relay::spawn(Tail::new(pool.clone()).with_batch_size(10_000), config)?;
         loop {

@@ -8,11 +8,11 @@ use anyhow::Context;
 use clap::Args;
 use commands::privacy::KeyRing;
 use projections::builtin::AggregateIndex;
-use projections::replay::{replay, replay_all, ReplayReport};
-use projections::{EventHandler, Tail};
 use schemas::personal::MasterKey;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use stream::replay::{replay, replay_all, ReplayReport};
+use stream::{EventHandler, Tail};
 
 /// Settings of `atende bench replay`.
 #[derive(Debug, Clone, Args)]
@@ -104,13 +104,13 @@ fn print_report(args: &ReplayArgs, read: Duration, elapsed: Duration, reports: &
 /// Reads the whole log as a replay does, applying nothing: the reading share of a replay.
 async fn read_only(tail: &Tail) -> anyhow::Result<Duration> {
     let started = Instant::now();
-    let mut at = projections::Checkpoint::START;
+    let mut at = stream::Checkpoint::START;
     loop {
         let batch = tail.read_after(at).await?;
         let Some(last) = batch.last() else {
             return Ok(started.elapsed());
         };
-        at = projections::Checkpoint {
+        at = stream::Checkpoint {
             tx_id: last.tx_id,
             position: last.position,
         };

@@ -13,7 +13,6 @@ use commands::{CommandBus, CommandBusConfig};
 use hdrhistogram::Histogram;
 use projections::conversations::Conversations;
 use projections::conversations::{ConversationChange, CHANNEL};
-use projections::{CommitSignal, Registry, RunnerHandle, Tail};
 use schemas::events::{MessageContent, Plan};
 use schemas::personal::MasterKey;
 use schemas::{conversation_id, Actor, ActorKind, CommandMetadata, Personal};
@@ -22,6 +21,7 @@ use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use stream::{CommitSignal, Registry, RunnerHandle, Tail};
 use tokio::time::MissedTickBehavior;
 use uuid::Uuid;
 
@@ -87,8 +87,8 @@ impl Setup {
             .with_commit_signal(&signal)
             .with_idle_poll(Duration::from_millis(100));
         let projection = Conversations::new(Arc::new(RingKeys(keys)));
-        let runners = Registry::new([Arc::new(projection) as Arc<dyn projections::EventHandler>])
-            .spawn_all(&tail);
+        let runners =
+            Registry::new([Arc::new(projection) as Arc<dyn stream::EventHandler>]).spawn_all(&tail);
         Ok(Self::Alone { bus, runners })
     }
 
@@ -314,7 +314,7 @@ async fn bench(
 
 /// Where the stream's time went, consumer by consumer (whole run, warm-up included).
 #[allow(clippy::print_stdout)]
-fn print_consumers(consumers: &[projections::ConsumerStatus]) {
+fn print_consumers(consumers: &[stream::ConsumerStatus]) {
     println!("| consumer | events applied | transactions | busy ms | ms per transaction |");
     println!("|---|---:|---:|---:|---:|");
     let mut sorted: Vec<_> = consumers.iter().collect();

@@ -721,7 +721,7 @@ async fn admins_hear_of_new_and_handed_off_tickets_and_the_owner_of_answers_each
     };
     let notifier = workers::support::TicketNotifier::new(Default::default());
     let mut conn = app.db.pool.acquire().await.unwrap();
-    use projections::EventHandler;
+    use stream::EventHandler;
     notifier.handle(&mut conn, &stored).await.unwrap();
     assert_eq!(mails().await, rows);
 }

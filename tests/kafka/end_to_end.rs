@@ -1,10 +1,10 @@
 //! Commands → relay → Kafka → projections: the same read models as the in-process tail.
 
 use crate::support::*;
-use projections::{CheckpointStore, EventHandler, EventSource, Registry, Tail};
 use sqlx::PgPool;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use stream::{CheckpointStore, EventHandler, EventSource, Registry, Tail};
 use testkit::kafka::Tansu;
 
 /// Every table of the read models that Kafka feeds, as sorted JSON rows.

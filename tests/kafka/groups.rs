@@ -1,11 +1,11 @@
 //! Consumer groups: two workers share the partitions and apply every event once.
 
 use crate::support::*;
-use projections::{EventHandler, HandlerError, KafkaRunner, RetryPolicy, Tail};
 use schemas::StoredEvent;
 use sqlx::PgConnection;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::{EventHandler, HandlerError, KafkaRunner, RetryPolicy, Tail};
 use testkit::kafka::Tansu;
 
 /// Writes one row per event it applies, with no unique key: a duplicate would show.
@@ -39,9 +39,7 @@ async fn two_workers_in_one_group_share_the_partitions_and_apply_every_event_onc
         .unwrap();
     let broker = Tansu::start().await.unwrap();
     let config = kafka_config(&broker);
-    projections::stream::kafka::ensure_topics(&config)
-        .await
-        .unwrap();
+    stream::kafka::ensure_topics(&config).await.unwrap();
     let workers: Vec<_> = (0..2)
         .map(|_| {
             KafkaRunner::spawn(

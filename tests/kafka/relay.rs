@@ -1,10 +1,10 @@
 //! The relay: every event, in order, with its headers; an outage pauses it without loss.
 
 use crate::support::*;
-use projections::Tail;
 use schemas::StoredEvent;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
+use stream::Tail;
 use testkit::kafka::Tansu;
 
 #[tokio::test]

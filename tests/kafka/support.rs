@@ -4,7 +4,6 @@ use aggregates::{ConversationCommand, SubscriptionCommand, SystemClock, TenantCo
 use atende::serve::{App, ServeConfig};
 use chrono::Utc;
 use commands::CommandBus;
-use projections::KafkaConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::ClientConfig;
@@ -17,6 +16,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use stream::KafkaConfig;
 use testkit::kafka::Tansu;
 use uuid::Uuid;
 

@@ -95,7 +95,7 @@ fn config(providers: Vec<Provider>) -> ResponderConfig {
     }
 }
 
-fn start(env: &Env, config: ResponderConfig) -> (projections::RunnerHandle, SchedulerHandle) {
+fn start(env: &Env, config: ResponderConfig) -> (stream::RunnerHandle, SchedulerHandle) {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     Responder::new(
         env.pool.clone(),

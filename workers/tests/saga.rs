@@ -15,7 +15,7 @@ use workers::saga::{Saga, SagaConfig};
 fn start(
     env: &Env,
     clock: &Arc<FixedClock>,
-) -> (projections::RunnerHandle, workers::saga::TickerHandle) {
+) -> (stream::RunnerHandle, workers::saga::TickerHandle) {
     let clock: Arc<dyn Clock> = clock.clone();
     Saga::new(
         env.pool.clone(),

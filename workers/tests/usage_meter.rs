@@ -2,11 +2,11 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use chrono::Utc;
-use projections::EventHandler;
 use schemas::plans::PlanCatalogue;
 use schemas::StoredEvent;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use stream::EventHandler;
 use uuid::Uuid;
 use workers::stripe::meter::UsageMeter;
 

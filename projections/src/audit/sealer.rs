@@ -1,14 +1,14 @@
 //! The `event_chain` consumer: links every event, in tail order, into the hash chain.
 
 use super::link::{link_hash, LinkedEvent, GENESIS};
-use crate::stream::checkpoint::{self, Checkpoint};
-use crate::stream::handler::{EventHandler, HandlerError};
-use crate::stream::tail::{Tail, TailError};
 use chrono::{DateTime, TimeDelta, Utc};
 use schemas::StoredEvent;
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
 use std::time::Duration;
+use stream::checkpoint::{self, Checkpoint};
+use stream::handler::{EventHandler, HandlerError};
+use stream::tail::{Tail, TailError};
 use tokio::sync::Mutex;
 
 /// The sealer's consumer name; its tail checkpoint is stored under it.
@@ -17,7 +17,7 @@ pub const SEALER: &str = "event_chain";
 /// The tail's default batch size: one read-ahead then usually covers a whole batch.
 const READ_AHEAD: i64 = 1000;
 
-/// Appends every event to `event_chain`; run it under a [`crate::Runner`].
+/// Appends every event to `event_chain`; run it under a [`stream::Runner`].
 ///
 /// The runner commits the links with its checkpoint in one transaction, so after a crash the
 /// chain resumes exactly after the last committed link: no gap, no event linked twice. The
@@ -201,7 +201,7 @@ impl EventHandler for EventChain {
     }
 
     fn pace(&self) -> std::time::Duration {
-        crate::stream::handler::BACKGROUND_PACE
+        stream::handler::BACKGROUND_PACE
     }
 
     // A parked event would be a gap in the chain, which `verify` reports as tampering:

@@ -1,9 +1,9 @@
 //! The `billing_admin` projection.
 
 use crate::metrics::payload;
-use crate::{EventHandler, HandlerError};
 use schemas::StoredEvent;
 use sqlx::PgConnection;
+use stream::{EventHandler, HandlerError};
 
 /// Keeps `billing_subscriptions` and `billing_payments` up to date.
 #[derive(Debug, Clone, Copy)]
@@ -159,7 +159,7 @@ impl EventHandler for BillingAdmin {
     }
 
     fn pace(&self) -> std::time::Duration {
-        crate::stream::handler::BACKGROUND_PACE
+        stream::handler::BACKGROUND_PACE
     }
 
     fn tables(&self) -> &'static [&'static str] {

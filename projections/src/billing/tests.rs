@@ -2,8 +2,8 @@
 
 use super::BillingAdmin;
 use crate::metrics::test_log::{apply, dump, Log};
-use crate::EventHandler;
 use serde_json::{json, Value};
+use stream::EventHandler;
 use uuid::Uuid;
 
 const TENANT: Uuid = Uuid::from_u128(9);

@@ -1,10 +1,10 @@
 //! `aggregate_index`: each aggregate's tenant, last sequence and last event.
 
-use crate::stream::handler::{EventHandler, HandlerError};
 use chrono::{DateTime, Utc};
 use schemas::StoredEvent;
 use sqlx::PgConnection;
 use std::collections::HashMap;
+use stream::handler::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// Keeps `aggregate_index` up to date.
@@ -37,7 +37,7 @@ impl EventHandler for AggregateIndex {
     }
 
     fn pace(&self) -> std::time::Duration {
-        crate::stream::handler::BACKGROUND_PACE
+        stream::handler::BACKGROUND_PACE
     }
 
     fn tables(&self) -> &'static [&'static str] {

@@ -6,16 +6,16 @@ pub use aggregate_index::AggregateIndex;
 
 use crate::audit::EventChain;
 use crate::conversations::SubjectKeys;
-use crate::stream::registry::Registry;
-use crate::stream::runner::RunnerHandle;
-use crate::stream::tail::Tail;
 use std::sync::Arc;
+use stream::registry::Registry;
+use stream::runner::RunnerHandle;
+use stream::tail::Tail;
 
 /// Every built-in projection, and the sealer of the event chain. `keys` opens the personal
 /// fields a read model keeps in clear (the conversations' contacts, for search).
 pub fn registry(keys: Arc<dyn SubjectKeys>) -> Registry {
     Registry::new([
-        Arc::new(AggregateIndex) as Arc<dyn crate::EventHandler>,
+        Arc::new(AggregateIndex) as Arc<dyn stream::EventHandler>,
         Arc::new(EventChain::new()),
         Arc::new(crate::tenants::TenantDirectory),
         Arc::new(crate::conversations::Conversations::new(keys)),

@@ -1,10 +1,10 @@
 //! Reading the fields of a stored conversation event, and opening the contact's.
 
-use crate::HandlerError;
 use chrono::{DateTime, Utc};
 use schemas::personal::{open_json, sealed_key_id, KeySet, ERASED};
 use schemas::StoredEvent;
 use serde_json::Value;
+use stream::HandlerError;
 use uuid::Uuid;
 
 /// The event's body; payloads are externally tagged by the event type.

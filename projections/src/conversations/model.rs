@@ -3,11 +3,11 @@
 //! statements (see `store`).
 
 use super::fields::{Body, Contact, Content};
-use crate::HandlerError;
 use chrono::{DateTime, TimeDelta, Utc};
 use schemas::personal::KeySet;
 use schemas::StoredEvent;
 use serde_json::Value;
+use stream::HandlerError;
 use uuid::Uuid;
 
 /// How long after the customer's last message the business may write freely (F3); the

@@ -5,12 +5,12 @@ use super::fields::contact_key_ids;
 use super::keys::SubjectKeys;
 use super::model::{self, conversation_id, Effects, Row};
 use super::store;
-use crate::{EventHandler, HandlerError};
 use schemas::personal::KeySet;
 use schemas::StoredEvent;
 use sqlx::PgConnection;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// Keeps `conversations`, `conversation_messages` and `conversation_deliveries` up to date
@@ -73,7 +73,7 @@ impl EventHandler for Conversations {
     }
 
     fn pace(&self) -> std::time::Duration {
-        crate::stream::handler::LIVE_PACE
+        stream::handler::LIVE_PACE
     }
 
     fn aggregate_types(&self) -> &'static [&'static str] {

@@ -1,11 +1,11 @@
 //! Reading the rows a batch touches and writing back what it did, a statement per table.
 
 use super::model::{rank, DeliveryRow, Effects, Row, COLUMNS};
-use crate::HandlerError;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
 use std::collections::HashMap;
+use stream::HandlerError;
 use uuid::Uuid;
 
 /// The rows of `ids`, locked: the retention sweep writes these rows outside the runner, and

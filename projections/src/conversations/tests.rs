@@ -2,7 +2,6 @@
 //! event delivered again changes nothing, and that no clear personal data outlives its key.
 
 use super::{forget_expired, ConversationChange, Conversations, KeysUnavailable, SubjectKeys};
-use crate::EventHandler;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use schemas::events::{ConversationEvent as E, DeliveryStatus, MessageContent, ResumeReason};
 use schemas::personal::{with_sealer, KeySet, MasterKey, SubjectKey};
@@ -10,6 +9,7 @@ use schemas::StoredEvent;
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use std::sync::{Arc, Mutex};
+use stream::EventHandler;
 use uuid::Uuid;
 
 const TENANT: Uuid = Uuid::from_u128(1);
@@ -662,8 +662,8 @@ async fn replaying_many_conversations_in_lanes_rebuilds_the_live_tables_byte_for
         }
     }
     crate::metrics::test_log::store(&db.pool, &log.events).await;
-    let stored: Vec<StoredEvent> = crate::Tail::new(db.pool.clone())
-        .read_after(crate::Checkpoint::START)
+    let stored: Vec<StoredEvent> = stream::Tail::new(db.pool.clone())
+        .read_after(stream::Checkpoint::START)
         .await
         .expect("a read");
     assert_eq!(stored.len(), log.events.len());
@@ -675,7 +675,7 @@ async fn replaying_many_conversations_in_lanes_rebuilds_the_live_tables_byte_for
         projection.rows_per_aggregate(),
         "the replay applies it in lanes"
     );
-    crate::replay::replay(&crate::Tail::new(db.pool.clone()), projection)
+    stream::replay::replay(&stream::Tail::new(db.pool.clone()), projection)
         .await
         .expect("the replay succeeds");
 

@@ -1,9 +1,9 @@
 //! The `knowledge` read model: each tenant's current knowledge text (F10), as
 //! `GET /api/v1/knowledge` shows it.
 
-use crate::{EventHandler, HandlerError};
 use schemas::StoredEvent;
 use sqlx::PgConnection;
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// Keeps `knowledge_documents` up to date.

@@ -1,10 +1,10 @@
 //! Reading fields of stored payloads, shared by the metrics, usage and report projections.
 //! Payloads are externally tagged by the event type: `{"AiReplied": {...}}`.
 
-use crate::HandlerError;
 use chrono::{DateTime, Utc};
 use schemas::StoredEvent;
 use serde_json::Value;
+use stream::HandlerError;
 use uuid::Uuid;
 
 /// A field of the event's body.

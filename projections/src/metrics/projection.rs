@@ -7,11 +7,11 @@
 
 use super::payload;
 use super::{MetricsState, Tally};
-use crate::{EventHandler, HandlerError};
 use chrono::{DateTime, NaiveDate, Utc};
 use schemas::StoredEvent;
 use sqlx::PgConnection;
 use std::collections::{BTreeMap, HashMap};
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// Keeps the tenant metrics tables up to date.
@@ -248,7 +248,7 @@ impl EventHandler for TenantMetrics {
     }
 
     fn pace(&self) -> std::time::Duration {
-        crate::stream::handler::BACKGROUND_PACE
+        stream::handler::BACKGROUND_PACE
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -266,7 +266,7 @@ impl EventHandler for TenantMetrics {
         db: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), HandlerError> {
-        let conversation_events = crate::of_aggregate(events, "conversation");
+        let conversation_events = stream::of_aggregate(events, "conversation");
         if conversation_events.is_empty() {
             return Ok(());
         }

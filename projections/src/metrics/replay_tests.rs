@@ -2,9 +2,9 @@
 //! the tables the live projections built, byte for byte, however often it runs.
 
 use super::test_log::{apply, dump, store, Log};
-use crate::replay::replay;
-use crate::{Checkpoint, EventHandler, Tail};
 use serde_json::json;
+use stream::replay::replay;
+use stream::{Checkpoint, EventHandler, Tail};
 use uuid::Uuid;
 
 const TENANT: Uuid = Uuid::from_u128(7);

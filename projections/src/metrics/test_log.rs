@@ -1,12 +1,12 @@
 //! Test support for the metrics, usage and report projections: an in-memory event log with
 //! positions and per-aggregate sequences, and table dumps to compare states.
 
-use crate::EventHandler;
 use chrono::{DateTime, Utc};
 use schemas::StoredEvent;
 use serde_json::Value;
 use sqlx::PgConnection;
 use std::collections::HashMap;
+use stream::EventHandler;
 
 /// `2026-03-01T10:00:00Z`-style timestamps.
 pub(crate) fn ts(s: &str) -> DateTime<Utc> {

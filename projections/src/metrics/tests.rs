@@ -2,9 +2,9 @@
 
 use super::test_log::{apply, dump, Log};
 use super::TenantMetrics;
-use crate::EventHandler;
 use serde_json::json;
 use sqlx::PgConnection;
+use stream::EventHandler;
 use uuid::Uuid;
 
 const TENANT: Uuid = Uuid::from_u128(7);

@@ -1,10 +1,10 @@
 //! The `admin_reports` projection.
 
 use crate::metrics::payload;
-use crate::{EventHandler, HandlerError};
 use chrono::Datelike;
 use schemas::StoredEvent;
 use sqlx::PgConnection;
+use stream::{EventHandler, HandlerError};
 
 /// Keeps the report tables up to date.
 #[derive(Debug, Clone, Copy)]
@@ -154,7 +154,7 @@ impl EventHandler for AdminReports {
     }
 
     fn pace(&self) -> std::time::Duration {
-        crate::stream::handler::BACKGROUND_PACE
+        stream::handler::BACKGROUND_PACE
     }
 
     fn tables(&self) -> &'static [&'static str] {

@@ -2,10 +2,10 @@
 
 use super::AdminReports;
 use crate::metrics::test_log::{apply, dump, ts, Log};
-use crate::EventHandler;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use sqlx::PgConnection;
+use stream::EventHandler;
 use uuid::Uuid;
 
 const TENANT: Uuid = Uuid::from_u128(7);

@@ -1,9 +1,9 @@
 //! The `tenant_directory` projection.
 
-use crate::{EventHandler, HandlerError};
 use schemas::StoredEvent;
 use serde_json::Value;
 use sqlx::PgConnection;
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// Keeps `tenant_directory` up to date.

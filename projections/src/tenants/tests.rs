@@ -2,11 +2,11 @@
 //! delivered again changes nothing.
 
 use super::TenantDirectory;
-use crate::EventHandler;
 use chrono::Utc;
 use schemas::StoredEvent;
 use serde_json::{json, Value};
 use sqlx::PgConnection;
+use stream::EventHandler;
 use uuid::Uuid;
 
 const TENANT: Uuid = Uuid::from_u128(7);

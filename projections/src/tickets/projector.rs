@@ -2,10 +2,10 @@
 
 use super::change::TICKET_CHANNEL;
 use crate::metrics::payload;
-use crate::{EventHandler, HandlerError};
 use schemas::StoredEvent;
 use serde_json::Value;
 use sqlx::PgConnection;
+use stream::{EventHandler, HandlerError};
 
 /// Keeps `tickets`, `ticket_messages` and `ticket_files` up to date and announces every
 /// change on [`TICKET_CHANNEL`].

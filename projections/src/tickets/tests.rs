@@ -2,8 +2,8 @@
 
 use super::Tickets;
 use crate::metrics::test_log::{apply, dump, Log};
-use crate::EventHandler;
 use serde_json::json;
+use stream::EventHandler;
 use uuid::Uuid;
 
 const TICKET: Uuid = Uuid::from_u128(9);

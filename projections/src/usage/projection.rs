@@ -1,11 +1,11 @@
 //! The `tenant_usage` projection.
 
 use crate::metrics::payload;
-use crate::{EventHandler, HandlerError};
 use chrono::NaiveDate;
 use schemas::StoredEvent;
 use sqlx::PgConnection;
 use std::collections::{BTreeMap, HashMap};
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// Keeps the usage tables up to date.
@@ -197,7 +197,7 @@ impl EventHandler for TenantUsage {
     }
 
     fn pace(&self) -> std::time::Duration {
-        crate::stream::handler::BACKGROUND_PACE
+        stream::handler::BACKGROUND_PACE
     }
 
     fn tables(&self) -> &'static [&'static str] {

@@ -2,9 +2,9 @@
 
 use super::TenantUsage;
 use crate::metrics::test_log::{apply, dump, ts, Log};
-use crate::EventHandler;
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use stream::EventHandler;
 use uuid::Uuid;
 
 const TENANT: Uuid = Uuid::from_u128(7);

@@ -2,12 +2,12 @@
 
 use crate::{append, assert_chain_complete, wait_for_links};
 use projections::audit::{seal_pending, verify, EventChain, SEALER};
-use projections::{EventHandler, HandlerError, Runner, Tail};
 use schemas::StoredEvent;
 use sqlx::{PgConnection, PgPool};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use stream::{EventHandler, HandlerError, Runner, Tail};
 
 fn tail(pool: &PgPool) -> Tail {
     Tail::new(pool.clone())

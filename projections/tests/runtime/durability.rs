@@ -1,6 +1,6 @@
 use super::*;
-use projections::Runner;
 use std::sync::{Arc, Mutex};
+use stream::Runner;
 
 /// Records the `synchronous_commit` setting its batches run under.
 struct Probe {

@@ -7,11 +7,11 @@ mod parking;
 mod replay;
 mod selective;
 
-use projections::{Checkpoint, EventHandler, HandlerError, RetryPolicy, Tail};
 use schemas::StoredEvent;
 use sqlx::{PgConnection, PgPool};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use stream::{Checkpoint, EventHandler, HandlerError, RetryPolicy, Tail};
 
 /// Appends one event in its own transaction.
 async fn append(pool: &PgPool, aggregate: &str, sequence: i64, event_type: &str) {
@@ -69,11 +69,7 @@ async fn head(pool: &PgPool) -> Checkpoint {
 async fn caught_up(pool: &PgPool, consumer: &str) {
     let target = head(pool).await;
     for _ in 0..2000 {
-        if projections::stream::checkpoint::load(pool, consumer)
-            .await
-            .unwrap()
-            >= target
-        {
+        if stream::checkpoint::load(pool, consumer).await.unwrap() >= target {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -1,7 +1,7 @@
 use super::*;
-use projections::stream::parked;
-use projections::{RetryError, Runner};
 use std::sync::Arc;
+use stream::parked;
+use stream::{RetryError, Runner};
 
 #[tokio::test]
 async fn a_handler_that_fails_on_one_event_parks_it_and_the_consumer_continues_past_it() {
@@ -37,9 +37,7 @@ async fn a_handler_that_fails_on_one_event_parks_it_and_the_consumer_continues_p
         .collect();
     assert_eq!(ledger(&db.pool).await, expected);
     assert_eq!(
-        projections::stream::checkpoint::load(&db.pool, "ledger")
-            .await
-            .unwrap(),
+        stream::checkpoint::load(&db.pool, "ledger").await.unwrap(),
         head(&db.pool).await
     );
 }

@@ -1,9 +1,9 @@
 use super::*;
 use projections::builtin::AggregateIndex;
-use projections::replay::{replay, replay_all, ReplayError};
-use projections::stream::parked;
-use projections::Runner;
 use std::sync::Arc;
+use stream::parked;
+use stream::replay::{replay, replay_all, ReplayError};
+use stream::Runner;
 
 /// The live table as text, row by row in key order.
 async fn dump(pool: &PgPool) -> Vec<String> {

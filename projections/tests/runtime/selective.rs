@@ -2,10 +2,10 @@
 //! transactions without missing or repeating an event.
 
 use super::{append, caught_up, fast, head, tail};
-use projections::{EventHandler, HandlerError, Runner};
 use schemas::StoredEvent;
 use sqlx::{PgConnection, PgPool};
 use std::time::Duration;
+use stream::{EventHandler, HandlerError, Runner};
 
 /// Keeps the positions of `Wanted` events; refuses to be handed anything else.
 struct Picky {

@@ -137,7 +137,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthRe
         None
     };
     let parked: HashMap<String, i64> = if database.ok {
-        projections::stream::parked::counts(&state.pool)
+        stream::parked::counts(&state.pool)
             .await
             .unwrap_or_default()
             .into_iter()

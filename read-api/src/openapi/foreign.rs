@@ -157,10 +157,10 @@ pub struct ExportedEventDoc {
 mod tests {
     use super::*;
     use projections::audit::{Break, BreakReason, VerifyReport};
-    use projections::replay::ReplayReport;
-    use projections::{Checkpoint, ParkedEvent};
     use serde::Serialize;
     use std::collections::BTreeSet;
+    use stream::replay::ReplayReport;
+    use stream::{Checkpoint, ParkedEvent};
     use utoipa::openapi::schema::Schema;
     use utoipa::openapi::RefOr;
 

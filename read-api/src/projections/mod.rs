@@ -7,12 +7,12 @@ use crate::openapi::{responses as r, tags};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
-use projections::replay::{self, ReplayError, ReplayReport};
-use projections::stream::parked;
-use projections::{Checkpoint, CheckpointStore, EventHandler, ParkedEvent, RetryError};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
+use stream::parked;
+use stream::replay::{self, ReplayError, ReplayReport};
+use stream::{Checkpoint, CheckpointStore, EventHandler, ParkedEvent, RetryError};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

@@ -1,9 +1,9 @@
 //! The `knowledge_indexer` worker: indexes each `KnowledgeReplaced` version.
 
 use super::KnowledgeBase;
-use projections::{EventHandler, HandlerError};
 use schemas::StoredEvent;
 use sqlx::PgConnection;
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// Consumer name of the indexer (its checkpoint).

@@ -6,11 +6,11 @@ use super::{CANCELLED_REASON, CONSUMER, OVERDUE_REASON};
 use aggregates::{ErrorKind, TenantCommand};
 use chrono::{DateTime, Duration, Utc};
 use commands::{CommandBus, CommandError};
-use projections::{EventHandler, HandlerError};
 use schemas::{Actor, CommandMetadata, StoredEvent};
 use sqlx::PgConnection;
 use std::fmt;
 use std::sync::Arc;
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 use crate::mailer::PublicUrl;

@@ -2,8 +2,8 @@
 
 use crate::mailer::{date_pattern, enqueue, tenant_locale, NewMail, PublicUrl, Template};
 use chrono::{DateTime, Utc};
-use projections::HandlerError;
 use sqlx::PgConnection;
+use stream::HandlerError;
 use uuid::Uuid;
 
 /// What to tell the owner.

@@ -11,12 +11,12 @@ mod publish;
 
 pub use publish::{Publisher, RelayError};
 
-use projections::stream::checkpoint;
-use projections::stream::kafka::{ensure_topics, KafkaConfig};
-use projections::{Checkpoint, ConsumerStatus, Tail};
 use sqlx::PgConnection;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use stream::checkpoint;
+use stream::kafka::{ensure_topics, KafkaConfig};
+use stream::{Checkpoint, ConsumerStatus, Tail};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 

@@ -1,12 +1,12 @@
 //! Publishing a batch of stored events and waiting for the broker's acknowledgements.
 
-use projections::stream::kafka::{headers, KafkaConfig};
-use projections::TailError;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemas::StoredEvent;
 use std::time::Duration;
+use stream::kafka::{headers, KafkaConfig};
+use stream::TailError;
 
 /// The relay could not move a batch.
 #[derive(Debug, thiserror::Error)]

@@ -35,13 +35,13 @@ use crate::mailer::PublicUrl;
 use aggregates::Clock;
 use commands::privacy::KeyRing;
 use commands::CommandBus;
-use projections::EventSource;
-use projections::{Runner, RunnerHandle, Tail};
 use rdkafka::error::KafkaError;
 use schemas::plans::Pricing;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::EventSource;
+use stream::{Runner, RunnerHandle, Tail};
 
 /// How many of the latest messages the model sees (F6).
 pub const MEMORY_MESSAGES: usize = 10;

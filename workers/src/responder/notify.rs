@@ -5,9 +5,9 @@
 use crate::mailer::{
     enqueue, tenant_locale, AiLimitKind, HandoffCause, MailError, NewMail, PublicUrl, Template,
 };
-use projections::HandlerError;
 use schemas::StoredEvent;
 use sqlx::PgConnection;
+use stream::HandlerError;
 use uuid::Uuid;
 
 /// The tenant's name, for the e-mail's text.

@@ -11,12 +11,12 @@ use super::notify;
 use super::MEMORY_MESSAGES;
 use crate::mailer::{HandoffCause, PublicUrl};
 use chrono::{DateTime, Utc};
-use projections::{EventHandler, HandlerError};
 use schemas::{CommandMetadata, StoredEvent};
 use serde_json::Value;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 use std::time::Duration;
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// The channel the consumer notifies when a burst is scheduled, so the scheduler wakes.
@@ -400,7 +400,7 @@ impl EventHandler for ResponderState {
         db: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), HandlerError> {
-        let events = projections::of_aggregate(events, "conversation");
+        let events = stream::of_aggregate(events, "conversation");
         if events.is_empty() {
             return Ok(());
         }

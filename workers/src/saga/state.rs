@@ -4,11 +4,11 @@
 use crate::mailer::PublicUrl;
 use crate::responder::notify;
 use chrono::{DateTime, Utc};
-use projections::{EventHandler, HandlerError};
 use schemas::StoredEvent;
 use serde_json::Value;
 use sqlx::PgConnection;
 use std::collections::HashSet;
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// The `human_timeout_saga` stream consumer.
@@ -113,7 +113,7 @@ impl EventHandler for SagaState {
     }
 
     fn pace(&self) -> std::time::Duration {
-        projections::BACKGROUND_PACE
+        stream::BACKGROUND_PACE
     }
 
     async fn handle_batch(
@@ -121,7 +121,7 @@ impl EventHandler for SagaState {
         db: &mut PgConnection,
         events: &[StoredEvent],
     ) -> Result<(), HandlerError> {
-        let events = projections::of_aggregate(events, "conversation");
+        let events = stream::of_aggregate(events, "conversation");
         if events.is_empty() {
             return Ok(());
         }

@@ -1,10 +1,10 @@
 //! The stream consumer that queues outbound messages.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use projections::{EventHandler, HandlerError};
 use schemas::{CommandMetadata, StoredEvent};
 use serde_json::Value;
 use sqlx::PgConnection;
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// `pg_notify` channel the queue signals when it adds rows.

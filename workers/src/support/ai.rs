@@ -11,7 +11,6 @@ use aggregates::{ErrorKind, TicketCommand};
 use chrono::Utc;
 use commands::privacy::KeyRing;
 use commands::{CommandBus, CommandError};
-use projections::{EventHandler, HandlerError};
 use schemas::events::Tone;
 use schemas::personal::{open_json, sealed_key_ids};
 use schemas::{Actor, CommandMetadata, StoredEvent};
@@ -20,6 +19,7 @@ use sqlx::PgConnection;
 use sqlx::PgPool;
 use std::fmt;
 use std::sync::Arc;
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// Consumer name (its checkpoint) and the actor of its commands.

@@ -1,10 +1,10 @@
 //! The `ticket_notifier` consumer.
 
 use crate::mailer::{enqueue, tenant_locale, Locale, NewMail, PublicUrl, Template, TicketCause};
-use projections::{EventHandler, HandlerError};
 use schemas::StoredEvent;
 use serde_json::Value;
 use sqlx::PgConnection;
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// Consumer name (its checkpoint).

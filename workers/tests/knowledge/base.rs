@@ -2,7 +2,7 @@
 //! worker as the stream runner feeds it.
 
 use crate::support::{replaced, OFICINA, PADARIA};
-use projections::EventHandler;
+use stream::EventHandler;
 use uuid::Uuid;
 use workers::knowledge::{KnowledgeBase, KnowledgeIndexer, Retriever};
 

@@ -3,9 +3,9 @@
 
 use crate::fake_qdrant::FakeQdrant;
 use crate::support::{replaced, OFICINA, PADARIA};
-use projections::EventHandler;
 use qdrant_client::qdrant as q;
 use std::sync::Arc;
+use stream::EventHandler;
 use uuid::Uuid;
 use workers::knowledge::embed::{Embedder, LocalEmbedder, LOCAL_DIMENSION};
 use workers::knowledge::index::QdrantIndex;

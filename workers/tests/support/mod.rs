@@ -6,7 +6,6 @@ use aggregates::{Clock, ConversationCommand, RandomIds, SubscriptionCommand, Ten
 use chrono::Utc;
 use commands::privacy::KeyRing;
 use commands::{CommandBus, CommandBusConfig};
-use projections::{CommitSignal, Tail};
 use schemas::events::{MessageContent, Plan};
 use schemas::personal::{open_json, sealed_key_ids, MasterKey};
 use schemas::{conversation_id, Actor, CommandMetadata, Personal};
@@ -15,6 +14,7 @@ use sqlx::PgPool;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::{CommitSignal, Tail};
 use uuid::Uuid;
 
 pub struct Env {

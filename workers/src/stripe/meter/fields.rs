@@ -1,9 +1,9 @@
 //! Reading fields of stored payloads (`{"<EventType>": {...}}`).
 
 use chrono::{DateTime, Utc};
-use projections::HandlerError;
 use schemas::StoredEvent;
 use serde_json::Value;
+use stream::HandlerError;
 use uuid::Uuid;
 
 fn field<'a>(event: &'a StoredEvent, name: &str) -> Option<&'a Value> {

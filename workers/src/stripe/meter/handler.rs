@@ -4,11 +4,11 @@
 use super::{fields, period, quota};
 use crate::mailer::PublicUrl;
 use chrono::{DateTime, NaiveDate, Utc};
-use projections::{EventHandler, HandlerError};
 use schemas::plans::PlanCatalogue;
 use schemas::StoredEvent;
 use sqlx::PgConnection;
 use std::sync::Arc;
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// Counts AI answers for Stripe and for the quota alert.
@@ -229,7 +229,7 @@ impl EventHandler for UsageMeter {
     }
 
     fn pace(&self) -> std::time::Duration {
-        projections::BACKGROUND_PACE
+        stream::BACKGROUND_PACE
     }
 
     #[tracing::instrument(name = "metering an event for Stripe usage billing", skip_all,

@@ -4,8 +4,8 @@
 
 use crate::mailer::{date_pattern, enqueue, tenant_locale, NewMail, PublicUrl, Template};
 use chrono::{DateTime, NaiveDate, Utc};
-use projections::HandlerError;
 use sqlx::PgConnection;
+use stream::HandlerError;
 use uuid::Uuid;
 
 /// The share of the quota that raises the alert, in percent.

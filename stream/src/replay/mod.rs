@@ -9,9 +9,9 @@
 
 mod shadow;
 
-use crate::stream::checkpoint::{self, Checkpoint};
-use crate::stream::handler::EventHandler;
-use crate::stream::tail::{Tail, TailError};
+use crate::checkpoint::{self, Checkpoint};
+use crate::handler::EventHandler;
+use crate::tail::{Tail, TailError};
 use schemas::StoredEvent;
 use serde::Serialize;
 use sqlx::{Executor, PgConnection};
@@ -296,7 +296,7 @@ async fn finish(
     let name = handler.name();
     let mut events = 0;
     let mut tx = tail.pool().begin().await?;
-    crate::stream::fence(&mut tx, name).await?;
+    crate::fence(&mut tx, name).await?;
     guard.point_at_shadow(&mut tx).await?;
     loop {
         let batch = tail.read_after(at).await?;

@@ -122,7 +122,7 @@ pub trait EventHandler: Send + Sync + 'static {
     /// fetch). [`EventHandler::wants`] must refuse the events of any other type. The
     /// default is every type.
     fn aggregate_types(&self) -> &'static [&'static str] {
-        &crate::stream::kafka::AGGREGATE_TYPES
+        &crate::kafka::AGGREGATE_TYPES
     }
 }
 

@@ -3,12 +3,12 @@
 use super::config::KafkaConfig;
 use super::dedup;
 use super::topics::ensure_topics;
-use crate::stream::apply::fence;
-use crate::stream::checkpoint::Checkpoint;
-use crate::stream::handler::{EventHandler, BACKGROUND_PACE};
-use crate::stream::parked;
-use crate::stream::runner::MAX_BACKOFF;
-use crate::stream::runner::{set, sleep_or_stop, ConsumerStatus, RetryPolicy, RunnerHandle};
+use crate::apply::fence;
+use crate::checkpoint::Checkpoint;
+use crate::handler::{EventHandler, BACKGROUND_PACE};
+use crate::parked;
+use crate::runner::MAX_BACKOFF;
+use crate::runner::{set, sleep_or_stop, ConsumerStatus, RetryPolicy, RunnerHandle};
 use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;

@@ -2,11 +2,11 @@
 //! transactions commit out of position order.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use projections::{Checkpoint, Tail};
 use schemas::StoredEvent;
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
+use stream::{Checkpoint, Tail};
 
 async fn insert(db: impl sqlx::PgExecutor<'_>, aggregate: &str, sequence: i64) {
     sqlx::query(
