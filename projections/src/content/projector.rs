@@ -1,10 +1,10 @@
 //! The `platform_content` projection.
 
 use crate::metrics::payload;
-use crate::{EventHandler, HandlerError};
 use schemas::events::{Audience, PlatformContentEvent};
 use schemas::StoredEvent;
 use sqlx::PgConnection;
+use stream::{EventHandler, HandlerError};
 use uuid::Uuid;
 
 /// Keeps `tutorials`, `announcements` and `content_history` up to date.

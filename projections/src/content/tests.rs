@@ -2,10 +2,10 @@
 
 use super::PlatformContentModel;
 use crate::metrics::test_log::{apply, dump, store, Log};
-use crate::EventHandler;
 use schemas::StoredEvent;
 use serde_json::json;
 use std::sync::Arc;
+use stream::EventHandler;
 use uuid::Uuid;
 
 const TUTORIAL: Uuid = Uuid::from_u128(10);
@@ -126,8 +126,8 @@ async fn applying_the_log_twice_or_replaying_it_leaves_the_same_tables() {
     let mut conn = db.pool.acquire().await.expect("a connection");
     let log = history();
     store(&db.pool, &log.events).await;
-    let stored: Vec<StoredEvent> = crate::Tail::new(db.pool.clone())
-        .read_after(crate::Checkpoint::START)
+    let stored: Vec<StoredEvent> = stream::Tail::new(db.pool.clone())
+        .read_after(stream::Checkpoint::START)
         .await
         .expect("a read");
     apply(&PlatformContentModel, &mut conn, &stored).await;
@@ -135,7 +135,7 @@ async fn applying_the_log_twice_or_replaying_it_leaves_the_same_tables() {
     apply(&PlatformContentModel, &mut conn, &stored).await;
     assert_eq!(dump(&mut conn, PlatformContentModel.tables()).await, once);
     let projection: Arc<dyn EventHandler> = Arc::new(PlatformContentModel);
-    crate::replay::replay(&crate::Tail::new(db.pool.clone()), projection)
+    stream::replay::replay(&stream::Tail::new(db.pool.clone()), projection)
         .await
         .expect("the replay succeeds");
     assert_eq!(dump(&mut conn, PlatformContentModel.tables()).await, once);
