@@ -44,13 +44,13 @@ function keep(pair) {
   expiresAt = Date.now() + (pair.expires_in - 60) * 1000;
 }
 
-async function loadMe() {
+async function loadMe(publish = true) {
   const res = await fetch("/api/v1/me", {
     headers: { Authorization: "Bearer " + access, Accept: "application/json" },
   });
   if (!res.ok) throw new ApiError(res.status, "me_failed");
   const user = await res.json();
-  session.set({ status: "signed-in", user });
+  if (publish) session.set({ status: "signed-in", user });
   return user;
 }
 
@@ -88,8 +88,18 @@ function refresh() {
 export async function restore() {
   try {
     if (await refresh()) {
-      const user = await loadMe();
-      if (wantsWorkspace() && isAdminRole(user.role)) await enterWorkspace();
+      // Published once, as what the tab shows: an admin back in their workspace never
+      // lands on the admin console first.
+      const user = await loadMe(false);
+      if (wantsWorkspace() && isAdminRole(user.role)) {
+        try {
+          await enterWorkspace(user);
+          return;
+        } catch {
+          rememberWorkspace(false);
+        }
+      }
+      session.set({ status: "signed-in", user });
       return;
     }
   } catch {
@@ -173,8 +183,7 @@ async function workspaceToken() {
 
 /// The admin opens their own workspace: the console becomes the tenant console of their
 /// complimentary tenant, with owner rights there and nowhere else.
-export async function enterWorkspace() {
-  const admin = session.get().user;
+export async function enterWorkspace(admin = session.get().user) {
   const ws = await workspaceToken();
   rememberWorkspace(true);
   session.set({
