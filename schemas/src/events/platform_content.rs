@@ -185,10 +185,71 @@ pub enum PlatformContentEvent {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::events::test_support::{at, tag};
     use serde_json::json;
+
+    /// One of every event, for the decoding tests.
+    pub(crate) fn samples() -> Vec<PlatformContentEvent> {
+        let text = || LocalizedText::new("Conectar WhatsApp", "Connect WhatsApp");
+        vec![
+            PlatformContentEvent::TutorialWritten {
+                tutorial_id: Uuid::from_u128(5),
+                slug: "conectar-whatsapp".into(),
+                category: "whatsapp".into(),
+                position: 1,
+                title: text(),
+                body: text(),
+                video_url: Some("https://www.youtube.com/watch?v=x".into()),
+                admin_id: Uuid::from_u128(3),
+                at: at(),
+            },
+            PlatformContentEvent::TutorialRevised {
+                slug: "conectar-whatsapp".into(),
+                category: "whatsapp".into(),
+                position: 2,
+                title: text(),
+                body: text(),
+                video_url: None,
+                admin_id: Uuid::from_u128(3),
+                at: at(),
+            },
+            PlatformContentEvent::AnnouncementWritten {
+                announcement_id: Uuid::from_u128(7),
+                title: text(),
+                body: text(),
+                severity: Severity::Info,
+                audience: Audience::Everyone,
+                starts_at: at(),
+                ends_at: at(),
+                email_owners: false,
+                admin_id: Uuid::from_u128(3),
+                at: at(),
+            },
+            PlatformContentEvent::AnnouncementRevised {
+                title: text(),
+                body: text(),
+                severity: Severity::Warning,
+                audience: Audience::Tenants {
+                    tenant_ids: vec![Uuid::from_u128(1)],
+                },
+                starts_at: at(),
+                ends_at: at(),
+                email_owners: true,
+                admin_id: Uuid::from_u128(3),
+                at: at(),
+            },
+            PlatformContentEvent::ContentPublished {
+                admin_id: Uuid::from_u128(3),
+                at: at(),
+            },
+            PlatformContentEvent::ContentUnpublished {
+                admin_id: Uuid::from_u128(3),
+                at: at(),
+            },
+        ]
+    }
 
     #[test]
     fn an_announcement_for_plans_serializes_its_audience_with_a_kind_tag() {
