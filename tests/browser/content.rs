@@ -340,7 +340,11 @@ async fn an_admin_opens_my_workspace_and_answers_a_customer_there_as_themselves(
 
     // Back to the admin console.
     click(&console, "#leave-workspace").await;
-    console.wait_for("#queue").await;
+    console.wait_for("main.admin-support").await;
+    let left: bool = console
+        .eval("document.querySelector('.workspace-bar') === null")
+        .await;
+    assert!(left, "the workspace is left");
     assert!(console.text("#main-nav").await.contains("Meu espaço"));
     console.assert_no_js_errors().await;
 }
@@ -416,7 +420,8 @@ async fn every_content_page_is_clean_in_both_themes_and_fits_a_phone() {
             console.wait_for(ready).await;
             assert!(
                 !console.scrolls_sideways().await,
-                "{path} scrolls sideways at 360 px"
+                "{path} scrolls sideways at 360 px: {:?}",
+                console.too_wide().await
             );
             console.assert_axe_clean(&format!("{path} (phone)")).await;
             console.screenshot(&format!("phone-{name}")).await;

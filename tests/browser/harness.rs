@@ -223,8 +223,9 @@ impl Console {
             if Instant::now() > deadline {
                 self.screenshot("timeout").await;
                 panic!(
-                    "timed out waiting for {selector} on {}",
-                    self.location().await
+                    "timed out waiting for {selector} on {}; JavaScript errors so far: {:?}",
+                    self.location().await,
+                    self.errors.lock().unwrap().clone()
                 );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -456,6 +457,19 @@ impl Console {
     pub async fn scrolls_sideways(&self) -> bool {
         self.eval("document.documentElement.scrollWidth > document.documentElement.clientWidth")
             .await
+    }
+
+    /// The innermost elements reaching past the viewport's right edge, as `tag.class`
+    /// (what to fix when [`Console::scrolls_sideways`]).
+    pub async fn too_wide(&self) -> Vec<String> {
+        self.eval(
+            "[...document.querySelectorAll('body *')]
+               .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+                 && ![...e.children].some((c) => c.getBoundingClientRect().right > document.documentElement.clientWidth + 1))
+               .slice(0, 5)
+               .map((e) => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : ''))",
+        )
+        .await
     }
 }
 

@@ -14,9 +14,13 @@ export function Rendered({ html: body, id, className = "md" }) {
 
 /// "from … to …" in the viewer's language and time zone, the zone named.
 export function Window({ from, until }) {
+  // `dateStyle`/`timeStyle` cannot be combined with `timeZoneName`: the parts are named.
   const fmt = new Intl.DateTimeFormat(locale.get(), {
-    dateStyle: "short",
-    timeStyle: "short",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
     timeZoneName: "short",
   });
   return html`<span class="window">${t("announcements.window", {
@@ -53,7 +57,7 @@ export function AnnouncementBanner() {
     ${items.map(
       (a) => html`<div class=${"banner " + a.severity} key=${a.id} id=${"announcement-" + a.id}>
         <div class="banner-text">
-          <strong>${t("announcements.severity_" + a.severity)}: ${a.title}</strong>
+          <strong>${t("announcements.severity." + a.severity)}: ${a.title}</strong>
           ${a.severity === "maintenance" && html` <${Window} from=${a.starts_at} until=${a.ends_at} />`}
           <${Rendered} html=${a.body_html} />
           <a href="/announcements">${t("announcements.all")}</a>

@@ -82,14 +82,14 @@ function Form({ initial, onDone, onCancel }) {
         <select id="announcement-severity" value=${form.severity}
           onChange=${(e) => setForm({ ...form, severity: e.currentTarget.value })}>
           ${["info", "warning", "maintenance"].map(
-            (s) => html`<option value=${s}>${t("announcements.severity_" + s)}</option>`,
+            (s) => html`<option value=${s}>${t("announcements.severity." + s)}</option>`,
           )}
         </select></label>
       <label class="field">${t("admin_announcements.audience")}
         <select id="announcement-audience" value=${kind}
           onChange=${(e) => setForm({ ...form, audience: { ...form.audience, kind: e.currentTarget.value } })}>
           ${["everyone", "plans", "tenants"].map(
-            (k) => html`<option value=${k}>${t("admin_announcements.audience_" + k)}</option>`,
+            (k) => html`<option value=${k}>${t("admin_announcements.audience." + k)}</option>`,
           )}
         </select></label>
       ${kind === "plans" &&
@@ -129,9 +129,9 @@ function Form({ initial, onDone, onCancel }) {
 }
 
 function audienceText(a) {
-  if (a.audience_kind === "plans") return t("admin_announcements.audience_plans") + ": " + a.audience_plans.join(", ");
-  if (a.audience_kind === "tenants") return t("admin_announcements.audience_tenants") + ": " + a.audience_tenants.length;
-  return t("admin_announcements.audience_everyone");
+  if (a.audience_kind === "plans") return t("admin_announcements.audience.plans") + ": " + a.audience_plans.join(", ");
+  if (a.audience_kind === "tenants") return t("admin_announcements.audience.tenants") + ": " + a.audience_tenants.length;
+  return t("admin_announcements.audience.everyone");
 }
 
 export default function AdminAnnouncements() {
@@ -171,7 +171,7 @@ export default function AdminAnnouncements() {
             <tbody>
               ${data.items.map(
                 (a) => html`<tr key=${a.id}>
-                  <td><span class=${"badge " + a.severity}>${t("announcements.severity_" + a.severity)}</span> ${a.title["pt-BR"]}</td>
+                  <td><span class=${"badge " + a.severity}>${t("announcements.severity." + a.severity)}</span> ${a.title["pt-BR"]}</td>
                   <td>${audienceText(a)}</td>
                   <td>${dateTime(a.starts_at)} – ${dateTime(a.ends_at)}</td>
                   <td>${a.published ? t("admin_content.is_published") : t("admin_content.is_draft")}</td>

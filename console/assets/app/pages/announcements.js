@@ -20,7 +20,7 @@ export default function Announcements() {
               (a) => html`<li class=${"card announcement " + a.severity} key=${a.id}>
                 <h2>${a.title}</h2>
                 <p class="muted">
-                  <span class=${"badge " + a.severity}>${t("announcements.severity_" + a.severity)}</span>
+                  <span class=${"badge " + a.severity}>${t("announcements.severity." + a.severity)}</span>
                   ${" "}${a.active ? t("announcements.current") : t("announcements.ended")}
                   ${" · "}<${Window} from=${a.starts_at} until=${a.ends_at} />
                 </p>
