@@ -2,11 +2,13 @@
 //! and retry on concurrent writes; and the service implementations the aggregates use.
 
 pub mod bus;
+pub mod checkout_owners;
 pub mod error;
 mod group;
 pub mod privacy;
 pub mod services;
 pub mod store;
+pub mod users;
 pub mod whatsapp;
 
 pub use bus::{CommandBus, CommandBusConfig};
