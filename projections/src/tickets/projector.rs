@@ -116,7 +116,7 @@ impl Tickets {
                 self.message(
                     db,
                     event,
-                    &kind,
+                    kind,
                     Some(author),
                     false,
                     raw(event, "text")?,
