@@ -1,5 +1,5 @@
-//! atende's domain: the four event-sourced aggregates (`Tenant`, `Subscription`,
-//! `Conversation`, `Ticket`) with their commands, business rules and errors.
+//! atende's domain: the event-sourced aggregates (`Tenant`, `Subscription`,
+//! `Conversation`, `Ticket`, `PlatformContent`) with their commands, business rules and errors.
 //!
 //! Aggregates are pure. Everything they need from outside — the time, fresh ids, facts
 //! owned by other aggregates — comes through the service traits in their `Services`
@@ -13,6 +13,7 @@ pub mod clock;
 pub mod conversation;
 pub mod error;
 pub mod ids;
+pub mod platform_content;
 pub mod subscription;
 pub mod tenant;
 pub mod ticket;
@@ -23,6 +24,9 @@ pub use conversation::{
 };
 pub use error::{DomainError, ErrorKind, ServiceError};
 pub use ids::{IdGenerator, RandomIds, SequentialIds};
+pub use platform_content::{
+    PlatformContent, PlatformContentCommand, PlatformContentError, PlatformContentServices,
+};
 pub use subscription::{
     Subscription, SubscriptionCommand, SubscriptionError, SubscriptionServices,
 };

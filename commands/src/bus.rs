@@ -1,11 +1,12 @@
-//! All four aggregate stores, wired with their services.
+//! All the aggregate stores, wired with their services.
 
 use crate::privacy::KeyRing;
 use crate::services::{EventStoreTenantGate, PgPhoneNumberDirectory};
 use crate::store::{AggregateStore, CommitHook};
 use aggregates::{
-    Clock, Conversation, ConversationServices, IdGenerator, Subscription, SubscriptionServices,
-    Tenant, TenantServices, Ticket, TicketServices,
+    Clock, Conversation, ConversationServices, IdGenerator, PlatformContent,
+    PlatformContentServices, Subscription, SubscriptionServices, Tenant, TenantServices, Ticket,
+    TicketServices,
 };
 use cqrs_es::Aggregate;
 use sqlx::PgPool;
@@ -41,6 +42,8 @@ pub struct CommandBus {
     pub conversations: AggregateStore<Conversation>,
     /// Support tickets.
     pub tickets: AggregateStore<Ticket>,
+    /// Tutorials and announcements.
+    pub content: AggregateStore<PlatformContent>,
 }
 
 impl CommandBus {
@@ -95,8 +98,16 @@ impl CommandBus {
                 clock.clone(),
             ),
             tickets: AggregateStore::new(
-                pool,
+                pool.clone(),
                 TicketServices::new(clock.clone()),
+                every,
+                on_commit.clone(),
+                keys.clone(),
+                clock.clone(),
+            ),
+            content: AggregateStore::new(
+                pool,
+                PlatformContentServices::new(clock.clone()),
                 every,
                 on_commit,
                 keys,

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod billing;
 pub mod builtin;
+pub mod content;
 pub mod conversations;
 pub mod knowledge;
 pub mod metrics;

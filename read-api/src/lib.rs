@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod billing;
+pub mod content;
 pub mod conversations;
 pub mod error;
 pub mod health;

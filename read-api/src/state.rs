@@ -174,6 +174,7 @@ sub_states! {
     crate::audit::AuditState { pool, auth }
     crate::auth::AuthState { pool, auth, public_url }
     crate::billing::BillingState { pool, pricing, public_url, stripe }
+    crate::content::ContentState { pool, bus, pricing, public_url, auth }
     crate::conversations::ConversationsState { pool, bus, keys }
     crate::health::HealthState { pool, tail, consumers }
     crate::knowledge::KnowledgeState { pool, bus, knowledge }

@@ -6,7 +6,8 @@
 //! whole event.
 
 use crate::events::{
-    ConversationEvent, EventType, SubscriptionEvent, TenantEvent, TicketEvent, EVENT_VERSION,
+    ConversationEvent, EventType, PlatformContentEvent, SubscriptionEvent, TenantEvent,
+    TicketEvent, EVENT_VERSION,
 };
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -15,7 +16,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// The four aggregate types; their strings are the `aggregate_type` column.
+/// The aggregate types; their strings are the `aggregate_type` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AggregateKind {
@@ -27,15 +28,18 @@ pub enum AggregateKind {
     Conversation,
     /// A support ticket.
     Ticket,
+    /// A tutorial or announcement the operator writes for tenants.
+    PlatformContent,
 }
 
 impl AggregateKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [AggregateKind; 4] = [
+    pub const ALL: [AggregateKind; 5] = [
         Self::Tenant,
         Self::Subscription,
         Self::Conversation,
         Self::Ticket,
+        Self::PlatformContent,
     ];
 
     /// The stored `aggregate_type` string.
@@ -45,6 +49,7 @@ impl AggregateKind {
             Self::Subscription => "subscription",
             Self::Conversation => "conversation",
             Self::Ticket => "ticket",
+            Self::PlatformContent => "platform_content",
         }
     }
 
@@ -63,7 +68,7 @@ pub struct StoredEvent {
     pub tx_id: i64,
     /// When the event was recorded.
     pub recorded_at: DateTime<Utc>,
-    /// `tenant`, `subscription`, `conversation` or `ticket`.
+    /// `tenant`, `subscription`, `conversation`, `ticket` or `platform_content`.
     pub aggregate_type: String,
     /// The aggregate's id.
     pub aggregate_id: String,
@@ -216,6 +221,8 @@ pub enum AnyEvent {
     Conversation(ConversationEvent),
     /// An event of the `ticket` aggregate.
     Ticket(TicketEvent),
+    /// An event of the `platform_content` aggregate.
+    PlatformContent(PlatformContentEvent),
 }
 
 impl AnyEvent {
@@ -226,6 +233,7 @@ impl AnyEvent {
             Self::Subscription(e) => e.kind(),
             Self::Conversation(e) => e.kind(),
             Self::Ticket(e) => e.kind(),
+            Self::PlatformContent(e) => e.kind(),
         }
     }
 
@@ -236,6 +244,7 @@ impl AnyEvent {
             Self::Subscription(e) => e.at(),
             Self::Conversation(e) => e.at(),
             Self::Ticket(e) => e.at(),
+            Self::PlatformContent(e) => e.at(),
         }
     }
 }
@@ -315,6 +324,7 @@ pub fn decode(
         AggregateKind::Subscription => AnyEvent::Subscription(typed(kind, payload)?),
         AggregateKind::Conversation => AnyEvent::Conversation(typed(kind, payload)?),
         AggregateKind::Ticket => AnyEvent::Ticket(typed(kind, payload)?),
+        AggregateKind::PlatformContent => AnyEvent::PlatformContent(typed(kind, payload)?),
     };
     if event.kind() != kind {
         return Err(DecodeError::TagMismatch {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::events::{conversation, subscription, tenant, ticket};
+use crate::events::{conversation, platform_content, subscription, tenant, ticket};
 use serde_json::json;
 
 fn stored(aggregate_type: &str, event_type: &str, version: &str, payload: Value) -> StoredEvent {
@@ -32,6 +32,11 @@ fn every_sample() -> Vec<(AnyEvent, StoredEvent)> {
             .map(AnyEvent::Conversation),
     );
     all.extend(ticket::tests::samples().into_iter().map(AnyEvent::Ticket));
+    all.extend(
+        platform_content::tests::samples()
+            .into_iter()
+            .map(AnyEvent::PlatformContent),
+    );
     all.into_iter()
         .map(|typed| {
             let payload = match &typed {
@@ -39,6 +44,7 @@ fn every_sample() -> Vec<(AnyEvent, StoredEvent)> {
                 AnyEvent::Subscription(e) => serde_json::to_value(e),
                 AnyEvent::Conversation(e) => serde_json::to_value(e),
                 AnyEvent::Ticket(e) => serde_json::to_value(e),
+                AnyEvent::PlatformContent(e) => serde_json::to_value(e),
             }
             .expect("serializes");
             let kind = typed.kind();
@@ -56,6 +62,7 @@ fn every_event_of_every_aggregate_decodes_into_its_typed_enum() {
         AggregateKind::Subscription,
         AggregateKind::Conversation,
         AggregateKind::Ticket,
+        AggregateKind::PlatformContent,
     ] {
         assert!(
             samples.iter().any(|(t, _)| t.kind().aggregate() == kind),

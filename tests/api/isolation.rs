@@ -37,6 +37,7 @@ async fn snapshot_of_b(app: &TestApp, b_token: &str) -> (Value, Value, Value, Va
             "/api/v1/tickets",
             "/api/v1/users/invitations",
             "/api/v1/onboarding",
+            "/api/v1/announcements",
         ] {
             others[path] = app.get_as(path, b_token).await.json().await.unwrap();
         }
@@ -149,6 +150,19 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
         .as_str()
         .unwrap()
         .to_owned();
+    let b_notice = crate::content::create(
+        &app,
+        &admin,
+        "/api/v1/admin/announcements",
+        &crate::content::announcement(
+            "Segredo de B no aviso",
+            json!({"kind": "tenants", "tenant_ids": [b_id]}),
+            -1,
+            1,
+            true,
+        ),
+    )
+    .await;
     let before = snapshot_of_b(&app, &b).await;
 
     // Every tenant route, called by A with B's identifiers wherever a request can carry
@@ -400,6 +414,30 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
             "/api/v1/onboarding/go-live".into(),
             Some(naming(b_id, json!({}))),
         ),
+        (
+            "GET",
+            "/api/v1/tutorials",
+            format!("/api/v1/tutorials?tenant_id={b_id}"),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/tutorials/{slug}",
+            format!("/api/v1/tutorials/conectar-whatsapp?tenant_id={b_id}"),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/announcements",
+            format!("/api/v1/announcements?tenant_id={b_id}"),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/announcements/{id}/dismiss",
+            format!("/api/v1/announcements/{b_notice}/dismiss"),
+            None,
+        ),
     ];
     // The routes come from the OpenAPI document: a route is only served through the
     // `routes!` call that documents it, so no tenant route can be missing from this check.
@@ -434,6 +472,7 @@ async fn no_tenant_route_lets_one_tenant_see_or_change_another_tenants_data() {
             b_ticket.clone(),
             "convidado@b.example".into(),
             b_invitation_id.clone(),
+            b_notice.clone(),
         ] {
             assert!(
                 !text.contains(&secret),

@@ -8,6 +8,7 @@ mod audit_log;
 mod auth;
 mod billing;
 mod console;
+mod content;
 mod conversations;
 mod cors;
 mod greeting;

@@ -9,6 +9,7 @@ mod helpers;
 
 mod harness;
 
+mod content;
 mod inbox;
 mod onboarding;
 mod pages;

@@ -14,6 +14,7 @@ const usage = () => import("./pages/usage.js");
 const pricing = () => import("./pages/pricing.js");
 const support = () => import("./pages/support.js");
 const adminSupport = () => import("./pages/admin-support.js");
+const tutorials = () => import("./pages/tutorials.js");
 
 export const routes = [
   { path: "/login", access: "public", page: () => import("./pages/signin.js") },
@@ -35,6 +36,9 @@ export const routes = [
   { path: "/support", access: "tenant", page: support, nav: { label: "nav.support", icon: "help" } },
   { path: "/support/new", access: "tenant", page: support, parent: "/support" },
   { path: "/support/:id", access: "tenant", page: support, parent: "/support" },
+  { path: "/tutorials", access: "tenant", page: tutorials, nav: { label: "nav.tutorials", icon: "play" } },
+  { path: "/tutorials/:slug", access: "tenant", page: tutorials, parent: "/tutorials" },
+  { path: "/announcements", access: "tenant", page: () => import("./pages/announcements.js"), nav: { label: "nav.announcements", icon: "bell" } },
   { path: "/profile", access: "tenant", page: () => import("./pages/profile.js"), nav: { label: "nav.profile", icon: "user" } },
 
   // Public pages of the shop: the plans (Stripe's "back" link returns to /plans) and the
@@ -50,6 +54,12 @@ export const routes = [
     nav: { label: "nav.admin_knowledge", icon: "book", section: "admin" } },
   { path: "/admin/support-categories", access: "admin", page: () => import("./pages/admin-categories.js"),
     nav: { label: "nav.admin_categories", icon: "tag", section: "admin" } },
+  { path: "/admin/tutorials", access: "admin", page: () => import("./pages/admin-tutorials.js"),
+    nav: { label: "nav.admin_tutorials", icon: "play", section: "admin" } },
+  { path: "/admin/announcements", access: "admin", page: () => import("./pages/admin-announcements.js"),
+    nav: { label: "nav.admin_announcements", icon: "bell", section: "admin" } },
+  { path: "/admin/workspace", access: "admin", page: () => import("./pages/admin-workspace.js"),
+    nav: { label: "nav.admin_workspace", icon: "home", section: "admin" } },
 ].map((r) => ({ ...r, match: pattern(r.path) }));
 
 /// The route for `path` and its parameters, or null.

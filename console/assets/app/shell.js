@@ -3,11 +3,12 @@
 import { html, useState, useEffect, useRef } from "./lib/html.js";
 import { t, locale, setLocale, LOCALES } from "./lib/i18n.js";
 import { effectiveTheme, toggleTheme } from "./lib/theme.js";
-import { signOut } from "./lib/session.js";
+import { signOut, leaveWorkspace } from "./lib/session.js";
 import { navigate, here } from "./lib/router.js";
 import { useStore } from "./lib/store.js";
 import { routes, allowed, home } from "./routes.js";
 import { Icon } from "./components/icons.js";
+import { AnnouncementBanner } from "./components/content.js";
 
 export function Shell({ user, route, children }) {
   const [menuOpen, setMenuOpen] = useState(false);
@@ -111,6 +112,15 @@ export function Shell({ user, route, children }) {
       html`<h2 class="nav-section" id="nav-admin">${t("nav.section_admin")}</h2>
         <ul aria-labelledby="nav-admin">${adminItems.map(link)}</ul>`}
     </nav>
-    <div class="content">${children}</div>
+    <div class="content">
+      ${user.workspace &&
+      html`<div class="workspace-bar" role="region" aria-label=${t("workspace.title")}>
+        <span>${t("workspace.inside")}</span>
+        <button type="button" id="leave-workspace"
+          onClick=${() => { leaveWorkspace(); navigate("/admin/support"); }}>${t("workspace.leave")}</button>
+      </div>`}
+      ${(user.role === "owner" || user.role === "agent") && html`<${AnnouncementBanner} />`}
+      ${children}
+    </div>
   </div>`;
 }

@@ -25,6 +25,7 @@ pub fn registry(keys: Arc<dyn SubjectKeys>) -> Registry {
         Arc::new(crate::billing::BillingAdmin),
         Arc::new(crate::knowledge::KnowledgeDocuments),
         Arc::new(crate::tickets::Tickets),
+        Arc::new(crate::content::PlatformContentModel),
     ])
 }
 

@@ -47,6 +47,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(crate::outbox::routes())
         .merge(crate::knowledge::routes())
         .merge(crate::tickets::routes())
+        .merge(crate::content::routes())
         .merge(crate::onboarding::routes())
 }
 

@@ -1,4 +1,4 @@
-//! The payloads the four aggregates record, and the small value types inside them.
+//! The payloads the aggregates record, and the small value types inside them.
 //!
 //! Every enum is serialized externally tagged (`{"VariantName": {...}}`) and its
 //! `event_type` is the variant name. Those names are storage strings: they are unique
@@ -6,6 +6,7 @@
 //! with an upcaster, never an edit of a released variant.
 
 pub mod conversation;
+pub mod platform_content;
 pub mod subscription;
 pub mod tenant;
 pub mod ticket;
@@ -18,6 +19,7 @@ pub use conversation::{
     AiRun, ConversationEvent, ConversationStatus, DeliveryStatus, HandoffReason, MessageContent,
     ResumeReason, CUSTOMER_WINDOW,
 };
+pub use platform_content::{Audience, LocalizedText, PlatformContentEvent, Severity};
 pub use subscription::{SubscriptionEvent, SubscriptionStatus};
 pub use tenant::{BotSettings, OnboardingStep, TenantEvent, Tone};
 pub use ticket::{AuthorKind, TicketEvent, TicketPriority, TicketStatus};
@@ -65,6 +67,7 @@ pub fn all_event_types() -> impl Iterator<Item = (crate::AggregateKind, &'static
         .chain(of(K::Subscription, SubscriptionEvent::EVENT_TYPES))
         .chain(of(K::Conversation, ConversationEvent::EVENT_TYPES))
         .chain(of(K::Ticket, TicketEvent::EVENT_TYPES))
+        .chain(of(K::PlatformContent, PlatformContentEvent::EVENT_TYPES))
 }
 
 /// Implements the naming side of the four event enums and the [`EventType`] of all of them
@@ -207,6 +210,14 @@ event_types! {
         TicketHumanRequested,
         TicketInternalNoteAdded,
         TicketAttachmentAdded,
+    },
+    PlatformContent => PlatformContentEvent {
+        TutorialWritten,
+        TutorialRevised,
+        AnnouncementWritten,
+        AnnouncementRevised,
+        ContentPublished,
+        ContentUnpublished,
     },
 }
 

@@ -6,7 +6,9 @@
 //! when the files and the code drift apart; regenerate them with
 //! `ATENDE_WRITE_SCHEMAS=1 cargo nextest run -p schemas schema_files`.
 
-use crate::events::{ConversationEvent, SubscriptionEvent, TenantEvent, TicketEvent};
+use crate::events::{
+    ConversationEvent, PlatformContentEvent, SubscriptionEvent, TenantEvent, TicketEvent,
+};
 use crate::{AggregateKind, StoredEvent, EVENT_VERSION};
 use schemars::JsonSchema;
 use serde_json::{json, Map, Value};
@@ -37,6 +39,9 @@ pub fn files() -> Vec<SchemaFile> {
     out.extend(split::<SubscriptionEvent>(AggregateKind::Subscription));
     out.extend(split::<ConversationEvent>(AggregateKind::Conversation));
     out.extend(split::<TicketEvent>(AggregateKind::Ticket));
+    out.extend(split::<PlatformContentEvent>(
+        AggregateKind::PlatformContent,
+    ));
     out
 }
 

@@ -6,11 +6,13 @@ import { html, useEffect, useRef, useState } from "../lib/html.js";
 import { t } from "../lib/i18n.js";
 import { api } from "../lib/session.js";
 import { useApi, PageHead, Loading, Notice, errorMessage } from "../components/ui.js";
+import { TutorialLink } from "../components/content.js";
 
 export default function WhatsApp() {
   const channel = useApi("/api/v1/settings/whatsapp");
   return html`<main id="main" class="page narrow">
     <${PageHead} title=${t("whatsapp.title")} lead=${t("whatsapp.lead")} />
+    <${TutorialLink} slug="conectar-whatsapp" />
     ${channel.data
       ? html`<${Connect} channel=${channel.data} onChange=${channel.setData} />`
       : html`<${Loading} error=${channel.error} onRetry=${channel.reload} />`}

@@ -173,6 +173,27 @@ pub(super) fn content(template: &Template) -> Content {
                 Block::Link("Read the answer", ticket_url.clone()),
             ],
         ),
+        Template::Announcement {
+            tenant_name,
+            title,
+            body,
+            dashboard_url,
+        } => (
+            format!("{title} — atende"),
+            std::iter::once(Block::Para(format!("A notice for {tenant_name}:")))
+                // The Markdown's paragraphs, as plain text.
+                .chain(
+                    body.split("\n\n")
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(|p| Block::Para(p.to_owned())),
+                )
+                .chain(std::iter::once(Block::Link(
+                    "Open the dashboard",
+                    dashboard_url.clone(),
+                )))
+                .collect(),
+        ),
         Template::PasswordReset {
             reset_url,
             valid_minutes,

@@ -119,6 +119,18 @@ pub enum Template {
         /// The ticket in the dashboard.
         ticket_url: String,
     },
+    /// The operator's announcement to the tenants it is for (issue 20): its title and
+    /// body as the admin wrote them in the recipient's language.
+    Announcement {
+        /// The tenant's name.
+        tenant_name: String,
+        /// The announcement's title.
+        title: String,
+        /// Its body (Markdown, sent as plain text).
+        body: String,
+        /// The dashboard.
+        dashboard_url: String,
+    },
     /// A link to choose a new password.
     PasswordReset {
         /// The link carrying the reset token.
@@ -156,6 +168,7 @@ impl Template {
             Self::TicketForAdmins { .. } => "ticket_for_admins",
             Self::TicketAnswered { .. } => "ticket_answered",
             Self::Invitation { .. } => "invitation",
+            Self::Announcement { .. } => "announcement",
         }
     }
 

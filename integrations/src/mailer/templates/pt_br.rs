@@ -174,6 +174,27 @@ pub(super) fn content(template: &Template) -> Content {
                 Block::Link("Ler a resposta", ticket_url.clone()),
             ],
         ),
+        Template::Announcement {
+            tenant_name,
+            title,
+            body,
+            dashboard_url,
+        } => (
+            format!("{title} — atende"),
+            std::iter::once(Block::Para(format!("Um aviso para {tenant_name}:")))
+                // The Markdown's paragraphs, as plain text.
+                .chain(
+                    body.split("\n\n")
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(|p| Block::Para(p.to_owned())),
+                )
+                .chain(std::iter::once(Block::Link(
+                    "Abrir o painel",
+                    dashboard_url.clone(),
+                )))
+                .collect(),
+        ),
         Template::PasswordReset {
             reset_url,
             valid_minutes,
