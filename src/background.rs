@@ -36,7 +36,8 @@ pub enum Part {
     Saga,
     /// Embeds and indexes the tenants' knowledge.
     Knowledge,
-    /// The subscription lifecycle, the grace-period timer and the Stripe usage reporter.
+    /// The provisioning saga, the subscription lifecycle, the grace-period timer and the
+    /// Stripe usage reporter.
     Billing,
     /// Support tickets: the support AI answering from the platform knowledge, and the
     /// ticket e-mails to admins and owners.
@@ -197,14 +198,19 @@ impl Background {
             );
         }
         if runs(Part::Billing) {
-            // A consumer whose effects reach outside (commands, e-mail): not replayable.
-            b.runners.extend(spawn(vec![Arc::new(
-                workers::lifecycle::SubscriptionLifecycle::new(
+            // Consumers whose effects reach outside (commands, e-mail): not replayable.
+            b.runners.extend(spawn(vec![
+                Arc::new(workers::provisioning::Provisioning::new(
+                    deps.bus.clone(),
+                    deps.pool.clone(),
+                    settings.mail.public_url.clone(),
+                )) as Arc<dyn EventHandler>,
+                Arc::new(workers::lifecycle::SubscriptionLifecycle::new(
                     deps.bus.clone(),
                     settings.stripe_webhooks.grace_period_days,
                     settings.mail.public_url.clone(),
-                ),
-            )])?);
+                )),
+            ])?);
         }
         if runs(Part::Sender) {
             b.runners.extend(spawn(vec![Arc::new(

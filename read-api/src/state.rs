@@ -186,7 +186,7 @@ sub_states! {
     crate::reports::ReportsState { pool, pricing }
     crate::settings::SettingsState { pool, bus, public_url, whatsapp }
     crate::stream::StreamState { changes }
-    crate::stripe_webhook::StripeWebhookState { pool, bus, pricing, public_url, stripe_webhook }
+    crate::stripe_webhook::StripeWebhookState { pool, bus, pricing, stripe_webhook }
     crate::tenants::TenantsState { pool, bus }
     crate::tickets::TicketsState { pool, bus, keys, knowledge }
     crate::usage::UsageState { pool, pricing }

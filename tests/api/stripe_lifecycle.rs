@@ -42,6 +42,7 @@ async fn onboarded(app: &TestApp, clock: &FixedClock, sink: &SmtpSink) -> (Strin
     )
     .await;
     next_mail(sink, 1).await;
+    provisioned(app, tenant_of(&cus)).await;
     (cus.clone(), tenant_of(&cus))
 }
 

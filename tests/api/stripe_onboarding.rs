@@ -67,20 +67,33 @@ async fn a_first_payment_provisions_the_tenant_and_the_welcome_mail_lets_the_own
 }
 
 #[tokio::test]
-async fn a_saga_that_failed_half_way_finishes_once_when_stripe_redelivers() {
+async fn a_saga_that_stopped_half_way_on_a_taken_email_finishes_once_when_the_invoice_arrives() {
     let sink = SmtpSink::start().await.unwrap();
     let app = stripe_app_now(Some(&sink)).await;
     let cus = customer();
     let tenant = tenant_of(&cus);
-    // The owner step fails: the e-mail signs in to another account. The tenant was
+    // The owner step fails: the e-mail signs in to another account. The tenant is
     // registered by then, as a crash after the first step would leave it.
     let squatter = app
         .create_user("dona@padaria.example", Role::Admin, None)
         .await;
     let checkout = checkout_completed(&cus, "dona@padaria.example", "pro", true);
-    let t = chrono::Utc::now().timestamp();
-    let resp = deliver_at(&app, &checkout, t).await;
-    assert_eq!(resp.status(), 409);
+    assert_eq!(deliver(&app, &checkout).await["duplicate"], false);
+    // The saga handles the checkout once and moves on: retrying would not free the e-mail.
+    app.eventually("the saga is past the checkout", || async {
+        count(
+            &app,
+            "SELECT count(*) FROM stream_checkpoints c JOIN events e
+                ON e.aggregate_type = 'subscription' AND e.aggregate_id = $1::text
+               AND e.event_type = 'CheckoutCompleted'
+             WHERE c.consumer = 'stripe_provisioning'
+               AND (c.tx_id, c.position) >= (e.tx_id::text::bigint, e.position)",
+            tenant,
+        )
+        .await
+            == 1
+    })
+    .await;
     assert_eq!(
         event_types(&app, "tenant", tenant).await,
         ["TenantRegistered"]
@@ -90,14 +103,16 @@ async fn a_saga_that_failed_half_way_finishes_once_when_stripe_redelivers() {
         ["CheckoutCompleted"]
     );
 
-    // The cause is fixed; Stripe retries the same event, twice.
+    // The cause is fixed; Stripe sends the checkout's invoice, twice.
     sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(squatter.id)
         .execute(&app.db.pool)
         .await
         .unwrap();
-    assert_eq!(deliver(&app, &checkout).await["duplicate"], false);
-    assert_eq!(deliver(&app, &checkout).await["duplicate"], true);
+    let invoice = invoice_event("invoice.paid", &cus, "in_1", "dona@padaria.example", 1);
+    assert_eq!(deliver(&app, &invoice).await["duplicate"], false);
+    assert_eq!(deliver(&app, &invoice).await["duplicate"], true);
+    provisioned(&app, tenant).await;
 
     assert_eq!(
         event_types(&app, "tenant", tenant).await,
@@ -105,7 +120,12 @@ async fn a_saga_that_failed_half_way_finishes_once_when_stripe_redelivers() {
     );
     assert_eq!(
         event_types(&app, "subscription", tenant).await,
-        ["CheckoutCompleted", "SubscriptionStarted"]
+        [
+            "CheckoutCompleted",
+            "PaymentHeld",
+            "SubscriptionStarted",
+            "PaymentSucceeded"
+        ]
     );
     let owners = count(
         &app,
@@ -119,4 +139,24 @@ async fn a_saga_that_failed_half_way_finishes_once_when_stripe_redelivers() {
     // Give a second mail, if one were queued, the time to arrive.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(sink.received().len(), 1, "the welcome mail is sent once");
+}
+
+#[tokio::test]
+async fn a_paid_checkout_without_a_usable_email_is_refused_and_records_nothing() {
+    let app = stripe_app_now(None).await;
+    let cus = customer();
+    let tenant = tenant_of(&cus);
+    let checkout = checkout_completed(&cus, "not an e-mail", "pro", true);
+    let resp = deliver_at(&app, &checkout, chrono::Utc::now().timestamp()).await;
+    assert_eq!(resp.status(), 422);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "email_missing");
+    assert!(event_types(&app, "subscription", tenant).await.is_empty());
+    let kept = count(
+        &app,
+        "SELECT count(*) FROM stripe_checkout_owners WHERE tenant_id = $1",
+        tenant,
+    )
+    .await;
+    assert_eq!(kept, 0);
 }

@@ -161,3 +161,14 @@ pub async fn count(app: &TestApp, sql: &str, id: Uuid) -> i64 {
         .await
         .unwrap()
 }
+
+/// Waits until the provisioning saga has started `tenant`'s subscription (its last step).
+pub async fn provisioned(app: &TestApp, tenant: Uuid) {
+    app.eventually("the provisioning saga starts the subscription", || async {
+        event_types(app, "subscription", tenant)
+            .await
+            .iter()
+            .any(|t| t == "SubscriptionStarted")
+    })
+    .await;
+}

@@ -109,6 +109,7 @@ async fn a_redelivered_event_is_acknowledged_and_changes_nothing_even_concurrent
     }
     let again = deliver(&app, &checkout).await;
     assert_eq!(again["duplicate"], true);
+    provisioned(&app, tenant).await;
     assert_eq!(
         event_types(&app, "subscription", tenant).await,
         ["CheckoutCompleted", "SubscriptionStarted"]
@@ -154,6 +155,7 @@ async fn an_invoice_paid_before_its_checkout_is_counted_once_the_subscription_st
         &checkout_completed(&cus, "dona@padaria.example", "pro", false),
     )
     .await;
+    provisioned(&app, tenant).await;
     assert_eq!(
         event_types(&app, "subscription", tenant).await,
         [
@@ -200,6 +202,7 @@ async fn an_unpaid_checkout_waits_for_its_invoice_to_provision() {
         ),
     )
     .await;
+    provisioned(&app, tenant).await;
     assert_eq!(
         event_types(&app, "subscription", tenant).await,
         [
@@ -244,6 +247,7 @@ async fn a_subscription_update_changes_the_plan_and_an_older_one_arriving_late_i
         &checkout_completed(&cus, "dona@padaria.example", "basic", true),
     )
     .await;
+    provisioned(&app, tenant).await;
     let now = chrono::Utc::now().timestamp();
     deliver(&app, &subscription_updated(&cus, "pro", true, now)).await;
     let late = deliver(&app, &subscription_updated(&cus, "basic", false, now - 60)).await;
@@ -279,6 +283,7 @@ async fn a_cancellation_scheduled_at_stripe_shows_in_the_admin_subscription_view
         &checkout_completed(&cus, "dona@padaria.example", "pro", true),
     )
     .await;
+    provisioned(&app, tenant).await;
     let now = chrono::Utc::now().timestamp();
     deliver(&app, &subscription_updated(&cus, "pro", true, now)).await;
     let scheduled =

@@ -3,11 +3,12 @@
 use super::dedup;
 use super::handler::{malformed, Outcome};
 use super::payload::{CheckoutSession, Envelope, IdOrObject, Invoice, StripeSubscription};
-use super::provisioning::{self, Owner};
 use super::StripeWebhookState;
 use crate::error::ApiError;
 use crate::request::RequestMeta;
+use crate::users::email;
 use aggregates::{ErrorKind, SubscriptionCommand};
+use commands::checkout_owners::{self, CheckoutOwner};
 use commands::CommandError;
 use schemas::ids::tenant_for_stripe_customer;
 use schemas::{Actor, ActorKind, CommandMetadata, Plan};
@@ -92,6 +93,20 @@ fn unprocessable(code: &'static str, message: &str) -> ApiError {
     }
 }
 
+/// The refusal of a payment that would provision a tenant without an owner to create.
+fn email_missing() -> ApiError {
+    unprocessable(
+        "email_missing",
+        "the payment carries no usable customer e-mail to create the owner with",
+    )
+}
+
+/// `raw` as a login: normalized, and only when it can be one.
+fn login(raw: Option<String>) -> Option<String> {
+    raw.map(|e| email::normalize(&e))
+        .filter(|e| email::is_plausible(e))
+}
+
 /// The tenant the object's customer pays for.
 fn tenant_of(customer: Option<&IdOrObject>) -> Result<Uuid, ApiError> {
     let customer = customer
@@ -169,29 +184,30 @@ async fn checkout(
         .as_ref()
         .map(|c| c.id().to_owned())
         .unwrap_or_default();
+    let id = tenant.to_string();
+    let (before, _) = state.bus.subscriptions.load(&id).await?;
+    if before.status().is_none() {
+        // The provisioning saga (in `workers`) reacts to the checkout; what it needs and
+        // the event does not carry is written first, so the saga finds it.
+        let owner = CheckoutOwner {
+            email: login(session.email()),
+            business_name: session.business_name(),
+            locale: session.metadata.get("locale").cloned(),
+            paid: session.payment_status.as_deref() == Some("paid"),
+        };
+        if (owner.paid || before.has_held_payment()) && owner.email.is_none() {
+            return Err(email_missing());
+        }
+        checkout_owners::remember_checkout(&state.pool, tenant, &owner)
+            .await
+            .map_err(ApiError::internal)?;
+    }
     let record = SubscriptionCommand::RecordCheckout {
         stripe_customer_id: customer,
         stripe_subscription_id: subscription,
         plan: Plan::new(&plan),
     };
-    let id = tenant.to_string();
     state.bus.subscriptions.execute(&id, record, md).await?;
-    let (subscription, _) = state.bus.subscriptions.load(&id).await?;
-    let paid = session.payment_status.as_deref() == Some("paid") || subscription.has_held_payment();
-    let owner = Owner {
-        email: session.email(),
-        business_name: session.business_name(),
-        locale: session.metadata.get("locale").cloned(),
-    };
-    if let (None, Some(pending), true) =
-        (subscription.status(), subscription.pending_checkout(), paid)
-    {
-        provisioning::provision(state, tenant, pending, owner, md).await?;
-    } else if subscription.status().is_none() {
-        // An unpaid checkout (boleto, …): the invoice that pays it later provisions, and
-        // knows neither the business name nor the language.
-        provisioning::remember_owner(state, tenant, &owner).await?;
-    }
     Ok(Outcome::Applied)
 }
 
@@ -209,28 +225,38 @@ async fn invoice_paid(
     let period_end = invoice
         .paid_until()
         .ok_or_else(|| unprocessable("period_missing", "the invoice has no period end"))?;
-    let from_invoice = Owner {
-        email: invoice.customer_email.clone(),
-        business_name: invoice.customer_name.clone(),
-        locale: None,
-    };
+    let id = tenant.to_string();
+    let (before, _) = state.bus.subscriptions.load(&id).await?;
+    if let (None, Some(_)) = (before.status(), before.pending_checkout()) {
+        // The checkout came first and was not paid yet: this payment provisions, for the
+        // owner the checkout named, the invoice filling in what the checkout left out.
+        let from_invoice = CheckoutOwner {
+            email: login(invoice.customer_email.clone()),
+            business_name: invoice.customer_name.clone(),
+            locale: None,
+            paid: false,
+        };
+        let remembered = checkout_owners::remembered(&state.pool, tenant)
+            .await
+            .map_err(ApiError::internal)?;
+        if remembered
+            .and_then(|o| o.email)
+            .or_else(|| from_invoice.email.clone())
+            .is_none()
+        {
+            return Err(email_missing());
+        }
+        checkout_owners::fill_in(&state.pool, tenant, &from_invoice)
+            .await
+            .map_err(ApiError::internal)?;
+    }
     let record = SubscriptionCommand::RecordPayment {
         invoice_id: invoice.id,
         amount_cents: invoice.amount_paid,
         currency: invoice.currency,
         period_end,
     };
-    let id = tenant.to_string();
     state.bus.subscriptions.execute(&id, record, md).await?;
-    let (subscription, _) = state.bus.subscriptions.load(&id).await?;
-    if let (None, Some(pending)) = (subscription.status(), subscription.pending_checkout()) {
-        // The checkout came first and was not paid yet: this payment provisions, for the
-        // owner the checkout named.
-        let owner = provisioning::remembered_owner(state, tenant)
-            .await?
-            .map_or(from_invoice.clone(), |o| o.or(from_invoice));
-        provisioning::provision(state, tenant, pending, owner, md).await?;
-    }
     Ok(Outcome::Applied)
 }
 

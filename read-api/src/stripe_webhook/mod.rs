@@ -1,11 +1,12 @@
-//! `POST /webhooks/stripe` (F21): Stripe's signed events become subscription commands, and
-//! the first payment of a new customer provisions its tenant (F22).
+//! `POST /webhooks/stripe` (F21): Stripe's signed events become subscription commands. The
+//! first payment of a new customer provisions its tenant (F22) in the provisioning saga
+//! (`workers/src/provisioning/`), which reacts to those commands' events; the webhook only
+//! keeps what the events do not carry (who the owner is, whether the checkout was paid).
 
 mod dedup;
 mod events;
 mod handler;
 mod payload;
-mod provisioning;
 mod signature;
 
 pub use handler::WebhookReceived;
@@ -26,8 +27,6 @@ pub struct StripeWebhookState {
     pub bus: std::sync::Arc<commands::CommandBus>,
     /// Plan prices and quotas, and the AI models' token prices.
     pub pricing: std::sync::Arc<schemas::plans::Pricing>,
-    /// The dashboard's base URL, for links in e-mails.
-    pub public_url: integrations::mailer::PublicUrl,
     /// How Stripe webhooks are verified.
     pub stripe_webhook: WebhookConfig,
 }
