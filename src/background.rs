@@ -7,7 +7,7 @@ use crate::subject_keys::RingKeys;
 use ::knowledge::KnowledgeBase;
 use aggregates::Clock;
 use anyhow::Context;
-use clap::ValueEnum;
+use clap::{Args, ValueEnum};
 use commands::privacy::KeyRing;
 use commands::CommandBus;
 use integrations::stripe::StripeClient;
@@ -60,29 +60,64 @@ impl Part {
     ];
 }
 
-/// The settings the parts read, borrowed from `serve`'s or `worker`'s configuration.
-#[derive(Debug, Clone, Copy)]
-pub struct Settings<'a> {
+/// The settings of the background parts: one struct, flattened into both `serve`'s and
+/// `worker`'s command line, so a setting means the same in either role.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// How often the tail looks for events written by other processes, in milliseconds.
+    #[arg(long, env = "ATENDE_TAIL_POLL_MS", default_value_t = 100)]
+    pub tail_poll_ms: u64,
     /// Days message content stays readable (F9).
+    #[arg(long, env = "ATENDE_RETENTION_DAYS", default_value_t = 30)]
     pub retention_days: u32,
-    /// Kafka: where consumers read, and the relay.
-    pub kafka: &'a crate::kafka::KafkaSettings,
+    /// The plans on sale as a JSON array of `{id, name, monthly_price_cents, currency,
+    /// monthly_ai_message_quota, features}`; replaces the built-in catalogue.
+    #[arg(long, env = "ATENDE_PLANS")]
+    pub plans: Option<String>,
+    /// AI token prices as a JSON object `{"<model>": {input_usd_per_million,
+    /// output_usd_per_million}}`; replaces the built-in table.
+    #[arg(long, env = "ATENDE_MODEL_PRICES")]
+    pub model_prices: Option<String>,
+    /// Kafka (with `KAFKA_BROKERS` set, the stream travels through it).
+    #[command(flatten)]
+    pub kafka: crate::kafka::KafkaSettings,
     /// The mailer.
-    pub mail: &'a crate::mail::MailSettings,
-    /// Stripe and the usage meter.
-    pub billing: &'a crate::billing::BillingSettings,
-    /// The grace period.
-    pub stripe_webhooks: &'a crate::stripe_webhooks::StripeWebhookSettings,
-    /// The sender.
-    pub whatsapp: &'a crate::whatsapp::WhatsAppSettings,
-    /// The knowledge index.
-    pub knowledge: &'a crate::knowledge::KnowledgeSettings,
-    /// The responder and the saga.
-    pub ai: &'a crate::ai::AiSettings,
-    /// `ATENDE_PLANS`.
-    pub plans: Option<&'a str>,
-    /// `ATENDE_MODEL_PRICES`.
-    pub model_prices: Option<&'a str>,
+    #[command(flatten)]
+    pub mail: crate::mail::MailSettings,
+    /// Stripe, plan prices and usage metering.
+    #[command(flatten)]
+    pub billing: crate::billing::BillingSettings,
+    /// Stripe webhooks and the grace period.
+    #[command(flatten)]
+    pub stripe_webhooks: crate::stripe_webhooks::StripeWebhookSettings,
+    /// The WhatsApp channel and its sender.
+    #[command(flatten)]
+    pub whatsapp: crate::whatsapp::WhatsAppSettings,
+    /// Knowledge embedding and index.
+    #[command(flatten)]
+    pub knowledge: crate::knowledge::KnowledgeSettings,
+    /// The AI responder and the 24 h timeout saga.
+    #[command(flatten)]
+    pub ai: crate::ai::AiSettings,
+}
+
+impl Default for Settings {
+    /// The command line's defaults.
+    fn default() -> Self {
+        Self {
+            tail_poll_ms: 100,
+            retention_days: 30,
+            plans: None,
+            model_prices: None,
+            kafka: Default::default(),
+            mail: Default::default(),
+            billing: Default::default(),
+            stripe_webhooks: Default::default(),
+            whatsapp: Default::default(),
+            knowledge: Default::default(),
+            ai: Default::default(),
+        }
+    }
 }
 
 /// What the parts run on; `serve` hands the same values to the API.
@@ -117,9 +152,9 @@ impl Deps {
         keys: Arc<KeyRing>,
         clock: Arc<dyn Clock>,
         tail: Tail,
-        settings: &Settings<'_>,
+        settings: &Settings,
     ) -> anyhow::Result<Deps> {
-        let mut pricing = Pricing::from_config(settings.plans, settings.model_prices)
+        let mut pricing = Pricing::from_config(settings.plans.as_deref(), settings.model_prices.as_deref())
             .context("reading the plan catalogue and model prices")?;
         pricing.plans = settings.billing.priced(pricing.plans)?;
         let stripe = settings.billing.client()?;
@@ -164,7 +199,7 @@ impl Background {
     pub async fn start(
         parts: &[Part],
         deps: &Deps,
-        settings: &Settings<'_>,
+        settings: &Settings,
     ) -> anyhow::Result<Self> {
         let mut b = Background::default();
         match b.start_parts(parts, deps, settings) {
@@ -180,7 +215,7 @@ impl Background {
         &mut self,
         parts: &[Part],
         deps: &Deps,
-        settings: &Settings<'_>,
+        settings: &Settings,
     ) -> anyhow::Result<()> {
         let runs = |p: Part| parts.contains(&p);
         let source = settings.kafka.source(deps.tail.clone());
@@ -297,7 +332,7 @@ impl Background {
         }
         if runs(Part::Ai) || runs(Part::Saga) {
             b.ai = Some(crate::ai::AiWorkers::start(
-                settings.ai,
+                &settings.ai,
                 crate::ai::AiDeps {
                     pool: &deps.pool,
                     bus: &deps.bus,

@@ -24,15 +24,9 @@ pub struct ServeConfig {
     /// Address the HTTP API listens on.
     #[arg(long, env = "ATENDE_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: SocketAddr,
-    /// How often the tail looks for events written by other processes, in milliseconds.
-    #[arg(long, env = "ATENDE_TAIL_POLL_MS", default_value_t = 100)]
-    pub tail_poll_ms: u64,
     /// Events between snapshots of one aggregate.
     #[arg(long, env = "ATENDE_SNAPSHOT_EVERY", default_value_t = 50)]
     pub snapshot_every: usize,
-    /// Days message content stays readable (F9).
-    #[arg(long, env = "ATENDE_RETENTION_DAYS", default_value_t = 30)]
-    pub retention_days: u32,
     /// Key (at least 32 bytes) that signs access tokens; unset: `<data dir>/jwt.secret`,
     /// generated on first run. Processes serving the same users must share it.
     #[arg(long, env = "ATENDE_JWT_SECRET", hide_env_values = true)]
@@ -45,39 +39,13 @@ pub struct ServeConfig {
     /// (`https://app.example`); `*` for any. Unset: no CORS headers.
     #[arg(long, env = "ATENDE_CORS_ORIGINS", default_value = "")]
     pub cors_origins: read_api::http::CorsOrigins,
-    /// The plans on sale as a JSON array of `{id, name, monthly_price_cents, currency,
-    /// monthly_ai_message_quota, features}`; replaces the built-in catalogue.
-    #[arg(long, env = "ATENDE_PLANS")]
-    pub plans: Option<String>,
-    /// AI token prices as a JSON object `{"<model>": {input_usd_per_million,
-    /// output_usd_per_million}}`; replaces the built-in table.
-    #[arg(long, env = "ATENDE_MODEL_PRICES")]
-    pub model_prices: Option<String>,
-    /// The mailer.
+    /// The background parts' settings, shared with `worker`.
     #[command(flatten)]
-    pub mail: crate::mail::MailSettings,
-    /// Stripe, plan prices and usage metering.
-    #[command(flatten)]
-    pub billing: crate::billing::BillingSettings,
-    /// Stripe webhooks and the grace period.
-    #[command(flatten)]
-    pub stripe_webhooks: crate::stripe_webhooks::StripeWebhookSettings,
-    /// The WhatsApp channel.
-    #[command(flatten)]
-    pub whatsapp: crate::whatsapp::WhatsAppSettings,
+    pub background: Settings,
     /// Serve the API alone: no stream consumers, relay, mailer or jobs (they run in
     /// `atende worker` processes).
     #[arg(long, env = "ATENDE_NO_WORKERS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub no_workers: bool,
-    /// Kafka (with `KAFKA_BROKERS` set, the stream travels through it).
-    #[command(flatten)]
-    pub kafka: crate::kafka::KafkaSettings,
-    /// Knowledge embedding and index.
-    #[command(flatten)]
-    pub knowledge: crate::knowledge::KnowledgeSettings,
-    /// The AI responder and the 24 h timeout saga.
-    #[command(flatten)]
-    pub ai: crate::ai::AiSettings,
     /// The daily backups.
     #[command(flatten)]
     pub backup: crate::backup::BackupSchedule,
@@ -97,24 +65,6 @@ pub struct App {
     background: Background,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
-}
-
-impl ServeConfig {
-    /// The settings the background parts read.
-    pub fn background_settings(&self) -> Settings<'_> {
-        Settings {
-            retention_days: self.retention_days,
-            kafka: &self.kafka,
-            mail: &self.mail,
-            billing: &self.billing,
-            stripe_webhooks: &self.stripe_webhooks,
-            whatsapp: &self.whatsapp,
-            knowledge: &self.knowledge,
-            ai: &self.ai,
-            plans: self.plans.as_deref(),
-            model_prices: self.model_prices.as_deref(),
-        }
-    }
 }
 
 impl App {
@@ -163,23 +113,23 @@ impl App {
         ));
         let tail = Tail::new(pool.clone())
             .with_commit_signal(&signal)
-            .with_idle_poll(Duration::from_millis(config.tail_poll_ms));
-        let settings = config.background_settings();
+            .with_idle_poll(Duration::from_millis(config.background.tail_poll_ms));
+        let settings = &config.background;
         let deps = Deps::new(
             pool.clone(),
             bus.clone(),
             keys.clone(),
             clock.clone(),
             tail,
-            &settings,
+            settings,
         )?;
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("binding {}", config.http_addr))?;
         let addr = listener.local_addr()?;
-        let background = Background::start(parts, &deps, &settings).await?;
+        let background = Background::start(parts, &deps, settings).await?;
         let webhook = read_api::stripe_webhook::WebhookConfig::from_secrets(
-            &config.stripe_webhooks.stripe_webhook_secret,
+            &config.background.stripe_webhooks.stripe_webhook_secret,
             clock.clone(),
         );
         if webhook.secrets.is_empty() {
@@ -197,7 +147,7 @@ impl App {
             JwtSecret::generate()
         });
         let state = read_api::AppState::new(pool, bus.clone(), keys.clone())
-            .with_public_url(config.mail.public_url.clone())
+            .with_public_url(config.background.mail.public_url.clone())
             .with_consumers(background.status_views())
             .with_projections(registry)
             .with_pricing(pricing)
@@ -206,12 +156,12 @@ impl App {
             .with_stripe(stripe)
             .with_stripe_webhook(webhook)
             .with_whatsapp(
-                config.whatsapp.whatsapp_app_secret.as_deref(),
-                config.whatsapp.whatsapp_verify_token.as_deref(),
+                config.background.whatsapp.whatsapp_app_secret.as_deref(),
+                config.background.whatsapp.whatsapp_verify_token.as_deref(),
             )
             .with_evolution(
-                config.whatsapp.evolution_api_url.as_deref(),
-                config.whatsapp.evolution_api_key.as_deref(),
+                config.background.whatsapp.evolution_api_url.as_deref(),
+                config.background.whatsapp.evolution_api_key.as_deref(),
             )
             .with_knowledge(knowledge.clone());
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -251,8 +201,8 @@ pub async fn run(db_config: &DatabaseConfig, mut config: ServeConfig) -> anyhow:
                 .context("reading the JWT secret")?,
         );
     }
-    if config.mail.smtp_url.is_none() && config.mail.outbox_dir.is_none() {
-        config.mail.outbox_dir = Some(db_config.data_dir.join("outbox"));
+    if config.background.mail.smtp_url.is_none() && config.background.mail.outbox_dir.is_none() {
+        config.background.mail.outbox_dir = Some(db_config.data_dir.join("outbox"));
     }
     let db = Database::open(db_config).await?;
     let backups = crate::backup::spawn_daily(db.url.clone(), master.clone(), &config.backup);

@@ -21,39 +21,9 @@ pub struct WorkerConfig {
     /// sender, ai, saga, knowledge, billing. All when absent.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub only: Vec<Part>,
-    /// How often the tail looks for new events, in milliseconds.
-    #[arg(long, env = "ATENDE_TAIL_POLL_MS", default_value_t = 100)]
-    pub tail_poll_ms: u64,
-    /// Days message content stays readable (F9).
-    #[arg(long, env = "ATENDE_RETENTION_DAYS", default_value_t = 30)]
-    pub retention_days: u32,
-    /// The plans on sale (as `serve --plans`): the usage meter's quotas and the AI's limits.
-    #[arg(long, env = "ATENDE_PLANS")]
-    pub plans: Option<String>,
-    /// AI token prices (as `serve --model-prices`).
-    #[arg(long, env = "ATENDE_MODEL_PRICES")]
-    pub model_prices: Option<String>,
-    /// Kafka.
+    /// The parts' settings, shared with `serve`.
     #[command(flatten)]
-    pub kafka: crate::kafka::KafkaSettings,
-    /// The mailer.
-    #[command(flatten)]
-    pub mail: crate::mail::MailSettings,
-    /// Stripe, plan prices and usage metering.
-    #[command(flatten)]
-    pub billing: crate::billing::BillingSettings,
-    /// The grace period.
-    #[command(flatten)]
-    pub stripe_webhooks: crate::stripe_webhooks::StripeWebhookSettings,
-    /// The WhatsApp sender.
-    #[command(flatten)]
-    pub whatsapp: crate::whatsapp::WhatsAppSettings,
-    /// Knowledge embedding and index.
-    #[command(flatten)]
-    pub knowledge: crate::knowledge::KnowledgeSettings,
-    /// The AI responder and the 24 h timeout saga.
-    #[command(flatten)]
-    pub ai: crate::ai::AiSettings,
+    pub background: Settings,
 }
 
 impl WorkerConfig {
@@ -63,22 +33,6 @@ impl WorkerConfig {
             Part::ALL.to_vec()
         } else {
             self.only.clone()
-        }
-    }
-
-    /// The settings the parts read.
-    pub fn background_settings(&self) -> Settings<'_> {
-        Settings {
-            retention_days: self.retention_days,
-            kafka: &self.kafka,
-            mail: &self.mail,
-            billing: &self.billing,
-            stripe_webhooks: &self.stripe_webhooks,
-            whatsapp: &self.whatsapp,
-            knowledge: &self.knowledge,
-            ai: &self.ai,
-            plans: self.plans.as_deref(),
-            model_prices: self.model_prices.as_deref(),
         }
     }
 }
@@ -105,17 +59,17 @@ pub async fn start(
     ));
     let tail = Tail::new(pool.clone())
         .with_commit_signal(&signal)
-        .with_idle_poll(Duration::from_millis(config.tail_poll_ms));
-    let settings = config.background_settings();
-    let deps = Deps::new(pool, bus, keys, clock, tail, &settings)?;
-    Background::start(&config.parts(), &deps, &settings).await
+        .with_idle_poll(Duration::from_millis(config.background.tail_poll_ms));
+    let settings = &config.background;
+    let deps = Deps::new(pool, bus, keys, clock, tail, settings)?;
+    Background::start(&config.parts(), &deps, settings).await
 }
 
 /// Runs until Ctrl-C or SIGTERM.
 pub async fn run(db_config: &DatabaseConfig, mut config: WorkerConfig) -> anyhow::Result<()> {
     let master = crate::keys::master_key(db_config)?;
-    if config.mail.smtp_url.is_none() && config.mail.outbox_dir.is_none() {
-        config.mail.outbox_dir = Some(db_config.data_dir.join("outbox"));
+    if config.background.mail.smtp_url.is_none() && config.background.mail.outbox_dir.is_none() {
+        config.background.mail.outbox_dir = Some(db_config.data_dir.join("outbox"));
     }
     let db = Database::open(db_config).await?;
     let started = async {
@@ -130,7 +84,7 @@ pub async fn run(db_config: &DatabaseConfig, mut config: WorkerConfig) -> anyhow
             return Err(e);
         }
     };
-    tracing::info!(parts = ?config.parts(), kafka = config.kafka.kafka_brokers.is_some(), "atende worker is running");
+    tracing::info!(parts = ?config.parts(), kafka = config.background.kafka.kafka_brokers.is_some(), "atende worker is running");
     crate::serve::shutdown_signal().await;
     tracing::info!("shutting down");
     background.stop().await;

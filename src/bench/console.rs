@@ -130,7 +130,7 @@ async fn bench(scratch: &Scratch, args: &ConsoleArgs) -> anyhow::Result<(Vec<f64
     let pool = &scratch.pool;
     let master = MasterKey::generate();
     let running = Running::start_with(pool.clone(), master.clone(), |c| {
-        c.whatsapp.whatsapp_app_secret = Some(SECRET.into())
+        c.background.whatsapp.whatsapp_app_secret = Some(SECRET.into())
     })
     .await?;
     let result = async {

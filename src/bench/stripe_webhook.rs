@@ -213,7 +213,7 @@ async fn bench(
     args: &StripeWebhookArgs,
 ) -> anyhow::Result<Vec<(&'static str, Measurement)>> {
     let running = Running::start_with(scratch.pool.clone(), MasterKey::generate(), |c| {
-        c.stripe_webhooks.stripe_webhook_secret = SECRET.into();
+        c.background.stripe_webhooks.stripe_webhook_secret = SECRET.into();
     })
     .await?;
     let result = async {

@@ -67,7 +67,7 @@ async fn bench(
     let running = Running::start_parts(
         scratch.pool.clone(),
         MasterKey::generate(),
-        |c| c.whatsapp.whatsapp_app_secret = Some(SECRET.into()),
+        |c| c.background.whatsapp.whatsapp_app_secret = Some(SECRET.into()),
         parts,
     )
     .await?;

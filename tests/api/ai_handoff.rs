@@ -12,8 +12,8 @@ use serde_json::Value;
 #[tokio::test]
 async fn serve_hands_an_unanswerable_question_to_a_human_and_the_conversation_says_why() {
     let app = spawn_app_with(|c| {
-        c.ai.ai_enabled = true;
-        c.ai.ai_burst_ms = 0;
+        c.background.ai.ai_enabled = true;
+        c.background.ai.ai_burst_ms = 0;
     })
     .await;
     let (tenant, _, token) = tenant_user(&app, Role::Owner).await;

@@ -51,8 +51,8 @@ async fn without_a_model_the_knowledge_answers_what_it_states_and_hands_over_wha
     let whatsapp = whatsapp_config(Some(&graph.uri()), Some(TOKEN));
     let app = spawn_app_with(move |c| {
         whatsapp(c);
-        c.ai.ai_enabled = true;
-        c.ai.ai_burst_ms = 50;
+        c.background.ai.ai_enabled = true;
+        c.background.ai.ai_burst_ms = 50;
     })
     .await;
     let template = json!({"template_name": "retomada", "template_language": "pt_BR"});

@@ -441,7 +441,7 @@ async fn refresh_without_a_token_or_a_cookie_is_401_and_body_tokens_still_work_a
 #[tokio::test]
 async fn the_session_cookie_is_secure_when_the_console_is_served_over_https() {
     let app = crate::helpers::spawn_app_with(|c| {
-        c.mail.public_url = "https://painel.atende.example".parse().unwrap();
+        c.background.mail.public_url = "https://painel.atende.example".parse().unwrap();
     })
     .await;
     let (agent, _) = app.signed_in(Role::Agent).await;

@@ -27,8 +27,8 @@ async fn app_with_ai(graph: &MockServer) -> TestApp {
     let whatsapp = whatsapp_config(Some(&graph.uri()), Some(TOKEN));
     spawn_app_with(move |c| {
         whatsapp(c);
-        c.ai.ai_enabled = true;
-        c.ai.ai_burst_ms = 50;
+        c.background.ai.ai_enabled = true;
+        c.background.ai.ai_burst_ms = 50;
     })
     .await
 }

@@ -2,6 +2,7 @@
 
 use aggregates::SystemClock;
 use aggregates::TenantCommand;
+use atende::background::Settings;
 use atende::serve::{App, ServeConfig};
 use read_api::auth::{AuthConfig, JwtSecret, Role};
 use read_api::users::{self, NewUser};
@@ -66,25 +67,19 @@ pub async fn start_app_with_clock(
     let secret = JwtSecret::generate();
     let mut config = ServeConfig {
         http_addr: "127.0.0.1:0".parse().unwrap(),
-        tail_poll_ms: 20,
         snapshot_every: 50,
-        retention_days: 30,
         jwt_secret: Some(secret.clone()),
         trust_proxy: false,
         cors_origins: Default::default(),
-        plans: None,
-        model_prices: None,
-        mail: Default::default(),
-        billing: Default::default(),
-        stripe_webhooks: Default::default(),
-        whatsapp: Default::default(),
         no_workers: false,
-        kafka: Default::default(),
-        knowledge: Default::default(),
-        // Other suites record customer messages; the AI answering them would change what
-        // they observe. The AI's own tests turn it on.
-        ai: atende::ai::AiSettings {
-            ai_enabled: false,
+        background: Settings {
+            tail_poll_ms: 20,
+            // Other suites record customer messages; the AI answering them would change what
+            // they observe. The AI's own tests turn it on.
+            ai: atende::ai::AiSettings {
+                ai_enabled: false,
+                ..Default::default()
+            },
             ..Default::default()
         },
         backup: atende::backup::BackupSchedule {

@@ -17,8 +17,8 @@ async fn app_with_sink() -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start().await.unwrap();
     let url = sink.url();
     let app = spawn_app_with(|config| {
-        config.mail.smtp_url = Some(url);
-        config.mail.public_url = PUBLIC.parse().unwrap();
+        config.background.mail.smtp_url = Some(url);
+        config.background.mail.public_url = PUBLIC.parse().unwrap();
     })
     .await;
     (app, sink)

@@ -37,12 +37,12 @@ fn pipeline_config(graph: &MockServer, llm: &MockServer) -> impl FnOnce(&mut Ser
     let llm = format!("{}/v1", llm.uri());
     move |c| {
         whatsapp(c);
-        c.ai.ai_enabled = true;
-        c.ai.ai_burst_ms = 50;
-        c.ai.openai_api_key = Some(LLM_KEY.into());
-        c.ai.openai_base_url = llm;
-        c.ai.openai_model = "gpt-4o-mini".into();
-        c.ai.saga_poll_ms = 50;
+        c.background.ai.ai_enabled = true;
+        c.background.ai.ai_burst_ms = 50;
+        c.background.ai.openai_api_key = Some(LLM_KEY.into());
+        c.background.ai.openai_base_url = llm;
+        c.background.ai.openai_model = "gpt-4o-mini".into();
+        c.background.ai.saga_poll_ms = 50;
     }
 }
 
@@ -271,7 +271,7 @@ async fn an_unanswerable_question_goes_to_a_human_whose_reply_is_sent_and_a_day_
     let smtp = sink.url();
     let app = spawn_app_with_clock(clock.clone(), move |c| {
         configure(c);
-        c.mail.smtp_url = Some(smtp);
+        c.background.mail.smtp_url = Some(smtp);
     })
     .await;
     let (tenant, owner) = tenant_with_knowledge(&app).await;

@@ -125,7 +125,7 @@ async fn mrr_counts_active_paying_subscriptions_at_catalogue_prices_and_complime
 #[tokio::test]
 async fn mrr_follows_the_configured_catalogue_and_lists_plans_it_does_not_price() {
     let app = spawn_app_with(|c| {
-        c.plans = Some(
+        c.background.plans = Some(
             r#"[{"id": "basic", "name": "B", "monthly_price_cents": 5000, "currency": "brl",
                  "monthly_ai_message_quota": null}]"#
                 .into(),

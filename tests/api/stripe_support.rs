@@ -24,11 +24,11 @@ pub fn sign(secret: &str, t: i64, body: &str) -> String {
 pub async fn stripe_app(clock: Arc<dyn Clock>, sink: Option<&SmtpSink>) -> TestApp {
     let smtp = sink.map(SmtpSink::url);
     spawn_app_with_clock(clock, |config| {
-        config.stripe_webhooks.stripe_webhook_secret = format!("{OLD_SECRET}, {SECRET}");
+        config.background.stripe_webhooks.stripe_webhook_secret = format!("{OLD_SECRET}, {SECRET}");
         // The timer runs at start, then waits for the test to fire it by hand.
-        config.stripe_webhooks.grace_check_ms = 3_600_000;
-        config.mail.smtp_url = smtp;
-        config.mail.public_url = "https://painel.atende.example".parse().unwrap();
+        config.background.stripe_webhooks.grace_check_ms = 3_600_000;
+        config.background.mail.smtp_url = smtp;
+        config.background.mail.public_url = "https://painel.atende.example".parse().unwrap();
     })
     .await
 }

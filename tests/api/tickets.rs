@@ -763,9 +763,9 @@ async fn the_admin_ticket_routes_are_forbidden_to_tenants_and_auditors() {
 async fn with_a_model(llm: &wiremock::MockServer) -> TestApp {
     let base = format!("{}/v1", llm.uri());
     crate::helpers::spawn_app_with(move |c| {
-        c.ai.openai_api_key = Some("sk-support".into());
-        c.ai.openai_base_url = base;
-        c.ai.openai_model = "gpt-4o-mini".into();
+        c.background.ai.openai_api_key = Some("sk-support".into());
+        c.background.ai.openai_base_url = base;
+        c.background.ai.openai_model = "gpt-4o-mini".into();
     })
     .await
 }

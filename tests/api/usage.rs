@@ -118,10 +118,10 @@ async fn bad_parameters_are_422_and_tenant_users_cannot_read_every_tenants_usage
 #[tokio::test]
 async fn configured_model_prices_and_plans_price_usage_when_it_is_read() {
     let app = spawn_app_with(|c| {
-        c.model_prices = Some(
+        c.background.model_prices = Some(
             r#"{"house-model": {"input_usd_per_million": 2, "output_usd_per_million": 4}}"#.into(),
         );
-        c.plans = Some(
+        c.background.plans = Some(
             r#"[{"id": "pro", "name": "Pro", "monthly_price_cents": 100, "currency": "brl",
                  "monthly_ai_message_quota": 4}]"#
                 .into(),
@@ -150,7 +150,7 @@ async fn configured_model_prices_and_plans_price_usage_when_it_is_read() {
 
 #[tokio::test]
 async fn a_malformed_plan_catalogue_stops_the_start_and_names_the_setting() {
-    let started = tokio::spawn(spawn_app_with(|c| c.plans = Some("[{\"id\": 1}]".into()))).await;
+    let started = tokio::spawn(spawn_app_with(|c| c.background.plans = Some("[{\"id\": 1}]".into()))).await;
     let Err(failure) = started else {
         panic!("the app started with a malformed ATENDE_PLANS");
     };

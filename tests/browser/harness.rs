@@ -134,11 +134,11 @@ impl Console {
             .await;
         let graph_url = graph.uri();
         let mut console = Self::start_with(move |c| {
-            c.whatsapp.whatsapp_app_secret = Some(APP_SECRET.into());
-            c.whatsapp.whatsapp_verify_token = Some("verify-me".into());
-            c.whatsapp.whatsapp_graph_url = graph_url;
-            c.whatsapp.whatsapp_token = Some("platform-token".into());
-            c.whatsapp.whatsapp_retry_base_ms = 20;
+            c.background.whatsapp.whatsapp_app_secret = Some(APP_SECRET.into());
+            c.background.whatsapp.whatsapp_verify_token = Some("verify-me".into());
+            c.background.whatsapp.whatsapp_graph_url = graph_url;
+            c.background.whatsapp.whatsapp_token = Some("platform-token".into());
+            c.background.whatsapp.whatsapp_retry_base_ms = 20;
         })
         .await;
         console.graph = Some(graph);

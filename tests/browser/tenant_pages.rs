@@ -267,9 +267,9 @@ async fn the_pricing_page_sends_the_buyer_to_the_checkout_session_stripe_created
         .await;
     let stripe_uri = stripe.uri();
     let console = Console::start_with(move |c| {
-        c.billing.stripe_secret_key = Some("sk_test_atende".into());
-        c.billing.stripe_api_base = stripe_uri;
-        c.billing.stripe_prices = Some("basic=price_basic,pro=price_pro".into());
+        c.background.billing.stripe_secret_key = Some("sk_test_atende".into());
+        c.background.billing.stripe_api_base = stripe_uri;
+        c.background.billing.stripe_prices = Some("basic=price_basic,pro=price_pro".into());
     })
     .await;
 

@@ -73,8 +73,8 @@ async fn an_owner_creates_an_evolution_instance_sees_its_qr_code_and_then_the_ph
     let (evolution, phone) = fake_evolution().await;
     let url = evolution.uri();
     let console = Console::start_with(move |c| {
-        c.whatsapp.evolution_api_url = Some(url);
-        c.whatsapp.evolution_api_key = Some(GLOBAL_KEY.into());
+        c.background.whatsapp.evolution_api_url = Some(url);
+        c.background.whatsapp.evolution_api_key = Some(GLOBAL_KEY.into());
     })
     .await;
     let tenant = console.tenant("Barbearia do Léo").await;

@@ -1,6 +1,7 @@
 //! Shared set-up: the app over a test database, a broker, commands, an outside reader.
 
 use aggregates::{ConversationCommand, SubscriptionCommand, SystemClock, TenantCommand};
+use atende::background::Settings;
 use atende::serve::{App, ServeConfig};
 use chrono::Utc;
 use commands::CommandBus;
@@ -33,33 +34,27 @@ pub fn kafka_config(broker: &Tansu) -> KafkaConfig {
 pub async fn start_app(pool: &PgPool, broker: Option<&Tansu>, no_workers: bool) -> App {
     let mut config = ServeConfig {
         http_addr: "127.0.0.1:0".parse().unwrap(),
-        tail_poll_ms: 20,
         snapshot_every: 50,
-        retention_days: 30,
         jwt_secret: Some(JwtSecret::generate()),
         trust_proxy: false,
         cors_origins: Default::default(),
-        plans: None,
-        model_prices: None,
-        mail: Default::default(),
-        billing: Default::default(),
-        stripe_webhooks: Default::default(),
-        whatsapp: Default::default(),
-        knowledge: Default::default(),
-        ai: atende::ai::AiSettings {
-            ai_enabled: false,
+        no_workers,
+        background: Settings {
+            tail_poll_ms: 20,
+            ai: atende::ai::AiSettings {
+                ai_enabled: false,
+                ..Default::default()
+            },
             ..Default::default()
         },
-        no_workers,
-        kafka: Default::default(),
         backup: atende::backup::BackupSchedule {
             backup_dir: None,
             backup_keep: 7,
         },
     };
     if let Some(b) = broker {
-        config.kafka.kafka_brokers = Some(b.brokers());
-        config.kafka.kafka_partitions = 4;
+        config.background.kafka.kafka_brokers = Some(b.brokers());
+        config.background.kafka.kafka_partitions = 4;
     }
     App::start(
         pool.clone(),

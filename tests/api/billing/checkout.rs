@@ -155,7 +155,7 @@ async fn unknown_plans_plans_without_a_price_and_bad_emails_are_refused_before_s
 #[tokio::test]
 async fn without_a_stripe_key_checkout_says_billing_is_not_configured_and_nothing_is_sold() {
     let app = spawn_app_with(|config| {
-        config.billing.stripe_prices = Some("basic=price_basic".into());
+        config.background.billing.stripe_prices = Some("basic=price_basic".into());
     })
     .await;
     let plans: Value = app.get("/api/v1/plans").await.json().await.unwrap();

@@ -17,13 +17,13 @@ pub async fn app_with_stripe(configure: impl FnOnce(&mut ServeConfig)) -> (TestA
     let stripe = MockServer::start().await;
     let uri = stripe.uri();
     let app = spawn_app_with(|config| {
-        config.billing.stripe_secret_key = Some(SECRET_KEY.into());
-        config.billing.stripe_api_base = uri;
-        config.billing.stripe_prices = Some("basic=price_basic,pro=price_pro".into());
-        config.billing.stripe_meter_event_name = "atende_ai_answers".into();
-        config.billing.meter_interval_ms = 50;
-        config.billing.meter_retry_base = Duration::from_millis(20);
-        config.mail.public_url = PUBLIC_URL.parse().unwrap();
+        config.background.billing.stripe_secret_key = Some(SECRET_KEY.into());
+        config.background.billing.stripe_api_base = uri;
+        config.background.billing.stripe_prices = Some("basic=price_basic,pro=price_pro".into());
+        config.background.billing.stripe_meter_event_name = "atende_ai_answers".into();
+        config.background.billing.meter_interval_ms = 50;
+        config.background.billing.meter_retry_base = Duration::from_millis(20);
+        config.background.mail.public_url = PUBLIC_URL.parse().unwrap();
         configure(config);
     })
     .await;

@@ -110,7 +110,7 @@ async fn ai_answers_of_a_stripe_customer_reach_the_meter_with_its_customer_and_s
 async fn a_report_whose_answer_was_lost_is_resent_unchanged_after_a_restart_and_no_unit_is_lost() {
     // The app's own reporter waits an hour between rounds: the test drives the rounds.
     let (app, stripe) =
-        app_with_stripe(|config| config.billing.meter_interval_ms = 3_600_000).await;
+        app_with_stripe(|config| config.background.billing.meter_interval_ms = 3_600_000).await;
     let tenant = stripe_tenant(&app, "Loja", "basic", "cus_crash", "sub_crash").await;
     answers(&app, tenant, 3).await;
     app.eventually("three answers are counted", || async {

@@ -25,9 +25,9 @@ const SESSION: &str = "cs_test_onboarding";
 async fn onboarding_app(sink: &SmtpSink) -> (TestApp, MockServer) {
     let smtp = sink.url();
     let (app, stripe) = app_with_stripe(|config| {
-        config.stripe_webhooks.stripe_webhook_secret = SECRET.into();
-        config.stripe_webhooks.grace_check_ms = 3_600_000;
-        config.mail.smtp_url = Some(smtp);
+        config.background.stripe_webhooks.stripe_webhook_secret = SECRET.into();
+        config.background.stripe_webhooks.grace_check_ms = 3_600_000;
+        config.background.mail.smtp_url = Some(smtp);
     })
     .await;
     Mock::given(method("POST"))

@@ -25,9 +25,9 @@ async fn the_owner_is_emailed_once_and_admins_notified_when_ai_answers_reach_80_
     let sink = SmtpSink::start().await.unwrap();
     let url = sink.url();
     let app = spawn_app_with(|config| {
-        config.plans = Some(PLANS.into());
-        config.mail.smtp_url = Some(url);
-        config.mail.public_url = "https://painel.atende.example".parse().unwrap();
+        config.background.plans = Some(PLANS.into());
+        config.background.mail.smtp_url = Some(url);
+        config.background.mail.public_url = "https://painel.atende.example".parse().unwrap();
     })
     .await;
     let (_, admin) = app.signed_in(Role::Admin).await;

@@ -101,10 +101,10 @@ async fn evolution_app(platform: Option<&str>) -> TestApp {
     let platform = platform.map(str::to_owned);
     spawn_app_with(move |c| {
         whatsapp_config(None, None)(c);
-        c.mail.public_url = PUBLIC.parse().unwrap();
+        c.background.mail.public_url = PUBLIC.parse().unwrap();
         if let Some(url) = platform {
-            c.whatsapp.evolution_api_url = Some(url);
-            c.whatsapp.evolution_api_key = Some(GLOBAL_KEY.into());
+            c.background.whatsapp.evolution_api_url = Some(url);
+            c.background.whatsapp.evolution_api_key = Some(GLOBAL_KEY.into());
         }
     })
     .await

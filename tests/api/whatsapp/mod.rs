@@ -23,14 +23,14 @@ pub fn whatsapp_config(graph: Option<&str>, token: Option<&str>) -> impl FnOnce(
     let graph = graph.map(str::to_owned);
     let token = token.map(str::to_owned);
     move |c| {
-        c.whatsapp.whatsapp_app_secret = Some(APP_SECRET.into());
-        c.whatsapp.whatsapp_verify_token = Some(VERIFY_TOKEN.into());
+        c.background.whatsapp.whatsapp_app_secret = Some(APP_SECRET.into());
+        c.background.whatsapp.whatsapp_verify_token = Some(VERIFY_TOKEN.into());
         if let Some(g) = graph {
-            c.whatsapp.whatsapp_graph_url = g;
+            c.background.whatsapp.whatsapp_graph_url = g;
         }
-        c.whatsapp.whatsapp_token = token;
-        c.whatsapp.whatsapp_retry_base_ms = 20;
-        c.whatsapp.whatsapp_max_attempts = 3;
+        c.background.whatsapp.whatsapp_token = token;
+        c.background.whatsapp.whatsapp_retry_base_ms = 20;
+        c.background.whatsapp.whatsapp_max_attempts = 3;
     }
 }
 
