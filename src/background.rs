@@ -154,8 +154,9 @@ impl Deps {
         tail: Tail,
         settings: &Settings,
     ) -> anyhow::Result<Deps> {
-        let mut pricing = Pricing::from_config(settings.plans.as_deref(), settings.model_prices.as_deref())
-            .context("reading the plan catalogue and model prices")?;
+        let mut pricing =
+            Pricing::from_config(settings.plans.as_deref(), settings.model_prices.as_deref())
+                .context("reading the plan catalogue and model prices")?;
         pricing.plans = settings.billing.priced(pricing.plans)?;
         let stripe = settings.billing.client()?;
         let knowledge = settings.knowledge.base(&pool)?;
@@ -196,11 +197,7 @@ impl Background {
     /// Starts `parts` (none: nothing runs). Every stream consumer reads from the configured
     /// source: Kafka when `KAFKA_BROKERS` is set, the tail otherwise. When a part fails to
     /// start, the ones already running are stopped.
-    pub async fn start(
-        parts: &[Part],
-        deps: &Deps,
-        settings: &Settings,
-    ) -> anyhow::Result<Self> {
+    pub async fn start(parts: &[Part], deps: &Deps, settings: &Settings) -> anyhow::Result<Self> {
         let mut b = Background::default();
         match b.start_parts(parts, deps, settings) {
             Ok(()) => Ok(b),

@@ -150,7 +150,10 @@ async fn configured_model_prices_and_plans_price_usage_when_it_is_read() {
 
 #[tokio::test]
 async fn a_malformed_plan_catalogue_stops_the_start_and_names_the_setting() {
-    let started = tokio::spawn(spawn_app_with(|c| c.background.plans = Some("[{\"id\": 1}]".into()))).await;
+    let started = tokio::spawn(spawn_app_with(|c| {
+        c.background.plans = Some("[{\"id\": 1}]".into())
+    }))
+    .await;
     let Err(failure) = started else {
         panic!("the app started with a malformed ATENDE_PLANS");
     };
