@@ -4,8 +4,9 @@
 
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
+use crate::request::ApiQuery;
 use crate::request::RequireTenantUser;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use schemas::personal::{open_json, sealed_key_ids};
@@ -93,7 +94,7 @@ where
 pub(crate) async fn list(
     State(state): State<OutboxState>,
     user: RequireTenantUser,
-    Query(q): Query<OutboxQuery>,
+    ApiQuery(q): ApiQuery<OutboxQuery>,
 ) -> Result<Json<Vec<OutboundMessage>>, ApiError> {
     let limit = i64::from(q.limit.unwrap_or(50).clamp(1, 200));
     let mut rows: Vec<OutboundMessage> = sqlx::query_as(

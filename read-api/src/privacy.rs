@@ -2,9 +2,10 @@
 
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
+use crate::request::ApiQuery;
 use crate::request::RequestMeta;
 use crate::request::{ApiJson, RequireAdmin};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use commands::privacy::{erase_contact, export_contact, Erasure, PrivacyError, SubjectExport};
 use schemas::CommandMetadata;
@@ -101,7 +102,7 @@ fn valid_contact(contact: &str) -> Result<(), ApiError> {
 pub async fn export(
     State(state): State<PrivacyState>,
     _admin: RequireAdmin,
-    Query(q): Query<SubjectQuery>,
+    ApiQuery(q): ApiQuery<SubjectQuery>,
 ) -> Result<Json<SubjectExport>, ApiError> {
     valid_contact(&q.contact)?;
     export_contact(&state.pool, &state.keys, q.tenant_id, &q.contact)

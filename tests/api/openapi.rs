@@ -2,6 +2,7 @@
 //! served, with its errors, and be what the table-driven tests walk.
 
 use crate::helpers::{spawn_app, TestApp};
+use read_api::request::Role;
 use reqwest::Method;
 use serde_json::Value;
 use uuid::Uuid;
@@ -206,4 +207,65 @@ async fn the_library_builds_the_same_document_the_server_serves() {
     assert_eq!(served, built);
     let tenant = read_api::http::tenant_routes();
     assert!(tenant.contains(&("GET".to_owned(), "/api/v1/settings/bot".to_owned())));
+}
+
+#[tokio::test]
+async fn every_operation_that_reads_a_query_string_documents_the_400_a_malformed_one_gets() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let mut undocumented = Vec::new();
+    for op in operations(&doc) {
+        // The stream's only query parameter is its token: a bad one is its 401.
+        let takes_query = op.spec["parameters"].as_array().is_some_and(|ps| {
+            ps.iter()
+                .any(|p| p["in"] == "query" && p["name"] != "access_token")
+        });
+        // Meta's verification handshake answers Meta, not an API client.
+        if !takes_query || op.tagged("webhooks") {
+            continue;
+        }
+        let bad_request = &op.spec["responses"]["400"]["content"]["application/json"]["schema"];
+        if bad_request["$ref"] != "#/components/schemas/ErrorBody" {
+            undocumented.push(format!("{} {}", op.method, op.template));
+        }
+    }
+    assert!(
+        undocumented.is_empty(),
+        "no JSON 400 documented: {undocumented:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_query_string_gets_the_json_error_body_on_admin_and_auditor_lists() {
+    let app = spawn_app().await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let (_, auditor) = app.signed_in(Role::Auditor).await;
+    let cases = [
+        ("/api/v1/admin/usage?limit=many", &admin),
+        ("/api/v1/admin/payments?tenant=not-a-uuid", &admin),
+        (
+            "/api/v1/admin/subscriptions?cancel_at_period_end=maybe",
+            &admin,
+        ),
+        ("/api/v1/admin/quota-alerts?limit=-1", &admin),
+        ("/api/v1/admin/reports/recent-tenants?limit=ten", &admin),
+        (
+            "/api/v1/admin/tickets?priority=1&awaiting_admin=perhaps",
+            &admin,
+        ),
+        ("/api/v1/audit/events?from=yesterday", &auditor),
+    ];
+    for (path, token) in cases {
+        let resp = app.get_as(path, token).await;
+        assert_eq!(resp.status(), 400, "{path}");
+        let body: Value = resp.json().await.expect("a JSON error body");
+        assert_eq!(body["code"], "invalid_query", "{path}: {body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{path}"
+        );
+    }
+    // A well-formed query on the same route is answered.
+    let resp = app.get_as("/api/v1/admin/usage?limit=5", &admin).await;
+    assert_eq!(resp.status(), 200);
 }

@@ -5,9 +5,10 @@
 use super::AuditState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
+use crate::request::ApiQuery;
 use crate::request::RequireAuditor;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -141,7 +142,7 @@ pub async fn events(
     State(state): State<AuditState>,
     _auditor: RequireAuditor,
     headers: HeaderMap,
-    Query(q): Query<EventQuery>,
+    ApiQuery(q): ApiQuery<EventQuery>,
 ) -> Result<Response, ApiError> {
     let wants_ndjson = headers
         .get(header::ACCEPT)

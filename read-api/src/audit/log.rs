@@ -9,8 +9,9 @@
 use super::AuditState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
+use crate::request::ApiQuery;
 use crate::request::RequireAuditor;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -248,7 +249,7 @@ fn select(q: &LogQuery, cursor: Option<&Cursor>, limit: i64) -> QueryBuilder<'st
 pub async fn log(
     State(state): State<AuditState>,
     _auditor: RequireAuditor,
-    Query(q): Query<LogQuery>,
+    ApiQuery(q): ApiQuery<LogQuery>,
 ) -> Result<Json<LogPage>, ApiError> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=MAX_PAGE).contains(&limit) {

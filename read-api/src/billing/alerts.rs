@@ -6,8 +6,9 @@ use super::{cursor, invalid_cursor};
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::page_size;
+use crate::request::ApiQuery;
 use crate::request::RequireAdmin;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -66,6 +67,7 @@ pub struct QuotaAlertPage {
     security(("bearer" = [])),
     params(QuotaAlertQuery),
     responses(
+        r::BadRequest,
         (status = 200, description = "A page of quota alerts, newest first", body = QuotaAlertPage),
         r::Unauthorized,
         r::Forbidden,
@@ -77,7 +79,7 @@ pub struct QuotaAlertPage {
 pub(super) async fn list(
     State(state): State<BillingState>,
     _admin: RequireAdmin,
-    Query(query): Query<QuotaAlertQuery>,
+    ApiQuery(query): ApiQuery<QuotaAlertQuery>,
 ) -> Result<Json<QuotaAlertPage>, ApiError> {
     let after = query
         .cursor

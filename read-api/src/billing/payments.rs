@@ -6,8 +6,9 @@ use crate::error::ApiError;
 use crate::metrics::dates::parse_day;
 use crate::openapi::{responses as r, tags};
 use crate::request::page_size;
+use crate::request::ApiQuery;
 use crate::request::RequireAdmin;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -79,6 +80,7 @@ fn day_start(day: NaiveDate) -> DateTime<Utc> {
     security(("bearer" = [])),
     params(PaymentQuery),
     responses(
+        r::BadRequest,
         (status = 200, description = "A page of payments, newest first", body = PaymentPage),
         r::Unauthorized,
         r::Forbidden,
@@ -90,7 +92,7 @@ fn day_start(day: NaiveDate) -> DateTime<Utc> {
 pub(super) async fn list(
     State(state): State<BillingState>,
     _admin: RequireAdmin,
-    Query(query): Query<PaymentQuery>,
+    ApiQuery(query): ApiQuery<PaymentQuery>,
 ) -> Result<Json<PaymentPage>, ApiError> {
     if let Some(status) = query.status.as_deref() {
         if !["succeeded", "failed"].contains(&status) {

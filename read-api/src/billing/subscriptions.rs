@@ -7,9 +7,10 @@ use super::{cursor, idempotency_key, invalid_cursor, stripe, stripe_failed};
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::page_size;
+use crate::request::ApiQuery;
 use crate::request::RequireAdmin;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -104,6 +105,7 @@ const SELECT: &str = "SELECT s.tenant_id, r.name AS tenant_name, s.plan, s.statu
     security(("bearer" = [])),
     params(SubscriptionQuery),
     responses(
+        r::BadRequest,
         (status = 200, description = "A page of subscriptions, newest first", body = SubscriptionPage),
         r::Unauthorized,
         r::Forbidden,
@@ -115,7 +117,7 @@ const SELECT: &str = "SELECT s.tenant_id, r.name AS tenant_name, s.plan, s.statu
 pub(super) async fn list(
     State(state): State<BillingState>,
     _admin: RequireAdmin,
-    Query(query): Query<SubscriptionQuery>,
+    ApiQuery(query): ApiQuery<SubscriptionQuery>,
 ) -> Result<Json<SubscriptionPage>, ApiError> {
     if let Some(status) = query.status.as_deref() {
         if !STATUSES.contains(&status) {

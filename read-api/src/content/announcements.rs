@@ -7,11 +7,12 @@ use super::{markdown, reading_locale, settled, Texts};
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::request_metadata;
+use crate::request::ApiQuery;
 use crate::request::RequestMeta;
 use crate::request::{ApiJson, RequireAdmin, RequireTenantUser};
 use aggregates::platform_content::AnnouncementDraft;
 use aggregates::PlatformContentCommand;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -201,6 +202,7 @@ struct Row {
     security(("bearer" = [])),
     params(AnnouncementQuery),
     responses(
+        r::BadRequest,
         (status = 200, description = "The tenant's announcements", body = AnnouncementList),
         r::Unauthorized,
         r::Forbidden,
@@ -212,7 +214,7 @@ struct Row {
 pub(super) async fn list(
     State(state): State<ContentState>,
     user: RequireTenantUser,
-    Query(q): Query<AnnouncementQuery>,
+    ApiQuery(q): ApiQuery<AnnouncementQuery>,
 ) -> Result<Json<AnnouncementList>, ApiError> {
     let locale = reading_locale(&state, user.tenant_id, q.locale.as_deref()).await?;
     let rows: Vec<Row> = sqlx::query_as(&format!(

@@ -5,11 +5,12 @@ use super::{markdown, reading_locale, settled, Texts};
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::request_metadata;
+use crate::request::ApiQuery;
 use crate::request::RequestMeta;
 use crate::request::{ApiJson, RequireAdmin, RequireTenantUser};
 use aggregates::platform_content::TutorialDraft;
 use aggregates::PlatformContentCommand;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -159,6 +160,7 @@ fn view(row: Row, locale: schemas::Locale) -> TutorialView {
     security(("bearer" = [])),
     params(TutorialQuery),
     responses(
+        r::BadRequest,
         (status = 200, description = "The published tutorials", body = TutorialList),
         r::Unauthorized,
         r::Forbidden,
@@ -170,7 +172,7 @@ fn view(row: Row, locale: schemas::Locale) -> TutorialView {
 pub(super) async fn list(
     State(state): State<ContentState>,
     user: RequireTenantUser,
-    Query(q): Query<TutorialQuery>,
+    ApiQuery(q): ApiQuery<TutorialQuery>,
 ) -> Result<Json<TutorialList>, ApiError> {
     let locale = reading_locale(&state, user.tenant_id, q.locale.as_deref()).await?;
     let words =
@@ -225,6 +227,7 @@ pub(super) async fn list(
     security(("bearer" = [])),
     params(("slug" = String, Path, description = "The tutorial's key"), LocaleQuery),
     responses(
+        r::BadRequest,
         (status = 200, description = "The tutorial", body = TutorialView),
         r::Unauthorized,
         r::Forbidden,
@@ -238,7 +241,7 @@ pub(super) async fn show(
     State(state): State<ContentState>,
     user: RequireTenantUser,
     Path(slug): Path<String>,
-    Query(q): Query<LocaleQuery>,
+    ApiQuery(q): ApiQuery<LocaleQuery>,
 ) -> Result<Json<TutorialView>, ApiError> {
     let locale = reading_locale(&state, user.tenant_id, q.locale.as_deref()).await?;
     let row: Option<Row> = sqlx::query_as(

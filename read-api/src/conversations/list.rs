@@ -6,8 +6,9 @@ use super::view::{Contact, ConversationPage, ConversationSummary, LastMessage};
 use super::ConversationsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
+use crate::request::ApiQuery;
 use crate::request::RequireTenantUser;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use schemas::EventType;
@@ -196,7 +197,7 @@ fn search_pattern(q: &str) -> Option<String> {
 pub(super) async fn list(
     State(state): State<ConversationsState>,
     user: RequireTenantUser,
-    Query(query): Query<ConversationQuery>,
+    ApiQuery(query): ApiQuery<ConversationQuery>,
 ) -> Result<Json<ConversationPage>, ApiError> {
     let status = query
         .status

@@ -7,8 +7,9 @@ use super::view::{ConversationDetail, Delivery, Message};
 use super::ConversationsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
+use crate::request::ApiQuery;
 use crate::request::RequireTenantUser;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -100,7 +101,7 @@ pub(super) async fn show(
     State(state): State<ConversationsState>,
     user: RequireTenantUser,
     Path(id): Path<String>,
-    Query(query): Query<MessageQuery>,
+    ApiQuery(query): ApiQuery<MessageQuery>,
 ) -> Result<Json<ConversationDetail>, ApiError> {
     // An id that is not one cannot name a conversation: the same 404 as any unknown id.
     let id = Uuid::parse_str(&id).map_err(|_| not_found())?;

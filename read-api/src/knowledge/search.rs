@@ -4,10 +4,9 @@ use super::unavailable;
 use super::KnowledgeState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::request::RequireTenantUser;
+use crate::request::{ApiQuery, RequireTenantUser};
 use ::knowledge::{Retriever, MAX_K};
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
@@ -69,12 +68,8 @@ pub struct SearchResults {
 pub(super) async fn search(
     State(state): State<KnowledgeState>,
     user: RequireTenantUser,
-    query: Result<Query<SearchQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Json<SearchResults>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::BadRequest {
-        code: "invalid_query",
-        message: e.body_text(),
-    })?;
     if query.q.trim().is_empty() {
         return Err(ApiError::Unprocessable {
             code: "query_required",

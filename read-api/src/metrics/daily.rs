@@ -4,8 +4,9 @@ use super::dates::day_range;
 use super::MetricsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
+use crate::request::ApiQuery;
 use crate::request::RequireTenantUser;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -193,6 +194,7 @@ async fn totals(
     security(("bearer" = [])),
     params(MetricsQuery),
     responses(
+        r::BadRequest,
         (status = 200, description = "The tenant's figures per UTC day and in total", body = MetricsReport),
         r::Unauthorized,
         r::Forbidden,
@@ -204,7 +206,7 @@ async fn totals(
 pub(super) async fn metrics(
     State(state): State<MetricsState>,
     user: RequireTenantUser,
-    Query(query): Query<MetricsQuery>,
+    ApiQuery(query): ApiQuery<MetricsQuery>,
 ) -> Result<Json<MetricsReport>, ApiError> {
     let (from, to) = day_range(
         query.from.as_deref(),

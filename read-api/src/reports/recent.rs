@@ -3,8 +3,9 @@
 use super::ReportsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
+use crate::request::ApiQuery;
 use crate::request::RequireAdmin;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -76,6 +77,7 @@ fn decode(s: &str) -> Option<(DateTime<Utc>, Uuid)> {
     security(("bearer" = [])),
     params(RecentTenantsQuery),
     responses(
+        r::BadRequest,
         (status = 200, description = "The latest registered tenants, newest first", body = RecentTenantsPage),
         r::Unauthorized,
         r::Forbidden,
@@ -87,7 +89,7 @@ fn decode(s: &str) -> Option<(DateTime<Utc>, Uuid)> {
 pub(super) async fn recent(
     State(state): State<ReportsState>,
     _admin: RequireAdmin,
-    Query(query): Query<RecentTenantsQuery>,
+    ApiQuery(query): ApiQuery<RecentTenantsQuery>,
 ) -> Result<Json<RecentTenantsPage>, ApiError> {
     let limit = i64::from(query.limit.unwrap_or(10).clamp(1, 100));
     let after = query

@@ -4,8 +4,9 @@ use super::ReportsState;
 use crate::error::ApiError;
 use crate::metrics::dates::{parse_day, today};
 use crate::openapi::{responses as r, tags};
+use crate::request::ApiQuery;
 use crate::request::RequireAdmin;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -63,6 +64,7 @@ fn first_of_month(d: NaiveDate) -> NaiveDate {
     security(("bearer" = [])),
     params(RevenueQuery),
     responses(
+        r::BadRequest,
         (status = 200, description = "Payments per month and currency", body = RevenueReport),
         r::Unauthorized,
         r::Forbidden,
@@ -74,7 +76,7 @@ fn first_of_month(d: NaiveDate) -> NaiveDate {
 pub(super) async fn revenue(
     State(state): State<ReportsState>,
     _admin: RequireAdmin,
-    Query(query): Query<RevenueQuery>,
+    ApiQuery(query): ApiQuery<RevenueQuery>,
 ) -> Result<Json<RevenueReport>, ApiError> {
     let to = first_of_month(parse_day("to", query.to.as_deref())?.unwrap_or_else(today));
     let from = match parse_day("from", query.from.as_deref())? {

@@ -4,8 +4,9 @@ use super::ReportsState;
 use crate::error::ApiError;
 use crate::metrics::dates::day_range;
 use crate::openapi::{responses as r, tags};
+use crate::request::ApiQuery;
 use crate::request::RequireAdmin;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -102,6 +103,7 @@ pub struct SignupsReport {
     security(("bearer" = [])),
     params(SignupsQuery),
     responses(
+        r::BadRequest,
         (status = 200, description = "New and cancelled tenants per bucket", body = SignupsReport),
         r::Unauthorized,
         r::Forbidden,
@@ -113,7 +115,7 @@ pub struct SignupsReport {
 pub(super) async fn signups(
     State(state): State<ReportsState>,
     _admin: RequireAdmin,
-    Query(query): Query<SignupsQuery>,
+    ApiQuery(query): ApiQuery<SignupsQuery>,
 ) -> Result<Json<SignupsReport>, ApiError> {
     let granularity = Granularity::parse(query.granularity.as_deref())?;
     let (default_days, max_days) = granularity.days();

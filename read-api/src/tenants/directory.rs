@@ -5,8 +5,9 @@ use super::TenantsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::page_size;
+use crate::request::ApiQuery;
 use crate::request::RequireAdmin;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -87,7 +88,7 @@ fn like_pattern(q: &str) -> String {
 pub(super) async fn list(
     State(state): State<TenantsState>,
     _admin: RequireAdmin,
-    Query(query): Query<DirectoryQuery>,
+    ApiQuery(query): ApiQuery<DirectoryQuery>,
 ) -> Result<Json<DirectoryPage>, ApiError> {
     if let Some(status) = query.status.as_deref() {
         if !matches!(status, "active" | "suspended") {

@@ -4,8 +4,9 @@ use super::TenantsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::page_size;
+use crate::request::ApiQuery;
 use crate::request::RequireAdmin;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -57,7 +58,7 @@ pub(super) async fn timeline(
     State(state): State<TenantsState>,
     _admin: RequireAdmin,
     Path(id): Path<Uuid>,
-    Query(query): Query<TimelineQuery>,
+    ApiQuery(query): ApiQuery<TimelineQuery>,
 ) -> Result<Json<TimelinePage>, ApiError> {
     let limit = page_size(query.limit);
     let mut items: Vec<TimelineEvent> = sqlx::query_as(

@@ -5,11 +5,12 @@ use super::TicketsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::command_metadata;
+use crate::request::ApiQuery;
 use crate::request::RequestMeta;
 use crate::request::{ApiJson, RequireAdmin};
 use aggregates::ticket::Author;
 use aggregates::TicketCommand;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use schemas::events::TicketStatus;
@@ -89,7 +90,7 @@ async fn tenant_of(state: &TicketsState, id: Uuid) -> Result<Uuid, ApiError> {
 pub(super) async fn queue(
     State(state): State<TicketsState>,
     _admin: RequireAdmin,
-    Query(q): Query<QueueQuery>,
+    ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> Result<Json<TicketPage>, ApiError> {
     let sql = format!(
         "SELECT {} FROM tickets t

@@ -7,8 +7,9 @@ use crate::error::ApiError;
 use crate::metrics::dates::{parse_day, today};
 use crate::openapi::{responses as r, tags};
 use crate::request::page_size;
+use crate::request::ApiQuery;
 use crate::request::RequireAdmin;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -85,6 +86,7 @@ fn order(a: &Cursor, b: &Cursor) -> Ordering {
     security(("bearer" = [])),
     params(AdminUsageQuery),
     responses(
+        r::BadRequest,
         (status = 200, description = "A page of tenants' usage, top spenders first", body = AdminUsagePage),
         r::Unauthorized,
         r::Forbidden,
@@ -96,7 +98,7 @@ fn order(a: &Cursor, b: &Cursor) -> Ordering {
 pub(super) async fn usage(
     State(state): State<UsageState>,
     _admin: RequireAdmin,
-    Query(query): Query<AdminUsageQuery>,
+    ApiQuery(query): ApiQuery<AdminUsageQuery>,
 ) -> Result<Json<AdminUsagePage>, ApiError> {
     let date = parse_day("period", query.period.as_deref())?.unwrap_or_else(today);
     let after = query

@@ -6,8 +6,9 @@ use super::UsageState;
 use crate::error::ApiError;
 use crate::metrics::dates::{parse_day, today};
 use crate::openapi::{responses as r, tags};
+use crate::request::ApiQuery;
 use crate::request::RequireTenantUser;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 
@@ -29,6 +30,7 @@ pub struct UsageQuery {
     security(("bearer" = [])),
     params(UsageQuery),
     responses(
+        r::BadRequest,
         (status = 200, description = "The tenant's usage in the billing period, with its estimated cost and quota", body = TenantUsage),
         r::Unauthorized,
         r::Forbidden,
@@ -40,7 +42,7 @@ pub struct UsageQuery {
 pub(super) async fn usage(
     State(state): State<UsageState>,
     user: RequireTenantUser,
-    Query(query): Query<UsageQuery>,
+    ApiQuery(query): ApiQuery<UsageQuery>,
 ) -> Result<Json<TenantUsage>, ApiError> {
     let date = parse_day("period", query.period.as_deref())?.unwrap_or_else(today);
     let mut tenants = billed(&state.pool, Some(user.tenant_id), date)
