@@ -70,6 +70,10 @@ pub struct Settings {
     /// Days message content stays readable (F9).
     #[arg(long, env = "ATENDE_RETENTION_DAYS", default_value_t = 30)]
     pub retention_days: u32,
+    /// Days sign-in attempts and refused requests are kept (each account's latest
+    /// successful sign-in stays).
+    #[arg(long, env = "ATENDE_SECURITY_LOG_DAYS", default_value_t = 180)]
+    pub security_log_days: u32,
     /// The plans on sale as a JSON array of `{id, name, monthly_price_cents, currency,
     /// monthly_ai_message_quota, features}`; replaces the built-in catalogue.
     #[arg(long, env = "ATENDE_PLANS")]
@@ -107,6 +111,7 @@ impl Default for Settings {
         Self {
             tail_poll_ms: 100,
             retention_days: 30,
+            security_log_days: 180,
             plans: None,
             model_prices: None,
             kafka: Default::default(),
@@ -312,6 +317,7 @@ impl Background {
                 deps.keys.clone(),
                 deps.clock.clone(),
                 settings.retention_days,
+                settings.security_log_days,
                 Duration::from_secs(3600),
             ));
         }

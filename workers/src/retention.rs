@@ -1,7 +1,8 @@
 //! The retention job (F9): message content older than the retention period becomes
 //! unreadable, by destroying the daily contact keys that sealed it; read models that keep
 //! a clear copy of what those keys sealed (the conversations' contacts) then forget it.
-//! The same run drops the buyer details of Stripe checkouts never paid for.
+//! The same run drops the buyer details of Stripe checkouts never paid for, and the security
+//! records (sign-in attempts, refused requests, reset links) past their keeping.
 
 use aggregates::Clock;
 use chrono::{NaiveTime, TimeZone, Utc};
@@ -71,6 +72,7 @@ pub fn spawn(
     keys: Arc<KeyRing>,
     clock: Arc<dyn Clock>,
     retention_days: u32,
+    security_log_days: u32,
     every: Duration,
 ) -> Handle {
     Handle::spawn(move |mut stop| async move {
@@ -82,6 +84,17 @@ pub fn spawn(
             }
             if let Err(e) = run_once(&pool, &keys, clock.as_ref(), retention_days).await {
                 tracing::warn!(error = %e, "the retention job failed; retrying at the next tick");
+            }
+            match commands::users::prune_security_records(&pool, clock.now(), security_log_days)
+                .await
+            {
+                Ok(pruned) if pruned != Default::default() => {
+                    tracing::info!(?pruned, "old security records pruned");
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "pruning security records failed; retrying at the next tick")
+                }
             }
         }
     })

@@ -3,6 +3,9 @@
 //! share.
 
 pub mod password;
+mod prune;
+
+pub use prune::{prune_security_records, Pruned, RESET_REQUEST_DAYS, SPENT_RESET_LINK_DAYS};
 
 use sqlx::PgConnection;
 use uuid::Uuid;
