@@ -92,3 +92,18 @@ pub async fn forget(pool: &PgPool, tenant: Uuid) -> Result<(), sqlx::Error> {
         .await?;
     Ok(())
 }
+
+/// Drops what was remembered for checkouts recorded before `cutoff` and never paid for;
+/// how many.
+pub async fn forget_recorded_before(
+    pool: &PgPool,
+    cutoff: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM stripe_checkout_owners WHERE recorded_at < $1")
+            .bind(cutoff)
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
+}

@@ -55,13 +55,7 @@ pub const ABANDONED_CHECKOUT_DAYS: i64 = 30;
 /// Deletes the e-mail, business name and language kept for checkouts that were never paid.
 async fn forget_abandoned_checkouts(pool: &PgPool, clock: &dyn Clock) -> Result<u64, sqlx::Error> {
     let cutoff = clock.now() - chrono::TimeDelta::days(ABANDONED_CHECKOUT_DAYS);
-    Ok(
-        sqlx::query("DELETE FROM stripe_checkout_owners WHERE recorded_at < $1")
-            .bind(cutoff)
-            .execute(pool)
-            .await?
-            .rows_affected(),
-    )
+    commands::checkout_owners::forget_recorded_before(pool, cutoff).await
 }
 
 /// Runs the job at start and then every `every` (the day boundary is what matters, so an

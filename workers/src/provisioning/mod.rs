@@ -237,8 +237,7 @@ impl EventHandler for Provisioning {
             return Ok(());
         }
         // A subscription's id is its tenant's id.
-        let tenant = Uuid::parse_str(&event.aggregate_id)
-            .map_err(|_| HandlerError::Rejected("the subscription id is not a UUID".into()))?;
+        let tenant = event.aggregate_uuid()?;
         // The subscription as it is now, not as of the event: an earlier event may have
         // provisioned it already.
         let (subscription, _) = self
