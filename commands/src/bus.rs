@@ -3,6 +3,8 @@
 use crate::privacy::KeyRing;
 use crate::services::{EventStoreTenantGate, PgPhoneNumberDirectory};
 use crate::store::{AggregateStore, CommitHook};
+// Plans managed by admins (issue 18).
+use aggregates::{CataloguePlan, PlanServices};
 use aggregates::{
     Clock, Conversation, ConversationServices, IdGenerator, PlatformContent,
     PlatformContentServices, Subscription, SubscriptionServices, Tenant, TenantServices, Ticket,
@@ -44,6 +46,9 @@ pub struct CommandBus {
     pub tickets: AggregateStore<Ticket>,
     /// Tutorials and announcements.
     pub content: AggregateStore<PlatformContent>,
+    // Plans managed by admins (issue 18).
+    /// The plans admins publish, revise and retire.
+    pub plans: AggregateStore<CataloguePlan>,
 }
 
 impl CommandBus {
@@ -106,8 +111,17 @@ impl CommandBus {
                 clock.clone(),
             ),
             content: AggregateStore::new(
-                pool,
+                pool.clone(),
                 PlatformContentServices::new(clock.clone()),
+                every,
+                on_commit.clone(),
+                keys.clone(),
+                clock.clone(),
+            ),
+            // Plans managed by admins (issue 18).
+            plans: AggregateStore::new(
+                pool,
+                PlanServices::new(clock.clone()),
                 every,
                 on_commit,
                 keys,

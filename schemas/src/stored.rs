@@ -6,7 +6,7 @@
 //! whole event.
 
 use crate::events::{
-    ConversationEvent, EventType, PlatformContentEvent, SubscriptionEvent, TenantEvent,
+    ConversationEvent, EventType, PlanEvent, PlatformContentEvent, SubscriptionEvent, TenantEvent,
     TicketEvent, EVENT_VERSION,
 };
 use chrono::{DateTime, Utc};
@@ -30,16 +30,21 @@ pub enum AggregateKind {
     Ticket,
     /// A tutorial or announcement the operator writes for tenants.
     PlatformContent,
+    // Plans managed by admins (issue 18).
+    /// A commercial plan an admin published, revised or retired; its id is the plan's key.
+    Plan,
 }
 
 impl AggregateKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [AggregateKind; 5] = [
+    pub const ALL: [AggregateKind; 6] = [
         Self::Tenant,
         Self::Subscription,
         Self::Conversation,
         Self::Ticket,
         Self::PlatformContent,
+        // Plans managed by admins (issue 18).
+        Self::Plan,
     ];
 
     /// The stored `aggregate_type` string.
@@ -50,6 +55,8 @@ impl AggregateKind {
             Self::Conversation => "conversation",
             Self::Ticket => "ticket",
             Self::PlatformContent => "platform_content",
+            // Plans managed by admins (issue 18).
+            Self::Plan => "plan",
         }
     }
 
@@ -223,6 +230,9 @@ pub enum AnyEvent {
     Ticket(TicketEvent),
     /// An event of the `platform_content` aggregate.
     PlatformContent(PlatformContentEvent),
+    // Plans managed by admins (issue 18).
+    /// An event of the `plan` aggregate.
+    Plan(PlanEvent),
 }
 
 impl AnyEvent {
@@ -234,6 +244,8 @@ impl AnyEvent {
             Self::Conversation(e) => e.kind(),
             Self::Ticket(e) => e.kind(),
             Self::PlatformContent(e) => e.kind(),
+            // Plans managed by admins (issue 18).
+            Self::Plan(e) => e.kind(),
         }
     }
 
@@ -245,6 +257,8 @@ impl AnyEvent {
             Self::Conversation(e) => e.at(),
             Self::Ticket(e) => e.at(),
             Self::PlatformContent(e) => e.at(),
+            // Plans managed by admins (issue 18).
+            Self::Plan(e) => e.at(),
         }
     }
 }
@@ -325,6 +339,8 @@ pub fn decode(
         AggregateKind::Conversation => AnyEvent::Conversation(typed(kind, payload)?),
         AggregateKind::Ticket => AnyEvent::Ticket(typed(kind, payload)?),
         AggregateKind::PlatformContent => AnyEvent::PlatformContent(typed(kind, payload)?),
+        // Plans managed by admins (issue 18).
+        AggregateKind::Plan => AnyEvent::Plan(typed(kind, payload)?),
     };
     if event.kind() != kind {
         return Err(DecodeError::TagMismatch {

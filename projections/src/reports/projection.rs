@@ -64,8 +64,8 @@ impl AdminReports {
         };
         sqlx::query(
             "INSERT INTO report_subscriptions (tenant_id, plan, status, complimentary,
-                 started_at, last_sequence)
-             VALUES ($1, $2, $3, $4, $5, $6)
+                 started_at, plan_since, last_sequence)
+             VALUES ($1, $2, $3, $4, $5, $5, $6)
              ON CONFLICT (tenant_id) DO NOTHING",
         )
         .bind(tenant)
@@ -104,6 +104,8 @@ impl AdminReports {
                      WHEN $3 = 'past_due' AND status IN ('suspended', 'cancelled') THEN status
                      ELSE $3 END,
                  plan = COALESCE($4::text, plan),
+                 plan_since = CASE WHEN $4::text IS NOT NULL AND $4 <> plan THEN $6
+                                   ELSE plan_since END,
                  cancelled_at = COALESCE($5::timestamptz, cancelled_at),
                  last_sequence = $2
               WHERE tenant_id = $1 AND last_sequence < $2",
@@ -113,6 +115,7 @@ impl AdminReports {
         .bind(status)
         .bind(plan)
         .bind(cancelled_at)
+        .bind(at)
         .execute(&mut *db)
         .await?
         .rows_affected()

@@ -6,6 +6,8 @@
 //! with an upcaster, never an edit of a released variant.
 
 pub mod conversation;
+// Plans managed by admins (issue 18).
+pub mod plan;
 pub mod platform_content;
 pub mod subscription;
 pub mod tenant;
@@ -20,6 +22,8 @@ pub use conversation::{
     ResumeReason, CUSTOMER_WINDOW,
 };
 pub use platform_content::{Audience, LocalizedText, PlatformContentEvent, Severity};
+// Plans managed by admins (issue 18).
+pub use plan::PlanEvent;
 pub use subscription::{SubscriptionEvent, SubscriptionStatus};
 pub use tenant::{BotSettings, OnboardingStep, TenantEvent, Tone};
 pub use ticket::{AuthorKind, TicketEvent, TicketPriority, TicketStatus};
@@ -68,6 +72,8 @@ pub fn all_event_types() -> impl Iterator<Item = (crate::AggregateKind, &'static
         .chain(of(K::Conversation, ConversationEvent::EVENT_TYPES))
         .chain(of(K::Ticket, TicketEvent::EVENT_TYPES))
         .chain(of(K::PlatformContent, PlatformContentEvent::EVENT_TYPES))
+        // Plans managed by admins (issue 18).
+        .chain(of(K::Plan, PlanEvent::EVENT_TYPES))
 }
 
 /// Implements the naming side of the four event enums and the [`EventType`] of all of them
@@ -218,6 +224,11 @@ event_types! {
         AnnouncementRevised,
         ContentPublished,
         ContentUnpublished,
+    },
+    // Plans managed by admins (issue 18).
+    Plan => PlanEvent {
+        PlanSet,
+        PlanRetired,
     },
 }
 

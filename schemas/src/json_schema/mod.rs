@@ -7,7 +7,7 @@
 //! `ATENDE_WRITE_SCHEMAS=1 cargo nextest run -p schemas schema_files`.
 
 use crate::events::{
-    ConversationEvent, PlatformContentEvent, SubscriptionEvent, TenantEvent, TicketEvent,
+    ConversationEvent, PlanEvent, PlatformContentEvent, SubscriptionEvent, TenantEvent, TicketEvent,
 };
 use crate::{AggregateKind, StoredEvent, EVENT_VERSION};
 use schemars::JsonSchema;
@@ -42,6 +42,8 @@ pub fn files() -> Vec<SchemaFile> {
     out.extend(split::<PlatformContentEvent>(
         AggregateKind::PlatformContent,
     ));
+    // Plans managed by admins (issue 18).
+    out.extend(split::<PlanEvent>(AggregateKind::Plan));
     out
 }
 
