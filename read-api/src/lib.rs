@@ -13,6 +13,8 @@ pub mod metrics;
 pub mod onboarding;
 pub mod openapi;
 pub mod outbox;
+// Plans managed by admins (issue 18).
+pub mod plans;
 pub mod privacy;
 pub mod projections;
 pub mod reports;

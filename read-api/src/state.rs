@@ -181,6 +181,8 @@ sub_states! {
     crate::metrics::MetricsState { pool }
     crate::onboarding::OnboardingState { pool, bus, whatsapp }
     crate::outbox::OutboxState { pool, keys }
+    // Plans managed by admins (issue 18).
+    crate::plans::PlansState { pool, bus, pricing }
     crate::privacy::PrivacyState { pool, bus, keys }
     crate::projections::ProjectionsState { pool, tail, projections }
     crate::reports::ReportsState { pool, pricing }

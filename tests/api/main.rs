@@ -22,6 +22,8 @@ mod onboarding;
 mod openapi;
 mod password_reset;
 mod pipeline_e2e;
+// Plans managed by admins (issue 18).
+mod plans;
 mod privacy;
 mod projections;
 mod reports;

@@ -49,6 +49,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(crate::tickets::routes())
         .merge(crate::content::routes())
         .merge(crate::onboarding::routes())
+        // Plans managed by admins (issue 18).
+        .merge(crate::plans::routes())
 }
 
 /// The OpenAPI document of [`api`], as `GET /api/openapi.json` serves it.
