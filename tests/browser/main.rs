@@ -9,6 +9,8 @@ mod helpers;
 
 mod harness;
 
+// Plans managed by admins (issue 18).
+mod admin_plans;
 mod content;
 mod inbox;
 mod onboarding;

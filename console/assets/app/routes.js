@@ -60,6 +60,9 @@ export const routes = [
     nav: { label: "nav.admin_announcements", icon: "bell", section: "admin" } },
   { path: "/admin/workspace", access: "admin", page: () => import("./pages/admin-workspace.js"),
     nav: { label: "nav.admin_workspace", icon: "home", section: "admin" } },
+  // Plans managed by admins (issue 18).
+  { path: "/admin/plans", access: "admin", page: () => import("./pages/admin-plans.js"),
+    nav: { label: "nav.admin_plans", icon: "tag", section: "admin" } },
 ].map((r) => ({ ...r, match: pattern(r.path) }));
 
 /// The route for `path` and its parameters, or null.
