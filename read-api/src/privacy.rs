@@ -7,11 +7,11 @@ use crate::request::RequestMeta;
 use crate::request::{ApiJson, RequireAdmin};
 use axum::extract::State;
 use axum::Json;
+use chrono::{DateTime, Utc};
 use commands::privacy::{
     erase_contact, erasures, export_contact, Erasure, ErasureRecord, PrivacyError, SubjectExport,
 };
 use schemas::CommandMetadata;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -38,10 +38,7 @@ async fn an_admin_lists_sign_in_attempts_newest_first_by_ip_email_and_outcome() 
         .await;
     assert_eq!(app.login(&agent.email, "wrong-1").await.status(), 401);
     assert_eq!(app.login(&agent.email, "wrong-2").await.status(), 401);
-    assert_eq!(
-        app.login(&agent.email, &agent.password).await.status(),
-        200
-    );
+    assert_eq!(app.login(&agent.email, &agent.password).await.status(), 200);
 
     let mine = body(
         app.get_as("/api/v1/admin/sign-in-attempts?email=AGENTE@loja", &admin)
@@ -74,7 +71,11 @@ async fn an_admin_lists_sign_in_attempts_newest_first_by_ip_email_and_outcome() 
             .await,
     )
     .await;
-    assert_eq!(here["items"].as_array().unwrap().len(), 4, "with the admin's");
+    assert_eq!(
+        here["items"].as_array().unwrap().len(),
+        4,
+        "with the admin's"
+    );
 
     // One page at a time.
     let page1 = body(
@@ -100,10 +101,7 @@ async fn an_admin_lists_sign_in_attempts_newest_first_by_ip_email_and_outcome() 
     for _ in 0..3 {
         assert_eq!(app.login(&agent.email, "wrong").await.status(), 401);
     }
-    assert_eq!(
-        app.login(&agent.email, &agent.password).await.status(),
-        429
-    );
+    assert_eq!(app.login(&agent.email, &agent.password).await.status(), 429);
     let refused = body(
         app.get_as("/api/v1/admin/sign-in-attempts?outcome=refused", &admin)
             .await,
@@ -145,7 +143,10 @@ async fn an_admin_lists_sign_in_attempts_newest_first_by_ip_email_and_outcome() 
 /// A tenant with a conversation with `contact`; returns the tenant.
 async fn tenant_with_contact(app: &TestApp, name: &str, contact: &str) -> Uuid {
     let tenant = app
-        .register_tenant(name, &format!("dono-{}@loja.example", Uuid::now_v7().simple()))
+        .register_tenant(
+            name,
+            &format!("dono-{}@loja.example", Uuid::now_v7().simple()),
+        )
         .await;
     let md = CommandMetadata::new(
         Actor {
@@ -295,7 +296,11 @@ async fn the_new_operations_routes_are_for_admins_only() {
     for role in [Role::Owner, Role::Agent, Role::Auditor] {
         let (_, token) = app.signed_in(role).await;
         for path in routes {
-            assert_eq!(app.get_as(path, &token).await.status(), 403, "{role} {path}");
+            assert_eq!(
+                app.get_as(path, &token).await.status(),
+                403,
+                "{role} {path}"
+            );
         }
     }
 }

@@ -89,7 +89,9 @@ async fn stripe_update(stripe: &MockServer, sub: &str, n: usize) -> String {
             .await
             .unwrap_or_default()
             .into_iter()
-            .filter(|r| r.method.as_str() == "POST" && r.url.path() == format!("/v1/subscriptions/{sub}"))
+            .filter(|r| {
+                r.method.as_str() == "POST" && r.url.path() == format!("/v1/subscriptions/{sub}")
+            })
             .map(|r| String::from_utf8_lossy(&r.body).into_owned())
             .collect();
         if updates.len() >= n {
@@ -146,7 +148,11 @@ async fn an_admin_cancels_a_subscription_at_the_period_end_then_reactivates_it_t
             .app
             .bus
             .subscriptions
-            .execute(&tenant.to_string(), command, &TestApp::admin_metadata(tenant))
+            .execute(
+                &tenant.to_string(),
+                command,
+                &TestApp::admin_metadata(tenant),
+            )
             .await
             .unwrap();
     }
@@ -169,7 +175,11 @@ async fn an_admin_cancels_a_subscription_at_the_period_end_then_reactivates_it_t
     // Cancel at the end of the period (the default choice).
     click(&console, &format!("{row} button[data-action='cancel']")).await;
     console.wait_for("#confirm-billing[open]").await;
-    assert!(console.eval::<bool>("document.querySelector('#cancel-at-end').checked").await);
+    assert!(
+        console
+            .eval::<bool>("document.querySelector('#cancel-at-end').checked")
+            .await
+    );
     console.screenshot("admin-subscriptions-confirm").await;
     console.assert_axe_clean("the cancellation dialog").await;
     click(&console, "#confirm-billing-ok").await;
@@ -229,7 +239,11 @@ async fn an_admin_sees_why_an_ip_is_blocked_and_lifts_the_block() {
         );
     }
     assert_eq!(
-        console.app.login(&agent.email, &agent.password).await.status(),
+        console
+            .app
+            .login(&agent.email, &agent.password)
+            .await
+            .status(),
         429
     );
 
@@ -252,7 +266,11 @@ async fn an_admin_sees_why_an_ip_is_blocked_and_lifts_the_block() {
     console.wait_for("#no-blocks").await;
     assert!(console.text("main").await.contains("127.0.0.1 liberado"));
     assert_eq!(
-        console.app.login(&agent.email, &agent.password).await.status(),
+        console
+            .app
+            .login(&agent.email, &agent.password)
+            .await
+            .status(),
         200,
         "the agent signs in again"
     );
@@ -326,6 +344,13 @@ async fn an_admin_retries_a_parked_event_and_rebuilds_a_read_model_to_the_end() 
         .unwrap();
     assert_eq!(parked, 0);
 
+    // The row loses its inspect button once the list is reloaded: click after it has.
+    console
+        .wait_until(
+            "the consumer has nothing parked",
+            "!document.querySelector(\"button[data-inspect='aggregate_index']\")",
+        )
+        .await;
     click(&console, "button[data-replay='aggregate_index']").await;
     console.wait_for("#confirm-replay[open]").await;
     click(&console, "#confirm-replay-ok").await;

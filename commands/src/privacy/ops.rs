@@ -225,7 +225,10 @@ pub async fn erasures(
         let Ok(AnyEvent::Conversation(ConversationEvent::SubjectErased { reason, at })) =
             event.decode()
         else {
-            tracing::warn!(position = event.position, "an erasure event does not decode");
+            tracing::warn!(
+                position = event.position,
+                "an erasure event does not decode"
+            );
             continue;
         };
         let md = CommandMetadata::from_map(&event.metadata).ok();

@@ -284,13 +284,22 @@ async fn admins_find_subscriptions_by_part_of_the_tenant_name() {
     })
     .await;
     let found = page(&app, "/api/v1/admin/subscriptions?q=p%C3%A3o", &admin).await;
-    assert_eq!(tenants_of(&found), [padaria.to_string()], "case and accents as typed");
+    assert_eq!(
+        tenants_of(&found),
+        [padaria.to_string()],
+        "case and accents as typed"
+    );
     let found = page(&app, "/api/v1/admin/subscriptions?q=PADARIA", &admin).await;
     assert_eq!(tenants_of(&found), [padaria.to_string()], "any case");
     let found = page(&app, "/api/v1/admin/subscriptions?q=100%25", &admin).await;
     assert_eq!(tenants_of(&found), [otica.to_string()], "% is a character");
     let found = page(&app, "/api/v1/admin/subscriptions?q=_", &admin).await;
     assert!(tenants_of(&found).is_empty(), "_ is a character too");
-    let found = page(&app, "/api/v1/admin/subscriptions?q=quente&plan=basic", &admin).await;
+    let found = page(
+        &app,
+        "/api/v1/admin/subscriptions?q=quente&plan=basic",
+        &admin,
+    )
+    .await;
     assert!(tenants_of(&found).is_empty(), "with the other filters");
 }

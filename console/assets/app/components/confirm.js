@@ -20,7 +20,7 @@ export function Confirm({ id, open, title, message, confirmLabel, danger = false
     e.preventDefault();
     if (!busy) onConfirm();
   };
-  return html`<dialog class="confirm card" id=${id} ref=${ref} aria-labelledby=${id + "-title"}
+  return html`<dialog class="confirm-dialog card" id=${id} ref=${ref} aria-labelledby=${id + "-title"}
     onCancel=${(e) => { e.preventDefault(); if (!busy) onClose(); }}>
     ${open && html`<form class="stack" method="dialog" onSubmit=${submit}>
       <h2 id=${id + "-title"}>${title}</h2>

@@ -9,6 +9,7 @@ import { download } from "../lib/files.js";
 import { usePaged } from "../lib/paged.js";
 import { PageHead, Loading, Notice, errorMessage } from "../components/ui.js";
 import { Confirm } from "../components/confirm.js";
+import { TableWrap } from "../components/table-wrap.js";
 
 export default function AdminPrivacy({ user }) {
   const [tenants, setTenants] = useState([]);
@@ -95,7 +96,7 @@ export default function AdminPrivacy({ user }) {
         ? html`<${Loading} error=${erasures.error} onRetry=${erasures.reload} />`
         : erasures.items.length === 0
           ? html`<p class="empty" id="no-erasures">${t("admin_privacy.no_erasures")}</p>`
-          : html`<div class="table-wrap"><table id="erasures">
+          : html`<${TableWrap} label=${t("admin_privacy.erasures")}><table id="erasures">
               <caption class="sr-only">${t("admin_privacy.erasures")}</caption>
               <thead><tr>
                 <th scope="col">${t("admin_billing.when_col")}</th>
@@ -113,7 +114,7 @@ export default function AdminPrivacy({ user }) {
                   <td>${e.actor_id === user.id ? t("admin_privacy.you") : html`<code>${e.actor_id.slice(0, 8)}</code>`}</td>
                 </tr>`)}
               </tbody>
-            </table></div>`}
+            </table><//>`}
       ${erasures.next && html`<p class="list-foot"><button type="button" onClick=${erasures.more}>${t("admin_billing.more")}</button></p>`}
     </section>
     <${Confirm} id="confirm-erase" open=${erasing} busy=${busy} danger

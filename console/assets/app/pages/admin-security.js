@@ -9,6 +9,7 @@ import { api } from "../lib/session.js";
 import { usePaged } from "../lib/paged.js";
 import { PageHead, Loading, Notice, useApi, errorMessage } from "../components/ui.js";
 import { Confirm } from "../components/confirm.js";
+import { TableWrap } from "../components/table-wrap.js";
 
 const OUTCOMES = ["succeeded", "failed", "refused"];
 const WINDOWS = { "1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3 };
@@ -51,7 +52,7 @@ function IpBlocks({ onShowAttempts }) {
       ? html`<${Loading} error=${error} onRetry=${reload} />`
       : data.length === 0
         ? html`<p class="empty" id="no-blocks">${t("admin_security.no_blocks")}</p>`
-        : html`<div class="table-wrap"><table id="ip-blocks">
+        : html`<${TableWrap} label=${t("admin_security.blocks")}><table id="ip-blocks">
             <caption class="sr-only">${t("admin_security.blocks")}</caption>
             <thead><tr>
               <th scope="col">${t("admin_security.ip")}</th>
@@ -71,7 +72,7 @@ function IpBlocks({ onShowAttempts }) {
                 </div></td>
               </tr>`)}
             </tbody>
-          </table></div>`}
+          </table><//>`}
     <${Confirm} id="confirm-lift" open=${!!lifting} busy=${busy}
       title=${t("admin_security.lift_title", { ip: lifting || "" })}
       message=${t("admin_security.lift_text")} confirmLabel=${t("admin_security.lift")}
@@ -113,7 +114,7 @@ function Attempts({ ip, setIp }) {
       ? html`<${Loading} error=${list.error} onRetry=${list.reload} />`
       : list.items.length === 0
         ? html`<p class="empty">${t("admin_security.no_attempts")}</p>`
-        : html`<div class="table-wrap"><table id="attempts">
+        : html`<${TableWrap} label=${t("admin_security.attempts")}><table id="attempts">
             <caption class="sr-only">${t("admin_security.attempts")}</caption>
             <thead><tr>
               <th scope="col">${t("admin_billing.when_col")}</th>
@@ -130,7 +131,7 @@ function Attempts({ ip, setIp }) {
                   ${a.cleared ? html` <span class="muted small">${t("admin_security.cleared")}</span>` : null}</td>
               </tr>`)}
             </tbody>
-          </table></div>`}
+          </table><//>`}
     ${list.error && list.items && html`<p class="error" role="alert">${list.error}</p>`}
     ${list.next && html`<p class="list-foot"><button type="button" onClick=${list.more}>${t("admin_billing.more")}</button></p>`}
   </section>`;
@@ -173,7 +174,7 @@ function Rejected() {
       ? html`<${Loading} error=${state.error} onRetry=${load} />`
       : state.items.length === 0
         ? html`<p class="empty">${t("admin_security.no_rejected")}</p>`
-        : html`<div class="table-wrap"><table id="rejected">
+        : html`<${TableWrap} label=${t("admin_security.rejected")}><table id="rejected">
             <caption class="sr-only">${t("admin_security.rejected")}</caption>
             <thead><tr>
               <th scope="col">${t("admin_billing.when_col")}</th>
@@ -191,7 +192,7 @@ function Rejected() {
                 <td>${r.actor_kind || t("admin_security.anonymous")}</td>
               </tr>`)}
             </tbody>
-          </table></div>`}
+          </table><//>`}
     ${state.capped && html`<p class="hint">${t("admin_security.capped", { n: REJECTED_MAX })}</p>`}
   </section>`;
 }
@@ -242,7 +243,7 @@ function AuditFeed() {
       ? html`<${Loading} error=${feed.error} onRetry=${feed.reload} />`
       : feed.items.length === 0
         ? html`<p class="empty">${t("admin_security.no_audit")}</p>`
-        : html`<div class="table-wrap"><table id="audit-feed">
+        : html`<${TableWrap} label=${t("admin_security.audit")}><table id="audit-feed">
             <caption class="sr-only">${t("admin_security.audit")}</caption>
             <thead><tr>
               <th scope="col">${t("admin_billing.when_col")}</th>
@@ -262,7 +263,7 @@ function AuditFeed() {
                 <td>${e.client_ip ? html`<code>${e.client_ip}</code>` : "—"}</td>
               </tr>`)}
             </tbody>
-          </table></div>`}
+          </table><//>`}
     ${feed.error && feed.items && html`<p class="error" role="alert">${feed.error}</p>`}
     ${feed.next && html`<p class="list-foot"><button type="button" onClick=${feed.more}>${t("admin_billing.more")}</button></p>`}
   </section>`;

@@ -12,6 +12,7 @@ import { money } from "../lib/format.js";
 import { usePaged, withQuery } from "../lib/paged.js";
 import { PageHead, Loading, Notice, errorMessage } from "../components/ui.js";
 import { Confirm } from "../components/confirm.js";
+import { TableWrap } from "../components/table-wrap.js";
 
 const STATUSES = ["trialing", "active", "past_due", "suspended", "cancelled"];
 const POLL_MS = 1500;
@@ -163,7 +164,7 @@ export default function AdminSubscriptions({ query }) {
         ? html`<${Loading} error=${subs.error} onRetry=${subs.reload} />`
         : subs.items.length === 0
           ? html`<p class="empty">${t("admin_billing.none")}</p>`
-          : html`<div class="table-wrap"><table id="subscriptions">
+          : html`<${TableWrap} label=${t("admin_billing.subscriptions")}><table id="subscriptions">
               <caption class="sr-only">${t("admin_billing.subscriptions")}</caption>
               <thead><tr>
                 <th scope="col">${t("admin_billing.tenant")}</th>
@@ -184,7 +185,7 @@ export default function AdminSubscriptions({ query }) {
                   <td>${stripeActions(s)}</td>
                 </tr>`)}
               </tbody>
-            </table></div>`}
+            </table><//>`}
       ${subs.error && subs.items && html`<p class="error" role="alert">${subs.error}</p>`}
       ${subs.next && html`<p class="list-foot"><button type="button" onClick=${subs.more}>${t("admin_billing.more")}</button></p>`}
     </section>
@@ -230,7 +231,7 @@ function Payments({ query, set }) {
       ? html`<${Loading} error=${payments.error} onRetry=${payments.reload} />`
       : payments.items.length === 0
         ? html`<p class="empty">${t("admin_billing.no_payments")}</p>`
-        : html`<div class="table-wrap"><table id="payments">
+        : html`<${TableWrap} label=${t("admin_billing.payments")}><table id="payments">
             <caption class="sr-only">${t("admin_billing.payments")}</caption>
             <thead><tr>
               <th scope="col">${t("admin_billing.when_col")}</th>
@@ -251,7 +252,7 @@ function Payments({ query, set }) {
                 <td>${p.period_end ? dateTime(p.period_end) : "—"}</td>
               </tr>`)}
             </tbody>
-          </table></div>`}
+          </table><//>`}
     ${payments.next && html`<p class="list-foot"><button type="button" onClick=${payments.more}>${t("admin_billing.more")}</button></p>`}
   </section>`;
 }

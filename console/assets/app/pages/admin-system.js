@@ -9,6 +9,7 @@ import { api } from "../lib/session.js";
 import { count, seconds } from "../lib/format.js";
 import { PageHead, Loading, Notice, Bar, errorMessage } from "../components/ui.js";
 import { Confirm } from "../components/confirm.js";
+import { TableWrap } from "../components/table-wrap.js";
 
 const REFRESH_MS = 5000;
 const REPLAY_POLL_MS = 500;
@@ -90,7 +91,7 @@ export default function AdminSystem() {
       <${Notice} notice=${notice} />
       ${!consumers
         ? html`<${Loading} />`
-        : html`<div class="table-wrap"><table id="consumers">
+        : html`<${TableWrap} label=${t("admin_system.consumers")}><table id="consumers">
             <caption class="sr-only">${t("admin_system.consumers")}</caption>
             <thead><tr>
               <th scope="col">${t("admin_system.consumer")}</th>
@@ -113,7 +114,7 @@ export default function AdminSystem() {
                   ? html`<${State} text=${t("admin_system.failing")} /> <span class="small wrap">${live[c.name].last_error}</span>`
                   : html`<${State} ok text=${t("admin_system.running")} />`}</td>
                 <td class="replay-cell"><${ReplayState} c=${c} running=${replaying === c.name} /></td>
-                <td><div class="row nowrap">
+                <td class="actions-cell"><div class="row">
                   ${c.parked > 0 && html`<button type="button" class="small-button" data-inspect=${c.name}
                     aria-label=${t("admin_system.inspect_named", { name: c.name })}
                     onClick=${() => setInspecting(c.name)}>${t("admin_system.inspect")}</button>`}
@@ -124,7 +125,7 @@ export default function AdminSystem() {
                 </div></td>
               </tr>`)}
             </tbody>
-          </table></div>`}
+          </table><//>`}
     </section>
     ${inspecting && html`<${Parked} key=${inspecting} name=${inspecting}
       onClose=${() => setInspecting(null)} onChanged=${load} />`}
