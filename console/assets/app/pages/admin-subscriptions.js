@@ -115,7 +115,7 @@ export default function AdminSubscriptions({ query }) {
     if (s.status === "cancelled") return html`<span class="muted small">—</span>`;
     if (!s.stripe_subscription_id) return html`<span class="muted small">${t("admin_billing.complimentary")}</span>`;
     const pending = waiting && waiting.tenant === s.tenant_id;
-    return html`<div class="row nowrap">
+    return html`<div class="row">
       ${s.cancel_at_period_end
         ? html`<button type="button" class="small-button" disabled=${pending}
             aria-label=${t("admin_billing.reactivate_named", { tenant: name(s) })}
@@ -182,7 +182,7 @@ export default function AdminSubscriptions({ query }) {
                   <td class="sub-status"><${SubscriptionStatus} s=${s} /></td>
                   <td>${s.paid_until ? dateTime(s.paid_until) : s.trial_end ? t("admin_billing.trial_until", { when: dateTime(s.trial_end) }) : "—"}</td>
                   <td>${dateTime(s.started_at)}</td>
-                  <td>${stripeActions(s)}</td>
+                  <td class="actions-cell">${stripeActions(s)}</td>
                 </tr>`)}
               </tbody>
             </table><//>`}
