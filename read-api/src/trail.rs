@@ -253,7 +253,7 @@ impl Trail {
             target: entry.target,
             outcome,
             detail,
-            actor_id: self.user.id,
+            actor_id: Some(self.user.id),
             actor_role: self.user.role.as_str().to_owned(),
         };
         match self

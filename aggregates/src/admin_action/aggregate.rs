@@ -23,8 +23,8 @@ pub enum AdminActionCommand {
         outcome: ActionOutcome,
         /// The error code of a refusal or failure, or a short note.
         detail: Option<String>,
-        /// Who did it.
-        actor_id: Uuid,
+        /// Who did it; none for the platform itself.
+        actor_id: Option<Uuid>,
         /// Their role.
         actor_role: String,
     },

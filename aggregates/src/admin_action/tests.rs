@@ -22,7 +22,7 @@ fn record(action: &str, kind: &str, outcome: ActionOutcome) -> AdminActionComman
         target: ActionTarget::new(kind, "192.0.2.7"),
         outcome,
         detail: Some(" ".into()),
-        actor_id: ADMIN,
+        actor_id: Some(ADMIN),
         actor_role: "admin".into(),
     }
 }
@@ -33,7 +33,7 @@ fn recorded(outcome: ActionOutcome) -> E {
         target: ActionTarget::new("ip", "192.0.2.7"),
         outcome,
         detail: None,
-        actor_id: ADMIN,
+        actor_id: Some(ADMIN),
         actor_role: "admin".into(),
         at: t0(),
     }

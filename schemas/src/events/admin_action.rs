@@ -72,9 +72,11 @@ pub enum AdminActionEvent {
         /// For a refusal or failure, the error code answered; otherwise a short note
         /// (the role given, `immediately`, …). Never personal data.
         detail: Option<String>,
-        /// Who did it (also in the metadata).
-        actor_id: Uuid,
-        /// Their role then: `admin`, `super_admin`, `auditor`, `owner`, ….
+        /// Who did it (also in the metadata); none for the platform itself (the command
+        /// line run on the server).
+        actor_id: Option<Uuid>,
+        /// Their role then: `admin`, `super_admin`, `auditor`, `owner`, …; `system` for the
+        /// platform itself.
         actor_role: String,
         /// When.
         at: DateTime<Utc>,
@@ -94,7 +96,7 @@ pub(crate) mod tests {
             target: ActionTarget::new("ip", "192.0.2.7"),
             outcome: ActionOutcome::Done,
             detail: None,
-            actor_id: Uuid::from_u128(3),
+            actor_id: Some(Uuid::from_u128(3)),
             actor_role: "admin".into(),
             at: at(),
         }]
@@ -107,7 +109,7 @@ pub(crate) mod tests {
             target: ActionTarget::new("user", ""),
             outcome: ActionOutcome::Refused,
             detail: Some("forbidden".into()),
-            actor_id: Uuid::from_u128(3),
+            actor_id: Some(Uuid::from_u128(3)),
             actor_role: "admin".into(),
             at: at(),
         };
