@@ -11,7 +11,9 @@
 //! A refusal (4xx) is recorded as `refused`, a failure (5xx) as `failed`, each with the
 //! error code answered. An export is recorded before its data leaves: when the trace cannot
 //! be written the export answers 500 instead. A change is made already when it is recorded,
-//! so a trace that cannot be written is logged as an error and the answer stands.
+//! so a trace that cannot be written is logged as an error and the answer stands. Callers
+//! the role guard refuses are in `rejected_attempts` (see [`crate::audit::rejections`]);
+//! a path or body that cannot be read is a 400 before the handler, and is not traced.
 //!
 //! [`Action`] lists the traced operations and [`DOMAIN_EVENT_OPERATIONS`] the admin
 //! operations whose own events are their trace; a test walks the OpenAPI document and fails
