@@ -5,6 +5,7 @@ use crate::openapi::{responses as r, tags};
 use crate::request::ApiQuery;
 use crate::request::RequestMeta;
 use crate::request::{ApiJson, RequireAdmin};
+use crate::trail::{Action, Entry, Trail};
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -33,6 +34,7 @@ pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     PrivacyState: axum::extract::FromRef<S>,
+    crate::trail::TrailState: axum::extract::FromRef<S>,
     crate::request::AuthConfig: axum::extract::FromRef<S>,
 {
     OpenApiRouter::new()
@@ -72,6 +74,14 @@ fn privacy_error(e: PrivacyError) -> ApiError {
     }
 }
 
+/// The trace's target: the contact's conversation, by its id (derived from the tenant and
+/// the contact, so it names them without carrying the phone number).
+fn subject(action: Action, tenant: Uuid, contact: &str) -> Entry {
+    action
+        .on("conversation", schemas::conversation_id(tenant, contact))
+        .tenant(tenant)
+}
+
 fn valid_contact(contact: &str) -> Result<(), ApiError> {
     if contact.trim().is_empty() {
         return Err(ApiError::Unprocessable {
@@ -105,13 +115,18 @@ fn valid_contact(contact: &str) -> Result<(), ApiError> {
 pub async fn export(
     State(state): State<PrivacyState>,
     _admin: RequireAdmin,
+    trail: Trail,
     ApiQuery(q): ApiQuery<SubjectQuery>,
 ) -> Result<Json<SubjectExport>, ApiError> {
-    valid_contact(&q.contact)?;
-    export_contact(&state.pool, &state.keys, q.tenant_id, &q.contact)
-        .await
-        .map(Json)
-        .map_err(privacy_error)
+    let result = match valid_contact(&q.contact) {
+        Ok(()) => export_contact(&state.pool, &state.keys, q.tenant_id, &q.contact)
+            .await
+            .map(Json)
+            .map_err(privacy_error),
+        Err(e) => Err(e),
+    };
+    let entry = subject(Action::ExportContactData, q.tenant_id, &q.contact);
+    trail.record(entry, result).await
 }
 
 /// `POST /api/v1/admin/privacy/erasures`: destroys the contact's keys and records it.
@@ -137,8 +152,21 @@ pub async fn export(
 pub async fn erase(
     State(state): State<PrivacyState>,
     RequireAdmin(admin): RequireAdmin,
+    trail: Trail,
     request: RequestMeta,
     ApiJson(body): ApiJson<EraseRequest>,
+) -> Result<Json<Erasure>, ApiError> {
+    let entry = subject(Action::EraseContactData, body.tenant_id, &body.contact);
+    trail
+        .record(entry, erase_as(&state, admin, request, body).await)
+        .await
+}
+
+async fn erase_as(
+    state: &PrivacyState,
+    admin: crate::request::AuthUser,
+    request: RequestMeta,
+    body: EraseRequest,
 ) -> Result<Json<Erasure>, ApiError> {
     valid_contact(&body.contact)?;
     if body.reason.trim().is_empty() {

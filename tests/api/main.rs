@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod admin_ops;
+mod admin_trail;
 mod ai_handoff;
 mod answers_e2e;
 mod audit;

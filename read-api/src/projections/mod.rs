@@ -4,6 +4,7 @@
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::RequireAdmin;
+use crate::trail::{Action, Trail};
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Serialize;
@@ -34,6 +35,7 @@ pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     ProjectionsState: axum::extract::FromRef<S>,
+    crate::trail::TrailState: axum::extract::FromRef<S>,
     crate::request::AuthConfig: axum::extract::FromRef<S>,
 {
     OpenApiRouter::new()
@@ -189,9 +191,21 @@ async fn list_parked(
 async fn retry(
     State(state): State<ProjectionsState>,
     RequireAdmin(admin): RequireAdmin,
+    trail: Trail,
     Path((name, position)): Path<(String, i64)>,
 ) -> Result<Json<Retried>, ApiError> {
-    let h = handler(&state, &name)?;
+    let entry = Action::RetryParkedEvent.on("parked_event", format!("{name}/{position}"));
+    trail
+        .record(entry, retry_parked(&state, &name, position).await)
+        .await
+}
+
+async fn retry_parked(
+    state: &ProjectionsState,
+    name: &str,
+    position: i64,
+) -> Result<Json<Retried>, ApiError> {
+    let h = handler(state, name)?;
     match parked::retry(&state.tail, h.as_ref(), position).await {
         Ok(()) => Ok(Json(Retried { position })),
         Err(e @ RetryError::NotParked { .. }) => Err(ApiError::NotFound {
@@ -227,9 +241,23 @@ async fn retry(
 async fn replay(
     State(state): State<ProjectionsState>,
     RequireAdmin(admin): RequireAdmin,
+    trail: Trail,
     Path(name): Path<String>,
 ) -> Result<Json<ReplayReport>, ApiError> {
-    let h = handler(&state, &name)?;
+    let result = replay_model(&state, &name).await;
+    let entry = Action::ReplayProjection.on("projection", &name);
+    let entry = match &result {
+        Ok(Json(report)) => entry.note(format!("{} events applied", report.events)),
+        Err(_) => entry,
+    };
+    trail.record(entry, result).await
+}
+
+async fn replay_model(
+    state: &ProjectionsState,
+    name: &str,
+) -> Result<Json<ReplayReport>, ApiError> {
+    let h = handler(state, name)?;
     match replay::replay(&state.tail, h).await {
         Ok(report) => Ok(Json(report)),
         Err(e @ ReplayError::NotReplayable(_)) => Err(ApiError::Conflict {
