@@ -125,7 +125,7 @@ function Attempts({ ip, setIp }) {
             <tbody>
               ${list.items.map((a) => html`<tr key=${a.id}>
                 <td>${dateTime(a.at)}</td>
-                <td class="wrap">${a.email}</td>
+                <td>${a.email}</td>
                 <td><code>${a.ip}</code></td>
                 <td><span class=${"badge attempt-" + a.outcome}>${t("admin_security.outcome." + a.outcome)}</span>
                   ${a.cleared ? html` <span class="muted small">${t("admin_security.cleared")}</span>` : null}</td>
