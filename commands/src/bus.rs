@@ -4,12 +4,12 @@ use crate::privacy::KeyRing;
 use crate::services::{EventStoreTenantGate, PgPhoneNumberDirectory};
 use crate::store::{AggregateStore, CommitHook};
 // Plans managed by admins (issue 18).
-use aggregates::{CataloguePlan, PlanServices};
 use aggregates::{
-    Clock, Conversation, ConversationServices, IdGenerator, PlatformContent,
-    PlatformContentServices, Subscription, SubscriptionServices, Tenant, TenantServices, Ticket,
-    TicketServices,
+    AdminAction, AdminActionServices, Clock, Conversation, ConversationServices, IdGenerator,
+    PlatformContent, PlatformContentServices, Subscription, SubscriptionServices, Tenant,
+    TenantServices, Ticket, TicketServices,
 };
+use aggregates::{CataloguePlan, PlanServices};
 use cqrs_es::Aggregate;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -46,6 +46,8 @@ pub struct CommandBus {
     pub tickets: AggregateStore<Ticket>,
     /// Tutorials and announcements.
     pub content: AggregateStore<PlatformContent>,
+    /// Operators' actions no other aggregate records (one aggregate per action).
+    pub admin_actions: AggregateStore<AdminAction>,
     // Plans managed by admins (issue 18).
     /// The plans admins publish, revise and retire.
     pub plans: AggregateStore<CataloguePlan>,
@@ -113,6 +115,14 @@ impl CommandBus {
             content: AggregateStore::new(
                 pool.clone(),
                 PlatformContentServices::new(clock.clone()),
+                every,
+                on_commit.clone(),
+                keys.clone(),
+                clock.clone(),
+            ),
+            admin_actions: AggregateStore::new(
+                pool.clone(),
+                AdminActionServices::new(clock.clone()),
                 every,
                 on_commit.clone(),
                 keys.clone(),

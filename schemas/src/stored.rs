@@ -6,8 +6,8 @@
 //! whole event.
 
 use crate::events::{
-    ConversationEvent, EventType, PlanEvent, PlatformContentEvent, SubscriptionEvent, TenantEvent,
-    TicketEvent, EVENT_VERSION,
+    AdminActionEvent, ConversationEvent, EventType, PlanEvent, PlatformContentEvent,
+    SubscriptionEvent, TenantEvent, TicketEvent, EVENT_VERSION,
 };
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -30,6 +30,8 @@ pub enum AggregateKind {
     Ticket,
     /// A tutorial or announcement the operator writes for tenants.
     PlatformContent,
+    /// The trace of one operator action that no other aggregate records.
+    AdminAction,
     // Plans managed by admins (issue 18).
     /// A commercial plan an admin published, revised or retired; its id is the plan's key.
     Plan,
@@ -37,12 +39,13 @@ pub enum AggregateKind {
 
 impl AggregateKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [AggregateKind; 6] = [
+    pub const ALL: [AggregateKind; 7] = [
         Self::Tenant,
         Self::Subscription,
         Self::Conversation,
         Self::Ticket,
         Self::PlatformContent,
+        Self::AdminAction,
         // Plans managed by admins (issue 18).
         Self::Plan,
     ];
@@ -55,6 +58,7 @@ impl AggregateKind {
             Self::Conversation => "conversation",
             Self::Ticket => "ticket",
             Self::PlatformContent => "platform_content",
+            Self::AdminAction => "admin_action",
             // Plans managed by admins (issue 18).
             Self::Plan => "plan",
         }
@@ -75,7 +79,8 @@ pub struct StoredEvent {
     pub tx_id: i64,
     /// When the event was recorded.
     pub recorded_at: DateTime<Utc>,
-    /// `tenant`, `subscription`, `conversation`, `ticket` or `platform_content`.
+    /// `tenant`, `subscription`, `conversation`, `ticket`, `platform_content`, `admin_action`
+    /// or `plan`.
     pub aggregate_type: String,
     /// The aggregate's id.
     pub aggregate_id: String,
@@ -230,6 +235,8 @@ pub enum AnyEvent {
     Ticket(TicketEvent),
     /// An event of the `platform_content` aggregate.
     PlatformContent(PlatformContentEvent),
+    /// An event of the `admin_action` aggregate.
+    AdminAction(AdminActionEvent),
     // Plans managed by admins (issue 18).
     /// An event of the `plan` aggregate.
     Plan(PlanEvent),
@@ -244,6 +251,7 @@ impl AnyEvent {
             Self::Conversation(e) => e.kind(),
             Self::Ticket(e) => e.kind(),
             Self::PlatformContent(e) => e.kind(),
+            Self::AdminAction(e) => e.kind(),
             // Plans managed by admins (issue 18).
             Self::Plan(e) => e.kind(),
         }
@@ -257,6 +265,7 @@ impl AnyEvent {
             Self::Conversation(e) => e.at(),
             Self::Ticket(e) => e.at(),
             Self::PlatformContent(e) => e.at(),
+            Self::AdminAction(e) => e.at(),
             // Plans managed by admins (issue 18).
             Self::Plan(e) => e.at(),
         }
@@ -266,7 +275,7 @@ impl AnyEvent {
 /// Why a stored event could not be decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
-    /// The `aggregate_type` is none of the four.
+    /// The `aggregate_type` is none this build knows.
     #[error("unknown aggregate type {0:?}")]
     UnknownAggregate(String),
     /// The `event_type` is no event type of that aggregate known to this build.
@@ -339,6 +348,7 @@ pub fn decode(
         AggregateKind::Conversation => AnyEvent::Conversation(typed(kind, payload)?),
         AggregateKind::Ticket => AnyEvent::Ticket(typed(kind, payload)?),
         AggregateKind::PlatformContent => AnyEvent::PlatformContent(typed(kind, payload)?),
+        AggregateKind::AdminAction => AnyEvent::AdminAction(typed(kind, payload)?),
         // Plans managed by admins (issue 18).
         AggregateKind::Plan => AnyEvent::Plan(typed(kind, payload)?),
     };

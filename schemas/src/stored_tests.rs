@@ -1,5 +1,7 @@
 use super::*;
-use crate::events::{conversation, plan, platform_content, subscription, tenant, ticket};
+use crate::events::{
+    admin_action, conversation, plan, platform_content, subscription, tenant, ticket,
+};
 use serde_json::json;
 
 fn stored(aggregate_type: &str, event_type: &str, version: &str, payload: Value) -> StoredEvent {
@@ -37,6 +39,11 @@ fn every_sample() -> Vec<(AnyEvent, StoredEvent)> {
             .into_iter()
             .map(AnyEvent::PlatformContent),
     );
+    all.extend(
+        admin_action::tests::samples()
+            .into_iter()
+            .map(AnyEvent::AdminAction),
+    );
     // Plans managed by admins (issue 18).
     all.extend(plan::tests::samples().into_iter().map(AnyEvent::Plan));
     all.into_iter()
@@ -47,6 +54,7 @@ fn every_sample() -> Vec<(AnyEvent, StoredEvent)> {
                 AnyEvent::Conversation(e) => serde_json::to_value(e),
                 AnyEvent::Ticket(e) => serde_json::to_value(e),
                 AnyEvent::PlatformContent(e) => serde_json::to_value(e),
+                AnyEvent::AdminAction(e) => serde_json::to_value(e),
                 // Plans managed by admins (issue 18).
                 AnyEvent::Plan(e) => serde_json::to_value(e),
             }
@@ -67,6 +75,7 @@ fn every_event_of_every_aggregate_decodes_into_its_typed_enum() {
         AggregateKind::Conversation,
         AggregateKind::Ticket,
         AggregateKind::PlatformContent,
+        AggregateKind::AdminAction,
         // Plans managed by admins (issue 18).
         AggregateKind::Plan,
     ] {

@@ -807,14 +807,24 @@ async fn a_plan_an_admin_created_limits_answers_while_a_lowered_quota_spares_ear
         settled(&env, &first).await;
     }
     let second = env
-        .receive(earlier, "5511900000021", "wamid.1", "Qual o horário amanhã?")
+        .receive(
+            earlier,
+            "5511900000021",
+            "wamid.1",
+            "Qual o horário amanhã?",
+        )
         .await;
     eventually("the earlier subscriber's second answer", || async {
         env.count(&second, "AiReplied").await == 1
     })
     .await;
     let refused = env
-        .receive(on_gold, "5511900000031", "wamid.1", "Qual o horário amanhã?")
+        .receive(
+            on_gold,
+            "5511900000031",
+            "wamid.1",
+            "Qual o horário amanhã?",
+        )
         .await;
     eventually("a hand-off", || async {
         env.count(&refused, "ConfidenceLow").await == 1

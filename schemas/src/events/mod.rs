@@ -5,6 +5,7 @@
 //! across all aggregates and never change. A new payload shape is a new `event_version`
 //! with an upcaster, never an edit of a released variant.
 
+pub mod admin_action;
 pub mod conversation;
 // Plans managed by admins (issue 18).
 pub mod plan;
@@ -17,6 +18,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub use admin_action::{ActionOutcome, ActionTarget, AdminActionEvent};
 pub use conversation::{
     AiRun, ConversationEvent, ConversationStatus, DeliveryStatus, HandoffReason, MessageContent,
     ResumeReason, CUSTOMER_WINDOW,
@@ -72,6 +74,7 @@ pub fn all_event_types() -> impl Iterator<Item = (crate::AggregateKind, &'static
         .chain(of(K::Conversation, ConversationEvent::EVENT_TYPES))
         .chain(of(K::Ticket, TicketEvent::EVENT_TYPES))
         .chain(of(K::PlatformContent, PlatformContentEvent::EVENT_TYPES))
+        .chain(of(K::AdminAction, AdminActionEvent::EVENT_TYPES))
         // Plans managed by admins (issue 18).
         .chain(of(K::Plan, PlanEvent::EVENT_TYPES))
 }
@@ -224,6 +227,9 @@ event_types! {
         AnnouncementRevised,
         ContentPublished,
         ContentUnpublished,
+    },
+    AdminAction => AdminActionEvent {
+        AdminActionRecorded,
     },
     // Plans managed by admins (issue 18).
     Plan => PlanEvent {
