@@ -118,9 +118,12 @@ fn given_nothing_when_a_free_unlimited_plan_is_created_then_zero_price_and_no_qu
         .then_expect_events(vec![set(free)]);
 }
 
+/// A change to a valid spec that breaks one rule.
+type Breaks = fn(&mut PlanSpec);
+
 #[test]
 fn given_nothing_when_a_spec_breaks_a_rule_then_the_rule_it_breaks_is_named() {
-    let cases: Vec<(fn(&mut PlanSpec), PlanError)> = vec![
+    let cases: Vec<(Breaks, PlanError)> = vec![
         (|s| s.id = "".into(), PlanError::InvalidKey),
         (|s| s.id = "Gold".into(), PlanError::InvalidKey),
         (|s| s.id = "9gold".into(), PlanError::InvalidKey),
