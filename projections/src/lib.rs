@@ -8,6 +8,7 @@ pub mod content;
 pub mod conversations;
 pub mod knowledge;
 pub mod metrics;
+pub mod notifications;
 pub mod reports;
 pub mod tenants;
 pub mod tickets;

@@ -9,6 +9,8 @@ mod helpers;
 
 mod harness;
 
+// Admin notifications (issue 18)
+mod admin_notifications;
 mod content;
 mod inbox;
 mod onboarding;

@@ -60,6 +60,8 @@ export const routes = [
     nav: { label: "nav.admin_announcements", icon: "bell", section: "admin" } },
   { path: "/admin/workspace", access: "admin", page: () => import("./pages/admin-workspace.js"),
     nav: { label: "nav.admin_workspace", icon: "home", section: "admin" } },
+  // Notifications (issue 18): reached from the bell in the top bar, not the navigation.
+  { path: "/admin/notifications", access: "admin", page: () => import("./pages/admin-notifications.js") },
 ].map((r) => ({ ...r, match: pattern(r.path) }));
 
 /// The route for `path` and its parameters, or null.

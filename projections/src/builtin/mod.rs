@@ -26,6 +26,7 @@ pub fn registry(keys: Arc<dyn SubjectKeys>) -> Registry {
         Arc::new(crate::knowledge::KnowledgeDocuments),
         Arc::new(crate::tickets::Tickets),
         Arc::new(crate::content::PlatformContentModel),
+        Arc::new(crate::notifications::AdminNotifications),
     ])
 }
 
