@@ -40,7 +40,7 @@ async fn an_admin_sees_the_bell_rise_live_when_a_tenant_is_created_then_marks_al
             "document.querySelector('#notifications-bell .bell-count')?.textContent === '1'",
         )
         .await;
-    assert_eq!(bell_label(&console).await, "Notificações, 1 não lidas");
+    assert_eq!(bell_label(&console).await, "Notificações, 1 não lida");
 
     // Another request creates a tenant while the admin looks at another page: the bell
     // rises without a reload.

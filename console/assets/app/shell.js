@@ -15,7 +15,9 @@ import { notices, followNotifications } from "./lib/notifications.js";
 function Bell({ user }) {
   const { unread } = useStore(notices);
   useEffect(() => followNotifications(), [user.id]);
-  const label = unread ? t("notifications.bell_unread", { n: unread }) : t("notifications.bell");
+  const label = !unread
+    ? t("notifications.bell")
+    : t(unread === 1 ? "notifications.bell_unread_one" : "notifications.bell_unread", { n: unread });
   return html`<a href="/admin/notifications" class="button icon-button bell" id="notifications-bell"
     aria-label=${label} title=${label}>
     <${Icon} name="bell" />

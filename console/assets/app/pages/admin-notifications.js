@@ -58,6 +58,7 @@ function actionOf(path) {
 function Item({ n, onRead }) {
   const title = t("notifications.kind." + n.kind, { subject: subjectOf(n) });
   const target = targetOf(n);
+  const detail = detailOf(n);
   const headingId = `notification-${n.id}`;
   return html`<li class=${"notice-item" + (n.read ? "" : " unread")}>
     <div class="notice-main">
@@ -66,8 +67,10 @@ function Item({ n, onRead }) {
         <span class=${"badge " + TONE[n.kind]}>${t("notifications.tag." + n.kind)}</span>
         <span>${title}</span>
       </p>
-      <p class="notice-detail muted">${detailOf(n)}</p>
-      <p class="notice-when muted"><time datetime=${n.at} title=${dateTime(n.at)}>${relativeTime(n.at)}</time></p>
+      <p class="notice-detail muted">
+        <time datetime=${n.at} title=${dateTime(n.at)}>${relativeTime(n.at)}</time>
+        ${detail && html` · ${detail}`}
+      </p>
     </div>
     <div class="notice-actions">
       <a href=${target} class="button">${actionOf(target)}</a>
@@ -153,7 +156,7 @@ export default function AdminNotifications() {
         (f) => html`<button type="button" class=${only === f ? "primary" : ""} aria-pressed=${only === f}
           id=${"filter-" + f} onClick=${() => setOnly(f)}>${t("notifications.filter_" + f)}</button>`,
       )}
-      <span class="muted" role="status">${data ? t("notifications.unread_count", { n: unread }) : ""}</span>
+      <span class="muted" role="status">${data ? t(unread === 1 ? "notifications.unread_count_one" : "notifications.unread_count", { n: unread }) : ""}</span>
     </div>
     <${Notice} notice=${notice} />
     ${!data
