@@ -29,6 +29,8 @@ pub struct SubscriptionQuery {
     pub plan: Option<String>,
     /// One tenant.
     pub tenant: Option<Uuid>,
+    /// Tenants whose name contains this (case-insensitive).
+    pub q: Option<String>,
     /// Only subscriptions whose cancellation is (`true`) or is not (`false`) scheduled for
     /// the end of the paid period.
     pub cancel_at_period_end: Option<bool>,
@@ -139,6 +141,18 @@ pub(super) async fn list(
         })
         .transpose()?;
     let limit = page_size(query.limit);
+    let name_pattern = query
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| {
+            let escaped = q
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        });
     let mut items: Vec<Subscription> = sqlx::query_as(&format!(
         "{SELECT}
           WHERE ($1::text IS NULL OR s.status = $1)
@@ -146,6 +160,7 @@ pub(super) async fn list(
             AND ($3::uuid IS NULL OR s.tenant_id = $3)
             AND ($4::timestamptz IS NULL OR (s.started_at, s.tenant_id) < ($4, $5))
             AND ($7::bool IS NULL OR s.cancel_at_period_end = $7)
+            AND ($8::text IS NULL OR r.name ILIKE $8)
           ORDER BY s.started_at DESC, s.tenant_id DESC LIMIT $6"
     ))
     .bind(query.status.as_deref())
@@ -155,6 +170,7 @@ pub(super) async fn list(
     .bind(after.map(|a| a.1))
     .bind(limit + 1)
     .bind(query.cancel_at_period_end)
+    .bind(name_pattern)
     .fetch_all(&state.pool)
     .await
     .map_err(ApiError::internal)?;

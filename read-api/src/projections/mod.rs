@@ -59,6 +59,9 @@ pub struct ProjectionInfo {
     pub parked: i64,
     /// Whether it is a read model that `replay` can rebuild.
     pub replayable: bool,
+    /// Its latest replay (running when `finished_at` is absent), if it was ever replayed.
+    #[schema(value_type = Option<crate::openapi::foreign::ReplayProgressDoc>)]
+    pub replay: Option<replay::progress::ReplayProgress>,
 }
 
 /// The outcome of a successful retry.
@@ -78,7 +81,8 @@ fn handler(state: &ProjectionsState, name: &str) -> Result<Arc<dyn EventHandler>
         })
 }
 
-/// Each stream consumer: checkpoint, lag, parked count, whether it can be replayed.
+/// Each stream consumer: checkpoint, lag, parked count, whether it can be replayed, and
+/// its latest replay's progress (poll this while `replay` runs).
 #[utoipa::path(
     get,
     path = "/api/v1/admin/projections",
@@ -107,6 +111,13 @@ async fn list(
         .map_err(ApiError::internal)?
         .into_iter()
         .collect();
+    let mut replays: HashMap<String, replay::progress::ReplayProgress> =
+        replay::progress::all(&state.pool)
+            .await
+            .map_err(ApiError::internal)?
+            .into_iter()
+            .map(|p| (p.projection.clone(), p))
+            .collect();
     let mut out = Vec::new();
     for h in state.projections.iter() {
         let checkpoint = stored.get(h.name()).copied().unwrap_or_default();
@@ -121,6 +132,7 @@ async fn list(
             lag_events,
             parked: parked.get(h.name()).copied().unwrap_or(0),
             replayable: !h.tables().is_empty(),
+            replay: replays.remove(h.name()),
         });
     }
     Ok(Json(out))
