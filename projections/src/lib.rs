@@ -10,6 +10,7 @@ pub mod knowledge;
 pub mod metrics;
 // Plans managed by admins (issue 18).
 pub mod plans;
+pub mod notifications;
 pub mod reports;
 pub mod tenants;
 pub mod tickets;

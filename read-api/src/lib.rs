@@ -10,6 +10,7 @@ pub mod health;
 pub mod http;
 pub mod knowledge;
 pub mod metrics;
+pub mod notifications;
 pub mod onboarding;
 pub mod openapi;
 pub mod outbox;

@@ -179,6 +179,7 @@ sub_states! {
     crate::health::HealthState { pool, tail, consumers }
     crate::knowledge::KnowledgeState { pool, bus, knowledge }
     crate::metrics::MetricsState { pool }
+    crate::notifications::NotificationsState { pool }
     crate::onboarding::OnboardingState { pool, bus, whatsapp }
     crate::outbox::OutboxState { pool, keys }
     // Plans managed by admins (issue 18).

@@ -20,6 +20,7 @@ mod invitations;
 mod isolation;
 mod knowledge;
 mod metrics;
+mod notifications;
 mod onboarding;
 mod openapi;
 mod password_reset;

@@ -17,6 +17,8 @@ mod stripe_support;
 mod admin_ops;
 // Plans managed by admins (issue 18).
 mod admin_plans;
+// Admin notifications (issue 18)
+mod admin_notifications;
 mod content;
 mod inbox;
 mod onboarding;

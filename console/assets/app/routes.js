@@ -72,6 +72,8 @@ export const routes = [
   // Plans managed by admins (issue 18).
   { path: "/admin/plans", access: "admin", page: () => import("./pages/admin-plans.js"),
     nav: { label: "nav.admin_plans", icon: "tag", section: "admin" } },
+  // Notifications (issue 18): reached from the bell in the top bar, not the navigation.
+  { path: "/admin/notifications", access: "admin", page: () => import("./pages/admin-notifications.js") },
 ].map((r) => ({ ...r, match: pattern(r.path) }));
 
 /// The route for `path` and its parameters, or null.

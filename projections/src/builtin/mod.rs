@@ -28,6 +28,7 @@ pub fn registry(keys: Arc<dyn SubjectKeys>) -> Registry {
         Arc::new(crate::content::PlatformContentModel),
         // Plans managed by admins (issue 18).
         Arc::new(crate::plans::PlanCatalogueModel),
+        Arc::new(crate::notifications::AdminNotifications),
     ])
 }
 

@@ -175,6 +175,9 @@ pub(super) async fn login(
     };
     let Some(user) = user else {
         tracing::info!("a sign-in failed");
+        throttle::notify_if_blocked(pool, ip)
+            .await
+            .map_err(ApiError::internal)?;
         return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into()));
     };
     throttle::succeeded(pool, attempt)

@@ -39,6 +39,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(crate::conversations::routes())
         .merge(crate::stream::routes())
         .merge(crate::metrics::routes())
+        .merge(crate::notifications::routes())
         .merge(crate::usage::routes())
         .merge(crate::reports::routes())
         .merge(crate::billing::routes())
