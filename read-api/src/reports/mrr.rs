@@ -59,6 +59,11 @@ pub(super) async fn mrr(
     State(state): State<ReportsState>,
     _admin: RequireAdmin,
 ) -> Result<Json<MrrReport>, ApiError> {
+    Ok(Json(compute(&state).await?))
+}
+
+/// The MRR as the report shows it; the overview divides it by paying subscriptions.
+pub(super) async fn compute(state: &ReportsState) -> Result<MrrReport, ApiError> {
     let rows: Vec<(String, bool, i64)> = sqlx::query_as(
         "SELECT plan, complimentary, count(*) FROM report_subscriptions
           WHERE status = 'active' GROUP BY plan, complimentary ORDER BY plan",
@@ -94,5 +99,5 @@ pub(super) async fn mrr(
             amount_cents,
         });
     }
-    Ok(Json(report))
+    Ok(report)
 }

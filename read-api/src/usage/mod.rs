@@ -11,6 +11,7 @@ mod tenant;
 pub use admin::{AdminUsagePage, AdminUsageQuery};
 pub use period::BillingPeriod;
 pub use report::{ModelUsage, TenantUsage};
+pub(crate) use report::history;
 pub use tenant::UsageQuery;
 
 use utoipa_axum::router::OpenApiRouter;

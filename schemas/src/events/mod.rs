@@ -169,6 +169,7 @@ event_types! {
         TenantReactivated,
         LocaleChanged,
         OnboardingStepCompleted,
+        TenantRenamed,
     },
     Subscription => SubscriptionEvent {
         SubscriptionStarted,
