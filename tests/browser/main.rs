@@ -9,6 +9,9 @@ mod helpers;
 
 mod harness;
 
+// Admin cockpit: overview and tenants (issue 18).
+mod admin_tenants;
+
 mod content;
 mod inbox;
 mod onboarding;

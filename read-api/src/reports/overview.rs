@@ -28,10 +28,11 @@ pub struct OverviewQuery {
 pub struct TrialConversion {
     /// Subscriptions that began with a trial.
     pub trials: i64,
-    /// Of them, those still in their trial and never paid: not decided yet, so left out of
+    /// Of them, those never paid that are neither cancelled, past due nor suspended: still
+    /// in their trial (a trial's zero invoice makes Stripe call it active), so left out of
     /// the rate.
     pub running: i64,
-    /// Of them, those paid at least once (a payment above zero).
+    /// Of them, those paid at least once (a payment above zero), whatever they are now.
     pub converted: i64,
     /// `converted / (trials - running)`; null when no trial is decided yet.
     pub rate: Option<f64>,
@@ -114,7 +115,8 @@ pub(super) async fn overview(
 
     let (trials, running, converted): (i64, i64, i64) = sqlx::query_as(
         "SELECT count(*),
-                count(*) FILTER (WHERE first_paid_at IS NULL AND status = 'trialing'),
+                count(*) FILTER (WHERE first_paid_at IS NULL
+                                   AND status IN ('trialing', 'active')),
                 count(*) FILTER (WHERE first_paid_at IS NOT NULL)
            FROM report_subscriptions WHERE trialed",
     )
