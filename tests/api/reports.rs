@@ -248,7 +248,10 @@ async fn only_admins_read_reports() {
 /// on `plan`, with a trial or not.
 async fn subscribed(app: &TestApp, name: &str, plan: &str, trial: bool) -> Uuid {
     let tenant = app
-        .register_tenant(name, &format!("{}@overview.example", Uuid::now_v7().simple()))
+        .register_tenant(
+            name,
+            &format!("{}@overview.example", Uuid::now_v7().simple()),
+        )
         .await;
     subscription(
         app,
@@ -404,4 +407,27 @@ async fn the_overview_sets_a_months_ai_cost_against_its_revenue_and_no_other_mon
         .get_as("/api/v1/admin/reports/overview?month=2026-13-01", &admin)
         .await;
     assert_eq!(bad.status(), 422);
+}
+
+#[tokio::test]
+async fn an_empty_platform_has_an_overview_without_rates_or_averages() {
+    let app = spawn_app().await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    for path in [
+        "/api/v1/admin/reports/status",
+        "/api/v1/admin/reports/mrr",
+        "/api/v1/admin/reports/revenue",
+        "/api/v1/admin/reports/signups",
+        "/api/v1/admin/reports/recent-tenants?limit=5",
+    ] {
+        report(&app, path, &admin).await;
+    }
+    let body = report(&app, "/api/v1/admin/reports/overview", &admin).await;
+    assert_eq!(
+        body["conversion"],
+        json!({"trials": 0, "running": 0, "converted": 0, "rate": null})
+    );
+    assert_eq!(body["average_revenue"], json!([]));
+    assert_eq!(body["month"]["ai_replies"], 0);
+    assert_eq!(body["month"]["revenue_cents"], json!({}));
 }

@@ -415,7 +415,11 @@ async fn a_tenant_edit_is_refused_whole_for_a_blank_field_and_stripe_keeps_a_pai
     for (body, status, code) in [
         (json!({"name": " ", "locale": "en"}), 422, "name_required"),
         (json!({"plan": "", "name": "X"}), 422, "plan_required"),
-        (json!({"locale": "fr", "name": "X"}), 422, "unsupported_locale"),
+        (
+            json!({"locale": "fr", "name": "X"}),
+            422,
+            "unsupported_locale",
+        ),
     ] {
         let resp = send(&app, Method::PATCH, &path, Some(&body), &admin).await;
         assert_eq!(resp.status(), status, "{body}");
@@ -456,7 +460,10 @@ async fn a_tenant_edit_is_refused_whole_for_a_blank_field_and_stripe_keeps_a_pai
     assert_eq!(err["code"], "plan_billed_by_stripe");
     let after = profile(&app, &admin, paying).await;
     assert_eq!(after["plan"], "pro");
-    assert_eq!(after["name"], "Paga", "nothing of a refused edit is recorded");
+    assert_eq!(
+        after["name"], "Paga",
+        "nothing of a refused edit is recorded"
+    );
 
     let unknown = send(
         &app,
@@ -490,7 +497,10 @@ async fn a_suspended_tenants_owner_is_refused_a_session_until_it_is_reactivated(
     let err: Value = refused.json().await.unwrap();
     assert_eq!(err["code"], "tenant_suspended");
     // A wrong password still gets the answer that reveals nothing.
-    assert_eq!(app.login(&owner.email, "wrong-password-1").await.status(), 401);
+    assert_eq!(
+        app.login(&owner.email, "wrong-password-1").await.status(),
+        401
+    );
     let renewed = app
         .post_json(
             "/api/v1/auth/refresh",
@@ -509,8 +519,5 @@ async fn a_suspended_tenants_owner_is_refused_a_session_until_it_is_reactivated(
     )
     .await;
     assert_eq!(reactivate.status(), 204);
-    assert_eq!(
-        app.login(&owner.email, &owner.password).await.status(),
-        200
-    );
+    assert_eq!(app.login(&owner.email, &owner.password).await.status(), 200);
 }

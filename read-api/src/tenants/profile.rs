@@ -105,12 +105,12 @@ pub struct UpdateTenantRequest {
 }
 
 async fn profile(state: &TenantsState, id: Uuid) -> Result<TenantProfile, ApiError> {
-    let tenant = super::registered_tenant(&state.bus, id).await.map_err(|_| {
-        ApiError::NotFound {
+    let tenant = super::registered_tenant(&state.bus, id)
+        .await
+        .map_err(|_| ApiError::NotFound {
             code: "tenant_not_found",
             message: "no such tenant".into(),
-        }
-    })?;
+        })?;
     let (subscription, _) = state.bus.subscriptions.load(&id.to_string()).await?;
     let subscribed = subscription.status();
     let registered_at: Option<DateTime<Utc>> =
@@ -266,12 +266,12 @@ pub(super) async fn update(
         .as_deref()
         .map(crate::settings::parse_locale)
         .transpose()?;
-    let tenant = super::registered_tenant(&state.bus, id).await.map_err(|_| {
-        ApiError::NotFound {
+    let tenant = super::registered_tenant(&state.bus, id)
+        .await
+        .map_err(|_| ApiError::NotFound {
             code: "tenant_not_found",
             message: "no such tenant".into(),
-        }
-    })?;
+        })?;
     let plan = body.plan.as_deref().map(str::trim);
     if plan.is_some() {
         let (subscription, _) = state.bus.subscriptions.load(&id.to_string()).await?;

@@ -10,8 +10,8 @@ mod tenant;
 
 pub use admin::{AdminUsagePage, AdminUsageQuery};
 pub use period::BillingPeriod;
-pub use report::{ModelUsage, TenantUsage};
 pub(crate) use report::history;
+pub use report::{ModelUsage, TenantUsage};
 pub use tenant::UsageQuery;
 
 use utoipa_axum::router::OpenApiRouter;

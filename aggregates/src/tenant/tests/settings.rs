@@ -309,7 +309,10 @@ fn an_admin_renames_a_tenant_and_the_name_in_force_records_nothing() {
 #[test]
 fn a_blank_name_or_an_unregistered_tenant_cannot_be_renamed() {
     let blank = TenantCommand::Rename { name: "  ".into() };
-    assert_eq!(error_of(vec![registered()], blank), TenantError::NameRequired);
+    assert_eq!(
+        error_of(vec![registered()], blank),
+        TenantError::NameRequired
+    );
     let nobody = TenantCommand::Rename { name: "X".into() };
     assert_eq!(error_of(vec![], nobody), TenantError::NotFound);
 }

@@ -48,7 +48,10 @@ function Directory({ query }) {
   const [more, setMore] = useState({ items: [], cursor: undefined });
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState(null);
+  // Held in state: a re-render (the plans arriving) must not undo what is being typed.
+  const [typed, setTyped] = useState(q);
   useEffect(() => setMore({ items: [], cursor: undefined }), [q, status, plan]);
+  useEffect(() => setTyped(q), [q]);
   const go = (next) => {
     const p = new URLSearchParams();
     for (const [k, v] of Object.entries({ q, status, plan, ...next })) if (v) p.set(k, v);
@@ -71,10 +74,11 @@ function Directory({ query }) {
       onDone=${(tenant) => { setCreating(false); setCreated(tenant); first.reload(); }}
       onCancel=${() => setCreating(false)} />`}
     <form class="filters tenant-filters" role="search" aria-label=${t("admin_tenants.filters")}
-      onSubmit=${(e) => { e.preventDefault(); go({ q: new FormData(e.currentTarget).get("q").trim() }); }}>
+      onSubmit=${(e) => { e.preventDefault(); go({ q: typed.trim() }); }}>
       <div class="search">
         <label class="sr-only" for="tenant-search">${t("admin_tenants.search")}</label>
-        <input id="tenant-search" name="q" type="search" value=${q} placeholder=${t("admin_tenants.search")} />
+        <input id="tenant-search" name="q" type="search" value=${typed} placeholder=${t("admin_tenants.search")}
+          onInput=${(e) => setTyped(e.currentTarget.value)} />
         <button type="submit">${t("admin_tenants.search_button")}</button>
       </div>
       <label class="sr-only" for="tenant-status">${t("admin_tenants.status")}</label>
@@ -93,7 +97,7 @@ function Directory({ query }) {
       ? html`<${Loading} error=${first.error} onRetry=${first.reload} />`
       : items.length === 0
         ? html`<p class="muted" id="tenants-empty">${q || status || plan ? t("admin_tenants.none_found") : t("admin_tenants.none")}</p>`
-        : html`<div class="table-wrap"><table id="tenants-table">
+        : html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="page-title"><table id="tenants-table">
             <thead><tr>
               <th scope="col">${t("admin_tenants.name")}</th>
               <th scope="col">${t("admin_tenants.plan")}</th>
@@ -205,37 +209,40 @@ function Detail({ id }) {
   const profile = useApi(`/api/v1/admin/tenants/${id}/profile`);
   const [notice, setNotice] = useState(null);
   const [editing, setEditing] = useState(false);
+  // Bumped by every change, so the parts read from other routes load again.
+  const [version, setVersion] = useState(0);
   const p = profile.data;
   if (!p) {
     return html`<main id="main" class="page admin-tenant">
-      <p><a href="/admin/tenants" class="back">← ${t("admin_tenants.back")}</a></p>
+      <p><a href="/admin/tenants" class="back-link">← ${t("admin_tenants.back")}</a></p>
       <${Loading} error=${profile.error} onRetry=${profile.reload} />
     </main>`;
   }
   const done = async (text) => {
     setNotice({ ok: true, text });
     await profile.reload();
+    setVersion((v) => v + 1);
   };
   const failed = (e) => setNotice({ ok: false, text: errorMessage(e) });
   return html`<main id="main" class="page admin-tenant">
-    <p><a href="/admin/tenants" class="back">← ${t("admin_tenants.back")}</a></p>
+    <p><a href="/admin/tenants" class="back-link">← ${t("admin_tenants.back")}</a></p>
     <${PageHead} title=${p.name} lead=${html`<${TenantStatus} status=${p.status} /> <span class="muted">${p.plan} · ${p.tenant_id}</span>`}>
       <button type="button" id="edit-tenant" onClick=${() => { setNotice(null); setEditing(!editing); }}
         aria-expanded=${editing ? "true" : "false"}>${t("admin_tenants.edit")}</button>
     <//>
     <${Notice} notice=${notice} />
     ${editing && html`<${EditForm} p=${p}
-      onDone=${(next) => { setEditing(false); profile.setData(next); setNotice({ ok: true, text: t("admin_tenants.saved") }); }}
+      onDone=${(next) => { setEditing(false); profile.setData(next); setVersion((v) => v + 1); setNotice({ ok: true, text: t("admin_tenants.saved") }); }}
       onCancel=${() => setEditing(false)} />`}
-    <${Actions} p=${p} onDone=${done} onError=${failed} />
     <div class="detail-grid">
       <${Summary} p=${p} />
-      <${SubscriptionCard} id=${id} />
+      <${SubscriptionCard} key=${"s" + version} id=${id} />
     </div>
+    <${Actions} p=${p} onDone=${done} onError=${failed} />
     <${Usage} usage=${p.usage} />
-    <${Payments} id=${id} />
+    <${Payments} key=${"p" + version} id=${id} />
     <${Team} team=${p.team} />
-    <${Timeline} id=${id} />
+    <${Timeline} key=${"t" + version} id=${id} />
   </main>`;
 }
 
@@ -243,12 +250,14 @@ function EditForm({ p, onDone, onCancel }) {
   const plans = usePlans();
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState(null);
+  // Held in state: a re-render (the plans arriving) must not undo what is being typed.
+  const [form, setForm] = useState({ name: p.name, plan: p.plan, locale: p.locale });
+  const set = (field) => (e) => setForm({ ...form, [field]: e.currentTarget.value });
   const planEditable = p.complimentary === true && p.subscription_status !== "cancelled";
   async function submit(event) {
     event.preventDefault();
-    const f = new FormData(event.currentTarget);
-    const body = { name: String(f.get("name")), locale: String(f.get("locale")) };
-    if (planEditable && f.get("plan") !== p.plan) body.plan = String(f.get("plan"));
+    const body = { name: form.name, locale: form.locale };
+    if (planEditable && form.plan !== p.plan) body.plan = form.plan;
     setBusy(true);
     setNotice(null);
     try {
@@ -262,14 +271,14 @@ function EditForm({ p, onDone, onCancel }) {
     <h2 id="tenant-edit-title">${t("admin_tenants.edit")}</h2>
     <div class="form-grid">
       <label class="field">${t("admin_tenants.name")}
-        <input id="edit-name" name="name" required maxlength="200" value=${p.name} /></label>
+        <input id="edit-name" name="name" required maxlength="200" value=${form.name} onInput=${set("name")} /></label>
       <label class="field">${t("admin_tenants.plan")}
-        <select id="edit-plan" name="plan" value=${p.plan} disabled=${!planEditable}
+        <select id="edit-plan" name="plan" value=${form.plan} onChange=${set("plan")} disabled=${!planEditable}
           aria-describedby=${planEditable ? undefined : "plan-locked"}>
           <${PlanOptions} plans=${plans} current=${p.plan} />
         </select></label>
       <label class="field">${t("admin_tenants.locale")}
-        <select id="edit-locale" name="locale" value=${p.locale}>
+        <select id="edit-locale" name="locale" value=${form.locale} onChange=${set("locale")}>
           <option value="pt-BR">Português (Brasil)</option>
           <option value="en">English</option>
         </select></label>
@@ -384,7 +393,7 @@ function SubscriptionCard({ id }) {
 function Usage({ usage }) {
   return html`<section class="card" aria-labelledby="usage-title" id="tenant-usage">
     <h2 id="usage-title">${t("admin_tenants.usage")}</h2>
-    <div class="table-wrap"><table>
+    <div class="table-wrap" tabindex="0" role="region" aria-labelledby="usage-title"><table>
       <thead><tr>
         <th scope="col">${t("admin_tenants.period")}</th>
         <th scope="col" class="num">${t("admin_tenants.inbound")}</th>
@@ -417,7 +426,7 @@ function Payments({ id }) {
       ? html`<${Loading} error=${payments.error} onRetry=${payments.reload} />`
       : payments.data.items.length === 0
         ? html`<p class="muted">${t("admin_tenants.no_payments")}</p>`
-        : html`<div class="table-wrap"><table>
+        : html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="payments-title"><table>
             <thead><tr>
               <th scope="col">${t("admin_tenants.when")}</th>
               <th scope="col">${t("admin_tenants.status")}</th>
@@ -443,7 +452,7 @@ function Team({ team }) {
     <h2 id="team-title">${t("admin_tenants.team")}</h2>
     ${team.length === 0
       ? html`<p class="muted">${t("admin_tenants.no_team")}</p>`
-      : html`<div class="table-wrap"><table>
+      : html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="team-title"><table>
           <thead><tr>
             <th scope="col">${t("admin_tenants.email")}</th>
             <th scope="col">${t("admin_tenants.role")}</th>
