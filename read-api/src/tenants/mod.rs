@@ -9,7 +9,7 @@
 //! | `GET /api/v1/admin/tenants/{id}` | one tenant of the directory |
 //! | `POST /api/v1/admin/tenants/{id}/suspend` `{reason}` | suspend |
 //! | `POST /api/v1/admin/tenants/{id}/reactivate` | lift a suspension |
-//! | `POST /api/v1/admin/tenants/{id}/reset-password` | new owner password, once; ends sessions |
+//! | `POST /api/v1/admin/tenants/{id}/reset-password` | e-mails the owner a reset link (202) |
 //! | `GET /api/v1/admin/tenants/{id}/timeline?cursor=&limit=` | the tenant's events in order |
 //! | `GET /api/v1/admin/tenants/{id}/profile` | knowledge, WhatsApp, team with sign-ins, usage per period |
 //! | `PATCH /api/v1/admin/tenants/{id}` `{name?, plan?, locale?}` | rename, change a complimentary plan, language |
@@ -24,7 +24,7 @@ mod timeline;
 
 pub use create::{CreateTenantRequest, CreatedTenant};
 pub use directory::{DirectoryEntry, DirectoryPage, DirectoryQuery};
-pub use lifecycle::{PasswordReset, SuspendRequest};
+pub use lifecycle::{OwnerResetLinkSent, SuspendRequest};
 pub use profile::{KnowledgeSize, TeamMember, TenantProfile, UpdateTenantRequest, WhatsAppState};
 pub use timeline::{TimelineEvent, TimelinePage, TimelineQuery};
 
@@ -44,6 +44,8 @@ pub struct TenantsState {
     pub pricing: std::sync::Arc<schemas::plans::Pricing>,
     /// Tenants' WhatsApp channels.
     pub whatsapp: crate::webhooks::WhatsAppHttp,
+    /// The dashboard's base URL, for the owner's reset link.
+    pub public_url: integrations::mailer::PublicUrl,
 }
 
 /// The admin tenant routes.
@@ -51,6 +53,7 @@ pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     TenantsState: axum::extract::FromRef<S>,
+    crate::trail::TrailState: axum::extract::FromRef<S>,
     crate::request::AuthConfig: axum::extract::FromRef<S>,
 {
     OpenApiRouter::new()

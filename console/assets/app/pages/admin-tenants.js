@@ -303,7 +303,7 @@ function Actions({ p, onDone, onError }) {
     try {
       const answer = await api(`/api/v1/admin/tenants/${p.tenant_id}/${path}`, { method: "POST", body });
       setAsking(null);
-      await onDone(answer && answer.message ? answer.message : text);
+      await onDone(answer && answer.message ? answer.message : typeof text === "function" ? text(answer || {}) : text);
     } catch (e) {
       onError(e);
     }
@@ -331,7 +331,7 @@ function Actions({ p, onDone, onError }) {
         : asking === "reset"
           ? html`<div class="confirm" role="group" aria-label=${t("admin_tenants.confirm_reset")}>
               <button type="button" class="danger-solid" id="confirm-reset" disabled=${busy}
-                onClick=${() => run("reset-password", undefined, t("admin_tenants.reset_done"))}>${t("admin_tenants.confirm_reset")}</button>
+                onClick=${() => run("reset-password", undefined, (a) => (a.email ? t("admin_tenants.reset_sent", { email: a.email }) : t("admin_tenants.reset_done")))}>${t("admin_tenants.confirm_reset")}</button>
               <button type="button" onClick=${() => setAsking(null)}>${t("common.cancel")}</button>
             </div>`
           : html`<div class="row">
