@@ -142,7 +142,7 @@ async fn an_admin_creates_a_tenant_finds_it_suspends_it_so_its_owner_is_refused_
     // The overview counts it and lists it among the latest.
     console.open("/admin/overview").await;
     shows(&console, "#recent-tenants", "Padaria Aurora").await;
-    shows(&console, "#kpi-tenants", "1 ativos").await;
+    shows(&console, "#kpi-tenants", "ativos: 1").await;
     shows(&console, "#subscriptions-by-status", "Ativa").await;
 
     // The list finds it by searching, and a filter it does not match leaves it out.

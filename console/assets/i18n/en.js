@@ -627,7 +627,7 @@ export default {
   "admin_overview.conversion": "Trial → paid conversion",
   "admin_overview.conversion_hint": "{converted} of {decided} finished trials; {running} running",
   "admin_overview.tenants": "Tenants",
-  "admin_overview.tenants_active": "{n} active",
+  "admin_overview.tenants_active": "active: {n}",
   "admin_overview.ai_vs_revenue": "AI cost × revenue in {month}",
   "admin_overview.ai_cost": "Estimated AI cost",
   "admin_overview.ai_replies": "{n} AI replies",

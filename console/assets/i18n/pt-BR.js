@@ -628,7 +628,7 @@ export default {
   "admin_overview.conversion": "Conversão teste → pago",
   "admin_overview.conversion_hint": "{converted} de {decided} testes encerrados; {running} em andamento",
   "admin_overview.tenants": "Clientes",
-  "admin_overview.tenants_active": "{n} ativos",
+  "admin_overview.tenants_active": "ativos: {n}",
   "admin_overview.ai_vs_revenue": "Custo de IA × receita em {month}",
   "admin_overview.ai_cost": "Custo estimado de IA",
   "admin_overview.ai_replies": "{n} respostas da IA",
