@@ -158,6 +158,7 @@ pub const DOMAIN_EVENT_OPERATIONS: &[&str] = &[
     "create_tenant",
     "suspend_tenant",
     "reactivate_tenant",
+    "update_tenant",
     "create_tutorial",
     "update_tutorial",
     "create_announcement",

@@ -19,6 +19,10 @@ mod admin_ops;
 mod admin_plans;
 // Admin notifications (issue 18)
 mod admin_notifications;
+
+// Admin cockpit: overview and tenants (issue 18).
+mod admin_tenants;
+
 mod content;
 mod inbox;
 mod onboarding;

@@ -15,6 +15,7 @@ const pricing = () => import("./pages/pricing.js");
 const support = () => import("./pages/support.js");
 const adminSupport = () => import("./pages/admin-support.js");
 const tutorials = () => import("./pages/tutorials.js");
+const adminTenants = () => import("./pages/admin-tenants.js");
 
 export const routes = [
   { path: "/login", access: "public", page: () => import("./pages/signin.js") },
@@ -46,6 +47,13 @@ export const routes = [
   { path: "/plans", access: "public", page: pricing },
   { path: "/pricing", access: "public", page: pricing },
   { path: "/checkout/success", access: "public", page: () => import("./pages/checkout-success.js") },
+
+  // Admin cockpit: overview and tenants (issue 18).
+  { path: "/admin/overview", access: "admin", page: () => import("./pages/admin-overview.js"),
+    nav: { label: "nav.admin_overview", icon: "chart", section: "admin" } },
+  { path: "/admin/tenants", access: "admin", page: adminTenants,
+    nav: { label: "nav.admin_tenants", icon: "users", section: "admin" } },
+  { path: "/admin/tenants/:id", access: "admin", page: adminTenants, parent: "/admin/tenants" },
 
   { path: "/admin/support", access: "admin", page: adminSupport,
     nav: { label: "nav.admin_support", icon: "help", section: "admin" } },
@@ -99,7 +107,7 @@ export function isAdmin(user) {
   return !!user && (user.role === "admin" || user.role === "super_admin");
 }
 
-/// Where `user` lands after signing in: the inbox for tenants, the support queue for admins.
+/// Where `user` lands after signing in: the inbox for tenants, the overview for admins.
 export function home(user) {
-  return isAdmin(user) ? "/admin/support" : "/";
+  return isAdmin(user) ? "/admin/overview" : "/";
 }

@@ -61,6 +61,11 @@ pub(super) async fn mrr(
     State(state): State<ReportsState>,
     _admin: RequireAdmin,
 ) -> Result<Json<MrrReport>, ApiError> {
+    Ok(Json(compute(&state).await?))
+}
+
+/// The MRR as the report shows it; the overview divides it by paying subscriptions.
+pub(super) async fn compute(state: &ReportsState) -> Result<MrrReport, ApiError> {
     let rows: Vec<(String, bool, DateTime<Utc>)> = sqlx::query_as(
         "SELECT plan, complimentary, plan_since FROM report_subscriptions
           WHERE status = 'active' ORDER BY plan",
@@ -107,5 +112,5 @@ pub(super) async fn mrr(
             subscriptions,
         });
     }
-    Ok(Json(report))
+    Ok(report)
 }

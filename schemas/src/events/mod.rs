@@ -178,6 +178,7 @@ event_types! {
         TenantReactivated,
         LocaleChanged,
         OnboardingStepCompleted,
+        TenantRenamed,
     },
     Subscription => SubscriptionEvent {
         SubscriptionStarted,
