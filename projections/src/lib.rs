@@ -9,8 +9,8 @@ pub mod conversations;
 pub mod knowledge;
 pub mod metrics;
 // Plans managed by admins (issue 18).
-pub mod plans;
 pub mod notifications;
+pub mod plans;
 pub mod reports;
 pub mod tenants;
 pub mod tickets;
