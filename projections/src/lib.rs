@@ -8,7 +8,6 @@ pub mod content;
 pub mod conversations;
 pub mod knowledge;
 pub mod metrics;
-// Plans managed by admins (issue 18).
 pub mod notifications;
 pub mod plans;
 pub mod reports;
