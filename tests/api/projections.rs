@@ -6,7 +6,7 @@ async fn append(app: &TestApp, n: i64) {
     for sequence in 1..=n {
         sqlx::query(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-             VALUES ('ticket', 't-1', $1, 'TicketCommented', '1', '{}', '{}')",
+             VALUES ('ticket', '0190a3c4-0000-7000-8000-0000000000a1', $1, 'TicketCommented', '1', '{}', '{}')",
         )
         .bind(sequence)
         .execute(&app.db.pool)
@@ -131,7 +131,7 @@ async fn an_admin_sees_each_consumer_retries_a_parked_event_and_replays_a_read_m
     // then applies them from the swapped-in checkpoint.
     app.eventually("the rebuilt read model has every event", || async {
         let last: Option<i64> = sqlx::query_scalar(
-            "SELECT last_sequence FROM aggregate_index WHERE aggregate_id = 't-1'",
+            "SELECT last_sequence FROM aggregate_index WHERE aggregate_id = '0190a3c4-0000-7000-8000-0000000000a1'",
         )
         .fetch_optional(&app.db.pool)
         .await

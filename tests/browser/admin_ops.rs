@@ -21,7 +21,15 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 async fn click(console: &Console, selector: &str) {
-    console.wait_for(selector).await.click().await.unwrap();
+    let element = console.wait_for(selector).await;
+    // Centred first: a button left at the top edge sits under the sticky top bar, and the
+    // click would land on the user menu.
+    let js = format!(
+        "(() => {{ document.querySelector({sel}).scrollIntoView({{block: 'center'}}); return true; }})()",
+        sel = serde_json::to_string(selector).unwrap(),
+    );
+    let _: bool = console.eval(&js).await;
+    element.click().await.unwrap();
 }
 
 /// Puts `value` into the form control `selector` as a person would (its `input` and
