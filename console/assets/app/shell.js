@@ -38,6 +38,7 @@ export function Shell({ user, route, children }) {
   const visible = routes.filter((r) => r.nav && allowed(r, user));
   const items = visible.filter((r) => !r.nav.section);
   const adminItems = visible.filter((r) => r.nav.section === "admin");
+  const auditItems = visible.filter((r) => r.nav.section === "audit");
   const current = (r) =>
     route &&
     (route === r || route.parent === r.path || (r.path === "/" && route.path === "/conversations/:id"));
@@ -111,6 +112,9 @@ export function Shell({ user, route, children }) {
       ${adminItems.length > 0 &&
       html`<h2 class="nav-section" id="nav-admin">${t("nav.section_admin")}</h2>
         <ul aria-labelledby="nav-admin">${adminItems.map(link)}</ul>`}
+      ${auditItems.length > 0 &&
+      html`<h2 class="nav-section" id="nav-audit">${t("nav.section_audit")}</h2>
+        <ul aria-labelledby="nav-audit">${auditItems.map(link)}</ul>`}
     </nav>
     <div class="content">
       ${user.workspace &&
