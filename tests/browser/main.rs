@@ -9,6 +9,8 @@ mod helpers;
 
 mod harness;
 
+// The auditor's desk (issue 18).
+mod auditor;
 mod content;
 mod inbox;
 mod onboarding;

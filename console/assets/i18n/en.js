@@ -686,7 +686,7 @@ export default {
   "audit_events.sealed_hint": "The download holds the filters' whole selection (every page), one event per line, with the same fields sealed.",
   "audit_events.empty": "No event matches these filters.",
   "audit_events.shown": "{n} events, positions {first} to {last}.",
-  "audit_events.sealed_fields": "{n} sealed",
+  "audit_events.sealed_fields": "sealed: {n}",
   "audit_events.aggregate_id": "Id",
   "audit_events.sequence": "sequence {n}",
   "audit_events.show_data": "Event data",

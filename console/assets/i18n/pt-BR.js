@@ -687,7 +687,7 @@ export default {
   "audit_events.sealed_hint": "O download traz a seleção inteira dos filtros (todas as páginas), um evento por linha, com os mesmos campos selados.",
   "audit_events.empty": "Nenhum evento com esses filtros.",
   "audit_events.shown": "{n} eventos, posições {first} a {last}.",
-  "audit_events.sealed_fields": "{n} selados",
+  "audit_events.sealed_fields": "selados: {n}",
   "audit_events.aggregate_id": "Id",
   "audit_events.sequence": "sequência {n}",
   "audit_events.show_data": "Dados do evento",

@@ -54,6 +54,18 @@ function Report({ report }) {
     ${report.intact
       ? html`<p class="success" id="chain-status">${t("audit_chain.intact")}</p>`
       : html`<p class="error" id="chain-status">${t("audit_chain.broken")}</p>`}
+    ${b &&
+    html`<div class="notice danger break" id="chain-break" role="alert">
+      <div class="stack">
+        <strong>${t("audit_chain.break_at", { link: count(b.link_no), position: count(b.position) })}</strong>
+        <span id="break-reason">${REASONS.includes(b.reason) ? t("audit_chain.reason." + b.reason) : b.reason}</span>
+        ${b.sealed_as_link && html`<span>${t("audit_chain.sealed_as", { link: count(b.sealed_as_link) })}</span>`}
+        <span class="small" lang="en">${b.detail}</span>
+        ${b.position > 0 &&
+        html`<a href=${withQuery("/audit/events", { after: String(b.position - 1) })}>
+          ${t("audit_chain.open_event")}</a>`}
+      </div>
+    </div>`}
     <dl class="stats">
       <div class="card stat"><dt>${t("audit_chain.checked")}</dt>
         <dd><strong id="checked-count">${count(report.checked)}</strong></dd></div>
@@ -70,18 +82,6 @@ function Report({ report }) {
       <p class="hint">${t("audit_chain.head_hash_hint")}</p>
       <${CopyHash} id="head-hash" hash=${report.head_hash} />
     </div>
-    ${b &&
-    html`<div class="notice danger break" id="chain-break" role="alert">
-      <div class="stack">
-        <strong>${t("audit_chain.break_at", { link: count(b.link_no), position: count(b.position) })}</strong>
-        <span id="break-reason">${REASONS.includes(b.reason) ? t("audit_chain.reason." + b.reason) : b.reason}</span>
-        ${b.sealed_as_link && html`<span>${t("audit_chain.sealed_as", { link: count(b.sealed_as_link) })}</span>`}
-        <span class="small" lang="en">${b.detail}</span>
-        ${b.position > 0 &&
-        html`<a href=${withQuery("/audit/events", { after: String(b.position - 1) })}>
-          ${t("audit_chain.open_event")}</a>`}
-      </div>
-    </div>`}
   </section>`;
 }
 
@@ -95,7 +95,7 @@ function Checkpoints() {
       ? html`<${Loading} error=${list.error} onRetry=${list.reload} />`
       : list.data.items.length === 0
         ? html`<p class="muted" id="no-checkpoints">${t("audit_chain.no_checkpoints")}</p>`
-        : html`<div class="table-wrap"><table id="checkpoints">
+        : html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="checkpoints-title"><table id="checkpoints">
             <thead><tr>
               <th scope="col">${t("audit_chain.col_link")}</th>
               <th scope="col">${t("audit_chain.col_position")}</th>
@@ -144,7 +144,7 @@ export default function AuditChain() {
     ${busy && html`<p class="muted" role="status">${t("audit_chain.verifying_long")}</p>`}
     ${report
       ? html`${ranAt && html`<p class="muted small">${t("audit_chain.ran_at", { at: dateTime(ranAt) })}</p>`}
-          <${Report} report=${report} />`
+          <${Report} key=${ranAt && ranAt.getTime()} report=${report} />`
       : !busy && html`<p class="empty card" id="not-verified">${t("audit_chain.not_yet")}</p>`}
     <${Checkpoints} />
   </main>`;

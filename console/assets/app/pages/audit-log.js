@@ -13,6 +13,7 @@ import {
   toLocalInput,
   fromLocalInput,
   actorKind,
+  named,
 } from "../components/audit.js";
 
 const PAGE = 50;
@@ -81,7 +82,8 @@ function Entry({ e }) {
         ? html`${actorKind(e.actor_kind)} <code>${e.actor_id}</code>`
         : t("audit_log.anonymous")}</span>
       ${e.tenant_id && html`<span>${t("audit.tenant")}: <code>${e.tenant_id}</code></span>`}
-      ${action && e.aggregate_id && html`<span>${e.aggregate_type}: <code>${e.aggregate_id}</code></span>`}
+      ${action && e.aggregate_id && e.aggregate_id !== e.tenant_id &&
+      html`<span>${named("audit_events.aggregate.", e.aggregate_type)}: <code>${e.aggregate_id}</code></span>`}
       ${e.client_ip && html`<span>${t("audit_log.ip")}: <code>${e.client_ip}</code></span>`}
       ${e.request_id && html`<span>${t("audit_log.request")}: <code>${e.request_id}</code></span>`}
     </p>
