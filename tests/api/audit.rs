@@ -173,4 +173,6 @@ async fn the_checkpoints_are_for_auditors_and_admins_only_and_a_bad_limit_is_ref
     );
     let resp = app.get_as(&format!("{path}?before=latest"), &auditor).await;
     assert_eq!(resp.status(), 400);
+    let doc = crate::openapi::document(&app).await;
+    assert_eq!(doc["paths"][path]["get"]["tags"][0], "auditor");
 }

@@ -170,6 +170,10 @@ async fn the_event_types_are_listed_by_aggregate_for_auditors_and_admins_only() 
         assert_eq!(item["aggregate_type"], kind.aggregate().as_str(), "{item}");
     }
     assert!(items.contains(&json!({"aggregate_type": "tenant", "event_type": "TenantRegistered"})));
+    let doc = crate::openapi::document(&app).await;
+    assert_eq!(doc["paths"][path]["get"]["tags"][0], "auditor");
+    let ndjson = &doc["paths"]["/api/v1/audit/events"]["get"]["responses"]["200"]["content"];
+    assert!(ndjson["application/x-ndjson"].is_object(), "{ndjson}");
 }
 
 // --- GET /api/v1/audit/log: actions and rejected attempts (F46) ---

@@ -7,8 +7,7 @@
 use crate::harness::Console;
 use aggregates::TenantCommand;
 use chromiumoxide::cdp::browser_protocol::browser::{
-    GrantPermissionsParams, PermissionType, SetDownloadBehaviorBehavior,
-    SetDownloadBehaviorParams,
+    GrantPermissionsParams, PermissionType, SetDownloadBehaviorBehavior, SetDownloadBehaviorParams,
 };
 use read_api::auth::Role;
 use serde_json::Value;
@@ -74,6 +73,13 @@ async fn all_sealed(console: &Console) -> i64 {
         .fetch_one(pool)
         .await
         .unwrap()
+}
+
+/// The positions of the events the event log shows.
+async fn positions(console: &Console) -> Vec<i64> {
+    console
+        .eval("[...document.querySelectorAll('#events .audit-item')].map(e => Number(e.dataset.position))")
+        .await
 }
 
 async fn api(console: &Console, token: &str, path: &str) -> Value {
@@ -151,14 +157,28 @@ async fn an_auditor_lands_on_the_desk_verifies_the_chain_and_sees_an_event_edite
     let (auditor, token) = console.app.signed_in(Role::Auditor).await;
 
     sign_in(&console, &auditor.email, &auditor.password).await;
-    assert_eq!(console.location().await, "/audit", "auditors land on the desk");
+    assert_eq!(
+        console.location().await,
+        "/audit",
+        "auditors land on the desk"
+    );
     let nav = console.text("#main-nav").await;
-    for page in ["Verificação da cadeia", "Log de eventos", "Log de auditoria"] {
+    for page in [
+        "Verificação da cadeia",
+        "Log de eventos",
+        "Log de auditoria",
+    ] {
         assert!(nav.contains(page), "{page} in {nav}");
     }
     for tenant_page in ["Conversas", "Suporte", "Fila de suporte"] {
         assert!(!nav.contains(tenant_page), "{tenant_page} in {nav}");
     }
+    assert!(
+        !console
+            .eval::<bool>("!!document.querySelector('.user-menu a[href=\"/profile\"]')")
+            .await,
+        "no link to a page auditors may not open"
+    );
     console.wait_for("#not-verified").await;
     console.wait_for("#checkpoints tbody tr").await;
 
@@ -393,9 +413,21 @@ async fn an_auditor_filters_the_event_log_downloads_the_selection_as_ndjson_and_
 }
 
 #[tokio::test]
-async fn an_admin_may_open_the_auditors_desk_and_a_tenants_owner_may_not() {
+async fn an_admin_may_open_the_auditors_desk_and_page_through_the_event_log_and_a_tenants_owner_may_not(
+) {
     let mut console = Console::start().await;
     let tenant = console.tenant("Doceria Flor de Lis").await;
+    // More events than one page holds.
+    for sequence in 1..=55_i64 {
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+             VALUES ('ticket', 't-1', $1, 'TicketCommented', '1', jsonb_build_object('n', $1), '{}')",
+        )
+        .bind(sequence)
+        .execute(&console.app.db.pool)
+        .await
+        .unwrap();
+    }
     all_sealed(&console).await;
     let (admin, _) = console.app.signed_in(Role::Admin).await;
     sign_in(&console, &admin.email, &admin.password).await;
@@ -412,6 +444,26 @@ async fn an_admin_may_open_the_auditors_desk_and_a_tenants_owner_may_not() {
     console.wait_for("#checked-count").await;
     click(&console, "#main-nav a[href='/audit/events']").await;
     console.wait_for("#events .audit-item").await;
+    let first = positions(&console).await;
+    assert_eq!(first.len(), 50);
+    click(&console, "#page-next").await;
+    console
+        .wait_until(
+            "the second page shows",
+            "document.querySelectorAll('#events .audit-item').length === 6",
+        )
+        .await;
+    let second = positions(&console).await;
+    assert!(second[0] > first[49], "{second:?} after {first:?}");
+    assert!(console.text(".pager").await.contains("Página 2"));
+    click(&console, "#page-previous").await;
+    console
+        .wait_until(
+            "the first page shows again",
+            "document.querySelectorAll('#events .audit-item').length === 50",
+        )
+        .await;
+    assert_eq!(positions(&console).await, first);
 
     let owner_page = console.private_page().await;
     console.page = owner_page;

@@ -6,7 +6,7 @@ import { effectiveTheme, toggleTheme } from "./lib/theme.js";
 import { signOut, leaveWorkspace } from "./lib/session.js";
 import { navigate, here } from "./lib/router.js";
 import { useStore } from "./lib/store.js";
-import { routes, allowed, home } from "./routes.js";
+import { routes, allowed, home, resolve } from "./routes.js";
 import { Icon } from "./components/icons.js";
 import { AnnouncementBanner } from "./components/content.js";
 
@@ -99,7 +99,7 @@ export function Shell({ user, route, children }) {
               <strong>${user.email}</strong>
               <span class="muted">${t("role." + user.role)}</span>
             </p>
-            <a href="/profile">${t("nav.profile")}</a>
+            ${allowed(resolve("/profile").route, user) && html`<a href="/profile">${t("nav.profile")}</a>`}
             <button type="button" class="link-button" id="sign-out" onClick=${leave}>
               <${Icon} name="logout" /> ${t("shell.sign_out")}
             </button>

@@ -144,12 +144,18 @@ async fn checkpoints_are_listed_newest_first_a_page_at_a_time_with_the_hash_of_t
     assert_eq!(links, vec![10]);
 
     let head = verify(&db.pool).await.unwrap();
-    assert_eq!(first[0].hash, head.head_hash, "the newest checkpoint is the head");
+    assert_eq!(
+        first[0].hash, head.head_hash,
+        "the newest checkpoint is the head"
+    );
     assert_eq!(first[0].position, head.head_position);
     let (position, hash): (i64, Vec<u8>) =
         sqlx::query_as("SELECT position, hash FROM event_chain WHERE link_no = 10")
             .fetch_one(&db.pool)
             .await
             .unwrap();
-    assert_eq!((older[0].position, older[0].hash.clone()), (position, hex::encode(hash)));
+    assert_eq!(
+        (older[0].position, older[0].hash.clone()),
+        (position, hex::encode(hash))
+    );
 }
