@@ -5,7 +5,10 @@ use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use read_api::auth::{password, Role};
 use read_api::users::{self, NewUser};
+use schemas::events::{ActionOutcome, ActionTarget};
+use schemas::{Actor, CommandMetadata};
 use serde_json::json;
+use std::sync::Arc;
 
 /// Admin operations.
 #[derive(Debug, Subcommand)]
@@ -50,18 +53,27 @@ pub async fn run(db_config: &DatabaseConfig, cmd: AdminCommand) -> anyhow::Resul
     let result = match cmd {
         AdminCommand::Create { email, role } => {
             let password = password::generate();
-            users::create(
+            let role = Role::from(role);
+            let created = users::create(
                 &db.pool,
                 NewUser {
                     email,
                     password: password.clone(),
-                    role: role.into(),
+                    role,
                     tenant_id: None,
                 },
             )
             .await
-            .context("creating the user")
-            .map(|user| {
+            .map_err(read_api::ApiError::from);
+            let (target, outcome, detail) = match &created {
+                Ok(user) => (user.id.to_string(), ActionOutcome::Done, role.as_str()),
+                Err(e) if e.status().is_server_error() => {
+                    (String::new(), ActionOutcome::Failed, e.code())
+                }
+                Err(e) => (String::new(), ActionOutcome::Refused, e.code()),
+            };
+            trace_creation(&db.pool, target, outcome, detail).await?;
+            created.context("creating the user").map(|user| {
                 json!({
                     "id": user.id,
                     "email": user.email,
@@ -74,4 +86,39 @@ pub async fn run(db_config: &DatabaseConfig, cmd: AdminCommand) -> anyhow::Resul
     db.close().await?;
     println!("{}", serde_json::to_string_pretty(&result?)?);
     Ok(())
+}
+
+/// Records the creation in the audit trail (F46), as the HTTP route does: the first super
+/// admin comes from here, and who created them must be in the log too.
+async fn trace_creation(
+    pool: &sqlx::PgPool,
+    target: String,
+    outcome: ActionOutcome,
+    detail: &str,
+) -> anyhow::Result<()> {
+    let clock: Arc<dyn aggregates::Clock> = Arc::new(aggregates::SystemClock);
+    // The trace holds no personal data, so its store needs no subject keys.
+    let store = commands::AggregateStore::<aggregates::AdminAction>::new(
+        pool.clone(),
+        aggregates::AdminActionServices::new(clock.clone()),
+        commands::CommandBusConfig::default().snapshot_every,
+        Arc::new(|_, _| {}),
+        None,
+        clock,
+    );
+    let command = aggregates::AdminActionCommand::Record {
+        action: read_api::trail::Action::CreatePlatformUser
+            .name()
+            .to_owned(),
+        target: ActionTarget::new("user", target),
+        outcome,
+        detail: Some(detail.to_owned()),
+        actor_id: None,
+        actor_role: "system".into(),
+    };
+    let md = CommandMetadata::new(Actor::system("atende-cli"), None);
+    store
+        .execute(&uuid::Uuid::now_v7().to_string(), command, &md)
+        .await
+        .context("recording the creation in the audit trail")
 }

@@ -1,5 +1,6 @@
 //! atende's domain: the event-sourced aggregates (`Tenant`, `Subscription`,
-//! `Conversation`, `Ticket`, `PlatformContent`) with their commands, business rules and errors.
+//! `Conversation`, `Ticket`, `PlatformContent`, `AdminAction`) with their commands, business
+//! rules and errors.
 //!
 //! Aggregates are pure. Everything they need from outside — the time, fresh ids, facts
 //! owned by other aggregates — comes through the service traits in their `Services`
@@ -9,6 +10,7 @@
 //! nothing, so callers (webhooks, sagas, retries) can repeat commands safely.
 #![warn(missing_docs)]
 
+pub mod admin_action;
 pub mod clock;
 pub mod conversation;
 pub mod error;
@@ -18,6 +20,7 @@ pub mod subscription;
 pub mod tenant;
 pub mod ticket;
 
+pub use admin_action::{AdminAction, AdminActionCommand, AdminActionError, AdminActionServices};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use conversation::{
     Conversation, ConversationCommand, ConversationError, ConversationServices,

@@ -4,9 +4,9 @@ use crate::privacy::KeyRing;
 use crate::services::{EventStoreTenantGate, PgPhoneNumberDirectory};
 use crate::store::{AggregateStore, CommitHook};
 use aggregates::{
-    Clock, Conversation, ConversationServices, IdGenerator, PlatformContent,
-    PlatformContentServices, Subscription, SubscriptionServices, Tenant, TenantServices, Ticket,
-    TicketServices,
+    AdminAction, AdminActionServices, Clock, Conversation, ConversationServices, IdGenerator,
+    PlatformContent, PlatformContentServices, Subscription, SubscriptionServices, Tenant,
+    TenantServices, Ticket, TicketServices,
 };
 use cqrs_es::Aggregate;
 use sqlx::PgPool;
@@ -44,6 +44,8 @@ pub struct CommandBus {
     pub tickets: AggregateStore<Ticket>,
     /// Tutorials and announcements.
     pub content: AggregateStore<PlatformContent>,
+    /// Operators' actions no other aggregate records (one aggregate per action).
+    pub admin_actions: AggregateStore<AdminAction>,
 }
 
 impl CommandBus {
@@ -106,8 +108,16 @@ impl CommandBus {
                 clock.clone(),
             ),
             content: AggregateStore::new(
-                pool,
+                pool.clone(),
                 PlatformContentServices::new(clock.clone()),
+                every,
+                on_commit.clone(),
+                keys.clone(),
+                clock.clone(),
+            ),
+            admin_actions: AggregateStore::new(
+                pool,
+                AdminActionServices::new(clock.clone()),
                 every,
                 on_commit,
                 keys,

@@ -112,6 +112,16 @@ impl ApiError {
         Self::Internal(Box::new(e))
     }
 
+    /// The HTTP status it answers.
+    pub fn status(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    /// The machine-readable code it answers.
+    pub fn code(&self) -> &'static str {
+        self.parts().1
+    }
+
     fn parts(&self) -> (StatusCode, &'static str) {
         match self {
             Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),

@@ -23,6 +23,7 @@ pub mod stream;
 pub mod stripe_webhook;
 pub mod tenants;
 pub mod tickets;
+pub mod trail;
 pub mod usage;
 pub mod users;
 pub mod webhooks;

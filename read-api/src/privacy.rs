@@ -5,11 +5,15 @@ use crate::openapi::{responses as r, tags};
 use crate::request::ApiQuery;
 use crate::request::RequestMeta;
 use crate::request::{ApiJson, RequireAdmin};
+use crate::trail::{Action, Entry, Trail};
 use axum::extract::State;
 use axum::Json;
-use commands::privacy::{erase_contact, export_contact, Erasure, PrivacyError, SubjectExport};
+use chrono::{DateTime, Utc};
+use commands::privacy::{
+    erase_contact, erasures, export_contact, Erasure, ErasureRecord, PrivacyError, SubjectExport,
+};
 use schemas::CommandMetadata;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -30,10 +34,11 @@ pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     PrivacyState: axum::extract::FromRef<S>,
+    crate::trail::TrailState: axum::extract::FromRef<S>,
     crate::request::AuthConfig: axum::extract::FromRef<S>,
 {
     OpenApiRouter::new()
-        .routes(routes!(erase))
+        .routes(routes!(erase, list_erasures))
         .routes(routes!(export))
 }
 
@@ -69,6 +74,14 @@ fn privacy_error(e: PrivacyError) -> ApiError {
     }
 }
 
+/// The trace's target: the contact's conversation, by its id (derived from the tenant and
+/// the contact, so it names them without carrying the phone number).
+fn subject(action: Action, tenant: Uuid, contact: &str) -> Entry {
+    action
+        .on("conversation", schemas::conversation_id(tenant, contact))
+        .tenant(tenant)
+}
+
 fn valid_contact(contact: &str) -> Result<(), ApiError> {
     if contact.trim().is_empty() {
         return Err(ApiError::Unprocessable {
@@ -102,13 +115,18 @@ fn valid_contact(contact: &str) -> Result<(), ApiError> {
 pub async fn export(
     State(state): State<PrivacyState>,
     _admin: RequireAdmin,
+    trail: Trail,
     ApiQuery(q): ApiQuery<SubjectQuery>,
 ) -> Result<Json<SubjectExport>, ApiError> {
-    valid_contact(&q.contact)?;
-    export_contact(&state.pool, &state.keys, q.tenant_id, &q.contact)
-        .await
-        .map(Json)
-        .map_err(privacy_error)
+    let result = match valid_contact(&q.contact) {
+        Ok(()) => export_contact(&state.pool, &state.keys, q.tenant_id, &q.contact)
+            .await
+            .map(Json)
+            .map_err(privacy_error),
+        Err(e) => Err(e),
+    };
+    let entry = subject(Action::ExportContactData, q.tenant_id, &q.contact);
+    trail.record(entry, result).await
 }
 
 /// `POST /api/v1/admin/privacy/erasures`: destroys the contact's keys and records it.
@@ -134,8 +152,21 @@ pub async fn export(
 pub async fn erase(
     State(state): State<PrivacyState>,
     RequireAdmin(admin): RequireAdmin,
+    trail: Trail,
     request: RequestMeta,
     ApiJson(body): ApiJson<EraseRequest>,
+) -> Result<Json<Erasure>, ApiError> {
+    let entry = subject(Action::EraseContactData, body.tenant_id, &body.contact);
+    trail
+        .record(entry, erase_as(&state, admin, request, body).await)
+        .await
+}
+
+async fn erase_as(
+    state: &PrivacyState,
+    admin: crate::request::AuthUser,
+    request: RequestMeta,
+    body: EraseRequest,
 ) -> Result<Json<Erasure>, ApiError> {
     valid_contact(&body.contact)?;
     if body.reason.trim().is_empty() {
@@ -160,4 +191,106 @@ pub async fn erase(
     .await
     .map(Json)
     .map_err(privacy_error)
+}
+
+/// Paging through the erasures.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ErasureQuery {
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1..=200 (50 by default).
+    pub limit: Option<u32>,
+}
+
+/// One recorded erasure. The contact's number went with their keys: the conversation id
+/// identifies it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErasureView {
+    /// The `SubjectErased` event's position in the log.
+    pub position: i64,
+    /// The tenant.
+    pub tenant_id: Option<Uuid>,
+    /// The conversation whose contact was erased.
+    pub conversation_id: String,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who asked (an admin's user id).
+    pub actor_id: String,
+    /// The HTTP request it came from.
+    pub request_id: Uuid,
+}
+
+impl From<ErasureRecord> for ErasureView {
+    fn from(e: ErasureRecord) -> Self {
+        Self {
+            position: e.position,
+            tenant_id: e.tenant_id,
+            conversation_id: e.conversation_id,
+            reason: e.reason,
+            at: e.at,
+            actor_id: e.actor_id,
+            request_id: e.request_id,
+        }
+    }
+}
+
+/// A page of erasures, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErasurePage {
+    /// The erasures.
+    pub items: Vec<ErasureView>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /api/v1/admin/privacy/erasures`: every erasure recorded, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/privacy/erasures",
+    operation_id = "list_erasures",
+    tag = tags::ADMIN,
+    security(("bearer" = [])),
+    params(ErasureQuery),
+    responses(
+        (status = 200, description = "A page of erasures, newest first", body = ErasurePage),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        (status = 422, description = "A malformed cursor (`invalid_cursor`)", body = crate::error::ErrorBody),
+        r::Internal,
+    )
+)]
+#[tracing::instrument(name = "listing erasures for an admin", skip_all)]
+pub async fn list_erasures(
+    State(state): State<PrivacyState>,
+    _admin: RequireAdmin,
+    ApiQuery(q): ApiQuery<ErasureQuery>,
+) -> Result<Json<ErasurePage>, ApiError> {
+    let before = q
+        .cursor
+        .as_deref()
+        .map(|c| {
+            c.parse::<i64>().map_err(|_| ApiError::Unprocessable {
+                code: "invalid_cursor",
+                message: "cursor is not a next_cursor this API returned".into(),
+                details: None,
+            })
+        })
+        .transpose()?;
+    let limit = crate::request::page_size(q.limit);
+    let mut items = erasures(&state.pool, before, limit + 1)
+        .await
+        .map_err(privacy_error)?;
+    let more = items.len() as i64 > limit;
+    items.truncate(usize::try_from(limit).unwrap_or(50));
+    let next_cursor = more
+        .then(|| items.last().map(|e| e.position.to_string()))
+        .flatten();
+    Ok(Json(ErasurePage {
+        items: items.into_iter().map(ErasureView::from).collect(),
+        next_cursor,
+    }))
 }

@@ -187,8 +187,9 @@ sub_states! {
     crate::settings::SettingsState { pool, bus, public_url, whatsapp }
     crate::stream::StreamState { changes }
     crate::stripe_webhook::StripeWebhookState { pool, bus, pricing, stripe_webhook }
-    crate::tenants::TenantsState { pool, bus }
+    crate::tenants::TenantsState { pool, bus, public_url }
     crate::tickets::TicketsState { pool, bus, keys, knowledge }
+    crate::trail::TrailState { bus }
     crate::usage::UsageState { pool, pricing }
     crate::users::UsersState { pool, bus, public_url }
     crate::webhooks::WebhooksState { whatsapp }

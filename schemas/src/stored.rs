@@ -6,8 +6,8 @@
 //! whole event.
 
 use crate::events::{
-    ConversationEvent, EventType, PlatformContentEvent, SubscriptionEvent, TenantEvent,
-    TicketEvent, EVENT_VERSION,
+    AdminActionEvent, ConversationEvent, EventType, PlatformContentEvent, SubscriptionEvent,
+    TenantEvent, TicketEvent, EVENT_VERSION,
 };
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -30,16 +30,19 @@ pub enum AggregateKind {
     Ticket,
     /// A tutorial or announcement the operator writes for tenants.
     PlatformContent,
+    /// The trace of one operator action that no other aggregate records.
+    AdminAction,
 }
 
 impl AggregateKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [AggregateKind; 5] = [
+    pub const ALL: [AggregateKind; 6] = [
         Self::Tenant,
         Self::Subscription,
         Self::Conversation,
         Self::Ticket,
         Self::PlatformContent,
+        Self::AdminAction,
     ];
 
     /// The stored `aggregate_type` string.
@@ -50,6 +53,7 @@ impl AggregateKind {
             Self::Conversation => "conversation",
             Self::Ticket => "ticket",
             Self::PlatformContent => "platform_content",
+            Self::AdminAction => "admin_action",
         }
     }
 
@@ -68,7 +72,7 @@ pub struct StoredEvent {
     pub tx_id: i64,
     /// When the event was recorded.
     pub recorded_at: DateTime<Utc>,
-    /// `tenant`, `subscription`, `conversation`, `ticket` or `platform_content`.
+    /// `tenant`, `subscription`, `conversation`, `ticket`, `platform_content` or `admin_action`.
     pub aggregate_type: String,
     /// The aggregate's id.
     pub aggregate_id: String,
@@ -223,6 +227,8 @@ pub enum AnyEvent {
     Ticket(TicketEvent),
     /// An event of the `platform_content` aggregate.
     PlatformContent(PlatformContentEvent),
+    /// An event of the `admin_action` aggregate.
+    AdminAction(AdminActionEvent),
 }
 
 impl AnyEvent {
@@ -234,6 +240,7 @@ impl AnyEvent {
             Self::Conversation(e) => e.kind(),
             Self::Ticket(e) => e.kind(),
             Self::PlatformContent(e) => e.kind(),
+            Self::AdminAction(e) => e.kind(),
         }
     }
 
@@ -245,6 +252,7 @@ impl AnyEvent {
             Self::Conversation(e) => e.at(),
             Self::Ticket(e) => e.at(),
             Self::PlatformContent(e) => e.at(),
+            Self::AdminAction(e) => e.at(),
         }
     }
 }
@@ -252,7 +260,7 @@ impl AnyEvent {
 /// Why a stored event could not be decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
-    /// The `aggregate_type` is none of the four.
+    /// The `aggregate_type` is none this build knows.
     #[error("unknown aggregate type {0:?}")]
     UnknownAggregate(String),
     /// The `event_type` is no event type of that aggregate known to this build.
@@ -325,6 +333,7 @@ pub fn decode(
         AggregateKind::Conversation => AnyEvent::Conversation(typed(kind, payload)?),
         AggregateKind::Ticket => AnyEvent::Ticket(typed(kind, payload)?),
         AggregateKind::PlatformContent => AnyEvent::PlatformContent(typed(kind, payload)?),
+        AggregateKind::AdminAction => AnyEvent::AdminAction(typed(kind, payload)?),
     };
     if event.kind() != kind {
         return Err(DecodeError::TagMismatch {

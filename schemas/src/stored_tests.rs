@@ -1,5 +1,5 @@
 use super::*;
-use crate::events::{conversation, platform_content, subscription, tenant, ticket};
+use crate::events::{admin_action, conversation, platform_content, subscription, tenant, ticket};
 use serde_json::json;
 
 fn stored(aggregate_type: &str, event_type: &str, version: &str, payload: Value) -> StoredEvent {
@@ -37,6 +37,11 @@ fn every_sample() -> Vec<(AnyEvent, StoredEvent)> {
             .into_iter()
             .map(AnyEvent::PlatformContent),
     );
+    all.extend(
+        admin_action::tests::samples()
+            .into_iter()
+            .map(AnyEvent::AdminAction),
+    );
     all.into_iter()
         .map(|typed| {
             let payload = match &typed {
@@ -45,6 +50,7 @@ fn every_sample() -> Vec<(AnyEvent, StoredEvent)> {
                 AnyEvent::Conversation(e) => serde_json::to_value(e),
                 AnyEvent::Ticket(e) => serde_json::to_value(e),
                 AnyEvent::PlatformContent(e) => serde_json::to_value(e),
+                AnyEvent::AdminAction(e) => serde_json::to_value(e),
             }
             .expect("serializes");
             let kind = typed.kind();
@@ -63,6 +69,7 @@ fn every_event_of_every_aggregate_decodes_into_its_typed_enum() {
         AggregateKind::Conversation,
         AggregateKind::Ticket,
         AggregateKind::PlatformContent,
+        AggregateKind::AdminAction,
     ] {
         assert!(
             samples.iter().any(|(t, _)| t.kind().aggregate() == kind),

@@ -323,6 +323,30 @@ async fn atende_admin_create_prints_a_password_that_signs_in() {
         app.login("root@atende.example", password).await.status(),
         200
     );
+    let (action, target, outcome, actor): (String, String, String, String) = sqlx::query_as(
+        "SELECT payload->'AdminActionRecorded'->>'action',
+                payload->'AdminActionRecorded'->'target'->>'id',
+                payload->'AdminActionRecorded'->>'outcome', metadata->>'actor_id'
+           FROM events WHERE aggregate_type = 'admin_action'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            action.as_str(),
+            target.as_str(),
+            outcome.as_str(),
+            actor.as_str()
+        ),
+        (
+            "create_platform_user",
+            created["id"].as_str().unwrap(),
+            "done",
+            "atende-cli"
+        ),
+        "the creation is in the audit trail"
+    );
 }
 
 /// The `Set-Cookie` header of `resp` for the session cookie.

@@ -1,6 +1,8 @@
 //! Black-box tests of the HTTP API against a server on a random port.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod admin_ops;
+mod admin_trail;
 mod ai_handoff;
 mod answers_e2e;
 mod audit;

@@ -269,3 +269,49 @@ async fn a_malformed_query_string_gets_the_json_error_body_on_admin_and_auditor_
     let resp = app.get_as("/api/v1/admin/usage?limit=5", &admin).await;
     assert_eq!(resp.status(), 200);
 }
+
+/// F46: an admin operation that changes something is either traced by its handler
+/// (`read_api::trail::Action`) or records domain events that say who did it; a new admin
+/// route must take a side here before it can ship. (The table-driven test in
+/// `admin_trail.rs` proves each traced one really leaves its trace.)
+#[test]
+fn every_admin_operation_that_changes_something_is_traced_or_records_its_own_events() {
+    use read_api::trail::{Action, DOMAIN_EVENT_OPERATIONS};
+    let doc = serde_json::to_value(read_api::http::openapi_document()).unwrap();
+    let ops = operations(&doc);
+    let id = |op: &Operation| op.spec["operationId"].as_str().unwrap().to_owned();
+    let traced: Vec<&str> = Action::ALL.iter().map(|a| a.operation_id()).collect();
+    let mut unaccounted = Vec::new();
+    for op in ops
+        .iter()
+        .filter(|op| op.tagged("admin") && op.method != Method::GET)
+    {
+        let id = id(op);
+        if !traced.contains(&id.as_str()) && !DOMAIN_EVENT_OPERATIONS.contains(&id.as_str()) {
+            unaccounted.push(format!("{} {} ({id})", op.method, op.template));
+        }
+    }
+    assert!(
+        unaccounted.is_empty(),
+        "admin operations that leave no trace: {unaccounted:?}; record them with \
+         read_api::trail::Trail or list them in DOMAIN_EVENT_OPERATIONS"
+    );
+    let documented: Vec<String> = ops.iter().map(id).collect();
+    for op in &traced {
+        assert!(
+            documented.iter().any(|d| d == op),
+            "{op} is traced but is no documented operation"
+        );
+    }
+    let admin_writes: Vec<String> = ops
+        .iter()
+        .filter(|op| op.tagged("admin") && op.method != Method::GET)
+        .map(id)
+        .collect();
+    for op in DOMAIN_EVENT_OPERATIONS {
+        assert!(
+            admin_writes.iter().any(|d| d == op),
+            "{op} is listed but is no admin operation that changes something"
+        );
+    }
+}

@@ -247,3 +247,73 @@ async fn health_reports_the_mail_outbox() {
     assert_eq!(health["mail"]["queued"], 1);
     assert_eq!(health["mail"]["failed"], 0);
 }
+
+#[tokio::test]
+async fn an_admin_resetting_an_owners_password_emails_them_a_link_and_answers_no_secret() {
+    let (app, sink) = app_with_sink().await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let (tenant, owner, _) = crate::tenants::onboard(&app, &admin, "Academia").await;
+    let session = app.tokens(&owner).await;
+
+    let resp = app
+        .post_json(
+            &format!("/api/v1/admin/tenants/{tenant}/reset-password"),
+            &json!({}),
+            Some(&admin),
+        )
+        .await;
+
+    assert_eq!(resp.status(), 202);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"user_id": owner.id, "email": owner.email, "valid_minutes": 60}),
+        "where the link went, and nothing secret"
+    );
+    assert_eq!(
+        app.login(&owner.email, &owner.password).await.status(),
+        200,
+        "the password is the owner's until they choose another"
+    );
+    let mail = one_mail(&sink).await;
+    assert_eq!(mail.rcpt_to, vec![owner.email.clone()]);
+    let token = token_in(&mail);
+    assert_eq!(confirm(&app, &token, NEW_PASSWORD).await.status(), 204);
+    assert_eq!(app.login(&owner.email, NEW_PASSWORD).await.status(), 200);
+    assert_eq!(app.login(&owner.email, &owner.password).await.status(), 401);
+    let refreshed = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({ "refresh_token": session["refresh_token"] }),
+            None,
+        )
+        .await;
+    assert_eq!(refreshed.status(), 401, "the owner's earlier sessions end");
+}
+
+#[tokio::test]
+async fn an_admin_reset_for_a_tenant_without_an_enabled_owner_is_404_and_sends_nothing() {
+    let (app, sink) = app_with_sink().await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let (tenant, owner, _) = crate::tenants::onboard(&app, &admin, "Academia").await;
+    sqlx::query("UPDATE users SET disabled_at = now() WHERE id = $1")
+        .bind(owner.id)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+
+    for t in [tenant, Uuid::now_v7()] {
+        let resp = app
+            .post_json(
+                &format!("/api/v1/admin/tenants/{t}/reset-password"),
+                &json!({}),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(error_code(resp).await, (404, "owner_not_found".to_owned()));
+    }
+    assert!(sink
+        .wait_for(1, Duration::from_millis(500))
+        .await
+        .is_empty());
+}

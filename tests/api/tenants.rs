@@ -194,29 +194,6 @@ async fn suspending_then_reactivating_a_tenant_changes_its_status_in_the_directo
 }
 
 #[tokio::test]
-async fn a_password_reset_gives_the_owner_a_new_password_and_ends_their_sessions() {
-    let app = spawn_app().await;
-    let (_, admin) = app.signed_in(Role::Admin).await;
-    let (tenant, owner, _) = onboard(&app, &admin, "Academia").await;
-    let refresh = app.tokens(&owner).await["refresh_token"].clone();
-    let path = format!("/api/v1/admin/tenants/{tenant}/reset-password");
-    let resp = send(&app, Method::POST, &path, None, &admin).await;
-    assert_eq!(resp.status(), 200);
-    let body: Value = resp.json().await.unwrap();
-    let new_password = body["password"].as_str().unwrap();
-    assert_eq!(app.login(&owner.email, &owner.password).await.status(), 401);
-    assert_eq!(app.login(&owner.email, new_password).await.status(), 200);
-    let reused = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": refresh}),
-            None,
-        )
-        .await;
-    assert_eq!(reused.status(), 401);
-}
-
-#[tokio::test]
 async fn the_timeline_lists_the_tenants_events_in_order_with_personal_fields_sealed() {
     let app = spawn_app().await;
     let (_, admin) = app.signed_in(Role::Admin).await;

@@ -9,6 +9,12 @@ mod helpers;
 
 mod harness;
 
+// Admin cockpit, operations (issue 18): Stripe's webhooks as the API tests send them.
+#[allow(dead_code)]
+#[path = "../api/stripe_support.rs"]
+mod stripe_support;
+
+mod admin_ops;
 // The auditor's desk (issue 18).
 mod auditor;
 mod content;

@@ -7,5 +7,8 @@ mod subject;
 
 pub(crate) use keyring::NewKeyRow;
 pub use keyring::{KeyError, KeyRing, PendingKey};
-pub use ops::{erase_contact, export_contact, Erasure, ExportedEvent, PrivacyError, SubjectExport};
+pub use ops::{
+    erase_contact, erasures, export_contact, Erasure, ErasureRecord, ExportedEvent, PrivacyError,
+    SubjectExport,
+};
 pub use subject::Subject;

@@ -4,7 +4,9 @@ use super::{KeyError, KeyRing, Subject};
 use crate::{CommandBus, CommandError};
 use aggregates::ConversationCommand;
 use schemas::personal::{open_json, sealed_key_ids};
-use schemas::{conversation_id, CommandMetadata};
+use schemas::{
+    conversation_id, AnyEvent, CommandMetadata, ConversationEvent, EventType, StoredEvent,
+};
 use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -149,4 +151,96 @@ pub async fn erase_contact(
         conversation_id: conversation,
         keys_destroyed,
     })
+}
+
+/// One recorded erasure, as the admins' privacy page lists it. The contact's number is
+/// gone with their keys: the conversation id is what identifies it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErasureRecord {
+    /// The `SubjectErased` event's position in the log.
+    pub position: i64,
+    /// The tenant.
+    pub tenant_id: Option<Uuid>,
+    /// The conversation whose contact was erased.
+    pub conversation_id: String,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Who asked (an admin's user id).
+    pub actor_id: String,
+    /// The HTTP request it came from.
+    pub request_id: Uuid,
+}
+
+#[derive(sqlx::FromRow)]
+struct ErasureRow {
+    position: i64,
+    tx_id: i64,
+    recorded_at: chrono::DateTime<chrono::Utc>,
+    aggregate_type: String,
+    aggregate_id: String,
+    sequence: i64,
+    event_type: String,
+    event_version: String,
+    payload: serde_json::Value,
+    metadata: serde_json::Value,
+}
+
+/// Up to `limit` erasures recorded before position `before` (all when `None`), newest first.
+#[tracing::instrument(name = "listing recorded erasures", skip(pool))]
+pub async fn erasures(
+    pool: &PgPool,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<ErasureRecord>, PrivacyError> {
+    let rows: Vec<ErasureRow> = sqlx::query_as(
+        "SELECT position, tx_id::text::bigint AS tx_id, recorded_at, aggregate_type, aggregate_id,
+                sequence, event_type, event_version, payload, metadata
+           FROM events
+          WHERE event_type = $1 AND ($2::bigint IS NULL OR position < $2)
+          ORDER BY position DESC LIMIT $3",
+    )
+    .bind(EventType::SubjectErased.as_str())
+    .bind(before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let metadata: std::collections::HashMap<String, String> =
+            serde_json::from_value(row.metadata).unwrap_or_default();
+        let event = StoredEvent {
+            position: row.position,
+            tx_id: row.tx_id,
+            recorded_at: row.recorded_at,
+            aggregate_type: row.aggregate_type,
+            aggregate_id: row.aggregate_id,
+            sequence: row.sequence,
+            event_type: row.event_type,
+            event_version: row.event_version,
+            payload: row.payload,
+            metadata,
+        };
+        let Ok(AnyEvent::Conversation(ConversationEvent::SubjectErased { reason, at })) =
+            event.decode()
+        else {
+            tracing::warn!(
+                position = event.position,
+                "an erasure event does not decode"
+            );
+            continue;
+        };
+        let md = CommandMetadata::from_map(&event.metadata).ok();
+        out.push(ErasureRecord {
+            position: event.position,
+            tenant_id: md.as_ref().and_then(|m| m.tenant_id),
+            conversation_id: event.aggregate_id,
+            reason,
+            at,
+            actor_id: md.as_ref().map(|m| m.actor.id.clone()).unwrap_or_default(),
+            request_id: md.map(|m| m.request_id).unwrap_or_default(),
+        });
+    }
+    Ok(out)
 }

@@ -2,9 +2,11 @@
 //! provisioning saga (the API creates every other account), and the password hashing both
 //! share.
 
+mod attempts;
 pub mod password;
 mod prune;
 
+pub use attempts::{sign_in_attempts, SignInAttempt, SignInFilter, SignInOutcome};
 pub use prune::{prune_security_records, Pruned, RESET_REQUEST_DAYS, SPENT_RESET_LINK_DAYS};
 
 use sqlx::PgConnection;

@@ -61,6 +61,15 @@ export const routes = [
     nav: { label: "nav.admin_announcements", icon: "bell", section: "admin" } },
   { path: "/admin/workspace", access: "admin", page: () => import("./pages/admin-workspace.js"),
     nav: { label: "nav.admin_workspace", icon: "home", section: "admin" } },
+  // Admin cockpit, operations (issue 18): billing, security, system, privacy.
+  { path: "/admin/subscriptions", access: "admin", page: () => import("./pages/admin-subscriptions.js"),
+    nav: { label: "nav.admin_billing", icon: "card", section: "admin" } },
+  { path: "/admin/security", access: "admin", page: () => import("./pages/admin-security.js"),
+    nav: { label: "nav.admin_security", icon: "shield", section: "admin" } },
+  { path: "/admin/system", access: "admin", page: () => import("./pages/admin-system.js"),
+    nav: { label: "nav.admin_system", icon: "server", section: "admin" } },
+  { path: "/admin/privacy", access: "admin", page: () => import("./pages/admin-privacy.js"),
+    nav: { label: "nav.admin_privacy", icon: "lock", section: "admin" } },
 
   // The auditor's desk (issue 18): the chain's verification (auditors land there), the event
   // log and the audit log. Read-only, like the auditor's role.

@@ -150,3 +150,51 @@ async fn replaying_several_read_models_in_one_pass_rebuilds_each_as_it_was() {
     index.stop().await;
     tenants.stop().await;
 }
+
+#[tokio::test]
+async fn a_replay_leaves_its_progress_and_a_failed_one_its_error_for_any_process_to_read() {
+    use stream::replay::progress;
+    let db = testkit::test_database().await.unwrap();
+    Ledger::create_table(&db.pool).await;
+    append_many(&db.pool, 0, 20).await;
+    append(&db.pool, "poisoned", 1, "Poison").await;
+    let head: i64 = sqlx::query_scalar("SELECT max(position) FROM events")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let handler = Arc::new(Ledger {
+        broken: AtomicBool::new(true),
+    });
+    assert!(progress::all(&db.pool).await.unwrap().is_empty());
+
+    let failed = replay(&tail(&db.pool), handler.clone()).await;
+    assert!(
+        matches!(failed, Err(ReplayError::Handler { .. })),
+        "{failed:?}"
+    );
+    let rows = progress::all(&db.pool).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row.projection, "ledger");
+    assert_eq!(row.target_position, head, "the head when it started");
+    assert!(row.finished_at.is_some());
+    assert!(
+        row.error.as_deref().is_some_and(|e| e.contains("poison")),
+        "{row:?}"
+    );
+    assert!(
+        ledger(&db.pool).await.is_empty(),
+        "the live model is untouched"
+    );
+
+    handler.broken.store(false, Ordering::SeqCst);
+    let report = replay(&tail(&db.pool), handler.clone()).await.unwrap();
+    let rows = progress::all(&db.pool).await.unwrap();
+    let row = &rows[0];
+    assert_eq!(rows.len(), 1, "one row per projection: its latest replay");
+    assert!(row.error.is_none(), "{row:?}");
+    assert!(row.finished_at.is_some_and(|f| f >= row.started_at));
+    assert_eq!(row.position, head);
+    assert_eq!(row.events, 21);
+    assert_eq!(report.events, 21);
+}

@@ -7,6 +7,7 @@ use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::ApiQuery;
 use crate::request::RequireAuditor;
+use crate::trail::{Action, Trail};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -144,6 +145,7 @@ fn select(q: &EventQuery) -> Result<QueryBuilder<'_, Postgres>, ApiError> {
 pub async fn events(
     State(state): State<AuditState>,
     _auditor: RequireAuditor,
+    trail: Trail,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<EventQuery>,
 ) -> Result<Response, ApiError> {
@@ -152,7 +154,14 @@ pub async fn events(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains(NDJSON));
     if wants_ndjson {
-        return stream(state, q);
+        // A download is an export: traced before the first line leaves.
+        let entry = Action::DownloadAuditEvents.on("event_log", selection(&q));
+        let entry = match q.tenant_id {
+            Some(t) => entry.tenant(t),
+            None => entry,
+        };
+        let result = stream(state, q);
+        return trail.record(entry, result).await;
     }
     let limit = q.limit.unwrap_or(100);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -176,6 +185,28 @@ pub async fn events(
         None
     };
     Ok(Json(EventPage { items, next_cursor }).into_response())
+}
+
+/// The filters of a download, as the trace names its target (`*` for the whole log).
+fn selection(q: &EventQuery) -> String {
+    let mut parts = Vec::new();
+    let mut add = |name: &str, value: Option<String>| {
+        if let Some(v) = value {
+            parts.push(format!("{name}={v}"));
+        }
+    };
+    add("tenant_id", q.tenant_id.map(|t| t.to_string()));
+    add("aggregate_type", q.aggregate_type.clone());
+    add("aggregate_id", q.aggregate_id.clone());
+    add("event_type", q.event_type.clone());
+    add("from", q.from.map(|t| t.to_rfc3339()));
+    add("to", q.to.map(|t| t.to_rfc3339()));
+    add("cursor", q.cursor.map(|c| c.to_string()));
+    if parts.is_empty() {
+        "*".to_owned()
+    } else {
+        parts.join("&")
+    }
 }
 
 /// Streams the whole selection, one JSON event per line, without holding it in memory.

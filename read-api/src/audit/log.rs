@@ -1,6 +1,8 @@
 //! `GET /api/v1/audit/log` (F46): one time-ordered feed of what was done — every event,
 //! with the actor, tenant, request id and client address from its metadata — and of what
-//! was refused (`rejected_attempts`).
+//! was refused (`rejected_attempts`). An operator's action that no other event records
+//! (see [`crate::trail`]) is an `AdminActionRecorded` event: its entry also names the
+//! action, its target and how it ended.
 //!
 //! Ordered by `(at, kind, id)`: an event's `at` is its `recorded_at`, the start of the
 //! transaction that wrote it, so an event committed late can appear before the cursor of a
@@ -14,6 +16,9 @@ use crate::request::RequireAuditor;
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
+use schemas::events::AdminActionEvent;
+use schemas::stored::AnyEvent;
+use schemas::AggregateKind;
 use serde::{Deserialize, Serialize};
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -87,8 +92,58 @@ pub struct LogEntry {
     pub code: Option<String>,
     /// Rejections: the error message sent.
     pub reason: Option<String>,
+    /// Traced operator actions: what was done (e.g. `unblock_ip`, `reset_owner_password`).
+    pub action: Option<String>,
+    /// Traced operator actions: what sort of thing it was done to (`user`, `ip`, `tenant`…).
+    pub target_kind: Option<String>,
+    /// Traced operator actions: which one (an id, an address, a consumer's name).
+    pub target_id: Option<String>,
+    /// Traced operator actions: `done`, `refused` or `failed`.
+    pub outcome: Option<String>,
+    /// Traced operator actions: the error code of a refusal or failure, or a short note.
+    pub detail: Option<String>,
     #[serde(skip)]
     seq: i64,
+    /// The stored payload of a traced action, decoded into the fields above.
+    #[serde(skip)]
+    #[sqlx(default)]
+    payload: Option<serde_json::Value>,
+    #[serde(skip)]
+    #[sqlx(default)]
+    event_version: Option<String>,
+}
+
+impl LogEntry {
+    /// Fills the action fields of a traced operator action from its payload, read through
+    /// the typed event.
+    fn open_action(&mut self) {
+        let (Some(aggregate), Some(event_type), Some(version), Some(payload)) = (
+            self.aggregate_type.as_deref(),
+            self.event_type.as_deref(),
+            self.event_version.as_deref(),
+            self.payload.take(),
+        ) else {
+            return;
+        };
+        match schemas::stored::decode(aggregate, event_type, version, &payload) {
+            Ok(AnyEvent::AdminAction(AdminActionEvent::AdminActionRecorded {
+                action,
+                target,
+                outcome,
+                detail,
+                ..
+            })) => {
+                self.action = Some(action);
+                self.target_kind = Some(target.kind);
+                self.target_id = Some(target.id);
+                self.outcome = Some(outcome.as_str().to_owned());
+                self.detail = detail;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, position = ?self.position,
+                "a traced action in the audit log could not be read"),
+        }
+    }
 }
 
 /// A page of the feed.
@@ -178,7 +233,14 @@ fn select(q: &LogQuery, cursor: Option<&Cursor>, limit: i64) -> QueryBuilder<'st
                      e.metadata->>'client_ip' AS client_ip,
                      e.position AS position, e.event_type, e.aggregate_type, e.aggregate_id,
                      NULL::text AS method, NULL::text AS path, NULL::smallint AS status,
-                     NULL::text AS code, NULL::text AS reason
+                     NULL::text AS code, NULL::text AS reason,
+                     NULL::text AS action, NULL::text AS target_kind, NULL::text AS target_id,
+                     NULL::text AS outcome, NULL::text AS detail,
+                     CASE WHEN e.aggregate_type = ",
+        )
+        .push_bind(AggregateKind::AdminAction.as_str())
+        .push(
+            " THEN e.payload END AS payload, e.event_version AS event_version
                 FROM events e WHERE true",
         );
         if let Some(t) = q.tenant {
@@ -209,7 +271,10 @@ fn select(q: &LogQuery, cursor: Option<&Cursor>, limit: i64) -> QueryBuilder<'st
                      NULL::bigint AS position, NULL::text AS event_type,
                      NULL::text AS aggregate_type, NULL::text AS aggregate_id,
                      r.method AS method, r.path AS path, r.status AS status, r.code AS code,
-                     r.reason AS reason
+                     r.reason AS reason,
+                     NULL::text AS action, NULL::text AS target_kind, NULL::text AS target_id,
+                     NULL::text AS outcome, NULL::text AS detail,
+                     NULL::jsonb AS payload, NULL::text AS event_version
                 FROM rejected_attempts r WHERE true",
         );
         if let Some(t) = q.tenant {
@@ -275,6 +340,7 @@ pub async fn log(
         .map_err(ApiError::internal)?;
     let more = items.len() as i64 > limit;
     items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    items.iter_mut().for_each(LogEntry::open_action);
     let next_cursor = more.then(|| items.last()).flatten().map(|e| {
         Cursor {
             at: e.at,

@@ -5,6 +5,7 @@ use super::AuthState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::RequireAdmin;
+use crate::trail::{Action, Trail};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -54,15 +55,28 @@ pub(super) async fn list(
 pub(super) async fn unblock(
     State(state): State<AuthState>,
     RequireAdmin(admin): RequireAdmin,
+    trail: Trail,
     Path(ip): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let ip: IpAddr = ip.parse().map_err(|_| ApiError::BadRequest {
-        code: "invalid_ip",
-        message: format!("{ip:?} is not an IP address"),
-    })?;
-    let cleared = throttle::unblock(&state.pool, ip.to_canonical())
+    let result = async {
+        let ip: IpAddr = ip.parse().map_err(|_| ApiError::BadRequest {
+            code: "invalid_ip",
+            message: format!("{ip:?} is not an IP address"),
+        })?;
+        let cleared = throttle::unblock(&state.pool, ip.to_canonical())
+            .await
+            .map_err(ApiError::internal)?;
+        tracing::info!(cleared, "an admin unblocked an IP");
+        Ok(cleared)
+    }
+    .await;
+    let entry = Action::UnblockIp.on("ip", ip.trim());
+    let entry = match &result {
+        Ok(cleared) => entry.note(format!("{cleared} failures cleared")),
+        Err(_) => entry,
+    };
+    trail
+        .record(entry, result)
         .await
-        .map_err(ApiError::internal)?;
-    tracing::info!(cleared, "an admin unblocked an IP");
-    Ok(StatusCode::NO_CONTENT)
+        .map(|_| StatusCode::NO_CONTENT)
 }

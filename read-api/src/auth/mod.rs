@@ -4,6 +4,7 @@
 //! The claims and role guards every feature uses ([`AuthUser`], [`RequireAdmin`], …) and the
 //! token keys live below the features, in [`crate::request`]; they are re-exported here.
 
+mod attempts;
 mod handlers;
 mod ip_blocks;
 pub mod password;
@@ -40,6 +41,7 @@ pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     AuthState: axum::extract::FromRef<S>,
+    crate::trail::TrailState: axum::extract::FromRef<S>,
     crate::request::AuthConfig: axum::extract::FromRef<S>,
 {
     OpenApiRouter::new()
@@ -52,4 +54,5 @@ where
         .routes(routes!(reset::confirm))
         .routes(routes!(ip_blocks::list))
         .routes(routes!(ip_blocks::unblock))
+        .routes(routes!(attempts::list))
 }

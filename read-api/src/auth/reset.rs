@@ -138,7 +138,7 @@ pub(super) async fn request(
             }
             (None, None) => Locale::default(),
         };
-        issue(&state, user.id, &user.email, locale).await?;
+        issue(&state.pool, &state.public_url, user.id, &user.email, locale).await?;
         tracing::info!(user_id = %user.id, "a password reset link was queued");
     } else {
         tracing::info!("a password reset was asked for an e-mail without an account");
@@ -149,14 +149,21 @@ pub(super) async fn request(
     ))
 }
 
-/// Stores a new token for `user_id` and queues its e-mail, in one transaction.
-async fn issue(state: &AuthState, user_id: Uuid, to: &str, locale: Locale) -> Result<(), ApiError> {
+/// Stores a new token for `user_id` and queues its e-mail to `to`, in one transaction (also
+/// how an admin sends a tenant's owner a link).
+pub(crate) async fn issue(
+    pool: &PgPool,
+    public_url: &mailer::PublicUrl,
+    user_id: Uuid,
+    to: &str,
+    locale: Locale,
+) -> Result<(), ApiError> {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
     let hash = digest(&token);
     let ttl = chrono::Duration::from_std(TOKEN_TTL).unwrap_or(chrono::Duration::hours(1));
-    let mut tx = state.pool.begin().await.map_err(ApiError::internal)?;
+    let mut tx = pool.begin().await.map_err(ApiError::internal)?;
     sqlx::query(
         "INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
     )
@@ -173,9 +180,7 @@ async fn issue(state: &AuthState, user_id: Uuid, to: &str, locale: Locale) -> Re
         to: to.to_owned(),
         locale,
         template: Template::PasswordReset {
-            reset_url: state
-                .public_url
-                .link(&format!("/reset-password?token={token}")),
+            reset_url: public_url.link(&format!("/reset-password?token={token}")),
             valid_minutes: u32::try_from(TOKEN_TTL.as_secs() / 60).unwrap_or(60),
         },
     };

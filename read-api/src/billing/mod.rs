@@ -45,6 +45,7 @@ pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     BillingState: axum::extract::FromRef<S>,
+    crate::trail::TrailState: axum::extract::FromRef<S>,
     crate::request::AuthConfig: axum::extract::FromRef<S>,
 {
     OpenApiRouter::new()

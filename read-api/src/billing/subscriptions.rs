@@ -9,6 +9,7 @@ use crate::openapi::{responses as r, tags};
 use crate::request::page_size;
 use crate::request::ApiQuery;
 use crate::request::RequireAdmin;
+use crate::trail::{Action, Trail};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -28,6 +29,8 @@ pub struct SubscriptionQuery {
     pub plan: Option<String>,
     /// One tenant.
     pub tenant: Option<Uuid>,
+    /// Tenants whose name contains this (case-insensitive).
+    pub q: Option<String>,
     /// Only subscriptions whose cancellation is (`true`) or is not (`false`) scheduled for
     /// the end of the paid period.
     pub cancel_at_period_end: Option<bool>,
@@ -138,6 +141,18 @@ pub(super) async fn list(
         })
         .transpose()?;
     let limit = page_size(query.limit);
+    let name_pattern = query
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| {
+            let escaped = q
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        });
     let mut items: Vec<Subscription> = sqlx::query_as(&format!(
         "{SELECT}
           WHERE ($1::text IS NULL OR s.status = $1)
@@ -145,6 +160,7 @@ pub(super) async fn list(
             AND ($3::uuid IS NULL OR s.tenant_id = $3)
             AND ($4::timestamptz IS NULL OR (s.started_at, s.tenant_id) < ($4, $5))
             AND ($7::bool IS NULL OR s.cancel_at_period_end = $7)
+            AND ($8::text IS NULL OR r.name ILIKE $8)
           ORDER BY s.started_at DESC, s.tenant_id DESC LIMIT $6"
     ))
     .bind(query.status.as_deref())
@@ -154,6 +170,7 @@ pub(super) async fn list(
     .bind(after.map(|a| a.1))
     .bind(limit + 1)
     .bind(query.cancel_at_period_end)
+    .bind(name_pattern)
     .fetch_all(&state.pool)
     .await
     .map_err(ApiError::internal)?;
@@ -219,21 +236,41 @@ async fn stripe_subscription(state: &BillingState, id: Uuid) -> Result<Subscript
 pub(super) async fn cancel(
     State(state): State<BillingState>,
     _admin: RequireAdmin,
+    trail: Trail,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let key = idempotency_key(&headers)?;
-    let request: CancelRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        CancelRequest::default()
+    let request: Result<CancelRequest, ApiError> = if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(CancelRequest::default())
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest {
             code: "invalid_body",
             message: format!("the body is not a cancellation request: {e}"),
-        })?
+        })
     };
-    let sub = stripe_subscription(&state, id).await?;
-    let stripe = stripe(&state)?;
+    let entry = Action::CancelSubscription.on("subscription", id).tenant(id);
+    let entry = match &request {
+        Ok(r) if r.immediately => entry.note("immediately"),
+        Ok(_) => entry.note("at period end"),
+        Err(_) => entry,
+    };
+    let result = match request {
+        Ok(request) => ask_cancel(&state, id, &headers, request).await,
+        Err(e) => Err(e),
+    };
+    trail.record(entry, result).await
+}
+
+async fn ask_cancel(
+    state: &BillingState,
+    id: Uuid,
+    headers: &HeaderMap,
+    request: CancelRequest,
+) -> Result<StatusCode, ApiError> {
+    let key = idempotency_key(headers)?;
+    let sub = stripe_subscription(state, id).await?;
+    let stripe = stripe(state)?;
     let stripe_id = sub.stripe_subscription_id.unwrap_or_default();
     stripe
         .cancel_subscription(
@@ -272,16 +309,24 @@ pub(super) async fn cancel(
 pub(super) async fn reactivate(
     State(state): State<BillingState>,
     _admin: RequireAdmin,
+    trail: Trail,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let key = idempotency_key(&headers)?;
-    let sub = stripe_subscription(&state, id).await?;
-    let stripe = stripe(&state)?;
-    let stripe_id = sub.stripe_subscription_id.unwrap_or_default();
-    stripe
-        .reactivate_subscription(&stripe_id, &format!("reactivate:{stripe_id}:{key}"))
-        .await
-        .map_err(stripe_failed)?;
-    Ok(StatusCode::ACCEPTED)
+    let result = async {
+        let key = idempotency_key(&headers)?;
+        let sub = stripe_subscription(&state, id).await?;
+        let stripe = stripe(&state)?;
+        let stripe_id = sub.stripe_subscription_id.unwrap_or_default();
+        stripe
+            .reactivate_subscription(&stripe_id, &format!("reactivate:{stripe_id}:{key}"))
+            .await
+            .map_err(stripe_failed)?;
+        Ok(StatusCode::ACCEPTED)
+    }
+    .await;
+    let entry = Action::ReactivateSubscription
+        .on("subscription", id)
+        .tenant(id);
+    trail.record(entry, result).await
 }

@@ -49,6 +49,7 @@ pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     ContentState: axum::extract::FromRef<S>,
+    crate::trail::TrailState: axum::extract::FromRef<S>,
     crate::request::AuthConfig: axum::extract::FromRef<S>,
 {
     OpenApiRouter::new()

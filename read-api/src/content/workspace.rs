@@ -13,6 +13,7 @@ use crate::openapi::{responses as r, tags};
 use crate::request::command_metadata;
 use crate::request::RequestMeta;
 use crate::request::{AuthUser, RequireAdmin, Role};
+use crate::trail::{Action, Trail};
 use crate::users;
 use aggregates::{SubscriptionCommand, TenantCommand};
 use axum::extract::State;
@@ -64,6 +65,24 @@ fn workspace_plan(state: &ContentState) -> Plan {
 pub(super) async fn open(
     State(state): State<ContentState>,
     RequireAdmin(admin): RequireAdmin,
+    trail: Trail,
+    request: RequestMeta,
+) -> Result<Json<Workspace>, ApiError> {
+    let result = open_as(&state, admin, request).await;
+    let entry = Action::OpenWorkspace.on("workspace", "");
+    let entry = match &result {
+        Ok(Json(w)) => entry
+            .target_id(w.tenant_id)
+            .tenant(w.tenant_id)
+            .note(if w.created { "created" } else { "opened" }),
+        Err(_) => entry,
+    };
+    trail.record(entry, result).await
+}
+
+async fn open_as(
+    state: &ContentState,
+    admin: AuthUser,
     request: RequestMeta,
 ) -> Result<Json<Workspace>, ApiError> {
     let fresh = Uuid::now_v7();
@@ -88,7 +107,7 @@ pub(super) async fn open(
     let created = claimed.is_some();
     let (tenant, _) = state.bus.tenants.load(&tenant_id.to_string()).await?;
     if tenant.tenant_id().is_none() {
-        register(&state, admin, tenant_id, request).await?;
+        register(state, admin, tenant_id, request).await?;
     }
     let token = state
         .auth

@@ -57,6 +57,26 @@ pub struct ReplayReportDoc {
     applying_ms: u64,
 }
 
+/// A projection's latest replay: running while `finished_at` is absent.
+#[derive(ToSchema)]
+#[schema(as = ReplayProgress)]
+pub struct ReplayProgressDoc {
+    /// The projection.
+    projection: String,
+    /// When it started.
+    started_at: DateTime<Utc>,
+    /// The log's head when it started: reaching it is (about) done.
+    target_position: i64,
+    /// The last position read so far.
+    position: i64,
+    /// Events read so far.
+    events: i64,
+    /// When it ended (swapped in, or failed).
+    finished_at: Option<DateTime<Utc>>,
+    /// Why it failed.
+    error: Option<String>,
+}
+
 /// The event chain's verification (F47).
 #[derive(ToSchema)]
 #[schema(as = VerifyReport)]
@@ -205,6 +225,16 @@ mod tests {
             applying_ms: 1,
         };
         assert_eq!(schema_fields::<ReplayReportDoc>(), json_fields(replay));
+        let progress = stream::replay::progress::ReplayProgress {
+            projection: "p".into(),
+            started_at: Utc::now(),
+            target_position: 2,
+            position: 1,
+            events: 1,
+            finished_at: None,
+            error: None,
+        };
+        assert_eq!(schema_fields::<ReplayProgressDoc>(), json_fields(progress));
         let broken = Break {
             link_no: 1,
             position: 1,

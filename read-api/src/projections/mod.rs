@@ -4,6 +4,7 @@
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::RequireAdmin;
+use crate::trail::{Action, Trail};
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Serialize;
@@ -34,6 +35,7 @@ pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     ProjectionsState: axum::extract::FromRef<S>,
+    crate::trail::TrailState: axum::extract::FromRef<S>,
     crate::request::AuthConfig: axum::extract::FromRef<S>,
 {
     OpenApiRouter::new()
@@ -57,6 +59,9 @@ pub struct ProjectionInfo {
     pub parked: i64,
     /// Whether it is a read model that `replay` can rebuild.
     pub replayable: bool,
+    /// Its latest replay (running when `finished_at` is absent), if it was ever replayed.
+    #[schema(value_type = Option<crate::openapi::foreign::ReplayProgressDoc>)]
+    pub replay: Option<replay::progress::ReplayProgress>,
 }
 
 /// The outcome of a successful retry.
@@ -76,7 +81,8 @@ fn handler(state: &ProjectionsState, name: &str) -> Result<Arc<dyn EventHandler>
         })
 }
 
-/// Each stream consumer: checkpoint, lag, parked count, whether it can be replayed.
+/// Each stream consumer: checkpoint, lag, parked count, whether it can be replayed, and
+/// its latest replay's progress (poll this while `replay` runs).
 #[utoipa::path(
     get,
     path = "/api/v1/admin/projections",
@@ -105,6 +111,13 @@ async fn list(
         .map_err(ApiError::internal)?
         .into_iter()
         .collect();
+    let mut replays: HashMap<String, replay::progress::ReplayProgress> =
+        replay::progress::all(&state.pool)
+            .await
+            .map_err(ApiError::internal)?
+            .into_iter()
+            .map(|p| (p.projection.clone(), p))
+            .collect();
     let mut out = Vec::new();
     for h in state.projections.iter() {
         let checkpoint = stored.get(h.name()).copied().unwrap_or_default();
@@ -119,6 +132,7 @@ async fn list(
             lag_events,
             parked: parked.get(h.name()).copied().unwrap_or(0),
             replayable: !h.tables().is_empty(),
+            replay: replays.remove(h.name()),
         });
     }
     Ok(Json(out))
@@ -177,9 +191,21 @@ async fn list_parked(
 async fn retry(
     State(state): State<ProjectionsState>,
     RequireAdmin(admin): RequireAdmin,
+    trail: Trail,
     Path((name, position)): Path<(String, i64)>,
 ) -> Result<Json<Retried>, ApiError> {
-    let h = handler(&state, &name)?;
+    let entry = Action::RetryParkedEvent.on("parked_event", format!("{name}/{position}"));
+    trail
+        .record(entry, retry_parked(&state, &name, position).await)
+        .await
+}
+
+async fn retry_parked(
+    state: &ProjectionsState,
+    name: &str,
+    position: i64,
+) -> Result<Json<Retried>, ApiError> {
+    let h = handler(state, name)?;
     match parked::retry(&state.tail, h.as_ref(), position).await {
         Ok(()) => Ok(Json(Retried { position })),
         Err(e @ RetryError::NotParked { .. }) => Err(ApiError::NotFound {
@@ -215,9 +241,23 @@ async fn retry(
 async fn replay(
     State(state): State<ProjectionsState>,
     RequireAdmin(admin): RequireAdmin,
+    trail: Trail,
     Path(name): Path<String>,
 ) -> Result<Json<ReplayReport>, ApiError> {
-    let h = handler(&state, &name)?;
+    let result = replay_model(&state, &name).await;
+    let entry = Action::ReplayProjection.on("projection", &name);
+    let entry = match &result {
+        Ok(Json(report)) => entry.note(format!("{} events applied", report.events)),
+        Err(_) => entry,
+    };
+    trail.record(entry, result).await
+}
+
+async fn replay_model(
+    state: &ProjectionsState,
+    name: &str,
+) -> Result<Json<ReplayReport>, ApiError> {
+    let h = handler(state, name)?;
     match replay::replay(&state.tail, h).await {
         Ok(report) => Ok(Json(report)),
         Err(e @ ReplayError::NotReplayable(_)) => Err(ApiError::Conflict {

@@ -6,6 +6,7 @@ use crate::auth::{password, refresh};
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::{ApiJson, RequireTenantOwner, Role};
+use crate::trail::{Action, Trail};
 use crate::users::{self, CreatedUser, NewUser, User};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -95,10 +96,11 @@ pub(super) async fn list(
 pub(super) async fn create(
     State(state): State<SettingsState>,
     owner: RequireTenantOwner,
+    trail: Trail,
     ApiJson(body): ApiJson<NewAgentRequest>,
 ) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
     let password = password::generate();
-    let user = users::create(
+    let result = users::create(
         &state.pool,
         NewUser {
             email: body.email,
@@ -107,7 +109,17 @@ pub(super) async fn create(
             tenant_id: Some(owner.tenant_id),
         },
     )
-    .await?;
+    .await
+    .map_err(ApiError::from);
+    let entry = Action::CreateAgent
+        .on("user", "")
+        .tenant(owner.tenant_id)
+        .note("agent");
+    let entry = match &result {
+        Ok(user) => entry.target_id(user.id),
+        Err(_) => entry,
+    };
+    let user = trail.record(entry, result).await?;
     Ok((StatusCode::CREATED, Json(CreatedUser { user, password })))
 }
 
@@ -135,7 +147,19 @@ pub(super) async fn create(
 pub(super) async fn disable(
     State(state): State<SettingsState>,
     owner: RequireTenantOwner,
+    trail: Trail,
     Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    let entry = Action::DisableAgent.on("user", id).tenant(owner.tenant_id);
+    trail
+        .record(entry, disable_as(&state, owner, id).await)
+        .await
+}
+
+async fn disable_as(
+    state: &SettingsState,
+    owner: RequireTenantOwner,
+    id: Uuid,
 ) -> Result<StatusCode, ApiError> {
     let mut tx = state.pool.begin().await.map_err(ApiError::internal)?;
     let found = sqlx::query(

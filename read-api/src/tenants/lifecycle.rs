@@ -1,17 +1,18 @@
-//! Suspending, reactivating and resetting the owner's password.
+//! Suspending, reactivating and sending the owner a password-reset link.
 
 use super::TenantsState;
-use crate::auth::{password, refresh};
+use crate::auth::reset;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::command_metadata;
 use crate::request::RequestMeta;
 use crate::request::{ApiJson, RequireAdmin};
-use crate::users;
+use crate::trail::{Action, Trail};
 use aggregates::TenantCommand;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use integrations::mailer;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -22,15 +23,15 @@ pub struct SuspendRequest {
     pub reason: String,
 }
 
-/// A new owner password, shown this once.
+/// Where the owner's reset link went. No password: the owner chooses it from the link.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PasswordReset {
+pub struct OwnerResetLinkSent {
     /// The owner's id.
     pub user_id: Uuid,
-    /// The owner's e-mail (their login).
+    /// The owner's e-mail (their login), where the link is sent.
     pub email: String,
-    /// The new password; only its hash is kept.
-    pub password: String,
+    /// How long the link works, in minutes.
+    pub valid_minutes: u32,
 }
 
 /// `POST /api/v1/admin/tenants/{id}/suspend`: 204; suspending twice is harmless.
@@ -115,8 +116,10 @@ pub(super) async fn reactivate(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /api/v1/admin/tenants/{id}/reset-password`: a new generated password for the
-/// tenant's (first) owner; every session they had ends with it.
+/// `POST /api/v1/admin/tenants/{id}/reset-password`: e-mails the tenant's (first enabled)
+/// owner a single-use link to choose a new password — the self-service reset's link and
+/// mail, in the tenant's language. Nothing secret is answered: the admin never learns the
+/// password, and the owner's sessions end when they set it.
 #[utoipa::path(
     post,
     path = "/api/v1/admin/tenants/{id}/reset-password",
@@ -125,22 +128,35 @@ pub(super) async fn reactivate(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The tenant")),
     responses(
-        (status = 200, description = "The new password, shown this once", body = PasswordReset),
+        (status = 202, description = "The link is queued for the owner's e-mail", body = OwnerResetLinkSent),
         r::BadRequest,
         r::Unauthorized,
         r::Forbidden,
-        (status = 404, description = "The tenant has no owner (`owner_not_found`)", body = crate::error::ErrorBody),
+        (status = 404, description = "The tenant has no enabled owner (`owner_not_found`)", body = crate::error::ErrorBody),
         r::Internal,
     )
 )]
-#[tracing::instrument(name = "resetting a tenant owner's password for an admin", skip_all, fields(tenant = %id))]
+#[tracing::instrument(name = "e-mailing a tenant owner a reset link for an admin", skip_all, fields(tenant = %id))]
 pub(super) async fn reset_password(
     State(state): State<TenantsState>,
     _admin: RequireAdmin,
+    trail: Trail,
     Path(id): Path<Uuid>,
-) -> Result<Json<PasswordReset>, ApiError> {
+) -> Result<(StatusCode, Json<OwnerResetLinkSent>), ApiError> {
+    let result = send_reset_link(&state, id).await;
+    let entry = Action::ResetOwnerPassword.on("user", "").tenant(id);
+    let entry = match &result {
+        Ok(sent) => entry.target_id(sent.user_id).note("link e-mailed"),
+        Err(_) => entry,
+    };
+    let sent = trail.record(entry, result).await?;
+    Ok((StatusCode::ACCEPTED, Json(sent)))
+}
+
+async fn send_reset_link(state: &TenantsState, id: Uuid) -> Result<OwnerResetLinkSent, ApiError> {
     let owner: Option<(Uuid, String)> = sqlx::query_as(
-        "SELECT id, email FROM users WHERE tenant_id = $1 AND role = 'owner'
+        "SELECT id, email FROM users
+          WHERE tenant_id = $1 AND role = 'owner' AND disabled_at IS NULL
           ORDER BY created_at, id LIMIT 1",
     )
     .bind(id)
@@ -149,25 +165,19 @@ pub(super) async fn reset_password(
     .map_err(ApiError::internal)?;
     let (user_id, email) = owner.ok_or_else(|| ApiError::NotFound {
         code: "owner_not_found",
-        message: "this tenant has no owner".into(),
+        message: "this tenant has no enabled owner".into(),
     })?;
-    let new_password = password::generate();
-    let hash = password::hash(new_password.clone())
-        .await
-        .map_err(ApiError::internal)?;
-    // One transaction: a new password must never coexist with the old sessions.
-    let mut tx = state.pool.begin().await.map_err(ApiError::internal)?;
-    users::set_password_hash(&mut tx, user_id, &hash)
-        .await
-        .map_err(ApiError::internal)?;
-    refresh::revoke_user(&mut tx, user_id)
-        .await
-        .map_err(ApiError::internal)?;
-    tx.commit().await.map_err(ApiError::internal)?;
-    tracing::info!(%user_id, "a tenant owner's password was reset");
-    Ok(Json(PasswordReset {
+    let locale = {
+        let mut conn = state.pool.acquire().await.map_err(ApiError::internal)?;
+        mailer::tenant_locale(&mut conn, id)
+            .await
+            .map_err(ApiError::internal)?
+    };
+    reset::issue(&state.pool, &state.public_url, user_id, &email, locale).await?;
+    tracing::info!(%user_id, "a reset link was queued for a tenant owner");
+    Ok(OwnerResetLinkSent {
         user_id,
         email,
-        password: new_password,
-    }))
+        valid_minutes: u32::try_from(reset::TOKEN_TTL.as_secs() / 60).unwrap_or(60),
+    })
 }

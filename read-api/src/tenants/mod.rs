@@ -9,7 +9,7 @@
 //! | `GET /api/v1/admin/tenants/{id}` | one tenant of the directory |
 //! | `POST /api/v1/admin/tenants/{id}/suspend` `{reason}` | suspend |
 //! | `POST /api/v1/admin/tenants/{id}/reactivate` | lift a suspension |
-//! | `POST /api/v1/admin/tenants/{id}/reset-password` | new owner password, once; ends sessions |
+//! | `POST /api/v1/admin/tenants/{id}/reset-password` | e-mails the owner a reset link (202) |
 //! | `GET /api/v1/admin/tenants/{id}/timeline?cursor=&limit=` | the tenant's events in order |
 //!
 //! [`RequireAdmin`]: crate::request::RequireAdmin
@@ -21,7 +21,7 @@ mod timeline;
 
 pub use create::{CreateTenantRequest, CreatedTenant};
 pub use directory::{DirectoryEntry, DirectoryPage, DirectoryQuery};
-pub use lifecycle::{PasswordReset, SuspendRequest};
+pub use lifecycle::{OwnerResetLinkSent, SuspendRequest};
 pub use timeline::{TimelineEvent, TimelinePage, TimelineQuery};
 
 use commands::CommandBus;
@@ -36,6 +36,8 @@ pub struct TenantsState {
     pub pool: sqlx::PgPool,
     /// The write side: commands go through it.
     pub bus: std::sync::Arc<commands::CommandBus>,
+    /// The dashboard's base URL, for the owner's reset link.
+    pub public_url: integrations::mailer::PublicUrl,
 }
 
 /// The admin tenant routes.
@@ -43,6 +45,7 @@ pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     TenantsState: axum::extract::FromRef<S>,
+    crate::trail::TrailState: axum::extract::FromRef<S>,
     crate::request::AuthConfig: axum::extract::FromRef<S>,
 {
     OpenApiRouter::new()

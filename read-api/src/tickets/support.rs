@@ -5,6 +5,7 @@ use super::TicketsState;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::{ApiJson, AuthUser, RequireAdmin};
+use crate::trail::{Action, Trail};
 use ::knowledge::PLATFORM_KNOWLEDGE;
 use aggregates::tenant::MAX_KNOWLEDGE_CHARS;
 use axum::extract::State;
@@ -92,7 +93,20 @@ pub(super) async fn categories(
 pub(super) async fn replace_categories(
     State(state): State<TicketsState>,
     _admin: RequireAdmin,
+    trail: Trail,
     ApiJson(body): ApiJson<ReplaceCategoriesRequest>,
+) -> Result<Json<Categories>, ApiError> {
+    let entry = Action::ReplaceTicketCategories
+        .on("ticket_categories", "")
+        .note(format!("{} categories", body.items.len()));
+    trail
+        .record(entry, replace_categories_with(&state, body).await)
+        .await
+}
+
+async fn replace_categories_with(
+    state: &TicketsState,
+    body: ReplaceCategoriesRequest,
 ) -> Result<Json<Categories>, ApiError> {
     let invalid = |message: String| ApiError::Unprocessable {
         code: "invalid_categories",
@@ -140,7 +154,7 @@ pub(super) async fn replace_categories(
             .map_err(ApiError::internal)?;
     }
     tx.commit().await.map_err(ApiError::internal)?;
-    Ok(Json(read_categories(&state).await?))
+    Ok(Json(read_categories(state).await?))
 }
 
 /// The platform knowledge.
@@ -237,7 +251,22 @@ pub(super) async fn show_knowledge(
 pub(super) async fn replace_knowledge(
     State(state): State<TicketsState>,
     RequireAdmin(admin): RequireAdmin,
+    trail: Trail,
     ApiJson(body): ApiJson<ReplaceSupportKnowledge>,
+) -> Result<Json<SupportKnowledge>, ApiError> {
+    let result = replace_knowledge_with(&state, admin, body).await;
+    let entry = Action::ReplaceSupportKnowledge.on("support_knowledge", "");
+    let entry = match &result {
+        Ok(Json(k)) => entry.note(format!("version {}", k.version)),
+        Err(_) => entry,
+    };
+    trail.record(entry, result).await
+}
+
+async fn replace_knowledge_with(
+    state: &TicketsState,
+    admin: AuthUser,
+    body: ReplaceSupportKnowledge,
 ) -> Result<Json<SupportKnowledge>, ApiError> {
     let chars = body.text.chars().count();
     if chars > MAX_KNOWLEDGE_CHARS {
@@ -260,7 +289,7 @@ pub(super) async fn replace_knowledge(
             .map_err(ApiError::internal)?;
     if current.as_ref().is_some_and(|(_, text)| *text == body.text) {
         drop(tx);
-        return Ok(Json(read_knowledge(&state).await?));
+        return Ok(Json(read_knowledge(state).await?));
     }
     let version = current.map_or(1, |(v, _)| v + 1);
     sqlx::query(
@@ -291,7 +320,7 @@ pub(super) async fn replace_knowledge(
             ApiError::Unavailable(e.to_string())
         })?;
     tx.commit().await.map_err(ApiError::internal)?;
-    Ok(Json(read_knowledge(&state).await?))
+    Ok(Json(read_knowledge(state).await?))
 }
 
 /// Support numbers for one category, or all of them.

@@ -6,6 +6,7 @@ use crate::auth::password;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::{ApiJson, RequireAdmin, Role};
+use crate::trail::{Action, Trail};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -54,7 +55,25 @@ pub struct CreatedUser {
 pub(super) async fn create_user(
     State(state): State<UsersState>,
     RequireAdmin(admin): RequireAdmin,
+    trail: Trail,
     ApiJson(body): ApiJson<CreateUserRequest>,
+) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
+    let role = body.role;
+    let result = create_user_as(&state, admin, body).await;
+    let entry = Action::CreatePlatformUser
+        .on("user", "")
+        .note(role.as_str());
+    let entry = match &result {
+        Ok((_, created)) => entry.target_id(created.user.id),
+        Err(_) => entry,
+    };
+    trail.record(entry, result).await
+}
+
+async fn create_user_as(
+    state: &UsersState,
+    admin: crate::request::AuthUser,
+    body: CreateUserRequest,
 ) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
     match body.role {
         Role::Owner | Role::Agent => {

@@ -12,6 +12,7 @@ use crate::auth::password;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::{ApiJson, RequireTenantOwner, Role};
+use crate::trail::{Action, Trail};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -127,7 +128,25 @@ fn invitation(
 pub(super) async fn invite(
     State(state): State<UsersState>,
     owner: RequireTenantOwner,
+    trail: Trail,
     ApiJson(body): ApiJson<InvitationRequest>,
+) -> Result<(StatusCode, Json<Invitation>), ApiError> {
+    let result = invite_as(&state, owner, body).await;
+    let entry = Action::InviteUser
+        .on("invitation", "")
+        .tenant(owner.tenant_id)
+        .note("agent");
+    let entry = match &result {
+        Ok((_, invitation)) => entry.target_id(invitation.id),
+        Err(_) => entry,
+    };
+    trail.record(entry, result).await
+}
+
+async fn invite_as(
+    state: &UsersState,
+    owner: RequireTenantOwner,
+    body: InvitationRequest,
 ) -> Result<(StatusCode, Json<Invitation>), ApiError> {
     let role = body.role.unwrap_or(Role::Agent);
     if role != Role::Agent {
@@ -265,7 +284,21 @@ pub(super) async fn list(
 pub(super) async fn revoke(
     State(state): State<UsersState>,
     owner: RequireTenantOwner,
+    trail: Trail,
     Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    let entry = Action::RevokeInvitation
+        .on("invitation", id)
+        .tenant(owner.tenant_id);
+    trail
+        .record(entry, revoke_as(&state, owner, id).await)
+        .await
+}
+
+async fn revoke_as(
+    state: &UsersState,
+    owner: RequireTenantOwner,
+    id: Uuid,
 ) -> Result<StatusCode, ApiError> {
     let found = sqlx::query(
         "UPDATE user_invitations SET revoked_at = now()

@@ -228,6 +228,7 @@ pub fn routes<S>() -> utoipa_axum::router::OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     UsersState: axum::extract::FromRef<S>,
+    crate::trail::TrailState: axum::extract::FromRef<S>,
     crate::request::AuthConfig: axum::extract::FromRef<S>,
 {
     utoipa_axum::router::OpenApiRouter::new()

@@ -5,6 +5,7 @@
 //! across all aggregates and never change. A new payload shape is a new `event_version`
 //! with an upcaster, never an edit of a released variant.
 
+pub mod admin_action;
 pub mod conversation;
 pub mod platform_content;
 pub mod subscription;
@@ -15,6 +16,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub use admin_action::{ActionOutcome, ActionTarget, AdminActionEvent};
 pub use conversation::{
     AiRun, ConversationEvent, ConversationStatus, DeliveryStatus, HandoffReason, MessageContent,
     ResumeReason, CUSTOMER_WINDOW,
@@ -68,6 +70,7 @@ pub fn all_event_types() -> impl Iterator<Item = (crate::AggregateKind, &'static
         .chain(of(K::Conversation, ConversationEvent::EVENT_TYPES))
         .chain(of(K::Ticket, TicketEvent::EVENT_TYPES))
         .chain(of(K::PlatformContent, PlatformContentEvent::EVENT_TYPES))
+        .chain(of(K::AdminAction, AdminActionEvent::EVENT_TYPES))
 }
 
 /// Implements the naming side of the four event enums and the [`EventType`] of all of them
@@ -218,6 +221,9 @@ event_types! {
         AnnouncementRevised,
         ContentPublished,
         ContentUnpublished,
+    },
+    AdminAction => AdminActionEvent {
+        AdminActionRecorded,
     },
 }
 

@@ -7,7 +7,8 @@
 //! `ATENDE_WRITE_SCHEMAS=1 cargo nextest run -p schemas schema_files`.
 
 use crate::events::{
-    ConversationEvent, PlatformContentEvent, SubscriptionEvent, TenantEvent, TicketEvent,
+    AdminActionEvent, ConversationEvent, PlatformContentEvent, SubscriptionEvent, TenantEvent,
+    TicketEvent,
 };
 use crate::{AggregateKind, StoredEvent, EVENT_VERSION};
 use schemars::JsonSchema;
@@ -42,6 +43,7 @@ pub fn files() -> Vec<SchemaFile> {
     out.extend(split::<PlatformContentEvent>(
         AggregateKind::PlatformContent,
     ));
+    out.extend(split::<AdminActionEvent>(AggregateKind::AdminAction));
     out
 }
 

@@ -1,9 +1,19 @@
 //! Where the stream's topics live and how clients reach them.
 
 use rdkafka::ClientConfig;
+use schemas::AggregateKind;
 
-/// The aggregate types, one topic each.
-pub const AGGREGATE_TYPES: [&str; 4] = ["tenant", "subscription", "conversation", "ticket"];
+/// The aggregate types, one topic each: every kind `schemas` knows, so a new aggregate's
+/// events have a topic the relay can publish to and consumers can read.
+pub const AGGREGATE_TYPES: [&str; AggregateKind::ALL.len()] = {
+    let mut out = [""; AggregateKind::ALL.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = AggregateKind::ALL[i].as_str();
+        i += 1;
+    }
+    out
+};
 
 /// Kafka settings shared by the relay and the consumers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,5 +96,19 @@ impl KafkaConfig {
                 _ => Err(format!("{pair:?} is not key=value")),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_aggregate_the_log_holds_has_a_topic() {
+        for kind in AggregateKind::ALL {
+            assert!(AGGREGATE_TYPES.contains(&kind.as_str()), "{kind:?}");
+        }
+        assert!(AGGREGATE_TYPES.contains(&"platform_content"));
+        assert!(AGGREGATE_TYPES.contains(&"admin_action"));
     }
 }

@@ -7,6 +7,7 @@
 //! tables, moves the rebuilt ones in and sets the checkpoint to where the replay got to. The
 //! live runner then finds its checkpoint moved and resumes from it: nothing is applied twice.
 
+pub mod progress;
 mod shadow;
 
 use crate::checkpoint::{self, Checkpoint};
@@ -117,7 +118,17 @@ pub async fn replay_all(
             }
         }
     }
-    let outcome = run(tail, handlers, &guards, started).await;
+    let names: Vec<String> = handlers.iter().map(|h| h.name().to_owned()).collect();
+    let outcome = match tail.head_position().await {
+        Ok(target) => {
+            progress::begin(tail.pool(), &names, target).await;
+            let outcome = run(tail, handlers, &guards, started, &names).await;
+            let failure = outcome.as_ref().err().map(ToString::to_string);
+            progress::end(tail.pool(), &names, failure).await;
+            outcome
+        }
+        Err(e) => Err(e.into()),
+    };
     for g in guards {
         if outcome.is_err() {
             g.discard_shadow().await;
@@ -134,11 +145,12 @@ async fn run(
     handlers: &[Arc<dyn EventHandler>],
     guards: &[shadow::Guard],
     started: Instant,
+    names: &[String],
 ) -> Result<Vec<ReplayReport>, ReplayError> {
     for (h, g) in handlers.iter().zip(guards) {
         g.create_shadow(h.tables()).await?;
     }
-    let (at, events, applying) = catch_up(tail, handlers, guards).await?;
+    let (at, events, applying) = catch_up(tail, handlers, guards, names).await?;
     let mut reports = Vec::with_capacity(handlers.len());
     let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     for ((h, g), applying) in handlers.iter().zip(guards).zip(applying) {
@@ -168,6 +180,7 @@ async fn catch_up(
     tail: &Tail,
     handlers: &[Arc<dyn EventHandler>],
     guards: &[shadow::Guard],
+    names: &[String],
 ) -> Result<(Checkpoint, u64, Vec<Duration>), ReplayError> {
     let appliers: Vec<(usize, Option<usize>)> = handlers
         .iter()
@@ -189,6 +202,7 @@ async fn catch_up(
     // (one per conversation, per tenant and day) are touched once per batch however many of
     // their events it holds.
     let reader = tail.clone().with_batch_size(REPLAY_BATCH);
+    let names = names.to_vec();
     let reading = tokio::spawn(async move {
         let mut at = Checkpoint::START;
         let mut events = 0;
@@ -200,6 +214,7 @@ async fn catch_up(
             let short = (batch.len() as i64) < reader.batch_size();
             at = checkpoint_of(&batch);
             events += batch.len() as u64;
+            progress::advance(reader.pool(), &names, at.position, events).await;
             let batch = Arc::new(batch);
             for s in &senders {
                 // A read model that stopped reports its own error.

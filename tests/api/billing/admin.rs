@@ -265,3 +265,41 @@ async fn billing_admin_routes_are_forbidden_to_everyone_but_admins() {
         .unwrap_or_default()
         .is_empty());
 }
+
+#[tokio::test]
+async fn admins_find_subscriptions_by_part_of_the_tenant_name() {
+    let (app, _stripe) = app_with_stripe(|_| {}).await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let padaria = stripe_tenant(&app, "Padaria Pão Quente", "pro", "cus_p", "sub_p").await;
+    let otica = stripe_tenant(&app, "Ótica 100%", "basic", "cus_o", "sub_o").await;
+    app.eventually("both are projected with their names", || async {
+        let all = page(&app, "/api/v1/admin/subscriptions", &admin).await;
+        all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["tenant_name"].is_string())
+            .count()
+            == 2
+    })
+    .await;
+    let found = page(&app, "/api/v1/admin/subscriptions?q=p%C3%A3o", &admin).await;
+    assert_eq!(
+        tenants_of(&found),
+        [padaria.to_string()],
+        "case and accents as typed"
+    );
+    let found = page(&app, "/api/v1/admin/subscriptions?q=PADARIA", &admin).await;
+    assert_eq!(tenants_of(&found), [padaria.to_string()], "any case");
+    let found = page(&app, "/api/v1/admin/subscriptions?q=100%25", &admin).await;
+    assert_eq!(tenants_of(&found), [otica.to_string()], "% is a character");
+    let found = page(&app, "/api/v1/admin/subscriptions?q=_", &admin).await;
+    assert!(tenants_of(&found).is_empty(), "_ is a character too");
+    let found = page(
+        &app,
+        "/api/v1/admin/subscriptions?q=quente&plan=basic",
+        &admin,
+    )
+    .await;
+    assert!(tenants_of(&found).is_empty(), "with the other filters");
+}

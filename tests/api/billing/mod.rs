@@ -3,7 +3,7 @@
 
 mod admin;
 mod checkout;
-mod fake;
+pub(crate) mod fake;
 mod metering;
 mod metering_support;
 mod onboarding;

@@ -234,8 +234,9 @@ export async function api(path, { method = "GET", body, retried = false } = {}) 
     if (res.status === 401) signedOut();
     throw new ApiError(res.status, b.code, b.message);
   }
-  if (res.status === 204) return null;
-  return res.json();
+  // 204, and the 202s that only say "accepted", have no body.
+  const text = await res.text();
+  return text ? JSON.parse(text) : null;
 }
 
 /// Unauthenticated JSON calls (sign-in pages).
