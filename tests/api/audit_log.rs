@@ -141,13 +141,21 @@ async fn the_ndjson_download_is_an_attachment_of_the_filtered_selection_with_per
         .iter()
         .map(|e| e["event_type"].as_str().unwrap())
         .collect();
+    // The download is traced before its first line leaves, so its own trace is in it.
     assert_eq!(
         types,
-        ["TenantRegistered", "TenantSuspended", "TenantReactivated"]
+        [
+            "TenantRegistered",
+            "TenantSuspended",
+            "TenantReactivated",
+            "AdminActionRecorded"
+        ]
     );
-    assert!(lines
+    assert!(lines[..3]
         .iter()
         .all(|e| e["aggregate_id"] == tenant.to_string()));
+    assert_eq!(lines[3]["metadata"]["tenant_id"], tenant.to_string());
+    assert!(lines[3].to_string().contains("download_audit_events"));
     assert!(lines[0]["payload"]["TenantRegistered"]["owner_email"]["$pii"].is_string());
 }
 

@@ -361,7 +361,8 @@ async fn an_auditor_filters_the_event_log_downloads_the_selection_as_ndjson_and_
     assert!(!text.contains(&zé.owner.email));
     let _ = std::fs::remove_dir_all(&downloads);
 
-    // The audit log: the admin's action with its actor, and the agent's refusal.
+    // The audit log: the admin's actions with their actor, the auditor's own download
+    // (traced before its first line left), and the agent's refusal.
     click(&console, "#main-nav a[href='/audit/log']").await;
     console.wait_for("#log .audit-item").await;
     fill(&console, "#f-tenant", &zé.id.to_string()).await;
@@ -371,7 +372,7 @@ async fn an_auditor_filters_the_event_log_downloads_the_selection_as_ndjson_and_
         .wait_until(
             "only the tenant's actions show",
             "location.search.includes('kind=action')
-               && document.querySelectorAll('#log .audit-item').length === 2
+               && document.querySelectorAll('#log .audit-item').length === 3
                && [...document.querySelectorAll('#log .audit-item')].every(e => e.dataset.kind === 'action')",
         )
         .await;
@@ -379,6 +380,11 @@ async fn an_auditor_filters_the_event_log_downloads_the_selection_as_ndjson_and_
     assert!(action.contains("TenantRegistered"), "{action}");
     let actor = console.text("#log .audit-item .audit-actor").await;
     assert_eq!(actor, "Autor: administrador admin-1");
+    let download = console.text("#log .audit-item:last-child").await;
+    assert!(download.contains("Baixou o log de eventos"), "{download}");
+    assert!(download.contains("feito"), "{download}");
+    assert!(download.contains(&auditor.id.to_string()), "{download}");
+    assert!(download.contains("event_log"), "{download}");
     console.screenshot("audit-log-actions").await;
 
     click(&console, "#clear-filters").await;

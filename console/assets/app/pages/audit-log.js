@@ -17,6 +17,7 @@ import {
 } from "../components/audit.js";
 
 const PAGE = 50;
+const OUTCOME_BADGE = { done: "answer", refused: "awaiting_human", failed: "handoff" };
 const KEYS = ["tenant", "actor", "kind", "from", "to"];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -69,20 +70,26 @@ function Entry({ e }) {
     <div class="audit-head">
       <span class=${"badge " + (action ? "answer" : "handoff")}>${t("audit_log.kind." + e.kind)}</span>
       ${action
-        ? html`<strong class="audit-type">${e.event_type}</strong>
-            <a class="small" href=${withQuery("/audit/events", { after: String(e.position - 1) })}>#${e.position}</a>`
+        ? html`<strong class="audit-type">${e.action ? named("audit_log.action.", e.action) : e.event_type}</strong>
+            ${e.outcome && html`<span class=${"badge " + (OUTCOME_BADGE[e.outcome] || "resolved")}>
+              ${named("audit_log.outcome.", e.outcome)}</span>`}
+            <a class="small" href=${withQuery("/audit/events", { after: String(e.position - 1) })}
+              aria-label=${t("audit_log.event_at", { n: e.position })}>#${e.position}</a>`
         : html`<strong class="audit-type">${e.method} ${e.path}</strong>
             <span class="badge resolved">${e.status}</span>`}
       <time class="muted small" datetime=${e.at}>${dateTime(e.at)}</time>
     </div>
     ${!action &&
     html`<p class="audit-reason"><code>${e.code}</code>${e.reason && html` — ${e.reason}`}</p>`}
+    ${e.target_kind &&
+    html`<p class="audit-reason small">${t("audit_log.target")}: ${e.target_kind} <code>${e.target_id}</code>
+      ${e.detail && html` — <code>${e.detail}</code>`}</p>`}
     <p class="audit-meta muted small">
       <span class="audit-actor">${t("audit.actor")}: ${e.actor_id
         ? html`${actorKind(e.actor_kind)} <code>${e.actor_id}</code>`
         : t("audit_log.anonymous")}</span>
       ${e.tenant_id && html`<span>${t("audit.tenant")}: <code>${e.tenant_id}</code></span>`}
-      ${action && e.aggregate_id && e.aggregate_id !== e.tenant_id &&
+      ${action && !e.action && e.aggregate_id && e.aggregate_id !== e.tenant_id &&
       html`<span>${named("audit_events.aggregate.", e.aggregate_type)}: <code>${e.aggregate_id}</code></span>`}
       ${e.client_ip && html`<span>${t("audit_log.ip")}: <code>${e.client_ip}</code></span>`}
       ${e.request_id && html`<span>${t("audit_log.request")}: <code>${e.request_id}</code></span>`}
