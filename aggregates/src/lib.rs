@@ -1,6 +1,6 @@
 //! atende's domain: the event-sourced aggregates (`Tenant`, `Subscription`,
-//! `Conversation`, `Ticket`, `PlatformContent`, `AdminAction`) with their commands, business
-//! rules and errors.
+//! `Conversation`, `Ticket`, `PlatformContent`, `AdminAction`, `CataloguePlan`) with their
+//! commands, business rules and errors.
 //!
 //! Aggregates are pure. Everything they need from outside — the time, fresh ids, facts
 //! owned by other aggregates — comes through the service traits in their `Services`
@@ -15,6 +15,8 @@ pub mod clock;
 pub mod conversation;
 pub mod error;
 pub mod ids;
+// Plans managed by admins (issue 18).
+pub mod plan;
 pub mod platform_content;
 pub mod subscription;
 pub mod tenant;
@@ -27,6 +29,8 @@ pub use conversation::{
 };
 pub use error::{DomainError, ErrorKind, ServiceError};
 pub use ids::{IdGenerator, RandomIds, SequentialIds};
+// Plans managed by admins (issue 18).
+pub use plan::{CataloguePlan, PlanCommand, PlanError, PlanServices};
 pub use platform_content::{
     PlatformContent, PlatformContentCommand, PlatformContentError, PlatformContentServices,
 };

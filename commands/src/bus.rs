@@ -3,11 +3,13 @@
 use crate::privacy::KeyRing;
 use crate::services::{EventStoreTenantGate, PgPhoneNumberDirectory};
 use crate::store::{AggregateStore, CommitHook};
+// Plans managed by admins (issue 18).
 use aggregates::{
     AdminAction, AdminActionServices, Clock, Conversation, ConversationServices, IdGenerator,
     PlatformContent, PlatformContentServices, Subscription, SubscriptionServices, Tenant,
     TenantServices, Ticket, TicketServices,
 };
+use aggregates::{CataloguePlan, PlanServices};
 use cqrs_es::Aggregate;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -46,6 +48,9 @@ pub struct CommandBus {
     pub content: AggregateStore<PlatformContent>,
     /// Operators' actions no other aggregate records (one aggregate per action).
     pub admin_actions: AggregateStore<AdminAction>,
+    // Plans managed by admins (issue 18).
+    /// The plans admins publish, revise and retire.
+    pub plans: AggregateStore<CataloguePlan>,
 }
 
 impl CommandBus {
@@ -116,8 +121,17 @@ impl CommandBus {
                 clock.clone(),
             ),
             admin_actions: AggregateStore::new(
-                pool,
+                pool.clone(),
                 AdminActionServices::new(clock.clone()),
+                every,
+                on_commit.clone(),
+                keys.clone(),
+                clock.clone(),
+            ),
+            // Plans managed by admins (issue 18).
+            plans: AggregateStore::new(
+                pool,
+                PlanServices::new(clock.clone()),
                 every,
                 on_commit,
                 keys,

@@ -8,6 +8,8 @@ pub mod content;
 pub mod conversations;
 pub mod knowledge;
 pub mod metrics;
+pub mod notifications;
+pub mod plans;
 pub mod reports;
 pub mod tenants;
 pub mod tickets;

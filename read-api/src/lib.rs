@@ -10,9 +10,12 @@ pub mod health;
 pub mod http;
 pub mod knowledge;
 pub mod metrics;
+pub mod notifications;
 pub mod onboarding;
 pub mod openapi;
 pub mod outbox;
+// Plans managed by admins (issue 18).
+pub mod plans;
 pub mod privacy;
 pub mod projections;
 pub mod reports;

@@ -172,22 +172,25 @@ macro_rules! sub_states {
 
 sub_states! {
     crate::audit::AuditState { pool, auth }
-    crate::auth::AuthState { pool, auth, public_url }
+    crate::auth::AuthState { pool, auth, public_url, bus }
     crate::billing::BillingState { pool, pricing, public_url, stripe }
     crate::content::ContentState { pool, bus, pricing, public_url, auth }
     crate::conversations::ConversationsState { pool, bus, keys }
     crate::health::HealthState { pool, tail, consumers }
     crate::knowledge::KnowledgeState { pool, bus, knowledge }
     crate::metrics::MetricsState { pool }
+    crate::notifications::NotificationsState { pool }
     crate::onboarding::OnboardingState { pool, bus, whatsapp }
     crate::outbox::OutboxState { pool, keys }
+    // Plans managed by admins (issue 18).
+    crate::plans::PlansState { pool, bus, pricing }
     crate::privacy::PrivacyState { pool, bus, keys }
     crate::projections::ProjectionsState { pool, tail, projections }
     crate::reports::ReportsState { pool, pricing }
     crate::settings::SettingsState { pool, bus, public_url, whatsapp }
     crate::stream::StreamState { changes }
     crate::stripe_webhook::StripeWebhookState { pool, bus, pricing, stripe_webhook }
-    crate::tenants::TenantsState { pool, bus, public_url }
+    crate::tenants::TenantsState { pool, bus, pricing, whatsapp, public_url }
     crate::tickets::TicketsState { pool, bus, keys, knowledge }
     crate::trail::TrailState { bus }
     crate::usage::UsageState { pool, pricing }

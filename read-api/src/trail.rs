@@ -15,9 +15,10 @@
 //! the role guard refuses are in `rejected_attempts` (see [`crate::audit::rejections`]);
 //! a path or body that cannot be read is a 400 before the handler, and is not traced.
 //!
-//! [`Action`] lists the traced operations and [`DOMAIN_EVENT_OPERATIONS`] the admin
-//! operations whose own events are their trace; a test walks the OpenAPI document and fails
-//! for an admin operation that changes something and is in neither list.
+//! [`Action`] lists the traced operations, [`DOMAIN_EVENT_OPERATIONS`] the admin
+//! operations whose own events are their trace and [`OWN_VIEW_OPERATIONS`] those that change
+//! only the caller's own view; a test walks the OpenAPI document and fails for an admin
+//! operation that changes something and is in none of them.
 
 use crate::error::ApiError;
 use crate::request::{request_metadata, AuthConfig, AuthRejection, AuthUser, RequestMeta};
@@ -157,6 +158,7 @@ pub const DOMAIN_EVENT_OPERATIONS: &[&str] = &[
     "create_tenant",
     "suspend_tenant",
     "reactivate_tenant",
+    "update_tenant",
     "create_tutorial",
     "update_tutorial",
     "create_announcement",
@@ -164,6 +166,23 @@ pub const DOMAIN_EVENT_OPERATIONS: &[&str] = &[
     "admin_reply_to_ticket",
     "assign_ticket",
     "change_ticket_status",
+    // Plans managed by admins (issue 18): `PlanSet` and `PlanRetired` name the admin.
+    "create_plan",
+    "edit_plan",
+    "retire_plan",
+];
+
+/// Admin operations that change only what the caller sees (their own read marks), with why
+/// each is no operator action: they neither change the platform nor anyone else's view.
+pub const OWN_VIEW_OPERATIONS: &[(&str, &str)] = &[
+    (
+        "admin_read_notification",
+        "marks a notification read for the calling admin only",
+    ),
+    (
+        "admin_read_all_notifications",
+        "marks the notifications read for the calling admin only",
+    ),
 ];
 
 /// What to record: the action, its target, the tenant concerned, a note for success.

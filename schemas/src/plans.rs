@@ -1,15 +1,18 @@
 //! The commercial catalogue: plans (price, quota, features) and the AI models' token prices.
 //!
-//! Both are configuration, not events: events only name a plan by its key and a model by
-//! its name, and readers price them with the catalogue in force when they read, so a price
-//! change applies to every report at once. Built-in defaults can be replaced as a whole by
-//! JSON (`ATENDE_PLANS`, `ATENDE_MODEL_PRICES`).
+//! Built-in defaults can be replaced as a whole by JSON (`ATENDE_PLANS`,
+//! `ATENDE_MODEL_PRICES`). The model prices are configuration only. The configured plans are
+//! the seed of the catalogue: admins publish, revise and retire plans as events of the
+//! `plan` aggregate ([`crate::events::PlanEvent`]), and the plans in force are the
+//! configured ones overlaid by the admin-set ones, minus the retired ones
+//! ([`PlanCatalogue::overlaid`]).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// A plan as sold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A plan as sold. Also the payload of [`crate::events::PlanEvent::PlanSet`], so its field
+/// names are a storage format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanSpec {
     /// The stable key events name (`basic`, `pro`, …).
@@ -174,6 +177,33 @@ impl PlanCatalogue {
             }
         }
         Ok(Self { plans: by_id })
+    }
+
+    /// This catalogue overlaid by admin-set specs (each replaces or adds the plan with its
+    /// key), minus the `retired` keys: the plans in force when the catalogue is the seed.
+    pub fn overlaid<'a>(
+        &self,
+        set: impl IntoIterator<Item = &'a PlanSpec>,
+        retired: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let mut plans = self.plans.clone();
+        for spec in set {
+            plans.insert(spec.id.clone(), spec.clone());
+        }
+        for key in retired {
+            plans.remove(key);
+        }
+        Self { plans }
+    }
+
+    /// Whether `key` may name a plan: 1 to 40 lowercase ASCII letters, digits, `-` and `_`,
+    /// starting with a letter (it travels in URLs, Stripe metadata and events).
+    pub fn is_plan_key(key: &str) -> bool {
+        (1..=40).contains(&key.len())
+            && key.starts_with(|c: char| c.is_ascii_lowercase())
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
     }
 
     /// The plan with key `id`, if it is on sale.
@@ -400,6 +430,40 @@ mod tests {
             e.to_string(),
             "ATENDE_STRIPE_PRICES: no plan gold in the catalogue"
         );
+    }
+
+    #[test]
+    fn admin_set_plans_overlay_the_seed_and_retired_ones_leave_it() {
+        let mut pro = PlanCatalogue::builtin().get("pro").cloned().expect("pro");
+        pro.monthly_price_cents = 45_000;
+        let mut gold = pro.clone();
+        gold.id = "gold".into();
+        let c = PlanCatalogue::builtin().overlaid([&pro, &gold], ["basic"]);
+        let ids: Vec<_> = c.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["enterprise", "gold", "pro"]);
+        assert_eq!(c.get("pro").map(|p| p.monthly_price_cents), Some(45_000));
+        assert_eq!(
+            PlanCatalogue::builtin().get("basic").map(|p| p.id.as_str()),
+            Some("basic")
+        );
+    }
+
+    #[test]
+    fn plan_keys_are_short_lowercase_words_starting_with_a_letter() {
+        for ok in ["pro", "gold-2027", "a", "plano_anual", &"x".repeat(40)] {
+            assert!(PlanCatalogue::is_plan_key(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "Pro",
+            "2pro",
+            "-pro",
+            "pro plan",
+            "pró",
+            &"x".repeat(41),
+        ] {
+            assert!(!PlanCatalogue::is_plan_key(bad), "{bad}");
+        }
     }
 
     #[test]

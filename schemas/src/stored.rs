@@ -6,8 +6,8 @@
 //! whole event.
 
 use crate::events::{
-    AdminActionEvent, ConversationEvent, EventType, PlatformContentEvent, SubscriptionEvent,
-    TenantEvent, TicketEvent, EVENT_VERSION,
+    AdminActionEvent, ConversationEvent, EventType, PlanEvent, PlatformContentEvent,
+    SubscriptionEvent, TenantEvent, TicketEvent, EVENT_VERSION,
 };
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -32,17 +32,22 @@ pub enum AggregateKind {
     PlatformContent,
     /// The trace of one operator action that no other aggregate records.
     AdminAction,
+    // Plans managed by admins (issue 18).
+    /// A commercial plan an admin published, revised or retired; its id is the plan's key.
+    Plan,
 }
 
 impl AggregateKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [AggregateKind; 6] = [
+    pub const ALL: [AggregateKind; 7] = [
         Self::Tenant,
         Self::Subscription,
         Self::Conversation,
         Self::Ticket,
         Self::PlatformContent,
         Self::AdminAction,
+        // Plans managed by admins (issue 18).
+        Self::Plan,
     ];
 
     /// The stored `aggregate_type` string.
@@ -54,6 +59,8 @@ impl AggregateKind {
             Self::Ticket => "ticket",
             Self::PlatformContent => "platform_content",
             Self::AdminAction => "admin_action",
+            // Plans managed by admins (issue 18).
+            Self::Plan => "plan",
         }
     }
 
@@ -72,7 +79,8 @@ pub struct StoredEvent {
     pub tx_id: i64,
     /// When the event was recorded.
     pub recorded_at: DateTime<Utc>,
-    /// `tenant`, `subscription`, `conversation`, `ticket`, `platform_content` or `admin_action`.
+    /// `tenant`, `subscription`, `conversation`, `ticket`, `platform_content`, `admin_action`
+    /// or `plan`.
     pub aggregate_type: String,
     /// The aggregate's id.
     pub aggregate_id: String,
@@ -229,6 +237,9 @@ pub enum AnyEvent {
     PlatformContent(PlatformContentEvent),
     /// An event of the `admin_action` aggregate.
     AdminAction(AdminActionEvent),
+    // Plans managed by admins (issue 18).
+    /// An event of the `plan` aggregate.
+    Plan(PlanEvent),
 }
 
 impl AnyEvent {
@@ -241,6 +252,8 @@ impl AnyEvent {
             Self::Ticket(e) => e.kind(),
             Self::PlatformContent(e) => e.kind(),
             Self::AdminAction(e) => e.kind(),
+            // Plans managed by admins (issue 18).
+            Self::Plan(e) => e.kind(),
         }
     }
 
@@ -253,6 +266,8 @@ impl AnyEvent {
             Self::Ticket(e) => e.at(),
             Self::PlatformContent(e) => e.at(),
             Self::AdminAction(e) => e.at(),
+            // Plans managed by admins (issue 18).
+            Self::Plan(e) => e.at(),
         }
     }
 }
@@ -334,6 +349,8 @@ pub fn decode(
         AggregateKind::Ticket => AnyEvent::Ticket(typed(kind, payload)?),
         AggregateKind::PlatformContent => AnyEvent::PlatformContent(typed(kind, payload)?),
         AggregateKind::AdminAction => AnyEvent::AdminAction(typed(kind, payload)?),
+        // Plans managed by admins (issue 18).
+        AggregateKind::Plan => AnyEvent::Plan(typed(kind, payload)?),
     };
     if event.kind() != kind {
         return Err(DecodeError::TagMismatch {

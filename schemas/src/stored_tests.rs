@@ -1,5 +1,7 @@
 use super::*;
-use crate::events::{admin_action, conversation, platform_content, subscription, tenant, ticket};
+use crate::events::{
+    admin_action, conversation, plan, platform_content, subscription, tenant, ticket,
+};
 use serde_json::json;
 
 fn stored(aggregate_type: &str, event_type: &str, version: &str, payload: Value) -> StoredEvent {
@@ -42,6 +44,8 @@ fn every_sample() -> Vec<(AnyEvent, StoredEvent)> {
             .into_iter()
             .map(AnyEvent::AdminAction),
     );
+    // Plans managed by admins (issue 18).
+    all.extend(plan::tests::samples().into_iter().map(AnyEvent::Plan));
     all.into_iter()
         .map(|typed| {
             let payload = match &typed {
@@ -51,6 +55,8 @@ fn every_sample() -> Vec<(AnyEvent, StoredEvent)> {
                 AnyEvent::Ticket(e) => serde_json::to_value(e),
                 AnyEvent::PlatformContent(e) => serde_json::to_value(e),
                 AnyEvent::AdminAction(e) => serde_json::to_value(e),
+                // Plans managed by admins (issue 18).
+                AnyEvent::Plan(e) => serde_json::to_value(e),
             }
             .expect("serializes");
             let kind = typed.kind();
@@ -70,6 +76,8 @@ fn every_event_of_every_aggregate_decodes_into_its_typed_enum() {
         AggregateKind::Ticket,
         AggregateKind::PlatformContent,
         AggregateKind::AdminAction,
+        // Plans managed by admins (issue 18).
+        AggregateKind::Plan,
     ] {
         assert!(
             samples.iter().any(|(t, _)| t.kind().aggregate() == kind),

@@ -12,6 +12,7 @@ pub mod checkpoint;
 pub mod handle;
 pub mod handler;
 pub mod kafka;
+pub mod notifications;
 pub mod parked;
 pub mod registry;
 pub mod replay;

@@ -76,8 +76,17 @@ pub(crate) async fn park(
     .bind(&event.aggregate_id)
     .bind(error)
     .bind(attempts)
-    .execute(db)
+    .execute(&mut *db)
     .await?;
+    // A retry that fails again parks the event anew; its key keeps it one notification.
+    let notice = crate::notifications::Notice::event_parked(
+        consumer,
+        event.position,
+        &event.event_type,
+        error,
+        chrono::Utc::now(),
+    );
+    crate::notifications::raise(db, &notice).await?;
     Ok(())
 }
 

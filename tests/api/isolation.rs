@@ -535,6 +535,12 @@ async fn tenant_routes_for_admins_are_forbidden_to_everyone_else() {
                 Method::GET,
                 format!("/api/v1/admin/tenants/{tenant}/timeline"),
             ),
+            (
+                Method::GET,
+                format!("/api/v1/admin/tenants/{tenant}/profile"),
+            ),
+            (Method::PATCH, format!("/api/v1/admin/tenants/{tenant}")),
+            (Method::GET, "/api/v1/admin/reports/overview".to_owned()),
         ] {
             let body =
                 json!({"name": "x", "owner_email": "a@b.example", "plan": "p", "reason": "r"});

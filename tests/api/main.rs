@@ -20,10 +20,13 @@ mod invitations;
 mod isolation;
 mod knowledge;
 mod metrics;
+mod notifications;
 mod onboarding;
 mod openapi;
 mod password_reset;
 mod pipeline_e2e;
+// Plans managed by admins (issue 18).
+mod plans;
 mod privacy;
 mod projections;
 mod reports;

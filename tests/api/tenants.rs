@@ -255,3 +255,246 @@ async fn the_timeline_lists_the_tenants_events_in_order_with_personal_fields_sea
         .unwrap();
     assert_eq!(rest["items"].as_array().unwrap().len(), 2);
 }
+
+async fn profile(app: &TestApp, admin: &str, tenant: Uuid) -> Value {
+    let resp = app
+        .get_as(&format!("/api/v1/admin/tenants/{tenant}/profile"), admin)
+        .await;
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_tenants_profile_shows_its_knowledge_whatsapp_team_with_last_sign_in_and_usage() {
+    let app = spawn_app().await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let (tenant, owner, owner_token) = onboard(&app, &admin, "Livraria").await;
+    let knowledge = send(
+        &app,
+        Method::PUT,
+        "/api/v1/knowledge",
+        Some(&json!({"text": "Abrimos às 9h."})),
+        &owner_token,
+    )
+    .await;
+    assert!(knowledge.status().is_success(), "{}", knowledge.status());
+    let agent = app
+        .create_user("agente@livraria.example", Role::Agent, Some(tenant))
+        .await;
+
+    let body = profile(&app, &admin, tenant).await;
+    assert_eq!(body["name"], "Livraria");
+    assert_eq!(body["plan"], "pro");
+    assert_eq!(body["status"], "active");
+    assert_eq!(body["locale"], "pt-BR");
+    assert_eq!(body["subscription_status"], "active");
+    assert_eq!(body["complimentary"], true);
+    assert_eq!(body["knowledge"], json!({"chars": 14, "version": 1}));
+    assert_eq!(body["whatsapp"]["connected"], false);
+    assert_eq!(body["whatsapp"]["provider"], Value::Null);
+    let team = body["team"].as_array().unwrap();
+    assert_eq!(team.len(), 2);
+    // The owner first; `onboard` signed them in from this machine, the agent never did.
+    assert_eq!(team[0]["email"], owner.email.as_str());
+    assert_eq!(team[0]["role"], "owner");
+    assert_eq!(team[0]["last_sign_in_ip"], "127.0.0.1");
+    assert!(team[0]["last_sign_in_at"].is_string());
+    assert_eq!(team[1]["id"], agent.id.to_string().as_str());
+    assert_eq!(team[1]["last_sign_in_at"], Value::Null);
+    let usage = body["usage"].as_array().unwrap();
+    assert!(!usage.is_empty());
+    assert_eq!(usage[0]["tenant_id"], tenant.to_string().as_str());
+    // Periods go back in time without overlapping.
+    for pair in usage.windows(2) {
+        assert_eq!(pair[1]["period"]["end"], pair[0]["period"]["start"]);
+    }
+
+    let missing = app
+        .get_as(
+            &format!("/api/v1/admin/tenants/{}/profile", Uuid::now_v7()),
+            &admin,
+        )
+        .await;
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn an_admin_renames_a_tenant_moves_its_complimentary_plan_and_changes_its_language() {
+    let app = spawn_app().await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let (tenant, _, _) = onboard(&app, &admin, "Doceria").await;
+    let resp = send(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/admin/tenants/{tenant}"),
+        Some(&json!({"name": "  Doceria Nova ", "plan": "enterprise", "locale": "en"})),
+        &admin,
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["name"], "Doceria Nova");
+    assert_eq!(body["plan"], "enterprise");
+    assert_eq!(body["locale"], "en");
+    app.eventually("the directory and the reports follow", || async {
+        let entry = directory_entry(&app, &admin, tenant).await;
+        let reported: Option<String> =
+            sqlx::query_scalar("SELECT name FROM report_tenants WHERE tenant_id = $1")
+                .bind(tenant)
+                .fetch_optional(&app.db.pool)
+                .await
+                .unwrap();
+        entry.is_some_and(|t| t["name"] == "Doceria Nova" && t["plan"] == "enterprise")
+            && reported.as_deref() == Some("Doceria Nova")
+    })
+    .await;
+    let found: Value = app
+        .get_as("/api/v1/admin/tenants?plan=enterprise", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    let none: Value = app
+        .get_as("/api/v1/admin/tenants?plan=pro", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["items"], json!([]));
+
+    // The same values again record nothing.
+    let events = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM events")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+    };
+    let before = events().await;
+    let again = send(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/admin/tenants/{tenant}"),
+        Some(&json!({"name": "Doceria Nova", "plan": "enterprise", "locale": "en"})),
+        &admin,
+    )
+    .await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(events().await, before);
+}
+
+#[tokio::test]
+async fn a_tenant_edit_is_refused_whole_for_a_blank_field_and_stripe_keeps_a_paid_plan() {
+    let app = spawn_app().await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let (tenant, _, _) = onboard(&app, &admin, "Floricultura").await;
+    let path = format!("/api/v1/admin/tenants/{tenant}");
+    for (body, status, code) in [
+        (json!({"name": " ", "locale": "en"}), 422, "name_required"),
+        (json!({"plan": "", "name": "X"}), 422, "plan_required"),
+        (
+            json!({"locale": "fr", "name": "X"}),
+            422,
+            "unsupported_locale",
+        ),
+    ] {
+        let resp = send(&app, Method::PATCH, &path, Some(&body), &admin).await;
+        assert_eq!(resp.status(), status, "{body}");
+        let err: Value = resp.json().await.unwrap();
+        assert_eq!(err["code"], code, "{body}");
+    }
+    assert_eq!(profile(&app, &admin, tenant).await["name"], "Floricultura");
+
+    let paying = app
+        .register_tenant("Paga", "dona@paga-stripe.example")
+        .await;
+    app.app
+        .bus
+        .subscriptions
+        .execute(
+            &paying.to_string(),
+            aggregates::SubscriptionCommand::StartFromCheckout {
+                tenant_id: paying,
+                stripe_customer_id: "cus_9".into(),
+                stripe_subscription_id: "sub_9".into(),
+                plan: schemas::Plan::from("pro"),
+                trial_end: None,
+            },
+            &TestApp::admin_metadata(paying),
+        )
+        .await
+        .unwrap();
+    let refused = send(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/admin/tenants/{paying}"),
+        Some(&json!({"plan": "enterprise", "name": "Paga Muito"})),
+        &admin,
+    )
+    .await;
+    assert_eq!(refused.status(), 409);
+    let err: Value = refused.json().await.unwrap();
+    assert_eq!(err["code"], "plan_billed_by_stripe");
+    let after = profile(&app, &admin, paying).await;
+    assert_eq!(after["plan"], "pro");
+    assert_eq!(
+        after["name"], "Paga",
+        "nothing of a refused edit is recorded"
+    );
+
+    let unknown = send(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/admin/tenants/{}", Uuid::now_v7()),
+        Some(&json!({"name": "X"})),
+        &admin,
+    )
+    .await;
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn a_suspended_tenants_owner_is_refused_a_session_until_it_is_reactivated() {
+    let app = spawn_app().await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let (tenant, owner, _) = onboard(&app, &admin, "Barbearia").await;
+    let refresh = app.tokens(&owner).await["refresh_token"].clone();
+    let suspend = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/admin/tenants/{tenant}/suspend"),
+        Some(&json!({"reason": "unpaid"})),
+        &admin,
+    )
+    .await;
+    assert_eq!(suspend.status(), 204);
+
+    let refused = app.login(&owner.email, &owner.password).await;
+    assert_eq!(refused.status(), 403);
+    let err: Value = refused.json().await.unwrap();
+    assert_eq!(err["code"], "tenant_suspended");
+    // A wrong password still gets the answer that reveals nothing.
+    assert_eq!(
+        app.login(&owner.email, "wrong-password-1").await.status(),
+        401
+    );
+    let renewed = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": refresh}),
+            None,
+        )
+        .await;
+    assert_eq!(renewed.status(), 403);
+
+    let reactivate = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/admin/tenants/{tenant}/reactivate"),
+        None,
+        &admin,
+    )
+    .await;
+    assert_eq!(reactivate.status(), 204);
+    assert_eq!(app.login(&owner.email, &owner.password).await.status(), 200);
+}

@@ -439,8 +439,8 @@ async fn an_admin_may_open_the_auditors_desk_and_page_through_the_event_log_and_
     sign_in(&console, &admin.email, &admin.password).await;
     console
         .wait_until(
-            "admins land on the support queue",
-            "location.pathname === '/admin/support'",
+            "admins land on their overview",
+            "location.pathname === '/admin/overview'",
         )
         .await;
     let nav = console.text("#main-nav").await;

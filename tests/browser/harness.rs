@@ -322,7 +322,8 @@ impl Console {
         Tenant { id, owner }
     }
 
-    /// Signs `user` in through the sign-in page and waits for the inbox.
+    /// Signs `user` in through the sign-in page and waits for their home: the inbox, or
+    /// the admins' overview.
     pub async fn sign_in(&self, user: &TestUser) {
         self.open("/login").await;
         self.wait_for("#email")
@@ -338,7 +339,7 @@ impl Console {
             .expect("a click");
         self.type_text(&user.password).await;
         self.press("Enter").await;
-        self.wait_for(".inbox").await;
+        self.wait_for(".inbox, .admin-overview").await;
     }
 
     /// Sets the viewport to `width`×`height` CSS pixels.

@@ -15,6 +15,14 @@ mod harness;
 mod stripe_support;
 
 mod admin_ops;
+// Plans managed by admins (issue 18).
+mod admin_plans;
+// Admin notifications (issue 18)
+mod admin_notifications;
+
+// Admin cockpit: overview and tenants (issue 18).
+mod admin_tenants;
+
 // The auditor's desk (issue 18).
 mod auditor;
 mod content;

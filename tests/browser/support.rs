@@ -174,13 +174,14 @@ async fn a_tenant_opens_a_ticket_with_a_file_reads_the_ai_answer_and_sees_the_ad
     console.sign_in(&admin).await;
     assert_eq!(
         console.location().await,
-        "/admin/support",
-        "admins land on the queue"
+        "/admin/overview",
+        "admins land on the overview"
     );
     assert!(
         console.text("#main-nav").await.contains("Fila de suporte"),
         "the admin section of the navigation"
     );
+    click(&console, "#main-nav a[href='/admin/support']").await;
     click(&console, &format!("[data-ticket='{id}']")).await;
     console.wait_for("#ticket-messages .msg.t-ai").await;
     click(&console, "#assign-me").await;

@@ -189,6 +189,12 @@ async fn a_mail_refused_at_every_attempt_is_failed_after_the_last_one() {
     assert!(sink.received().is_empty());
     let outbox = status(&db.pool).await.unwrap();
     assert_eq!((outbox.queued, outbox.failed), (0, 1));
+    let told = stream::notifications::page(&db.pool, uuid::Uuid::now_v7(), None, false, 10)
+        .await
+        .unwrap();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].kind, "mail_given_up");
+    assert!(told[0].detail["error"].as_str().unwrap().contains("451"));
 }
 
 #[tokio::test]

@@ -727,3 +727,114 @@ async fn a_short_follow_up_is_understood_from_the_previous_question() {
     scheduler.stop().await;
     runner.stop().await;
 }
+
+// Plans managed by admins (issue 18).
+
+/// Runs a plan command as an admin would, then brings the plan read model up to date.
+async fn plan_command(env: &Env, plan: &str, command: aggregates::PlanCommand) {
+    let admin = schemas::Actor {
+        kind: schemas::ActorKind::Admin,
+        id: Uuid::from_u128(3).to_string(),
+    };
+    env.bus
+        .plans
+        .execute(plan, command, &schemas::CommandMetadata::new(admin, None))
+        .await
+        .unwrap();
+    stream::replay::replay(
+        &stream::Tail::new(env.pool.clone()),
+        Arc::new(projections::plans::PlanCatalogueModel),
+    )
+    .await
+    .unwrap();
+}
+
+fn spec(id: &str, quota: i64) -> schemas::plans::PlanSpec {
+    schemas::plans::PlanSpec {
+        id: id.into(),
+        name: id.into(),
+        monthly_price_cents: 100,
+        currency: "brl".into(),
+        monthly_ai_message_quota: Some(quota),
+        features: vec![],
+        stripe_price_id: None,
+    }
+}
+
+#[tokio::test]
+async fn a_plan_an_admin_created_limits_answers_while_a_lowered_quota_spares_earlier_subscribers() {
+    let env = setup().await;
+    let llm = model("Abrimos às 8h.").await;
+    let mut cfg = config(vec![provider("primary", &llm)]);
+    cfg.pricing = Pricing::from_config(
+        Some(r#"[{"id": "roomy", "name": "Roomy", "monthly_price_cents": 100, "currency": "brl", "monthly_ai_message_quota": 100}]"#),
+        None,
+    )
+    .unwrap();
+    let earlier = env.tenant("roomy").await;
+    let admin = Uuid::from_u128(3);
+    plan_command(
+        &env,
+        "roomy",
+        aggregates::PlanCommand::Edit {
+            spec: spec("roomy", 1),
+            configured: true,
+            admin_id: admin,
+        },
+    )
+    .await;
+    plan_command(
+        &env,
+        "gold",
+        aggregates::PlanCommand::Create {
+            spec: spec("gold", 1),
+            configured: false,
+            admin_id: admin,
+        },
+    )
+    .await;
+    let on_gold = env.tenant("gold").await;
+    let (runner, scheduler) = start(&env, cfg);
+
+    for (tenant, contact) in [(earlier, "5511900000020"), (on_gold, "5511900000030")] {
+        let first = env
+            .receive(tenant, contact, "wamid.1", "Qual o horário?")
+            .await;
+        eventually("the first answer", || async {
+            env.count(&first, "AiReplied").await == 1
+        })
+        .await;
+        settled(&env, &first).await;
+    }
+    let second = env
+        .receive(
+            earlier,
+            "5511900000021",
+            "wamid.1",
+            "Qual o horário amanhã?",
+        )
+        .await;
+    eventually("the earlier subscriber's second answer", || async {
+        env.count(&second, "AiReplied").await == 1
+    })
+    .await;
+    let refused = env
+        .receive(
+            on_gold,
+            "5511900000031",
+            "wamid.1",
+            "Qual o horário amanhã?",
+        )
+        .await;
+    eventually("a hand-off", || async {
+        env.count(&refused, "ConfidenceLow").await == 1
+    })
+    .await;
+    assert_eq!(
+        env.bodies(&refused, "ConfidenceLow").await[0]["reason"],
+        "plan_quota_reached"
+    );
+    assert_eq!(env.count(&refused, "AiReplied").await, 0);
+    scheduler.stop().await;
+    runner.stop().await;
+}

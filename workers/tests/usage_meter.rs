@@ -154,4 +154,18 @@ async fn the_eighth_answer_of_ten_raises_one_alert_and_queues_one_mail_per_owner
         mails,
         [("dona@loja.example".to_owned(), "quota_alert".to_owned())]
     );
+    // The admins are told once too, however often the answers arrive again.
+    apply(&meter, &mut conn, &events).await;
+    let told = stream::notifications::page(&db.pool, Uuid::now_v7(), None, false, 10)
+        .await
+        .unwrap();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(
+        (
+            told[0].kind.as_str(),
+            told[0].tenant_id,
+            &told[0].detail["used"]
+        ),
+        ("quota_reached", Some(TENANT), &serde_json::json!(8))
+    );
 }

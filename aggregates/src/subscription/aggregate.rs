@@ -34,6 +34,10 @@ pub struct Subscription {
     held_payments: BTreeMap<String, HeldPayment>,
     #[serde(default)]
     cancel_at_period_end: bool,
+    // Plans managed by admins (issue 18): when it moved onto its current plan, so readers
+    // find the plan revision it bought. `None` in snapshots taken before it was kept.
+    #[serde(default)]
+    plan_since: Option<DateTime<Utc>>,
 }
 
 /// A completed Stripe Checkout waiting for its first payment to provision the tenant.
@@ -69,6 +73,13 @@ impl Subscription {
     /// The current plan.
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    /// When it moved onto its current plan (its start or its latest plan change): the
+    /// plan's revision in force then holds its terms. `None` before it started, and for a
+    /// state restored from a snapshot older than this field.
+    pub fn plan_since(&self) -> Option<DateTime<Utc>> {
+        self.plan_since
     }
 
     /// Stripe's customer id.
@@ -365,8 +376,10 @@ impl Aggregate for Subscription {
                 plan,
                 trial_end,
                 status,
+                at,
                 ..
             } => {
+                self.plan_since = Some(at);
                 self.tenant_id = Some(tenant_id);
                 self.stripe_customer_id = stripe_customer_id;
                 self.stripe_subscription_id = stripe_subscription_id;
@@ -379,8 +392,10 @@ impl Aggregate for Subscription {
                 tenant_id,
                 plan,
                 status,
+                at,
                 ..
             } => {
+                self.plan_since = Some(at);
                 self.tenant_id = Some(tenant_id);
                 self.plan = plan;
                 self.status = Some(status);
@@ -411,7 +426,12 @@ impl Aggregate for Subscription {
             }
             SubscriptionEvent::GracePeriodExpired { .. } => self.status = Some(S::Suspended),
             SubscriptionEvent::SubscriptionCancelled { .. } => self.status = Some(S::Cancelled),
-            SubscriptionEvent::PlanChanged { to, .. } => self.plan = to,
+            SubscriptionEvent::PlanChanged { to, at, .. } => {
+                if to != self.plan {
+                    self.plan_since = Some(at);
+                }
+                self.plan = to;
+            }
             SubscriptionEvent::CheckoutCompleted {
                 stripe_customer_id,
                 stripe_subscription_id,

@@ -220,6 +220,14 @@ impl Tenant {
                 self.registered()?;
                 Ok((locale != self.locale).then_some(TenantEvent::LocaleChanged { locale, at }))
             }
+            TenantCommand::Rename { name } => {
+                self.registered()?;
+                let name = name.trim().to_owned();
+                if name.is_empty() {
+                    return Err(TenantError::NameRequired);
+                }
+                Ok((name != self.name).then_some(TenantEvent::TenantRenamed { name, at }))
+            }
             TenantCommand::CompleteOnboardingStep { step } => {
                 self.registered()?;
                 Ok((!self.completed(step))
@@ -288,6 +296,7 @@ impl Aggregate for Tenant {
             TenantEvent::TenantSuspended { .. } => self.suspended = true,
             TenantEvent::TenantReactivated { .. } => self.suspended = false,
             TenantEvent::LocaleChanged { locale, .. } => self.locale = locale,
+            TenantEvent::TenantRenamed { name, .. } => self.name = name,
             TenantEvent::OnboardingStepCompleted { step, .. } => {
                 self.onboarding.insert(step);
             }

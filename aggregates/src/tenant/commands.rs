@@ -62,6 +62,11 @@ pub enum TenantCommand {
         /// The language from now on.
         locale: Locale,
     },
+    /// Rename the business (an admin's correction); the current name changes nothing.
+    Rename {
+        /// The new name; not blank.
+        name: String,
+    },
     /// Record a step of the first-run onboarding; a step already recorded changes nothing.
     CompleteOnboardingStep {
         /// The step.

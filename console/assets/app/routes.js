@@ -16,6 +16,7 @@ const pricing = () => import("./pages/pricing.js");
 const support = () => import("./pages/support.js");
 const adminSupport = () => import("./pages/admin-support.js");
 const tutorials = () => import("./pages/tutorials.js");
+const adminTenants = () => import("./pages/admin-tenants.js");
 
 export const routes = [
   { path: "/login", access: "public", page: () => import("./pages/signin.js") },
@@ -48,6 +49,13 @@ export const routes = [
   { path: "/pricing", access: "public", page: pricing },
   { path: "/checkout/success", access: "public", page: () => import("./pages/checkout-success.js") },
 
+  // Admin cockpit: overview and tenants (issue 18).
+  { path: "/admin/overview", access: "admin", page: () => import("./pages/admin-overview.js"),
+    nav: { label: "nav.admin_overview", icon: "chart", section: "admin" } },
+  { path: "/admin/tenants", access: "admin", page: adminTenants,
+    nav: { label: "nav.admin_tenants", icon: "users", section: "admin" } },
+  { path: "/admin/tenants/:id", access: "admin", page: adminTenants, parent: "/admin/tenants" },
+
   { path: "/admin/support", access: "admin", page: adminSupport,
     nav: { label: "nav.admin_support", icon: "help", section: "admin" } },
   { path: "/admin/support/:id", access: "admin", page: adminSupport, parent: "/admin/support" },
@@ -70,6 +78,11 @@ export const routes = [
     nav: { label: "nav.admin_system", icon: "server", section: "admin" } },
   { path: "/admin/privacy", access: "admin", page: () => import("./pages/admin-privacy.js"),
     nav: { label: "nav.admin_privacy", icon: "lock", section: "admin" } },
+  // Plans managed by admins (issue 18).
+  { path: "/admin/plans", access: "admin", page: () => import("./pages/admin-plans.js"),
+    nav: { label: "nav.admin_plans", icon: "tag", section: "admin" } },
+  // Notifications (issue 18): reached from the bell in the top bar, not the navigation.
+  { path: "/admin/notifications", access: "admin", page: () => import("./pages/admin-notifications.js") },
 
   // The auditor's desk (issue 18): the chain's verification (auditors land there), the event
   // log and the audit log. Read-only, like the auditor's role.
@@ -110,9 +123,9 @@ export function isAuditor(user) {
   return !!user && user.role === "auditor";
 }
 
-/// Where `user` lands after signing in: the inbox for tenants, the support queue for admins,
-/// the chain's verification for auditors.
+/// Where `user` lands after signing in: the inbox for tenants, the overview for admins, the
+/// chain's verification for auditors.
 export function home(user) {
   if (isAuditor(user)) return "/audit";
-  return isAdmin(user) ? "/admin/support" : "/";
+  return isAdmin(user) ? "/admin/overview" : "/";
 }

@@ -6,9 +6,24 @@ import { effectiveTheme, toggleTheme } from "./lib/theme.js";
 import { signOut, leaveWorkspace } from "./lib/session.js";
 import { navigate, here } from "./lib/router.js";
 import { useStore } from "./lib/store.js";
-import { routes, allowed, home, resolve } from "./routes.js";
+import { routes, allowed, home, isAdmin, resolve } from "./routes.js";
 import { Icon } from "./components/icons.js";
 import { AnnouncementBanner } from "./components/content.js";
+import { notices, followNotifications } from "./lib/notifications.js";
+
+/// The admins' bell: a link to their notifications, with the unread count, live.
+function Bell({ user }) {
+  const { unread } = useStore(notices);
+  useEffect(() => followNotifications(), [user.id]);
+  const label = !unread
+    ? t("notifications.bell")
+    : t(unread === 1 ? "notifications.bell_unread_one" : "notifications.bell_unread", { n: unread });
+  return html`<a href="/admin/notifications" class="button icon-button bell" id="notifications-bell"
+    aria-label=${label} title=${label}>
+    <${Icon} name="bell" />
+    ${unread > 0 && html`<span class="bell-count" aria-hidden="true">${unread > 99 ? "99+" : unread}</span>`}
+  </a>`;
+}
 
 export function Shell({ user, route, children }) {
   const [menuOpen, setMenuOpen] = useState(false);
@@ -77,6 +92,7 @@ export function Shell({ user, route, children }) {
         >
           ${LOCALES.map((l) => html`<option value=${l.tag} lang=${l.tag}>${l.name}</option>`)}
         </select>
+        ${isAdmin(user) && html`<${Bell} user=${user} />`}
         <button
           type="button"
           class="icon-button"

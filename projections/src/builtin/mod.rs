@@ -26,6 +26,9 @@ pub fn registry(keys: Arc<dyn SubjectKeys>) -> Registry {
         Arc::new(crate::knowledge::KnowledgeDocuments),
         Arc::new(crate::tickets::Tickets),
         Arc::new(crate::content::PlatformContentModel),
+        // Plans managed by admins (issue 18).
+        Arc::new(crate::plans::PlanCatalogueModel),
+        Arc::new(crate::notifications::AdminNotifications),
     ])
 }
 

@@ -1,6 +1,7 @@
 //! The `admin_reports` projection.
 
 use chrono::Datelike;
+use schemas::events::SubscriptionStatus;
 use schemas::EventType;
 use schemas::StoredEvent;
 use sqlx::PgConnection;
@@ -36,6 +37,16 @@ impl AdminReports {
             }
             Some(EventType::TenantSuspended) => "suspended",
             Some(EventType::TenantReactivated) => "active",
+            Some(EventType::TenantRenamed) => {
+                // A name is no status: it moves no guard, and the latest rename wins because
+                // a tenant's events arrive in its own order.
+                sqlx::query("UPDATE report_tenants SET name = $2 WHERE tenant_id = $1")
+                    .bind(tenant)
+                    .bind(event.text("name")?)
+                    .execute(db)
+                    .await?;
+                return Ok(());
+            }
             _ => return Ok(()),
         };
         // Only status changes move the guard: a redelivered older change is then skipped.
@@ -62,18 +73,20 @@ impl AdminReports {
             Some(EventType::ComplimentarySubscriptionStarted) => true,
             _ => return self.subscription_change(db, event).await,
         };
+        let status = event.text("status")?;
         sqlx::query(
             "INSERT INTO report_subscriptions (tenant_id, plan, status, complimentary,
-                 started_at, last_sequence)
-             VALUES ($1, $2, $3, $4, $5, $6)
+                 started_at, plan_since, last_sequence, trialed)
+             VALUES ($1, $2, $3, $4, $5, $5, $6, $7)
              ON CONFLICT (tenant_id) DO NOTHING",
         )
         .bind(tenant)
         .bind(event.text("plan")?)
-        .bind(event.text("status")?)
+        .bind(status)
         .bind(complimentary)
         .bind(event.at()?)
         .bind(event.sequence)
+        .bind(status == SubscriptionStatus::Trialing.as_str())
         .execute(db)
         .await?;
         Ok(())
@@ -97,6 +110,10 @@ impl AdminReports {
             Some(EventType::PlanChanged) => (None, Some(event.text("to")?), None),
             _ => return Ok(()),
         };
+        // A zero invoice (a trial's first one) is no payment: it converts nothing.
+        let first_paid = (event.is(EventType::PaymentSucceeded)
+            && event.integer("amount_cents")? > 0)
+            .then_some(at);
         let applied = sqlx::query(
             "UPDATE report_subscriptions SET
                  status = CASE
@@ -104,7 +121,10 @@ impl AdminReports {
                      WHEN $3 = 'past_due' AND status IN ('suspended', 'cancelled') THEN status
                      ELSE $3 END,
                  plan = COALESCE($4::text, plan),
+                 plan_since = CASE WHEN $4::text IS NOT NULL AND $4 <> plan THEN $6
+                                   ELSE plan_since END,
                  cancelled_at = COALESCE($5::timestamptz, cancelled_at),
+                 first_paid_at = COALESCE(first_paid_at, $7::timestamptz),
                  last_sequence = $2
               WHERE tenant_id = $1 AND last_sequence < $2",
         )
@@ -113,6 +133,8 @@ impl AdminReports {
         .bind(status)
         .bind(plan)
         .bind(cancelled_at)
+        .bind(at)
+        .bind(first_paid)
         .execute(&mut *db)
         .await?
         .rows_affected()

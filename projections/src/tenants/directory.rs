@@ -41,6 +41,7 @@ impl TenantDirectory {
             Some(EventType::TenantSuspended) => ("status = 'suspended'", None),
             Some(EventType::TenantReactivated) => ("status = 'active'", None),
             Some(EventType::LocaleChanged) => ("locale = $5", Some(event.text("locale")?)),
+            Some(EventType::TenantRenamed) => ("name = $5", Some(event.text("name")?)),
             _ => ("status = status", None),
         };
         sqlx::query(&format!(

@@ -18,6 +18,23 @@ use uuid::Uuid;
 /// The one answer to every failed sign-in, so nobody learns which e-mails have accounts.
 const WRONG_CREDENTIALS: &str = "wrong e-mail or password";
 
+/// A suspended tenant's users get no session (F43): told why, after their password was
+/// checked, so the answer reveals nothing to someone who does not know it.
+async fn refuse_if_suspended(state: &AuthState, user: &User) -> Result<(), ApiError> {
+    let Some(tenant) = user.tenant_id else {
+        return Ok(());
+    };
+    let (tenant, _) = state.bus.tenants.load(&tenant.to_string()).await?;
+    if tenant.is_suspended() {
+        tracing::info!(user_id = %user.id, "a suspended tenant's user was refused a session");
+        return Err(ApiError::Forbidden {
+            code: "tenant_suspended",
+            message: "this company's account is suspended; contact support".into(),
+        });
+    }
+    Ok(())
+}
+
 /// `POST /api/v1/auth/login` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
@@ -138,6 +155,7 @@ async fn token_pair(
         (status = 200, description = "Signed in; with `session: cookie`, the refresh token is set as the `atende_refresh` cookie (HttpOnly, SameSite=Strict, Path=/api/v1/auth) instead of returned", body = TokenResponse),
         r::BadRequest,
         (status = 401, description = "Wrong e-mail or password (the same answer for both)", body = crate::error::ErrorBody),
+        (status = 403, description = "The right password, but the user's tenant is suspended (`tenant_suspended`)", body = crate::error::ErrorBody),
         r::TooManyRequests,
         r::Internal,
     )
@@ -175,11 +193,17 @@ pub(super) async fn login(
     };
     let Some(user) = user else {
         tracing::info!("a sign-in failed");
+        throttle::notify_if_blocked(pool, ip)
+            .await
+            .map_err(ApiError::internal)?;
         return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into()));
     };
+    // The password was right: the attempt counts as no failure towards an IP block, even
+    // when the tenant's suspension refuses the session.
     throttle::succeeded(pool, attempt)
         .await
         .map_err(ApiError::internal)?;
+    refuse_if_suspended(&state, &user).await?;
     let mut conn = pool.acquire().await.map_err(ApiError::internal)?;
     let refresh_token = refresh::issue(&mut conn, user.id, Uuid::now_v7())
         .await
@@ -200,6 +224,7 @@ pub(super) async fn login(
         (status = 200, description = "A new pair; the one sent is spent. Without `refresh_token` in the body, the `atende_refresh` cookie's is used and the new one set as the cookie", body = TokenResponse),
         r::BadRequest,
         (status = 401, description = "Unknown, expired, revoked or already spent refresh token", body = crate::error::ErrorBody),
+        (status = 403, description = "The user's tenant is suspended (`tenant_suspended`)", body = crate::error::ErrorBody),
         r::Internal,
     )
 )]
@@ -226,6 +251,7 @@ pub(super) async fn refresh(
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::Unauthorized(RefreshError::Invalid.to_string()))?;
+    refuse_if_suspended(&state, &user).await?;
     let pair = token_pair(&state, &user, next).await?;
     Ok(answer(&state, pair, mode))
 }

@@ -34,6 +34,8 @@ pub struct AuthState {
     pub auth: crate::request::AuthConfig,
     /// The dashboard's base URL, for links in e-mails.
     pub public_url: integrations::mailer::PublicUrl,
+    /// The write side, read here for whether a user's tenant is suspended.
+    pub bus: std::sync::Arc<commands::CommandBus>,
 }
 
 /// The auth routes: sign-in, refresh, logout, `/me`, password change and IP blocks.

@@ -67,6 +67,20 @@ pub(crate) async fn refuse_if_blocked(pool: &PgPool, ip: IpAddr, id: i64) -> Res
     })
 }
 
+/// After a failed attempt from `ip`: if that failure blocked it, tells the admins (once
+/// per block; its start never moves while it lasts, as refused attempts do not count).
+pub(crate) async fn notify_if_blocked(pool: &PgPool, ip: IpAddr) -> Result<(), sqlx::Error> {
+    let Some(block) = blocks(pool, Some(ip), 0).await?.into_iter().next() else {
+        return Ok(());
+    };
+    let since = block.blocked_until
+        - chrono::Duration::from_std(BLOCK_FOR).unwrap_or_else(|_| chrono::Duration::zero());
+    let notice = stream::notifications::Notice::ip_blocked(&block.ip, since, block.blocked_until);
+    stream::notifications::raise_now(pool, &notice)
+        .await
+        .map(drop)
+}
+
 /// Every IP currently blocked from signing in.
 pub async fn blocked_ips(pool: &PgPool) -> Result<Vec<IpBlock>, sqlx::Error> {
     blocks(pool, None, 0).await

@@ -61,7 +61,7 @@ const REFERENCES: Uuid = Uuid::from_u128(0x6174_656e_6465_2d63_6865_636b_6f75_74
     responses(
         (status = 200, description = "The Checkout Session to redirect the buyer to", body = CheckoutSession),
         r::BadRequest,
-        (status = 422, description = "Unknown plan (`unknown_plan`), a plan not sold through Stripe (`plan_not_purchasable`) a malformed e-mail (`invalid_email`), a business name over 200 characters (`invalid_business_name`) or an unsupported locale (`unsupported_locale`)", body = crate::error::ErrorBody),
+        (status = 422, description = "Unknown plan (`unknown_plan`), a retired plan (`plan_retired`), a plan not sold through Stripe (`plan_not_purchasable`) a malformed e-mail (`invalid_email`), a business name over 200 characters (`invalid_business_name`) or an unsupported locale (`unsupported_locale`)", body = crate::error::ErrorBody),
         (status = 503, description = "Billing is not configured (`billing_not_configured`) or Stripe failed", body = crate::error::ErrorBody),
         r::Internal,
     )
@@ -81,16 +81,27 @@ pub(super) async fn create(
             details: Some(json!({"field": "email"})),
         });
     }
-    let plan =
-        state
-            .pricing
-            .plans
-            .get(body.plan.trim())
-            .ok_or_else(|| ApiError::Unprocessable {
+    // The catalogue in force: a plan an admin created can be bought, a retired one cannot.
+    let history = crate::plans::history(&state.pool, &state.pricing.plans).await?;
+    let plans = history.in_force();
+    let plan = plans.get(body.plan.trim()).ok_or_else(|| {
+        if history.is_known(body.plan.trim()) {
+            ApiError::Unprocessable {
+                code: "plan_retired",
+                message: format!(
+                    "plan {:?} is no longer sold; see GET /api/v1/plans",
+                    body.plan
+                ),
+                details: Some(json!({"field": "plan"})),
+            }
+        } else {
+            ApiError::Unprocessable {
                 code: "unknown_plan",
                 message: format!("there is no plan {:?}; see GET /api/v1/plans", body.plan),
                 details: Some(json!({"field": "plan"})),
-            })?;
+            }
+        }
+    })?;
     let price_id = plan
         .stripe_price_id
         .clone()

@@ -1,7 +1,9 @@
-//! `GET /api/v1/plans`: the plans on sale (public).
+//! `GET /api/v1/plans`: the plans on sale (public): the configured catalogue with what
+//! admins set, minus the retired plans.
 
 use super::BillingState;
-use crate::openapi::tags;
+use crate::error::ApiError;
+use crate::openapi::{responses as r, tags};
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
@@ -39,15 +41,17 @@ pub struct PlanList {
     path = "/api/v1/plans",
     operation_id = "list_plans",
     tag = tags::SYSTEM,
-    responses((status = 200, description = "The plans on sale", body = PlanList))
+    responses(
+        (status = 200, description = "The plans on sale", body = PlanList),
+        r::Internal,
+    )
 )]
 #[tracing::instrument(name = "listing the plans on sale", skip_all)]
-pub(super) async fn list(State(state): State<BillingState>) -> Json<PlanList> {
+pub(super) async fn list(State(state): State<BillingState>) -> Result<Json<PlanList>, ApiError> {
     let billing = state.stripe.is_some();
-    Json(PlanList {
-        items: state
-            .pricing
-            .plans
+    let plans = crate::plans::in_force(&state.pool, &state.pricing.plans).await?;
+    Ok(Json(PlanList {
+        items: plans
             .iter()
             .map(|p| Plan {
                 id: p.id.clone(),
@@ -59,5 +63,5 @@ pub(super) async fn list(State(state): State<BillingState>) -> Json<PlanList> {
                 purchasable: billing && p.stripe_price_id.is_some(),
             })
             .collect(),
-    })
+    }))
 }

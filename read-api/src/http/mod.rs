@@ -39,6 +39,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(crate::conversations::routes())
         .merge(crate::stream::routes())
         .merge(crate::metrics::routes())
+        .merge(crate::notifications::routes())
         .merge(crate::usage::routes())
         .merge(crate::reports::routes())
         .merge(crate::billing::routes())
@@ -49,6 +50,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(crate::tickets::routes())
         .merge(crate::content::routes())
         .merge(crate::onboarding::routes())
+        // Plans managed by admins (issue 18).
+        .merge(crate::plans::routes())
 }
 
 /// The OpenAPI document of [`api`], as `GET /api/openapi.json` serves it.

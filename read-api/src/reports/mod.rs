@@ -8,14 +8,17 @@
 //! | `GET /api/v1/admin/reports/signups?granularity=&from=&to=` | new and cancelled tenants per day, week or month |
 //! | `GET /api/v1/admin/reports/revenue?from=&to=` | payments received per month and currency |
 //! | `GET /api/v1/admin/reports/recent-tenants?limit=&cursor=` | the latest registered tenants |
+//! | `GET /api/v1/admin/reports/overview?month=` | trial→paid conversion, average revenue, a month's AI cost against revenue |
 
 mod mrr;
+mod overview;
 mod recent;
 mod revenue;
 mod signups;
 mod status;
 
 pub use mrr::{MrrReport, PlanMrr};
+pub use overview::{AverageRevenue, MonthCost, OverviewQuery, OverviewReport, TrialConversion};
 pub use recent::{RecentTenant, RecentTenantsPage, RecentTenantsQuery};
 pub use revenue::{MonthRevenue, RevenueQuery, RevenueReport};
 pub use signups::{Granularity, SignupBucket, SignupsQuery, SignupsReport};
@@ -46,4 +49,5 @@ where
         .routes(routes!(signups::signups))
         .routes(routes!(revenue::revenue))
         .routes(routes!(recent::recent))
+        .routes(routes!(overview::overview))
 }

@@ -1,5 +1,6 @@
-//! Who may open the stream: a tenant's owner or agent, by `Authorization: Bearer` or by
-//! `?access_token=` (browsers' `EventSource` cannot set headers).
+//! Who may open the stream: a tenant's owner or agent, or an admin (for notifications), by
+//! `Authorization: Bearer` or by `?access_token=` (browsers' `EventSource` cannot set
+//! headers).
 
 use crate::error::ApiError;
 use crate::request::{AuthConfig, AuthRejection, AuthUser};
@@ -8,13 +9,22 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use uuid::Uuid;
 
-/// A tenant user of the stream, with their tenant.
+/// A user of the stream, with what they hear of.
 #[derive(Debug, Clone, Copy)]
 pub struct StreamUser {
-    /// The owner or agent.
+    /// The owner, agent or admin.
     pub user: AuthUser,
-    /// Their tenant: the only one whose changes they get.
-    pub tenant_id: Uuid,
+    /// What they hear of.
+    pub audience: Audience,
+}
+
+/// Whose changes a stream carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// A tenant's user: that tenant's conversation and ticket changes only.
+    Tenant(Uuid),
+    /// An admin: new admin notifications only.
+    Admins,
 }
 
 /// The `access_token` query parameter, if any.
@@ -78,14 +88,23 @@ where
             }
             _ => AuthUser::from_request_parts(parts, state).await?,
         };
-        user.ensure_role(|r| r.is_tenant_role())?;
+        user.ensure_role(|r| r.is_tenant_role() || r.is_admin())?;
+        if user.role.is_admin() {
+            return Ok(Self {
+                user,
+                audience: Audience::Admins,
+            });
+        }
         let tenant_id = user.tenant_id.ok_or_else(|| {
             AuthRejection(ApiError::Forbidden {
                 code: "forbidden",
                 message: "your account belongs to no tenant".into(),
             })
         })?;
-        Ok(Self { user, tenant_id })
+        Ok(Self {
+            user,
+            audience: Audience::Tenant(tenant_id),
+        })
     }
 }
 

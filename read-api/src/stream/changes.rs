@@ -1,5 +1,6 @@
-//! The process's one listener on the projections' notification channels (conversations and
-//! support tickets), shared by every connected client through a broadcast channel.
+//! The process's one listener on the notification channels (conversations and support
+//! tickets from their projections, admin notifications from `stream::notifications`), shared
+//! by every connected client through a broadcast channel.
 
 use projections::conversations::{ConversationChange, CHANNEL};
 use projections::tickets::{TicketChange, TICKET_CHANNEL};
@@ -7,6 +8,7 @@ use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::notifications::{Raised, CHANNEL as NOTIFICATION_CHANNEL};
 use tokio::sync::{broadcast, OnceCell};
 
 /// How many signals a slow client may fall behind before it is told to resync.
@@ -19,6 +21,8 @@ pub enum Signal {
     Change(ConversationChange),
     /// A support ticket changed.
     Ticket(TicketChange),
+    /// An admin notification was raised.
+    Notification(Raised),
     /// Changes may have been missed: reload what is shown.
     Resync,
 }
@@ -55,7 +59,9 @@ impl Changes {
             .sender
             .get_or_try_init(|| async {
                 let mut listener = PgListener::connect_with(&self.pool).await?;
-                listener.listen_all([CHANNEL, TICKET_CHANNEL]).await?;
+                listener
+                    .listen_all([CHANNEL, TICKET_CHANNEL, NOTIFICATION_CHANNEL])
+                    .await?;
                 let (sender, _) = broadcast::channel(BUFFER);
                 tokio::spawn(relay(self.pool.clone(), listener, sender.clone()));
                 Ok::<_, sqlx::Error>(sender)
@@ -83,6 +89,12 @@ async fn relay(pool: PgPool, mut listener: PgListener, sender: broadcast::Sender
                 match serde_json::from_str::<TicketChange>(n.payload()) {
                     Ok(change) => drop(sender.send(Signal::Ticket(change))),
                     Err(e) => tracing::warn!(error = %e, "an unreadable ticket change"),
+                }
+            }
+            Ok(Some(n)) if n.channel() == NOTIFICATION_CHANNEL => {
+                match serde_json::from_str::<Raised>(n.payload()) {
+                    Ok(raised) => drop(sender.send(Signal::Notification(raised))),
+                    Err(e) => tracing::warn!(error = %e, "an unreadable admin notification"),
                 }
             }
             Ok(Some(n)) => match serde_json::from_str::<ConversationChange>(n.payload()) {

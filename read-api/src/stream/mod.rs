@@ -4,16 +4,17 @@
 //!
 //! The projection announces each change with `pg_notify` inside its transaction; one
 //! [`Changes`] listener per process fans them out to the connected clients, each of which
-//! sees its own tenant's only. A client that falls behind, or a listener that lost its
+//! sees its own tenant's only. Admins hear of new admin notifications the same way
+//! (`stream::notifications`), and of nothing else. A client that falls behind, or a listener that lost its
 //! connection (notifications in between are gone), gets a `resync` event: reload the list.
 
 mod auth;
 mod changes;
 mod route;
 
-pub use auth::StreamUser;
+pub use auth::{Audience, StreamUser};
 pub use changes::{Changes, Signal};
-pub use route::{ChangeEvent, TicketChangeEvent};
+pub use route::{ChangeEvent, NotificationEvent, TicketChangeEvent};
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -1,6 +1,6 @@
 //! The SSE route itself.
 
-use super::auth::StreamUser;
+use super::auth::{Audience, StreamUser};
 use super::changes::Signal;
 use super::StreamState;
 use crate::error::ApiError;
@@ -46,6 +46,16 @@ pub struct TicketChangeEvent {
     pub position: i64,
 }
 
+/// The data of a `notification` event (admins only): an admin notification was raised;
+/// `GET /api/v1/admin/notifications` has it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NotificationEvent {
+    /// The notification's id (also the SSE event id).
+    pub id: i64,
+    /// Its kind.
+    pub kind: String,
+}
+
 fn event_of(signal: Signal) -> Event {
     match signal {
         Signal::Change(c) => {
@@ -74,6 +84,14 @@ fn event_of(signal: Signal) -> Event {
                 .json_data(data)
                 .unwrap_or_else(|_| resync())
         }
+        Signal::Notification(n) => Event::default()
+            .event("notification")
+            .id(n.id.to_string())
+            .json_data(NotificationEvent {
+                id: n.id,
+                kind: n.kind.as_str().to_owned(),
+            })
+            .unwrap_or_else(|_| resync()),
         Signal::Resync => resync(),
     }
 }
@@ -85,7 +103,8 @@ fn resync() -> Event {
 /// Live changes of the caller's tenant's conversations and support tickets, as server-sent
 /// events: `conversation` (data: id, status, updated_at, position), `ticket` (data:
 /// ticket_id, status, updated_at, position; the tenant's own tickets only) and `resync`
-/// (changes may have been missed: reload). The token may be sent as `?access_token=` for `EventSource`. The
+/// (changes may have been missed: reload). An admin gets `notification` events instead
+/// (data: id, kind: a new admin notification) and `resync`. The token may be sent as `?access_token=` for `EventSource`. The
 /// stream ends an access token's lifetime (15 minutes) after it opened: reconnect with a
 /// current token.
 #[utoipa::path(
@@ -95,18 +114,18 @@ fn resync() -> Event {
     security(("bearer" = [])),
     params(("access_token" = Option<String>, Query, description = "The access token, for clients that cannot send headers")),
     responses(
-        (status = 200, description = "`text/event-stream` of `conversation` (data: `ChangeEvent`), `ticket` (data: `TicketChangeEvent`) and `resync` events", content_type = "text/event-stream", body = ChangeEvent),
+        (status = 200, description = "`text/event-stream` of `conversation` (data: `ChangeEvent`), `ticket` (data: `TicketChangeEvent`) and `resync` events; for admins, `notification` (data: `NotificationEvent`) and `resync`", content_type = "text/event-stream", body = ChangeEvent),
         r::Unauthorized,
         r::Forbidden,
         r::Internal,
     )
 )]
-#[tracing::instrument(name = "streaming a tenant's conversation and ticket changes", skip_all, fields(tenant = %caller.tenant_id))]
+#[tracing::instrument(name = "streaming live changes to a console", skip_all, fields(user = %caller.user.id))]
 pub(super) async fn stream(
     State(state): State<StreamState>,
     caller: StreamUser,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let tenant = caller.tenant_id;
+    let audience = caller.audience;
     let receiver = state
         .changes
         .subscribe()
@@ -115,8 +134,9 @@ pub(super) async fn stream(
     let events = futures::stream::unfold(receiver, move |mut receiver| async move {
         loop {
             let signal = match receiver.recv().await {
-                Ok(Signal::Change(c)) if c.tenant_id != tenant => continue,
-                Ok(Signal::Ticket(c)) if c.tenant_id != tenant => continue,
+                Ok(Signal::Change(c)) if audience != Audience::Tenant(c.tenant_id) => continue,
+                Ok(Signal::Ticket(c)) if audience != Audience::Tenant(c.tenant_id) => continue,
+                Ok(Signal::Notification(_)) if audience != Audience::Admins => continue,
                 Ok(signal) => signal,
                 Err(RecvError::Lagged(_)) => Signal::Resync,
                 Err(RecvError::Closed) => return None,

@@ -173,7 +173,9 @@ async fn checkout(
         .map(|p| p.trim().to_owned())
         .filter(|p| !p.is_empty())
         .ok_or_else(|| unprocessable("plan_missing", "the checkout's metadata has no plan"))?;
-    if state.pricing.plans.get(&plan).is_none() {
+    // A plan retired after the buyer opened the checkout was still bought: it is known.
+    let history = crate::plans::history(&state.pool, &state.pricing.plans).await?;
+    if !history.is_known(&plan) {
         return Err(unprocessable(
             "unknown_plan",
             &format!("the checkout's plan {plan:?} is not on sale"),
@@ -267,8 +269,9 @@ async fn subscription_updated(
     md: &CommandMetadata,
 ) -> Result<Outcome, ApiError> {
     let mut outcome = Outcome::Ignored;
+    let history = crate::plans::history(&state.pool, &state.pricing.plans).await?;
     match sub.plan() {
-        Some(plan) if state.pricing.plans.get(&plan).is_some() => {
+        Some(plan) if history.is_known(&plan) => {
             let change = SubscriptionCommand::ChangePlan {
                 plan: Plan::new(&plan),
             };

@@ -41,6 +41,8 @@ pub struct DirectoryQuery {
     pub status: Option<String>,
     /// Part of the name, any case.
     pub q: Option<String>,
+    /// The plan key, exactly.
+    pub plan: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<Uuid>,
     /// Page size, 1..=200 (50 by default).
@@ -111,6 +113,7 @@ pub(super) async fn list(
           WHERE ($1::text IS NULL OR status = $1)
             AND ($2::text IS NULL OR name ILIKE $2)
             AND ($3::uuid IS NULL OR tenant_id > $3)
+            AND ($5::text IS NULL OR plan = $5)
           ORDER BY tenant_id
           LIMIT $4"
     ))
@@ -119,6 +122,13 @@ pub(super) async fn list(
     .bind(query.cursor)
     // One more than asked tells whether another page follows.
     .bind(limit + 1)
+    .bind(
+        query
+            .plan
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty()),
+    )
     .fetch_all(&state.pool)
     .await
     .map_err(ApiError::internal)?;

@@ -11,17 +11,21 @@
 //! | `POST /api/v1/admin/tenants/{id}/reactivate` | lift a suspension |
 //! | `POST /api/v1/admin/tenants/{id}/reset-password` | e-mails the owner a reset link (202) |
 //! | `GET /api/v1/admin/tenants/{id}/timeline?cursor=&limit=` | the tenant's events in order |
+//! | `GET /api/v1/admin/tenants/{id}/profile` | knowledge, WhatsApp, team with sign-ins, usage per period |
+//! | `PATCH /api/v1/admin/tenants/{id}` `{name?, plan?, locale?}` | rename, change a complimentary plan, language |
 //!
 //! [`RequireAdmin`]: crate::request::RequireAdmin
 
 mod create;
 mod directory;
 mod lifecycle;
+mod profile;
 mod timeline;
 
 pub use create::{CreateTenantRequest, CreatedTenant};
 pub use directory::{DirectoryEntry, DirectoryPage, DirectoryQuery};
 pub use lifecycle::{OwnerResetLinkSent, SuspendRequest};
+pub use profile::{KnowledgeSize, TeamMember, TenantProfile, UpdateTenantRequest, WhatsAppState};
 pub use timeline::{TimelineEvent, TimelinePage, TimelineQuery};
 
 use commands::CommandBus;
@@ -36,6 +40,10 @@ pub struct TenantsState {
     pub pool: sqlx::PgPool,
     /// The write side: commands go through it.
     pub bus: std::sync::Arc<commands::CommandBus>,
+    /// Plan quotas and the AI models' token prices (usage on a tenant's page).
+    pub pricing: std::sync::Arc<schemas::plans::Pricing>,
+    /// Tenants' WhatsApp channels.
+    pub whatsapp: crate::webhooks::WhatsAppHttp,
     /// The dashboard's base URL, for the owner's reset link.
     pub public_url: integrations::mailer::PublicUrl,
 }
@@ -50,7 +58,8 @@ where
 {
     OpenApiRouter::new()
         .routes(routes!(create::create, directory::list))
-        .routes(routes!(directory::show))
+        .routes(routes!(directory::show, profile::update))
+        .routes(routes!(profile::show))
         .routes(routes!(lifecycle::suspend))
         .routes(routes!(lifecycle::reactivate))
         .routes(routes!(lifecycle::reset_password))

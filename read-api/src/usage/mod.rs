@@ -10,6 +10,7 @@ mod tenant;
 
 pub use admin::{AdminUsagePage, AdminUsageQuery};
 pub use period::BillingPeriod;
+pub(crate) use report::history;
 pub use report::{ModelUsage, TenantUsage};
 pub use tenant::UsageQuery;
 

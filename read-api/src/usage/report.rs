@@ -178,3 +178,39 @@ fn summarize(
         models,
     }
 }
+
+/// A tenant's usage in its last `periods` billing periods, the current one first; none from
+/// before its billing began (calendar months while nothing anchors them).
+pub(crate) async fn history(
+    pool: &PgPool,
+    pricing: &Pricing,
+    tenant: Uuid,
+    today: NaiveDate,
+    periods: usize,
+) -> Result<Vec<TenantUsage>, sqlx::Error> {
+    let row: Option<(Option<String>, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT COALESCE(subscription_plan, registered_plan), billing_anchor
+           FROM usage_tenants WHERE tenant_id = $1",
+    )
+    .bind(tenant)
+    .fetch_optional(pool)
+    .await?;
+    let (plan, anchor) = row.unwrap_or((None, None));
+    let anchor = anchor.map(|a| a.date_naive());
+    let mut out = Vec::with_capacity(periods);
+    let mut date = today;
+    for _ in 0..periods {
+        let b = Billed {
+            tenant_id: tenant,
+            plan: plan.clone(),
+            period: BillingPeriod::containing(anchor, date),
+        };
+        // One period per call: `usage_of` sums per tenant.
+        out.extend(usage_of(pool, pricing, std::slice::from_ref(&b)).await?);
+        match b.period.start.pred_opt() {
+            Some(before) if anchor.is_none_or(|a| before >= a) => date = before,
+            _ => break,
+        }
+    }
+    Ok(out)
+}

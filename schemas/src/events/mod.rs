@@ -7,6 +7,8 @@
 
 pub mod admin_action;
 pub mod conversation;
+// Plans managed by admins (issue 18).
+pub mod plan;
 pub mod platform_content;
 pub mod subscription;
 pub mod tenant;
@@ -22,6 +24,8 @@ pub use conversation::{
     ResumeReason, CUSTOMER_WINDOW,
 };
 pub use platform_content::{Audience, LocalizedText, PlatformContentEvent, Severity};
+// Plans managed by admins (issue 18).
+pub use plan::PlanEvent;
 pub use subscription::{SubscriptionEvent, SubscriptionStatus};
 pub use tenant::{BotSettings, OnboardingStep, TenantEvent, Tone};
 pub use ticket::{AuthorKind, TicketEvent, TicketPriority, TicketStatus};
@@ -71,6 +75,8 @@ pub fn all_event_types() -> impl Iterator<Item = (crate::AggregateKind, &'static
         .chain(of(K::Ticket, TicketEvent::EVENT_TYPES))
         .chain(of(K::PlatformContent, PlatformContentEvent::EVENT_TYPES))
         .chain(of(K::AdminAction, AdminActionEvent::EVENT_TYPES))
+        // Plans managed by admins (issue 18).
+        .chain(of(K::Plan, PlanEvent::EVENT_TYPES))
 }
 
 /// Implements the naming side of the four event enums and the [`EventType`] of all of them
@@ -172,6 +178,7 @@ event_types! {
         TenantReactivated,
         LocaleChanged,
         OnboardingStepCompleted,
+        TenantRenamed,
     },
     Subscription => SubscriptionEvent {
         SubscriptionStarted,
@@ -224,6 +231,11 @@ event_types! {
     },
     AdminAction => AdminActionEvent {
         AdminActionRecorded,
+    },
+    // Plans managed by admins (issue 18).
+    Plan => PlanEvent {
+        PlanSet,
+        PlanRetired,
     },
 }
 

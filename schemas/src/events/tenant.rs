@@ -151,6 +151,13 @@ pub enum TenantEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// An admin renamed the business (#18).
+    TenantRenamed {
+        /// The name from now on; not blank.
+        name: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }
 
 #[cfg(test)]
@@ -195,6 +202,10 @@ pub(crate) mod tests {
             },
             TenantEvent::OnboardingStepCompleted {
                 step: OnboardingStep::WentLive,
+                at: at(),
+            },
+            TenantEvent::TenantRenamed {
+                name: "Padaria Nova".into(),
                 at: at(),
             },
         ]

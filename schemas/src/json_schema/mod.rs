@@ -7,8 +7,8 @@
 //! `ATENDE_WRITE_SCHEMAS=1 cargo nextest run -p schemas schema_files`.
 
 use crate::events::{
-    AdminActionEvent, ConversationEvent, PlatformContentEvent, SubscriptionEvent, TenantEvent,
-    TicketEvent,
+    AdminActionEvent, ConversationEvent, PlanEvent, PlatformContentEvent, SubscriptionEvent,
+    TenantEvent, TicketEvent,
 };
 use crate::{AggregateKind, StoredEvent, EVENT_VERSION};
 use schemars::JsonSchema;
@@ -44,6 +44,8 @@ pub fn files() -> Vec<SchemaFile> {
         AggregateKind::PlatformContent,
     ));
     out.extend(split::<AdminActionEvent>(AggregateKind::AdminAction));
+    // Plans managed by admins (issue 18).
+    out.extend(split::<PlanEvent>(AggregateKind::Plan));
     out
 }
 

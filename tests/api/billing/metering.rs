@@ -207,3 +207,69 @@ async fn a_report_whose_answer_was_lost_is_resent_unchanged_after_a_restart_and_
     let health: Value = app.get("/health").await.json().await.unwrap();
     assert_eq!(health["stripe_usage"]["pending"], 0);
 }
+
+#[tokio::test]
+async fn a_report_stripe_refuses_for_good_is_given_up_and_the_admins_are_told_once() {
+    let (app, stripe) =
+        app_with_stripe(|config| config.background.billing.meter_interval_ms = 3_600_000).await;
+    Mock::given(method("POST"))
+        .and(path(METER_PATH))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error": {"type": "invalid_request_error", "message": "No such customer"}
+        })))
+        .mount(&stripe)
+        .await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let tenant = stripe_tenant(&app, "Loja", "basic", "cus_gone", "sub_gone").await;
+    answers(&app, tenant, 1).await;
+    app.eventually("the answer is counted", || async {
+        billable(&app, tenant).await == 1
+    })
+    .await;
+    let client = StripeClient::new(&StripeConfig {
+        secret_key: SECRET_KEY.into(),
+        api_base: stripe.uri(),
+        timeout: Duration::from_secs(5),
+    })
+    .unwrap();
+    let reporter = MeterReporter::new(
+        app.db.pool.clone(),
+        client,
+        ReporterConfig {
+            event_name: "atende_ai_answers".into(),
+            interval: Duration::from_secs(3600),
+            retry_base: Duration::from_millis(1),
+            max_attempts: 10,
+        },
+    );
+    reporter.round().await.unwrap();
+    reporter.round().await.unwrap();
+
+    let page: Value = app
+        .get_as("/api/v1/admin/notifications", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let given_up: Vec<&Value> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "usage_report_given_up")
+        .collect();
+    assert_eq!(given_up.len(), 1, "{page}");
+    assert!(
+        given_up[0]["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("atende-{}-", tenant.simple())),
+        "{page}"
+    );
+    assert!(
+        given_up[0]["detail"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("400"),
+        "{page}"
+    );
+}

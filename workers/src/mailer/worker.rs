@@ -183,6 +183,15 @@ impl Queue for Outbox {
     async fn give_up(&self, mail: &Claimed, error: &str, (): ()) -> Result<(), sqlx::Error> {
         outbox::failed(&self.pool, mail.id, error).await?;
         tracing::error!(id = %mail.id, attempts = mail.attempts, %error, "an e-mail was given up");
+        // Raised after the row is marked: a crash in between loses the notification, never
+        // the mail's state; raising it again (the job is claimed anew) does nothing.
+        let notice = stream::notifications::Notice::mail_given_up(
+            mail.id,
+            &mail.subject,
+            error,
+            chrono::Utc::now(),
+        );
+        stream::notifications::raise_now(&self.pool, &notice).await?;
         Ok(())
     }
 

@@ -125,11 +125,17 @@ impl Responder {
         } else {
             subscription.plan()
         };
-        let quota = self
-            .config
-            .pricing
-            .plans
-            .get(&plan.0)
+        // The quota the tenant bought: its plan's revision in force when the subscription
+        // moved onto the plan; the catalogue in force when that time is unknown (no
+        // subscription yet, or a state older than the time was kept).
+        let plans =
+            projections::plans::PlanHistory::load(&self.pool, &self.config.pricing.plans).await?;
+        let bought = subscription
+            .plan_since()
+            .filter(|_| !subscription.plan().0.is_empty())
+            .and_then(|since| plans.spec_at(&plan.0, since).cloned());
+        let quota = bought
+            .or_else(|| plans.in_force().get(&plan.0).cloned())
             .and_then(|p| p.monthly_ai_message_quota);
         if limits::quota_reached(&self.pool, tenant, quota, now).await? {
             return Ok(handoff(0.0, HandoffReason::PlanQuotaReached, &question));

@@ -281,3 +281,38 @@ fn an_onboarding_step_is_recorded_once() {
     );
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
+
+#[test]
+fn an_admin_renames_a_tenant_and_the_name_in_force_records_nothing() {
+    let renamed = TenantEvent::TenantRenamed {
+        name: "Padaria Nova".into(),
+        at: t0(),
+    };
+    tenant()
+        .given(vec![registered()])
+        .when(TenantCommand::Rename {
+            name: "  Padaria Nova ".into(),
+        })
+        .then_expect_events(vec![renamed.clone()]);
+    tenant()
+        .given(vec![registered(), renamed.clone()])
+        .when(TenantCommand::Rename {
+            name: "Padaria Nova".into(),
+        })
+        .then_expect_events(vec![]);
+    let mut state = Tenant::default();
+    state.apply(registered());
+    state.apply(renamed);
+    assert_eq!(state.name(), "Padaria Nova");
+}
+
+#[test]
+fn a_blank_name_or_an_unregistered_tenant_cannot_be_renamed() {
+    let blank = TenantCommand::Rename { name: "  ".into() };
+    assert_eq!(
+        error_of(vec![registered()], blank),
+        TenantError::NameRequired
+    );
+    let nobody = TenantCommand::Rename { name: "X".into() };
+    assert_eq!(error_of(vec![], nobody), TenantError::NotFound);
+}

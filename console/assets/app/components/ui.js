@@ -1,22 +1,26 @@
 // Pieces the tenant pages share: loading a resource from the API, the page heading, a
 // status line, and bars drawn in SVG (the CSP allows no inline styles, so widths are SVG
 // attributes, and colours come from the stylesheet).
-import { html, useCallback, useEffect, useState } from "../lib/html.js";
+import { html, useCallback, useEffect, useRef, useState } from "../lib/html.js";
 import { t } from "../lib/i18n.js";
 import { api } from "../lib/session.js";
 
 /// `{data, error, loading, reload, setData}` for `GET path`; `path` null loads nothing.
 export function useApi(path) {
   const [state, setState] = useState({ data: null, error: null, loading: !!path });
+  // The path whose answer the state may take: a slower answer for a path left behind (a
+  // filter changed meanwhile) must not overwrite the newer one.
+  const latest = useRef(path);
+  latest.current = path;
   const reload = useCallback(async () => {
     if (!path) return null;
     setState((s) => ({ ...s, loading: true }));
     try {
       const data = await api(path);
-      setState({ data, error: null, loading: false });
+      if (latest.current === path) setState({ data, error: null, loading: false });
       return data;
     } catch (e) {
-      setState((s) => ({ ...s, error: errorMessage(e), loading: false }));
+      if (latest.current === path) setState((s) => ({ ...s, error: errorMessage(e), loading: false }));
       return null;
     }
   }, [path]);

@@ -1,6 +1,7 @@
-// The live stream of the tenant's conversation changes (`/api/v1/stream`, server-sent
-// events). EventSource cannot send headers, so the access token goes in the query; the
-// server ends a stream when that token expires, and we reconnect with a fresh one.
+// The live stream of the tenant's conversation changes, or of an admin's notifications
+// (`/api/v1/stream`, server-sent events). EventSource cannot send headers, so the access
+// token goes in the query; the server ends a stream when that token expires, and we
+// reconnect with a fresh one.
 import { accessToken } from "./session.js";
 import { store } from "./store.js";
 
@@ -8,9 +9,10 @@ import { store } from "./store.js";
 export const streamUp = store(false);
 
 /// Calls `onChange(data)` for each `conversation` event, `onTicket(data)` for each `ticket`
-/// event (a support ticket of the tenant changed) and `onResync()` when changes may have
-/// been missed (also after every reconnection). Returns a function that stops it.
-export function subscribe({ onChange, onResync, onTicket = () => {} }) {
+/// event (a support ticket of the tenant changed), `onNotification(data)` for each
+/// `notification` event (admins: a new admin notification) and `onResync()` when changes
+/// may have been missed (also after every reconnection). Returns a function that stops it.
+export function subscribe({ onChange, onResync, onTicket = () => {}, onNotification = () => {} }) {
   let source = null;
   let stopped = false;
   let retry = 0;
@@ -38,6 +40,13 @@ export function subscribe({ onChange, onResync, onTicket = () => {} }) {
     source.addEventListener("ticket", (e) => {
       try {
         onTicket(JSON.parse(e.data));
+      } catch {
+        onResync();
+      }
+    });
+    source.addEventListener("notification", (e) => {
+      try {
+        onNotification(JSON.parse(e.data));
       } catch {
         onResync();
       }

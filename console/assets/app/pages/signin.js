@@ -20,7 +20,8 @@ export default function SignIn() {
       // The app moves on to the inbox once the session store says signed-in.
       await signIn(String(form.get("email")), String(form.get("password")));
     } catch (e) {
-      setError(errorText(e));
+      // A suspended tenant's users are told why in their own language.
+      setError(e && e.code === "tenant_suspended" ? t("signin.suspended") : errorText(e));
       setBusy(false);
     }
   }

@@ -1,6 +1,6 @@
 //! The quota alert (F24): when a tenant's AI answers in a billing period reach 80% of its
 //! plan's quota, its owners get one e-mail and admins one row in `quota_alerts`
-//! (`GET /api/v1/admin/quota-alerts`), once per tenant and period.
+//! (`GET /api/v1/admin/quota-alerts`) and one notification, once per tenant and period.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use integrations::mailer::{date_pattern, enqueue, tenant_locale, NewMail, PublicUrl, Template};
@@ -65,6 +65,15 @@ pub(super) async fn raise(
     if !inserted {
         return Ok(());
     }
+    let notice = stream::notifications::Notice::quota_reached(
+        alert.tenant,
+        alert.tenant_name.as_deref(),
+        alert.period_start,
+        alert.used,
+        alert.quota,
+        alert.at,
+    );
+    stream::notifications::raise(&mut *db, &notice).await?;
     tracing::info!(
         used = alert.used,
         quota = alert.quota,

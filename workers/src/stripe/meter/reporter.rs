@@ -201,7 +201,15 @@ impl Queue for Reports {
         tracing::error!(identifier = %report.identifier, %error,
             "a usage report was given up; it needs an operator");
         let after = self.config.backoff().after(self.attempt(report));
-        self.record_failure(report, error, true, after).await
+        self.record_failure(report, error, true, after).await?;
+        let notice = stream::notifications::Notice::usage_report_given_up(
+            &report.identifier,
+            error,
+            Utc::now(),
+        );
+        stream::notifications::raise_now(&self.pool, &notice)
+            .await
+            .map(drop)
     }
 }
 
