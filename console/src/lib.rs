@@ -84,8 +84,10 @@ pub fn paths() -> impl Iterator<Item = Cow<'static, str>> {
     Assets::iter()
 }
 
-/// The issue's budget for all console JavaScript and CSS together, gzipped.
-pub const SIZE_BUDGET_BYTES: usize = 150 * 1024;
+/// The budget for all console JavaScript and CSS together, gzipped. Part 1's issue set
+/// 150 KB; part 2 (issue 18) adds the admin's and the auditor's pages, which load on demand
+/// (routes.js imports each page when it is opened) but count here all the same.
+pub const SIZE_BUDGET_BYTES: usize = 200 * 1024;
 
 /// The size of every embedded JavaScript and CSS file, each gzipped on its own (as the
 /// server's compression sends them), summed; and how many files that is.

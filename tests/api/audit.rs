@@ -97,3 +97,82 @@ async fn only_auditors_and_admins_may_verify_the_chain() {
         200
     );
 }
+
+// --- GET /api/v1/audit/checkpoints (F47) ---
+
+#[tokio::test]
+async fn an_auditor_pages_through_the_chains_checkpoints_newest_first() {
+    let app = spawn_app().await;
+    sealed_log(&app).await;
+    app.eventually("the sealer records a checkpoint", || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM event_chain_checkpoints")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+            > 0
+    })
+    .await;
+    let (_, token) = app.signed_in(Role::Auditor).await;
+    let mut seen = Vec::new();
+    let mut before: Option<i64> = None;
+    loop {
+        let path = match before {
+            Some(b) => format!("/api/v1/audit/checkpoints?limit=1&before={b}"),
+            None => "/api/v1/audit/checkpoints?limit=1".to_owned(),
+        };
+        let resp = app.get_as(&path, &token).await;
+        assert_eq!(resp.status(), 200);
+        let page: serde_json::Value = resp.json().await.unwrap();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 1, "{page}");
+        for c in items {
+            seen.push((
+                c["link_no"].as_i64().unwrap(),
+                c["position"].as_i64().unwrap(),
+                c["hash"].as_str().unwrap().to_owned(),
+            ));
+            assert!(c["recorded_at"].is_string());
+        }
+        match page["next_cursor"].as_i64() {
+            Some(next) => before = Some(next),
+            None => break,
+        }
+    }
+    let stored: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT link_no, position, hash FROM event_chain_checkpoints ORDER BY link_no DESC",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    let stored: Vec<(i64, i64, String)> = stored
+        .into_iter()
+        .map(|(l, p, h)| (l, p, hex::encode(h)))
+        .collect();
+    assert_eq!(seen, stored);
+}
+
+#[tokio::test]
+async fn the_checkpoints_are_for_auditors_and_admins_only_and_a_bad_limit_is_refused() {
+    let app = spawn_app().await;
+    let path = "/api/v1/audit/checkpoints";
+    assert_eq!(app.get(path).await.status(), 401);
+    for role in [Role::Owner, Role::Agent] {
+        let (_, token) = app.signed_in(role).await;
+        assert_eq!(app.get_as(path, &token).await.status(), 403, "{role}");
+    }
+    for role in [Role::Auditor, Role::Admin] {
+        let (_, token) = app.signed_in(role).await;
+        assert_eq!(app.get_as(path, &token).await.status(), 200, "{role}");
+    }
+    let (_, auditor) = app.signed_in(Role::Auditor).await;
+    let resp = app.get_as(&format!("{path}?limit=0"), &auditor).await;
+    assert_eq!(resp.status(), 422);
+    assert_eq!(
+        resp.json::<serde_json::Value>().await.unwrap()["code"],
+        "invalid_limit"
+    );
+    let resp = app.get_as(&format!("{path}?before=latest"), &auditor).await;
+    assert_eq!(resp.status(), 400);
+    let doc = crate::openapi::document(&app).await;
+    assert_eq!(doc["paths"][path]["get"]["tags"][0], "auditor");
+}

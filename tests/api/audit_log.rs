@@ -107,6 +107,83 @@ async fn the_event_log_is_for_auditors_and_bad_filters_are_422() {
     );
 }
 
+#[tokio::test]
+async fn the_ndjson_download_is_an_attachment_of_the_filtered_selection_with_personal_fields_sealed(
+) {
+    let app = spawn_app().await;
+    let tenant = register(&app, "Loja A").await;
+    register(&app, "Loja B").await;
+    let path = format!("/api/v1/audit/events?tenant_id={tenant}");
+    let ndjson = |token: String| {
+        app.client
+            .get(format!("{}{path}", app.address))
+            .bearer_auth(token)
+            .header("accept", "application/x-ndjson")
+            .send()
+    };
+    let (_, owner) = app.signed_in(Role::Owner).await;
+    assert_eq!(ndjson(owner).await.unwrap().status(), 403);
+
+    let (_, auditor) = app.signed_in(Role::Auditor).await;
+    let resp = ndjson(auditor).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-disposition"],
+        "attachment; filename=\"events.ndjson\""
+    );
+    let text = resp.text().await.unwrap();
+    assert!(!text.contains("segredo@cliente.example"));
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let types: Vec<&str> = lines
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    // The download is traced before its first line leaves, so its own trace is in it.
+    assert_eq!(
+        types,
+        [
+            "TenantRegistered",
+            "TenantSuspended",
+            "TenantReactivated",
+            "AdminActionRecorded"
+        ]
+    );
+    assert!(lines[..3]
+        .iter()
+        .all(|e| e["aggregate_id"] == tenant.to_string()));
+    assert_eq!(lines[3]["metadata"]["tenant_id"], tenant.to_string());
+    assert!(lines[3].to_string().contains("download_audit_events"));
+    assert!(lines[0]["payload"]["TenantRegistered"]["owner_email"]["$pii"].is_string());
+}
+
+#[tokio::test]
+async fn the_event_types_are_listed_by_aggregate_for_auditors_and_admins_only() {
+    let app = spawn_app().await;
+    let path = "/api/v1/audit/event-types";
+    assert_eq!(app.get(path).await.status(), 401);
+    for role in [Role::Owner, Role::Agent] {
+        let (_, token) = app.signed_in(role).await;
+        assert_eq!(app.get_as(path, &token).await.status(), 403, "{role}");
+    }
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    assert_eq!(app.get_as(path, &admin).await.status(), 200);
+    let (_, auditor) = app.signed_in(Role::Auditor).await;
+    let items: Vec<Value> = app.get_as(path, &auditor).await.json().await.unwrap();
+    assert_eq!(items.len(), schemas::EventType::ALL.len());
+    for item in &items {
+        let kind = schemas::EventType::parse(item["event_type"].as_str().unwrap()).unwrap();
+        assert_eq!(item["aggregate_type"], kind.aggregate().as_str(), "{item}");
+    }
+    assert!(items.contains(&json!({"aggregate_type": "tenant", "event_type": "TenantRegistered"})));
+    let doc = crate::openapi::document(&app).await;
+    assert_eq!(doc["paths"][path]["get"]["tags"][0], "auditor");
+    let ndjson = &doc["paths"]["/api/v1/audit/events"]["get"]["responses"]["200"]["content"];
+    assert!(ndjson["application/x-ndjson"].is_object(), "{ndjson}");
+}
+
 // --- GET /api/v1/audit/log: actions and rejected attempts (F46) ---
 
 /// The request id the server gave a response.

@@ -23,6 +23,8 @@ mod admin_notifications;
 // Admin cockpit: overview and tenants (issue 18).
 mod admin_tenants;
 
+// The auditor's desk (issue 18).
+mod auditor;
 mod content;
 mod inbox;
 mod onboarding;

@@ -4,9 +4,10 @@
 //
 // access: "public" (no sign-in; no shell), "tenant" (owners and agents), "owner" (owners
 // only: hidden from agents' nav, and the page refuses them; the API refuses them too),
-// "admin" (the platform's admins and super admins; auditors and tenants never see it).
+// "admin" (the platform's admins and super admins; auditors and tenants never see it),
+// "auditor" (auditors, who see nothing else, and admins).
 // nav: {label, icon, section?} puts it in the left navigation, in table order; section
-// "admin" lists it under its own heading. parent: the nav entry a sub-page highlights.
+// "admin" (or "audit") lists it under its own heading. parent: the nav entry a sub-page highlights.
 import { pattern } from "./lib/router.js";
 
 const inbox = () => import("./pages/inbox.js");
@@ -82,6 +83,15 @@ export const routes = [
     nav: { label: "nav.admin_plans", icon: "tag", section: "admin" } },
   // Notifications (issue 18): reached from the bell in the top bar, not the navigation.
   { path: "/admin/notifications", access: "admin", page: () => import("./pages/admin-notifications.js") },
+
+  // The auditor's desk (issue 18): the chain's verification (auditors land there), the event
+  // log and the audit log. Read-only, like the auditor's role.
+  { path: "/audit", access: "auditor", page: () => import("./pages/audit-chain.js"),
+    nav: { label: "nav.audit_chain", icon: "checks", section: "audit" } },
+  { path: "/audit/events", access: "auditor", page: () => import("./pages/audit-events.js"),
+    nav: { label: "nav.audit_events", icon: "file", section: "audit" } },
+  { path: "/audit/log", access: "auditor", page: () => import("./pages/audit-log.js"),
+    nav: { label: "nav.audit_log", icon: "clock", section: "audit" } },
 ].map((r) => ({ ...r, match: pattern(r.path) }));
 
 /// The route for `path` and its parameters, or null.
@@ -99,6 +109,7 @@ export function allowed(route, user) {
   if (!user) return false;
   if (route.access === "owner") return user.role === "owner";
   if (route.access === "admin") return isAdmin(user);
+  if (route.access === "auditor") return isAuditor(user) || isAdmin(user);
   return user.role === "owner" || user.role === "agent";
 }
 
@@ -107,7 +118,14 @@ export function isAdmin(user) {
   return !!user && (user.role === "admin" || user.role === "super_admin");
 }
 
-/// Where `user` lands after signing in: the inbox for tenants, the overview for admins.
+/// Whether `user` audits the platform (read-only, no tenant).
+export function isAuditor(user) {
+  return !!user && user.role === "auditor";
+}
+
+/// Where `user` lands after signing in: the inbox for tenants, the overview for admins, the
+/// chain's verification for auditors.
 export function home(user) {
+  if (isAuditor(user)) return "/audit";
   return isAdmin(user) ? "/admin/overview" : "/";
 }

@@ -6,7 +6,7 @@ import { effectiveTheme, toggleTheme } from "./lib/theme.js";
 import { signOut, leaveWorkspace } from "./lib/session.js";
 import { navigate, here } from "./lib/router.js";
 import { useStore } from "./lib/store.js";
-import { routes, allowed, home, isAdmin } from "./routes.js";
+import { routes, allowed, home, isAdmin, resolve } from "./routes.js";
 import { Icon } from "./components/icons.js";
 import { AnnouncementBanner } from "./components/content.js";
 import { notices, followNotifications } from "./lib/notifications.js";
@@ -53,6 +53,7 @@ export function Shell({ user, route, children }) {
   const visible = routes.filter((r) => r.nav && allowed(r, user));
   const items = visible.filter((r) => !r.nav.section);
   const adminItems = visible.filter((r) => r.nav.section === "admin");
+  const auditItems = visible.filter((r) => r.nav.section === "audit");
   const current = (r) =>
     route &&
     (route === r || route.parent === r.path || (r.path === "/" && route.path === "/conversations/:id"));
@@ -114,7 +115,7 @@ export function Shell({ user, route, children }) {
               <strong>${user.email}</strong>
               <span class="muted">${t("role." + user.role)}</span>
             </p>
-            <a href="/profile">${t("nav.profile")}</a>
+            ${allowed(resolve("/profile").route, user) && html`<a href="/profile">${t("nav.profile")}</a>`}
             <button type="button" class="link-button" id="sign-out" onClick=${leave}>
               <${Icon} name="logout" /> ${t("shell.sign_out")}
             </button>
@@ -127,6 +128,9 @@ export function Shell({ user, route, children }) {
       ${adminItems.length > 0 &&
       html`<h2 class="nav-section" id="nav-admin">${t("nav.section_admin")}</h2>
         <ul aria-labelledby="nav-admin">${adminItems.map(link)}</ul>`}
+      ${auditItems.length > 0 &&
+      html`<h2 class="nav-section" id="nav-audit">${t("nav.section_audit")}</h2>
+        <ul aria-labelledby="nav-audit">${auditItems.map(link)}</ul>`}
     </nav>
     <div class="content">
       ${user.workspace &&

@@ -26,12 +26,14 @@
 //!
 //! [`verify`] recomputes the chain from `events` and reports the first link that breaks.
 
+mod checkpoints;
 mod diagnose;
 mod head;
 mod link;
 mod sealer;
 mod verify;
 
+pub use checkpoints::{checkpoints, ChainCheckpoint};
 pub use head::{chain_head, ChainHead};
 pub use link::{link_hash, LinkedEvent, GENESIS};
 pub use sealer::{seal_pending, EventChain, SealError, SEALER};

@@ -1,7 +1,7 @@
 //! The sealer links every event exactly once, across failures, restarts and checkpoints.
 
 use crate::{append, assert_chain_complete, wait_for_links};
-use projections::audit::{seal_pending, verify, EventChain, SEALER};
+use projections::audit::{checkpoints, seal_pending, verify, EventChain, SEALER};
 use schemas::StoredEvent;
 use sqlx::{PgConnection, PgPool};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -125,4 +125,37 @@ async fn the_end_of_the_log_is_checkpointed_at_most_once_a_minute() {
     append(&db.pool, 5, 3).await;
     seal_pending(&db.pool, &chain, 10).await.unwrap();
     assert_eq!(checkpointed_links(&db.pool).await, vec![5]);
+}
+
+#[tokio::test]
+async fn checkpoints_are_listed_newest_first_a_page_at_a_time_with_the_hash_of_their_link() {
+    let db = testkit::test_database().await.unwrap();
+    append(&db.pool, 0, 25).await;
+    let chain = EventChain::new()
+        .with_checkpoint_every(10)
+        .with_checkpoint_max_age(Duration::ZERO);
+    seal_pending(&db.pool, &chain, 7).await.unwrap();
+
+    let first = checkpoints(&db.pool, None, 2).await.unwrap();
+    let links: Vec<i64> = first.iter().map(|c| c.link_no).collect();
+    assert_eq!(links, vec![25, 20]);
+    let older = checkpoints(&db.pool, Some(20), 2).await.unwrap();
+    let links: Vec<i64> = older.iter().map(|c| c.link_no).collect();
+    assert_eq!(links, vec![10]);
+
+    let head = verify(&db.pool).await.unwrap();
+    assert_eq!(
+        first[0].hash, head.head_hash,
+        "the newest checkpoint is the head"
+    );
+    assert_eq!(first[0].position, head.head_position);
+    let (position, hash): (i64, Vec<u8>) =
+        sqlx::query_as("SELECT position, hash FROM event_chain WHERE link_no = 10")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (older[0].position, older[0].hash.clone()),
+        (position, hex::encode(hash))
+    );
 }

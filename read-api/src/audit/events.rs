@@ -27,7 +27,7 @@ const MAX_PAGE: i64 = 1000;
 pub struct EventQuery {
     /// Events of this tenant (its own aggregate, or commands issued for it).
     pub tenant_id: Option<uuid::Uuid>,
-    /// `tenant`, `subscription`, `conversation` or `ticket`.
+    /// `tenant`, `subscription`, `conversation`, `ticket` or `platform_content`.
     pub aggregate_type: Option<String>,
     /// One aggregate.
     pub aggregate_id: Option<String>,
@@ -82,7 +82,10 @@ fn select(q: &EventQuery) -> Result<QueryBuilder<'_, Postgres>, ApiError> {
         if schemas::AggregateKind::parse(t).is_none() {
             return Err(ApiError::Unprocessable {
                 code: "unknown_aggregate_type",
-                message: format!("aggregate_type must be tenant, subscription, conversation or ticket, not {t:?}"),
+                message: format!(
+                    "aggregate_type must be one of {}, not {t:?}",
+                    schemas::AggregateKind::ALL.map(|k| k.as_str()).join(", ")
+                ),
                 details: None,
             });
         }
@@ -127,7 +130,7 @@ fn select(q: &EventQuery) -> Result<QueryBuilder<'_, Postgres>, ApiError> {
     security(("bearer" = [])),
     params(EventQuery),
     responses(
-        (status = 200, description = "A page of events; with `Accept: application/x-ndjson` the whole selection, one event per line", content(
+        (status = 200, description = "A page of events; with `Accept: application/x-ndjson` the whole selection, one event per line, as a download (`Content-Disposition: attachment`)", content(
             (EventPage = "application/json"),
             (AuditEvent = "application/x-ndjson"),
         )),
@@ -214,6 +217,11 @@ fn stream(state: AuditState, q: EventQuery) -> Result<Response, ApiError> {
     let mut resp = Response::new(Body::from_stream(body));
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(NDJSON));
+    // A browser (or `curl -OJ`) saves the selection under a name that says what it is.
+    resp.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"events.ndjson\""),
+    );
     Ok(resp)
 }
 
@@ -246,4 +254,41 @@ fn async_stream(
         }
     })
     .boxed()
+}
+
+/// One event type the log can hold, with the aggregate type it belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EventTypeItem {
+    /// The `aggregate_type` its events are stored under.
+    pub aggregate_type: String,
+    /// The stored `event_type`.
+    pub event_type: String,
+}
+
+/// Every event type this build knows, by aggregate: the choices of the event log's filters.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/event-types",
+    operation_id = "list_event_types",
+    tag = tags::AUDITOR,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every event type, grouped by aggregate type", body = Vec<EventTypeItem>),
+        r::Unauthorized,
+        r::Forbidden,
+    )
+)]
+#[tracing::instrument(name = "listing the event types for an auditor", skip_all)]
+pub async fn event_types(_auditor: RequireAuditor) -> Json<Vec<EventTypeItem>> {
+    let mut items: Vec<EventTypeItem> = schemas::EventType::ALL
+        .iter()
+        .map(|t| EventTypeItem {
+            aggregate_type: t.aggregate().as_str().to_owned(),
+            event_type: t.as_str().to_owned(),
+        })
+        .collect();
+    items.sort_by(|a, b| {
+        (&a.aggregate_type, &a.event_type).cmp(&(&b.aggregate_type, &b.event_type))
+    });
+    Json(items)
 }

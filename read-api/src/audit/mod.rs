@@ -1,12 +1,14 @@
 //! The auditors' API (F46, F47): the event log itself, proof that nobody edited it, and
 //! one feed of what was done and what was refused ([`rejections`] records the refusals).
 
+mod checkpoints;
 mod events;
 mod log;
 pub mod rejections;
 mod verify;
 
-pub use events::{events, AuditEvent, EventPage, EventQuery};
+pub use checkpoints::{checkpoints, Checkpoint, CheckpointPage, CheckpointQuery};
+pub use events::{event_types, events, AuditEvent, EventPage, EventQuery, EventTypeItem};
 pub use log::{log, LogEntry, LogKind, LogPage, LogQuery};
 pub use verify::verify;
 
@@ -32,6 +34,8 @@ where
 {
     OpenApiRouter::new()
         .routes(routes!(verify::verify))
+        .routes(routes!(checkpoints::checkpoints))
+        .routes(routes!(events::event_types))
         .routes(routes!(events::events))
         .routes(routes!(log::log))
 }

@@ -41,11 +41,12 @@ export async function postForm(path, form) {
   return res.status === 204 ? null : res.json();
 }
 
-/// Fetches a file with the bearer token and hands it to the browser as a download.
-export async function download(url, name) {
+/// Fetches a file with the bearer token and hands it to the browser as a download;
+/// `headers` add to the request (an `Accept` choosing the format, say).
+export async function download(url, name, headers = {}) {
   const token = await accessToken();
   if (!token) throw new ApiError(401, "unauthorized");
-  const res = await fetch(url, { headers: { Authorization: "Bearer " + token } });
+  const res = await fetch(url, { headers: { ...headers, Authorization: "Bearer " + token } });
   if (!res.ok) throw await failure(res);
   const blob = await res.blob();
   const href = URL.createObjectURL(blob);
