@@ -113,7 +113,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn all_console_javascript_and_css_together_stay_within_150_kb_gzipped() {
+    fn all_console_javascript_and_css_together_stay_within_the_size_budget_gzipped() {
         let (total, files) = gzipped_js_css_bytes();
         assert!(files > 5, "only {files} JS/CSS files embedded");
         assert!(

@@ -154,7 +154,7 @@ export default function AdminNotifications() {
     <div class="row notice-filter" role="group" aria-label=${t("notifications.filter")}>
       ${["all", "unread"].map(
         (f) => html`<button type="button" class=${only === f ? "primary" : ""} aria-pressed=${only === f}
-          id=${"filter-" + f} onClick=${() => setOnly(f)}>${t("notifications.filter_" + f)}</button>`,
+          id=${"filter-" + f} onClick=${() => setOnly(f)}>${t("notifications.filter." + f)}</button>`,
       )}
       <span class="muted" role="status">${data ? t(unread === 1 ? "notifications.unread_count_one" : "notifications.unread_count", { n: unread }) : ""}</span>
     </div>

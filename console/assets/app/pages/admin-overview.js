@@ -186,7 +186,7 @@ function SignupsChart({ signups, granularity }) {
     <label class="field inline" for="signups-granularity">${t("admin_overview.granularity")}
       <select id="signups-granularity" value=${granularity}
         onChange=${(e) => navigate("/admin/overview?granularity=" + e.currentTarget.value, { replace: true })}>
-        ${GRANULARITIES.map((g) => html`<option value=${g}>${t("admin_overview.per_" + g)}</option>`)}
+        ${GRANULARITIES.map((g) => html`<option value=${g}>${t("admin_overview.per." + g)}</option>`)}
       </select>
     </label>
     <${LineChart} id="chart-signups" title=${t("admin_overview.chart_signups")} x=${chart.x}

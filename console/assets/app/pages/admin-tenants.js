@@ -349,9 +349,9 @@ function Field({ label, children, id }) {
 
 function whatsappText(w) {
   if (!w.provider && !w.phone_number_id) return t("admin_tenants.wa_none");
-  const via = t("admin_tenants.wa_" + (w.provider || "cloud_api"));
+  const via = t("admin_tenants.via." + (w.provider || "cloud_api"));
   if (w.connected) return t("admin_tenants.wa_connected", { via });
-  if (w.evolution_state) return t("admin_tenants.wa_state", { via, state: t("admin_tenants.wa_state_" + w.evolution_state) });
+  if (w.evolution_state) return t("admin_tenants.wa_state", { via, state: t("admin_tenants.wa_state." + w.evolution_state) });
   return t("admin_tenants.wa_not_connected", { via });
 }
 
