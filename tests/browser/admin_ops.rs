@@ -20,32 +20,6 @@ use uuid::Uuid;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-async fn click(console: &Console, selector: &str) {
-    let element = console.wait_for(selector).await;
-    // Centred first: a button left at the top edge sits under the sticky top bar, and the
-    // click would land on the user menu.
-    let js = format!(
-        "(() => {{ document.querySelector({sel}).scrollIntoView({{block: 'center'}}); return true; }})()",
-        sel = serde_json::to_string(selector).unwrap(),
-    );
-    let _: bool = console.eval(&js).await;
-    element.click().await.unwrap();
-}
-
-/// Puts `value` into the form control `selector` as a person would (its `input` and
-/// `change` events fire).
-async fn fill(console: &Console, selector: &str, value: &str) {
-    console.wait_for(selector).await;
-    let js = format!(
-        "(() => {{ const el = document.querySelector({sel}); el.focus(); el.value = {value};
-           el.dispatchEvent(new Event('input', {{bubbles: true}}));
-           el.dispatchEvent(new Event('change', {{bubbles: true}})); return true; }})()",
-        sel = serde_json::to_string(selector).unwrap(),
-        value = serde_json::to_string(value).unwrap(),
-    );
-    let _: bool = console.eval(&js).await;
-}
-
 /// The page as its admin sees it: axe-clean in both themes, screenshots of each, and
 /// nothing wider than a 360 px phone.
 async fn judge(console: &Console, name: &str) {
@@ -173,7 +147,9 @@ async fn an_admin_cancels_a_subscription_at_the_period_end_then_reactivates_it_t
         .await;
     let (admin, _) = console.app.signed_in(Role::Admin).await;
     console.sign_in(&admin).await;
-    click(&console, "#main-nav a[href='/admin/subscriptions']").await;
+    console
+        .click("#main-nav a[href='/admin/subscriptions']")
+        .await;
     let row = format!("#subscriptions tr[data-tenant='{tenant}']");
     console.wait_for(&row).await;
     console.wait_for("#payments tbody tr").await;
@@ -181,7 +157,9 @@ async fn an_admin_cancels_a_subscription_at_the_period_end_then_reactivates_it_t
     judge(&console, "admin-subscriptions").await;
 
     // Cancel at the end of the period (the default choice).
-    click(&console, &format!("{row} button[data-action='cancel']")).await;
+    console
+        .click(&format!("{row} button[data-action='cancel']"))
+        .await;
     console.wait_for("#confirm-billing[open]").await;
     assert!(
         console
@@ -190,7 +168,7 @@ async fn an_admin_cancels_a_subscription_at_the_period_end_then_reactivates_it_t
     );
     console.screenshot("admin-subscriptions-confirm").await;
     console.assert_axe_clean("the cancellation dialog").await;
-    click(&console, "#confirm-billing-ok").await;
+    console.click("#confirm-billing-ok").await;
     let body = stripe_update(&stripe, &sub, 1).await;
     assert!(body.contains("cancel_at_period_end=true"), "{body}");
     // Stripe confirms through its webhook; the page sees the row change.
@@ -211,9 +189,11 @@ async fn an_admin_cancels_a_subscription_at_the_period_end_then_reactivates_it_t
     console.screenshot("admin-subscriptions-scheduled").await;
 
     // Undo it.
-    click(&console, &format!("{row} button[data-action='reactivate']")).await;
+    console
+        .click(&format!("{row} button[data-action='reactivate']"))
+        .await;
     console.wait_for("#confirm-billing[open]").await;
-    click(&console, "#confirm-billing-ok").await;
+    console.click("#confirm-billing-ok").await;
     let body = stripe_update(&stripe, &sub, 2).await;
     assert!(body.contains("cancel_at_period_end=false"), "{body}");
     deliver(&console.app, &subscription_updated(&cus, false, now + 1)).await;
@@ -255,7 +235,7 @@ async fn an_admin_sees_why_an_ip_is_blocked_and_lifts_the_block() {
         429
     );
 
-    click(&console, "#main-nav a[href='/admin/security']").await;
+    console.click("#main-nav a[href='/admin/security']").await;
     console.wait_for("#ip-blocks tr[data-ip='127.0.0.1']").await;
     console.wait_for("#attempts tbody tr").await;
     let attempts = console.text("#attempts").await;
@@ -268,9 +248,9 @@ async fn an_admin_sees_why_an_ip_is_blocked_and_lifts_the_block() {
     console.wait_for("#audit-feed tbody tr").await;
     judge(&console, "admin-security").await;
 
-    click(&console, "button[data-lift='127.0.0.1']").await;
+    console.click("button[data-lift='127.0.0.1']").await;
     console.wait_for("#confirm-lift[open]").await;
-    click(&console, "#confirm-lift-ok").await;
+    console.click("#confirm-lift-ok").await;
     console.wait_for("#no-blocks").await;
     assert!(console.text("main").await.contains("127.0.0.1 liberado"));
     assert_eq!(
@@ -315,7 +295,7 @@ async fn an_admin_retries_a_parked_event_and_rebuilds_a_read_model_to_the_end() 
     .unwrap();
     let (admin, _) = console.app.signed_in(Role::Admin).await;
     console.sign_in(&admin).await;
-    click(&console, "#main-nav a[href='/admin/system']").await;
+    console.click("#main-nav a[href='/admin/system']").await;
     let row = "#consumers tr[data-consumer='aggregate_index']";
     console.wait_for(row).await;
     console.wait_for("#health").await;
@@ -328,10 +308,14 @@ async fn an_admin_retries_a_parked_event_and_rebuilds_a_read_model_to_the_end() 
         "a parked event degrades the service"
     );
 
-    click(&console, "button[data-inspect='aggregate_index']").await;
+    console
+        .click("button[data-inspect='aggregate_index']")
+        .await;
     let item = format!(".parked-item[data-position='{position}']");
     console.wait_for(&item).await;
-    click(&console, &format!("{item} button[aria-expanded]")).await;
+    console
+        .click(&format!("{item} button[aria-expanded]"))
+        .await;
     console.wait_for(&format!("{item} .facts")).await;
     assert!(console
         .text(&item)
@@ -339,7 +323,9 @@ async fn an_admin_retries_a_parked_event_and_rebuilds_a_read_model_to_the_end() 
         .contains("the index was unreachable"));
     judge(&console, "admin-system").await;
 
-    click(&console, &format!("button[data-retry='{position}']")).await;
+    console
+        .click(&format!("button[data-retry='{position}']"))
+        .await;
     console
         .wait_until(
             "the event is applied and no longer parked",
@@ -359,9 +345,9 @@ async fn an_admin_retries_a_parked_event_and_rebuilds_a_read_model_to_the_end() 
             "!document.querySelector(\"button[data-inspect='aggregate_index']\")",
         )
         .await;
-    click(&console, "button[data-replay='aggregate_index']").await;
+    console.click("button[data-replay='aggregate_index']").await;
     console.wait_for("#confirm-replay[open]").await;
-    click(&console, "#confirm-replay-ok").await;
+    console.click("#confirm-replay-ok").await;
     console
         .wait_until(
             "the rebuild is reported",
@@ -431,16 +417,16 @@ async fn an_admin_downloads_a_contacts_data_then_erases_the_contact_with_a_reaso
 
     let (admin, token) = console.app.signed_in(Role::Admin).await;
     console.sign_in(&admin).await;
-    click(&console, "#main-nav a[href='/admin/privacy']").await;
+    console.click("#main-nav a[href='/admin/privacy']").await;
     console.wait_for("#no-erasures").await;
     console
         .wait_for(&format!("#privacy-tenant option[value='{tenant}']"))
         .await;
-    fill(&console, "#privacy-tenant", &tenant.to_string()).await;
-    fill(&console, "#privacy-contact", contact).await;
+    console.fill("#privacy-tenant", &tenant.to_string()).await;
+    console.fill("#privacy-contact", contact).await;
     judge(&console, "admin-privacy").await;
 
-    click(&console, "#privacy-export").await;
+    console.click("#privacy-export").await;
     let file = downloads.join(format!("contato-{contact}.json"));
     let mut exported = None;
     for _ in 0..200 {
@@ -464,13 +450,13 @@ async fn an_admin_downloads_a_contacts_data_then_erases_the_contact_with_a_reaso
         )
         .await;
 
-    click(&console, "#privacy-erase").await;
+    console.click("#privacy-erase").await;
     console.wait_for("#confirm-erase[open]").await;
-    click(&console, "#erase-reason").await;
+    console.click("#erase-reason").await;
     console.type_text("titular pediu pelo WhatsApp").await;
     console.screenshot("admin-privacy-confirm").await;
     console.assert_axe_clean("the erasure dialog").await;
-    click(&console, "#confirm-erase-ok").await;
+    console.click("#confirm-erase-ok").await;
     console.wait_for("#erasures tbody tr").await;
     let listed = console.text("#erasures").await;
     assert!(listed.contains("titular pediu pelo WhatsApp"), "{listed}");

@@ -6,24 +6,6 @@ use crate::harness::Console;
 use read_api::auth::Role;
 use serde_json::Value;
 
-async fn click(console: &Console, selector: &str) {
-    console.wait_for(selector).await.click().await.unwrap();
-}
-
-/// Puts `value` into the form control `selector` as a person would (its `input` and
-/// `change` events fire).
-async fn fill(console: &Console, selector: &str, value: &str) {
-    console.wait_for(selector).await;
-    let js = format!(
-        "(() => {{ const el = document.querySelector({sel}); el.focus(); el.value = {value};
-           el.dispatchEvent(new Event('input', {{bubbles: true}}));
-           el.dispatchEvent(new Event('change', {{bubbles: true}})); return true; }})()",
-        sel = serde_json::to_string(selector).unwrap(),
-        value = serde_json::to_string(value).unwrap(),
-    );
-    let _: bool = console.eval(&js).await;
-}
-
 /// The price of `plan` on the public plan list, if it is on sale.
 async fn on_sale(console: &Console, plan: &str) -> Option<i64> {
     let body: Value = console.app.get("/api/v1/plans").await.json().await.unwrap();
@@ -53,35 +35,35 @@ async fn an_admin_creates_a_plan_raises_its_price_and_retires_it() {
     let (admin, _) = console.app.signed_in(Role::Admin).await;
     console.sign_in(&admin).await;
     console.open("/admin/support").await;
-    click(&console, "#main-nav a[href='/admin/plans']").await;
+    console.click("#main-nav a[href='/admin/plans']").await;
     console.wait_for("#plan-pro").await;
     assert!(console.text("#main-nav").await.contains("Planos"));
 
-    click(&console, "#new-plan").await;
-    fill(&console, "#plan-key", "ouro").await;
-    fill(&console, "#plan-name", "Ouro").await;
-    fill(&console, "#plan-price", "599.00").await;
-    fill(&console, "#plan-currency", "BRL").await;
-    fill(&console, "#plan-quota", "10000").await;
-    fill(&console, "#plan-features", "ai_answers, reports").await;
-    fill(&console, "#plan-stripe-price", "price_ouro").await;
+    console.click("#new-plan").await;
+    console.fill("#plan-key", "ouro").await;
+    console.fill("#plan-name", "Ouro").await;
+    console.fill("#plan-price", "599.00").await;
+    console.fill("#plan-currency", "BRL").await;
+    console.fill("#plan-quota", "10000").await;
+    console.fill("#plan-features", "ai_answers, reports").await;
+    console.fill("#plan-stripe-price", "price_ouro").await;
     console.assert_axe_clean("the new plan form").await;
     console.screenshot("admin-plans-form").await;
-    click(&console, "#plan-save").await;
+    console.click("#plan-save").await;
     card_shows(&console, "the new plan is listed", "599,00").await;
     assert!(console.text("main .success").await.contains("Ouro"));
     assert_eq!(on_sale(&console, "ouro").await, Some(59_900));
 
-    click(&console, "#edit-ouro").await;
+    console.click("#edit-ouro").await;
     console.wait_for("#plan-form").await;
     let key_locked: bool = console
         .eval("document.querySelector('#plan-key').disabled")
         .await;
     assert!(key_locked, "a plan's key cannot change");
-    fill(&console, "#plan-price", "699.00").await;
-    click(&console, "#plan-save").await;
+    console.fill("#plan-price", "699.00").await;
+    console.click("#plan-save").await;
     card_shows(&console, "the new price shows", "699,00").await;
-    click(&console, "#plan-ouro .plan-history summary").await;
+    console.click("#plan-ouro .plan-history summary").await;
     let history = console.text("#plan-ouro .plan-revisions").await;
     assert!(
         history.contains("699,00") && history.contains("599,00"),
@@ -91,9 +73,9 @@ async fn an_admin_creates_a_plan_raises_its_price_and_retires_it() {
     assert_eq!(on_sale(&console, "ouro").await, Some(69_900));
     console.screenshot("admin-plans-history").await;
 
-    click(&console, "#retire-ouro").await;
+    console.click("#retire-ouro").await;
     console.assert_axe_clean("the retire confirmation").await;
-    click(&console, "#confirm-retire-ouro").await;
+    console.click("#confirm-retire-ouro").await;
     console
         .wait_until(
             "the plan shows as retired",
@@ -121,7 +103,7 @@ async fn an_admin_creates_a_plan_raises_its_price_and_retires_it() {
     console.viewport(360, 740).await;
     console.open("/admin/plans").await;
     console.wait_for("#plan-ouro.retired").await;
-    click(&console, "#new-plan").await;
+    console.click("#new-plan").await;
     assert!(
         !console.scrolls_sideways().await,
         "/admin/plans scrolls sideways at 360 px: {:?}",

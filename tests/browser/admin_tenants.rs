@@ -9,27 +9,9 @@ use read_api::auth::Role;
 use serde_json::Value;
 use uuid::Uuid;
 
-async fn click(console: &Console, selector: &str) {
-    console.wait_for(selector).await.click().await.unwrap();
-}
-
-/// Puts `value` into the form control `selector` as a person would (its `input` and
-/// `change` events fire).
-async fn fill(console: &Console, selector: &str, value: &str) {
-    console.wait_for(selector).await;
-    let js = format!(
-        "(() => {{ const el = document.querySelector({sel}); el.focus(); el.value = {value};
-           el.dispatchEvent(new Event('input', {{bubbles: true}}));
-           el.dispatchEvent(new Event('change', {{bubbles: true}})); return true; }})()",
-        sel = serde_json::to_string(selector).unwrap(),
-        value = serde_json::to_string(value).unwrap(),
-    );
-    let _: bool = console.eval(&js).await;
-}
-
 async fn sign_out(console: &Console) {
-    click(console, ".user-menu summary").await;
-    click(console, "#sign-out").await;
+    console.click(".user-menu summary").await;
+    console.click("#sign-out").await;
     console.wait_for("#email").await;
 }
 
@@ -87,13 +69,13 @@ async fn an_admin_creates_a_tenant_finds_it_suspends_it_so_its_owner_is_refused_
 
     // Create: the owner's password is shown once, with a copy button.
     console.open("/admin/tenants").await;
-    click(&console, "#new-tenant").await;
-    fill(&console, "#tenant-name", "Padaria Aurora").await;
+    console.click("#new-tenant").await;
+    console.fill("#tenant-name", "Padaria Aurora").await;
     let email = format!("dona-{}@aurora.example", Uuid::now_v7().simple());
-    fill(&console, "#tenant-owner-email", &email).await;
-    fill(&console, "#tenant-new-plan", "pro").await;
+    console.fill("#tenant-owner-email", &email).await;
+    console.fill("#tenant-new-plan", "pro").await;
     console.screenshot("admin-tenants-form").await;
-    click(&console, "#tenant-form button[type=submit]").await;
+    console.click("#tenant-form button[type=submit]").await;
     console.wait_for("#tenant-created").await;
     let password = console.text("#owner-password").await;
     assert!(password.trim().chars().count() >= 16, "{password:?}");
@@ -104,7 +86,7 @@ async fn an_admin_creates_a_tenant_finds_it_suspends_it_so_its_owner_is_refused_
     console.wait_for("#copy-password").await;
     console.assert_axe_clean("the created tenant").await;
     console.screenshot("admin-tenants-created").await;
-    click(&console, "#close-created").await;
+    console.click("#close-created").await;
     console
         .wait_until(
             "the password is gone",
@@ -147,8 +129,8 @@ async fn an_admin_creates_a_tenant_finds_it_suspends_it_so_its_owner_is_refused_
 
     // The list finds it by searching, and a filter it does not match leaves it out.
     console.open("/admin/tenants").await;
-    fill(&console, "#tenant-search", "auror").await;
-    click(&console, ".tenant-filters button[type=submit]").await;
+    console.fill("#tenant-search", "auror").await;
+    console.click(".tenant-filters button[type=submit]").await;
     console
         .wait_until(
             "the search is in the address",
@@ -156,10 +138,10 @@ async fn an_admin_creates_a_tenant_finds_it_suspends_it_so_its_owner_is_refused_
         )
         .await;
     shows(&console, "#tenants-table", "Padaria Aurora").await;
-    fill(&console, "#tenant-status", "suspended").await;
+    console.fill("#tenant-status", "suspended").await;
     console.wait_for("#tenants-empty").await;
-    fill(&console, "#tenant-status", "").await;
-    click(&console, "#tenants-table a").await;
+    console.fill("#tenant-status", "").await;
+    console.click("#tenants-table a").await;
 
     // Its page: plan, team with the owner's sign-in, timeline.
     console.wait_for("#tenant-summary").await;
@@ -174,17 +156,17 @@ async fn an_admin_creates_a_tenant_finds_it_suspends_it_so_its_owner_is_refused_
         .ends_with(&format!("/admin/tenants/{tenant}")));
 
     // Rename it.
-    click(&console, "#edit-tenant").await;
-    fill(&console, "#edit-name", "Padaria Aurora Boreal").await;
-    click(&console, "#tenant-edit button[type=submit]").await;
+    console.click("#edit-tenant").await;
+    console.fill("#edit-name", "Padaria Aurora Boreal").await;
+    console.click("#tenant-edit button[type=submit]").await;
     shows(&console, "#page-title", "Padaria Aurora Boreal").await;
 
     // Suspend, with a reason and a confirmation.
-    click(&console, "#suspend-tenant").await;
+    console.click("#suspend-tenant").await;
     console.wait_for("#suspend-reason").await;
     console.screenshot("admin-tenant-suspend-confirm").await;
-    fill(&console, "#suspend-reason", "Pagamento em atraso").await;
-    click(&console, "#confirm-suspend").await;
+    console.fill("#suspend-reason", "Pagamento em atraso").await;
+    console.click("#confirm-suspend").await;
     shows(&console, "main .success", "suspenso").await;
     console.wait_for("#reactivate-tenant").await;
     shows(&console, "main .page-head", "Suspenso").await;
@@ -198,9 +180,9 @@ async fn an_admin_creates_a_tenant_finds_it_suspends_it_so_its_owner_is_refused_
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["code"], "tenant_suspended");
     sign_out(&console).await;
-    click(&console, "#email").await;
+    console.click("#email").await;
     console.type_text(&email).await;
-    click(&console, "#password").await;
+    console.click("#password").await;
     console.type_text(password.trim()).await;
     console.press("Enter").await;
     shows(&console, "#signin-error", "suspensa").await;
@@ -211,8 +193,8 @@ async fn an_admin_creates_a_tenant_finds_it_suspends_it_so_its_owner_is_refused_
     // Reactivated, the owner signs in again.
     console.sign_in(&admin).await;
     console.open(&format!("/admin/tenants/{tenant}")).await;
-    click(&console, "#reactivate-tenant").await;
-    click(&console, "#confirm-reactivate").await;
+    console.click("#reactivate-tenant").await;
+    console.click("#confirm-reactivate").await;
     shows(&console, "main .success", "reativado").await;
     console.wait_for("#suspend-tenant").await;
     let again = console.app.login(&email, password.trim()).await;

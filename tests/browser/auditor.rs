@@ -25,30 +25,12 @@ const PAGES: &[(&str, &str, &str)] = &[
 /// The title of the page a role may not open.
 const FORBIDDEN: &str = "Acesso restrito";
 
-async fn click(console: &Console, selector: &str) {
-    console.wait_for(selector).await.click().await.unwrap();
-}
-
-/// Puts `value` into the form control `selector` as a person would, firing the event the
-/// page listens to (`input` for fields, `change` for selects).
-async fn fill(console: &Console, selector: &str, value: &str) {
-    console.wait_for(selector).await;
-    let js = format!(
-        "(() => {{ const el = document.querySelector({sel}); el.focus(); el.value = {value};
-           el.dispatchEvent(new Event(el.tagName === 'SELECT' ? 'change' : 'input', {{bubbles: true}}));
-           return el.value === {value}; }})()",
-        sel = serde_json::to_string(selector).unwrap(),
-        value = serde_json::to_string(value).unwrap(),
-    );
-    assert!(console.eval::<bool>(&js).await, "{selector} took {value}");
-}
-
 /// Signs an auditor in through the sign-in page and waits for the desk.
 async fn sign_in(console: &Console, email: &str, password: &str) {
     console.open("/login").await;
-    click(console, "#email").await;
+    console.click("#email").await;
     console.type_text(email).await;
-    click(console, "#password").await;
+    console.click("#password").await;
     console.type_text(password).await;
     console.press("Enter").await;
     console.wait_for(".sidenav").await;
@@ -182,7 +164,7 @@ async fn an_auditor_lands_on_the_desk_verifies_the_chain_and_sees_an_event_edite
     console.wait_for("#not-verified").await;
     console.wait_for("#checkpoints tbody tr").await;
 
-    click(&console, "#verify").await;
+    console.click("#verify").await;
     let checked = console.text("#checked-count").await;
     assert_eq!(checked, sealed.to_string());
     assert!(console.text("#chain-status").await.contains("íntegra"));
@@ -205,7 +187,7 @@ async fn an_auditor_lands_on_the_desk_verifies_the_chain_and_sees_an_event_edite
         )
         .await
         .unwrap();
-    click(&console, "#copy-head-hash").await;
+    console.click("#copy-head-hash").await;
     console
         .wait_until(
             "the copy is confirmed",
@@ -230,7 +212,7 @@ async fn an_auditor_lands_on_the_desk_verifies_the_chain_and_sees_an_event_edite
         .await
         .unwrap();
 
-    click(&console, "#verify").await;
+    console.click("#verify").await;
     let shown = console.text("#chain-break").await;
     assert!(
         shown.contains(&format!("Quebra no elo {link}, posição {position}")),
@@ -246,7 +228,7 @@ async fn an_auditor_lands_on_the_desk_verifies_the_chain_and_sees_an_event_edite
     console.screenshot("audit-chain-break").await;
 
     // The break links to the edited event in the event log.
-    click(&console, "#chain-break a").await;
+    console.click("#chain-break a").await;
     let first = console.wait_for("#events .audit-item").await;
     assert_eq!(
         first.attribute("data-position").await.unwrap(),
@@ -282,11 +264,11 @@ async fn an_auditor_filters_the_event_log_downloads_the_selection_as_ndjson_and_
     sign_in(&console, &auditor.email, &auditor.password).await;
 
     // The event log, filtered to one tenant's own aggregate.
-    click(&console, "#main-nav a[href='/audit/events']").await;
+    console.click("#main-nav a[href='/audit/events']").await;
     console.wait_for("#events .audit-item").await;
-    fill(&console, "#f-tenant", &zé.id.to_string()).await;
-    fill(&console, "#f-aggregate", "tenant").await;
-    click(&console, "#apply-filters").await;
+    console.fill("#f-tenant", &zé.id.to_string()).await;
+    console.fill("#f-aggregate", "tenant").await;
+    console.click("#apply-filters").await;
     console
         .wait_until(
             "the filters are in the address",
@@ -320,7 +302,7 @@ async fn an_auditor_filters_the_event_log_downloads_the_selection_as_ndjson_and_
         )
         .await;
     // Personal fields show sealed, never in the clear.
-    click(&console, "#events .audit-item details summary").await;
+    console.click("#events .audit-item details summary").await;
     let data = console.text("#events .audit-item .json").await;
     assert!(data.contains("\"owner_email\": selado"), "{data}");
     let page_text = console.text("main").await;
@@ -343,7 +325,7 @@ async fn an_auditor_filters_the_event_log_downloads_the_selection_as_ndjson_and_
         )
         .await
         .unwrap();
-    click(&console, "#download-ndjson").await;
+    console.click("#download-ndjson").await;
     let file = downloaded(&downloads).await;
     let text = std::fs::read_to_string(&file).unwrap();
     let lines: Vec<Value> = text
@@ -363,11 +345,11 @@ async fn an_auditor_filters_the_event_log_downloads_the_selection_as_ndjson_and_
 
     // The audit log: the admin's actions with their actor, the auditor's own download
     // (traced before its first line left), and the agent's refusal.
-    click(&console, "#main-nav a[href='/audit/log']").await;
+    console.click("#main-nav a[href='/audit/log']").await;
     console.wait_for("#log .audit-item").await;
-    fill(&console, "#f-tenant", &zé.id.to_string()).await;
-    fill(&console, "#f-kind", "action").await;
-    click(&console, "#apply-filters").await;
+    console.fill("#f-tenant", &zé.id.to_string()).await;
+    console.fill("#f-kind", "action").await;
+    console.click("#apply-filters").await;
     console
         .wait_until(
             "only the tenant's actions show",
@@ -387,16 +369,16 @@ async fn an_auditor_filters_the_event_log_downloads_the_selection_as_ndjson_and_
     assert!(download.contains("event_log"), "{download}");
     console.screenshot("audit-log-actions").await;
 
-    click(&console, "#clear-filters").await;
+    console.click("#clear-filters").await;
     console
         .wait_until(
             "the filters are cleared",
             "location.search === '' && document.querySelector('#f-tenant').value === ''",
         )
         .await;
-    fill(&console, "#f-actor", &agent.id.to_string()).await;
-    fill(&console, "#f-kind", "rejected").await;
-    click(&console, "#apply-filters").await;
+    console.fill("#f-actor", &agent.id.to_string()).await;
+    console.fill("#f-kind", "rejected").await;
+    console.click("#apply-filters").await;
     console
         .wait_until(
             "the agent's refusal shows",
@@ -445,14 +427,14 @@ async fn an_admin_may_open_the_auditors_desk_and_page_through_the_event_log_and_
         .await;
     let nav = console.text("#main-nav").await;
     assert!(nav.contains("Verificação da cadeia"), "{nav}");
-    click(&console, "#main-nav a[href='/audit']").await;
-    click(&console, "#verify").await;
+    console.click("#main-nav a[href='/audit']").await;
+    console.click("#verify").await;
     console.wait_for("#checked-count").await;
-    click(&console, "#main-nav a[href='/audit/events']").await;
+    console.click("#main-nav a[href='/audit/events']").await;
     console.wait_for("#events .audit-item").await;
     let first = positions(&console).await;
     assert_eq!(first.len(), 50);
-    click(&console, "#page-next").await;
+    console.click("#page-next").await;
     console
         .wait_until(
             "the second page shows",
@@ -462,7 +444,7 @@ async fn an_admin_may_open_the_auditors_desk_and_page_through_the_event_log_and_
     let second = positions(&console).await;
     assert!(second[0] > first[49], "{second:?} after {first:?}");
     assert!(console.text(".pager").await.contains("Página 2"));
-    click(&console, "#page-previous").await;
+    console.click("#page-previous").await;
     console
         .wait_until(
             "the first page shows again",

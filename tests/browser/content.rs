@@ -13,24 +13,6 @@ use schemas::{conversation_id, Actor, CommandMetadata, Personal, Plan};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-async fn click(console: &Console, selector: &str) {
-    console.wait_for(selector).await.click().await.unwrap();
-}
-
-/// Puts `value` into the form control `selector` as a person would (its `input` and
-/// `change` events fire).
-async fn fill(console: &Console, selector: &str, value: &str) {
-    console.wait_for(selector).await;
-    let js = format!(
-        "(() => {{ const el = document.querySelector({sel}); el.focus(); el.value = {value};
-           el.dispatchEvent(new Event('input', {{bubbles: true}}));
-           el.dispatchEvent(new Event('change', {{bubbles: true}})); return true; }})()",
-        sel = serde_json::to_string(selector).unwrap(),
-        value = serde_json::to_string(value).unwrap(),
-    );
-    let _: bool = console.eval(&js).await;
-}
-
 /// A tenant on `plan` with its owner, listed in the tenant directory (where audiences are
 /// matched).
 async fn tenant_on(console: &Console, name: &str, plan: &str) -> Tenant {
@@ -67,8 +49,8 @@ async fn tenant_on(console: &Console, name: &str, plan: &str) -> Tenant {
 }
 
 async fn sign_out(console: &Console) {
-    click(console, ".user-menu summary").await;
-    click(console, "#sign-out").await;
+    console.click(".user-menu summary").await;
+    console.click("#sign-out").await;
     console.wait_for("#email").await;
 }
 
@@ -103,26 +85,27 @@ async fn an_admin_publishes_an_announcement_for_one_plan_and_only_its_tenants_se
 
     console.sign_in(&admin).await;
     console.open("/admin/announcements").await;
-    click(&console, "#new-announcement").await;
-    fill(&console, "#announcement-title-pt", "Manutenção no sábado").await;
-    fill(
-        &console,
-        "#announcement-title-en",
-        "Maintenance on Saturday",
-    )
-    .await;
-    fill(&console, "#announcement-severity", "maintenance").await;
-    fill(&console, "#announcement-audience", "plans").await;
-    fill(&console, "#announcement-plans", "pro").await;
-    fill(
-        &console,
-        "#announcement-body-pt",
-        "O painel fica **fora do ar** por uma hora.",
-    )
-    .await;
-    click(&console, "#announcement-published").await;
+    console.click("#new-announcement").await;
+    console
+        .fill("#announcement-title-pt", "Manutenção no sábado")
+        .await;
+    console
+        .fill("#announcement-title-en", "Maintenance on Saturday")
+        .await;
+    console.fill("#announcement-severity", "maintenance").await;
+    console.fill("#announcement-audience", "plans").await;
+    console.fill("#announcement-plans", "pro").await;
+    console
+        .fill(
+            "#announcement-body-pt",
+            "O painel fica **fora do ar** por uma hora.",
+        )
+        .await;
+    console.click("#announcement-published").await;
     console.screenshot("admin-announcement-form").await;
-    click(&console, "#announcement-form button[type=submit]").await;
+    console
+        .click("#announcement-form button[type=submit]")
+        .await;
     console.wait_for("main .success").await;
     assert!(console
         .text("main table")
@@ -144,7 +127,7 @@ async fn an_admin_publishes_an_announcement_for_one_plan_and_only_its_tenants_se
         .await;
     console.screenshot("announcement-banner").await;
     console.assert_axe_clean("the banner").await;
-    click(&console, ".banner .dismiss").await;
+    console.click(".banner .dismiss").await;
     console
         .wait_until(
             "the banner closes",
@@ -182,19 +165,19 @@ async fn an_admin_publishes_an_announcement_for_one_plan_and_only_its_tenants_se
 /// Writes a tutorial through the admin page.
 async fn write_tutorial(console: &Console, slug: &str, category: &str, title: &str, body: &str) {
     console.open("/admin/tutorials").await;
-    click(console, "#new-tutorial").await;
-    fill(console, "#tutorial-title-pt", title).await;
-    fill(console, "#tutorial-slug", slug).await;
-    fill(console, "#tutorial-category", category).await;
-    fill(
-        console,
-        "#tutorial-video",
-        "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
-    )
-    .await;
-    fill(console, "#tutorial-body-pt", body).await;
-    click(console, "#tutorial-published").await;
-    click(console, "#tutorial-form button[type=submit]").await;
+    console.click("#new-tutorial").await;
+    console.fill("#tutorial-title-pt", title).await;
+    console.fill("#tutorial-slug", slug).await;
+    console.fill("#tutorial-category", category).await;
+    console
+        .fill(
+            "#tutorial-video",
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+        )
+        .await;
+    console.fill("#tutorial-body-pt", body).await;
+    console.click("#tutorial-published").await;
+    console.click("#tutorial-form button[type=submit]").await;
     console.wait_for("main .success").await;
 }
 
@@ -229,7 +212,7 @@ async fn a_tutorial_shows_its_markdown_and_runs_none_of_the_html_written_in_it()
     console.sign_in(&tenant.owner).await;
     // The page it explains links to it.
     console.open("/whatsapp").await;
-    click(&console, ".tutorial-link a").await;
+    console.click(".tutorial-link a").await;
     console.wait_for("#tutorial-body h2").await;
     assert_eq!(console.text("#page-title").await, "Conectar WhatsApp");
     assert_eq!(console.text("#tutorial-body strong").await, "WhatsApp");
@@ -254,7 +237,7 @@ async fn a_tutorial_shows_its_markdown_and_runs_none_of_the_html_written_in_it()
     // Search and categories.
     console.open("/tutorials").await;
     console.wait_for(".tutorial-list li").await;
-    fill(&console, "#tutorial-search", "perguntas").await;
+    console.fill("#tutorial-search", "perguntas").await;
     console
         .wait_until(
             "the search narrows the list",
@@ -262,8 +245,8 @@ async fn a_tutorial_shows_its_markdown_and_runs_none_of_the_html_written_in_it()
                && document.querySelector('.tutorial-list').textContent.includes('base de conhecimento')",
         )
         .await;
-    fill(&console, "#tutorial-search", "").await;
-    fill(&console, "#tutorial-category", "whatsapp").await;
+    console.fill("#tutorial-search", "").await;
+    console.fill("#tutorial-category", "whatsapp").await;
     console
         .wait_until(
             "the category narrows the list",
@@ -280,7 +263,7 @@ async fn an_admin_opens_my_workspace_and_answers_a_customer_there_as_themselves(
     let console = Console::start().await;
     let (admin, admin_token) = console.app.signed_in(Role::Admin).await;
     console.sign_in(&admin).await;
-    click(&console, "#main-nav a[href='/admin/workspace']").await;
+    console.click("#main-nav a[href='/admin/workspace']").await;
     console.wait_for(".workspace-bar").await;
     console.wait_for(".inbox").await;
     let opened: Value = console
@@ -321,11 +304,11 @@ async fn an_admin_opens_my_workspace_and_answers_a_customer_there_as_themselves(
     // A reload keeps the admin in the workspace.
     console.page.reload().await.unwrap();
     console.wait_for(".workspace-bar").await;
-    click(&console, "[data-conversation]").await;
+    console.click("[data-conversation]").await;
     console.wait_for("#messages .msg.customer").await;
-    click(&console, "#reply-text").await;
+    console.click("#reply-text").await;
     console.type_text("Abrimos sim, das 9h às 13h.").await;
-    click(&console, ".reply button[type=submit]").await;
+    console.click(".reply button[type=submit]").await;
     console.wait_for("#messages .msg.agent").await;
     console.screenshot("workspace-conversation").await;
     let actor: Option<String> = sqlx::query_scalar(
@@ -339,7 +322,7 @@ async fn an_admin_opens_my_workspace_and_answers_a_customer_there_as_themselves(
     assert_eq!(actor, Some(admin.id.to_string()), "recorded as the admin");
 
     // Back to the admin console.
-    click(&console, "#leave-workspace").await;
+    console.click("#leave-workspace").await;
     console.wait_for("main.admin-support").await;
     let left: bool = console
         .eval("document.querySelector('.workspace-bar') === null")

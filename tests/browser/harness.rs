@@ -292,6 +292,36 @@ impl Console {
             .expect("typing");
     }
 
+    /// Clicks `selector` once it is there, centred first: an element left at the top edge
+    /// sits under the sticky top bar, and the click would land on whatever covers it.
+    pub async fn click(&self, selector: &str) {
+        let element = self.wait_for(selector).await;
+        let js = format!(
+            "(() => {{ document.querySelector({sel}).scrollIntoView({{block: 'center'}}); return true; }})()",
+            sel = serde_json::to_string(selector).unwrap(),
+        );
+        let _: bool = self.eval(&js).await;
+        element.click().await.unwrap();
+    }
+
+    /// Puts `value` into the form control `selector` as a person would (its `input` and
+    /// `change` events fire), and checks the control took it.
+    pub async fn fill(&self, selector: &str, value: &str) {
+        self.wait_for(selector).await;
+        let js = format!(
+            "(() => {{ const el = document.querySelector({sel}); el.focus(); el.value = {value};
+               el.dispatchEvent(new Event('input', {{bubbles: true}}));
+               el.dispatchEvent(new Event('change', {{bubbles: true}}));
+               return el.value === {value}; }})()",
+            sel = serde_json::to_string(selector).unwrap(),
+            value = serde_json::to_string(value).unwrap(),
+        );
+        assert!(
+            self.eval::<bool>(&js).await,
+            "{selector} did not take {value:?}"
+        );
+    }
+
     /// Keys go to the focused element whatever element they are sent through.
     async fn focus_target(&self) -> Element {
         self.page.find_element("body").await.expect("a body")

@@ -4,18 +4,6 @@
 use crate::harness::Console;
 use serde_json::Value;
 
-/// Fills the control `selector` as typing would (an `input` event).
-async fn fill(console: &Console, selector: &str, text: &str) {
-    console.wait_for(selector).await;
-    let js = format!(
-        "(() => {{ const el = document.querySelector({sel}); el.focus(); el.value = {text};
-           el.dispatchEvent(new Event('input', {{bubbles: true}})); return true; }})()",
-        sel = serde_json::to_string(selector).unwrap(),
-        text = serde_json::to_string(text).unwrap(),
-    );
-    let _: bool = console.eval(&js).await;
-}
-
 #[tokio::test]
 async fn a_new_owner_connects_whatsapp_loads_knowledge_goes_live_and_a_reload_resumes() {
     let console = Console::start().await;
@@ -30,8 +18,10 @@ async fn a_new_owner_connects_whatsapp_loads_knowledge_goes_live_and_a_reload_re
     console.screenshot("onboarding-start").await;
 
     // Step 1: the Cloud API number.
-    fill(&console, "#phone_number_id", "109876543210").await;
-    fill(&console, "#display_phone_number", "+55 11 4000-1234").await;
+    console.fill("#phone_number_id", "109876543210").await;
+    console
+        .fill("#display_phone_number", "+55 11 4000-1234")
+        .await;
     console
         .wait_for("#panel-cloud_api button[type=submit]")
         .await
@@ -46,12 +36,12 @@ async fn a_new_owner_connects_whatsapp_loads_knowledge_goes_live_and_a_reload_re
         .await;
 
     // Step 2: the knowledge.
-    fill(
-        &console,
-        "#knowledge-text",
-        "Lavamos e passamos roupas em 24 horas. Buscamos e entregamos no bairro.",
-    )
-    .await;
+    console
+        .fill(
+            "#knowledge-text",
+            "Lavamos e passamos roupas em 24 horas. Buscamos e entregamos no bairro.",
+        )
+        .await;
     console
         .wait_for("#save-knowledge")
         .await

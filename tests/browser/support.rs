@@ -4,7 +4,6 @@
 //! tenant and admin, in both themes and at a phone's width.
 
 use crate::harness::Console;
-use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
 use read_api::auth::Role;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -49,19 +48,11 @@ async fn get(console: &Console, token: &str, path: &str) -> Value {
     resp.json().await.unwrap()
 }
 
-async fn click(console: &Console, selector: &str) {
-    console.wait_for(selector).await.click().await.unwrap();
-}
-
 /// Clicks into the field `selector` and types `text` (accents too: CDP's key events know
 /// only a US keyboard, so the text goes in as an input method would put it).
-async fn fill(console: &Console, selector: &str, text: &str) {
-    click(console, selector).await;
-    console
-        .page
-        .execute(InsertTextParams::new(text))
-        .await
-        .expect("typing");
+async fn type_into(console: &Console, selector: &str, text: &str) {
+    console.click(selector).await;
+    console.type_text(text).await;
 }
 
 /// Opens a ticket through the console's form: subject, the "tecnico" category, message
@@ -72,9 +63,9 @@ async fn open_ticket(
     message: &str,
     file: Option<&PathBuf>,
 ) -> String {
-    click(console, "a[href='/support']").await;
-    click(console, "#new-ticket").await;
-    fill(console, "#ticket-subject", subject).await;
+    console.click("a[href='/support']").await;
+    console.click("#new-ticket").await;
+    type_into(console, "#ticket-subject", subject).await;
     console
         .wait_until(
             "the categories are listed",
@@ -90,8 +81,8 @@ async fn open_ticket(
         let picked = console.text(".picked").await;
         assert!(picked.contains("print-do-erro.png"), "{picked}");
     }
-    fill(console, "#ticket-message", message).await;
-    click(console, "#new-ticket-form button[type=submit]").await;
+    type_into(console, "#ticket-message", message).await;
+    console.click("#new-ticket-form button[type=submit]").await;
     console
         .wait_until(
             "the new ticket opens",
@@ -142,7 +133,7 @@ async fn a_tenant_opens_a_ticket_with_a_file_reads_the_ai_answer_and_sees_the_ad
     );
 
     // The file downloads with the bearer token: no error shown.
-    click(&console, ".msg.t-tenant .files button").await;
+    console.click(".msg.t-tenant .files button").await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert!(
         !console
@@ -181,10 +172,10 @@ async fn a_tenant_opens_a_ticket_with_a_file_reads_the_ai_answer_and_sees_the_ad
         console.text("#main-nav").await.contains("Fila de suporte"),
         "the admin section of the navigation"
     );
-    click(&console, "#main-nav a[href='/admin/support']").await;
-    click(&console, &format!("[data-ticket='{id}']")).await;
+    console.click("#main-nav a[href='/admin/support']").await;
+    console.click(&format!("[data-ticket='{id}']")).await;
     console.wait_for("#ticket-messages .msg.t-ai").await;
-    click(&console, "#assign-me").await;
+    console.click("#assign-me").await;
     console
         .wait_until(
             "the ticket is assigned to the admin",
@@ -192,28 +183,28 @@ async fn a_tenant_opens_a_ticket_with_a_file_reads_the_ai_answer_and_sees_the_ad
         )
         .await;
 
-    click(&console, "#kind-internal").await;
-    fill(
+    console.click("#kind-internal").await;
+    type_into(
         &console,
         "#admin-reply",
         "Cliente antigo, tratar com prioridade.",
     )
     .await;
-    click(&console, ".reply button[type=submit]").await;
+    console.click(".reply button[type=submit]").await;
     console.wait_for("#ticket-messages .msg.internal").await;
     assert!(console
         .text(".msg.internal")
         .await
         .contains("não visível ao cliente"));
 
-    click(&console, "input[name=kind][value=public]").await;
-    fill(
+    console.click("input[name=kind][value=public]").await;
+    type_into(
         &console,
         "#admin-reply",
         "Olá! Reconectamos o número pelo painel.",
     )
     .await;
-    click(&console, ".reply button[type=submit]").await;
+    console.click(".reply button[type=submit]").await;
     console
         .wait_for("#ticket-messages .msg.t-admin:not(.internal)")
         .await;
@@ -317,8 +308,8 @@ async fn every_support_page_has_no_javascript_error_and_no_serious_accessibility
     }
     console.viewport(1280, 860).await;
 
-    click(&console, ".user-menu summary").await;
-    click(&console, "#sign-out").await;
+    console.click(".user-menu summary").await;
+    console.click("#sign-out").await;
     console.wait_for("#email").await;
     console.sign_in(&admin).await;
     let admin_pages = [

@@ -26,19 +26,6 @@ async fn api(console: &Console, token: &str, path: &str) -> Value {
     resp.json().await.unwrap()
 }
 
-/// Puts `text` into the form control `selector` as typing would (an `input` event), for
-/// texts too long to type key by key.
-async fn fill(console: &Console, selector: &str, text: &str) {
-    console.wait_for(selector).await;
-    let js = format!(
-        "(() => {{ const el = document.querySelector({sel}); el.focus(); el.value = {text};
-           el.dispatchEvent(new Event('input', {{bubbles: true}})); return true; }})()",
-        sel = serde_json::to_string(selector).unwrap(),
-        text = serde_json::to_string(text).unwrap(),
-    );
-    let _: bool = console.eval(&js).await;
-}
-
 #[tokio::test]
 async fn every_tenant_page_is_clean_in_both_themes_and_fits_a_phone() {
     let console = Console::start_with_whatsapp().await;
@@ -156,7 +143,7 @@ async fn an_owner_edits_the_knowledge_with_a_live_count_and_sees_it_saved_and_in
     );
     let text = "Abrimos às 7h. Funcionamos de segunda a sábado, das 7h às 19h.\n\n\
                 Entregamos pães e bolos em todo o bairro, com taxa de R$ 5,00.";
-    fill(&console, "#knowledge-text", text).await;
+    console.fill("#knowledge-text", text).await;
     console
         .wait_until(
             "the count shows the pasted text",
@@ -189,7 +176,7 @@ async fn an_owner_edits_the_knowledge_with_a_live_count_and_sees_it_saved_and_in
     assert_eq!(doc["text"], text);
 
     // Over the limit, the count turns red and saving is refused in the page.
-    fill(&console, "#knowledge-text", &"a".repeat(50_001)).await;
+    console.fill("#knowledge-text", &"a".repeat(50_001)).await;
     console
         .wait_until(
             "the count is over the limit",
@@ -222,14 +209,14 @@ async fn an_owner_changes_the_bots_tone_threshold_and_greeting_and_the_api_has_t
         .click()
         .await
         .unwrap();
-    fill(&console, "#threshold", "0.7").await;
+    console.fill("#threshold", "0.7").await;
     assert_eq!(console.text("#threshold-value").await, "70%");
-    fill(
-        &console,
-        "#msg-greeting",
-        "Oi! Aqui é a Corpo Leve. Em que posso ajudar?",
-    )
-    .await;
+    console
+        .fill(
+            "#msg-greeting",
+            "Oi! Aqui é a Corpo Leve. Em que posso ajudar?",
+        )
+        .await;
     console.wait_for("#save-bot").await.click().await.unwrap();
     console.wait_for("main .success").await;
 
