@@ -175,24 +175,3 @@ impl PlanHistory {
         self.plans().into_iter().find(|p| p.spec.id == key)
     }
 }
-
-/// The plans on sale now (see [`PlanHistory::in_force`]).
-pub async fn catalogue_in_force(
-    pool: &PgPool,
-    configured: &PlanCatalogue,
-) -> Result<PlanCatalogue, sqlx::Error> {
-    Ok(PlanHistory::load(pool, configured).await?.in_force())
-}
-
-/// The spec of `plan` in force at `at` (see [`PlanHistory::spec_at`]).
-pub async fn spec_in_force_at(
-    pool: &PgPool,
-    configured: &PlanCatalogue,
-    plan: &str,
-    at: DateTime<Utc>,
-) -> Result<Option<PlanSpec>, sqlx::Error> {
-    Ok(PlanHistory::load(pool, configured)
-        .await?
-        .spec_at(plan, at)
-        .cloned())
-}

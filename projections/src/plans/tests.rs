@@ -77,9 +77,10 @@ async fn the_catalogue_in_force_is_the_seed_overlaid_by_admins_minus_retired_pla
     assert_eq!(price(before_retirements.get("pro")), Some(45_000));
 
     apply(&PlanCatalogueModel, &mut conn, &log.events[3..]).await;
-    let now = super::catalogue_in_force(&db.pool, &seed)
+    let now = PlanHistory::load(&db.pool, &seed)
         .await
-        .expect("the catalogue");
+        .expect("the history")
+        .in_force();
     let keys: Vec<_> = now.iter().map(|p| p.id.clone()).collect();
     assert_eq!(keys, ["enterprise", "pro"]);
 }
@@ -122,15 +123,7 @@ async fn the_spec_in_force_at_a_time_is_the_latest_revision_before_it_else_the_s
         Some(45_000)
     );
     assert_eq!(
-        super::spec_in_force_at(
-            &db.pool,
-            &PlanCatalogue::builtin(),
-            "basic",
-            ts("2026-12-09T00:00:00Z")
-        )
-        .await
-        .expect("a spec")
-        .map(|s| s.monthly_price_cents),
+        price(history.spec_at("basic", ts("2026-12-09T00:00:00Z"))),
         Some(14_900)
     );
     assert!(history.is_known("gold") && history.is_known("basic"));

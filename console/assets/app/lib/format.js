@@ -57,3 +57,8 @@ export function day(iso, style = { day: "numeric", month: "short" }) {
   const [y, m, d] = iso.split("-").map(Number);
   return new Intl.DateTimeFormat(locale.get(), style).format(new Date(y, m - 1, d));
 }
+
+/// Whether `text` is a UUID (what tenant and aggregate ids are).
+export function isUuid(text) {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text);
+}

@@ -5,7 +5,7 @@
 import { html, useState } from "../lib/html.js";
 import { t, dateTime } from "../lib/i18n.js";
 import { download } from "../lib/files.js";
-import { count } from "../lib/format.js";
+import { count, isUuid } from "../lib/format.js";
 import { PageHead, Loading, useApi, errorMessage } from "../components/ui.js";
 import {
   Pager,
@@ -22,7 +22,6 @@ import {
 
 const PAGE = 50;
 const KEYS = ["tenant_id", "aggregate_type", "event_type", "from", "to", "after"];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /// The API's query for `values` (the address's filters); `after` is the API's `cursor`.
 function selection(values) {
@@ -38,7 +37,7 @@ function Filters({ filters, types }) {
   const shown = types.filter((x) => !draft.aggregate_type || x.aggregate_type === draft.aggregate_type);
   function submit(event) {
     event.preventDefault();
-    if (draft.tenant_id && !UUID.test(draft.tenant_id.trim())) {
+    if (draft.tenant_id && !isUuid(draft.tenant_id.trim())) {
       setProblem(t("audit.bad_tenant"));
       return;
     }

@@ -5,6 +5,7 @@
 import { html, useState } from "../lib/html.js";
 import { t, dateTime } from "../lib/i18n.js";
 import { PageHead, Loading, useApi } from "../components/ui.js";
+import { isUuid } from "../lib/format.js";
 import {
   Pager,
   useCursorPages,
@@ -19,7 +20,6 @@ import {
 const PAGE = 50;
 const OUTCOME_BADGE = { done: "answer", refused: "awaiting_human", failed: "handoff" };
 const KEYS = ["tenant", "actor", "kind", "from", "to"];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function Filters({ filters }) {
   const { draft, setDraft, apply, clear } = filters;
@@ -27,7 +27,7 @@ function Filters({ filters }) {
   const set = (k) => (e) => setDraft({ ...draft, [k]: e.currentTarget.value.trim() });
   function submit(event) {
     event.preventDefault();
-    if (draft.tenant && !UUID.test(draft.tenant)) {
+    if (draft.tenant && !isUuid(draft.tenant)) {
       setProblem(t("audit.bad_tenant"));
       return;
     }
