@@ -6,8 +6,9 @@
 // only: hidden from agents' nav, and the page refuses them; the API refuses them too),
 // "admin" (the platform's admins and super admins; auditors and tenants never see it),
 // "auditor" (auditors, who see nothing else, and admins).
-// nav: {label, icon, section?} puts it in the left navigation, in table order; section
-// "admin" (or "audit") lists it under its own heading. parent: the nav entry a sub-page highlights.
+// nav: {label, icon, section?} puts it in the left navigation, in table order; a section
+// (see SECTIONS in shell.js: the admin's "business", "service", "operations", and "audit") lists
+// it under its own heading. parent: the nav entry a sub-page highlights.
 import { pattern } from "./lib/router.js";
 
 const inbox = () => import("./pages/inbox.js");
@@ -51,36 +52,36 @@ export const routes = [
 
   // Admin cockpit: overview and tenants (issue 18).
   { path: "/admin/overview", access: "admin", page: () => import("./pages/admin-overview.js"),
-    nav: { label: "nav.admin_overview", icon: "chart", section: "admin" } },
+    nav: { label: "nav.admin_overview", icon: "chart", section: "business" } },
   { path: "/admin/tenants", access: "admin", page: adminTenants,
-    nav: { label: "nav.admin_tenants", icon: "users", section: "admin" } },
+    nav: { label: "nav.admin_tenants", icon: "users", section: "business" } },
   { path: "/admin/tenants/:id", access: "admin", page: adminTenants, parent: "/admin/tenants" },
 
   { path: "/admin/support", access: "admin", page: adminSupport,
-    nav: { label: "nav.admin_support", icon: "help", section: "admin" } },
+    nav: { label: "nav.admin_support", icon: "help", section: "service" } },
   { path: "/admin/support/:id", access: "admin", page: adminSupport, parent: "/admin/support" },
   { path: "/admin/support-knowledge", access: "admin", page: () => import("./pages/admin-knowledge.js"),
-    nav: { label: "nav.admin_knowledge", icon: "book", section: "admin" } },
+    nav: { label: "nav.admin_knowledge", icon: "book", section: "service" } },
   { path: "/admin/support-categories", access: "admin", page: () => import("./pages/admin-categories.js"),
-    nav: { label: "nav.admin_categories", icon: "tag", section: "admin" } },
+    nav: { label: "nav.admin_categories", icon: "tag", section: "service" } },
   { path: "/admin/tutorials", access: "admin", page: () => import("./pages/admin-tutorials.js"),
-    nav: { label: "nav.admin_tutorials", icon: "play", section: "admin" } },
+    nav: { label: "nav.admin_tutorials", icon: "play", section: "service" } },
   { path: "/admin/announcements", access: "admin", page: () => import("./pages/admin-announcements.js"),
-    nav: { label: "nav.admin_announcements", icon: "bell", section: "admin" } },
+    nav: { label: "nav.admin_announcements", icon: "bell", section: "service" } },
   { path: "/admin/workspace", access: "admin", page: () => import("./pages/admin-workspace.js"),
-    nav: { label: "nav.admin_workspace", icon: "home", section: "admin" } },
+    nav: { label: "nav.admin_workspace", icon: "home", section: "service" } },
   // Admin cockpit, operations (issue 18): billing, security, system, privacy.
   { path: "/admin/subscriptions", access: "admin", page: () => import("./pages/admin-subscriptions.js"),
-    nav: { label: "nav.admin_billing", icon: "card", section: "admin" } },
+    nav: { label: "nav.admin_billing", icon: "card", section: "business" } },
   { path: "/admin/security", access: "admin", page: () => import("./pages/admin-security.js"),
-    nav: { label: "nav.admin_security", icon: "shield", section: "admin" } },
+    nav: { label: "nav.admin_security", icon: "shield", section: "operations" } },
   { path: "/admin/system", access: "admin", page: () => import("./pages/admin-system.js"),
-    nav: { label: "nav.admin_system", icon: "server", section: "admin" } },
+    nav: { label: "nav.admin_system", icon: "server", section: "operations" } },
   { path: "/admin/privacy", access: "admin", page: () => import("./pages/admin-privacy.js"),
-    nav: { label: "nav.admin_privacy", icon: "lock", section: "admin" } },
+    nav: { label: "nav.admin_privacy", icon: "lock", section: "operations" } },
   // Plans managed by admins (issue 18).
   { path: "/admin/plans", access: "admin", page: () => import("./pages/admin-plans.js"),
-    nav: { label: "nav.admin_plans", icon: "tag", section: "admin" } },
+    nav: { label: "nav.admin_plans", icon: "tag", section: "business" } },
   // Notifications (issue 18): reached from the bell in the top bar, not the navigation.
   { path: "/admin/notifications", access: "admin", page: () => import("./pages/admin-notifications.js") },
 

@@ -11,6 +11,10 @@ import { Icon } from "./components/icons.js";
 import { AnnouncementBanner } from "./components/content.js";
 import { notices, followNotifications } from "./lib/notifications.js";
 
+// The navigation's headed sections, in order: the admin's three (the business, serving tenants,
+// running the platform), then the auditor's desk. Entries without a section come first, unheaded.
+const SECTIONS = ["business", "service", "operations", "audit"];
+
 /// The admins' bell: a link to their notifications, with the unread count, live.
 function Bell({ user }) {
   const { unread } = useStore(notices);
@@ -52,8 +56,8 @@ export function Shell({ user, route, children }) {
   }, []);
   const visible = routes.filter((r) => r.nav && allowed(r, user));
   const items = visible.filter((r) => !r.nav.section);
-  const adminItems = visible.filter((r) => r.nav.section === "admin");
-  const auditItems = visible.filter((r) => r.nav.section === "audit");
+  const sections = SECTIONS.map((name) => ({ name, items: visible.filter((r) => r.nav.section === name) }))
+    .filter((s) => s.items.length > 0);
   const current = (r) =>
     route &&
     (route === r || route.parent === r.path || (r.path === "/" && route.path === "/conversations/:id"));
@@ -125,12 +129,10 @@ export function Shell({ user, route, children }) {
     </header>
     <nav id="main-nav" class="sidenav" aria-label=${t("shell.navigation")}>
       ${items.length > 0 && html`<ul>${items.map(link)}</ul>`}
-      ${adminItems.length > 0 &&
-      html`<h2 class="nav-section" id="nav-admin">${t("nav.section_admin")}</h2>
-        <ul aria-labelledby="nav-admin">${adminItems.map(link)}</ul>`}
-      ${auditItems.length > 0 &&
-      html`<h2 class="nav-section" id="nav-audit">${t("nav.section_audit")}</h2>
-        <ul aria-labelledby="nav-audit">${auditItems.map(link)}</ul>`}
+      ${sections.map(
+        (s) => html`<h2 class="nav-section" id=${"nav-" + s.name}>${t("nav.section." + s.name)}</h2>
+          <ul aria-labelledby=${"nav-" + s.name}>${s.items.map(link)}</ul>`,
+      )}
     </nav>
     <div class="content">
       ${user.workspace &&

@@ -419,7 +419,9 @@ export default {
   "profile.current_password": "Current password",
   "profile.password_changed": "Password changed. Your sessions were ended: sign in again with the new password.",
   "nav.support": "Support",
-  "nav.section_admin": "Administration",
+  "nav.section.business": "Business",
+  "nav.section.service": "Service and content",
+  "nav.section.operations": "Operations",
   "nav.admin_support": "Support queue",
   "nav.admin_knowledge": "Support knowledge",
   "nav.admin_categories": "Categories",
@@ -1000,7 +1002,7 @@ export default {
   "notifications.detail.event_parked": "{type} at position {position}: {error}",
 
   // The auditor's desk (issue 18): chain verification, event log, audit log.
-  "nav.section_audit": "Audit",
+  "nav.section.audit": "Audit",
   "nav.audit_chain": "Chain verification",
   "nav.audit_events": "Event log",
   "nav.audit_log": "Audit log",

@@ -420,7 +420,9 @@ export default {
   "profile.current_password": "Senha atual",
   "profile.password_changed": "Senha alterada. Suas sessões foram encerradas: entre de novo com a nova senha.",
   "nav.support": "Suporte",
-  "nav.section_admin": "Administração",
+  "nav.section.business": "Negócio",
+  "nav.section.service": "Atendimento e conteúdo",
+  "nav.section.operations": "Operação",
   "nav.admin_support": "Fila de suporte",
   "nav.admin_knowledge": "Conhecimento do suporte",
   "nav.admin_categories": "Categorias",
@@ -1001,7 +1003,7 @@ export default {
   "notifications.detail.event_parked": "{type} na posição {position}: {error}",
 
   // The auditor's desk (issue 18): chain verification, event log, audit log.
-  "nav.section_audit": "Auditoria",
+  "nav.section.audit": "Auditoria",
   "nav.audit_chain": "Verificação da cadeia",
   "nav.audit_events": "Log de eventos",
   "nav.audit_log": "Log de auditoria",
