@@ -65,6 +65,7 @@ pub struct App {
     background: Background,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
+    revocations: JoinHandle<()>,
 }
 
 impl App {
@@ -164,6 +165,11 @@ impl App {
                 config.background.whatsapp.evolution_api_key.as_deref(),
             )
             .with_knowledge(knowledge.clone());
+        let revocations = state
+            .auth
+            .revocations()
+            .clone()
+            .spawn_refresh(state.pool.clone());
         let (shutdown, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(read_api::serve(
             listener,
@@ -180,12 +186,14 @@ impl App {
             background,
             shutdown,
             server,
+            revocations,
         })
     }
 
     /// Stops accepting requests, lets in-flight ones finish, then stops the consumers.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
+        self.revocations.abort();
         self.server.await?.context("serving HTTP")?;
         self.background.stop().await;
         Ok(())

@@ -77,6 +77,11 @@ pub enum Action {
     ReplaceSupportKnowledge,
     /// `POST /api/v1/admin/workspace`: an admin takes owner rights on their workspace.
     OpenWorkspace,
+    // Platform users page (issue 18).
+    /// `POST /api/v1/admin/users/{id}/disable`.
+    DisablePlatformUser,
+    /// `POST /api/v1/admin/users/{id}/enable`.
+    EnablePlatformUser,
 }
 
 impl Action {
@@ -99,6 +104,9 @@ impl Action {
         Self::ReplaceTicketCategories,
         Self::ReplaceSupportKnowledge,
         Self::OpenWorkspace,
+        // Platform users page (issue 18).
+        Self::DisablePlatformUser,
+        Self::EnablePlatformUser,
     ];
 
     /// The stored name, as the audit log shows it.
@@ -121,6 +129,9 @@ impl Action {
             Self::ReplaceTicketCategories => "replace_ticket_categories",
             Self::ReplaceSupportKnowledge => "replace_support_knowledge",
             Self::OpenWorkspace => "open_my_workspace",
+            // Platform users page (issue 18).
+            Self::DisablePlatformUser => "disable_platform_user",
+            Self::EnablePlatformUser => "enable_platform_user",
         }
     }
 

@@ -16,6 +16,8 @@ pub enum ActorKind {
     TenantUser,
     /// A SaaS operator.
     Admin,
+    /// Reads the log and its proofs; their own traced actions (downloads) name them so.
+    Auditor,
     /// A WhatsApp user, through a provider webhook.
     Customer,
     /// A third-party service calling a webhook (Stripe, Meta).
@@ -29,6 +31,7 @@ impl ActorKind {
             Self::System => "system",
             Self::TenantUser => "tenant_user",
             Self::Admin => "admin",
+            Self::Auditor => "auditor",
             Self::Customer => "customer",
             Self::Provider => "provider",
         }
@@ -40,6 +43,7 @@ impl ActorKind {
             "system" => Self::System,
             "tenant_user" => Self::TenantUser,
             "admin" => Self::Admin,
+            "auditor" => Self::Auditor,
             "customer" => Self::Customer,
             "provider" => Self::Provider,
             _ => return None,

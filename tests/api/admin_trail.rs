@@ -147,7 +147,7 @@ async fn traced_actions(app: &TestApp, auditor: &str) -> Vec<Value> {
     }
 }
 
-fn assert_traced(log: &[Value], case: &Case, ran: &Ran, actor: Uuid) {
+fn assert_traced(log: &[Value], case: &Case, ran: &Ran, (actor, kind): (Uuid, &str)) {
     let what = format!("{} {} ({})", case.method, case.path, case.action);
     let entries: Vec<&Value> = log
         .iter()
@@ -170,6 +170,7 @@ fn assert_traced(log: &[Value], case: &Case, ran: &Ran, actor: Uuid) {
     assert_eq!(e["target_kind"], case.target_kind, "{what}");
     assert_eq!(e["target_id"], target_id.as_str(), "{what}");
     assert_eq!(e["actor_id"], actor.to_string(), "{what}");
+    assert_eq!(e["actor_kind"], kind, "{what}");
     assert_eq!(e["client_ip"], "127.0.0.1", "{what}");
     assert_eq!(e["aggregate_type"], "admin_action", "{what}");
     if case.outcome != "done" {
@@ -450,7 +451,33 @@ async fn given_each_traced_action_when_an_auditor_reads_the_log_then_it_shows_wh
     }
     let agent = ran[2].answer["id"].as_str().unwrap().to_owned();
     let invitation = ran[3].answer["id"].as_str().unwrap().to_owned();
+    // Platform users page (issue 18): the auditor created first.
+    let auditora = ran[0].answer["id"].as_str().unwrap().to_owned();
     let then = vec![
+        Case::new(
+            "disable_platform_user",
+            a,
+            M::POST,
+            format!("/api/v1/admin/users/{auditora}/disable"),
+        )
+        .answers(204, "done")
+        .on("user", &auditora),
+        Case::new(
+            "enable_platform_user",
+            a,
+            M::POST,
+            format!("/api/v1/admin/users/{auditora}/enable"),
+        )
+        .answers(204, "done")
+        .on("user", &auditora),
+        Case::new(
+            "disable_platform_user",
+            a,
+            M::POST,
+            format!("/api/v1/admin/users/{}/disable", admin.id),
+        )
+        .answers(422, "refused")
+        .on("user", admin.id),
         Case::new(
             "disable_agent",
             o,
@@ -483,9 +510,9 @@ async fn given_each_traced_action_when_an_auditor_reads_the_log_then_it_shows_wh
     let log = traced_actions(&app, au).await;
     for (case, ran) in first.iter().chain(&then).zip(&ran) {
         let actor = match case.token.as_str() {
-            t if t == a => admin.id,
-            t if t == o => owner.id,
-            _ => auditor.id,
+            t if t == a => (admin.id, "admin"),
+            t if t == o => (owner.id, "tenant_user"),
+            _ => (auditor.id, "auditor"),
         };
         assert_traced(&log, case, ran, actor);
     }

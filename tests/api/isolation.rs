@@ -541,9 +541,14 @@ async fn tenant_routes_for_admins_are_forbidden_to_everyone_else() {
             ),
             (Method::PATCH, format!("/api/v1/admin/tenants/{tenant}")),
             (Method::GET, "/api/v1/admin/reports/overview".to_owned()),
+            // Platform users page (issue 18).
+            (Method::GET, "/api/v1/admin/users".to_owned()),
+            (Method::POST, "/api/v1/admin/users".to_owned()),
+            (Method::POST, format!("/api/v1/admin/users/{tenant}/disable")),
+            (Method::POST, format!("/api/v1/admin/users/{tenant}/enable")),
         ] {
-            let body =
-                json!({"name": "x", "owner_email": "a@b.example", "plan": "p", "reason": "r"});
+            let body = json!({"name": "x", "owner_email": "a@b.example", "plan": "p",
+                              "reason": "r", "email": "c@d.example", "role": "admin"});
             let resp = send(&app, method.clone(), &path, Some(&body), &token).await;
             assert_eq!(resp.status(), 403, "{role} {method} {path}");
         }

@@ -25,6 +25,8 @@ mod onboarding;
 mod openapi;
 mod password_reset;
 mod pipeline_e2e;
+// Platform users page (issue 18).
+mod platform_users;
 // Plans managed by admins (issue 18).
 mod plans;
 mod privacy;

@@ -70,6 +70,9 @@ export const routes = [
     nav: { label: "nav.admin_announcements", icon: "bell", section: "service" } },
   { path: "/admin/workspace", access: "admin", page: () => import("./pages/admin-workspace.js"),
     nav: { label: "nav.admin_workspace", icon: "home", section: "service" } },
+  // Platform users page (issue 18): first of the operations section.
+  { path: "/admin/users", access: "admin", page: () => import("./pages/admin-users.js"),
+    nav: { label: "nav.admin_users", icon: "users", section: "operations" } },
   // Admin cockpit, operations (issue 18): billing, security, system, privacy.
   { path: "/admin/subscriptions", access: "admin", page: () => import("./pages/admin-subscriptions.js"),
     nav: { label: "nav.admin_billing", icon: "card", section: "business" } },

@@ -65,7 +65,7 @@ pub struct LogEntry {
     pub at: DateTime<Utc>,
     /// The actor's id: a user id, a worker's name, a provider's.
     pub actor_id: Option<String>,
-    /// For actions: `tenant_user`, `admin`, `system`, `customer` or `provider`; for
+    /// For actions: `tenant_user`, `admin`, `auditor`, `system`, `customer` or `provider`; for
     /// rejections: the caller's role, when their token was valid.
     pub actor_kind: Option<String>,
     /// The tenant concerned.

@@ -53,10 +53,10 @@ impl AuthUser {
     /// Who to record as the actor of commands this user runs.
     pub fn actor(&self) -> Actor {
         Actor {
-            kind: if self.role.is_tenant_role() {
-                ActorKind::TenantUser
-            } else {
-                ActorKind::Admin
+            kind: match self.role {
+                Role::Owner | Role::Agent => ActorKind::TenantUser,
+                Role::Auditor => ActorKind::Auditor,
+                Role::Admin | Role::SuperAdmin => ActorKind::Admin,
             },
             id: self.id.to_string(),
         }
@@ -122,12 +122,7 @@ where
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim())
             .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))?;
-        AuthConfig::from_ref(state)
-            .verify_access_token(token)
-            .map_err(|e| {
-                tracing::debug!(error = %e, "an access token was refused");
-                unauthorized("the access token is invalid or expired; sign in again")
-            })
+        Ok(AuthConfig::from_ref(state).authenticate(token)?)
     }
 }
 

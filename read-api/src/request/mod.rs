@@ -22,6 +22,7 @@ mod id;
 mod json;
 mod meta;
 mod query;
+pub mod revocations;
 mod role;
 mod secret;
 mod tokens;

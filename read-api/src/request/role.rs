@@ -74,6 +74,15 @@ impl FromStr for Role {
     }
 }
 
+/// For rows read with `#[sqlx(try_from = "String")]`.
+impl TryFrom<String> for Role {
+    type Error = UnknownRole;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,8 @@
 //! The signing keys and settings every auth route and extractor shares, and access tokens.
 
+use super::revocations::Revocations;
 use super::{AuthUser, JwtSecret, Role};
+use crate::error::ApiError;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -25,6 +27,7 @@ struct Inner {
     decoding: DecodingKey,
     validation: Validation,
     trust_proxy: bool,
+    revocations: Arc<Revocations>,
 }
 
 /// A signed access token.
@@ -68,6 +71,7 @@ impl AuthConfig {
                 decoding: DecodingKey::from_secret(secret.as_bytes()),
                 validation,
                 trust_proxy,
+                revocations: Arc::default(),
             }),
         }
     }
@@ -107,6 +111,28 @@ impl AuthConfig {
             token,
             expires_in: ttl,
         })
+    }
+
+    /// The tenants and users whose tokens are refused before they expire.
+    pub fn revocations(&self) -> &Arc<Revocations> {
+        &self.inner.revocations
+    }
+
+    /// The user an access token speaks for, when its signature holds, it has not expired
+    /// and neither its user is disabled nor its tenant suspended (401, or 403
+    /// `tenant_suspended`, as sign-in answers).
+    pub fn authenticate(&self, token: &str) -> Result<AuthUser, ApiError> {
+        let user = self.verify_access_token(token).map_err(|e| {
+            tracing::debug!(error = %e, "an access token was refused");
+            ApiError::Unauthorized("the access token is invalid or expired; sign in again".into())
+        })?;
+        match self.inner.revocations.refusal(&user) {
+            Some(refused) => {
+                tracing::info!(user_id = %user.id, "a disabled user's or suspended tenant's access token was refused");
+                Err(refused)
+            }
+            None => Ok(user),
+        }
     }
 
     /// The user an access token speaks for, if its signature holds and it has not expired.

@@ -5,7 +5,8 @@ use super::SettingsState;
 use crate::auth::{password, refresh};
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::request::{ApiJson, RequireTenantOwner, Role};
+use crate::request::revocations::Subject;
+use crate::request::{ApiJson, AuthConfig, RequireTenantOwner, Role};
 use crate::trail::{Action, Trail};
 use crate::users::{self, CreatedUser, NewUser, User};
 use axum::extract::{Path, State};
@@ -123,8 +124,8 @@ pub(super) async fn create(
     Ok((StatusCode::CREATED, Json(CreatedUser { user, password })))
 }
 
-/// Disables an agent of the caller's tenant and ends their sessions (their current access
-/// token still works until it expires, at most 15 minutes). The row is kept: it is who did
+/// Disables an agent of the caller's tenant and ends their sessions; their access token is
+/// refused from the next request (see [`crate::request::revocations`]). The row is kept: it is who did
 /// what in the audit trail. 404 for anyone who is not an agent of this tenant, so other
 /// tenants' users cannot even be probed.
 #[utoipa::path(
@@ -146,14 +147,17 @@ pub(super) async fn create(
 #[tracing::instrument(name = "disabling an agent for a tenant owner", skip_all, fields(tenant = %owner.tenant_id))]
 pub(super) async fn disable(
     State(state): State<SettingsState>,
+    State(auth): State<AuthConfig>,
     owner: RequireTenantOwner,
     trail: Trail,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     let entry = Action::DisableAgent.on("user", id).tenant(owner.tenant_id);
-    trail
-        .record(entry, disable_as(&state, owner, id).await)
-        .await
+    let result = disable_as(&state, owner, id).await;
+    if result.is_ok() {
+        auth.revocations().mark(Subject::User(id), true);
+    }
+    trail.record(entry, result).await
 }
 
 async fn disable_as(

@@ -77,14 +77,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let user = match token_in_query(parts) {
             Some(token) if !parts.headers.contains_key(AUTHORIZATION) => {
-                AuthConfig::from_ref(state)
-                    .verify_access_token(&token)
-                    .map_err(|e| {
-                        tracing::debug!(error = %e, "an access token was refused");
-                        AuthRejection(ApiError::Unauthorized(
-                            "the access token is invalid or expired; sign in again".into(),
-                        ))
-                    })?
+                AuthConfig::from_ref(state).authenticate(&token)?
             }
             _ => AuthUser::from_request_parts(parts, state).await?,
         };

@@ -5,7 +5,8 @@ use crate::auth::reset;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
 use crate::request::command_metadata;
-use crate::request::RequestMeta;
+use crate::request::revocations::Subject;
+use crate::request::{AuthConfig, RequestMeta};
 use crate::request::{ApiJson, RequireAdmin};
 use crate::trail::{Action, Trail};
 use aggregates::TenantCommand;
@@ -57,6 +58,7 @@ pub struct OwnerResetLinkSent {
 #[tracing::instrument(name = "suspending a tenant for an admin", skip_all, fields(tenant = %id))]
 pub(super) async fn suspend(
     State(state): State<TenantsState>,
+    State(auth): State<AuthConfig>,
     RequireAdmin(admin): RequireAdmin,
     Path(id): Path<Uuid>,
     request: RequestMeta,
@@ -78,6 +80,8 @@ pub(super) async fn suspend(
         .tenants
         .execute(&id.to_string(), command, &md)
         .await?;
+    // Its users' access tokens are refused from the next request, not when they expire.
+    auth.revocations().mark(Subject::Tenant(id), true);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -103,6 +107,7 @@ pub(super) async fn suspend(
 #[tracing::instrument(name = "reactivating a tenant for an admin", skip_all, fields(tenant = %id))]
 pub(super) async fn reactivate(
     State(state): State<TenantsState>,
+    State(auth): State<AuthConfig>,
     RequireAdmin(admin): RequireAdmin,
     Path(id): Path<Uuid>,
     request: RequestMeta,
@@ -113,6 +118,7 @@ pub(super) async fn reactivate(
         .tenants
         .execute(&id.to_string(), TenantCommand::Reactivate, &md)
         .await?;
+    auth.revocations().mark(Subject::Tenant(id), false);
     Ok(StatusCode::NO_CONTENT)
 }
 

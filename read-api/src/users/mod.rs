@@ -14,7 +14,7 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-pub use admin::{CreateUserRequest, CreatedUser};
+pub use admin::{CreateUserRequest, CreatedUser, PlatformUser};
 pub use invitations::{AcceptInvitationRequest, Invitation, InvitationRequest, INVITATION_TTL};
 
 /// The part of the application state the user and invitation routes use.
@@ -223,7 +223,8 @@ pub(crate) async fn set_password_hash(
         .map(drop)
 }
 
-/// The users routes: `POST /api/v1/admin/users`, team invitations and their acceptance.
+/// The users routes: platform users (`/api/v1/admin/users`), team invitations and their
+/// acceptance.
 pub fn routes<S>() -> utoipa_axum::router::OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
@@ -232,7 +233,9 @@ where
     crate::request::AuthConfig: axum::extract::FromRef<S>,
 {
     utoipa_axum::router::OpenApiRouter::new()
-        .routes(utoipa_axum::routes!(admin::create_user))
+        .routes(utoipa_axum::routes!(admin::create_user, admin::list_users))
+        .routes(utoipa_axum::routes!(admin::disable_user))
+        .routes(utoipa_axum::routes!(admin::enable_user))
         .routes(utoipa_axum::routes!(invitations::invite, invitations::list))
         .routes(utoipa_axum::routes!(invitations::revoke))
         .routes(utoipa_axum::routes!(invitations::accept))
