@@ -147,7 +147,10 @@ async fn traced_actions(app: &TestApp, auditor: &str) -> Vec<Value> {
     }
 }
 
-fn assert_traced(log: &[Value], case: &Case, ran: &Ran, (actor, kind): (Uuid, &str)) {
+/// The actor: id, kind, and e-mail (shown for platform users only).
+type Who<'a> = (Uuid, &'a str, Option<&'a str>);
+
+fn assert_traced(log: &[Value], case: &Case, ran: &Ran, (actor, kind, email): Who<'_>) {
     let what = format!("{} {} ({})", case.method, case.path, case.action);
     let entries: Vec<&Value> = log
         .iter()
@@ -171,6 +174,7 @@ fn assert_traced(log: &[Value], case: &Case, ran: &Ran, (actor, kind): (Uuid, &s
     assert_eq!(e["target_id"], target_id.as_str(), "{what}");
     assert_eq!(e["actor_id"], actor.to_string(), "{what}");
     assert_eq!(e["actor_kind"], kind, "{what}");
+    assert_eq!(e["actor_email"].as_str(), email, "{what}");
     assert_eq!(e["client_ip"], "127.0.0.1", "{what}");
     assert_eq!(e["aggregate_type"], "admin_action", "{what}");
     if case.outcome != "done" {
@@ -510,9 +514,9 @@ async fn given_each_traced_action_when_an_auditor_reads_the_log_then_it_shows_wh
     let log = traced_actions(&app, au).await;
     for (case, ran) in first.iter().chain(&then).zip(&ran) {
         let actor = match case.token.as_str() {
-            t if t == a => (admin.id, "admin"),
-            t if t == o => (owner.id, "tenant_user"),
-            _ => (auditor.id, "auditor"),
+            t if t == a => (admin.id, "admin", Some(admin.email.as_str())),
+            t if t == o => (owner.id, "tenant_user", None),
+            _ => (auditor.id, "auditor", Some(auditor.email.as_str())),
         };
         assert_traced(&log, case, ran, actor);
     }

@@ -19,6 +19,8 @@ mod admin_ops;
 mod admin_plans;
 // Admin notifications (issue 18)
 mod admin_notifications;
+// Platform users page and the admin's trail in the audit log (issue 18).
+mod admin_users;
 
 // Admin cockpit: overview and tenants (issue 18).
 mod admin_tenants;

@@ -773,8 +773,8 @@ export default {
   "admin_users.enable_title": "Reativar {email}?",
   "admin_users.enable_text": "A pessoa volta a entrar com a senha que tinha.",
   "admin_users.enabled_done": "{email} foi reativado.",
-  "audit_log.action.disable_platform_user": "Desativou um usuário da plataforma",
-  "audit_log.action.enable_platform_user": "Reativou um usuário da plataforma",
+  "audit_log.action.disable_platform_user": "Desativou usuário da plataforma",
+  "audit_log.action.enable_platform_user": "Reativou usuário da plataforma",
 
   // Admin cockpit, operations (issue 18): billing, security, system, privacy.
   "nav.admin_billing": "Assinaturas",

@@ -65,6 +65,10 @@ pub struct LogEntry {
     pub at: DateTime<Utc>,
     /// The actor's id: a user id, a worker's name, a provider's.
     pub actor_id: Option<String>,
+    /// The actor's e-mail when they are a platform user (admin, super admin, auditor): an
+    /// operator's identity is what an audit is about. Tenants' people stay an id here.
+    #[sqlx(default)]
+    pub actor_email: Option<String>,
     /// For actions: `tenant_user`, `admin`, `auditor`, `system`, `customer` or `provider`; for
     /// rejections: the caller's role, when their token was valid.
     pub actor_kind: Option<String>,
@@ -219,7 +223,7 @@ fn push_window(
 }
 
 fn select(q: &LogQuery, cursor: Option<&Cursor>, limit: i64) -> QueryBuilder<'static, Postgres> {
-    let mut b = QueryBuilder::new("SELECT * FROM (");
+    let mut b = QueryBuilder::new("SELECT feed.*, u.email AS actor_email FROM (");
     let actions = q.kind != Some(LogKind::Rejected);
     let rejected = q.kind != Some(LogKind::Action);
     if actions {
@@ -288,8 +292,14 @@ fn select(q: &LogQuery, cursor: Option<&Cursor>, limit: i64) -> QueryBuilder<'st
             .push_bind(limit)
             .push(")");
     }
-    b.push(") feed ORDER BY at, kind, seq LIMIT ")
-        .push_bind(limit);
+    b.push(
+        ") feed LEFT JOIN users u
+              ON u.id = CASE WHEN feed.actor_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                             THEN feed.actor_id::uuid END
+             AND u.role IN ('admin', 'super_admin', 'auditor')
+          ORDER BY feed.at, feed.kind, feed.seq LIMIT ",
+    )
+    .push_bind(limit);
     b
 }
 

@@ -86,7 +86,7 @@ function Entry({ e }) {
       ${e.detail && html` — <code>${e.detail}</code>`}</p>`}
     <p class="audit-meta muted small">
       <span class="audit-actor">${t("audit.actor")}: ${e.actor_id
-        ? html`${actorKind(e.actor_kind)} <code>${e.actor_id}</code>`
+        ? html`${actorKind(e.actor_kind)}${e.actor_email && html` <strong class="audit-email">${e.actor_email}</strong>`} <code>${e.actor_id}</code>`
         : t("audit_log.anonymous")}</span>
       ${e.tenant_id && html`<span>${t("audit.tenant")}: <code>${e.tenant_id}</code></span>`}
       ${action && !e.action && e.aggregate_id && e.aggregate_id !== e.tenant_id &&
