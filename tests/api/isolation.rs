@@ -544,7 +544,10 @@ async fn tenant_routes_for_admins_are_forbidden_to_everyone_else() {
             // Platform users page (issue 18).
             (Method::GET, "/api/v1/admin/users".to_owned()),
             (Method::POST, "/api/v1/admin/users".to_owned()),
-            (Method::POST, format!("/api/v1/admin/users/{tenant}/disable")),
+            (
+                Method::POST,
+                format!("/api/v1/admin/users/{tenant}/disable"),
+            ),
             (Method::POST, format!("/api/v1/admin/users/{tenant}/enable")),
         ] {
             let body = json!({"name": "x", "owner_email": "a@b.example", "plan": "p",

@@ -18,7 +18,9 @@ async fn listed(app: &TestApp, token: &str, email: &str) -> Value {
     assert_eq!(resp.status(), 200);
     let users: Vec<Value> = resp.json().await.unwrap();
     assert!(
-        users.iter().all(|u| u["role"] != "owner" && u["role"] != "agent"),
+        users
+            .iter()
+            .all(|u| u["role"] != "owner" && u["role"] != "agent"),
         "tenant users are not platform users: {users:#?}"
     );
     users
@@ -57,11 +59,20 @@ async fn given_an_auditor_when_an_admin_disables_them_then_their_token_sign_in_a
     assert!(listed(&app, &admin_token, email).await["last_sign_in_at"].is_string());
     assert_eq!(app.get_as("/api/v1/audit/log", &token).await.status(), 200);
 
-    let disabled = post(&app, &format!("/api/v1/admin/users/{id}/disable"), &admin_token).await;
+    let disabled = post(
+        &app,
+        &format!("/api/v1/admin/users/{id}/disable"),
+        &admin_token,
+    )
+    .await;
     assert_eq!(disabled.status(), 204);
     assert!(listed(&app, &admin_token, email).await["disabled_at"].is_string());
     let refused = app.get_as("/api/v1/audit/log", &token).await;
-    assert_eq!(refused.status(), 401, "the token they hold is refused at once");
+    assert_eq!(
+        refused.status(),
+        401,
+        "the token they hold is refused at once"
+    );
     assert_eq!(app.login(email, &password).await.status(), 401);
     let renewed = app
         .post_json(
@@ -72,11 +83,20 @@ async fn given_an_auditor_when_an_admin_disables_them_then_their_token_sign_in_a
         .await;
     assert_eq!(renewed.status(), 401);
 
-    let enabled = post(&app, &format!("/api/v1/admin/users/{id}/enable"), &admin_token).await;
+    let enabled = post(
+        &app,
+        &format!("/api/v1/admin/users/{id}/enable"),
+        &admin_token,
+    )
+    .await;
     assert_eq!(enabled.status(), 204);
     assert!(listed(&app, &admin_token, email).await["disabled_at"].is_null());
     let again = app.login(email, &password).await;
-    assert_eq!(again.status(), 200, "they sign in with the password they had");
+    assert_eq!(
+        again.status(),
+        200,
+        "they sign in with the password they had"
+    );
 
     let own = post(
         &app,
@@ -116,7 +136,10 @@ async fn only_a_super_admin_disables_a_super_admin_and_tenant_users_are_not_reac
         )
         .await;
         assert_eq!(resp.status(), 404, "{what}");
-        assert_eq!(resp.json::<Value>().await.unwrap()["code"], "user_not_found");
+        assert_eq!(
+            resp.json::<Value>().await.unwrap()["code"],
+            "user_not_found"
+        );
     }
 }
 
@@ -126,7 +149,10 @@ async fn given_a_suspended_tenant_when_its_owner_sends_the_token_they_hold_then_
     let app = crate::helpers::spawn_app().await;
     let (_, admin_token) = app.signed_in(Role::Admin).await;
     let (tenant, _, owner_token) = onboard(&app, &admin_token, "Academia").await;
-    assert_eq!(app.get_as("/api/v1/users", &owner_token).await.status(), 200);
+    assert_eq!(
+        app.get_as("/api/v1/users", &owner_token).await.status(),
+        200
+    );
 
     let suspended = app
         .post_json(
@@ -154,7 +180,10 @@ async fn given_a_suspended_tenant_when_its_owner_sends_the_token_they_hold_then_
     })
     .await;
     tokio::time::sleep(read_api::request::revocations::REFRESH_EVERY * 2).await;
-    assert_eq!(app.get_as("/api/v1/users", &owner_token).await.status(), 403);
+    assert_eq!(
+        app.get_as("/api/v1/users", &owner_token).await.status(),
+        403
+    );
 
     let reactivated = post(
         &app,

@@ -352,7 +352,9 @@ async fn every_action_an_admin_clicks_through_the_console_shows_in_the_audit_log
         .create_user("agente@espaco.example", Role::Agent, Some(workspace))
         .await;
     console.click("#main-nav a[href='/team']").await;
-    console.fill("#invite-email", "convidada@espaco.example").await;
+    console
+        .fill("#invite-email", "convidada@espaco.example")
+        .await;
     console.click("#send-invite").await;
     shows(&console, "#invitations", "convidada@espaco.example").await;
     console.click(&format!("#disable-{}", agent.id)).await;
@@ -377,7 +379,10 @@ async fn every_action_an_admin_clicks_through_the_console_shows_in_the_audit_log
     // A tenant's page: the owner's password reset.
     console.click("#main-nav a[href='/admin/tenants']").await;
     console
-        .click(&format!("#tenants-table a[href='/admin/tenants/{}']", academia.id))
+        .click(&format!(
+            "#tenants-table a[href='/admin/tenants/{}']",
+            academia.id
+        ))
         .await;
     console.click("#reset-owner-password").await;
     console.click("#confirm-reset").await;

@@ -366,7 +366,11 @@ async fn an_auditor_filters_the_event_log_downloads_the_selection_as_ndjson_and_
     assert!(download.contains("Baixou o log de eventos"), "{download}");
     assert!(download.contains("feito"), "{download}");
     assert!(download.contains(&auditor.id.to_string()), "{download}");
-    assert!(download.contains("event_log"), "{download}");
+    assert!(download.contains("Alvo: log de eventos"), "{download}");
+    assert!(
+        download.contains(&format!("Autor: auditor {}", auditor.email)),
+        "the auditor's own download names them as auditor: {download}"
+    );
     console.screenshot("audit-log-actions").await;
 
     console.click("#clear-filters").await;

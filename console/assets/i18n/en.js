@@ -774,6 +774,17 @@ export default {
   "admin_users.enabled_done": "{email} was enabled.",
   "audit_log.action.disable_platform_user": "Disabled a platform user",
   "audit_log.action.enable_platform_user": "Enabled a platform user",
+  "audit_log.target_kind.user": "user",
+  "audit_log.target_kind.invitation": "invitation",
+  "audit_log.target_kind.ip": "IP",
+  "audit_log.target_kind.conversation": "conversation",
+  "audit_log.target_kind.projection": "read model",
+  "audit_log.target_kind.parked_event": "parked event",
+  "audit_log.target_kind.subscription": "subscription",
+  "audit_log.target_kind.workspace": "workspace",
+  "audit_log.target_kind.event_log": "event log",
+  "audit_log.target_kind.ticket_categories": "ticket categories",
+  "audit_log.target_kind.support_knowledge": "support knowledge",
 
   // Admin cockpit, operations (issue 18): billing, security, system, privacy.
   "nav.admin_billing": "Subscriptions",

@@ -775,6 +775,17 @@ export default {
   "admin_users.enabled_done": "{email} foi reativado.",
   "audit_log.action.disable_platform_user": "Desativou usuário da plataforma",
   "audit_log.action.enable_platform_user": "Reativou usuário da plataforma",
+  "audit_log.target_kind.user": "usuário",
+  "audit_log.target_kind.invitation": "convite",
+  "audit_log.target_kind.ip": "IP",
+  "audit_log.target_kind.conversation": "conversa",
+  "audit_log.target_kind.projection": "modelo de leitura",
+  "audit_log.target_kind.parked_event": "evento parado",
+  "audit_log.target_kind.subscription": "assinatura",
+  "audit_log.target_kind.workspace": "espaço",
+  "audit_log.target_kind.event_log": "log de eventos",
+  "audit_log.target_kind.ticket_categories": "categorias de chamado",
+  "audit_log.target_kind.support_knowledge": "conhecimento do suporte",
 
   // Admin cockpit, operations (issue 18): billing, security, system, privacy.
   "nav.admin_billing": "Assinaturas",

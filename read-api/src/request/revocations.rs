@@ -173,7 +173,10 @@ mod tests {
         assert_eq!(r.refusal(&user).map(|e| e.code()), Some("tenant_suspended"));
         r.replace(HashSet::from([tenant]), HashSet::new());
         r.mark(Subject::Tenant(tenant), false);
-        assert!(r.refusal(&user).is_none(), "reactivated here, not yet polled");
+        assert!(
+            r.refusal(&user).is_none(),
+            "reactivated here, not yet polled"
+        );
         r.replace(HashSet::new(), HashSet::new());
         assert!(r.refusal(&user).is_none());
     }

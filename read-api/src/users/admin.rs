@@ -10,9 +10,9 @@
 use super::UsersState;
 use super::{NewUser, User};
 use crate::auth::password;
+use crate::auth::refresh;
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::auth::refresh;
 use crate::request::revocations::Subject;
 use crate::request::{ApiJson, AuthConfig, AuthUser, RequireAdmin, Role};
 use crate::trail::{Action, Trail};

@@ -73,15 +73,15 @@ function Row({ u, me, superAdmin, onChange }) {
   // A super admin's account is a super admin's business, and one's own is nobody's here.
   const mayChange = !me && (superAdmin || u.role !== "super_admin");
   return html`<tr data-email=${u.email} class=${u.disabled_at ? "muted-row" : ""}>
-    <th scope="row" class="wrap">${u.email}${me && html` <span class="badge resolved">${t("admin_users.you")}</span>`}</th>
+    <th scope="row" class="wrap user-email">${u.email}${me && html` <span class="badge resolved">${t("admin_users.you")}</span>`}</th>
     <td><span class=${"badge role-" + u.role}>${t("role." + u.role)}</span></td>
     <td>${u.disabled_at
       ? html`<span class="badge handoff" title=${dateTime(u.disabled_at)}>${t("admin_users.disabled")}</span>`
       : html`<span class="badge answer">${t("admin_users.active")}</span>`}</td>
-    <td>${u.last_sign_in_at
+    <td data-label=${t("admin_users.last_sign_in")}>${u.last_sign_in_at
       ? html`<time datetime=${u.last_sign_in_at} title=${dateTime(u.last_sign_in_at)}>${relativeTime(u.last_sign_in_at)}</time>`
       : html`<span class="muted">${t("admin_users.never")}</span>`}</td>
-    <td><time datetime=${u.created_at}>${dateTime(u.created_at)}</time></td>
+    <td data-label=${t("admin_users.created")}><time datetime=${u.created_at}>${dateTime(u.created_at)}</time></td>
     <td>${mayChange &&
     (u.disabled_at
       ? html`<button type="button" class="small-button" data-enable=${u.email}

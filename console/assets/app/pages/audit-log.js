@@ -82,7 +82,7 @@ function Entry({ e }) {
     ${!action &&
     html`<p class="audit-reason"><code>${e.code}</code>${e.reason && html` — ${e.reason}`}</p>`}
     ${e.target_kind &&
-    html`<p class="audit-reason small">${t("audit_log.target")}: ${e.target_kind} <code>${e.target_id}</code>
+    html`<p class="audit-reason small">${t("audit_log.target")}: ${named("audit_log.target_kind.", e.target_kind)} <code>${e.target_id}</code>
       ${e.detail && html` — <code>${e.detail}</code>`}</p>`}
     <p class="audit-meta muted small">
       <span class="audit-actor">${t("audit.actor")}: ${e.actor_id
