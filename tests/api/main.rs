@@ -14,6 +14,9 @@ mod content;
 mod conversations;
 mod cors;
 mod greeting;
+// Reports export (issue 18, F45).
+mod exports;
+mod pdf_text;
 mod health;
 mod helpers;
 mod invitations;

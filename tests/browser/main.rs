@@ -25,6 +25,10 @@ mod admin_tenants;
 
 // The auditor's desk (issue 18).
 mod auditor;
+// Reports export (issue 18, F45).
+mod exports;
+#[path = "../api/pdf_text.rs"]
+mod pdf_text;
 mod content;
 mod inbox;
 mod onboarding;
