@@ -180,6 +180,7 @@ impl FromRef<AppState> for crate::exports::ExportState {
             auth: FromRef::from_ref(state),
             notifications: FromRef::from_ref(state),
             reports: FromRef::from_ref(state),
+            audit: FromRef::from_ref(state),
         }
     }
 }

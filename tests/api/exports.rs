@@ -202,7 +202,12 @@ async fn payments_export_money_in_major_units_beside_the_currency() {
     let (_, _, paying) = three_tenants(&app, &admin).await;
     wait_for_payment(&app, &admin).await;
     let path = format!("/api/v1/admin/reports/export/payments?tenant={paying}");
-    let listed = whole_list(&app, &format!("/api/v1/admin/payments?tenant={paying}"), &admin).await;
+    let listed = whole_list(
+        &app,
+        &format!("/api/v1/admin/payments?tenant={paying}"),
+        &admin,
+    )
+    .await;
     assert_eq!(listed.len(), 1);
 
     let (_, _, bytes) = download(&app, &format!("{path}&format=csv"), &admin).await;
@@ -241,7 +246,13 @@ async fn every_admin_table_exports_as_csv_and_as_a_spreadsheet_with_the_same_col
         assert_eq!(rows.len(), listed.len(), "{table}");
         let (_, _, bytes) = download(&app, &format!("{path}?format=xlsx"), &admin).await;
         let range = sheet(bytes, table);
-        let sheet_header: Vec<String> = range.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+        let sheet_header: Vec<String> = range
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         assert_eq!(sheet_header, header, "{table}");
         assert_eq!(range.rows().count() - 1, listed.len(), "{table}");
     }
@@ -295,7 +306,12 @@ async fn the_monthly_overview_downloads_as_a_pdf_with_its_figures_in_the_chosen_
     )
     .await;
     let text = pdf_text(&bytes);
-    for figure in ["Monthly report", "R$ 399.00", "Tenants by status", "suspended"] {
+    for figure in [
+        "Monthly report",
+        "R$ 399.00",
+        "Tenants by status",
+        "suspended",
+    ] {
         assert!(text.contains(figure), "{figure:?} in {text}");
     }
 
@@ -387,7 +403,10 @@ async fn an_export_is_in_the_audit_log_with_its_admin_and_filters_but_no_persona
         .iter()
         .map(|e| e["target_id"].as_str().unwrap())
         .collect();
-    assert!(targets.contains(&"sign-in-attempts?email=…&outcome=failed"), "{targets:?}");
+    assert!(
+        targets.contains(&"sign-in-attempts?email=…&outcome=failed"),
+        "{targets:?}"
+    );
     assert!(targets.contains(&"tenants?status=active"), "{targets:?}");
     for e in exports {
         assert_eq!(e["actor_id"], admin_user.id.to_string());
@@ -395,4 +414,67 @@ async fn an_export_is_in_the_audit_log_with_its_admin_and_filters_but_no_persona
         assert_eq!(e["target_kind"], "report");
     }
     assert!(!log.to_string().contains("ana@x.example"));
+}
+
+#[tokio::test]
+async fn an_auditor_exports_the_filtered_audit_log_and_a_tenant_may_not() {
+    let app = spawn_app().await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let (auditor_user, auditor) = app.signed_in(Role::Auditor).await;
+    three_tenants(&app, &admin).await;
+    // Two traced actions to find: exports themselves.
+    for _ in 0..2 {
+        download(
+            &app,
+            "/api/v1/admin/reports/export/ip-blocks?format=csv",
+            &admin,
+        )
+        .await;
+    }
+    let listed = whole_list(&app, "/api/v1/audit/log?kind=action", &auditor).await;
+    assert!(listed.len() >= 3, "{listed:#?}");
+
+    let (kind, disposition, bytes) = download(
+        &app,
+        "/api/v1/audit/log/export?format=csv&kind=action",
+        &auditor,
+    )
+    .await;
+    assert_eq!(kind, "text/csv; charset=utf-8");
+    assert!(disposition.contains("audit-log-"), "{disposition}");
+    let (header, rows) = csv_rows(&bytes);
+    assert_eq!(header[..3], ["at", "kind", "action"]);
+    // The trace is written once the rows are read, before they leave: not among them.
+    assert_eq!(rows.len(), listed.len());
+    for (row, item) in rows.iter().zip(&listed) {
+        assert_eq!(row[1], "action");
+        assert_eq!(row[2], item["action"].as_str().unwrap_or(""));
+        assert_eq!(row[5], item["target_id"].as_str().unwrap_or(""));
+    }
+    let (_, _, bytes) = download(
+        &app,
+        "/api/v1/audit/log/export?format=xlsx&kind=action",
+        &auditor,
+    )
+    .await;
+    let range = sheet(bytes, "audit-log");
+    assert!(matches!(range.rows().nth(1).unwrap()[0], Data::DateTime(_)));
+
+    // Admins read the log too; tenants do not.
+    let resp = app
+        .get_as("/api/v1/audit/log/export?format=csv", &admin)
+        .await;
+    assert_eq!(resp.status(), 200);
+    for role in [Role::Owner, Role::Agent] {
+        let (_, token) = app.signed_in(role).await;
+        let resp = app
+            .get_as("/api/v1/audit/log/export?format=csv", &token)
+            .await;
+        assert_eq!(resp.status(), 403, "{role}");
+    }
+    // The auditor's export is in the log under their name.
+    let log = whole_list(&app, "/api/v1/audit/log?kind=action", &auditor).await;
+    assert!(log.iter().any(|e| e["action"] == "export_report"
+        && e["target_id"] == "audit-log?kind=action"
+        && e["actor_id"] == auditor_user.id.to_string()));
 }

@@ -16,7 +16,6 @@ mod cors;
 mod greeting;
 // Reports export (issue 18, F45).
 mod exports;
-mod pdf_text;
 mod health;
 mod helpers;
 mod invitations;
@@ -27,6 +26,8 @@ mod notifications;
 mod onboarding;
 mod openapi;
 mod password_reset;
+// Reports export (issue 18, F45): reading its PDFs back.
+mod pdf_text;
 mod pipeline_e2e;
 // Plans managed by admins (issue 18).
 mod plans;

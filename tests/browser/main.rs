@@ -25,14 +25,15 @@ mod admin_tenants;
 
 // The auditor's desk (issue 18).
 mod auditor;
+mod content;
 // Reports export (issue 18, F45).
 mod exports;
-#[path = "../api/pdf_text.rs"]
-mod pdf_text;
-mod content;
 mod inbox;
 mod onboarding;
 mod pages;
+// Reports export (issue 18, F45): reading its PDFs back.
+#[path = "../api/pdf_text.rs"]
+mod pdf_text;
 mod sign_in;
 mod support;
 mod tenant_pages;

@@ -5,13 +5,15 @@
 //! |---|---|
 //! | `GET /api/v1/admin/reports/export/{table}?format=csv\|xlsx&<the list's filters>` | the whole filtered list |
 //! | `GET /api/v1/admin/reports/export/overview?format=pdf&month=YYYY-MM&locale=pt-BR\|en` | the month's overview |
+//! | `GET /api/v1/audit/log/export?format=csv\|xlsx&<the log's filters>` | the audit log, for auditors too |
 //!
 //! A table's export takes the same filters as its list route (`cursor` and `limit` aside:
 //! it holds every matching row) and pages through that route's own handler, so the file
 //! has exactly the rows the list shows. CSV streams page by page (bounded memory); a
 //! spreadsheet is assembled whole, so it stops at [`MAX_SHEET_ROWS`]. Exports are personal
 //! data leaving the system: each is traced ([`Action::ExportReport`]) before its first
-//! byte leaves. Every route needs [`RequireAdmin`].
+//! byte leaves. The admin route needs [`RequireAdmin`]; the audit log's, as the log itself,
+//! [`RequireAuditor`].
 
 mod monthly;
 mod pdf;
@@ -22,7 +24,7 @@ pub use tables::Table;
 
 use crate::error::ApiError;
 use crate::openapi::{responses as r, tags};
-use crate::request::{ApiQuery, RequireAdmin};
+use crate::request::{ApiQuery, AuthUser, RequireAdmin, RequireAuditor};
 use crate::trail::{Action, Trail};
 use axum::body::Body;
 use axum::extract::{FromRef, Path, RawQuery, State};
@@ -57,6 +59,8 @@ pub struct ExportState {
     pub notifications: crate::notifications::NotificationsState,
     /// The overview's reports.
     pub reports: crate::reports::ReportsState,
+    /// The audit log.
+    pub audit: crate::audit::AuditState,
 }
 
 /// The export routes.
@@ -67,7 +71,9 @@ where
     crate::trail::TrailState: FromRef<S>,
     crate::request::AuthConfig: FromRef<S>,
 {
-    OpenApiRouter::new().routes(routes!(export))
+    OpenApiRouter::new()
+        .routes(routes!(export))
+        .routes(routes!(export_audit_log))
 }
 
 /// A file format.
@@ -125,7 +131,7 @@ fn report(name: &str) -> Result<Report, ApiError> {
             code: "unknown_report",
             message: format!(
                 "no report {name:?}; one of tenants, subscriptions, payments, usage, \
-                 sign-in-attempts, ip-blocks, notifications, overview"
+                 sign-in-attempts, ip-blocks, notifications, audit-log, overview"
             ),
         })
 }
@@ -182,7 +188,7 @@ fn attachment(content_type: &'static str, filename: &str, body: Body) -> Respons
     tag = tags::ADMIN,
     security(("bearer" = [])),
     params(
-        ("table" = String, Path, description = "`tenants`, `subscriptions`, `payments`, `usage`, `sign-in-attempts`, `ip-blocks`, `notifications` (each takes its list route's filters as further query parameters) or `overview`"),
+        ("table" = String, Path, description = "`tenants`, `subscriptions`, `payments`, `usage`, `sign-in-attempts`, `ip-blocks`, `notifications`, `audit-log` (each takes its list route's filters as further query parameters) or `overview`"),
         ExportQuery,
     ),
     responses(
@@ -202,13 +208,67 @@ fn attachment(content_type: &'static str, filename: &str, body: Body) -> Respons
 #[tracing::instrument(name = "exporting a report for an admin", skip_all, fields(report = %name))]
 pub async fn export(
     State(state): State<ExportState>,
-    admin: RequireAdmin,
+    RequireAdmin(admin): RequireAdmin,
     trail: Trail,
     Path(name): Path<String>,
     RawQuery(raw): RawQuery,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let report = report(&name)?;
+    run(&state, admin, &trail, &name, report, raw, &q).await
+}
+
+/// Downloads the audit log (all the entries its filters select) as CSV or a spreadsheet.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/log/export",
+    operation_id = "export_audit_log",
+    tag = tags::AUDITOR,
+    security(("bearer" = [])),
+    params(ExportQuery, crate::audit::LogQuery),
+    responses(
+        (status = 200, description = "The file, as a download (`audit-log-2026-12-07.csv`), as the admin tables export (see `export_report`)", content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        r::BadRequest,
+        r::Unauthorized,
+        r::Forbidden,
+        (status = 422, description = "`format=pdf` (`unsupported_format`), more than 100 000 entries in a spreadsheet (`export_too_large`), or a filter the log refuses (its own code)", body = crate::error::ErrorBody),
+        r::Internal,
+    )
+)]
+#[tracing::instrument(name = "exporting the audit log for an auditor", skip_all)]
+pub async fn export_audit_log(
+    State(state): State<ExportState>,
+    RequireAuditor(auditor): RequireAuditor,
+    trail: Trail,
+    RawQuery(raw): RawQuery,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let table = Table::AuditLog;
+    run(
+        &state,
+        auditor,
+        &trail,
+        table.name(),
+        Report::Table(table),
+        raw,
+        &q,
+    )
+    .await
+}
+
+/// Exports `report` for `user`, traced.
+async fn run(
+    state: &ExportState,
+    user: AuthUser,
+    trail: &Trail,
+    name: &str,
+    report: Report,
+    raw: Option<String>,
+    q: &ExportQuery,
+) -> Result<Response, ApiError> {
     let personal = match report {
         Report::Table(t) => t.personal_filters(),
         Report::Overview => &[],
@@ -219,10 +279,12 @@ pub async fn export(
         .on("report", format!("{name}?{traced}").trim_end_matches('?'))
         .note(q.format.extension());
     let result = match (report, q.format) {
-        (Report::Table(table), Format::Csv) => csv(state, admin, table, filters, today).await,
-        (Report::Table(table), Format::Xlsx) => xlsx(&state, admin, table, &filters, today).await,
-        (Report::Overview, Format::Pdf) => pdf(&state, admin, &q).await,
-        (_, format) => Err(unsupported(&name, format)),
+        (Report::Table(table), Format::Csv) => {
+            csv(state.clone(), user, table, filters, today).await
+        }
+        (Report::Table(table), Format::Xlsx) => xlsx(state, user, table, &filters, today).await,
+        (Report::Overview, Format::Pdf) => pdf(state, RequireAdmin(user), q).await,
+        (_, format) => Err(unsupported(name, format)),
     };
     // Traced before the first byte leaves: the body is sent only once this returns.
     trail.record(entry, result).await
@@ -232,20 +294,20 @@ pub async fn export(
 /// refuses is a 4xx, not a cut-off download), the others as the client reads.
 async fn csv(
     state: ExportState,
-    admin: RequireAdmin,
+    user: AuthUser,
     table: Table,
     filters: String,
     today: chrono::NaiveDate,
 ) -> Result<Response, ApiError> {
     let columns = table.columns();
-    let first = table.page(&state, admin, &filters, None).await?;
+    let first = table.page(&state, user, &filters, None).await?;
     let head = sheet::csv_chunk(columns, &first.rows, true).map_err(ApiError::internal)?;
     let rest = futures::stream::unfold(first.next, move |cursor| {
         let state = state.clone();
         let filters = filters.clone();
         async move {
             let cursor = cursor?;
-            let chunk = match table.page(&state, admin, &filters, Some(&cursor)).await {
+            let chunk = match table.page(&state, user, &filters, Some(&cursor)).await {
                 Ok(page) => sheet::csv_chunk(columns, &page.rows, false)
                     .map(|bytes| (bytes, page.next))
                     .map_err(|e| e.to_string()),
@@ -274,7 +336,7 @@ async fn csv(
 /// The spreadsheet, assembled whole.
 async fn xlsx(
     state: &ExportState,
-    admin: RequireAdmin,
+    user: AuthUser,
     table: Table,
     filters: &str,
     today: chrono::NaiveDate,
@@ -282,7 +344,7 @@ async fn xlsx(
     let mut sheet = sheet::Sheet::new(table.name(), table.columns()).map_err(ApiError::internal)?;
     let mut cursor = None;
     loop {
-        let page = table.page(state, admin, filters, cursor.as_deref()).await?;
+        let page = table.page(state, user, filters, cursor.as_deref()).await?;
         if sheet.rows() + page.rows.len() as u32 > MAX_SHEET_ROWS {
             return Err(ApiError::Unprocessable {
                 code: "export_too_large",
@@ -340,7 +402,10 @@ mod tests {
 
     #[test]
     fn every_table_and_the_overview_are_named_in_the_path() {
-        assert!(matches!(report("tenants"), Ok(Report::Table(Table::Tenants))));
+        assert!(matches!(
+            report("tenants"),
+            Ok(Report::Table(Table::Tenants))
+        ));
         assert!(matches!(
             report("sign-in-attempts"),
             Ok(Report::Table(Table::SignInAttempts))

@@ -121,7 +121,7 @@ const PT_BR: Labels = Labels {
     status: "Situação",
     count: "Quantidade",
     without_subscription: "sem assinatura",
-    complimentary: "cortesia",
+    complimentary: "das quais cortesia",
     revenue_by_month: "Receita por mês (últimos 12 meses)",
     month: "Mês",
     currency: "Moeda",
@@ -170,7 +170,7 @@ const EN: Labels = Labels {
     status: "Status",
     count: "Count",
     without_subscription: "without subscription",
-    complimentary: "complimentary",
+    complimentary: "of which complimentary",
     revenue_by_month: "Revenue by month (last 12 months)",
     month: "Month",
     currency: "Currency",
@@ -328,11 +328,7 @@ pub async fn report(
     let mut doc = Doc::new();
     doc.line(&format!("atende — {}", l.title), 20.0, true);
     doc.line(&locale.month(first), 14.0, false);
-    doc.line(
-        &format!("{} {}", l.generated, locale.day(now)),
-        9.0,
-        false,
-    );
+    doc.line(&format!("{} {}", l.generated, locale.day(now)), 9.0, false);
 
     // The month.
     doc.heading(&format!("{} — {}", l.month_figures, locale.month(first)));
@@ -426,7 +422,7 @@ pub async fn report(
     let mut rows = counts(&status.subscriptions);
     for s in &status.complimentary_subscriptions {
         rows.push(vec![
-            format!("{} ({})", status_name(locale, &s.status), l.complimentary),
+            format!("{} — {}", status_name(locale, &s.status), l.complimentary),
             locale.int(s.count),
         ]);
     }

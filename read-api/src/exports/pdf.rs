@@ -164,7 +164,9 @@ impl Doc {
     pub fn table(&mut self, header: &[&str], columns: &[(f32, Align)], rows: &[Vec<String>]) {
         self.room(40.0);
         self.row(header, columns, true);
-        let y = self.y + 3.0;
+        // Under the header's descenders.
+        let y = self.y - 4.0;
+        self.gap(2.0);
         self.page()
             .set_stroke_gray(0.75)
             .set_line_width(0.5)
@@ -218,9 +220,7 @@ impl Doc {
         let bold = Ref::new(4);
         let info = Ref::new(5);
         let first = 6;
-        let page_ids: Vec<Ref> = (0..total)
-            .map(|i| Ref::new(first + 2 * i as i32))
-            .collect();
+        let page_ids: Vec<Ref> = (0..total).map(|i| Ref::new(first + 2 * i as i32)).collect();
         pdf.catalog(catalog).pages(tree);
         pdf.pages(tree)
             .kids(page_ids.iter().copied())
@@ -256,7 +256,10 @@ mod tests {
 
     #[test]
     fn portuguese_letters_are_in_win_ansi_and_others_become_a_question_mark() {
-        assert_eq!(win_ansi("Relatório ç ã"), b"Relat\xf3rio \xe7 \xe3".to_vec());
+        assert_eq!(
+            win_ansi("Relatório ç ã"),
+            b"Relat\xf3rio \xe7 \xe3".to_vec()
+        );
         assert_eq!(win_ansi("€ →"), b"\x80 ?".to_vec());
     }
 

@@ -93,7 +93,8 @@ pub fn major(minor: i64, currency: &str) -> f64 {
 }
 
 fn field<'a>(row: &'a Value, path: &str) -> &'a Value {
-    path.split('.').fold(row, |v, key| v.get(key).unwrap_or(&Value::Null))
+    path.split('.')
+        .fold(row, |v, key| v.get(key).unwrap_or(&Value::Null))
 }
 
 impl Column {
@@ -109,10 +110,9 @@ impl Column {
                 other => other.to_string(),
             }),
             Kind::Int => v.as_i64().map_or(Cell::Empty, Cell::Int),
-            Kind::Number => v.as_f64().map_or(Cell::Empty, |value| Cell::Number {
-                value,
-                decimals: 4,
-            }),
+            Kind::Number => v
+                .as_f64()
+                .map_or(Cell::Empty, |value| Cell::Number { value, decimals: 4 }),
             Kind::Ratio => v.as_f64().map_or(Cell::Empty, Cell::Ratio),
             Kind::Bool => v.as_bool().map_or(Cell::Empty, Cell::Bool),
             Kind::Time => v
@@ -355,7 +355,10 @@ mod tests {
             c.cell(&json!({"name": "=HYPERLINK(\"x\")"})).csv(),
             "'=HYPERLINK(\"x\")"
         );
-        assert_eq!(c.cell(&json!({"name": "Padaria São João"})).csv(), "Padaria São João");
+        assert_eq!(
+            c.cell(&json!({"name": "Padaria São João"})).csv(),
+            "Padaria São João"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use super::sheet::{col, Column, Kind};
 use super::ExportState;
 use crate::error::ApiError;
-use crate::request::{ApiQuery, RequireAdmin};
+use crate::request::{ApiQuery, AuthUser, RequireAdmin, RequireAuditor};
 use axum::extract::{Query, State};
 use axum::http::Uri;
 use serde::de::DeserializeOwned;
@@ -32,6 +32,8 @@ pub enum Table {
     IpBlocks,
     /// `GET /api/v1/admin/notifications`.
     Notifications,
+    /// `GET /api/v1/audit/log`: the auditors' feed (admins read it too).
+    AuditLog,
 }
 
 /// One page of a list.
@@ -54,6 +56,7 @@ impl Table {
             Self::SignInAttempts => "sign-in-attempts",
             Self::IpBlocks => "ip-blocks",
             Self::Notifications => "notifications",
+            Self::AuditLog => "audit-log",
         }
     }
 
@@ -72,93 +75,119 @@ impl Table {
         match self {
             Self::Tenants => {
                 const C: &[Column] = &[
-                col("tenant_id", "tenant_id", Text),
-                col("name", "name", Text),
-                col("plan", "plan", Text),
-                col("status", "status", Text),
-                col("phone_number_id", "phone_number_id", Text),
-                col("registered_at", "registered_at", Time),
-                col("updated_at", "updated_at", Time),
+                    col("tenant_id", "tenant_id", Text),
+                    col("name", "name", Text),
+                    col("plan", "plan", Text),
+                    col("status", "status", Text),
+                    col("phone_number_id", "phone_number_id", Text),
+                    col("registered_at", "registered_at", Time),
+                    col("updated_at", "updated_at", Time),
                 ];
                 C
             }
             Self::Subscriptions => {
                 const C: &[Column] = &[
-                col("tenant_id", "tenant_id", Text),
-                col("tenant_name", "tenant_name", Text),
-                col("plan", "plan", Text),
-                col("status", "status", Text),
-                col("complimentary", "complimentary", Bool),
-                col("stripe_customer_id", "stripe_customer_id", Text),
-                col("stripe_subscription_id", "stripe_subscription_id", Text),
-                col("started_at", "started_at", Time),
-                col("trial_end", "trial_end", Time),
-                col("paid_until", "paid_until", Time),
-                col("cancelled_at", "cancelled_at", Time),
-                col("cancel_reason", "cancel_reason", Text),
-                col("cancel_at_period_end", "cancel_at_period_end", Bool),
-                col("updated_at", "updated_at", Time),
+                    col("tenant_id", "tenant_id", Text),
+                    col("tenant_name", "tenant_name", Text),
+                    col("plan", "plan", Text),
+                    col("status", "status", Text),
+                    col("complimentary", "complimentary", Bool),
+                    col("stripe_customer_id", "stripe_customer_id", Text),
+                    col("stripe_subscription_id", "stripe_subscription_id", Text),
+                    col("started_at", "started_at", Time),
+                    col("trial_end", "trial_end", Time),
+                    col("paid_until", "paid_until", Time),
+                    col("cancelled_at", "cancelled_at", Time),
+                    col("cancel_reason", "cancel_reason", Text),
+                    col("cancel_at_period_end", "cancel_at_period_end", Bool),
+                    col("updated_at", "updated_at", Time),
                 ];
                 C
             }
             Self::Payments => {
                 const C: &[Column] = &[
-                col("position", "position", Int),
-                col("at", "at", Time),
-                col("tenant_id", "tenant_id", Text),
-                col("tenant_name", "tenant_name", Text),
-                col("invoice_id", "invoice_id", Text),
-                col("status", "status", Text),
-                col("amount_cents", "amount", Money("currency")),
-                col("currency", "currency", Text),
-                col("attempt", "attempt", Int),
-                col("period_end", "period_end", Time),
+                    col("position", "position", Int),
+                    col("at", "at", Time),
+                    col("tenant_id", "tenant_id", Text),
+                    col("tenant_name", "tenant_name", Text),
+                    col("invoice_id", "invoice_id", Text),
+                    col("status", "status", Text),
+                    col("amount_cents", "amount", Money("currency")),
+                    col("currency", "currency", Text),
+                    col("attempt", "attempt", Int),
+                    col("period_end", "period_end", Time),
                 ];
                 C
             }
             Self::Usage => {
                 const C: &[Column] = &[
-                col("tenant_id", "tenant_id", Text),
-                col("plan", "plan", Text),
-                col("period.start", "period_start", Day),
-                col("period.end", "period_end", Day),
-                col("inbound_messages", "inbound_messages", Int),
-                col("ai_replies", "ai_replies", Int),
-                col("tokens_in", "tokens_in", Int),
-                col("tokens_out", "tokens_out", Int),
-                col("estimated_cost_usd", "estimated_cost_usd", Number),
-                col("ai_message_quota", "ai_message_quota", Int),
-                col("quota_used", "quota_used", Ratio),
-                col("unpriced_models", "unpriced_models", List),
+                    col("tenant_id", "tenant_id", Text),
+                    col("plan", "plan", Text),
+                    col("period.start", "period_start", Day),
+                    col("period.end", "period_end", Day),
+                    col("inbound_messages", "inbound_messages", Int),
+                    col("ai_replies", "ai_replies", Int),
+                    col("tokens_in", "tokens_in", Int),
+                    col("tokens_out", "tokens_out", Int),
+                    col("estimated_cost_usd", "estimated_cost_usd", Number),
+                    col("ai_message_quota", "ai_message_quota", Int),
+                    col("quota_used", "quota_used", Ratio),
+                    col("unpriced_models", "unpriced_models", List),
                 ];
                 C
             }
             Self::SignInAttempts => {
                 const C: &[Column] = &[
-                col("id", "id", Int),
-                col("at", "at", Time),
-                col("ip", "ip", Text),
-                col("email", "email", Text),
-                col("outcome", "outcome", Text),
-                col("cleared", "cleared", Bool),
+                    col("id", "id", Int),
+                    col("at", "at", Time),
+                    col("ip", "ip", Text),
+                    col("email", "email", Text),
+                    col("outcome", "outcome", Text),
+                    col("cleared", "cleared", Bool),
                 ];
                 C
             }
             Self::IpBlocks => {
                 const C: &[Column] = &[
-                col("ip", "ip", Text),
-                col("blocked_until", "blocked_until", Time),
+                    col("ip", "ip", Text),
+                    col("blocked_until", "blocked_until", Time),
+                ];
+                C
+            }
+            Self::AuditLog => {
+                const C: &[Column] = &[
+                    col("at", "at", Time),
+                    col("kind", "kind", Text),
+                    col("action", "action", Text),
+                    col("outcome", "outcome", Text),
+                    col("target_kind", "target_kind", Text),
+                    col("target_id", "target_id", Text),
+                    col("detail", "detail", Text),
+                    col("event_type", "event_type", Text),
+                    col("aggregate_type", "aggregate_type", Text),
+                    col("aggregate_id", "aggregate_id", Text),
+                    col("position", "position", Int),
+                    col("method", "method", Text),
+                    col("path", "path", Text),
+                    col("status", "status", Int),
+                    col("code", "code", Text),
+                    col("reason", "reason", Text),
+                    col("actor_kind", "actor_kind", Text),
+                    col("actor_id", "actor_id", Text),
+                    col("tenant_id", "tenant_id", Text),
+                    col("client_ip", "client_ip", Text),
+                    col("request_id", "request_id", Text),
                 ];
                 C
             }
             Self::Notifications => {
                 const C: &[Column] = &[
-                col("id", "id", Int),
-                col("at", "at", Time),
-                col("kind", "kind", Text),
-                col("tenant_id", "tenant_id", Text),
-                col("subject", "subject", Text),
-                col("read", "read", Bool),
+                    col("id", "id", Int),
+                    col("at", "at", Time),
+                    col("kind", "kind", Text),
+                    col("tenant_id", "tenant_id", Text),
+                    col("subject", "subject", Text),
+                    col("read", "read", Bool),
                 ];
                 C
             }
@@ -170,10 +199,12 @@ impl Table {
     pub async fn page(
         self,
         state: &ExportState,
-        admin: RequireAdmin,
+        user: AuthUser,
         filters: &str,
         cursor: Option<&str>,
     ) -> Result<Page, ApiError> {
+        // The route's guard has checked the caller's role already.
+        let admin = RequireAdmin(user);
         let json = match self {
             Self::Tenants => {
                 let q = query(filters, cursor)?;
@@ -207,8 +238,12 @@ impl Table {
             }
             Self::Notifications => {
                 let q = query(filters, cursor)?;
-                let page =
-                    crate::notifications::list(State(state.notifications.clone()), admin, q);
+                let page = crate::notifications::list(State(state.notifications.clone()), admin, q);
+                serde_json::to_value(page.await?.0)
+            }
+            Self::AuditLog => {
+                let q = query(filters, cursor)?;
+                let page = crate::audit::log(State(state.audit.clone()), RequireAuditor(user), q);
                 serde_json::to_value(page.await?.0)
             }
         }
@@ -238,7 +273,10 @@ fn split(json: Value) -> Page {
 
 /// The list's own query, read from `filters` as its route reads it, on the largest page
 /// after `cursor`.
-fn query<T: DeserializeOwned>(filters: &str, cursor: Option<&str>) -> Result<ApiQuery<T>, ApiError> {
+fn query<T: DeserializeOwned>(
+    filters: &str,
+    cursor: Option<&str>,
+) -> Result<ApiQuery<T>, ApiError> {
     let mut text = format!("/?limit={PAGE}");
     if !filters.is_empty() {
         text.push('&');

@@ -7,7 +7,8 @@
 //
 // `table` is the name in GET /api/v1/admin/reports/export/{table}; the filters are the list
 // route's own query parameters, given as `filters` or read from the `list` URL the page
-// lists from (empty ones are left out; paging is no filter).
+// lists from (empty ones are left out; paging is no filter). `path` names another export
+// route that takes a `format` (the audit log's, for auditors).
 import { html, useState } from "../lib/html.js";
 import { download } from "../lib/files.js";
 import { withQuery } from "../lib/paged.js";
@@ -48,11 +49,11 @@ function filtersOf(list) {
 }
 
 /// CSV and XLSX buttons for `table` with `filters` (or those of the `list` URL).
-export function ExportButtons({ table, filters = {}, list = "" }) {
+export function ExportButtons({ table, filters = {}, list = "", path = BASE + table }) {
   const { busy, error, run } = useDownload();
   const wanted = { ...filtersOf(list), ...filters };
   const save = (format) =>
-    run(format, withQuery(BASE + table, { format }, wanted), `${table}-${today()}.${format}`);
+    run(format, withQuery(path, { format }, wanted), `${table}-${today()}.${format}`);
   return html`<div class="export-control">
     <div class="export-buttons" role="group" aria-label=${t("export.label")}>
       <span class="export-label muted small" aria-hidden="true">${t("export.label")}</span>

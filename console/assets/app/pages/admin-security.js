@@ -46,8 +46,10 @@ function IpBlocks({ onShowAttempts }) {
     }
   }
   return html`<section class="card" aria-labelledby="blocks-title">
-    <h2 id="blocks-title">${t("admin_security.blocks")}</h2>
-    <${ExportButtons} table="ip-blocks" />
+    <div class="split">
+      <h2 id="blocks-title">${t("admin_security.blocks")}</h2>
+      <${ExportButtons} table="ip-blocks" />
+    </div>
     <p class="hint">${t("admin_security.blocks_hint")}</p>
     <${Notice} notice=${notice} />
     ${!data
@@ -97,8 +99,10 @@ function Attempts({ ip, setIp }) {
     setApplied((a) => ({ ...a, outcome }));
   }, [outcome]);
   return html`<section class="card" aria-labelledby="attempts-title">
-    <h2 id="attempts-title">${t("admin_security.attempts")}</h2>
-    <${ExportButtons} table="sign-in-attempts" list=${url} />
+    <div class="split">
+      <h2 id="attempts-title">${t("admin_security.attempts")}</h2>
+      <${ExportButtons} table="sign-in-attempts" list=${url} />
+    </div>
     <form class="filter-bar" aria-label=${t("admin_security.attempt_filters")}
       onSubmit=${(e) => { e.preventDefault(); setApplied({ email: email.trim(), outcome }); }}>
       <label class="field">${t("admin_security.ip")}
