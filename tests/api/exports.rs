@@ -478,3 +478,47 @@ async fn an_auditor_exports_the_filtered_audit_log_and_a_tenant_may_not() {
         && e["target_id"] == "audit-log?kind=action"
         && e["actor_id"] == auditor_user.id.to_string()));
 }
+
+#[tokio::test]
+async fn a_list_of_many_pages_exports_whole_in_its_own_order() {
+    let app = spawn_app().await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    // 450 failed attempts from one address: three of the export's pages of 200.
+    sqlx::query(
+        "INSERT INTO login_attempts (ip, email, success)
+         SELECT '203.0.113.7'::inet, 'pessoa' || g || '@loja.example', false
+           FROM generate_series(1, 450) g",
+    )
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let filter = "ip=203.0.113.7&outcome=failed";
+    let listed = whole_list(
+        &app,
+        &format!("/api/v1/admin/sign-in-attempts?{filter}"),
+        &admin,
+    )
+    .await;
+    assert_eq!(listed.len(), 450);
+    let ids: Vec<String> = listed.iter().map(|a| a["id"].to_string()).collect();
+
+    let (_, _, bytes) = download(
+        &app,
+        &format!("/api/v1/admin/reports/export/sign-in-attempts?format=csv&{filter}"),
+        &admin,
+    )
+    .await;
+    let (_, rows) = csv_rows(&bytes);
+    let exported: Vec<String> = rows.iter().map(|r| r[0].clone()).collect();
+    assert_eq!(exported, ids);
+
+    let (_, _, bytes) = download(
+        &app,
+        &format!("/api/v1/admin/reports/export/sign-in-attempts?format=xlsx&{filter}"),
+        &admin,
+    )
+    .await;
+    let range = sheet(bytes, "sign-in-attempts");
+    let exported: Vec<String> = range.rows().skip(1).map(|r| r[0].to_string()).collect();
+    assert_eq!(exported, ids);
+}
