@@ -287,6 +287,9 @@ async fn the_monthly_overview_downloads_as_a_pdf_with_its_figures_in_the_chosen_
         format!("attachment; filename=\"overview-{month}.pdf\"")
     );
     assert!(bytes.starts_with(b"%PDF-"));
+    // Its fonts travel with it.
+    let has = |what: &[u8]| bytes.windows(what.len()).any(|w| w == what);
+    assert!(has(b"/FontFile2") && has(b"/Subtype /TrueType") && has(b"/DejaVuSans-Bold"));
     let text = pdf_text(&bytes);
     for figure in [
         "Relatório mensal",

@@ -1,12 +1,15 @@
 //! A small page layout over pdf-writer: headings, lines of text and tables with numbers
 //! aligned right, on as many A4 pages as they need.
 //!
-//! Text is set in the standard Helvetica faces with the WinAnsi encoding, which every PDF
-//! reader has and which holds every letter Portuguese and English use (á, ã, ç, ê, õ…), so
-//! no font file travels with the report. Content streams are left uncompressed: they are a
-//! few kilobytes.
+//! Text is set in DejaVu Sans (regular and bold), embedded: the fonts travel with the
+//! report, so it reads the same everywhere. They are vendored cut down to the WinAnsi
+//! encoding's characters (see `fonts/LICENSE`), which hold every letter Portuguese and
+//! English use (á, ã, ç, ê, õ…), so each is a simple TrueType font of one-byte codes, about
+//! 26 kB. Content streams are left uncompressed: they are a few kilobytes.
 
+use pdf_writer::types::FontFlags;
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+use std::sync::OnceLock;
 
 const WIDTH: f32 = 595.0;
 const HEIGHT: f32 = 842.0;
@@ -14,14 +17,18 @@ const MARGIN: f32 = 50.0;
 const REGULAR: Name<'static> = Name(b"F1");
 const BOLD: Name<'static> = Name(b"F2");
 
-/// Helvetica's advance widths (thousandths of the size) of ASCII 32..=126; letters with
-/// accents take their base letter's.
-const WIDTHS: [u16; 95] = [
-    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556,
-    556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667,
-    611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667,
-    667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500,
-    222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
+/// The characters of WinAnsi codes 0x80..=0x9F the report may use; the others of that
+/// range are left undefined.
+const HIGH: [(u8, char); 9] = [
+    (0x80, '€'),
+    (0x85, '…'),
+    (0x91, '‘'),
+    (0x92, '’'),
+    (0x93, '“'),
+    (0x94, '”'),
+    (0x95, '•'),
+    (0x96, '–'),
+    (0x97, '—'),
 ];
 
 /// `text` in the WinAnsi encoding; a character it lacks becomes `?`.
@@ -29,49 +36,117 @@ pub fn win_ansi(text: &str) -> Vec<u8> {
     text.chars()
         .map(|c| match c {
             '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{ff}' => c as u8,
-            '€' => 0x80,
-            '…' => 0x85,
-            '‘' => 0x91,
-            '’' => 0x92,
-            '“' => 0x93,
-            '”' => 0x94,
-            '•' => 0x95,
-            '–' => 0x96,
-            '—' => 0x97,
-            _ => b'?',
+            other => HIGH
+                .iter()
+                .find(|(_, h)| *h == other)
+                .map_or(b'?', |(code, _)| *code),
         })
         .collect()
 }
 
+/// The character of WinAnsi `code`, if the report's fonts have one.
+fn char_of(code: u8) -> Option<char> {
+    match code {
+        0x20..=0x7e | 0xa0..=0xff => Some(char::from(code)),
+        _ => HIGH.iter().find(|(c, _)| *c == code).map(|(_, ch)| *ch),
+    }
+}
+
+/// An embedded face and what the PDF says of it.
+struct Face {
+    file: &'static [u8],
+    name: &'static str,
+    /// Advance widths of codes 32..=255, in thousandths of the size.
+    widths: Vec<f32>,
+    bbox: Rect,
+    ascent: f32,
+    descent: f32,
+    cap_height: f32,
+    bold: bool,
+}
+
+const FIRST: u8 = 32;
+
+impl Face {
+    fn load(file: &'static [u8], name: &'static str, bold: bool) -> Self {
+        // The files are part of this build; a broken one fails the unit tests.
+        let face = ttf_parser::Face::parse(file, 0).ok();
+        let scale = face
+            .as_ref()
+            .map_or(1.0, |f| 1000.0 / f32::from(f.units_per_em()));
+        let widths = (FIRST..=255)
+            .map(|code| {
+                let advance = face.as_ref().and_then(|f| {
+                    let glyph = f.glyph_index(char_of(code)?)?;
+                    f.glyph_hor_advance(glyph)
+                });
+                advance.map_or(0.0, |a| f32::from(a) * scale)
+            })
+            .collect();
+        let (bbox, ascent, descent, cap_height) = face.as_ref().map_or(
+            (Rect::new(0.0, 0.0, 1000.0, 1000.0), 800.0, -200.0, 700.0),
+            |f| {
+                let b = f.global_bounding_box();
+                (
+                    Rect::new(
+                        f32::from(b.x_min) * scale,
+                        f32::from(b.y_min) * scale,
+                        f32::from(b.x_max) * scale,
+                        f32::from(b.y_max) * scale,
+                    ),
+                    f32::from(f.ascender()) * scale,
+                    f32::from(f.descender()) * scale,
+                    f32::from(f.capital_height().unwrap_or(f.ascender())) * scale,
+                )
+            },
+        );
+        Self {
+            file,
+            name,
+            widths,
+            bbox,
+            ascent,
+            descent,
+            cap_height,
+            bold,
+        }
+    }
+
+    fn width(&self, text: &str, size: f32) -> f32 {
+        let units: f32 = win_ansi(text)
+            .iter()
+            .map(|&b| {
+                b.checked_sub(FIRST)
+                    .and_then(|i| self.widths.get(usize::from(i)))
+                    .copied()
+                    .unwrap_or(0.0)
+            })
+            .sum();
+        units * size / 1000.0
+    }
+}
+
+fn faces() -> &'static [Face; 2] {
+    static FACES: OnceLock<[Face; 2]> = OnceLock::new();
+    FACES.get_or_init(|| {
+        [
+            Face::load(
+                include_bytes!("fonts/DejaVuSans-WinAnsi.ttf"),
+                "DejaVuSans",
+                false,
+            ),
+            Face::load(
+                include_bytes!("fonts/DejaVuSans-Bold-WinAnsi.ttf"),
+                "DejaVuSans-Bold",
+                true,
+            ),
+        ]
+    })
+}
+
 /// The width of `text` at `size` points.
-fn text_width(text: &str, size: f32) -> f32 {
-    let units: u32 = text
-        .chars()
-        .map(|c| {
-            let base = match c {
-                'à'..='å' => 'a',
-                'À'..='Å' => 'A',
-                'ç' => 'c',
-                'Ç' => 'C',
-                'è'..='ë' => 'e',
-                'È'..='Ë' => 'E',
-                'ì'..='ï' => 'i',
-                'Ì'..='Ï' => 'I',
-                'ò'..='ö' => 'o',
-                'Ò'..='Ö' => 'O',
-                'ù'..='ü' => 'u',
-                'Ù'..='Ü' => 'U',
-                'ñ' => 'n',
-                'Ñ' => 'N',
-                other => other,
-            };
-            match base {
-                ' '..='~' => u32::from(WIDTHS[base as usize - 32]),
-                _ => 556,
-            }
-        })
-        .sum();
-    units as f32 * size / 1000.0
+fn text_width(text: &str, size: f32, bold: bool) -> f32 {
+    faces()[usize::from(bold)].width(text, size)
 }
 
 /// How a table's column is aligned.
@@ -190,7 +265,7 @@ impl Doc {
         for (text, (width, align)) in cells.iter().zip(columns) {
             let at = match align {
                 Align::Left => x,
-                Align::Right => x + width - 6.0 - text_width(text, 9.5),
+                Align::Right => x + width - 6.0 - text_width(text, 9.5, bold),
             };
             self.put(at, self.y, text, 9.5, bold);
             x += width;
@@ -203,7 +278,7 @@ impl Doc {
         let footers: Vec<String> = (1..=total).map(|n| footer(n, total)).collect();
         for (i, text) in footers.iter().enumerate() {
             let bytes = win_ansi(text);
-            let x = WIDTH - MARGIN - text_width(text, 8.0);
+            let x = WIDTH - MARGIN - text_width(text, 8.0, false);
             self.pages[i]
                 .set_fill_gray(0.4)
                 .begin_text()
@@ -219,7 +294,8 @@ impl Doc {
         let regular = Ref::new(3);
         let bold = Ref::new(4);
         let info = Ref::new(5);
-        let first = 6;
+        // Each face: its font (3, 4), descriptor and file (6..=9).
+        let first = 10;
         let page_ids: Vec<Ref> = (0..total).map(|i| Ref::new(first + 2 * i as i32)).collect();
         pdf.catalog(catalog).pages(tree);
         pdf.pages(tree)
@@ -238,10 +314,35 @@ impl Doc {
             page.finish();
             pdf.stream(content_id, &content.finish());
         }
-        for (id, face) in [(regular, "Helvetica"), (bold, "Helvetica-Bold")] {
-            pdf.type1_font(id)
-                .base_font(Name(face.as_bytes()))
-                .encoding_predefined(Name(b"WinAnsiEncoding"));
+        for (i, (id, face)) in [regular, bold].into_iter().zip(faces()).enumerate() {
+            let descriptor = Ref::new(6 + 2 * i as i32);
+            let file = Ref::new(7 + 2 * i as i32);
+            let name = Name(face.name.as_bytes());
+            {
+                let mut font = pdf.indirect(id).dict();
+                font.pair(Name(b"Type"), Name(b"Font"));
+                font.pair(Name(b"Subtype"), Name(b"TrueType"));
+                font.pair(Name(b"BaseFont"), name);
+                font.pair(Name(b"FirstChar"), i32::from(FIRST));
+                font.pair(Name(b"LastChar"), 255);
+                font.insert(Name(b"Widths"))
+                    .array()
+                    .items(face.widths.iter().copied());
+                font.pair(Name(b"FontDescriptor"), descriptor);
+                font.pair(Name(b"Encoding"), Name(b"WinAnsiEncoding"));
+            }
+            pdf.font_descriptor(descriptor)
+                .name(name)
+                .flags(FontFlags::NON_SYMBOLIC)
+                .bbox(face.bbox)
+                .italic_angle(0.0)
+                .ascent(face.ascent)
+                .descent(face.descent)
+                .cap_height(face.cap_height)
+                .stem_v(if face.bold { 140.0 } else { 80.0 })
+                .font_file2(file);
+            pdf.stream(file, face.file)
+                .pair(Name(b"Length1"), face.file.len() as i32);
         }
         pdf.document_info(info)
             .title(TextStr(title))
@@ -260,13 +361,24 @@ mod tests {
             win_ansi("Relatório ç ã"),
             b"Relat\xf3rio \xe7 \xe3".to_vec()
         );
-        assert_eq!(win_ansi("€ →"), b"\x80 ?".to_vec());
+        assert_eq!(win_ansi("€ → —"), b"\x80 ? \x97".to_vec());
     }
 
     #[test]
-    fn digits_are_equally_wide_so_numbers_align() {
-        assert_eq!(text_width("1111", 10.0), text_width("9999", 10.0));
-        assert!(text_width("ação", 10.0) > 0.0);
+    fn the_embedded_fonts_have_every_letter_and_equally_wide_digits() {
+        for bold in [false, true] {
+            assert_eq!(
+                text_width("1111", 10.0, bold),
+                text_width("9999", 10.0, bold)
+            );
+            for c in "aáàâãçéêíóôõúüAÁÂÃÇÉÊÍÓÔÕÚ€—".chars() {
+                assert!(
+                    text_width(&c.to_string(), 10.0, bold) > 0.0,
+                    "{c} (bold: {bold})"
+                );
+            }
+        }
+        assert!(text_width("W", 10.0, false) > text_width("i", 10.0, false));
     }
 
     #[test]
