@@ -4,13 +4,13 @@
 
 use super::StripeError;
 use ::stripe::{IdempotencyKey, RequestStrategy, StripeRequest};
-use stripe_client_core::{RequestBuilder, StripeMethod};
 use std::collections::HashMap;
 use std::time::Duration;
 use stripe_billing::billing_meter_event::CreateBillingMeterEvent;
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_billing::subscription::{CancelSubscription, UpdateSubscription};
 use stripe_checkout::checkout_session::{CreateCheckoutSession, CreateCheckoutSessionLineItems};
+use stripe_client_core::{RequestBuilder, StripeMethod};
 use stripe_core::refund::CreateRefund;
 
 /// Stripe's production API.

@@ -183,7 +183,11 @@ impl EventHandler for BillingAdmin {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["billing_subscriptions", "billing_payments", "billing_refunds"]
+        &[
+            "billing_subscriptions",
+            "billing_payments",
+            "billing_refunds",
+        ]
     }
 
     #[tracing::instrument(name = "projecting a subscription event into the billing views",

@@ -174,5 +174,9 @@ async fn each_refund_is_kept_once_beside_the_payment_it_returns() {
     .await
     .expect("rows");
     assert_eq!(refunds, [(TENANT, "re_1".into(), "in_1".into(), 9900)]);
-    assert_eq!(row(&mut conn).await.0, "active", "a refund changes no status");
+    assert_eq!(
+        row(&mut conn).await.0,
+        "active",
+        "a refund changes no status"
+    );
 }

@@ -196,14 +196,20 @@ mod tests {
     #[test]
     fn an_amount_up_to_what_is_left_is_refunded_and_none_means_all_of_it() {
         assert_eq!(amount_to_refund(&paid(9900, 1000), None).ok(), Some(8900));
-        assert_eq!(amount_to_refund(&paid(9900, 1000), Some(8900)).ok(), Some(8900));
+        assert_eq!(
+            amount_to_refund(&paid(9900, 1000), Some(8900)).ok(),
+            Some(8900)
+        );
         assert_eq!(amount_to_refund(&paid(9900, 0), Some(1)).ok(), Some(1));
     }
 
     #[test]
     fn nothing_more_than_what_is_left_and_nothing_below_one_is_refunded() {
         let code = |p, a| amount_to_refund(&p, a).err().map(|e| e.code());
-        assert_eq!(code(paid(9900, 1000), Some(8901)), Some("amount_exceeds_refundable"));
+        assert_eq!(
+            code(paid(9900, 1000), Some(8901)),
+            Some("amount_exceeds_refundable")
+        );
         assert_eq!(code(paid(9900, 0), Some(0)), Some("invalid_amount"));
         assert_eq!(code(paid(9900, 0), Some(-5)), Some("invalid_amount"));
         assert_eq!(code(paid(9900, 9900), None), Some("already_refunded"));

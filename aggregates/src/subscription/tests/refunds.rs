@@ -32,16 +32,23 @@ fn given_a_paid_invoice_when_stripe_refunds_part_of_it_then_the_refund_is_record
 #[test]
 fn given_a_recorded_refund_when_its_webhook_comes_again_then_nothing_is_recorded() {
     subscription()
-        .given(vec![started(), paid("in_1"), refunded("re_1", "in_1", 1500)])
+        .given(vec![
+            started(),
+            paid("in_1"),
+            refunded("re_1", "in_1", 1500),
+        ])
         .when(refund("re_1", "in_1", 1500))
         .then_expect_events(vec![]);
 }
 
 #[test]
-fn given_a_recorded_refund_when_another_refund_of_the_same_payment_comes_then_it_is_recorded_too()
-{
+fn given_a_recorded_refund_when_another_refund_of_the_same_payment_comes_then_it_is_recorded_too() {
     subscription()
-        .given(vec![started(), paid("in_1"), refunded("re_1", "in_1", 1500)])
+        .given(vec![
+            started(),
+            paid("in_1"),
+            refunded("re_1", "in_1", 1500),
+        ])
         .when(refund("re_2", "in_1", 8400))
         .then_expect_events(vec![refunded("re_2", "in_1", 8400)]);
 }
@@ -56,7 +63,10 @@ fn given_a_cancelled_subscription_when_stripe_refunds_its_last_payment_then_it_i
 
 #[test]
 fn a_refund_of_an_invoice_never_recorded_as_paid_is_not_found() {
-    let err = error_of(vec![started(), failed("in_2", 1)], refund("re_1", "in_2", 100));
+    let err = error_of(
+        vec![started(), failed("in_2", 1)],
+        refund("re_1", "in_2", 100),
+    );
     assert_eq!(
         (err.code(), err.kind()),
         ("payment_not_found", ErrorKind::NotFound)
