@@ -634,7 +634,7 @@ export default {
   "admin_overview.ai_cost": "Estimated AI cost",
   "admin_overview.ai_replies": "{n} AI replies",
   "admin_overview.month_revenue": "Revenue received (net of refunds)",
-  "admin_overview.ai_hint": "The cost comes from the model price table in force; the revenue from payments received in the month (UTC).",
+  "admin_overview.ai_hint": "The cost comes from the model price table in force; the revenue from payments received in the month (UTC) less the refunds Stripe confirmed in it.",
   "admin_overview.unpriced": "Models the price table does not know (left out of the cost): {models}",
   "admin_overview.tenants_by_status": "Tenants by status",
   "admin_overview.subscriptions_by_status": "Subscriptions by status",

@@ -635,7 +635,7 @@ export default {
   "admin_overview.ai_cost": "Custo estimado de IA",
   "admin_overview.ai_replies": "{n} respostas da IA",
   "admin_overview.month_revenue": "Receita recebida (menos reembolsos)",
-  "admin_overview.ai_hint": "O custo vem da tabela de preços dos modelos em vigor; a receita, dos pagamentos recebidos no mês (UTC).",
+  "admin_overview.ai_hint": "O custo vem da tabela de preços dos modelos em vigor; a receita, dos pagamentos recebidos no mês (UTC) menos os reembolsos que o Stripe confirmou no mês.",
   "admin_overview.unpriced": "Modelos sem preço na tabela (fora do custo): {models}",
   "admin_overview.tenants_by_status": "Clientes por situação",
   "admin_overview.subscriptions_by_status": "Assinaturas por situação",
