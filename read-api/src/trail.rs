@@ -71,6 +71,10 @@ pub enum Action {
     CancelSubscription,
     /// `POST /api/v1/admin/subscriptions/{id}/reactivate`.
     ReactivateSubscription,
+    // Refunds (issue 18).
+    /// `POST /api/v1/admin/payments/{id}/refund`: the request to Stripe (its webhook
+    /// records the refund itself, `PaymentRefunded`).
+    RefundPayment,
     /// `PUT /api/v1/admin/tickets/categories`.
     ReplaceTicketCategories,
     /// `PUT /api/v1/admin/support-knowledge`.
@@ -99,6 +103,8 @@ impl Action {
         Self::ReplayProjection,
         Self::CancelSubscription,
         Self::ReactivateSubscription,
+        // Refunds (issue 18).
+        Self::RefundPayment,
         Self::ReplaceTicketCategories,
         Self::ReplaceSupportKnowledge,
         Self::OpenWorkspace,
@@ -122,6 +128,8 @@ impl Action {
             Self::ReplayProjection => "replay_projection",
             Self::CancelSubscription => "cancel_subscription",
             Self::ReactivateSubscription => "reactivate_subscription",
+            // Refunds (issue 18).
+            Self::RefundPayment => "refund_payment",
             Self::ReplaceTicketCategories => "replace_ticket_categories",
             Self::ReplaceSupportKnowledge => "replace_support_knowledge",
             Self::OpenWorkspace => "open_my_workspace",
@@ -135,6 +143,8 @@ impl Action {
             Self::DownloadAuditEvents => "list_audit_events",
             Self::CancelSubscription => "admin_cancel_subscription",
             Self::ReactivateSubscription => "admin_reactivate_subscription",
+            // Refunds (issue 18).
+            Self::RefundPayment => "admin_refund_payment",
             other => other.name(),
         }
     }

@@ -189,7 +189,7 @@ async fn revenue_is_summed_per_month_and_currency() {
     assert_eq!(
         body["months"],
         json!([{"month": month.to_string(), "currency": "brl", "amount_cents": 39_900,
-                "payments": 1}])
+                "payments": 1, "refunded_cents": 0, "refunds": 0}])
     );
     assert_eq!(body["total_cents"], json!({"brl": 39_900}));
 }

@@ -19,6 +19,8 @@ mod admin_ops;
 mod admin_plans;
 // Admin notifications (issue 18)
 mod admin_notifications;
+// Refunds (issue 18).
+mod admin_refunds;
 
 // Admin cockpit: overview and tenants (issue 18).
 mod admin_tenants;
