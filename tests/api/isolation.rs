@@ -549,6 +549,11 @@ async fn tenant_routes_for_admins_are_forbidden_to_everyone_else() {
                 format!("/api/v1/admin/users/{tenant}/disable"),
             ),
             (Method::POST, format!("/api/v1/admin/users/{tenant}/enable")),
+            // Reports export (issue 18, F45).
+            (
+                Method::GET,
+                "/api/v1/admin/reports/export/tenants?format=xlsx".to_owned(),
+            ),
         ] {
             let body = json!({"name": "x", "owner_email": "a@b.example", "plan": "p",
                               "reason": "r", "email": "c@d.example", "role": "admin"});

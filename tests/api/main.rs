@@ -14,6 +14,8 @@ mod content;
 mod conversations;
 mod cors;
 mod greeting;
+// Reports export (issue 18, F45).
+mod exports;
 mod health;
 mod helpers;
 mod invitations;
@@ -24,6 +26,8 @@ mod notifications;
 mod onboarding;
 mod openapi;
 mod password_reset;
+// Reports export (issue 18, F45): reading its PDFs back.
+mod pdf_text;
 mod pipeline_e2e;
 // Platform users page (issue 18).
 mod platform_users;
