@@ -97,6 +97,8 @@ impl App {
         master: MasterKey,
         parts: &[Part],
     ) -> anyhow::Result<App> {
+        // Before anything runs, so the first commands and requests are counted.
+        read_api::observability::recorder();
         let keys = Arc::new(KeyRing::open(pool.clone(), master).await?);
         let signal = CommitSignal::new();
         let notify = signal.clone();
@@ -123,6 +125,7 @@ impl App {
             tail,
             settings,
         )?;
+        let ops = crate::observe::ops(settings, &pool)?;
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("binding {}", config.http_addr))?;
@@ -163,7 +166,8 @@ impl App {
                 config.background.whatsapp.evolution_api_url.as_deref(),
                 config.background.whatsapp.evolution_api_key.as_deref(),
             )
-            .with_knowledge(knowledge.clone());
+            .with_knowledge(knowledge.clone())
+            .with_ops(ops);
         let (shutdown, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(read_api::serve(
             listener,

@@ -1,0 +1,225 @@
+//! Operational metrics: `GET /metrics` in Prometheus's text format, through the `metrics`
+//! facade and its Prometheus recorder, and the outside services `/health` checks.
+//!
+//! The recorder is process-wide (the facade has one global recorder): it is installed on
+//! first use and every server of the process, API or worker, renders the same one. What is
+//! counted where it happens (requests, commands, appends, the relay, the AI) is recorded
+//! as it happens; what is a state (consumers' lag, job queues) is read when `/metrics` is
+//! scraped, so a process nobody scrapes does no work for it. Labels name routes, aggregates,
+//! consumers, queues, providers and reasons, never tenants or ids: the series stay few.
+
+mod access;
+mod track;
+
+pub use access::MetricsToken;
+pub use track::track_requests;
+
+use crate::error::ErrorBody;
+use crate::request::AuthRejection;
+use crate::health::HealthState;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use futures::future::BoxFuture;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// Buckets of every `…_seconds` histogram: 1 ms to 30 s.
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+/// Buckets of the append group sizes: 1 up to the most writes in one statement (256).
+const GROUP_BUCKETS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+/// How long a scrape-time reading or a service check may take before it is skipped.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process's recorder, installed as the `metrics` facade's global recorder on first
+/// call. Call it before the work to be measured starts: until then the facade drops what
+/// it is given.
+pub fn recorder() -> &'static PrometheusHandle {
+    RECORDER.get_or_init(|| {
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &LATENCY_BUCKETS)
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    Matcher::Full("atende_append_group_size".into()),
+                    &GROUP_BUCKETS,
+                )
+            })
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        let handle = match builder.install_recorder() {
+            Ok(handle) => handle,
+            Err(e) => {
+                // Another recorder owns the facade: render an empty one rather than fail.
+                tracing::warn!(error = %e, "the metrics recorder could not be installed");
+                PrometheusBuilder::new().build_recorder().handle()
+            }
+        };
+        // Without the exporter's own listener nothing runs its upkeep (draining histogram
+        // samples): a thread does, as the listener would.
+        let upkeep = handle.clone();
+        let spawned = std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || loop {
+                std::thread::sleep(Duration::from_secs(5));
+                upkeep.run_upkeep();
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "the metrics upkeep thread could not start");
+        }
+        handle
+    })
+}
+
+/// A check or a reading run on demand, with its result.
+type Task<T> = Arc<dyn Fn() -> BoxFuture<'static, T> + Send + Sync>;
+
+fn task<T, F, Fut>(f: F) -> Task<T>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    Arc::new(move || Box::pin(f()))
+}
+
+/// An outside service `/health` checks (Kafka, Qdrant, SMTP): down makes the report
+/// `degraded`, never the endpoint fail or hang.
+#[derive(Clone)]
+pub struct Probe {
+    /// The service's name in the report.
+    pub name: &'static str,
+    check: Task<Result<(), String>>,
+}
+
+impl Probe {
+    /// A probe named `name` that runs `check` (given [`CHECK_TIMEOUT`] at most).
+    pub fn new<F, Fut>(name: &'static str, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        Self {
+            name,
+            check: task(check),
+        }
+    }
+
+    /// Runs the check within [`CHECK_TIMEOUT`].
+    pub async fn run(&self) -> Result<(), String> {
+        match tokio::time::timeout(CHECK_TIMEOUT, (self.check)()).await {
+            Ok(result) => result,
+            Err(_) => Err(format!("no answer within {} s", CHECK_TIMEOUT.as_secs())),
+        }
+    }
+}
+
+impl std::fmt::Debug for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Probe").field("name", &self.name).finish()
+    }
+}
+
+/// Gauges read when `/metrics` is scraped (the job queues, from the tables of the crates
+/// that own them).
+#[derive(Clone)]
+pub struct Reading {
+    name: &'static str,
+    refresh: Task<()>,
+}
+
+impl Reading {
+    /// A reading named `name` (for logs) that sets its gauges in `refresh`.
+    pub fn new<F, Fut>(name: &'static str, refresh: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        Self {
+            name,
+            refresh: task(refresh),
+        }
+    }
+}
+
+impl std::fmt::Debug for Reading {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reading").field("name", &self.name).finish()
+    }
+}
+
+/// What `/metrics` and `/health` are given by the process that serves them.
+#[derive(Debug, Clone, Default)]
+pub struct Ops {
+    /// `ATENDE_METRICS_TOKEN`: lets clients other than local ones read `/metrics`.
+    pub token: Option<MetricsToken>,
+    /// The outside services `/health` checks.
+    pub probes: Vec<Probe>,
+    /// The gauges read at scrape time.
+    pub readings: Vec<Reading>,
+}
+
+/// Reads the state-like gauges: each consumer's position, lag and parked events, the event
+/// store's head and the job queues.
+async fn refresh(state: &HealthState) {
+    let head = state.tail.head_position().await.ok();
+    if let Some(head) = head {
+        ::metrics::gauge!("atende_event_store_head_position").set(head as f64);
+    }
+    for c in crate::health::consumers(state, head.is_some()).await {
+        let name = c.name.clone();
+        ::metrics::gauge!("atende_consumer_position", "consumer" => name.clone())
+            .set(c.position as f64);
+        if let Some(lag) = c.lag_events {
+            ::metrics::gauge!("atende_consumer_lag_events", "consumer" => name.clone())
+                .set(lag as f64);
+        }
+        ::metrics::gauge!("atende_consumer_parked_events", "consumer" => name.clone())
+            .set(c.parked as f64);
+        ::metrics::counter!("atende_consumer_applied_events_total", "consumer" => name)
+            .absolute(c.applied);
+    }
+    let readings = state.ops.readings.iter().map(|r| async move {
+        if tokio::time::timeout(CHECK_TIMEOUT, (r.refresh)())
+            .await
+            .is_err()
+        {
+            tracing::warn!(reading = r.name, "a metrics reading timed out");
+        }
+    });
+    futures::future::join_all(readings).await;
+}
+
+/// The process's metrics in Prometheus's text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = crate::openapi::tags::SYSTEM,
+    responses(
+        (status = 200, description = "The metrics, in Prometheus's text exposition format", content_type = "text/plain", body = String),
+        (status = 401, description = "Not a local client and no bearer token (`ATENDE_METRICS_TOKEN`)", body = ErrorBody),
+        (status = 403, description = "A wrong token, or not a local client while no token is configured", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(name = "rendering the metrics", skip_all)]
+pub async fn metrics(
+    State(state): State<HealthState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Response, AuthRejection> {
+    access::check(state.ops.token.as_ref(), peer.ip(), &headers)?;
+    let handle = recorder();
+    refresh(&state).await;
+    handle.run_upkeep();
+    let mut response = handle.render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(response)
+}
