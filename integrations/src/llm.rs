@@ -265,7 +265,9 @@ mod track {
     static PROVIDERS: Mutex<BTreeMap<String, Record>> = Mutex::new(BTreeMap::new());
 
     fn with<T>(f: impl FnOnce(&mut BTreeMap<String, Record>) -> T) -> T {
-        let mut map = PROVIDERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = PROVIDERS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut map)
     }
 
@@ -381,6 +383,41 @@ mod tests {
             text: text.into(),
             score: 0.9,
         }
+    }
+
+    #[tokio::test]
+    async fn a_provider_that_cannot_be_reached_is_reported_failing_with_its_recent_failures() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or(9);
+        let provider = Provider {
+            name: "closed-port-provider".into(),
+            base_url: format!("http://127.0.0.1:{port}/v1"),
+            model: "some-model".into(),
+            api_key: String::new(),
+        };
+        let models = Models::new(vec![provider], Duration::from_secs(5));
+        let registered = provider_health()
+            .into_iter()
+            .find(|p| p.name == "closed-port-provider");
+        assert!(registered.is_some_and(|p| !p.failing && p.recent_failures == 0));
+        let prompt = Prompt {
+            system: "s".into(),
+            turns: vec![Turn::Customer("oi".into())],
+        };
+        assert!(models.complete(&prompt).await.is_err());
+        let seen = provider_health()
+            .into_iter()
+            .find(|p| p.name == "closed-port-provider");
+        let Some(seen) = seen else {
+            panic!("the provider is listed");
+        };
+        assert!(seen.failing);
+        assert_eq!(seen.recent_failures, 1);
+        assert_eq!(seen.model, "some-model");
+        assert!(seen.last_error.is_some());
+        assert!(seen.last_success_secs_ago.is_none());
     }
 
     #[test]

@@ -49,7 +49,9 @@ async fn closed_port() -> u16 {
 async fn after_a_request_with_an_id_metrics_count_it_by_its_route_template_and_never_the_id() {
     let app = spawn_app().await;
     let (_, admin) = app.signed_in(Role::Admin).await;
-    let tenant = app.register_tenant("Oficina Zé", "ze@oficina.example").await;
+    let tenant = app
+        .register_tenant("Oficina Zé", "ze@oficina.example")
+        .await;
     let path = format!("/api/v1/admin/tenants/{tenant}");
     // Whatever it answers (the directory may not show the tenant yet), it is one request.
     app.get_as(&path, &admin).await;
@@ -57,8 +59,10 @@ async fn after_a_request_with_an_id_metrics_count_it_by_its_route_template_and_n
     let text = scrape(&app).await;
     let requests = samples(&text, "http_requests_total");
     assert!(
-        requests.iter().any(|l| l.contains(r#"route="/api/v1/admin/tenants/{id}""#)
-            && l.contains(r#"method="GET""#)),
+        requests
+            .iter()
+            .any(|l| l.contains(r#"route="/api/v1/admin/tenants/{id}""#)
+                && l.contains(r#"method="GET""#)),
         "{requests:#?}"
     );
     assert!(
@@ -290,25 +294,22 @@ async fn a_worker_serves_its_own_health_and_metrics() {
     let Command::Worker(config) = cli.command else {
         panic!("parsed as another command");
     };
-    let keys = Arc::new(
-        KeyRing::open(app.db.pool.clone(), master)
+    let keys = Arc::new(KeyRing::open(app.db.pool.clone(), master).await.unwrap());
+    let worker =
+        atende::worker::start_serving(app.db.pool.clone(), keys, Arc::new(SystemClock), &config)
             .await
-            .unwrap(),
-    );
-    let worker = atende::worker::start_serving(
-        app.db.pool.clone(),
-        keys,
-        Arc::new(SystemClock),
-        &config,
-    )
-    .await
-    .expect("the worker starts");
+            .expect("the worker starts");
     let base = format!("http://{}", worker.addr);
     assert_ne!(base, app.address);
 
     app.register_tenant("Oficina", "dono@oficina.example").await;
     app.eventually("the worker's health shows its index caught up", || async {
-        let resp = app.client.get(format!("{base}/health")).send().await.unwrap();
+        let resp = app
+            .client
+            .get(format!("{base}/health"))
+            .send()
+            .await
+            .unwrap();
         let body: Value = resp.json().await.unwrap();
         body["database"]["ok"] == true
             && body["consumers"]
@@ -318,7 +319,12 @@ async fn a_worker_serves_its_own_health_and_metrics() {
                 .any(|c| c["name"] == "aggregate_index" && c["position"] == 1)
     })
     .await;
-    let resp = app.client.get(format!("{base}/metrics")).send().await.unwrap();
+    let resp = app
+        .client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let text = resp.text().await.unwrap();
     assert!(samples(&text, "atende_consumer_position")
@@ -328,7 +334,12 @@ async fn a_worker_serves_its_own_health_and_metrics() {
         .iter()
         .any(|l| l.contains(r#"route="/health""#)));
     // Only the two routes.
-    let other = app.client.get(format!("{base}/api/v1/auth/me")).send().await.unwrap();
+    let other = app
+        .client
+        .get(format!("{base}/api/v1/auth/me"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(other.status(), 404);
     worker.stop().await.unwrap();
 }

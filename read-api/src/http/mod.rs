@@ -86,7 +86,9 @@ pub fn router(state: AppState) -> Router {
     let routes = routes.layer(tower::util::option_layer(cors));
     hardening::harden(routes)
         // Inside the routing, where each request's route template is known (issue 19).
-        .layer(axum::middleware::from_fn(crate::observability::track_requests))
+        .layer(axum::middleware::from_fn(
+            crate::observability::track_requests,
+        ))
         // Layers run bottom-up for requests: the id is set first, then the span is opened
         // with it, so every log line of the request carries it.
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -99,9 +101,14 @@ pub fn ops_router(state: crate::health::HealthState) -> Router {
     crate::observability::recorder();
     Router::new()
         .route("/health", axum::routing::get(crate::health::health))
-        .route("/metrics", axum::routing::get(crate::observability::metrics))
+        .route(
+            "/metrics",
+            axum::routing::get(crate::observability::metrics),
+        )
         .with_state(state)
-        .layer(axum::middleware::from_fn(crate::observability::track_requests))
+        .layer(axum::middleware::from_fn(
+            crate::observability::track_requests,
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(crate::request::make_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuidV7))

@@ -78,8 +78,7 @@ pub(super) fn check(
         )),
         (None, _) => Err(ApiError::Forbidden {
             code: "metrics_local_only",
-            message: "/metrics answers local clients only (no ATENDE_METRICS_TOKEN is set)"
-                .into(),
+            message: "/metrics answers local clients only (no ATENDE_METRICS_TOKEN is set)".into(),
         }),
     }
 }

@@ -15,8 +15,8 @@ pub use access::MetricsToken;
 pub use track::track_requests;
 
 use crate::error::ErrorBody;
-use crate::request::AuthRejection;
 use crate::health::HealthState;
+use crate::request::AuthRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -60,6 +60,7 @@ pub fn recorder() -> &'static PrometheusHandle {
                 PrometheusBuilder::new().build_recorder().handle()
             }
         };
+        describe();
         // Without the exporter's own listener nothing runs its upkeep (draining histogram
         // samples): a thread does, as the listener would.
         let upkeep = handle.clone();
@@ -74,6 +75,83 @@ pub fn recorder() -> &'static PrometheusHandle {
         }
         handle
     })
+}
+
+/// The `# HELP` text of every metric atende records, wherever it is recorded.
+fn describe() {
+    use ::metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!(
+        "http_requests_total",
+        "HTTP requests by route template, method and status"
+    );
+    describe_histogram!(
+        "http_request_duration_seconds",
+        Unit::Seconds,
+        "HTTP requests' time to the response head, by route template, method and status"
+    );
+    describe_histogram!("atende_command_duration_seconds", Unit::Seconds, "Commands' time (conflict retries included) by aggregate type and outcome (ok, refused, contended, failed)");
+    describe_counter!(
+        "atende_command_conflicts_total",
+        "Concurrent writes to one aggregate that made a command run again, by aggregate type"
+    );
+    describe_histogram!(
+        "atende_append_group_size",
+        Unit::Count,
+        "Event appends written in one statement by the group committer"
+    );
+    describe_gauge!(
+        "atende_event_store_head_position",
+        "The highest event position stored"
+    );
+    describe_gauge!(
+        "atende_consumer_position",
+        "The last event position each stream consumer of this process committed"
+    );
+    describe_gauge!("atende_consumer_lag_events", "Stored events each stream consumer of this process has not applied yet (counted up to 100000)");
+    describe_gauge!(
+        "atende_consumer_parked_events",
+        "Events each consumer parked that nobody retried yet (any process)"
+    );
+    describe_counter!(
+        "atende_consumer_applied_events_total",
+        "Events each stream consumer of this process applied since it started"
+    );
+    describe_gauge!("atende_job_queue_depth", "Jobs waiting in each queue (mail, whatsapp_outbound, usage_reports, ai_bursts), any process");
+    describe_gauge!("atende_job_queue_failed", "Jobs given up on in each queue");
+    describe_gauge!(
+        "atende_job_queue_oldest_age_seconds",
+        Unit::Seconds,
+        "How long the most overdue job of each queue has been due (0 when none is)"
+    );
+    describe_counter!(
+        "atende_relay_events_total",
+        "Events the relay published to Kafka"
+    );
+    describe_counter!(
+        "atende_relay_failures_total",
+        "Relay batches that failed and were sent again"
+    );
+    describe_counter!(
+        "atende_ai_answers_total",
+        "AI answers recorded, by source (model, cache, extractive)"
+    );
+    describe_counter!(
+        "atende_ai_handoffs_total",
+        "Conversations the AI handed to a human, by reason"
+    );
+    describe_histogram!(
+        "atende_llm_request_duration_seconds",
+        Unit::Seconds,
+        "Model provider calls' time, by provider and outcome (ok, failed)"
+    );
+    describe_counter!(
+        "atende_llm_tokens_total",
+        "Model tokens of recorded AI answers, by model and direction (in, out)"
+    );
+    describe_counter!(
+        "atende_llm_cost_microdollars_total",
+        "Estimated cost of recorded AI answers in millionths of a US dollar, by model"
+    );
 }
 
 /// A check or a reading run on demand, with its result.
