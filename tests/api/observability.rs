@@ -1,13 +1,16 @@
 //! `GET /metrics` (Prometheus text) and what `/health` checks beyond the database: the
 //! outside services in use, each degrading the report when it does not answer.
 
+use crate::conversations::{converse, message, tenant_user};
 use crate::helpers::{spawn_app, spawn_app_with, start_app, TestApp};
-use aggregates::SystemClock;
+use aggregates::{SubscriptionCommand, SystemClock};
 use atende::cli::{Cli, Command};
 use clap::Parser;
 use commands::privacy::KeyRing;
 use read_api::auth::Role;
+use schemas::events::Plan;
 use schemas::personal::MasterKey;
+use schemas::{conversation_id, Actor, CommandMetadata};
 use serde_json::Value;
 use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -342,4 +345,55 @@ async fn a_worker_serves_its_own_health_and_metrics() {
         .unwrap();
     assert_eq!(other.status(), 404);
     worker.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_hand_off_by_the_ai_is_counted_by_its_reason() {
+    let app = spawn_app_with(|c| {
+        c.background.ai.ai_enabled = true;
+        c.background.ai.ai_burst_ms = 0;
+    })
+    .await;
+    let (tenant, _, token) = tenant_user(&app, Role::Owner).await;
+    app.app
+        .bus
+        .subscriptions
+        .execute(
+            &tenant.to_string(),
+            SubscriptionCommand::StartComplimentary {
+                tenant_id: tenant,
+                plan: Plan("basic".into()),
+            },
+            &CommandMetadata::new(Actor::system("test"), Some(tenant)),
+        )
+        .await
+        .unwrap();
+    let contact = "5511966661234";
+    converse(
+        &app,
+        tenant,
+        contact,
+        message(tenant, contact, "Ana", "w1", "Tem bolo?"),
+    )
+    .await;
+    let path = format!("/api/v1/conversations/{}", conversation_id(tenant, contact));
+    app.eventually(
+        "the empty knowledge hands the conversation over",
+        || async {
+            let detail: Value = app.get_as(&path, &token).await.json().await.unwrap();
+            detail["status"] == "awaiting_human"
+        },
+    )
+    .await;
+    let text = scrape(&app).await;
+    let handoffs = samples(&text, "atende_ai_handoffs_total");
+    assert_eq!(
+        handoffs,
+        [r#"atende_ai_handoffs_total{reason="low_confidence"} 1"#],
+        "{text}"
+    );
+    assert!(samples(&text, "atende_ai_answers_total").is_empty());
+    assert!(samples(&text, "atende_command_duration_seconds_count")
+        .iter()
+        .any(|l| l.contains(r#"aggregate="conversation""#)));
 }

@@ -25,7 +25,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Buckets of every `…_seconds` histogram: 1 ms to 30 s.
 const LATENCY_BUCKETS: [f64; 14] = [
@@ -165,6 +165,19 @@ where
     Arc::new(move || Box::pin(f()))
 }
 
+/// How long a check's result is reused: `/health` is public, and each call must not become
+/// a connection to every outside service.
+pub const CHECK_REUSE: Duration = Duration::from_secs(5);
+
+/// What one check found.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// `Ok`, or why the service did not answer.
+    pub result: Result<(), String>,
+    /// How long the check took.
+    pub took: Duration,
+}
+
 /// An outside service `/health` checks (Kafka, Qdrant, SMTP): down makes the report
 /// `degraded`, never the endpoint fail or hang.
 #[derive(Clone)]
@@ -172,6 +185,7 @@ pub struct Probe {
     /// The service's name in the report.
     pub name: &'static str,
     check: Task<Result<(), String>>,
+    last: Arc<tokio::sync::Mutex<Option<(Instant, Checked)>>>,
 }
 
 impl Probe {
@@ -184,15 +198,30 @@ impl Probe {
         Self {
             name,
             check: task(check),
+            last: Arc::default(),
         }
     }
 
-    /// Runs the check within [`CHECK_TIMEOUT`].
-    pub async fn run(&self) -> Result<(), String> {
-        match tokio::time::timeout(CHECK_TIMEOUT, (self.check)()).await {
+    /// Runs the check within [`CHECK_TIMEOUT`], or returns the one run in the last
+    /// [`CHECK_REUSE`] (callers meanwhile wait for the running one).
+    pub async fn run(&self) -> Checked {
+        let mut last = self.last.lock().await;
+        if let Some((at, checked)) = last.as_ref() {
+            if at.elapsed() < CHECK_REUSE {
+                return checked.clone();
+            }
+        }
+        let started = Instant::now();
+        let result = match tokio::time::timeout(CHECK_TIMEOUT, (self.check)()).await {
             Ok(result) => result,
             Err(_) => Err(format!("no answer within {} s", CHECK_TIMEOUT.as_secs())),
-        }
+        };
+        let checked = Checked {
+            result,
+            took: started.elapsed(),
+        };
+        *last = Some((Instant::now(), checked.clone()));
+        checked
     }
 }
 
