@@ -191,6 +191,8 @@ event_types! {
         CheckoutCompleted,
         PaymentHeld,
         CancelAtPeriodEndChanged,
+        // Refunds (issue 18).
+        PaymentRefunded,
     },
     Conversation => ConversationEvent {
         MessageReceived,
