@@ -82,6 +82,10 @@ pub struct Settings {
     /// output_usd_per_million}}`; replaces the built-in table.
     #[arg(long, env = "ATENDE_MODEL_PRICES")]
     pub model_prices: Option<String>,
+    /// Lets clients other than local ones read `/metrics` with this bearer token (unset:
+    /// local clients only).
+    #[arg(long, env = "ATENDE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Kafka (with `KAFKA_BROKERS` set, the stream travels through it).
     #[command(flatten)]
     pub kafka: crate::kafka::KafkaSettings,
@@ -114,6 +118,7 @@ impl Default for Settings {
             security_log_days: 180,
             plans: None,
             model_prices: None,
+            metrics_token: None,
             kafka: Default::default(),
             mail: Default::default(),
             billing: Default::default(),

@@ -13,6 +13,7 @@ pub mod kafka;
 pub mod keys;
 pub mod knowledge;
 pub mod mail;
+pub mod observe;
 pub mod privacy;
 pub mod replay;
 pub mod serve;

@@ -98,6 +98,8 @@ impl App {
         master: MasterKey,
         parts: &[Part],
     ) -> anyhow::Result<App> {
+        // Before anything runs, so the first commands and requests are counted.
+        read_api::observability::recorder();
         let keys = Arc::new(KeyRing::open(pool.clone(), master).await?);
         let signal = CommitSignal::new();
         let notify = signal.clone();
@@ -124,6 +126,7 @@ impl App {
             tail,
             settings,
         )?;
+        let ops = crate::observe::ops(settings, &pool)?;
         let listener = TcpListener::bind(config.http_addr)
             .await
             .with_context(|| format!("binding {}", config.http_addr))?;
@@ -164,7 +167,8 @@ impl App {
                 config.background.whatsapp.evolution_api_url.as_deref(),
                 config.background.whatsapp.evolution_api_key.as_deref(),
             )
-            .with_knowledge(knowledge.clone());
+            .with_knowledge(knowledge.clone())
+            .with_ops(ops);
         let revocations = state
             .auth
             .revocations()

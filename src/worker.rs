@@ -5,12 +5,17 @@
 use crate::background::{Background, Deps, Settings};
 use crate::database::{Database, DatabaseConfig};
 use aggregates::{Clock, RandomIds, SystemClock};
+use anyhow::Context;
 use clap::Args;
 use commands::privacy::KeyRing;
 use commands::{CommandBus, CommandBusConfig};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use stream::{CommitSignal, Tail};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 pub use crate::background::Part;
 
@@ -21,6 +26,9 @@ pub struct WorkerConfig {
     /// sender, ai, saga, knowledge, billing. All when absent.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub only: Vec<Part>,
+    /// Where the worker serves `/health` and `/metrics` (nothing else).
+    #[arg(long, env = "ATENDE_WORKER_ADDR", default_value = "127.0.0.1:9090")]
+    pub worker_addr: SocketAddr,
     /// The parts' settings, shared with `serve`.
     #[command(flatten)]
     pub background: Settings,
@@ -45,6 +53,8 @@ pub async fn start(
     clock: Arc<dyn Clock>,
     config: &WorkerConfig,
 ) -> anyhow::Result<Background> {
+    // Before anything runs, so the parts' first commands are counted.
+    read_api::observability::recorder();
     let signal = CommitSignal::new();
     let notify = signal.clone();
     // The parts' own commands (sent messages, AI answers, deadlines) wake this process's
@@ -65,6 +75,62 @@ pub async fn start(
     Background::start(&config.parts(), &deps, settings).await
 }
 
+/// A worker's parts and the server of its `/health` and `/metrics`.
+#[derive(Debug)]
+pub struct Worker {
+    /// Where `/health` and `/metrics` are served.
+    pub addr: SocketAddr,
+    background: Background,
+    shutdown: oneshot::Sender<()>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl Worker {
+    /// Stops serving, then stops the parts, each after the work in hand.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(());
+        let served = self.server.await;
+        self.background.stop().await;
+        served?.context("serving the worker's health and metrics")
+    }
+}
+
+/// [`start`], then serves `/health` (the worker's consumers and the database) and
+/// `/metrics` on `config.worker_addr`.
+pub async fn start_serving(
+    pool: sqlx::PgPool,
+    keys: Arc<KeyRing>,
+    clock: Arc<dyn Clock>,
+    config: &WorkerConfig,
+) -> anyhow::Result<Worker> {
+    let ops = crate::observe::ops(&config.background, &pool)?;
+    let listener = TcpListener::bind(config.worker_addr)
+        .await
+        .with_context(|| format!("binding {}", config.worker_addr))?;
+    let addr = listener.local_addr()?;
+    let background = start(pool.clone(), keys, clock, config).await?;
+    let state = read_api::health::HealthState {
+        tail: Tail::new(pool.clone()),
+        pool,
+        consumers: background.status_views(),
+        ops,
+    };
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(read_api::serve(
+        listener,
+        read_api::http::ops_router(state),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    Ok(Worker {
+        addr,
+        background,
+        shutdown,
+        server,
+    })
+}
+
 /// Runs until Ctrl-C or SIGTERM.
 pub async fn run(db_config: &DatabaseConfig, mut config: WorkerConfig) -> anyhow::Result<()> {
     let master = crate::keys::master_key(db_config)?;
@@ -74,19 +140,20 @@ pub async fn run(db_config: &DatabaseConfig, mut config: WorkerConfig) -> anyhow
     let db = Database::open(db_config).await?;
     let started = async {
         let keys = Arc::new(KeyRing::open(db.pool.clone(), master).await?);
-        start(db.pool.clone(), keys, Arc::new(SystemClock), &config).await
+        start_serving(db.pool.clone(), keys, Arc::new(SystemClock), &config).await
     }
     .await;
-    let background = match started {
-        Ok(b) => b,
+    let worker = match started {
+        Ok(w) => w,
         Err(e) => {
             db.close().await?;
             return Err(e);
         }
     };
-    tracing::info!(parts = ?config.parts(), kafka = config.background.kafka.kafka_brokers.is_some(), "atende worker is running");
+    tracing::info!(parts = ?config.parts(), kafka = config.background.kafka.kafka_brokers.is_some(), addr = %worker.addr, "atende worker is running");
     crate::serve::shutdown_signal().await;
     tracing::info!("shutting down");
-    background.stop().await;
-    db.close().await
+    let stopped = worker.stop().await;
+    db.close().await?;
+    stopped
 }

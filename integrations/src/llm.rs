@@ -12,7 +12,9 @@ use async_openai::Client;
 use knowledge::RetrievedChunk;
 use schemas::events::Tone;
 use serde::Deserialize;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The provider name of answers extracted from the knowledge without a model.
@@ -132,6 +134,7 @@ impl Models {
         let providers = providers
             .into_iter()
             .map(|p| {
+                track::register(&p);
                 let config = OpenAIConfig::new()
                     .with_api_base(p.base_url.trim_end_matches('/'))
                     .with_api_key(p.api_key.clone());
@@ -151,7 +154,14 @@ impl Models {
         let mut failures = Vec::new();
         for (p, client) in &self.providers {
             let started = Instant::now();
-            match tokio::time::timeout(self.timeout, ask(client, p, prompt)).await {
+            let asked = tokio::time::timeout(self.timeout, ask(client, p, prompt)).await;
+            let seen = match &asked {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("timed out".to_owned()),
+            };
+            track::record(p, started.elapsed(), seen);
+            match asked {
                 Ok(Ok((text, tokens_in, tokens_out, model))) => {
                     tracing::info!(
                         provider = p.display_name(),
@@ -234,6 +244,123 @@ async fn ask(
     Ok((text, tokens_in, tokens_out, model))
 }
 
+/// What this process saw of each configured provider lately, for `/health`: calls are
+/// counted per process (every `Models` of the process shares the record), as a provider
+/// failing for this process is what its answers suffer from.
+mod track {
+    use super::*;
+
+    /// Failures older than this are no longer "recent".
+    pub(super) const WINDOW: Duration = Duration::from_secs(15 * 60);
+
+    #[derive(Default)]
+    struct Record {
+        model: String,
+        failures: VecDeque<Instant>,
+        last_error: Option<String>,
+        last_failure: Option<Instant>,
+        last_success: Option<Instant>,
+    }
+
+    static PROVIDERS: Mutex<BTreeMap<String, Record>> = Mutex::new(BTreeMap::new());
+
+    fn with<T>(f: impl FnOnce(&mut BTreeMap<String, Record>) -> T) -> T {
+        let mut map = PROVIDERS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut map)
+    }
+
+    pub(super) fn register(p: &Provider) {
+        with(|map| {
+            map.entry(p.display_name().to_owned()).or_default().model = p.model.clone();
+        });
+    }
+
+    pub(super) fn record(p: &Provider, took: Duration, outcome: Result<(), String>) {
+        let outcome_label = if outcome.is_ok() { "ok" } else { "failed" };
+        ::metrics::histogram!(
+            "atende_llm_request_duration_seconds",
+            "provider" => p.display_name().to_owned(),
+            "outcome" => outcome_label,
+        )
+        .record(took.as_secs_f64());
+        let now = Instant::now();
+        with(|map| {
+            let r = map.entry(p.display_name().to_owned()).or_default();
+            r.model = p.model.clone();
+            match outcome {
+                Ok(()) => r.last_success = Some(now),
+                Err(e) => {
+                    r.failures.push_back(now);
+                    r.last_failure = Some(now);
+                    r.last_error = Some(e);
+                }
+            }
+            prune(r, now);
+        });
+    }
+
+    fn prune(r: &mut Record, now: Instant) {
+        while r
+            .failures
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > WINDOW)
+        {
+            r.failures.pop_front();
+        }
+    }
+
+    pub(super) fn snapshot() -> Vec<ProviderHealth> {
+        let now = Instant::now();
+        with(|map| {
+            map.iter_mut()
+                .map(|(name, r)| {
+                    prune(r, now);
+                    let ago = |t: Option<Instant>| t.map(|t| now.duration_since(t).as_secs_f64());
+                    ProviderHealth {
+                        name: name.clone(),
+                        model: r.model.clone(),
+                        recent_failures: r.failures.len() as u64,
+                        failing: match (r.last_failure, r.last_success) {
+                            (Some(f), Some(s)) => f > s,
+                            (Some(_), None) => true,
+                            (None, _) => false,
+                        },
+                        last_error: r.last_error.clone(),
+                        last_failure_secs_ago: ago(r.last_failure),
+                        last_success_secs_ago: ago(r.last_success),
+                    }
+                })
+                .collect()
+        })
+    }
+}
+
+/// One configured model provider as this process saw it lately.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderHealth {
+    /// Its configured name.
+    pub name: String,
+    /// The model it is asked for.
+    pub model: String,
+    /// Failed calls (errors and timeouts) in the last 15 minutes.
+    pub recent_failures: u64,
+    /// Whether its latest call failed.
+    pub failing: bool,
+    /// Why its latest failure failed.
+    pub last_error: Option<String>,
+    /// Seconds since its latest failure.
+    pub last_failure_secs_ago: Option<f64>,
+    /// Seconds since its latest answer.
+    pub last_success_secs_ago: Option<f64>,
+}
+
+/// Every model provider configured in this process, with its recent failures.
+pub fn provider_health() -> Vec<ProviderHealth> {
+    track::snapshot()
+}
+
 impl Provider {
     /// The name shown in logs and events.
     pub fn display_name(&self) -> &str {
@@ -256,6 +383,41 @@ mod tests {
             text: text.into(),
             score: 0.9,
         }
+    }
+
+    #[tokio::test]
+    async fn a_provider_that_cannot_be_reached_is_reported_failing_with_its_recent_failures() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or(9);
+        let provider = Provider {
+            name: "closed-port-provider".into(),
+            base_url: format!("http://127.0.0.1:{port}/v1"),
+            model: "some-model".into(),
+            api_key: String::new(),
+        };
+        let models = Models::new(vec![provider], Duration::from_secs(5));
+        let registered = provider_health()
+            .into_iter()
+            .find(|p| p.name == "closed-port-provider");
+        assert!(registered.is_some_and(|p| !p.failing && p.recent_failures == 0));
+        let prompt = Prompt {
+            system: "s".into(),
+            turns: vec![Turn::Customer("oi".into())],
+        };
+        assert!(models.complete(&prompt).await.is_err());
+        let seen = provider_health()
+            .into_iter()
+            .find(|p| p.name == "closed-port-provider");
+        let Some(seen) = seen else {
+            panic!("the provider is listed");
+        };
+        assert!(seen.failing);
+        assert_eq!(seen.recent_failures, 1);
+        assert_eq!(seen.model, "some-model");
+        assert!(seen.last_error.is_some());
+        assert!(seen.last_success_secs_ago.is_none());
     }
 
     #[test]

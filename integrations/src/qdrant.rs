@@ -90,6 +90,15 @@ impl QdrantIndex {
         })
     }
 
+    /// Whether Qdrant answers its health check (`/health`).
+    pub async fn check(&self) -> Result<(), KnowledgeError> {
+        self.client
+            .health_check()
+            .await
+            .map(drop)
+            .map_err(index_error)
+    }
+
     /// Whether the existing collection has the dense and the sparse (IDF) vectors.
     async fn has_hybrid_layout(&self) -> Result<bool, KnowledgeError> {
         let info = self

@@ -13,6 +13,8 @@ pub mod http;
 pub mod knowledge;
 pub mod metrics;
 pub mod notifications;
+// Operational metrics and service checks (issue 19).
+pub mod observability;
 pub mod onboarding;
 pub mod openapi;
 pub mod outbox;

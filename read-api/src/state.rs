@@ -44,6 +44,8 @@ pub struct AppState {
     pub whatsapp: crate::webhooks::WhatsAppHttp,
     /// Tenants' knowledge: its index state and retrieval (the search route).
     pub knowledge: ::knowledge::KnowledgeBase,
+    /// What `/health` checks beyond the database and who may read `/metrics` (issue 19).
+    pub ops: crate::observability::Ops,
 }
 
 impl AppState {
@@ -69,7 +71,15 @@ impl AppState {
             public_url: integrations::mailer::PublicUrl::default(),
             stripe: None,
             stripe_webhook: Default::default(),
+            ops: Default::default(),
         }
+    }
+
+    /// Checks the outside services in `ops` on `/health` and guards `/metrics` with its
+    /// token.
+    pub fn with_ops(mut self, ops: crate::observability::Ops) -> Self {
+        self.ops = ops;
+        self
     }
 
     /// Sends billing calls to `stripe`.
@@ -191,7 +201,7 @@ sub_states! {
     crate::billing::BillingState { pool, pricing, public_url, stripe }
     crate::content::ContentState { pool, bus, pricing, public_url, auth }
     crate::conversations::ConversationsState { pool, bus, keys }
-    crate::health::HealthState { pool, tail, consumers }
+    crate::health::HealthState { pool, tail, consumers, ops }
     crate::knowledge::KnowledgeState { pool, bus, knowledge }
     crate::metrics::MetricsState { pool }
     crate::notifications::NotificationsState { pool }

@@ -23,6 +23,8 @@ mod isolation;
 mod knowledge;
 mod metrics;
 mod notifications;
+// Operational metrics and service checks (issue 19).
+mod observability;
 mod onboarding;
 mod openapi;
 mod password_reset;

@@ -15,6 +15,8 @@ mod harness;
 mod stripe_support;
 
 mod admin_ops;
+// The System page's outside services (issue 19).
+mod admin_system_services;
 // Plans managed by admins (issue 18).
 mod admin_plans;
 // Admin notifications (issue 18)

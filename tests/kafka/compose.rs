@@ -105,7 +105,7 @@ fn the_compose_file_runs_the_api_alone_and_two_workers_over_the_real_services() 
     ] {
         assert!(!services[name].is_badvalue(), "no service {name}");
         assert!(
-            !services[name]["healthcheck"].is_badvalue() || name == "atende-worker",
+            !services[name]["healthcheck"].is_badvalue(),
             "{name} has no health check"
         );
     }

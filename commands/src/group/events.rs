@@ -72,6 +72,7 @@ pub(super) fn place(e: &SerializedEvent) -> (String, String, i64) {
 }
 
 impl GroupWrite for EventAppends {
+    const NAME: &'static str = "events";
     type Item = SerializedEvent;
     type Output = bool;
 

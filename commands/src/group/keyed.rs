@@ -38,6 +38,7 @@ const APPEND_WITH_KEYS: &str = "
     RETURNING aggregate_type, aggregate_id, sequence";
 
 impl GroupWrite for KeyedAppends {
+    const NAME: &'static str = "keyed_events";
     type Item = (SerializedEvent, NewKeyRow);
     type Output = bool;
 

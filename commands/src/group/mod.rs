@@ -28,6 +28,8 @@ pub(crate) type Answer<T> = Result<T, Arc<sqlx::Error>>;
 
 /// One kind of write that can be grouped.
 pub(crate) trait GroupWrite: Send + Sync + 'static {
+    /// Its name in the group-size metric.
+    const NAME: &'static str;
     /// One write.
     type Item: Send + 'static;
     /// Its answer.
@@ -86,6 +88,7 @@ impl<W: GroupWrite> Grouper<W> {
         let alone = self.in_flight.fetch_add(1, Ordering::AcqRel) == 0;
         let _counted = InFlight(self.in_flight.clone());
         if alone {
+            group_size::<W>(1);
             return W::write(&self.pool, vec![item])
                 .await
                 .pop()
@@ -120,6 +123,7 @@ async fn write_groups<W: GroupWrite>(
                 }
             }
         }
+        group_size::<W>(group.len());
         let (items, replies): (Vec<_>, Vec<_>) =
             group.into_iter().map(|r| (r.item, r.reply)).unzip();
         let answers = W::write(&pool, items).await;
@@ -127,4 +131,9 @@ async fn write_groups<W: GroupWrite>(
             let _ = reply.send(answer);
         }
     }
+}
+
+/// Records how many writes went in one statement: how well grouping pays under the load.
+fn group_size<W: GroupWrite>(n: usize) {
+    ::metrics::histogram!("atende_append_group_size", "write" => W::NAME).record(n as f64);
 }

@@ -108,6 +108,29 @@ where
         command: A::Command,
         metadata: &CommandMetadata,
     ) -> Result<(), CommandError> {
+        let started = std::time::Instant::now();
+        let result = self.execute_once(id, command, metadata).await;
+        let outcome = match &result {
+            Ok(()) => "ok",
+            Err(CommandError::Rejected { .. }) => "refused",
+            Err(CommandError::Contended { .. }) => "contended",
+            Err(CommandError::Store(_)) => "failed",
+        };
+        ::metrics::histogram!(
+            "atende_command_duration_seconds",
+            "aggregate" => A::TYPE,
+            "outcome" => outcome,
+        )
+        .record(started.elapsed().as_secs_f64());
+        result
+    }
+
+    async fn execute_once(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &CommandMetadata,
+    ) -> Result<(), CommandError> {
         let map = metadata.to_map();
         let mut conflicts = 0;
         let mut use_cache = true;
@@ -160,6 +183,8 @@ where
                 }
                 Err(AggregateError::AggregateConflict) if conflicts < CONFLICT_RETRIES => {
                     conflicts += 1;
+                    ::metrics::counter!("atende_command_conflicts_total", "aggregate" => A::TYPE)
+                        .increment(1);
                     self.store.evict(id);
                     use_cache = false;
                     tracing::debug!(conflicts, "concurrent write to the aggregate; retrying");

@@ -964,6 +964,13 @@ export default {
   "admin_system.aggregate": "Aggregate",
   "admin_system.tx": "Transaction",
   "admin_system.attempts": "Attempts",
+  // System page: outside services and model providers (issue 19).
+  "admin_system.service.kafka": "Kafka",
+  "admin_system.service.qdrant": "Qdrant (knowledge index)",
+  "admin_system.service.smtp": "Mail server (SMTP)",
+  "admin_system.unreachable": "Not answering",
+  "admin_system.model": "Model {name}",
+  "admin_system.recent_failures": "{count} failures in 15 min",
   "admin_privacy.title": "Privacy (LGPD)",
   "admin_privacy.lead": "Export everything held about a tenant's WhatsApp contact, or erase that contact. Both are recorded.",
   "admin_privacy.subject": "Data subject",

@@ -965,6 +965,13 @@ export default {
   "admin_system.aggregate": "Agregado",
   "admin_system.tx": "Transação",
   "admin_system.attempts": "Tentativas",
+  // System page: outside services and model providers (issue 19).
+  "admin_system.service.kafka": "Kafka",
+  "admin_system.service.qdrant": "Qdrant (índice do conhecimento)",
+  "admin_system.service.smtp": "Servidor de e-mail (SMTP)",
+  "admin_system.unreachable": "Sem resposta",
+  "admin_system.model": "Modelo {name}",
+  "admin_system.recent_failures": "{count} falhas em 15 min",
   "admin_privacy.title": "Privacidade (LGPD)",
   "admin_privacy.lead": "Exportar tudo o que guardamos sobre um contato de WhatsApp de um cliente, ou apagar esse contato. Os dois ficam registrados.",
   "admin_privacy.subject": "Titular dos dados",

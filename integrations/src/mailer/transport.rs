@@ -46,6 +46,19 @@ impl Transport {
         Self::Files(dir.into())
     }
 
+    /// Whether the server can be reached: an SMTP connection, greeting and `NOOP` (`/health`);
+    /// the outbox directory is always reachable.
+    pub async fn check(&self) -> Result<(), String> {
+        match self {
+            Self::Smtp(smtp) => match smtp.test_connection().await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err("the SMTP server did not answer NOOP".to_owned()),
+                Err(e) => Err(error_chain(&e)),
+            },
+            Self::Files(_) => Ok(()),
+        }
+    }
+
     /// Delivers `message`, the outbox mail `id`.
     pub async fn send(&self, id: Uuid, message: &Message) -> Result<(), SendFailure> {
         match self {
@@ -85,8 +98,12 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
+        // Some errors already print their cause (lettre's do): say it once.
+        let cause = c.to_string();
+        if !out.contains(&cause) {
+            out.push_str(": ");
+            out.push_str(&cause);
+        }
         cur = c.source();
     }
     out

@@ -28,6 +28,7 @@ pub use crate::request::{request_id_of, MakeRequestUuidV7, RequestMeta};
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::base())
         .routes(routes!(crate::health::health))
+        .routes(routes!(crate::observability::metrics))
         .routes(routes!(openapi::document))
         .merge(audit::routes())
         .merge(crate::privacy::routes())
@@ -70,6 +71,7 @@ pub fn tenant_routes() -> Vec<(String, String)> {
 
 /// Every route, with request ids and request tracing.
 pub fn router(state: AppState) -> Router {
+    crate::observability::recorder();
     let (routes, doc) = api().split_for_parts();
     let cors = cors::layer(&state.cors);
     let routes = routes
@@ -85,8 +87,30 @@ pub fn router(state: AppState) -> Router {
     // handler; `option_layer` leaves responses untouched when CORS is off.
     let routes = routes.layer(tower::util::option_layer(cors));
     hardening::harden(routes)
+        // Inside the routing, where each request's route template is known (issue 19).
+        .layer(axum::middleware::from_fn(
+            crate::observability::track_requests,
+        ))
         // Layers run bottom-up for requests: the id is set first, then the span is opened
         // with it, so every log line of the request carries it.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(crate::request::make_span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuidV7))
+}
+
+/// `/health` and `/metrics` alone, as a worker process serves them (issue 19).
+pub fn ops_router(state: crate::health::HealthState) -> Router {
+    crate::observability::recorder();
+    Router::new()
+        .route("/health", axum::routing::get(crate::health::health))
+        .route(
+            "/metrics",
+            axum::routing::get(crate::observability::metrics),
+        )
+        .with_state(state)
+        .layer(axum::middleware::from_fn(
+            crate::observability::track_requests,
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(crate::request::make_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuidV7))

@@ -8,10 +8,12 @@
 
 mod config;
 mod dedup;
+mod probe;
 mod runner;
 mod topics;
 
 pub use config::{KafkaConfig, AGGREGATE_TYPES};
+pub use probe::BrokerProbe;
 pub use runner::KafkaRunner;
 pub use topics::ensure_topics;
 

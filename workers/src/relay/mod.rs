@@ -104,6 +104,7 @@ async fn run(
         };
         match outcome {
             Ok((to, n)) => {
+                ::metrics::counter!("atende_relay_events_total").increment(n);
                 at = to;
                 backoff = Duration::from_millis(100);
                 set(&status, |s| {
@@ -114,6 +115,7 @@ async fn run(
             }
             Err(e) => {
                 tracing::warn!(error = %e, cause = ?std::error::Error::source(&e), retry_in = ?backoff, "relaying a batch failed; sending it again from the checkpoint");
+                ::metrics::counter!("atende_relay_failures_total").increment(1);
                 set(&status, |s| s.last_error = Some(e.to_string()));
                 if publisher.is_fatal() || matches!(e, RelayError::Unacknowledged) {
                     match Publisher::new(&config) {

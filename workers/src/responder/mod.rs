@@ -18,6 +18,8 @@ mod answer;
 pub mod cache;
 mod limits;
 mod memory;
+// Answers, hand-offs, tokens and cost for /metrics (issue 19).
+pub mod metrics;
 pub(crate) mod notify;
 mod scheduler;
 mod state;

@@ -271,7 +271,7 @@ impl Responder {
             .execute(&burst.conversation_id, command, &metadata)
             .await
         {
-            Ok(()) => {}
+            Ok(()) => super::metrics::record(&outcome),
             // A human took over (or the tenant was suspended) while the AI was thinking.
             Err(e)
                 if matches!(

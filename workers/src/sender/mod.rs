@@ -16,7 +16,9 @@
 
 mod deliver;
 mod queue;
+mod status;
 mod worker;
 
 pub use queue::{OutboundQueue, NOTIFY_CHANNEL};
+pub use status::{status, OutboundStatus};
 pub use worker::{Sender, SenderConfig};

@@ -1,5 +1,5 @@
 // System (`/admin/system`), for admins (F48): `/health` as a page (database, event store,
-// the mail and Stripe usage queues), every stream consumer with its lag and parked events
+// the mail and Stripe usage queues, the outside services in use and the model providers), every stream consumer with its lag and parked events
 // (inspect one, retry it), and rebuilding a read model from the log with its progress.
 // A replay answers when it is done; meanwhile the page follows its progress in
 // `GET /api/v1/admin/projections`, which any process can answer.
@@ -182,6 +182,17 @@ function Health({ report }) {
               ${usage.oldest_pending_age_secs !== null && usage.oldest_pending_age_secs !== undefined &&
               html`<span class="small muted">${t("admin_system.oldest", { age: seconds(usage.oldest_pending_age_secs) })}</span>`}`
           : "—"}</dd></div>
+      ${(report.services || []).map((s) => html`<div class="stat card" key=${s.name} data-service=${s.name}>
+        <dt>${t("admin_system.service." + s.name)}</dt>
+        <dd><${State} ok=${s.ok} warn text=${s.ok ? t("admin_system.up") : t("admin_system.unreachable")} />
+          <span class="small muted wrap">${s.ok
+            ? t("admin_system.round_trip", { ms: s.round_trip_ms.toFixed(1) })
+            : s.error}</span></dd></div>`)}
+      ${(report.models || []).map((m) => html`<div class="stat card" key=${m.name} data-model=${m.name}>
+        <dt>${t("admin_system.model", { name: m.name })}</dt>
+        <dd><${State} ok=${!m.failing} warn text=${m.failing ? t("admin_system.failing") : t("admin_system.up")} />
+          <span class="small muted">${t("admin_system.recent_failures", { count: count(m.recent_failures) })}</span>
+          ${m.failing && m.last_error && html`<span class="small muted wrap">${m.last_error}</span>`}</dd></div>`)}
     </dl>
   </section>`;
 }
