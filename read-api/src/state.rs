@@ -44,6 +44,8 @@ pub struct AppState {
     pub whatsapp: crate::webhooks::WhatsAppHttp,
     /// Tenants' knowledge: its index state and retrieval (the search route).
     pub knowledge: ::knowledge::KnowledgeBase,
+    /// The AI limits every tenant has unless an admin set its own (issue 18).
+    pub ai_limits: schemas::events::AiLimits,
 }
 
 impl AppState {
@@ -69,7 +71,15 @@ impl AppState {
             public_url: integrations::mailer::PublicUrl::default(),
             stripe: None,
             stripe_webhook: Default::default(),
+            ai_limits: schemas::events::AiLimits::PLATFORM_DEFAULTS,
         }
+    }
+
+    /// Shows `defaults` as the AI limits of tenants without their own (the responder's
+    /// configuration; the built-in defaults otherwise).
+    pub fn with_ai_limits(mut self, defaults: schemas::events::AiLimits) -> Self {
+        self.ai_limits = defaults;
+        self
     }
 
     /// Sends billing calls to `stripe`.
@@ -190,7 +200,7 @@ sub_states! {
     crate::settings::SettingsState { pool, bus, public_url, whatsapp }
     crate::stream::StreamState { changes }
     crate::stripe_webhook::StripeWebhookState { pool, bus, pricing, stripe_webhook }
-    crate::tenants::TenantsState { pool, bus, pricing, whatsapp, public_url }
+    crate::tenants::TenantsState { pool, bus, pricing, whatsapp, public_url, ai_limits }
     crate::tickets::TicketsState { pool, bus, keys, knowledge }
     crate::trail::TrailState { bus }
     crate::usage::UsageState { pool, pricing }
