@@ -77,6 +77,9 @@ pub enum Action {
     ReplaceSupportKnowledge,
     /// `POST /api/v1/admin/workspace`: an admin takes owner rights on their workspace.
     OpenWorkspace,
+    /// `GET /api/v1/admin/reports/export/{table}`: an admin table or the monthly overview
+    /// downloaded (issue 18, F45).
+    ExportReport,
 }
 
 impl Action {
@@ -99,6 +102,7 @@ impl Action {
         Self::ReplaceTicketCategories,
         Self::ReplaceSupportKnowledge,
         Self::OpenWorkspace,
+        Self::ExportReport,
     ];
 
     /// The stored name, as the audit log shows it.
@@ -121,6 +125,7 @@ impl Action {
             Self::ReplaceTicketCategories => "replace_ticket_categories",
             Self::ReplaceSupportKnowledge => "replace_support_knowledge",
             Self::OpenWorkspace => "open_my_workspace",
+            Self::ExportReport => "export_report",
         }
     }
 
@@ -137,7 +142,10 @@ impl Action {
     /// Whether it hands data out rather than changing anything: its trace is written before
     /// the data leaves, and no data leaves without it.
     pub const fn is_export(self) -> bool {
-        matches!(self, Self::ExportContactData | Self::DownloadAuditEvents)
+        matches!(
+            self,
+            Self::ExportContactData | Self::DownloadAuditEvents | Self::ExportReport
+        )
     }
 
     /// This action on the target `kind` named `id`.

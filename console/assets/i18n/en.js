@@ -1137,4 +1137,12 @@ export default {
   "audit_log.action.replace_support_knowledge": "Replaced the support knowledge",
   "audit_log.action.open_my_workspace": "Opened their workspace",
   "audit_log.empty": "Nothing recorded with these filters.",
+
+  // Reports export (issue 18, F45).
+  "export.label": "Export",
+  "export.as": "Export as {format}",
+  "export.saving": "Preparing…",
+  "export.month": "Report month",
+  "export.pdf": "Download PDF",
+  "audit_log.action.export_report": "Exported a report",
 };

@@ -1138,4 +1138,12 @@ export default {
   "audit_log.action.replace_support_knowledge": "Trocou o conhecimento do suporte",
   "audit_log.action.open_my_workspace": "Abriu o próprio espaço",
   "audit_log.empty": "Nada registrado com esses filtros.",
+
+  // Reports export (issue 18, F45).
+  "export.label": "Exportar",
+  "export.as": "Exportar como {format}",
+  "export.saving": "Gerando…",
+  "export.month": "Mês do relatório",
+  "export.pdf": "Baixar PDF",
+  "audit_log.action.export_report": "Exportou um relatório",
 };

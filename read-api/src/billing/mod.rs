@@ -19,6 +19,9 @@ pub use payments::{Payment, PaymentPage, PaymentQuery};
 pub use plans::{Plan, PlanList};
 pub use portal::PortalSession;
 pub use subscriptions::{CancelRequest, Subscription, SubscriptionPage, SubscriptionQuery};
+// The lists reports export pages through whole (issue 18, F45).
+pub(crate) use payments::list as list_payments;
+pub(crate) use subscriptions::list as list_subscriptions;
 
 use crate::error::ApiError;
 use axum::http::HeaderMap;

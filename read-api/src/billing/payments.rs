@@ -89,7 +89,7 @@ fn day_start(day: NaiveDate) -> DateTime<Utc> {
     )
 )]
 #[tracing::instrument(name = "listing payments for an admin", skip_all)]
-pub(super) async fn list(
+pub(crate) async fn list(
     State(state): State<BillingState>,
     _admin: RequireAdmin,
     ApiQuery(query): ApiQuery<PaymentQuery>,

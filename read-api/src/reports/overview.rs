@@ -104,7 +104,7 @@ fn average(total: i64, n: i64) -> i64 {
     )
 )]
 #[tracing::instrument(name = "computing the admin overview", skip_all)]
-pub(super) async fn overview(
+pub(crate) async fn overview(
     State(state): State<ReportsState>,
     _admin: RequireAdmin,
     ApiQuery(query): ApiQuery<OverviewQuery>,

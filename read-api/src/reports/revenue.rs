@@ -73,7 +73,7 @@ fn first_of_month(d: NaiveDate) -> NaiveDate {
     )
 )]
 #[tracing::instrument(name = "summing revenue per month", skip_all)]
-pub(super) async fn revenue(
+pub(crate) async fn revenue(
     State(state): State<ReportsState>,
     _admin: RequireAdmin,
     ApiQuery(query): ApiQuery<RevenueQuery>,

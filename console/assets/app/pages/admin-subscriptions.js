@@ -13,6 +13,7 @@ import { usePaged, withQuery } from "../lib/paged.js";
 import { PageHead, Loading, Notice, errorMessage } from "../components/ui.js";
 import { Confirm } from "../components/confirm.js";
 import { TableWrap } from "../components/table-wrap.js";
+import { ExportButtons } from "../components/export.js";
 
 const STATUSES = ["trialing", "active", "past_due", "suspended", "cancelled"];
 const POLL_MS = 1500;
@@ -134,7 +135,10 @@ export default function AdminSubscriptions({ query }) {
     <${Notice} notice=${notice} />
     ${waiting && html`<p class="muted small" role="status">${t("admin_billing.waiting_stripe")}</p>`}
     <section class="card" aria-labelledby="subs-title">
-      <h2 id="subs-title">${t("admin_billing.subscriptions")}</h2>
+      <div class="split">
+        <h2 id="subs-title">${t("admin_billing.subscriptions")}</h2>
+        <${ExportButtons} table="subscriptions" list=${subscriptionsUrl(query)} />
+      </div>
       <form class="filter-bar" aria-label=${t("admin_billing.filters")}
         onSubmit=${(e) => { e.preventDefault(); navigate(withQuery(location.pathname, query, { q: search.trim() })); }}>
         <label class="field">${t("admin_billing.status")}
@@ -214,7 +218,10 @@ function Payments({ query, set }) {
   const payments = usePaged(paymentsUrl(query));
   const tenant = query.get("payments_tenant");
   return html`<section class="card" aria-labelledby="payments-title">
-    <h2 id="payments-title">${t("admin_billing.payments")}</h2>
+    <div class="split">
+      <h2 id="payments-title">${t("admin_billing.payments")}</h2>
+      <${ExportButtons} table="payments" list=${paymentsUrl(query)} />
+    </div>
     <div class="filter-bar">
       <label class="field">${t("admin_billing.payment_status")}
         <select id="f-payment-status" value=${query.get("payment_status") || ""} onChange=${set("payment_status")}>
