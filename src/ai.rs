@@ -127,14 +127,17 @@ impl AiSettings {
             .collect())
     }
 
-    fn limits(&self) -> Limits {
-        let some = |n: u64| (n > 0).then_some(n);
-        Limits {
-            requests_per_hour: some(self.ai_requests_per_hour),
-            tokens_per_day: some(self.ai_tokens_per_day),
-            cost_per_month_usd: (self.ai_cost_per_month_usd > 0.0)
-                .then_some(self.ai_cost_per_month_usd),
+    /// The AI limits every tenant has unless an admin set its own (`0`: unlimited).
+    pub fn limit_defaults(&self) -> schemas::events::AiLimits {
+        schemas::events::AiLimits {
+            requests_per_hour: Some(self.ai_requests_per_hour),
+            tokens_per_day: Some(self.ai_tokens_per_day),
+            cost_per_month_usd: Some(self.ai_cost_per_month_usd),
         }
+    }
+
+    fn limits(&self) -> Limits {
+        Limits::from(self.limit_defaults())
     }
 
     /// The responder's configuration.

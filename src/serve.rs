@@ -155,6 +155,7 @@ impl App {
             .with_consumers(background.status_views())
             .with_projections(registry)
             .with_pricing(pricing)
+            .with_ai_limits(config.background.ai.limit_defaults())
             .with_auth(AuthConfig::new(&secret, config.trust_proxy))
             .with_cors(config.cors_origins.clone())
             .with_stripe(stripe)

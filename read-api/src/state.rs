@@ -46,6 +46,8 @@ pub struct AppState {
     pub knowledge: ::knowledge::KnowledgeBase,
     /// What `/health` checks beyond the database and who may read `/metrics` (issue 19).
     pub ops: crate::observability::Ops,
+    /// The AI limits every tenant has unless an admin set its own (issue 18).
+    pub ai_limits: schemas::events::AiLimits,
 }
 
 impl AppState {
@@ -72,6 +74,7 @@ impl AppState {
             stripe: None,
             stripe_webhook: Default::default(),
             ops: Default::default(),
+            ai_limits: schemas::events::AiLimits::PLATFORM_DEFAULTS,
         }
     }
 
@@ -79,6 +82,13 @@ impl AppState {
     /// token.
     pub fn with_ops(mut self, ops: crate::observability::Ops) -> Self {
         self.ops = ops;
+        self
+    }
+
+    /// Shows `defaults` as the AI limits of tenants without their own (the responder's
+    /// configuration; the built-in defaults otherwise).
+    pub fn with_ai_limits(mut self, defaults: schemas::events::AiLimits) -> Self {
+        self.ai_limits = defaults;
         self
     }
 
@@ -215,7 +225,7 @@ sub_states! {
     crate::settings::SettingsState { pool, bus, public_url, whatsapp }
     crate::stream::StreamState { changes }
     crate::stripe_webhook::StripeWebhookState { pool, bus, pricing, stripe_webhook }
-    crate::tenants::TenantsState { pool, bus, pricing, whatsapp, public_url }
+    crate::tenants::TenantsState { pool, bus, pricing, whatsapp, public_url, ai_limits }
     crate::tickets::TicketsState { pool, bus, keys, knowledge }
     crate::trail::TrailState { bus }
     crate::usage::UsageState { pool, pricing }

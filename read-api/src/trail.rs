@@ -199,6 +199,8 @@ pub const DOMAIN_EVENT_OPERATIONS: &[&str] = &[
     "create_plan",
     "edit_plan",
     "retire_plan",
+    // Per-tenant AI limits (issue 18): `AiLimitsChanged` names the admin.
+    "set_tenant_ai_limits",
 ];
 
 /// Admin operations that change only what the caller sees (their own read marks), with why

@@ -540,6 +540,15 @@ async fn tenant_routes_for_admins_are_forbidden_to_everyone_else() {
                 format!("/api/v1/admin/tenants/{tenant}/profile"),
             ),
             (Method::PATCH, format!("/api/v1/admin/tenants/{tenant}")),
+            // Per-tenant AI limits (issue 18).
+            (
+                Method::GET,
+                format!("/api/v1/admin/tenants/{tenant}/ai-limits"),
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/admin/tenants/{tenant}/ai-limits"),
+            ),
             (Method::GET, "/api/v1/admin/reports/overview".to_owned()),
             // Platform users page (issue 18).
             (Method::GET, "/api/v1/admin/users".to_owned()),

@@ -4,6 +4,8 @@
 mod admin_ops;
 mod admin_trail;
 mod ai_handoff;
+// Per-tenant AI limits (issue 18).
+mod ai_limits;
 mod answers_e2e;
 mod audit;
 mod audit_log;

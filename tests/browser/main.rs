@@ -14,6 +14,8 @@ mod harness;
 #[path = "../api/stripe_support.rs"]
 mod stripe_support;
 
+// Per-tenant AI limits (issue 18).
+mod admin_ai_limits;
 mod admin_ops;
 // The System page's outside services (issue 19).
 mod admin_system_services;

@@ -838,3 +838,127 @@ async fn a_plan_an_admin_created_limits_answers_while_a_lowered_quota_spares_ear
     scheduler.stop().await;
     runner.stop().await;
 }
+
+// Per-tenant AI limits (issue 18).
+
+/// Sets `tenant`'s own AI limits as an admin would, then brings the tenant directory (which
+/// the 80 % alert reads) up to date.
+async fn set_limits(env: &Env, tenant: Uuid, requests_per_hour: Option<i64>) {
+    let admin = schemas::Actor {
+        kind: schemas::ActorKind::Admin,
+        id: Uuid::from_u128(3).to_string(),
+    };
+    env.bus
+        .tenants
+        .execute(
+            &tenant.to_string(),
+            TenantCommand::SetAiLimits {
+                requests_per_hour,
+                tokens_per_day: None,
+                cost_per_month_usd: None,
+            },
+            &schemas::CommandMetadata::new(admin, Some(tenant)),
+        )
+        .await
+        .unwrap();
+    stream::replay::replay(
+        &stream::Tail::new(env.pool.clone()),
+        Arc::new(projections::tenants::TenantDirectory),
+    )
+    .await
+    .unwrap();
+}
+
+/// Asks a new question in a conversation of its own and waits until the responder settled
+/// it; the hand-off reason, or `None` when the AI answered.
+async fn ask(env: &Env, tenant: Uuid, contact: &str, question: &str) -> Option<String> {
+    let conversation = env.receive(tenant, contact, "wamid.1", question).await;
+    eventually("an answer or a hand-off", || async {
+        env.count(&conversation, "AiReplied").await
+            + env.count(&conversation, "ConfidenceLow").await
+            == 1
+    })
+    .await;
+    settled(env, &conversation).await;
+    // The answer counts once the consumer recorded it for the limits.
+    eventually("the answer counted", || async {
+        let counted: bool = sqlx::query_scalar(
+            "SELECT NOT EXISTS (SELECT 1 FROM events e WHERE e.aggregate_id = $1
+                 AND e.event_type = 'AiReplied'
+                 AND NOT EXISTS (SELECT 1 FROM ai_usage u WHERE u.position = e.position))",
+        )
+        .bind(&conversation)
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+        counted
+    })
+    .await;
+    env.bodies(&conversation, "ConfidenceLow")
+        .await
+        .first()
+        .map(|b| b["reason"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn a_tenants_own_lower_request_limit_refuses_it_alone_and_clearing_it_restores_the_default() {
+    let env = setup().await;
+    let llm = model("Abrimos às 8h.").await;
+    let mut cfg = config(vec![provider("primary", &llm)]);
+    cfg.limits = Limits {
+        requests_per_hour: Some(3),
+        tokens_per_day: None,
+        cost_per_month_usd: None,
+    };
+    let own = env.tenant("basic").await;
+    let other = env.tenant("basic").await;
+    set_limits(&env, own, Some(2)).await;
+    let (runner, scheduler) = start(&env, cfg);
+    // Distinct questions: a cached answer is no model request.
+    let days = ["segunda", "terça", "quarta", "quinta", "sexta"];
+    let question = |i: usize| format!("Qual o horário de {}?", days[i]);
+    let reached = Some("request_limit_reached".to_owned());
+
+    // Its own limit of 2: the second request is at the limit, the third refused.
+    for i in 0..2 {
+        let contact = format!("55119000001{i}0");
+        assert_eq!(
+            ask(&env, own, &contact, &question(i)).await,
+            None,
+            "own #{i}"
+        );
+    }
+    assert_eq!(ask(&env, own, "5511900000120", &question(2)).await, reached);
+    // At 100 % of its own limit the owner was alerted; the other tenant is not near yet.
+    let near = env.mails("ai_limit_near").await;
+    assert!(
+        near.iter().any(|(to, _)| to.contains(&own.to_string())),
+        "{near:?}"
+    );
+    assert!(
+        !near.iter().any(|(to, _)| to.contains(&other.to_string())),
+        "{near:?}"
+    );
+    // The other tenant, on the default of 3, is answered a third time, then refused.
+    for i in 0..3 {
+        let contact = format!("55119000002{i}0");
+        assert_eq!(
+            ask(&env, other, &contact, &question(i)).await,
+            None,
+            "other #{i}"
+        );
+    }
+    assert_eq!(
+        ask(&env, other, "5511900000230", &question(3)).await,
+        reached
+    );
+
+    // Cleared, the tenant is back on the default: its third request is answered, at the
+    // default's limit, and a fourth refused.
+    set_limits(&env, own, None).await;
+    assert_eq!(ask(&env, own, "5511900000130", &question(3)).await, None);
+    assert_eq!(ask(&env, own, "5511900000140", &question(4)).await, reached);
+    assert_eq!(requests(&llm).await.len(), 2 + 3 + 1);
+    scheduler.stop().await;
+    runner.stop().await;
+}

@@ -169,3 +169,85 @@ async fn the_eighth_answer_of_ten_raises_one_alert_and_queues_one_mail_per_owner
         ("quota_reached", Some(TENANT), &serde_json::json!(8))
     );
 }
+
+// The quota alert follows plans managed by admins (issue 18).
+
+/// `tenant` subscribed to `small` at `started`, then four AI answers on 2026-03-05, from
+/// log position `from` on.
+fn four_answers(tenant: Uuid, started: &str, from: i64) -> Vec<StoredEvent> {
+    let id = tenant.to_string();
+    let conversation = format!("c-{tenant}");
+    let mut events = vec![
+        event(
+            from,
+            "tenant",
+            &id,
+            1,
+            json!({"TenantRegistered": {"tenant_id": tenant, "name": "Loja",
+            "owner_email": {"$pii": "x"}, "plan": "small", "at": started}}),
+        ),
+        event(
+            from + 1,
+            "subscription",
+            &id,
+            1,
+            json!({"ComplimentarySubscriptionStarted": {"tenant_id": tenant, "plan": "small",
+            "status": "active", "at": started}}),
+        ),
+    ];
+    for n in 0..4 {
+        let mut answer = event(
+            from + 2 + n,
+            "conversation",
+            &conversation,
+            1 + n,
+            json!({"AiReplied": {"model": "m", "tokens_in": 1, "tokens_out": 1,
+            "at": "2026-03-05T10:01:00Z"}}),
+        );
+        answer.metadata.insert("tenant_id".into(), id.clone());
+        events.push(answer);
+    }
+    events
+}
+
+#[tokio::test]
+async fn a_quota_revised_by_an_admin_sets_the_alert_for_later_subscribers_only() {
+    let db = testkit::test_database().await.unwrap();
+    let mut conn = db.pool.acquire().await.unwrap();
+    // The seed's 10 answers become 5 from 2026-02-01: four answers are 80 % of the new
+    // quota, 40 % of the old.
+    let revised = event(
+        1,
+        "plan",
+        "small",
+        1,
+        json!({"PlanSet": {"spec": {"id": "small", "name": "Small", "monthly_price_cents": 100,
+            "currency": "brl", "monthly_ai_message_quota": 5, "features": []},
+            "admin_id": Uuid::from_u128(3), "at": "2026-02-01T00:00:00Z"}}),
+    );
+    projections::plans::PlanCatalogueModel
+        .handle(&mut conn, &revised)
+        .await
+        .unwrap();
+    let earlier = Uuid::from_u128(50);
+    let later = Uuid::from_u128(51);
+    let meter = meter();
+    apply(
+        &meter,
+        &mut conn,
+        &four_answers(earlier, "2026-01-20T09:00:00Z", 10),
+    )
+    .await;
+    apply(
+        &meter,
+        &mut conn,
+        &four_answers(later, "2026-02-10T09:00:00Z", 20),
+    )
+    .await;
+    let alerts: Vec<(Uuid, i64, i64)> =
+        sqlx::query_as("SELECT tenant_id, quota, ai_replies FROM quota_alerts")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    assert_eq!(alerts, [(later, 5, 4)]);
+}

@@ -3,7 +3,7 @@
 use super::{ClaimOutcome, TenantCommand, TenantError, TenantServices};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
-use schemas::events::{BotSettings, OnboardingStep, TenantEvent};
+use schemas::events::{AiLimits, BotSettings, OnboardingStep, TenantEvent};
 use schemas::{AggregateKind, Locale, Plan};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -14,6 +14,15 @@ pub const MAX_KNOWLEDGE_CHARS: usize = 50_000;
 pub const MAX_HANDOFF_KEYWORDS: usize = 30;
 /// The longest hand-off keyword, in characters: a word or a short phrase.
 pub const MAX_HANDOFF_KEYWORD_CHARS: usize = 60;
+
+// Per-tenant AI limits (issue 18): far above any real business, low enough that a typo of
+// a few extra digits is refused instead of silently lifting a limit.
+/// The highest requests-per-hour limit an admin may set.
+pub const MAX_REQUESTS_PER_HOUR: i64 = 1_000_000;
+/// The highest tokens-per-day limit an admin may set.
+pub const MAX_TOKENS_PER_DAY: i64 = 10_000_000_000;
+/// The highest monthly cost limit an admin may set, in US dollars.
+pub const MAX_COST_PER_MONTH_USD: f64 = 1_000_000.0;
 
 /// A business using atende.
 ///
@@ -36,6 +45,9 @@ pub struct Tenant {
     // Snapshots taken before onboarding steps were recorded lack the field.
     #[serde(default)]
     onboarding: std::collections::BTreeSet<OnboardingStep>,
+    // Snapshots taken before tenants had limits of their own lack the field.
+    #[serde(default)]
+    ai_limits: AiLimits,
 }
 
 impl Tenant {
@@ -92,6 +104,11 @@ impl Tenant {
     /// The language the product writes to the tenant in.
     pub fn locale(&self) -> Locale {
         self.locale
+    }
+
+    /// The tenant's own AI limits (each unset one is the platform's default).
+    pub fn ai_limits(&self) -> AiLimits {
+        self.ai_limits
     }
 
     fn registered(&self) -> Result<Uuid, TenantError> {
@@ -228,6 +245,37 @@ impl Tenant {
                 }
                 Ok((name != self.name).then_some(TenantEvent::TenantRenamed { name, at }))
             }
+            TenantCommand::SetAiLimits {
+                requests_per_hour,
+                tokens_per_day,
+                cost_per_month_usd,
+            } => {
+                self.registered()?;
+                let limits = AiLimits {
+                    requests_per_hour: count_limit(
+                        "requests_per_hour",
+                        requests_per_hour,
+                        MAX_REQUESTS_PER_HOUR,
+                    )?,
+                    tokens_per_day: count_limit(
+                        "tokens_per_day",
+                        tokens_per_day,
+                        MAX_TOKENS_PER_DAY,
+                    )?,
+                    cost_per_month_usd: match cost_per_month_usd {
+                        // `contains` is false for NaN, which must be refused too.
+                        Some(c) if !(0.0..=MAX_COST_PER_MONTH_USD).contains(&c) => {
+                            return Err(TenantError::InvalidAiLimit {
+                                limit: "cost_per_month_usd",
+                                max: MAX_COST_PER_MONTH_USD.to_string(),
+                            })
+                        }
+                        other => other,
+                    },
+                };
+                Ok((limits != self.ai_limits)
+                    .then_some(TenantEvent::AiLimitsChanged { limits, at }))
+            }
             TenantCommand::CompleteOnboardingStep { step } => {
                 self.registered()?;
                 Ok((!self.completed(step))
@@ -300,8 +348,28 @@ impl Aggregate for Tenant {
             TenantEvent::OnboardingStepCompleted { step, .. } => {
                 self.onboarding.insert(step);
             }
+            TenantEvent::AiLimitsChanged { limits, .. } => self.ai_limits = limits,
         }
     }
+}
+
+/// A count limit as kept: within 0..=`max` (0 is unlimited), `None` left to the default.
+fn count_limit(
+    limit: &'static str,
+    value: Option<i64>,
+    max: i64,
+) -> Result<Option<u64>, TenantError> {
+    value
+        .map(|v| {
+            u64::try_from(v)
+                .ok()
+                .filter(|_| v <= max)
+                .ok_or(TenantError::InvalidAiLimit {
+                    limit,
+                    max: max.to_string(),
+                })
+        })
+        .transpose()
 }
 
 /// The keywords as kept: trimmed, blank ones dropped, each once (case aside, first spelling

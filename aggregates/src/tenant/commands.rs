@@ -67,6 +67,19 @@ pub enum TenantCommand {
         /// The new name; not blank.
         name: String,
     },
+    // Per-tenant AI limits (issue 18).
+    /// Set the tenant's own AI usage limits as a whole (an admin's decision): `None` puts a
+    /// limit back on the platform's default, `Some(0)` makes it unlimited. Each from 0 to its
+    /// maximum ([`super::MAX_REQUESTS_PER_HOUR`], [`super::MAX_TOKENS_PER_DAY`],
+    /// [`super::MAX_COST_PER_MONTH_USD`]); the limits in force change nothing.
+    SetAiLimits {
+        /// Model requests per UTC hour.
+        requests_per_hour: Option<i64>,
+        /// Tokens per UTC day.
+        tokens_per_day: Option<i64>,
+        /// Estimated model cost per UTC month, in US dollars.
+        cost_per_month_usd: Option<f64>,
+    },
     /// Record a step of the first-run onboarding; a step already recorded changes nothing.
     CompleteOnboardingStep {
         /// The step.

@@ -46,6 +46,14 @@ pub enum TenantError {
         super::MAX_HANDOFF_KEYWORD_CHARS
     )]
     InvalidHandoffKeywords,
+    /// An AI limit is negative, not a number, or above its maximum.
+    #[error("{limit} must be a number from 0 (unlimited) to {max}")]
+    InvalidAiLimit {
+        /// The limit's field name.
+        limit: &'static str,
+        /// Its maximum.
+        max: String,
+    },
     /// The phone number directory failed.
     #[error("the phone number directory is unavailable: {0}")]
     Unavailable(ServiceError),
@@ -64,6 +72,7 @@ impl DomainError for TenantError {
             Self::KnowledgeTooLong { .. } => "knowledge_too_long",
             Self::InvalidConfidenceThreshold => "invalid_confidence_threshold",
             Self::InvalidHandoffKeywords => "invalid_handoff_keywords",
+            Self::InvalidAiLimit { .. } => "invalid_ai_limit",
             Self::Unavailable(_) => "service_unavailable",
         }
     }
@@ -78,7 +87,8 @@ impl DomainError for TenantError {
             | Self::PhoneNumberIdRequired
             | Self::KnowledgeTooLong { .. }
             | Self::InvalidConfidenceThreshold
-            | Self::InvalidHandoffKeywords => ErrorKind::Unprocessable,
+            | Self::InvalidHandoffKeywords
+            | Self::InvalidAiLimit { .. } => ErrorKind::Unprocessable,
             Self::Unavailable(_) => ErrorKind::Unavailable,
         }
     }

@@ -113,6 +113,53 @@ impl PlanHistory {
         ))
     }
 
+    /// [`PlanHistory::load`] for one plan only: what a reader judging one tenant needs (the
+    /// AI responder per answer, the usage meter per answer), two indexed reads instead of
+    /// every revision of every plan. Other plans answer as the seed does.
+    #[tracing::instrument(name = "reading one plan's history", skip(db, configured))]
+    pub async fn load_plan(
+        db: &mut sqlx::PgConnection,
+        configured: &PlanCatalogue,
+        plan: &str,
+    ) -> Result<Self, sqlx::Error> {
+        let rows: Vec<(i64, sqlx::types::Json<PlanSpec>, DateTime<Utc>, Uuid)> = sqlx::query_as(
+            "SELECT sequence, spec, effective_at, admin_id FROM plan_revisions
+              WHERE plan_id = $1 ORDER BY sequence",
+        )
+        .bind(plan)
+        .fetch_all(&mut *db)
+        .await?;
+        let retired: Option<(DateTime<Utc>, Uuid)> = sqlx::query_as(
+            "SELECT retired_at, retired_by FROM plan_catalogue
+              WHERE plan_id = $1 AND retired_at IS NOT NULL AND retired_by IS NOT NULL",
+        )
+        .bind(plan)
+        .fetch_optional(&mut *db)
+        .await?;
+        Ok(Self::new(
+            configured.clone(),
+            rows.into_iter()
+                .map(|(sequence, spec, effective_at, admin_id)| PlanRevision {
+                    sequence,
+                    spec: spec.0,
+                    effective_at,
+                    admin_id,
+                }),
+            retired.map(|(at, admin_id)| (plan.to_owned(), Retirement { at, admin_id })),
+        ))
+    }
+
+    /// The AI answers per billing period a tenant on `plan` bought: the quota of the
+    /// plan's spec in force at `since` (when its subscription moved onto the plan), else,
+    /// when that time is unknown, of the catalogue in force; `None` is unlimited or an
+    /// unknown plan.
+    pub fn quota_bought(&self, plan: &str, since: Option<DateTime<Utc>>) -> Option<i64> {
+        since
+            .and_then(|since| self.spec_at(plan, since).cloned())
+            .or_else(|| self.in_force().get(plan).cloned())
+            .and_then(|p| p.monthly_ai_message_quota)
+    }
+
     /// The plans on sale now: the configured ones overlaid by each plan's latest revision,
     /// minus the retired ones.
     pub fn in_force(&self) -> PlanCatalogue {

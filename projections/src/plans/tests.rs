@@ -131,6 +131,57 @@ async fn the_spec_in_force_at_a_time_is_the_latest_revision_before_it_else_the_s
 }
 
 #[tokio::test]
+async fn one_plans_history_answers_as_the_whole_for_that_plan() {
+    let db = testkit::test_database().await.expect("a database");
+    let mut conn = db.pool.acquire().await.expect("a connection");
+    apply(&PlanCatalogueModel, &mut conn, &history().events).await;
+    let seed = PlanCatalogue::builtin();
+    let whole = PlanHistory::load(&db.pool, &seed)
+        .await
+        .expect("the history");
+    for plan in ["gold", "pro", "basic", "silver"] {
+        let one = PlanHistory::load_plan(&mut conn, &seed, plan)
+            .await
+            .expect("one plan");
+        assert_eq!(
+            one.in_force().get(plan),
+            whole.in_force().get(plan),
+            "{plan}"
+        );
+        for at in [
+            "2026-12-07T09:00:00Z",
+            "2026-12-07T11:30:00Z",
+            "2026-12-08T00:00:00Z",
+        ] {
+            assert_eq!(
+                one.spec_at(plan, ts(at)),
+                whole.spec_at(plan, ts(at)),
+                "{plan} {at}"
+            );
+        }
+    }
+    // The quota bought at the revision's time, else the catalogue in force (none for a
+    // retired plan, as before).
+    let gold = PlanHistory::load_plan(&mut conn, &seed, "gold")
+        .await
+        .expect("gold");
+    assert_eq!(
+        gold.quota_bought("gold", Some(ts("2026-12-07T10:30:00Z"))),
+        Some(10_000)
+    );
+    assert_eq!(gold.quota_bought("gold", None), None);
+    let pro = PlanHistory::load_plan(&mut conn, &seed, "pro")
+        .await
+        .expect("pro");
+    assert_eq!(
+        pro.quota_bought("pro", None),
+        pro.in_force()
+            .get("pro")
+            .and_then(|p| p.monthly_ai_message_quota)
+    );
+}
+
+#[tokio::test]
 async fn admins_see_every_plan_with_its_origin_retirement_and_revisions() {
     let db = testkit::test_database().await.expect("a database");
     let mut conn = db.pool.acquire().await.expect("a connection");

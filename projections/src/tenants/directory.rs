@@ -1,8 +1,23 @@
 //! The `tenant_directory` projection.
 
+use schemas::events::AiLimits;
 use schemas::{EventType, StoredEvent};
 use sqlx::PgConnection;
 use stream::{EventHandler, HandlerError};
+use uuid::Uuid;
+
+/// A tenant's own AI limits as the directory keeps them (each unset one is the platform's
+/// default); none for a tenant the directory does not know. The AI responder reads them for
+/// every answer it counts, so an admin's change applies from the next one.
+#[tracing::instrument(name = "reading a tenant's own AI limits", skip(db))]
+pub async fn ai_limits(db: &mut PgConnection, tenant: Uuid) -> Result<AiLimits, sqlx::Error> {
+    let limits: Option<sqlx::types::Json<AiLimits>> =
+        sqlx::query_scalar("SELECT ai_limits FROM tenant_directory WHERE tenant_id = $1")
+            .bind(tenant)
+            .fetch_optional(db)
+            .await?;
+    Ok(limits.map(|l| l.0).unwrap_or_default())
+}
 
 /// Keeps `tenant_directory` up to date.
 #[derive(Debug, Clone, Copy)]
@@ -34,14 +49,24 @@ impl TenantDirectory {
         }
         // Each update moves the row only forward in the tenant's own sequence, so an event
         // delivered again (a replay into an existing table) changes nothing.
-        let (set, value): (&str, Option<&str>) = match event.kind() {
-            Some(EventType::WhatsAppNumberLinked) => {
-                ("phone_number_id = $5", Some(event.text("phone_number_id")?))
-            }
+        let (set, value): (&str, Option<String>) = match event.kind() {
+            Some(EventType::WhatsAppNumberLinked) => (
+                "phone_number_id = $5",
+                Some(event.text("phone_number_id")?.to_owned()),
+            ),
             Some(EventType::TenantSuspended) => ("status = 'suspended'", None),
             Some(EventType::TenantReactivated) => ("status = 'active'", None),
-            Some(EventType::LocaleChanged) => ("locale = $5", Some(event.text("locale")?)),
-            Some(EventType::TenantRenamed) => ("name = $5", Some(event.text("name")?)),
+            Some(EventType::LocaleChanged) => {
+                ("locale = $5", Some(event.text("locale")?.to_owned()))
+            }
+            Some(EventType::TenantRenamed) => ("name = $5", Some(event.text("name")?.to_owned())),
+            // Per-tenant AI limits (issue 18): kept as typed, re-encoded.
+            Some(EventType::AiLimitsChanged) => {
+                let limits: AiLimits = event.value("limits")?;
+                let json = serde_json::to_string(&limits)
+                    .map_err(|e| HandlerError::Rejected(e.to_string()))?;
+                ("ai_limits = $5::jsonb", Some(json))
+            }
             _ => ("status = status", None),
         };
         sqlx::query(&format!(

@@ -141,3 +141,61 @@ async fn the_directory_keeps_the_language_a_tenant_chose() {
         .expect("applied");
     assert_eq!(locale().await, "en");
 }
+
+// Per-tenant AI limits (issue 18).
+#[tokio::test]
+async fn a_tenants_own_ai_limits_are_kept_as_last_set_and_none_before() {
+    use schemas::events::AiLimits;
+    let db = testkit::test_database().await.expect("a database");
+    let mut conn = db.pool.acquire().await.expect("a connection");
+    assert_eq!(
+        super::ai_limits(&mut conn, TENANT).await.expect("read"),
+        AiLimits::default()
+    );
+    let registered = event(
+        "tenant",
+        1,
+        1,
+        json!({"TenantRegistered": {"tenant_id": TENANT, "name": "Loja",
+            "owner_email": {"$pii": "sealed"}, "plan": "basic", "at": Utc::now()}}),
+    );
+    let set = event(
+        "tenant",
+        2,
+        2,
+        json!({"AiLimitsChanged": {"limits": {"requests_per_hour": 3, "tokens_per_day": null,
+            "cost_per_month_usd": 0.0}, "at": Utc::now()}}),
+    );
+    for e in [&registered, &set] {
+        TenantDirectory.handle(&mut conn, e).await.expect("applied");
+    }
+    let own = AiLimits {
+        requests_per_hour: Some(3),
+        tokens_per_day: None,
+        cost_per_month_usd: Some(0.0),
+    };
+    assert_eq!(
+        super::ai_limits(&mut conn, TENANT).await.expect("read"),
+        own
+    );
+    let cleared = event(
+        "tenant",
+        3,
+        3,
+        json!({"AiLimitsChanged": {"limits": {"requests_per_hour": null,
+            "tokens_per_day": null, "cost_per_month_usd": null}, "at": Utc::now()}}),
+    );
+    TenantDirectory
+        .handle(&mut conn, &cleared)
+        .await
+        .expect("applied");
+    // Delivered again, the older setting changes nothing.
+    TenantDirectory
+        .handle(&mut conn, &set)
+        .await
+        .expect("applied");
+    assert_eq!(
+        super::ai_limits(&mut conn, TENANT).await.expect("read"),
+        AiLimits::default()
+    );
+}

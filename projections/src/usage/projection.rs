@@ -48,12 +48,18 @@ impl TenantUsage {
             Some(EventType::PlanChanged) => (event.text("to")?, None),
             _ => return Ok(()),
         };
-        // The subscription's id is its tenant's id.
+        // The subscription's id is its tenant's id. `plan_since` mirrors the subscription
+        // aggregate's: the start, or a change onto another plan (the quota bought is that
+        // plan's revision in force then).
         sqlx::query(
             "INSERT INTO usage_tenants (tenant_id, subscription_plan, billing_anchor,
-                 last_subscription_sequence)
-             VALUES ($1, $2, $3, $4)
+                 last_subscription_sequence, plan_since)
+             VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (tenant_id) DO UPDATE SET
+                 plan_since = CASE
+                     WHEN EXCLUDED.billing_anchor IS NOT NULL
+                       OR usage_tenants.subscription_plan IS DISTINCT FROM EXCLUDED.subscription_plan
+                     THEN EXCLUDED.plan_since ELSE usage_tenants.plan_since END,
                  subscription_plan = EXCLUDED.subscription_plan,
                  billing_anchor = COALESCE(EXCLUDED.billing_anchor, usage_tenants.billing_anchor),
                  last_subscription_sequence = EXCLUDED.last_subscription_sequence
@@ -63,6 +69,7 @@ impl TenantUsage {
         .bind(plan)
         .bind(anchor)
         .bind(event.sequence)
+        .bind(event.at()?)
         .execute(db)
         .await?;
         Ok(())

@@ -35,15 +35,18 @@ pub struct Workspace {
     pub expires_in: u64,
 }
 
-/// The plan a workspace runs on: the catalogue's fullest (most expensive) one.
-fn workspace_plan(state: &ContentState) -> Plan {
-    state
-        .pricing
-        .plans
+/// The plan a workspace runs on: the fullest (most expensive) one of the catalogue in force,
+/// admins' plans and revisions included, retired ones not.
+async fn workspace_plan(state: &ContentState) -> Result<Plan, ApiError> {
+    let plans = projections::plans::PlanHistory::load(&state.pool, &state.pricing.plans)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(plans
+        .in_force()
         .iter()
         .max_by_key(|p| p.monthly_price_cents)
         .map(|p| Plan::new(p.id.clone()))
-        .unwrap_or_else(|| Plan::new("enterprise"))
+        .unwrap_or_else(|| Plan::new("enterprise")))
 }
 
 /// Opens the caller's workspace, creating it the first time (a complimentary tenant on the
@@ -137,7 +140,7 @@ async fn register(
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::Unauthorized("this account no longer exists".into()))?;
-    let plan = workspace_plan(state);
+    let plan = workspace_plan(state).await?;
     let md = command_metadata(&admin, tenant_id, request);
     let id = tenant_id.to_string();
     let name = format!("{} (workspace)", me.email);

@@ -13,15 +13,20 @@
 //! | `GET /api/v1/admin/tenants/{id}/timeline?cursor=&limit=` | the tenant's events in order |
 //! | `GET /api/v1/admin/tenants/{id}/profile` | knowledge, WhatsApp, team with sign-ins, usage per period |
 //! | `PATCH /api/v1/admin/tenants/{id}` `{name?, plan?, locale?}` | rename, change a complimentary plan, language |
+//! | `GET /api/v1/admin/tenants/{id}/ai-limits` | each AI limit in force, the tenant's own or the default |
+//! | `PUT /api/v1/admin/tenants/{id}/ai-limits` `{requests_per_hour, tokens_per_day, cost_per_month_usd}` | set the tenant's own (null: the default) |
 //!
 //! [`RequireAdmin`]: crate::request::RequireAdmin
 
+// Per-tenant AI limits (issue 18).
+mod ai_limits;
 mod create;
 mod directory;
 mod lifecycle;
 mod profile;
 mod timeline;
 
+pub use ai_limits::{AiLimit, AiLimitSource, TenantAiLimits, TenantAiLimitsRequest};
 pub use create::{CreateTenantRequest, CreatedTenant};
 pub use directory::{DirectoryEntry, DirectoryPage, DirectoryQuery};
 pub use lifecycle::{OwnerResetLinkSent, SuspendRequest};
@@ -48,6 +53,8 @@ pub struct TenantsState {
     pub whatsapp: crate::webhooks::WhatsAppHttp,
     /// The dashboard's base URL, for the owner's reset link.
     pub public_url: integrations::mailer::PublicUrl,
+    /// The AI limits of tenants without their own (issue 18).
+    pub ai_limits: schemas::events::AiLimits,
 }
 
 /// The admin tenant routes.
@@ -66,6 +73,7 @@ where
         .routes(routes!(lifecycle::reactivate))
         .routes(routes!(lifecycle::reset_password))
         .routes(routes!(timeline::timeline))
+        .routes(routes!(ai_limits::show, ai_limits::set))
 }
 
 /// The caller's tenant as its aggregate now stands; 404 `tenant_not_found` before it is

@@ -1,7 +1,11 @@
-//! A tenant's usage over its billing period, priced with the price table in force now.
+//! A tenant's usage over its billing period, priced with the price table in force now; its
+//! quota is the one it bought: its plan's revision in force when its subscription moved onto
+//! the plan (the catalogue in force when that is unknown), as the AI responder and the quota
+//! alert judge it.
 
 use super::period::BillingPeriod;
 use chrono::{DateTime, NaiveDate, Utc};
+use projections::plans::PlanHistory;
 use schemas::plans::Pricing;
 use serde::Serialize;
 use sqlx::PgPool;
@@ -57,6 +61,8 @@ pub struct TenantUsage {
 pub(crate) struct Billed {
     pub tenant_id: Uuid,
     pub plan: Option<String>,
+    /// When the subscription moved onto `plan`; none without a subscription.
+    pub plan_since: Option<DateTime<Utc>>,
     pub period: BillingPeriod,
 }
 
@@ -67,8 +73,15 @@ pub(crate) async fn billed(
     tenant: Option<Uuid>,
     date: NaiveDate,
 ) -> Result<Vec<Billed>, sqlx::Error> {
-    let rows: Vec<(Uuid, Option<String>, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "SELECT tenant_id, COALESCE(subscription_plan, registered_plan), billing_anchor
+    type Row = (
+        Uuid,
+        Option<String>,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT tenant_id, COALESCE(subscription_plan, registered_plan), billing_anchor,
+                CASE WHEN subscription_plan IS NOT NULL THEN plan_since END
            FROM usage_tenants WHERE ($1::uuid IS NULL OR tenant_id = $1)",
     )
     .bind(tenant)
@@ -76,9 +89,10 @@ pub(crate) async fn billed(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(tenant_id, plan, anchor)| Billed {
+        .map(|(tenant_id, plan, anchor, plan_since)| Billed {
             tenant_id,
             plan,
+            plan_since,
             period: BillingPeriod::containing(anchor.map(|a| a.date_naive()), date),
         })
         .collect())
@@ -120,6 +134,7 @@ pub(crate) async fn usage_of(
     .bind(&ends)
     .fetch_all(pool)
     .await?;
+    let plans = PlanHistory::load(pool, &pricing.plans).await?;
     let inbound: HashMap<Uuid, i64> = inbound.into_iter().collect();
     let mut per_tenant: HashMap<Uuid, Vec<ModelUsage>> = HashMap::new();
     for (tenant, model, ai_replies, tokens_in, tokens_out) in models {
@@ -139,13 +154,13 @@ pub(crate) async fn usage_of(
         .iter()
         .map(|b| {
             let models = per_tenant.remove(&b.tenant_id).unwrap_or_default();
-            summarize(pricing, b, inbound.get(&b.tenant_id).copied(), models)
+            summarize(&plans, b, inbound.get(&b.tenant_id).copied(), models)
         })
         .collect())
 }
 
 fn summarize(
-    pricing: &Pricing,
+    plans: &PlanHistory,
     b: &Billed,
     inbound: Option<i64>,
     models: Vec<ModelUsage>,
@@ -154,8 +169,7 @@ fn summarize(
     let ai_message_quota = b
         .plan
         .as_deref()
-        .and_then(|p| pricing.plans.get(p))
-        .and_then(|p| p.monthly_ai_message_quota);
+        .and_then(|p| plans.quota_bought(p, b.plan_since));
     TenantUsage {
         tenant_id: b.tenant_id,
         plan: b.plan.clone(),
@@ -188,14 +202,16 @@ pub(crate) async fn history(
     today: NaiveDate,
     periods: usize,
 ) -> Result<Vec<TenantUsage>, sqlx::Error> {
-    let row: Option<(Option<String>, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "SELECT COALESCE(subscription_plan, registered_plan), billing_anchor
+    type Row = (Option<String>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT COALESCE(subscription_plan, registered_plan), billing_anchor,
+                CASE WHEN subscription_plan IS NOT NULL THEN plan_since END
            FROM usage_tenants WHERE tenant_id = $1",
     )
     .bind(tenant)
     .fetch_optional(pool)
     .await?;
-    let (plan, anchor) = row.unwrap_or((None, None));
+    let (plan, anchor, plan_since) = row.unwrap_or((None, None, None));
     let anchor = anchor.map(|a| a.date_naive());
     let mut out = Vec::with_capacity(periods);
     let mut date = today;
@@ -203,6 +219,7 @@ pub(crate) async fn history(
         let b = Billed {
             tenant_id: tenant,
             plan: plan.clone(),
+            plan_since,
             period: BillingPeriod::containing(anchor, date),
         };
         // One period per call: `usage_of` sums per tenant.

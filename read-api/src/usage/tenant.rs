@@ -53,6 +53,7 @@ pub(super) async fn usage(
         tenants.push(Billed {
             tenant_id: user.tenant_id,
             plan: None,
+            plan_since: None,
             period: BillingPeriod::containing(None, date),
         });
     }

@@ -27,7 +27,7 @@ pub use platform_content::{Audience, LocalizedText, PlatformContentEvent, Severi
 // Plans managed by admins (issue 18).
 pub use plan::PlanEvent;
 pub use subscription::{SubscriptionEvent, SubscriptionStatus};
-pub use tenant::{BotSettings, OnboardingStep, TenantEvent, Tone};
+pub use tenant::{AiLimits, BotSettings, OnboardingStep, TenantEvent, Tone};
 pub use ticket::{AuthorKind, TicketEvent, TicketPriority, TicketStatus};
 
 /// The payload version of every event type released so far.
@@ -179,6 +179,8 @@ event_types! {
         LocaleChanged,
         OnboardingStepCompleted,
         TenantRenamed,
+        // Per-tenant AI limits (issue 18).
+        AiLimitsChanged,
     },
     Subscription => SubscriptionEvent {
         SubscriptionStarted,

@@ -79,6 +79,38 @@ pub enum OnboardingStep {
     WentLive,
 }
 
+/// A tenant's own AI usage limits (F15, #18), each replacing for this tenant the platform's
+/// default (`ATENDE_AI_REQUESTS_PER_HOUR`, `ATENDE_AI_TOKENS_PER_DAY`,
+/// `ATENDE_AI_COST_PER_MONTH_USD`): `None` keeps the default, `Some(0)` is unlimited, as `0`
+/// is for the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AiLimits {
+    /// Model requests per UTC hour.
+    pub requests_per_hour: Option<u64>,
+    /// Prompt plus completion tokens per UTC day.
+    pub tokens_per_day: Option<u64>,
+    /// Estimated model cost per UTC month, in US dollars.
+    pub cost_per_month_usd: Option<f64>,
+}
+
+impl AiLimits {
+    /// The platform's defaults when the environment sets none (every limit set).
+    pub const PLATFORM_DEFAULTS: Self = Self {
+        requests_per_hour: Some(600),
+        tokens_per_day: Some(2_000_000),
+        cost_per_month_usd: Some(100.0),
+    };
+
+    /// The limits in force: each of these that is set, else `defaults`'.
+    pub fn over(self, defaults: Self) -> Self {
+        Self {
+            requests_per_hour: self.requests_per_hour.or(defaults.requests_per_hour),
+            tokens_per_day: self.tokens_per_day.or(defaults.tokens_per_day),
+            cost_per_month_usd: self.cost_per_month_usd.or(defaults.cost_per_month_usd),
+        }
+    }
+}
+
 /// What happened to a tenant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub enum TenantEvent {
@@ -158,6 +190,15 @@ pub enum TenantEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    // Per-tenant AI limits (issue 18).
+    /// An admin set the tenant's own AI usage limits; carries the whole set, so a limit
+    /// left `null` is back on the platform's default from now on.
+    AiLimitsChanged {
+        /// The tenant's own limits from now on.
+        limits: AiLimits,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }
 
 #[cfg(test)]
@@ -206,6 +247,14 @@ pub(crate) mod tests {
             },
             TenantEvent::TenantRenamed {
                 name: "Padaria Nova".into(),
+                at: at(),
+            },
+            TenantEvent::AiLimitsChanged {
+                limits: AiLimits {
+                    requests_per_hour: Some(10),
+                    tokens_per_day: None,
+                    cost_per_month_usd: Some(0.0),
+                },
                 at: at(),
             },
         ]
@@ -262,6 +311,35 @@ pub(crate) mod tests {
                 },
                 "at": "2025-01-02T03:04:05Z"
             }})
+        );
+    }
+
+    #[test]
+    fn stored_shape_of_ai_limits_changed_never_changes() {
+        let e = samples().pop().expect("a sample");
+        assert_eq!(
+            serde_json::to_value(&e).expect("serializes"),
+            json!({"AiLimitsChanged": {
+                "limits": {"requests_per_hour": 10, "tokens_per_day": null, "cost_per_month_usd": 0.0},
+                "at": "2025-01-02T03:04:05Z"
+            }})
+        );
+    }
+
+    #[test]
+    fn a_tenant_limit_replaces_the_default_and_an_unset_one_keeps_it() {
+        let own = AiLimits {
+            requests_per_hour: Some(0),
+            tokens_per_day: None,
+            cost_per_month_usd: Some(5.0),
+        };
+        assert_eq!(
+            own.over(AiLimits::PLATFORM_DEFAULTS),
+            AiLimits {
+                requests_per_hour: Some(0),
+                tokens_per_day: Some(2_000_000),
+                cost_per_month_usd: Some(5.0),
+            }
         );
     }
 

@@ -128,15 +128,21 @@ impl Responder {
         // The quota the tenant bought: its plan's revision in force when the subscription
         // moved onto the plan; the catalogue in force when that time is unknown (no
         // subscription yet, or a state older than the time was kept).
-        let plans =
-            projections::plans::PlanHistory::load(&self.pool, &self.config.pricing.plans).await?;
-        let bought = subscription
-            .plan_since()
-            .filter(|_| !subscription.plan().0.is_empty())
-            .and_then(|since| plans.spec_at(&plan.0, since).cloned());
-        let quota = bought
-            .or_else(|| plans.in_force().get(&plan.0).cloned())
-            .and_then(|p| p.monthly_ai_message_quota);
+        // Only this plan's revisions are read: this runs for every answer.
+        let mut conn = self.pool.acquire().await?;
+        let quota = projections::plans::PlanHistory::load_plan(
+            &mut conn,
+            &self.config.pricing.plans,
+            &plan.0,
+        )
+        .await?
+        .quota_bought(
+            &plan.0,
+            subscription
+                .plan_since()
+                .filter(|_| !subscription.plan().0.is_empty()),
+        );
+        drop(conn);
         if limits::quota_reached(&self.pool, tenant, quota, now).await? {
             return Ok(handoff(0.0, HandoffReason::PlanQuotaReached, &question));
         }
@@ -206,7 +212,10 @@ impl Responder {
         let mut conn = self.pool.acquire().await?;
         let usage = limits::usage(&mut conn, tenant, now).await?;
         drop(conn);
-        if let Some(reason) = self.config.limits.reached(&usage) {
+        // The tenant's own limits (an admin's, issue 18) over the platform's defaults, as
+        // the aggregate just loaded stands: a change applies from the next answer.
+        let limits = self.config.limits.with_own(account.ai_limits());
+        if let Some(reason) = limits.reached(&usage) {
             return Ok(handoff(confidence, reason, &question));
         }
         let prompt = Prompt {

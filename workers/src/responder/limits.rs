@@ -6,12 +6,13 @@
 
 use chrono::{DateTime, Utc};
 use integrations::mailer::AiLimitKind;
-use schemas::events::HandoffReason;
+use schemas::events::{AiLimits, HandoffReason};
 use schemas::BillingPeriod;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-/// The limits every tenant has; `None` is unlimited.
+/// The limits a tenant has: the platform's defaults, or its own (issue 18); `None` is
+/// unlimited.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limits {
     /// Model requests per UTC hour.
@@ -24,10 +25,36 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
+        Self::from(AiLimits::PLATFORM_DEFAULTS)
+    }
+}
+
+impl From<AiLimits> for Limits {
+    /// Limits as configured: `0` (or none) is unlimited.
+    fn from(l: AiLimits) -> Self {
         Self {
-            requests_per_hour: Some(600),
-            tokens_per_day: Some(2_000_000),
-            cost_per_month_usd: Some(100.0),
+            requests_per_hour: l.requests_per_hour.filter(|n| *n > 0),
+            tokens_per_day: l.tokens_per_day.filter(|n| *n > 0),
+            cost_per_month_usd: l.cost_per_month_usd.filter(|c| *c > 0.0),
+        }
+    }
+}
+
+impl Limits {
+    /// These (the platform's defaults) with a tenant's `own` limits laid over them: each of
+    /// its own replaces the default, `0` being unlimited (issue 18).
+    pub fn with_own(self, own: AiLimits) -> Self {
+        let mine = Self::from(own);
+        Self {
+            requests_per_hour: own
+                .requests_per_hour
+                .map_or(self.requests_per_hour, |_| mine.requests_per_hour),
+            tokens_per_day: own
+                .tokens_per_day
+                .map_or(self.tokens_per_day, |_| mine.tokens_per_day),
+            cost_per_month_usd: own
+                .cost_per_month_usd
+                .map_or(self.cost_per_month_usd, |_| mine.cost_per_month_usd),
         }
     }
 }
@@ -163,6 +190,32 @@ pub async fn quota_reached(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tenants_own_limit_replaces_the_default_zero_lifts_it_and_none_keeps_it() {
+        let defaults = Limits::default();
+        let own = AiLimits {
+            requests_per_hour: Some(5),
+            tokens_per_day: Some(0),
+            cost_per_month_usd: None,
+        };
+        assert_eq!(
+            defaults.with_own(own),
+            Limits {
+                requests_per_hour: Some(5),
+                tokens_per_day: None,
+                cost_per_month_usd: Some(100.0),
+            }
+        );
+        assert_eq!(defaults.with_own(AiLimits::default()), defaults);
+        let unlimited = Limits::from(AiLimits {
+            requests_per_hour: Some(0),
+            tokens_per_day: None,
+            cost_per_month_usd: Some(0.0),
+        });
+        assert_eq!(unlimited.with_own(own).requests_per_hour, Some(5));
+        assert_eq!(unlimited.with_own(own).cost_per_month_usd, None);
+    }
 
     #[test]
     fn a_limit_is_near_at_80_percent_and_reached_at_100() {

@@ -338,7 +338,9 @@ impl ResponderState {
         .await?;
         // Counted with this answer, in its transaction: each window alerts once.
         let usage = limits::usage(db, tenant, at_of(event)).await?;
-        for (kind, percent, window) in self.limits.near(&usage) {
+        // The tenant's own limits (issue 18) as the directory knows them now.
+        let own = projections::tenants::ai_limits(db, tenant).await?;
+        for (kind, percent, window) in self.limits.with_own(own).near(&usage) {
             notify::limit_near(
                 db,
                 &self.public_url,

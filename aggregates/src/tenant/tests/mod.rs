@@ -1,5 +1,7 @@
 //! Given/when/then tests of the tenant rules, one per rule.
 
+// Per-tenant AI limits (issue 18).
+mod ai_limits;
 mod registration;
 mod settings;
 

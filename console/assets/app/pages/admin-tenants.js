@@ -1,8 +1,8 @@
 // The tenants admins run (`/admin/tenants`, `/admin/tenants/:id`): the directory with
 // search and filters, onboarding a tenant (its owner's password shown once), and a
 // tenant's page: plan, subscription, payments, usage per billing period, knowledge,
-// WhatsApp, team with their last sign-in, the timeline; editing, suspending and
-// reactivating it.
+// WhatsApp, team with their last sign-in, the timeline, its own AI limits; editing,
+// suspending and reactivating it.
 import { html, useEffect, useRef, useState } from "../lib/html.js";
 import { t, dateTime } from "../lib/i18n.js";
 import { api } from "../lib/session.js";
@@ -242,6 +242,7 @@ function Detail({ id }) {
     </div>
     <${Actions} p=${p} onDone=${done} onError=${failed} />
     <${Usage} usage=${p.usage} />
+    <${AiLimits} id=${id} onChanged=${() => setVersion((v) => v + 1)} />
     <${Payments} key=${"p" + version} id=${id} />
     <${Team} team=${p.team} />
     <${Timeline} key=${"t" + version} id=${id} />
@@ -417,6 +418,89 @@ function Usage({ usage }) {
         )}
       </tbody>
     </table></div>
+  </section>`;
+}
+
+// ---- per-tenant AI limits (issue 18) -------------------------------------------------
+
+const AI_LIMITS = ["requests_per_hour", "tokens_per_day", "cost_per_month_usd"];
+
+/// A limit's value as read: 0 is unlimited; the cost in dollars, the others as counts.
+function limitText(name, value) {
+  if (value === 0) return t("admin_tenants.ai_unlimited");
+  return name === "cost_per_month_usd" ? usd(value) : count(value);
+}
+
+/// Each limit in force with its source, and a form to set the tenant's own (an empty field
+/// is the default) or drop them all.
+function AiLimits({ id, onChanged }) {
+  const limits = useApi(`/api/v1/admin/tenants/${id}/ai-limits`);
+  const [form, setForm] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState(null);
+  const l = limits.data;
+  // The form starts from the tenant's own values once they arrive, then keeps what is typed.
+  const values = form || (l && Object.fromEntries(AI_LIMITS.map((k) => [k, l[k].own === null ? "" : String(l[k].own)])));
+  async function save(body, text) {
+    setBusy(true);
+    setNotice(null);
+    try {
+      await api(`/api/v1/admin/tenants/${id}/ai-limits`, { method: "PUT", body });
+      setForm(null);
+      await limits.reload();
+      setNotice({ ok: true, text });
+      onChanged();
+    } catch (e) {
+      setNotice({ ok: false, text: errorMessage(e) });
+    }
+    setBusy(false);
+  }
+  function submit(event) {
+    event.preventDefault();
+    const body = {};
+    for (const k of AI_LIMITS) {
+      const v = values[k].trim();
+      body[k] = v === "" ? null : Number(v);
+    }
+    save(body, t("admin_tenants.ai_saved"));
+  }
+  return html`<section class="card stack" aria-labelledby="ai-limits-title" id="tenant-ai-limits">
+    <h2 id="ai-limits-title">${t("admin_tenants.ai_limits")}</h2>
+    <p class="hint">${t("admin_tenants.ai_limits_lead")}</p>
+    ${!l
+      ? html`<${Loading} error=${limits.error} onRetry=${limits.reload} />`
+      : html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="ai-limits-title"><table id="ai-limits-table">
+            <thead><tr>
+              <th scope="col">${t("admin_tenants.ai_limit")}</th>
+              <th scope="col" class="num">${t("admin_tenants.ai_in_force")}</th>
+              <th scope="col">${t("admin_tenants.ai_source")}</th>
+              <th scope="col" class="num ai-default-col">${t("admin_tenants.ai_default")}</th>
+            </tr></thead>
+            <tbody>
+              ${AI_LIMITS.map((k) => html`<tr key=${k} data-limit=${k}>
+                <th scope="row">${t("admin_tenants.ai_limit." + k)}</th>
+                <td class="num">${limitText(k, l[k].effective)}</td>
+                <td><span class=${"badge limit-" + l[k].source}>${t("admin_tenants.ai_source." + l[k].source)}</span></td>
+                <td class="num ai-default-col">${limitText(k, l[k].default)}</td>
+              </tr>`)}
+            </tbody>
+          </table></div>
+          <form class="stack" id="ai-limits-form" onSubmit=${submit} aria-labelledby="ai-limits-title">
+            <div class="form-grid">
+              ${AI_LIMITS.map((k) => html`<label class="field" key=${k}>${t("admin_tenants.ai_limit." + k)}
+                <input id=${"ai-limit-" + k} name=${k} type="number" min="0" inputmode=${k === "cost_per_month_usd" ? "decimal" : "numeric"}
+                  step=${k === "cost_per_month_usd" ? "0.01" : "1"} value=${values[k]}
+                  placeholder=${limitText(k, l[k].default)} aria-describedby=${"ai-limit-" + k + "-hint"}
+                  onInput=${(e) => setForm({ ...values, [k]: e.currentTarget.value })} />
+                <span class="hint" id=${"ai-limit-" + k + "-hint"}>${t("admin_tenants.ai_default_is", { value: limitText(k, l[k].default) })}</span></label>`)}
+            </div>
+            <${Notice} notice=${notice} />
+            <div class="row">
+              <button type="submit" class="primary" id="save-ai-limits" disabled=${busy}>${t("admin_tenants.ai_save")}</button>
+              <button type="button" id="clear-ai-limits" disabled=${busy || AI_LIMITS.every((k) => l[k].own === null)}
+                onClick=${() => save({}, t("admin_tenants.ai_cleared"))}>${t("admin_tenants.ai_clear")}</button>
+            </div>
+          </form>`}
   </section>`;
 }
 

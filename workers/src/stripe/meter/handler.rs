@@ -25,13 +25,15 @@ pub(super) struct MeteredTenant {
     pub plan: Option<String>,
     pub stripe_customer_id: Option<String>,
     pub billing_anchor: Option<NaiveDate>,
+    pub plan_since: Option<DateTime<Utc>>,
 }
 
 impl UsageMeter {
     /// The consumer name its checkpoint is stored under.
     pub const NAME: &'static str = "stripe_usage_meter";
 
-    /// A meter judging quotas by `plans`; alert e-mails link to `public_url`.
+    /// A meter judging quotas by `plans` (the seed admins' revisions are laid over); alert
+    /// e-mails link to `public_url`.
     pub fn new(plans: Arc<PlanCatalogue>, public_url: PublicUrl) -> Self {
         Self { plans, public_url }
     }
@@ -80,11 +82,17 @@ impl UsageMeter {
             Some(EventType::PlanChanged) => (Some(event.text("to")?), None, None),
             _ => return Ok(()),
         };
+        // `plan_since` mirrors the subscription aggregate's: the start, or a change onto
+        // another plan (the quota bought is that plan's revision in force then).
         sqlx::query(
             "INSERT INTO meter_tenants (tenant_id, subscription_plan, stripe_customer_id,
-                 billing_anchor, last_subscription_sequence)
-             VALUES ($1, $2, $3, $4, $5)
+                 billing_anchor, last_subscription_sequence, plan_since)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (tenant_id) DO UPDATE SET
+                 plan_since = CASE
+                     WHEN EXCLUDED.billing_anchor IS NOT NULL
+                       OR meter_tenants.subscription_plan IS DISTINCT FROM EXCLUDED.subscription_plan
+                     THEN EXCLUDED.plan_since ELSE meter_tenants.plan_since END,
                  subscription_plan = COALESCE(EXCLUDED.subscription_plan,
                                               meter_tenants.subscription_plan),
                  stripe_customer_id = COALESCE(EXCLUDED.stripe_customer_id,
@@ -98,6 +106,7 @@ impl UsageMeter {
         .bind(customer)
         .bind(anchor)
         .bind(event.sequence)
+        .bind(event.at()?)
         .execute(db)
         .await?;
         Ok(())
@@ -155,7 +164,8 @@ impl UsageMeter {
     ) -> Result<(), HandlerError> {
         let info: Option<MeteredTenant> = sqlx::query_as(
             "SELECT name, COALESCE(subscription_plan, registered_plan) AS plan,
-                    stripe_customer_id, billing_anchor
+                    stripe_customer_id, billing_anchor,
+                    CASE WHEN subscription_plan IS NOT NULL THEN plan_since END AS plan_since
                FROM meter_tenants WHERE tenant_id = $1",
         )
         .bind(tenant)
@@ -166,6 +176,7 @@ impl UsageMeter {
             plan: None,
             stripe_customer_id: None,
             billing_anchor: None,
+            plan_since: None,
         });
         let BillingPeriod { start, end } =
             BillingPeriod::containing(info.billing_anchor, at.date_naive());
@@ -187,12 +198,16 @@ impl UsageMeter {
         .bind(at)
         .fetch_one(&mut *db)
         .await?;
-        let quota = info
-            .plan
-            .as_deref()
-            .and_then(|p| self.plans.get(p))
-            .and_then(|p| p.monthly_ai_message_quota);
-        if let (Some(quota), Some(plan)) = (quota, info.plan.as_deref()) {
+        let Some(plan) = info.plan.as_deref() else {
+            return Ok(());
+        };
+        // The quota the tenant bought, as the AI responder judges it: the plan's revision in
+        // force when the subscription moved onto the plan (the catalogue in force when that
+        // is unknown), read in this transaction for this plan only.
+        let quota = projections::plans::PlanHistory::load_plan(db, &self.plans, plan)
+            .await?
+            .quota_bought(plan, info.plan_since);
+        if let Some(quota) = quota {
             if quota::reached(used, quota) {
                 let alert = quota::Alert {
                     tenant,
