@@ -19,6 +19,8 @@ mod admin_ops;
 mod admin_plans;
 // Admin notifications (issue 18)
 mod admin_notifications;
+// The usage monitor (issue 18).
+mod admin_usage;
 
 // Admin cockpit: overview and tenants (issue 18).
 mod admin_tenants;

@@ -10,7 +10,7 @@ use crate::openapi::{responses as r, tags};
 use crate::request::{ApiQuery, RequireAdmin};
 use axum::extract::{Path, State};
 use axum::Json;
-use chrono::{Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use schemas::plans::Pricing;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -23,7 +23,8 @@ use uuid::Uuid;
 pub struct UsageHistoryQuery {
     /// The month whose days are listed, `YYYY-MM` (default: this UTC month).
     pub month: Option<String>,
-    /// How many months to list, ending with that one, 1..=24 (12 by default).
+    /// How many months to list, ending with that one, 1..=24 (12 by default); none from
+    /// before the tenant registered.
     pub months: Option<u32>,
 }
 
@@ -62,6 +63,7 @@ pub struct UsageHistory {
     /// The month whose days are listed (its first day).
     pub month: NaiveDate,
     /// The months, oldest first, each `date` its first day; months without answers are 0.
+    /// None from before the month the tenant registered.
     pub months: Vec<UsagePoint>,
     /// Every day of `month` up to today (all of a past month), oldest first.
     pub days: Vec<UsagePoint>,
@@ -164,19 +166,36 @@ pub(super) async fn history(
             details: Some(json!({ "field": "months" })),
         });
     }
-    let name: Option<String> =
-        sqlx::query_scalar("SELECT name FROM tenant_directory WHERE tenant_id = $1")
+    let row: Option<(String, DateTime<Utc>)> =
+        sqlx::query_as("SELECT name, registered_at FROM tenant_directory WHERE tenant_id = $1")
             .bind(id)
             .fetch_optional(&state.pool)
             .await
             .map_err(ApiError::internal)?;
-    let tenant_name = name.ok_or_else(|| ApiError::NotFound {
+    let (tenant_name, registered_at) = row.ok_or_else(|| ApiError::NotFound {
         code: "tenant_not_found",
         message: "no such tenant".into(),
     })?;
+    // No months from before the tenant existed (its registration, or its first answer if
+    // the log says earlier), but always the month asked for.
+    let first_answer: Option<NaiveDate> =
+        sqlx::query_scalar("SELECT min(day) FROM usage_model_daily WHERE tenant_id = $1")
+            .bind(id)
+            .fetch_one(&state.pool)
+            .await
+            .map_err(ApiError::internal)?;
+    let registered = first_answer.map_or(registered_at.date_naive(), |d| {
+        d.min(registered_at.date_naive())
+    });
+    let registered = registered.with_day(1).unwrap_or(registered);
     let first = month
         .checked_sub_months(Months::new(count - 1))
-        .unwrap_or(month);
+        .unwrap_or(month)
+        .max(registered.min(month));
+    let count = u32::try_from(
+        (month.year() - first.year()) * 12 + month.month() as i32 - first.month() as i32 + 1,
+    )
+    .unwrap_or(1);
     let next = month.checked_add_months(Months::new(1)).unwrap_or(month);
     let monthly: Vec<(NaiveDate, String, i64, i64, i64)> = sqlx::query_as(
         "SELECT date_trunc('month', day)::date, model, SUM(ai_replies)::int8,
