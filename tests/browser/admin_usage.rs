@@ -142,6 +142,8 @@ async fn an_admin_sets_spend_thresholds_from_the_usage_monitor_and_the_audit_log
             "document.body.innerText.includes('Quiosque Pequeno alcançou o limite de gasto com IA')",
         )
         .await;
+    console.assert_axe_clean("the spend notification").await;
+    console.screenshot("admin-usage-notification").await;
 
     console
         .open(&format!("/audit/log?actor={}&kind=action", admin.id))

@@ -306,6 +306,8 @@ function History({ id, query }) {
     return html`<main id="main" class="page admin-usage">${back}<${Loading} error=${history.error} onRetry=${history.reload} /></main>`;
   }
   const months = [...h.months].reverse();
+  // The tenant's AI limits (requests, tokens, cost: a separate setting, which refuses
+  // answers) may get a section beside its spend threshold, which only notifies.
   return html`<main id="main" class="page admin-usage">
     ${back}
     <${PageHead} title=${h.tenant_name} lead=${t("admin_usage.history_lead")}>
