@@ -6,6 +6,8 @@ pub mod billing;
 pub mod content;
 pub mod conversations;
 pub mod error;
+// Reports export (issue 18, F45).
+pub mod exports;
 pub mod health;
 pub mod http;
 pub mod knowledge;

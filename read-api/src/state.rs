@@ -170,6 +170,21 @@ macro_rules! sub_states {
     )+};
 }
 
+// Reports export (issue 18, F45): the states of the lists it pages through.
+impl FromRef<AppState> for crate::exports::ExportState {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            tenants: FromRef::from_ref(state),
+            billing: FromRef::from_ref(state),
+            usage: FromRef::from_ref(state),
+            auth: FromRef::from_ref(state),
+            notifications: FromRef::from_ref(state),
+            reports: FromRef::from_ref(state),
+            audit: FromRef::from_ref(state),
+        }
+    }
+}
+
 sub_states! {
     crate::audit::AuditState { pool, auth }
     crate::auth::AuthState { pool, auth, public_url, bus }

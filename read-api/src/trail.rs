@@ -71,12 +71,19 @@ pub enum Action {
     CancelSubscription,
     /// `POST /api/v1/admin/subscriptions/{id}/reactivate`.
     ReactivateSubscription,
+    // Refunds (issue 18).
+    /// `POST /api/v1/admin/payments/{id}/refund`: the request to Stripe (its webhook
+    /// records the refund itself, `PaymentRefunded`).
+    RefundPayment,
     /// `PUT /api/v1/admin/tickets/categories`.
     ReplaceTicketCategories,
     /// `PUT /api/v1/admin/support-knowledge`.
     ReplaceSupportKnowledge,
     /// `POST /api/v1/admin/workspace`: an admin takes owner rights on their workspace.
     OpenWorkspace,
+    /// `GET /api/v1/admin/reports/export/{table}`: an admin table or the monthly overview
+    /// downloaded (issue 18, F45).
+    ExportReport,
 }
 
 impl Action {
@@ -96,9 +103,12 @@ impl Action {
         Self::ReplayProjection,
         Self::CancelSubscription,
         Self::ReactivateSubscription,
+        // Refunds (issue 18).
+        Self::RefundPayment,
         Self::ReplaceTicketCategories,
         Self::ReplaceSupportKnowledge,
         Self::OpenWorkspace,
+        Self::ExportReport,
     ];
 
     /// The stored name, as the audit log shows it.
@@ -118,9 +128,12 @@ impl Action {
             Self::ReplayProjection => "replay_projection",
             Self::CancelSubscription => "cancel_subscription",
             Self::ReactivateSubscription => "reactivate_subscription",
+            // Refunds (issue 18).
+            Self::RefundPayment => "refund_payment",
             Self::ReplaceTicketCategories => "replace_ticket_categories",
             Self::ReplaceSupportKnowledge => "replace_support_knowledge",
             Self::OpenWorkspace => "open_my_workspace",
+            Self::ExportReport => "export_report",
         }
     }
 
@@ -130,6 +143,8 @@ impl Action {
             Self::DownloadAuditEvents => "list_audit_events",
             Self::CancelSubscription => "admin_cancel_subscription",
             Self::ReactivateSubscription => "admin_reactivate_subscription",
+            // Refunds (issue 18).
+            Self::RefundPayment => "admin_refund_payment",
             other => other.name(),
         }
     }
@@ -137,7 +152,10 @@ impl Action {
     /// Whether it hands data out rather than changing anything: its trace is written before
     /// the data leaves, and no data leaves without it.
     pub const fn is_export(self) -> bool {
-        matches!(self, Self::ExportContactData | Self::DownloadAuditEvents)
+        matches!(
+            self,
+            Self::ExportContactData | Self::DownloadAuditEvents | Self::ExportReport
+        )
     }
 
     /// This action on the target `kind` named `id`.

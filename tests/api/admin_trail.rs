@@ -443,6 +443,22 @@ async fn given_each_traced_action_when_an_auditor_reads_the_log_then_it_shows_wh
         .on("support_knowledge", ""),
         Case::new("open_my_workspace", a, M::POST, "/api/v1/admin/workspace")
             .on_answered("workspace", "/tenant_id"),
+        // Reports export (issue 18, F45).
+        Case::new(
+            "export_report",
+            a,
+            M::GET,
+            "/api/v1/admin/reports/export/tenants?format=csv&status=active",
+        )
+        .on("report", "tenants?status=active"),
+        Case::new(
+            "export_report",
+            a,
+            M::GET,
+            "/api/v1/admin/reports/export/tenants?format=pdf",
+        )
+        .answers(422, "refused")
+        .on("report", "tenants"),
     ];
     let mut ran = Vec::new();
     for case in &first {

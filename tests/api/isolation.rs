@@ -541,6 +541,11 @@ async fn tenant_routes_for_admins_are_forbidden_to_everyone_else() {
             ),
             (Method::PATCH, format!("/api/v1/admin/tenants/{tenant}")),
             (Method::GET, "/api/v1/admin/reports/overview".to_owned()),
+            // Reports export (issue 18, F45).
+            (
+                Method::GET,
+                "/api/v1/admin/reports/export/tenants?format=xlsx".to_owned(),
+            ),
         ] {
             let body =
                 json!({"name": "x", "owner_email": "a@b.example", "plan": "p", "reason": "r"});

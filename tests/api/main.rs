@@ -16,6 +16,8 @@ mod content;
 mod conversations;
 mod cors;
 mod greeting;
+// Reports export (issue 18, F45).
+mod exports;
 mod health;
 mod helpers;
 mod invitations;
@@ -26,6 +28,8 @@ mod notifications;
 mod onboarding;
 mod openapi;
 mod password_reset;
+// Reports export (issue 18, F45): reading its PDFs back.
+mod pdf_text;
 mod pipeline_e2e;
 // Plans managed by admins (issue 18).
 mod plans;

@@ -31,7 +31,7 @@ async fn report(app: &TestApp, path: &str, token: &str) -> Value {
 
 /// Two onboarded tenants (complimentary `pro`), one of them suspended and cancelled, and a
 /// tenant paying `pro` through Stripe with one payment of R$ 399,00.
-async fn three_tenants(app: &TestApp, admin: &str) -> (Uuid, Uuid, Uuid) {
+pub(crate) async fn three_tenants(app: &TestApp, admin: &str) -> (Uuid, Uuid, Uuid) {
     let (free, _, _) = onboard(app, admin, "Cortesia").await;
     let (gone, _, _) = onboard(app, admin, "Saiu").await;
     let suspended = send(
@@ -78,7 +78,7 @@ async fn three_tenants(app: &TestApp, admin: &str) -> (Uuid, Uuid, Uuid) {
     (free, gone, paying)
 }
 
-async fn wait_for_payment(app: &TestApp, admin: &str) {
+pub(crate) async fn wait_for_payment(app: &TestApp, admin: &str) {
     app.eventually("the payment is projected", || async {
         report(app, "/api/v1/admin/reports/revenue", admin).await["months"]
             .as_array()
@@ -189,7 +189,7 @@ async fn revenue_is_summed_per_month_and_currency() {
     assert_eq!(
         body["months"],
         json!([{"month": month.to_string(), "currency": "brl", "amount_cents": 39_900,
-                "payments": 1}])
+                "payments": 1, "refunded_cents": 0, "refunds": 0}])
     );
     assert_eq!(body["total_cents"], json!({"brl": 39_900}));
 }

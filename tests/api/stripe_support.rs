@@ -172,3 +172,94 @@ pub async fn provisioned(app: &TestApp, tenant: Uuid) {
     })
     .await;
 }
+
+// Refunds (issue 18): Stripe's side of a refund, at the HTTP boundary -------------------
+
+/// The fake's answer to `GET /v1/invoice_payments`: the invoice was paid by PaymentIntent
+/// `pi_of_<invoice>`, as Stripe's InvoicePayment object says.
+struct InvoicePaymentsApi;
+
+impl wiremock::Respond for InvoicePaymentsApi {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let invoice = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "invoice")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        wiremock::ResponseTemplate::new(200).set_body_json(json!({
+            "object": "list",
+            "url": "/v1/invoice_payments",
+            "has_more": false,
+            "data": [{
+                "id": format!("inpay_{invoice}"),
+                "object": "invoice_payment",
+                "invoice": invoice,
+                "status": "paid",
+                "is_default": true,
+                "amount_paid": 39_900,
+                "currency": "brl",
+                "payment": { "type": "payment_intent", "payment_intent": format!("pi_of_{invoice}") },
+            }],
+        }))
+    }
+}
+
+/// The Refund objects the fake Stripe created, oldest first: what its webhooks carry.
+pub type Refunds = std::sync::Arc<std::sync::Mutex<Vec<Value>>>;
+
+/// The fake's answer to `POST /v1/refunds` (form-encoded, as Stripe takes it): a Refund
+/// object echoing the amount, PaymentIntent and metadata asked for, `succeeded`.
+struct RefundsApi(Refunds);
+
+impl wiremock::Respond for RefundsApi {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let form = form_of(request);
+        let metadata: serde_json::Map<String, Value> = form
+            .iter()
+            .filter_map(|(k, v)| {
+                let key = k.strip_prefix("metadata[")?.strip_suffix(']')?;
+                Some((key.to_owned(), json!(v)))
+            })
+            .collect();
+        let refund = json!({
+            "id": format!("re_{}", Uuid::now_v7().simple()),
+            "object": "refund",
+            "amount": form.get("amount").and_then(|a| a.parse::<i64>().ok()),
+            "currency": "brl",
+            "status": "succeeded",
+            "payment_intent": form.get("payment_intent"),
+            "charge": form.get("charge"),
+            "metadata": metadata,
+            "created": chrono::Utc::now().timestamp(),
+        });
+        self.0.lock().unwrap().push(refund.clone());
+        wiremock::ResponseTemplate::new(200).set_body_json(refund)
+    }
+}
+
+/// Mounts Stripe's invoice-payments and refunds endpoints on `stripe`; the refunds it
+/// creates are kept in the answer.
+pub async fn refunds_api(stripe: &wiremock::MockServer) -> Refunds {
+    use wiremock::matchers::{method, path};
+    let created = Refunds::default();
+    wiremock::Mock::given(method("GET"))
+        .and(path("/v1/invoice_payments"))
+        .respond_with(InvoicePaymentsApi)
+        .mount(stripe)
+        .await;
+    wiremock::Mock::given(method("POST"))
+        .and(path("/v1/refunds"))
+        .respond_with(RefundsApi(created.clone()))
+        .mount(stripe)
+        .await;
+    created
+}
+
+/// A form body (`application/x-www-form-urlencoded`) as key → value, keys decoded.
+pub fn form_of(request: &wiremock::Request) -> std::collections::BTreeMap<String, String> {
+    let body = String::from_utf8_lossy(&request.body);
+    reqwest::Url::parse(&format!("http://form.invalid/?{body}"))
+        .map(|u| u.query_pairs().into_owned().collect())
+        .unwrap_or_default()
+}

@@ -91,8 +91,8 @@ async fn an_admin_sets_spend_thresholds_from_the_usage_monitor_and_the_audit_log
     console
         .wait_until(
             "the global threshold is saved and the top spender has reached it",
-            "document.querySelector('#spend-thresholds').innerText.includes('Limite salvo')
-               && document.querySelector('#spenders-table tbody tr').innerText.includes('Alcançado')",
+            "(document.querySelector('#spend-thresholds') || {innerText: ''}).innerText.includes('Limite salvo')
+               && (document.querySelector('#spenders-table tbody tr') || {innerText: ''}).innerText.includes('Alcançado')",
         )
         .await;
     assert!(console

@@ -4,6 +4,9 @@
 
 use crate::helpers::{spawn_app_with, TestApp, TestUser};
 use atende::serve::ServeConfig;
+use chromiumoxide::cdp::browser_protocol::browser::{
+    SetDownloadBehaviorBehavior, SetDownloadBehaviorParams,
+};
 use chromiumoxide::cdp::browser_protocol::dom::SetFileInputFilesParams;
 use chromiumoxide::cdp::browser_protocol::emulation::{
     MediaFeature, SetDeviceMetricsOverrideParams,
@@ -462,6 +465,21 @@ impl Console {
             .build()
             .expect("file input parameters");
         self.page.execute(params).await.expect("the file is chosen");
+    }
+
+    /// Saves what the pages download into `dir`, under the names they give, as a person's
+    /// browser would (reports export, issue 18).
+    pub async fn save_downloads_to(&self, dir: &Path) {
+        std::fs::create_dir_all(dir).expect("the download folder");
+        let params = SetDownloadBehaviorParams::builder()
+            .behavior(SetDownloadBehaviorBehavior::Allow)
+            .download_path(dir.to_string_lossy().into_owned())
+            .build()
+            .expect("download parameters");
+        self.browser
+            .execute(params)
+            .await
+            .expect("downloads are allowed");
     }
 
     /// A new page in a browser context of its own (no cookie shared with the others): a

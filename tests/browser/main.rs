@@ -21,6 +21,8 @@ mod admin_plans;
 mod admin_notifications;
 // The usage monitor (issue 18).
 mod admin_usage;
+// Refunds (issue 18).
+mod admin_refunds;
 
 // Admin cockpit: overview and tenants (issue 18).
 mod admin_tenants;
@@ -28,9 +30,14 @@ mod admin_tenants;
 // The auditor's desk (issue 18).
 mod auditor;
 mod content;
+// Reports export (issue 18, F45).
+mod exports;
 mod inbox;
 mod onboarding;
 mod pages;
+// Reports export (issue 18, F45): reading its PDFs back.
+#[path = "../api/pdf_text.rs"]
+mod pdf_text;
 mod sign_in;
 mod support;
 mod tenant_pages;

@@ -38,6 +38,10 @@ pub struct Subscription {
     // find the plan revision it bought. `None` in snapshots taken before it was kept.
     #[serde(default)]
     plan_since: Option<DateTime<Utc>>,
+    // Refunds (issue 18): the Stripe refunds recorded, so a redelivered webhook records
+    // none twice. Older snapshots have none, as no refund existed before.
+    #[serde(default)]
+    refunds: BTreeSet<String>,
 }
 
 /// A completed Stripe Checkout waiting for its first payment to provision the tenant.
@@ -110,6 +114,11 @@ impl Subscription {
     /// Whether `invoice_id` has been recorded as paid.
     pub fn has_paid(&self, invoice_id: &str) -> bool {
         self.paid_invoices.contains(invoice_id)
+    }
+
+    /// Whether Stripe refund `refund_id` has been recorded.
+    pub fn has_refund(&self, refund_id: &str) -> bool {
+        self.refunds.contains(refund_id)
     }
 
     /// The checkout waiting for the tenant to be provisioned, if any.
@@ -342,6 +351,37 @@ impl Subscription {
                     at,
                 })
             }
+            C::RecordRefund {
+                refund_id,
+                invoice_id,
+                amount_cents,
+                currency,
+            } => {
+                // Money goes back after a cancellation too: no status check beyond the start.
+                self.started()?;
+                if self.has_refund(&refund_id) {
+                    return Ok(vec![]);
+                }
+                if refund_id.trim().is_empty() {
+                    return Err(SubscriptionError::RefundIdRequired);
+                }
+                if !self.has_paid(&invoice_id) {
+                    return Err(SubscriptionError::PaymentNotFound);
+                }
+                if amount_cents <= 0 {
+                    return Err(SubscriptionError::InvalidAmount);
+                }
+                if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+                    return Err(SubscriptionError::InvalidCurrency);
+                }
+                Some(E::PaymentRefunded {
+                    refund_id,
+                    invoice_id,
+                    amount_cents,
+                    currency: currency.to_ascii_lowercase(),
+                    at,
+                })
+            }
         };
         Ok(one.into_iter().collect())
     }
@@ -464,6 +504,9 @@ impl Aggregate for Subscription {
                 cancel_at_period_end,
                 ..
             } => self.cancel_at_period_end = cancel_at_period_end,
+            SubscriptionEvent::PaymentRefunded { refund_id, .. } => {
+                self.refunds.insert(refund_id);
+            }
         }
     }
 }

@@ -73,4 +73,16 @@ pub enum SubscriptionCommand {
         /// The new plan; not blank.
         plan: Plan,
     },
+    /// Stripe refunded (part of) a paid invoice (`refund.*`, `charge.refunded` webhooks
+    /// with the refund succeeded). A refund already recorded is a no-op.
+    RecordRefund {
+        /// Stripe's refund id; not blank.
+        refund_id: String,
+        /// The paid invoice it returns; `payment_not_found` unless recorded as paid.
+        invoice_id: String,
+        /// Amount in the currency's minor unit; above zero.
+        amount_cents: i64,
+        /// ISO 4217 code (three letters, any case).
+        currency: String,
+    },
 }

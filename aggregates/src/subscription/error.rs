@@ -29,6 +29,12 @@ pub enum SubscriptionError {
     /// The currency is not a three-letter code.
     #[error("the currency must be a three-letter ISO 4217 code")]
     InvalidCurrency,
+    /// A refund names an invoice this subscription never recorded as paid.
+    #[error("no payment of that invoice was recorded")]
+    PaymentNotFound,
+    /// A refund id is blank.
+    #[error("the refund id is required")]
+    RefundIdRequired,
 }
 
 impl DomainError for SubscriptionError {
@@ -42,18 +48,21 @@ impl DomainError for SubscriptionError {
             Self::InvoiceIdRequired => "invoice_id_required",
             Self::InvalidAmount => "invalid_amount",
             Self::InvalidCurrency => "invalid_currency",
+            Self::PaymentNotFound => "payment_not_found",
+            Self::RefundIdRequired => "refund_id_required",
         }
     }
 
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::NotFound => ErrorKind::NotFound,
+            Self::NotFound | Self::PaymentNotFound => ErrorKind::NotFound,
             Self::AlreadyStarted | Self::Cancelled => ErrorKind::Conflict,
             Self::StripeIdRequired
             | Self::PlanRequired
             | Self::InvoiceIdRequired
             | Self::InvalidAmount
-            | Self::InvalidCurrency => ErrorKind::Unprocessable,
+            | Self::InvalidCurrency
+            | Self::RefundIdRequired => ErrorKind::Unprocessable,
         }
     }
 }

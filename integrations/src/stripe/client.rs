@@ -10,6 +10,8 @@ use stripe_billing::billing_meter_event::CreateBillingMeterEvent;
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_billing::subscription::{CancelSubscription, UpdateSubscription};
 use stripe_checkout::checkout_session::{CreateCheckoutSession, CreateCheckoutSessionLineItems};
+use stripe_client_core::{RequestBuilder, StripeMethod};
+use stripe_core::refund::CreateRefund;
 
 /// Stripe's production API.
 pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
@@ -49,6 +51,55 @@ pub struct HostedSession {
 pub struct StripeObject {
     /// Stripe's id.
     pub id: Option<String>,
+}
+
+/// A refund Stripe created: it is recorded when its webhook arrives, not from this answer.
+#[derive(Debug, Clone, PartialEq, Eq, miniserde::Deserialize)]
+pub struct CreatedRefund {
+    /// `re_…`
+    pub id: String,
+    /// `pending`, `succeeded`, `failed`, …
+    pub status: Option<String>,
+    /// The amount refunded, in the currency's minor unit.
+    pub amount: Option<i64>,
+}
+
+/// What to refund and why: the payment of one invoice, all or part of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    /// The invoice whose payment is refunded (`in_…`).
+    pub invoice_id: String,
+    /// The tenant paying it, copied to `metadata[atende_tenant]` so the webhook finds it.
+    pub tenant_id: String,
+    /// The admin asking, copied to `metadata[atende_admin]`.
+    pub admin_id: String,
+    /// The amount in the currency's minor unit; `None` refunds what remains.
+    pub amount_cents: Option<i64>,
+}
+
+/// `GET /v1/invoice_payments`: an invoice's payments.
+#[derive(Debug, Clone, miniserde::Deserialize)]
+struct InvoicePayments {
+    data: Vec<InvoicePayment>,
+}
+
+#[derive(Debug, Clone, miniserde::Deserialize)]
+struct InvoicePayment {
+    status: Option<String>,
+    payment: Option<PaymentReference>,
+}
+
+/// What paid an invoice: a PaymentIntent or, out of band, a charge.
+#[derive(Debug, Clone, miniserde::Deserialize)]
+struct PaymentReference {
+    payment_intent: Option<String>,
+    charge: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+struct InvoicePaymentsQuery<'a> {
+    invoice: &'a str,
+    status: &'a str,
 }
 
 /// What a new Checkout Session sells and to whom.
@@ -230,6 +281,64 @@ impl StripeClient {
             .send(&self.inner)
             .await?;
         Ok(())
+    }
+
+    /// Refunds the payment of `req.invoice_id`: finds what paid the invoice
+    /// (`GET /v1/invoice_payments?invoice=…&status=paid`), then `POST /v1/refunds` for its
+    /// PaymentIntent (or charge) with the invoice and tenant in the refund's metadata, which
+    /// Stripe echoes in `refund.*` and `charge.refunded` webhooks.
+    #[tracing::instrument(name = "asking Stripe to refund a payment", skip_all,
+        fields(invoice = %req.invoice_id, amount = ?req.amount_cents))]
+    pub async fn create_refund(
+        &self,
+        req: &RefundRequest,
+        idempotency_key: &str,
+    ) -> Result<CreatedRefund, StripeError> {
+        let strategy = key(idempotency_key)?;
+        let payments: InvoicePayments = RequestBuilder::new(StripeMethod::Get, "/invoice_payments")
+            .query(&InvoicePaymentsQuery {
+                invoice: &req.invoice_id,
+                status: "paid",
+            })
+            .customize()
+            .send(&self.inner)
+            .await?;
+        let paid_by = payments
+            .data
+            .into_iter()
+            .filter(|p| p.status.as_deref().is_none_or(|s| s == "paid"))
+            .find_map(|p| p.payment)
+            .ok_or_else(|| StripeError::Refused {
+                status: 404,
+                code: "invoice_payment_missing".into(),
+                message: format!("invoice {} has no paid payment to refund", req.invoice_id),
+            })?;
+        let mut request = CreateRefund::new().metadata(HashMap::from([
+            ("atende_invoice".to_owned(), req.invoice_id.clone()),
+            ("atende_tenant".to_owned(), req.tenant_id.clone()),
+            ("atende_admin".to_owned(), req.admin_id.clone()),
+        ]));
+        request = match (paid_by.payment_intent, paid_by.charge) {
+            (Some(intent), _) => request.payment_intent(intent),
+            (None, Some(charge)) => request.charge(charge),
+            (None, None) => {
+                return Err(StripeError::Refused {
+                    status: 404,
+                    code: "invoice_payment_missing".into(),
+                    message: format!("invoice {} names no payment to refund", req.invoice_id),
+                })
+            }
+        };
+        if let Some(amount) = req.amount_cents {
+            request = request.amount(amount);
+        }
+        let refund: CreatedRefund = request
+            .build()
+            .customize()
+            .request_strategy(strategy)
+            .send(&self.inner)
+            .await?;
+        Ok(refund)
     }
 
     /// `POST /v1/billing/meter_events`; the identifier is also the idempotency key, so a

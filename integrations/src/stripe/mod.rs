@@ -1,5 +1,5 @@
 //! Stripe's API as atende calls it (F20, F25, F26): Checkout and customer-portal sessions,
-//! cancelling and reactivating subscriptions, and usage reports to Stripe Billing Meters.
+//! cancelling and reactivating subscriptions, refunding payments, and usage reports to Stripe Billing Meters.
 //!
 //! Every request carries an `Idempotency-Key`: a retried call never creates a second
 //! session, cancellation or usage report.
@@ -8,7 +8,8 @@ mod client;
 pub mod usage;
 
 pub use client::{
-    CheckoutRequest, HostedSession, MeterEvent, StripeClient, StripeConfig, DEFAULT_API_BASE,
+    CheckoutRequest, CreatedRefund, HostedSession, MeterEvent, RefundRequest, StripeClient,
+    StripeConfig, DEFAULT_API_BASE,
 };
 
 /// Why a Stripe call failed.

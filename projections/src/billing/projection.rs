@@ -5,7 +5,7 @@ use schemas::StoredEvent;
 use sqlx::PgConnection;
 use stream::{EventHandler, HandlerError};
 
-/// Keeps `billing_subscriptions` and `billing_payments` up to date.
+/// Keeps `billing_subscriptions`, `billing_payments` and `billing_refunds` up to date.
 #[derive(Debug, Clone, Copy)]
 pub struct BillingAdmin;
 
@@ -66,6 +66,26 @@ impl BillingAdmin {
         .bind(scheduled)
         .bind(event.at()?)
         .execute(db)
+        .await?;
+        Ok(())
+    }
+
+    /// A refund: one row per event, so a redelivered event adds nothing.
+    async fn refund(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
+        sqlx::query(
+            "INSERT INTO billing_refunds (position, tenant_id, refund_id, invoice_id,
+                 amount_cents, currency, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (position) DO NOTHING",
+        )
+        .bind(event.position)
+        .bind(event.aggregate_uuid()?)
+        .bind(event.text("refund_id")?)
+        .bind(event.text("invoice_id")?)
+        .bind(event.integer("amount_cents")?)
+        .bind(event.text("currency")?.to_ascii_lowercase())
+        .bind(event.at()?)
+        .execute(&mut *db)
         .await?;
         Ok(())
     }
@@ -163,7 +183,11 @@ impl EventHandler for BillingAdmin {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["billing_subscriptions", "billing_payments"]
+        &[
+            "billing_subscriptions",
+            "billing_payments",
+            "billing_refunds",
+        ]
     }
 
     #[tracing::instrument(name = "projecting a subscription event into the billing views",
@@ -176,6 +200,7 @@ impl EventHandler for BillingAdmin {
             Some(EventType::SubscriptionStarted) => self.start(db, event, false).await,
             Some(EventType::ComplimentarySubscriptionStarted) => self.start(db, event, true).await,
             Some(EventType::CancelAtPeriodEndChanged) => self.schedule(db, event).await,
+            Some(EventType::PaymentRefunded) => self.refund(db, event).await,
             _ => self.change(db, event).await,
         }
     }

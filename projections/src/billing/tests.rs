@@ -148,3 +148,35 @@ async fn scheduled(conn: &mut sqlx::PgConnection) -> bool {
     .await
     .expect("the row")
 }
+
+#[tokio::test]
+async fn each_refund_is_kept_once_beside_the_payment_it_returns() {
+    let db = testkit::test_database().await.expect("a database");
+    let mut conn = db.pool.acquire().await.expect("a connection");
+    let mut log = subscribed();
+    subscription(
+        &mut log,
+        json!({"PaymentSucceeded": {"invoice_id": "in_1", "amount_cents": 39900,
+            "currency": "brl", "period_end": "2026-02-10T09:00:00Z",
+            "at": "2026-01-10T09:00:00Z"}}),
+    );
+    subscription(
+        &mut log,
+        json!({"PaymentRefunded": {"refund_id": "re_1", "invoice_id": "in_1",
+            "amount_cents": 9900, "currency": "brl", "at": "2026-01-12T09:00:00Z"}}),
+    );
+    apply(&BillingAdmin, &mut conn, &log.events).await;
+    apply(&BillingAdmin, &mut conn, &log.events).await;
+    let refunds: Vec<(Uuid, String, String, i64)> = sqlx::query_as(
+        "SELECT tenant_id, refund_id, invoice_id, amount_cents FROM billing_refunds",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .expect("rows");
+    assert_eq!(refunds, [(TENANT, "re_1".into(), "in_1".into(), 9900)]);
+    assert_eq!(
+        row(&mut conn).await.0,
+        "active",
+        "a refund changes no status"
+    );
+}

@@ -108,6 +108,8 @@ impl AdminReports {
             Some(EventType::GracePeriodExpired) => (Some("suspended"), None, None),
             Some(EventType::SubscriptionCancelled) => (Some("cancelled"), None, Some(at)),
             Some(EventType::PlanChanged) => (None, Some(event.text("to")?), None),
+            // Changes no column, but moves the guard so a redelivery is not counted twice.
+            Some(EventType::PaymentRefunded) => (None, None, None),
             _ => return Ok(()),
         };
         // A zero invoice (a trial's first one) is no payment: it converts nothing.
@@ -154,6 +156,28 @@ impl AdminReports {
             .bind(month)
             .bind(event.text("currency")?.to_ascii_lowercase())
             .bind(event.integer("amount_cents")?)
+            .execute(&mut *db)
+            .await?;
+        }
+        if applied && event.is(EventType::PaymentRefunded) {
+            // Counted in the month it is recorded: months already reported stay as they were.
+            let month = at
+                .date_naive()
+                .with_day(1)
+                .ok_or_else(|| HandlerError::Rejected("no first day of the month".into()))?;
+            let refunded = event.integer("amount_cents")?;
+            sqlx::query(
+                "INSERT INTO report_revenue (month, currency, amount_cents, payments,
+                     refunded_cents, refunds)
+                 VALUES ($1, $2, -$3, 0, $3, 1)
+                 ON CONFLICT (month, currency) DO UPDATE SET
+                     amount_cents = report_revenue.amount_cents - EXCLUDED.refunded_cents,
+                     refunded_cents = report_revenue.refunded_cents + EXCLUDED.refunded_cents,
+                     refunds = report_revenue.refunds + 1",
+            )
+            .bind(month)
+            .bind(event.text("currency")?.to_ascii_lowercase())
+            .bind(refunded)
             .execute(db)
             .await?;
         }

@@ -179,3 +179,40 @@ async fn events_delivered_again_change_nothing() {
     apply(&AdminReports, &mut conn, &log.events).await;
     assert_eq!(dump(&mut conn, AdminReports.tables()).await, before);
 }
+
+fn refunded(log: &mut Log, refund: &str, invoice: &str, cents: i64, at: &str) {
+    subscription(
+        log,
+        json!({"PaymentRefunded": {"refund_id": refund, "invoice_id": invoice,
+            "amount_cents": cents, "currency": "BRL", "at": at}}),
+    );
+}
+
+#[tokio::test]
+async fn a_refund_is_taken_off_the_revenue_of_the_month_it_was_recorded_in_once() {
+    let db = testkit::test_database().await.expect("a database");
+    let mut conn = db.pool.acquire().await.expect("a connection");
+    let mut log = registered_and_subscribed();
+    paid(&mut log, "in_1", 39_900, "brl", "2026-01-10T09:00:00Z");
+    paid(&mut log, "in_2", 39_900, "brl", "2026-02-10T09:00:00Z");
+    refunded(&mut log, "re_1", "in_2", 10_000, "2026-02-11T09:00:00Z");
+    // January's payment refunded in March: January stays as reported.
+    refunded(&mut log, "re_2", "in_1", 39_900, "2026-03-02T09:00:00Z");
+    apply(&AdminReports, &mut conn, &log.events).await;
+    apply(&AdminReports, &mut conn, &log.events).await;
+    let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT month::text, amount_cents, payments, refunded_cents, refunds
+           FROM report_revenue ORDER BY month",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .expect("rows");
+    assert_eq!(
+        rows,
+        [
+            ("2026-01-01".into(), 39_900, 1, 0, 0),
+            ("2026-02-01".into(), 29_900, 1, 10_000, 1),
+            ("2026-03-01".into(), -39_900, 0, 39_900, 1),
+        ]
+    );
+}

@@ -94,7 +94,7 @@ fn invalid(code: &'static str, field: &str, message: String) -> ApiError {
     )
 )]
 #[tracing::instrument(name = "listing sign-in attempts for an admin", skip_all)]
-pub(super) async fn list(
+pub(crate) async fn list(
     State(state): State<AuthState>,
     _: RequireAdmin,
     ApiQuery(query): ApiQuery<AttemptQuery>,

@@ -25,7 +25,7 @@ use std::net::IpAddr;
         r::Internal,
     )
 )]
-pub(super) async fn list(
+pub(crate) async fn list(
     State(state): State<AuthState>,
     _: RequireAdmin,
 ) -> Result<Json<Vec<IpBlock>>, ApiError> {

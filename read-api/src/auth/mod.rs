@@ -14,6 +14,9 @@ pub mod session_cookie;
 pub mod throttle;
 
 pub use handlers::{MeResponse, TokenResponse};
+// The lists reports export pages through whole (issue 18, F45).
+pub(crate) use attempts::list as list_attempts;
+pub(crate) use ip_blocks::list as list_ip_blocks;
 // The claims, guards and token keys live below every feature, in `request`; they stay
 // reachable here, where callers outside this crate have always found them.
 pub use crate::request::{

@@ -11,6 +11,7 @@ mod cursor;
 mod payments;
 mod plans;
 mod portal;
+mod refunds;
 mod subscriptions;
 
 pub use alerts::{QuotaAlert, QuotaAlertPage, QuotaAlertQuery};
@@ -18,7 +19,11 @@ pub use checkout::{CheckoutRequest, CheckoutSession};
 pub use payments::{Payment, PaymentPage, PaymentQuery};
 pub use plans::{Plan, PlanList};
 pub use portal::PortalSession;
+pub use refunds::{RefundAccepted, RefundBody};
 pub use subscriptions::{CancelRequest, Subscription, SubscriptionPage, SubscriptionQuery};
+// The lists reports export pages through whole (issue 18, F45).
+pub(crate) use payments::list as list_payments;
+pub(crate) use subscriptions::list as list_subscriptions;
 
 use crate::error::ApiError;
 use axum::http::HeaderMap;
@@ -56,6 +61,7 @@ where
         .routes(routes!(subscriptions::cancel))
         .routes(routes!(subscriptions::reactivate))
         .routes(routes!(payments::list))
+        .routes(routes!(refunds::refund))
         .routes(routes!(alerts::list))
 }
 

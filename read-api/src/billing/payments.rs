@@ -1,4 +1,5 @@
-//! `GET /api/v1/admin/payments`: every payment outcome Stripe reported (F26).
+//! `GET /api/v1/admin/payments`: every payment outcome Stripe reported (F26), with what
+//! refunds returned of each (issue 18).
 
 use super::BillingState;
 use super::{cursor, invalid_cursor};
@@ -56,6 +57,13 @@ pub struct Payment {
     pub period_end: Option<DateTime<Utc>>,
     /// When.
     pub at: DateTime<Utc>,
+    /// What Stripe's recorded refunds returned of it (0 when none).
+    pub refunded_cents: i64,
+    /// What the payment still brings in: `amount_cents` less `refunded_cents` (succeeded
+    /// payments).
+    pub net_cents: Option<i64>,
+    /// `partial` or `full` once a refund is recorded; absent before.
+    pub refund_state: Option<String>,
 }
 
 /// A page of payments, newest first.
@@ -89,7 +97,7 @@ fn day_start(day: NaiveDate) -> DateTime<Utc> {
     )
 )]
 #[tracing::instrument(name = "listing payments for an admin", skip_all)]
-pub(super) async fn list(
+pub(crate) async fn list(
     State(state): State<BillingState>,
     _admin: RequireAdmin,
     ApiQuery(query): ApiQuery<PaymentQuery>,
@@ -126,8 +134,19 @@ pub(super) async fn list(
     let limit = page_size(query.limit);
     let mut items: Vec<Payment> = sqlx::query_as(
         "SELECT p.position, p.tenant_id, r.name AS tenant_name, p.invoice_id, p.status,
-                p.amount_cents, p.currency, p.attempt, p.period_end, p.at
+                p.amount_cents, p.currency, p.attempt, p.period_end, p.at,
+                x.refunded_cents, p.amount_cents - x.refunded_cents AS net_cents,
+                CASE WHEN x.refunded_cents = 0 THEN NULL
+                     WHEN x.refunded_cents >= p.amount_cents THEN 'full'
+                     ELSE 'partial' END AS refund_state
            FROM billing_payments p LEFT JOIN report_tenants r USING (tenant_id)
+           -- Refunds return succeeded payments only; a failed attempt of the same
+           -- invoice shows none.
+           CROSS JOIN LATERAL (
+               SELECT COALESCE(sum(f.amount_cents)
+                          FILTER (WHERE p.status = 'succeeded'), 0)::bigint AS refunded_cents
+                 FROM billing_refunds f
+                WHERE f.tenant_id = p.tenant_id AND f.invoice_id = p.invoice_id) x
           WHERE ($1::uuid IS NULL OR p.tenant_id = $1)
             AND ($2::text IS NULL OR p.status = $2)
             AND ($3::timestamptz IS NULL OR p.at >= $3)

@@ -117,7 +117,7 @@ const SELECT: &str = "SELECT s.tenant_id, r.name AS tenant_name, s.plan, s.statu
     )
 )]
 #[tracing::instrument(name = "listing subscriptions for an admin", skip_all)]
-pub(super) async fn list(
+pub(crate) async fn list(
     State(state): State<BillingState>,
     _admin: RequireAdmin,
     ApiQuery(query): ApiQuery<SubscriptionQuery>,

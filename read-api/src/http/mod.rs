@@ -42,6 +42,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(crate::notifications::routes())
         .merge(crate::usage::routes())
         .merge(crate::reports::routes())
+        // Reports export (issue 18, F45).
+        .merge(crate::exports::routes())
         .merge(crate::billing::routes())
         .merge(crate::stripe_webhook::routes())
         .merge(crate::webhooks::routes())

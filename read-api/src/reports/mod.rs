@@ -23,6 +23,12 @@ pub use recent::{RecentTenant, RecentTenantsPage, RecentTenantsQuery};
 pub use revenue::{MonthRevenue, RevenueQuery, RevenueReport};
 pub use signups::{Granularity, SignupBucket, SignupsQuery, SignupsReport};
 pub use status::{StatusCount, StatusReport};
+// The reports the monthly PDF gathers (issue 18, F45).
+pub(crate) use mrr::compute as compute_mrr;
+pub(crate) use overview::overview as overview_report;
+pub(crate) use revenue::revenue as revenue_report;
+pub(crate) use signups::signups as signups_report;
+pub(crate) use status::status as status_report;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -65,7 +65,7 @@ pub(super) async fn mrr(
 }
 
 /// The MRR as the report shows it; the overview divides it by paying subscriptions.
-pub(super) async fn compute(state: &ReportsState) -> Result<MrrReport, ApiError> {
+pub(crate) async fn compute(state: &ReportsState) -> Result<MrrReport, ApiError> {
     let rows: Vec<(String, bool, DateTime<Utc>)> = sqlx::query_as(
         "SELECT plan, complimentary, plan_since FROM report_subscriptions
           WHERE status = 'active' ORDER BY plan",

@@ -62,7 +62,8 @@ pub struct MonthCost {
     pub ai_cost_usd: f64,
     /// Models used that the price table does not know (their cost is left out).
     pub unpriced_models: Vec<String>,
-    /// Payments received in the month, per currency, in its minor unit.
+    /// Payments received in the month less the refunds recorded in it, per currency, in
+    /// its minor unit.
     pub revenue_cents: BTreeMap<String, i64>,
 }
 
@@ -104,7 +105,7 @@ fn average(total: i64, n: i64) -> i64 {
     )
 )]
 #[tracing::instrument(name = "computing the admin overview", skip_all)]
-pub(super) async fn overview(
+pub(crate) async fn overview(
     State(state): State<ReportsState>,
     _admin: RequireAdmin,
     ApiQuery(query): ApiQuery<OverviewQuery>,

@@ -32,10 +32,15 @@ pub struct MonthRevenue {
     pub month: NaiveDate,
     /// ISO 4217 code, lower case.
     pub currency: String,
-    /// The sum of `PaymentSucceeded.amount_cents` paid that month (UTC).
+    /// Net revenue: the sum of `PaymentSucceeded.amount_cents` paid that month (UTC) less
+    /// the refunds recorded that month (`PaymentRefunded`), whichever month they return.
     pub amount_cents: i64,
     /// How many payments.
     pub payments: i64,
+    /// The refunds recorded that month, already taken off `amount_cents`.
+    pub refunded_cents: i64,
+    /// How many refunds.
+    pub refunds: i64,
 }
 
 /// Revenue per month and currency (months without payments are left out), and totals.
@@ -47,7 +52,7 @@ pub struct RevenueReport {
     pub to: NaiveDate,
     /// Oldest month first, then currency.
     pub months: Vec<MonthRevenue>,
-    /// The whole range, per currency.
+    /// The whole range, per currency, net of refunds.
     pub total_cents: BTreeMap<String, i64>,
 }
 
@@ -73,7 +78,7 @@ fn first_of_month(d: NaiveDate) -> NaiveDate {
     )
 )]
 #[tracing::instrument(name = "summing revenue per month", skip_all)]
-pub(super) async fn revenue(
+pub(crate) async fn revenue(
     State(state): State<ReportsState>,
     _admin: RequireAdmin,
     ApiQuery(query): ApiQuery<RevenueQuery>,
@@ -101,7 +106,8 @@ pub(super) async fn revenue(
         });
     }
     let months: Vec<MonthRevenue> = sqlx::query_as(
-        "SELECT month, currency, amount_cents, payments FROM report_revenue
+        "SELECT month, currency, amount_cents, payments, refunded_cents, refunds
+           FROM report_revenue
           WHERE month BETWEEN $1 AND $2 ORDER BY month, currency",
     )
     .bind(from)

@@ -112,7 +112,7 @@ pub struct SignupsReport {
     )
 )]
 #[tracing::instrument(name = "counting new and cancelled tenants", skip_all)]
-pub(super) async fn signups(
+pub(crate) async fn signups(
     State(state): State<ReportsState>,
     _admin: RequireAdmin,
     ApiQuery(query): ApiQuery<SignupsQuery>,

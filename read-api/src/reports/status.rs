@@ -46,7 +46,7 @@ pub struct StatusReport {
     )
 )]
 #[tracing::instrument(name = "counting tenants and subscriptions by status", skip_all)]
-pub(super) async fn status(
+pub(crate) async fn status(
     State(state): State<ReportsState>,
     _admin: RequireAdmin,
 ) -> Result<Json<StatusReport>, ApiError> {

@@ -2,7 +2,9 @@
 
 use super::dedup;
 use super::handler::{malformed, Outcome};
-use super::payload::{CheckoutSession, Envelope, IdOrObject, Invoice, StripeSubscription};
+use super::payload::{
+    Charge, CheckoutSession, Envelope, IdOrObject, Invoice, StripeRefund, StripeSubscription,
+};
 use super::StripeWebhookState;
 use crate::error::ApiError;
 use crate::request::RequestMeta;
@@ -75,6 +77,33 @@ pub(super) async fn dispatch(
             let command = SubscriptionCommand::Cancel { reason };
             execute(state, tenant, command, &md(tenant)).await
         }
+        // Refunds (issue 18): recorded once the money went back, once per refund id.
+        "refund.created" | "refund.updated" => {
+            let refund: StripeRefund = event.object().map_err(|e| malformed(&e))?;
+            refunded(state, &refund, None, None, &md).await
+        }
+        "charge.refunded" => {
+            let charge: Charge = event.object().map_err(|e| malformed(&e))?;
+            let tenant = charge
+                .customer
+                .as_ref()
+                .map(IdOrObject::id)
+                .filter(|c| !c.trim().is_empty())
+                .map(tenant_for_stripe_customer);
+            let invoice = charge.invoice.as_ref().map(IdOrObject::id);
+            let refunds = charge.refunds.map(|r| r.data).unwrap_or_default();
+            if refunds.is_empty() {
+                // API versions since 2022-11-15 leave the list out: `refund.*` carries them.
+                tracing::info!(charge = %charge.id, "a charge refund without its refunds was acknowledged");
+            }
+            let mut outcome = Outcome::Ignored;
+            for refund in &refunds {
+                if refunded(state, refund, tenant, invoice, &md).await? == Outcome::Applied {
+                    outcome = Outcome::Applied;
+                }
+            }
+            Ok(outcome)
+        }
         other => {
             tracing::info!(
                 event_type = other,
@@ -82,6 +111,65 @@ pub(super) async fn dispatch(
             );
             Ok(Outcome::Ignored)
         }
+    }
+}
+
+/// Records `refund` once it succeeded, against the payment its metadata names (set by
+/// atende's refund request), else the charge's customer and invoice. A refund of a payment
+/// the product never recorded (made in Stripe's dashboard for another product, or of an
+/// invoice it does not know) is acknowledged as ignored and logged.
+async fn refunded(
+    state: &StripeWebhookState,
+    refund: &StripeRefund,
+    charge_tenant: Option<Uuid>,
+    charge_invoice: Option<&str>,
+    md: &impl Fn(Uuid) -> CommandMetadata,
+) -> Result<Outcome, ApiError> {
+    if !refund.succeeded() {
+        tracing::info!(refund = %refund.id, status = ?refund.status,
+            "a refund that has not succeeded was acknowledged");
+        return Ok(Outcome::Ignored);
+    }
+    let tenant = refund
+        .metadata
+        .get("atende_tenant")
+        .and_then(|t| Uuid::parse_str(t.trim()).ok())
+        .or(charge_tenant);
+    let invoice = refund
+        .metadata
+        .get("atende_invoice")
+        .map(String::as_str)
+        .or(charge_invoice)
+        .map(str::trim)
+        .filter(|i| !i.is_empty());
+    let (Some(tenant), Some(invoice)) = (tenant, invoice) else {
+        tracing::warn!(refund = %refund.id,
+            "a refund naming no payment the product knows was acknowledged without effect");
+        return Ok(Outcome::Ignored);
+    };
+    let command = SubscriptionCommand::RecordRefund {
+        refund_id: refund.id.clone(),
+        invoice_id: invoice.to_owned(),
+        amount_cents: refund.amount,
+        currency: refund.currency.clone(),
+    };
+    match state
+        .bus
+        .subscriptions
+        .execute(&tenant.to_string(), command, &md(tenant))
+        .await
+    {
+        Ok(()) => Ok(Outcome::Applied),
+        Err(CommandError::Rejected {
+            kind: ErrorKind::NotFound,
+            code,
+            ..
+        }) => {
+            tracing::warn!(refund = %refund.id, %tenant, invoice, code,
+                "a refund of a payment the product never recorded was acknowledged without effect");
+            Ok(Outcome::Ignored)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -45,7 +45,7 @@ pub enum Outcome {
     params(("Stripe-Signature" = String, Header,
         description = "`t=<unix time>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">` (several `v1` during a secret roll)")),
     request_body(content = Object, content_type = "application/json",
-        description = "A Stripe event (`checkout.session.completed`, `invoice.paid`, `invoice.payment_succeeded`, `invoice.payment_failed`, `customer.subscription.updated`, `customer.subscription.deleted`; others are acknowledged)"),
+        description = "A Stripe event (`checkout.session.completed`, `invoice.paid`, `invoice.payment_succeeded`, `invoice.payment_failed`, `customer.subscription.updated`, `customer.subscription.deleted`, `refund.created`, `refund.updated`, `charge.refunded`; others are acknowledged)"),
     responses(
         (status = 200, description = "Recorded (or recorded before)", body = WebhookReceived),
         (status = 400, description = "Signature missing, malformed, stale or wrong (`signature_missing`, `signature_malformed`, `signature_stale`, `signature_mismatch`, `webhook_not_configured`), or not a Stripe event (`malformed_event`); nothing is recorded", body = crate::error::ErrorBody),

@@ -290,3 +290,50 @@ impl StripeSubscription {
             .filter(|p| !p.is_empty())
     }
 }
+
+/// A refund (`refund.created`, `refund.updated`, and each of `charge.refunded`'s
+/// `refunds.data` when Stripe includes them).
+#[derive(Debug, Clone, Deserialize)]
+pub struct StripeRefund {
+    /// `re_…`: a refund is recorded once, whichever events carry it.
+    pub id: String,
+    /// Amount returned, in the currency's minor unit.
+    #[serde(default)]
+    pub amount: i64,
+    /// ISO 4217, lower case.
+    #[serde(default)]
+    pub currency: String,
+    /// `pending`, `requires_action`, `succeeded`, `failed` or `canceled`.
+    pub status: Option<String>,
+    /// Set by atende's refund request: `atende_tenant`, `atende_invoice`, `atende_admin`.
+    #[serde(default)]
+    pub metadata: HashMap<String, String>,
+}
+
+impl StripeRefund {
+    /// Whether the money went back: only then is the refund recorded.
+    pub fn succeeded(&self) -> bool {
+        self.status.as_deref() == Some("succeeded")
+    }
+}
+
+/// A charge (`charge.refunded`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Charge {
+    /// `ch_…`
+    pub id: String,
+    /// Whose charge.
+    pub customer: Option<IdOrObject>,
+    /// The invoice it paid, in API versions before 2025-03-31.
+    pub invoice: Option<IdOrObject>,
+    /// Its refunds, when the API version includes them.
+    pub refunds: Option<RefundList>,
+}
+
+/// `refunds` of a charge.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RefundList {
+    /// The refunds.
+    #[serde(default)]
+    pub data: Vec<StripeRefund>,
+}

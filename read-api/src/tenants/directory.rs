@@ -87,7 +87,7 @@ fn like_pattern(q: &str) -> String {
     )
 )]
 #[tracing::instrument(name = "listing tenants for an admin", skip_all)]
-pub(super) async fn list(
+pub(crate) async fn list(
     State(state): State<TenantsState>,
     _admin: RequireAdmin,
     ApiQuery(query): ApiQuery<DirectoryQuery>,

@@ -27,6 +27,8 @@ pub use directory::{DirectoryEntry, DirectoryPage, DirectoryQuery};
 pub use lifecycle::{OwnerResetLinkSent, SuspendRequest};
 pub use profile::{KnowledgeSize, TeamMember, TenantProfile, UpdateTenantRequest, WhatsAppState};
 pub use timeline::{TimelineEvent, TimelinePage, TimelineQuery};
+// The directory, paged through whole by reports export (issue 18, F45).
+pub(crate) use directory::list as list_directory;
 
 use commands::CommandBus;
 use utoipa_axum::router::OpenApiRouter;

@@ -124,7 +124,7 @@ fn order(a: &Cursor, b: &Cursor) -> Ordering {
     )
 )]
 #[tracing::instrument(name = "listing every tenant's usage for an admin", skip_all)]
-pub(super) async fn usage(
+pub(crate) async fn usage(
     State(state): State<UsageState>,
     _admin: RequireAdmin,
     ApiQuery(query): ApiQuery<AdminUsageQuery>,

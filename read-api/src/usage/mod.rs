@@ -18,6 +18,8 @@ pub(crate) use report::history;
 pub use report::{ModelUsage, TenantUsage};
 pub use spend::{AiSpendThreshold, AiSpendThresholdInput, AiSpendThresholds};
 pub use tenant::UsageQuery;
+// Top spenders, paged through whole by reports export (issue 18, F45).
+pub(crate) use admin::usage as admin_usage;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -197,6 +197,8 @@ event_types! {
         CheckoutCompleted,
         PaymentHeld,
         CancelAtPeriodEndChanged,
+        // Refunds (issue 18).
+        PaymentRefunded,
     },
     Conversation => ConversationEvent {
         MessageReceived,

@@ -144,6 +144,21 @@ pub enum SubscriptionEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// Stripe refunded (part of) a recorded payment (issue 18). Recorded from Stripe's
+    /// webhook once the refund succeeded, never from the request that asked for it; each
+    /// refund is recorded once. Revenue counts it in the month of `at`, net of the payment.
+    PaymentRefunded {
+        /// Stripe's refund id (`re_…`); each is recorded once.
+        refund_id: String,
+        /// The invoice whose payment it returns (a `PaymentSucceeded` of this subscription).
+        invoice_id: String,
+        /// Amount returned, in the currency's minor unit; above zero.
+        amount_cents: i64,
+        /// ISO 4217 code, lower case.
+        currency: String,
+        /// When it was recorded.
+        at: DateTime<Utc>,
+    },
 }
 
 #[cfg(test)]
@@ -208,6 +223,13 @@ pub(crate) mod tests {
                 cancel_at_period_end: true,
                 at: at(),
             },
+            SubscriptionEvent::PaymentRefunded {
+                refund_id: "re_1".into(),
+                invoice_id: "in_1".into(),
+                amount_cents: 1500,
+                currency: "brl".into(),
+                at: at(),
+            },
         ]
     }
 
@@ -249,6 +271,20 @@ pub(crate) mod tests {
                 "amount_cents": 9900,
                 "currency": "brl",
                 "period_end": "2025-01-02T03:04:05Z",
+                "at": "2025-01-02T03:04:05Z"
+            }})
+        );
+    }
+
+    #[test]
+    fn stored_shape_of_payment_refunded_never_changes() {
+        assert_eq!(
+            serde_json::to_value(&samples()[10]).expect("serializes"),
+            json!({"PaymentRefunded": {
+                "refund_id": "re_1",
+                "invoice_id": "in_1",
+                "amount_cents": 1500,
+                "currency": "brl",
                 "at": "2025-01-02T03:04:05Z"
             }})
         );

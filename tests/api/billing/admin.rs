@@ -254,6 +254,7 @@ async fn billing_admin_routes_are_forbidden_to_everyone_but_admins() {
                 Method::POST,
                 format!("/api/v1/admin/subscriptions/{tenant}/reactivate"),
             ),
+            (Method::POST, "/api/v1/admin/payments/1/refund".to_owned()),
         ] {
             let resp = send(&app, method.clone(), &path, None, &token).await;
             assert_eq!(resp.status(), 403, "{role} {method} {path}");

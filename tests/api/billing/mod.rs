@@ -8,3 +8,4 @@ mod metering;
 mod metering_support;
 mod onboarding;
 mod quota;
+mod refunds;

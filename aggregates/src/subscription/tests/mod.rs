@@ -3,6 +3,7 @@
 mod complimentary;
 mod grace_and_cancellation;
 mod payments;
+mod refunds;
 mod start;
 mod stripe_order;
 

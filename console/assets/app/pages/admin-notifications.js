@@ -9,6 +9,7 @@ import { notices, setUnread, targetOf } from "../lib/notifications.js";
 import { PageHead, Loading, Notice, errorMessage } from "../components/ui.js";
 import { Icon } from "../components/icons.js";
 import { money, usd, day } from "../lib/format.js";
+import { ExportButtons } from "../components/export.js";
 
 const TONE = {
   tenant_registered: "info",
@@ -156,6 +157,7 @@ export default function AdminNotifications() {
   const unread = data ? data.unread : 0;
   return html`<main id="main" class="page narrow">
     <${PageHead} title=${t("notifications.title")} lead=${t("notifications.lead")}>
+      <${ExportButtons} table="notifications" filters=${{ unread: only === "unread" ? "true" : "" }} />
       <button type="button" id="read-all" onClick=${readAll} disabled=${!data || unread === 0}>
         <${Icon} name="checks" /> ${t("notifications.read_all")}
       </button>

@@ -7,6 +7,7 @@ import { t, dateTime } from "../lib/i18n.js";
 import { navigate } from "../lib/router.js";
 import { count, money, percent, usd, day } from "../lib/format.js";
 import { useApi, PageHead, Loading } from "../components/ui.js";
+import { MonthlyPdf } from "../components/export.js";
 import { LineChart } from "../components/chart.js";
 
 const GRANULARITIES = ["day", "week", "month"];
@@ -39,7 +40,9 @@ export default function AdminOverview({ query }) {
   const ready = all.every((r) => r.data);
 
   return html`<main id="main" class="page admin-overview">
-    <${PageHead} title=${t("admin_overview.title")} lead=${t("admin_overview.lead")} />
+    <${PageHead} title=${t("admin_overview.title")} lead=${t("admin_overview.lead")}>
+      <${MonthlyPdf} />
+    <//>
     ${!ready
       ? html`<${Loading} error=${failed && failed.error} onRetry=${() => all.forEach((r) => r.reload())} />`
       : html`<${Report} status=${status.data} mrr=${mrr.data} overview=${overview.data}

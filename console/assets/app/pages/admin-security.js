@@ -10,6 +10,7 @@ import { usePaged } from "../lib/paged.js";
 import { PageHead, Loading, Notice, useApi, errorMessage } from "../components/ui.js";
 import { Confirm } from "../components/confirm.js";
 import { TableWrap } from "../components/table-wrap.js";
+import { ExportButtons } from "../components/export.js";
 
 const OUTCOMES = ["succeeded", "failed", "refused"];
 const WINDOWS = { "1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3 };
@@ -45,7 +46,10 @@ function IpBlocks({ onShowAttempts }) {
     }
   }
   return html`<section class="card" aria-labelledby="blocks-title">
-    <h2 id="blocks-title">${t("admin_security.blocks")}</h2>
+    <div class="split">
+      <h2 id="blocks-title">${t("admin_security.blocks")}</h2>
+      <${ExportButtons} table="ip-blocks" />
+    </div>
     <p class="hint">${t("admin_security.blocks_hint")}</p>
     <${Notice} notice=${notice} />
     ${!data
@@ -89,12 +93,16 @@ function Attempts({ ip, setIp }) {
   if (applied.email) q.set("email", applied.email);
   if (applied.outcome) q.set("outcome", applied.outcome);
   q.set("limit", "25");
-  const list = usePaged("/api/v1/admin/sign-in-attempts?" + q.toString());
+  const url = "/api/v1/admin/sign-in-attempts?" + q.toString();
+  const list = usePaged(url);
   useEffect(() => {
     setApplied((a) => ({ ...a, outcome }));
   }, [outcome]);
   return html`<section class="card" aria-labelledby="attempts-title">
-    <h2 id="attempts-title">${t("admin_security.attempts")}</h2>
+    <div class="split">
+      <h2 id="attempts-title">${t("admin_security.attempts")}</h2>
+      <${ExportButtons} table="sign-in-attempts" list=${url} />
+    </div>
     <form class="filter-bar" aria-label=${t("admin_security.attempt_filters")}
       onSubmit=${(e) => { e.preventDefault(); setApplied({ email: email.trim(), outcome }); }}>
       <label class="field">${t("admin_security.ip")}

@@ -1,7 +1,8 @@
 // Subscriptions and payments (`/admin/subscriptions`), for admins (F26): every tenant's
 // subscription filtered by status, plan, tenant name and scheduled cancellation (kept in
 // the address); cancelling one at the period's end or at once, and undoing a scheduled
-// cancellation, after a confirmation; and the payments Stripe reported. Stripe answers
+// cancellation, after a confirmation; and the payments Stripe reported, each refundable in
+// full or in part (components/refund.js). Stripe answers
 // these requests and its webhook records the outcome, so a row changes a moment later: the
 // page polls until it does.
 import { html, useEffect, useState } from "../lib/html.js";
@@ -13,6 +14,8 @@ import { usePaged, withQuery } from "../lib/paged.js";
 import { PageHead, Loading, Notice, errorMessage } from "../components/ui.js";
 import { Confirm } from "../components/confirm.js";
 import { TableWrap } from "../components/table-wrap.js";
+import { ExportButtons } from "../components/export.js";
+import { RefundedAmount, useRefunds } from "../components/refund.js";
 
 const STATUSES = ["trialing", "active", "past_due", "suspended", "cancelled"];
 const POLL_MS = 1500;
@@ -134,7 +137,10 @@ export default function AdminSubscriptions({ query }) {
     <${Notice} notice=${notice} />
     ${waiting && html`<p class="muted small" role="status">${t("admin_billing.waiting_stripe")}</p>`}
     <section class="card" aria-labelledby="subs-title">
-      <h2 id="subs-title">${t("admin_billing.subscriptions")}</h2>
+      <div class="split">
+        <h2 id="subs-title">${t("admin_billing.subscriptions")}</h2>
+        <${ExportButtons} table="subscriptions" list=${subscriptionsUrl(query)} />
+      </div>
       <form class="filter-bar" aria-label=${t("admin_billing.filters")}
         onSubmit=${(e) => { e.preventDefault(); navigate(withQuery(location.pathname, query, { q: search.trim() })); }}>
         <label class="field">${t("admin_billing.status")}
@@ -212,9 +218,14 @@ export default function AdminSubscriptions({ query }) {
 
 function Payments({ query, set }) {
   const payments = usePaged(paymentsUrl(query));
+  const refunds = useRefunds(payments.reload);
   const tenant = query.get("payments_tenant");
   return html`<section class="card" aria-labelledby="payments-title">
-    <h2 id="payments-title">${t("admin_billing.payments")}</h2>
+    <div class="split">
+      <h2 id="payments-title">${t("admin_billing.payments")}</h2>
+      <${ExportButtons} table="payments" list=${paymentsUrl(query)} />
+    </div>
+    ${refunds.status}
     <div class="filter-bar">
       <label class="field">${t("admin_billing.payment_status")}
         <select id="f-payment-status" value=${query.get("payment_status") || ""} onChange=${set("payment_status")}>
@@ -240,6 +251,7 @@ function Payments({ query, set }) {
               <th scope="col">${t("admin_billing.payment_status")}</th>
               <th scope="col" class="num">${t("admin_billing.amount")}</th>
               <th scope="col">${t("admin_billing.period_end")}</th>
+              <th scope="col"><span class="sr-only">${t("admin_billing.actions")}</span></th>
             </tr></thead>
             <tbody>
               ${payments.items.map((p) => html`<tr key=${p.position}>
@@ -248,11 +260,14 @@ function Payments({ query, set }) {
                 <td><code>${p.invoice_id}</code></td>
                 <td><span class=${"badge pay-" + p.status}>${t("admin_billing.payment." + p.status)}</span>
                   ${p.attempt ? html` <span class="muted small">${t("admin_billing.attempt", { n: p.attempt })}</span>` : null}</td>
-                <td class="num">${p.amount_cents !== null && p.amount_cents !== undefined ? money(p.amount_cents, p.currency) : "—"}</td>
+                <td class="num">${p.amount_cents !== null && p.amount_cents !== undefined ? money(p.amount_cents, p.currency) : "—"}
+                  <${RefundedAmount} p=${p} /></td>
                 <td>${p.period_end ? dateTime(p.period_end) : "—"}</td>
+                <td class="actions-cell">${refunds.button(p)}</td>
               </tr>`)}
             </tbody>
           </table><//>`}
     ${payments.next && html`<p class="list-foot"><button type="button" onClick=${payments.more}>${t("admin_billing.more")}</button></p>`}
+    ${refunds.dialog}
   </section>`;
 }

@@ -9,6 +9,7 @@ import { api } from "../lib/session.js";
 import { navigate } from "../lib/router.js";
 import { count, money, percent, usd, day, dayBefore } from "../lib/format.js";
 import { PageHead, Loading, Notice, useApi, errorMessage } from "../components/ui.js";
+import { ExportButtons } from "../components/export.js";
 import { TenantStatus } from "./admin-overview.js";
 
 export default function AdminTenants({ params, query }) {
@@ -66,6 +67,7 @@ function Directory({ query }) {
   }
   return html`<main id="main" class="page admin-tenants">
     <${PageHead} title=${t("admin_tenants.title")} lead=${t("admin_tenants.lead")}>
+      <${ExportButtons} table="tenants" filters=${{ q, status, plan }} />
       <button type="button" class="primary" id="new-tenant"
         onClick=${() => { setCreated(null); setCreating(true); }}>${t("admin_tenants.new")}</button>
     <//>

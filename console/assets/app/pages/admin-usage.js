@@ -3,7 +3,7 @@
 // quota alerts, and one tenant's history (`/admin/usage/:id`) per month and per day, where
 // its own threshold is set. A tenant reaching its threshold raises one admin notification
 // that month; a threshold refuses nothing.
-import { html, useMemo, useState } from "../lib/html.js";
+import { html, useEffect, useMemo, useRef, useState } from "../lib/html.js";
 import { t, dateTime, locale } from "../lib/i18n.js";
 import { money, count, usd, percent, day, dayBefore } from "../lib/format.js";
 import { api } from "../lib/session.js";
@@ -138,11 +138,20 @@ function ThresholdCell({ u, own }) {
   </span>`;
 }
 
-function TopSpenders({ owned }) {
+function TopSpenders({ owned, version }) {
   const first = useApi("/api/v1/admin/usage?basis=calendar&limit=20");
   const [more, setMore] = useState([]);
   const [cursor, setCursor] = useState(undefined);
   const [busy, setBusy] = useState(false);
+  // A threshold changed: read the first page again in place (the table stays meanwhile).
+  const seen = useRef(version);
+  useEffect(() => {
+    if (seen.current === version) return;
+    seen.current = version;
+    setMore([]);
+    setCursor(undefined);
+    first.reload();
+  }, [version]);
   if (!first.data) return html`<section class="card"><${Loading} error=${first.error} onRetry=${first.reload} /></section>`;
   const items = [...first.data.items, ...more];
   const next = cursor === undefined ? first.data.next_cursor : cursor;
@@ -230,7 +239,7 @@ function Monitor() {
         ? html`<${Thresholds} thresholds=${thresholds.data}
             onChanged=${(next) => { thresholds.setData(next); setVersion((v) => v + 1); }} />`
         : html`<${Loading} error=${thresholds.error} onRetry=${thresholds.reload} />`}
-      <${TopSpenders} key=${version} owned=${owned} />
+      <${TopSpenders} version=${version} owned=${owned} />
       <${QuotaAlerts} />
     </div>
   </main>`;

@@ -5,6 +5,7 @@
 import { html, useState } from "../lib/html.js";
 import { t, dateTime } from "../lib/i18n.js";
 import { PageHead, Loading, useApi } from "../components/ui.js";
+import { ExportButtons } from "../components/export.js";
 import { isUuid } from "../lib/format.js";
 import {
   Pager,
@@ -105,7 +106,9 @@ export default function AuditLog({ query }) {
   );
   const items = list.data ? list.data.items : null;
   return html`<main id="main" class="page audit">
-    <${PageHead} title=${t("audit_log.title")} lead=${t("audit_log.lead")} />
+    <${PageHead} title=${t("audit_log.title")} lead=${t("audit_log.lead")}>
+      <${ExportButtons} table="audit-log" path="/api/v1/audit/log/export" filters=${filters.values} />
+    <//>
     <${Filters} filters=${filters} />
     ${!items
       ? html`<${Loading} error=${list.error} onRetry=${list.reload} />`
