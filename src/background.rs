@@ -176,6 +176,11 @@ impl Deps {
             &pricing.plans,
             &settings.mail.public_url,
         );
+        // The usage monitor's AI spend thresholds (issue 18): judged at the same prices.
+        let watch = Arc::new(projections::spend::AiSpendWatch::new(Arc::new(
+            pricing.models.clone(),
+        ))) as Arc<dyn EventHandler>;
+        let projections = Registry::new(projections.iter().cloned().chain([watch]));
         Ok(Deps {
             pool,
             bus,

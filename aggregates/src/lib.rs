@@ -1,5 +1,5 @@
 //! atende's domain: the event-sourced aggregates (`Tenant`, `Subscription`,
-//! `Conversation`, `Ticket`, `PlatformContent`, `AdminAction`, `CataloguePlan`) with their
+//! `Conversation`, `Ticket`, `PlatformContent`, `AdminAction`, `CataloguePlan`, `AiSpendThreshold`) with their
 //! commands, business rules and errors.
 //!
 //! Aggregates are pure. Everything they need from outside — the time, fresh ids, facts
@@ -11,6 +11,8 @@
 #![warn(missing_docs)]
 
 pub mod admin_action;
+// The usage monitor's AI spend thresholds (issue 18).
+pub mod ai_spend;
 pub mod clock;
 pub mod conversation;
 pub mod error;
@@ -23,6 +25,8 @@ pub mod tenant;
 pub mod ticket;
 
 pub use admin_action::{AdminAction, AdminActionCommand, AdminActionError, AdminActionServices};
+// The usage monitor's AI spend thresholds (issue 18).
+pub use ai_spend::{AiSpendCommand, AiSpendError, AiSpendServices, AiSpendThreshold};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use conversation::{
     Conversation, ConversationCommand, ConversationError, ConversationServices,

@@ -10,6 +10,8 @@ use aggregates::{
     TenantServices, Ticket, TicketServices,
 };
 use aggregates::{CataloguePlan, PlanServices};
+// The usage monitor's AI spend thresholds (issue 18).
+use aggregates::{AiSpendServices, AiSpendThreshold};
 use cqrs_es::Aggregate;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -51,6 +53,9 @@ pub struct CommandBus {
     // Plans managed by admins (issue 18).
     /// The plans admins publish, revise and retire.
     pub plans: AggregateStore<CataloguePlan>,
+    // The usage monitor's AI spend thresholds (issue 18).
+    /// The monthly AI spend thresholds admins set (`global`, or a tenant's id).
+    pub ai_spend: AggregateStore<AiSpendThreshold>,
 }
 
 impl CommandBus {
@@ -130,8 +135,17 @@ impl CommandBus {
             ),
             // Plans managed by admins (issue 18).
             plans: AggregateStore::new(
-                pool,
+                pool.clone(),
                 PlanServices::new(clock.clone()),
+                every,
+                on_commit.clone(),
+                keys.clone(),
+                clock.clone(),
+            ),
+            // The usage monitor's AI spend thresholds (issue 18).
+            ai_spend: AggregateStore::new(
+                pool,
+                AiSpendServices::new(clock.clone()),
                 every,
                 on_commit,
                 keys,

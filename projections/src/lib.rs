@@ -11,6 +11,8 @@ pub mod metrics;
 pub mod notifications;
 pub mod plans;
 pub mod reports;
+// The usage monitor's AI spend thresholds (issue 18).
+pub mod spend;
 pub mod tenants;
 pub mod tickets;
 pub mod usage;

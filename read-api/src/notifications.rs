@@ -56,7 +56,8 @@ pub struct Notification {
     /// Its id; newer ones have greater ids.
     pub id: i64,
     /// `tenant_registered`, `payment_failed`, `subscription_cancelled`, `quota_reached`,
-    /// `ip_blocked`, `event_parked`, `mail_given_up` or `usage_report_given_up`.
+    /// `ai_spend_threshold_reached`, `ip_blocked`, `event_parked`, `mail_given_up` or
+    /// `usage_report_given_up`.
     pub kind: String,
     /// The tenant concerned, if any.
     pub tenant_id: Option<Uuid>,

@@ -228,7 +228,7 @@ sub_states! {
     crate::tenants::TenantsState { pool, bus, pricing, whatsapp, public_url, ai_limits }
     crate::tickets::TicketsState { pool, bus, keys, knowledge }
     crate::trail::TrailState { bus }
-    crate::usage::UsageState { pool, pricing }
+    crate::usage::UsageState { pool, pricing, bus }
     crate::users::UsersState { pool, bus, public_url }
     crate::webhooks::WebhooksState { whatsapp }
 }

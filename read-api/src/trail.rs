@@ -201,6 +201,12 @@ pub const DOMAIN_EVENT_OPERATIONS: &[&str] = &[
     "retire_plan",
     // Per-tenant AI limits (issue 18): `AiLimitsChanged` names the admin.
     "set_tenant_ai_limits",
+    // The usage monitor (issue 18): `AiSpendThresholdSet` and `AiSpendThresholdCleared` name
+    // the admin, and their metadata the actor, request and address.
+    "set_global_ai_spend_threshold",
+    "clear_global_ai_spend_threshold",
+    "set_tenant_ai_spend_threshold",
+    "clear_tenant_ai_spend_threshold",
 ];
 
 /// Admin operations that change only what the caller sees (their own read marks), with why

@@ -15,8 +15,8 @@ pub mod stored;
 
 pub use billing::BillingPeriod;
 pub use events::{
-    AdminActionEvent, ConversationEvent, EventType, Plan, PlanEvent, PlatformContentEvent,
-    SubscriptionEvent, TenantEvent, TicketEvent, EVENT_VERSION,
+    AdminActionEvent, AiSpendEvent, ConversationEvent, EventType, Plan, PlanEvent,
+    PlatformContentEvent, SubscriptionEvent, TenantEvent, TicketEvent, EVENT_VERSION,
 };
 pub use ids::{conversation_id, AgentId, TenantId};
 pub use locale::Locale;

@@ -6,7 +6,7 @@
 //! whole event.
 
 use crate::events::{
-    AdminActionEvent, ConversationEvent, EventType, PlanEvent, PlatformContentEvent,
+    AdminActionEvent, AiSpendEvent, ConversationEvent, EventType, PlanEvent, PlatformContentEvent,
     SubscriptionEvent, TenantEvent, TicketEvent, EVENT_VERSION,
 };
 use chrono::{DateTime, Utc};
@@ -35,11 +35,14 @@ pub enum AggregateKind {
     // Plans managed by admins (issue 18).
     /// A commercial plan an admin published, revised or retired; its id is the plan's key.
     Plan,
+    // The usage monitor's AI spend thresholds (issue 18).
+    /// A monthly AI spend threshold an admin set: `global`, or a tenant's id.
+    AiSpendThreshold,
 }
 
 impl AggregateKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [AggregateKind; 7] = [
+    pub const ALL: [AggregateKind; 8] = [
         Self::Tenant,
         Self::Subscription,
         Self::Conversation,
@@ -48,6 +51,8 @@ impl AggregateKind {
         Self::AdminAction,
         // Plans managed by admins (issue 18).
         Self::Plan,
+        // The usage monitor's AI spend thresholds (issue 18).
+        Self::AiSpendThreshold,
     ];
 
     /// The stored `aggregate_type` string.
@@ -61,6 +66,8 @@ impl AggregateKind {
             Self::AdminAction => "admin_action",
             // Plans managed by admins (issue 18).
             Self::Plan => "plan",
+            // The usage monitor's AI spend thresholds (issue 18).
+            Self::AiSpendThreshold => "ai_spend_threshold",
         }
     }
 
@@ -79,8 +86,8 @@ pub struct StoredEvent {
     pub tx_id: i64,
     /// When the event was recorded.
     pub recorded_at: DateTime<Utc>,
-    /// `tenant`, `subscription`, `conversation`, `ticket`, `platform_content`, `admin_action`
-    /// or `plan`.
+    /// `tenant`, `subscription`, `conversation`, `ticket`, `platform_content`, `admin_action`,
+    /// `plan` or `ai_spend_threshold`.
     pub aggregate_type: String,
     /// The aggregate's id.
     pub aggregate_id: String,
@@ -240,6 +247,9 @@ pub enum AnyEvent {
     // Plans managed by admins (issue 18).
     /// An event of the `plan` aggregate.
     Plan(PlanEvent),
+    // The usage monitor's AI spend thresholds (issue 18).
+    /// An event of the `ai_spend_threshold` aggregate.
+    AiSpendThreshold(AiSpendEvent),
 }
 
 impl AnyEvent {
@@ -254,6 +264,8 @@ impl AnyEvent {
             Self::AdminAction(e) => e.kind(),
             // Plans managed by admins (issue 18).
             Self::Plan(e) => e.kind(),
+            // The usage monitor's AI spend thresholds (issue 18).
+            Self::AiSpendThreshold(e) => e.kind(),
         }
     }
 
@@ -268,6 +280,8 @@ impl AnyEvent {
             Self::AdminAction(e) => e.at(),
             // Plans managed by admins (issue 18).
             Self::Plan(e) => e.at(),
+            // The usage monitor's AI spend thresholds (issue 18).
+            Self::AiSpendThreshold(e) => e.at(),
         }
     }
 }
@@ -351,6 +365,8 @@ pub fn decode(
         AggregateKind::AdminAction => AnyEvent::AdminAction(typed(kind, payload)?),
         // Plans managed by admins (issue 18).
         AggregateKind::Plan => AnyEvent::Plan(typed(kind, payload)?),
+        // The usage monitor's AI spend thresholds (issue 18).
+        AggregateKind::AiSpendThreshold => AnyEvent::AiSpendThreshold(typed(kind, payload)?),
     };
     if event.kind() != kind {
         return Err(DecodeError::TagMismatch {

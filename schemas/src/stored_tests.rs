@@ -1,6 +1,6 @@
 use super::*;
 use crate::events::{
-    admin_action, conversation, plan, platform_content, subscription, tenant, ticket,
+    admin_action, ai_spend, conversation, plan, platform_content, subscription, tenant, ticket,
 };
 use serde_json::json;
 
@@ -46,6 +46,12 @@ fn every_sample() -> Vec<(AnyEvent, StoredEvent)> {
     );
     // Plans managed by admins (issue 18).
     all.extend(plan::tests::samples().into_iter().map(AnyEvent::Plan));
+    // The usage monitor's AI spend thresholds (issue 18).
+    all.extend(
+        ai_spend::tests::samples()
+            .into_iter()
+            .map(AnyEvent::AiSpendThreshold),
+    );
     all.into_iter()
         .map(|typed| {
             let payload = match &typed {
@@ -57,6 +63,8 @@ fn every_sample() -> Vec<(AnyEvent, StoredEvent)> {
                 AnyEvent::AdminAction(e) => serde_json::to_value(e),
                 // Plans managed by admins (issue 18).
                 AnyEvent::Plan(e) => serde_json::to_value(e),
+                // The usage monitor's AI spend thresholds (issue 18).
+                AnyEvent::AiSpendThreshold(e) => serde_json::to_value(e),
             }
             .expect("serializes");
             let kind = typed.kind();
@@ -78,6 +86,8 @@ fn every_event_of_every_aggregate_decodes_into_its_typed_enum() {
         AggregateKind::AdminAction,
         // Plans managed by admins (issue 18).
         AggregateKind::Plan,
+        // The usage monitor's AI spend thresholds (issue 18).
+        AggregateKind::AiSpendThreshold,
     ] {
         assert!(
             samples.iter().any(|(t, _)| t.kind().aggregate() == kind),

@@ -1,5 +1,5 @@
 //! What the platform's admins are told (issue 18): a new tenant, a failed payment, a
-//! cancelled subscription, a quota reached, an IP blocked, an event a consumer parked, a mail
+//! cancelled subscription, a quota reached, an AI spend threshold reached, an IP blocked, an event a consumer parked, a mail
 //! or usage report given up. Each fact is raised once ([`Notice::key`] is unique), in the
 //! transaction that records it where it can be, and announced on [`CHANNEL`] so an admin's
 //! console hears of it at once. Whether an admin has read one is theirs alone.
@@ -39,11 +39,14 @@ pub enum Kind {
     MailGivenUp,
     /// A usage report to Stripe was given up.
     UsageReportGivenUp,
+    // The usage monitor (issue 18).
+    /// A tenant's estimated AI cost in a UTC month reached its spend threshold.
+    AiSpendThresholdReached,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::TenantRegistered,
         Kind::PaymentFailed,
         Kind::SubscriptionCancelled,
@@ -52,6 +55,8 @@ impl Kind {
         Kind::EventParked,
         Kind::MailGivenUp,
         Kind::UsageReportGivenUp,
+        // The usage monitor (issue 18).
+        Kind::AiSpendThresholdReached,
     ];
 
     /// The stored name.
@@ -65,6 +70,8 @@ impl Kind {
             Kind::EventParked => "event_parked",
             Kind::MailGivenUp => "mail_given_up",
             Kind::UsageReportGivenUp => "usage_report_given_up",
+            // The usage monitor (issue 18).
+            Kind::AiSpendThresholdReached => "ai_spend_threshold_reached",
         }
     }
 }
@@ -201,6 +208,33 @@ impl Notice {
             tenant_id: None,
             subject: report.to_owned(),
             detail: json!({ "error": error }),
+            at,
+        }
+    }
+
+    // The usage monitor (issue 18).
+    /// The tenant's estimated AI cost in the UTC month starting `month` reached its
+    /// threshold of `threshold_usd_cents` (once per tenant and month, whatever the
+    /// threshold does afterwards).
+    pub fn ai_spend_threshold_reached(
+        tenant: Uuid,
+        tenant_name: Option<&str>,
+        month: NaiveDate,
+        estimated_cost_usd: f64,
+        threshold_usd_cents: i64,
+        at: DateTime<Utc>,
+    ) -> Self {
+        let month = month.format("%Y-%m").to_string();
+        Self {
+            kind: Kind::AiSpendThresholdReached,
+            key: format!("ai_spend_threshold_reached:{tenant}:{month}"),
+            tenant_id: Some(tenant),
+            subject: tenant_name.unwrap_or_default().to_owned(),
+            detail: json!({
+                "month": month,
+                "estimated_cost_usd": estimated_cost_usd,
+                "threshold_usd_cents": threshold_usd_cents,
+            }),
             at,
         }
     }

@@ -3,9 +3,11 @@
 
 mod admin_ops;
 mod admin_trail;
+// The usage monitor's AI spend thresholds (issue 18).
 mod ai_handoff;
 // Per-tenant AI limits (issue 18).
 mod ai_limits;
+mod ai_spend;
 mod answers_e2e;
 mod audit;
 mod audit_log;

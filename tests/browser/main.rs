@@ -25,6 +25,8 @@ mod admin_plans;
 mod admin_notifications;
 // Platform users page and the admin's trail in the audit log (issue 18).
 mod admin_users;
+// The usage monitor (issue 18).
+mod admin_usage;
 // Refunds (issue 18).
 mod admin_refunds;
 

@@ -18,6 +18,8 @@ const support = () => import("./pages/support.js");
 const adminSupport = () => import("./pages/admin-support.js");
 const tutorials = () => import("./pages/tutorials.js");
 const adminTenants = () => import("./pages/admin-tenants.js");
+// The usage monitor (issue 18).
+const adminUsage = () => import("./pages/admin-usage.js");
 
 export const routes = [
   { path: "/login", access: "public", page: () => import("./pages/signin.js") },
@@ -85,6 +87,10 @@ export const routes = [
   // Plans managed by admins (issue 18).
   { path: "/admin/plans", access: "admin", page: () => import("./pages/admin-plans.js"),
     nav: { label: "nav.admin_plans", icon: "tag", section: "business" } },
+  // The usage monitor (issue 18): top spenders, AI spend thresholds, a tenant's history.
+  { path: "/admin/usage", access: "admin", page: adminUsage,
+    nav: { label: "nav.admin_usage", icon: "gauge", section: "business" } },
+  { path: "/admin/usage/:id", access: "admin", page: adminUsage, parent: "/admin/usage" },
   // Notifications (issue 18): reached from the bell in the top bar, not the navigation.
   { path: "/admin/notifications", access: "admin", page: () => import("./pages/admin-notifications.js") },
 

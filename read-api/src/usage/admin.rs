@@ -1,5 +1,5 @@
-//! `GET /api/v1/admin/usage`: every tenant's usage in its billing period containing a day,
-//! top spenders first.
+//! `GET /api/v1/admin/usage`: every tenant's usage in its billing period containing a day
+//! (or, for the usage monitor, in one UTC calendar month), top spenders first.
 
 use super::report::{billed, usage_of, TenantUsage};
 use super::UsageState;
@@ -16,6 +16,7 @@ use base64::Engine;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Which periods, and paging.
@@ -29,6 +30,34 @@ pub struct AdminUsageQuery {
     pub cursor: Option<String>,
     /// Page size, 1..=200 (50 by default).
     pub limit: Option<u32>,
+    /// `calendar` reports every tenant for the UTC calendar month containing the day
+    /// instead of its billing period: the months the AI spend thresholds watch.
+    #[param(inline)]
+    pub basis: Option<UsageBasis>,
+}
+
+/// Which period each tenant is reported for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageBasis {
+    /// Its own billing period (the default).
+    #[default]
+    Billing,
+    /// The UTC calendar month.
+    Calendar,
+}
+
+/// One tenant's usage, as admins see it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct AdminTenantUsage {
+    /// The usage.
+    #[serde(flatten)]
+    pub usage: TenantUsage,
+    /// The tenant's name, as the directory has it.
+    pub tenant_name: Option<String>,
+    /// The monthly AI spend threshold that watches it (its own, else the global one), in
+    /// US cents; null when none does.
+    pub ai_spend_threshold_usd_cents: Option<i64>,
 }
 
 /// A page of tenants' usage, by estimated cost (highest first), then tenant id.
@@ -37,7 +66,7 @@ pub struct AdminUsagePage {
     /// The day whose periods are reported.
     pub period: NaiveDate,
     /// The tenants.
-    pub items: Vec<TenantUsage>,
+    pub items: Vec<AdminTenantUsage>,
     /// Pass as `cursor` for the next page; absent on the last one.
     pub next_cursor: Option<String>,
 }
@@ -113,9 +142,14 @@ pub(crate) async fn usage(
         })
         .transpose()?;
     let limit = usize::try_from(page_size(query.limit)).unwrap_or(50);
-    let tenants = billed(&state.pool, None, date)
+    let mut tenants = billed(&state.pool, None, date)
         .await
         .map_err(ApiError::internal)?;
+    if query.basis.unwrap_or_default() == UsageBasis::Calendar {
+        for t in &mut tenants {
+            t.period = super::BillingPeriod::containing(None, date);
+        }
+    }
     // Costs come from the price table in force, so the ranking is computed here; the
     // number of tenants keeps this small.
     let mut items = usage_of(&state.pool, &state.pricing, &tenants)
@@ -130,6 +164,32 @@ pub(crate) async fn usage(
     let next_cursor = more
         .then(|| items.last().map(|u| Cursor::of(u).encode()))
         .flatten();
+    let ids: Vec<Uuid> = items.iter().map(|u| u.tenant_id).collect();
+    let names: HashMap<Uuid, String> =
+        sqlx::query_as("SELECT tenant_id, name FROM tenant_directory WHERE tenant_id = ANY($1)")
+            .bind(&ids)
+            .fetch_all(&state.pool)
+            .await
+            .map_err(ApiError::internal)?
+            .into_iter()
+            .collect::<Vec<(Uuid, String)>>()
+            .into_iter()
+            .collect();
+    let thresholds = super::spend::thresholds(&state.pool).await?;
+    let global = thresholds.global.as_ref().map(|g| g.monthly_usd_cents);
+    let own: HashMap<Uuid, i64> = thresholds
+        .tenants
+        .iter()
+        .filter_map(|t| t.tenant_id.map(|id| (id, t.monthly_usd_cents)))
+        .collect();
+    let items = items
+        .into_iter()
+        .map(|usage| AdminTenantUsage {
+            tenant_name: names.get(&usage.tenant_id).cloned(),
+            ai_spend_threshold_usd_cents: own.get(&usage.tenant_id).copied().or(global),
+            usage,
+        })
+        .collect();
     Ok(Json(AdminUsagePage {
         period: date,
         items,

@@ -6,6 +6,8 @@
 //! with an upcaster, never an edit of a released variant.
 
 pub mod admin_action;
+// The usage monitor's AI spend thresholds (issue 18).
+pub mod ai_spend;
 pub mod conversation;
 // Plans managed by admins (issue 18).
 pub mod plan;
@@ -19,6 +21,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub use admin_action::{ActionOutcome, ActionTarget, AdminActionEvent};
+// The usage monitor's AI spend thresholds (issue 18).
+pub use ai_spend::{AiSpendEvent, GLOBAL_AI_SPEND_SCOPE};
 pub use conversation::{
     AiRun, ConversationEvent, ConversationStatus, DeliveryStatus, HandoffReason, MessageContent,
     ResumeReason, CUSTOMER_WINDOW,
@@ -77,6 +81,8 @@ pub fn all_event_types() -> impl Iterator<Item = (crate::AggregateKind, &'static
         .chain(of(K::AdminAction, AdminActionEvent::EVENT_TYPES))
         // Plans managed by admins (issue 18).
         .chain(of(K::Plan, PlanEvent::EVENT_TYPES))
+        // The usage monitor's AI spend thresholds (issue 18).
+        .chain(of(K::AiSpendThreshold, AiSpendEvent::EVENT_TYPES))
 }
 
 /// Implements the naming side of the four event enums and the [`EventType`] of all of them
@@ -240,6 +246,11 @@ event_types! {
     Plan => PlanEvent {
         PlanSet,
         PlanRetired,
+    },
+    // The usage monitor's AI spend thresholds (issue 18).
+    AiSpendThreshold => AiSpendEvent {
+        AiSpendThresholdSet,
+        AiSpendThresholdCleared,
     },
 }
 

@@ -7,8 +7,8 @@
 //! `ATENDE_WRITE_SCHEMAS=1 cargo nextest run -p schemas schema_files`.
 
 use crate::events::{
-    AdminActionEvent, ConversationEvent, PlanEvent, PlatformContentEvent, SubscriptionEvent,
-    TenantEvent, TicketEvent,
+    AdminActionEvent, AiSpendEvent, ConversationEvent, PlanEvent, PlatformContentEvent,
+    SubscriptionEvent, TenantEvent, TicketEvent,
 };
 use crate::{AggregateKind, StoredEvent, EVENT_VERSION};
 use schemars::JsonSchema;
@@ -46,6 +46,8 @@ pub fn files() -> Vec<SchemaFile> {
     out.extend(split::<AdminActionEvent>(AggregateKind::AdminAction));
     // Plans managed by admins (issue 18).
     out.extend(split::<PlanEvent>(AggregateKind::Plan));
+    // The usage monitor's AI spend thresholds (issue 18).
+    out.extend(split::<AiSpendEvent>(AggregateKind::AiSpendThreshold));
     out
 }
 

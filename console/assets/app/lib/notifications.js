@@ -36,13 +36,15 @@ export function followNotifications() {
   });
 }
 
-/// Where an admin acts on notification `n`: its tenant, the subscriptions, the security
-/// or the system page.
+/// Where an admin acts on notification `n`: its tenant, its usage history, the
+/// subscriptions, the security or the system page.
 export function targetOf(n) {
   switch (n.kind) {
     case "tenant_registered":
     case "quota_reached":
       return n.tenant_id ? `/admin/tenants/${n.tenant_id}` : "/admin/tenants";
+    case "ai_spend_threshold_reached":
+      return n.tenant_id ? `/admin/usage/${n.tenant_id}` : "/admin/usage";
     case "payment_failed":
     case "subscription_cancelled":
       return "/admin/subscriptions";

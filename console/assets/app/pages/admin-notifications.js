@@ -8,6 +8,7 @@ import { useStore } from "../lib/store.js";
 import { notices, setUnread, targetOf } from "../lib/notifications.js";
 import { PageHead, Loading, Notice, errorMessage } from "../components/ui.js";
 import { Icon } from "../components/icons.js";
+import { money, usd, day } from "../lib/format.js";
 import { ExportButtons } from "../components/export.js";
 
 const TONE = {
@@ -19,6 +20,7 @@ const TONE = {
   event_parked: "danger",
   mail_given_up: "danger",
   usage_report_given_up: "danger",
+  ai_spend_threshold_reached: "warning",
 };
 
 function subjectOf(n) {
@@ -38,6 +40,12 @@ function detailOf(n) {
       return t("notifications.detail.subscription_cancelled", { reason: d.reason });
     case "quota_reached":
       return t("notifications.detail.quota_reached", { used: d.used, quota: d.quota });
+    case "ai_spend_threshold_reached":
+      return t("notifications.detail.ai_spend_threshold_reached", {
+        cost: usd(d.estimated_cost_usd || 0),
+        amount: money(d.threshold_usd_cents || 0, "usd"),
+        month: d.month ? day(d.month + "-01", { month: "long", year: "numeric" }) : "",
+      });
     case "ip_blocked":
       return t("notifications.detail.ip_blocked", { until: dateTime(d.until) });
     case "event_parked":
@@ -52,6 +60,7 @@ function detailOf(n) {
 function actionOf(path) {
   if (path.startsWith("/admin/tenants")) return t("notifications.open_tenant");
   if (path === "/admin/subscriptions") return t("notifications.open_subscriptions");
+  if (path.startsWith("/admin/usage")) return t("notifications.open_usage");
   if (path === "/admin/security") return t("notifications.open_security");
   return t("notifications.open_system");
 }

@@ -241,7 +241,7 @@ function Detail({ id }) {
       <${SubscriptionCard} key=${"s" + version} id=${id} />
     </div>
     <${Actions} p=${p} onDone=${done} onError=${failed} />
-    <${Usage} usage=${p.usage} />
+    <${Usage} usage=${p.usage} id=${id} />
     <${AiLimits} id=${id} onChanged=${() => setVersion((v) => v + 1)} />
     <${Payments} key=${"p" + version} id=${id} />
     <${Team} team=${p.team} />
@@ -393,9 +393,10 @@ function SubscriptionCard({ id }) {
   </section>`;
 }
 
-function Usage({ usage }) {
+function Usage({ usage, id }) {
   return html`<section class="card" aria-labelledby="usage-title" id="tenant-usage">
     <h2 id="usage-title">${t("admin_tenants.usage")}</h2>
+    <p><a href=${"/admin/usage/" + id} id="tenant-usage-history">${t("admin_tenants.usage_history")} →</a></p>
     <div class="table-wrap" tabindex="0" role="region" aria-labelledby="usage-title"><table>
       <thead><tr>
         <th scope="col">${t("admin_tenants.period")}</th>
