@@ -137,7 +137,7 @@ async fn an_admin_refunds_part_of_a_payment_and_sees_revenue_net_of_it_once_stri
     console
         .wait_until(
             "the page says Stripe has the request",
-            "document.querySelector('#payments-title ~ p.success')?.textContent.includes('Stripe')",
+            "document.querySelector('[aria-labelledby=payments-title] p.success')?.textContent.includes('Stripe')",
         )
         .await;
 
@@ -153,7 +153,7 @@ async fn an_admin_refunds_part_of_a_payment_and_sees_revenue_net_of_it_once_stri
     console
         .wait_until(
             "the page says the refund is recorded",
-            "document.querySelector('#payments-title ~ p.success')?.textContent.includes('registrado')",
+            "document.querySelector('[aria-labelledby=payments-title] p.success')?.textContent.includes('registrado')",
         )
         .await;
     judge(&console, "admin-refunds-recorded").await;

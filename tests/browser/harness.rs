@@ -336,9 +336,9 @@ impl Console {
             .await
     }
 
-    /// Tabs forward until the element with id `id` has the focus (at most 30 stops).
+    /// Tabs forward until the element with id `id` has the focus (at most 60 stops).
     pub async fn tab_to(&self, id: &str) {
-        for _ in 0..30 {
+        for _ in 0..60 {
             if self.focused().await == id {
                 return;
             }

@@ -239,7 +239,7 @@ async fn an_agent_is_not_shown_the_owners_pages_and_is_refused_them_by_address()
         "/bot",
         "/whatsapp",
         "/team",
-        "/metrics",
+        "/insights",
         "/usage",
         "/outbox",
     ] {

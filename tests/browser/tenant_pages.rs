@@ -14,7 +14,7 @@ const OWNER_PAGES: &[(&str, &str, &str)] = &[
     ("/bot", "#threshold", "bot"),
     ("/whatsapp", "#tab-cloud_api", "whatsapp"),
     ("/team", "#members .person", "team"),
-    ("/metrics", "#metrics-totals", "metrics"),
+    ("/insights", "#metrics-totals", "metrics"),
     ("/usage", "#quota-line", "usage"),
     ("/outbox", "#outbox .out-item", "outbox"),
     ("/profile", "#profile-email", "profile"),

@@ -34,7 +34,7 @@ export const routes = [
   { path: "/bot", access: "owner", page: () => import("./pages/bot.js"), nav: { label: "nav.bot", icon: "bot" } },
   { path: "/whatsapp", access: "owner", page: () => import("./pages/whatsapp.js"), nav: { label: "nav.whatsapp", icon: "phone" } },
   { path: "/team", access: "owner", page: () => import("./pages/team.js"), nav: { label: "nav.team", icon: "users" } },
-  { path: "/metrics", access: "owner", page: () => import("./pages/metrics.js"), nav: { label: "nav.metrics", icon: "chart" } },
+  { path: "/insights", access: "owner", page: () => import("./pages/metrics.js"), nav: { label: "nav.metrics", icon: "chart" } },
   { path: "/usage", access: "owner", page: usage, nav: { label: "nav.usage", icon: "gauge" } },
   { path: "/billing", access: "owner", page: usage },
   { path: "/outbox", access: "owner", page: () => import("./pages/outbox.js"), nav: { label: "nav.outbox", icon: "send" } },

@@ -1,4 +1,4 @@
-// The tenant's metrics (`/metrics`): totals over a range of days, and per-day charts of
+// The tenant's metrics (`/insights`; `/metrics` is the Prometheus endpoint): totals over a range of days, and per-day charts of
 // the messages, hand-offs, the AI's resolution rate and response times.
 import { html, useMemo } from "../lib/html.js";
 import { t } from "../lib/i18n.js";
@@ -27,7 +27,7 @@ export default function Metrics({ query }) {
     <${PageHead} title=${t("metrics.title")} lead=${t("metrics.lead")}>
       <label class="sr-only" for="metrics-range">${t("metrics.range")}</label>
       <select id="metrics-range" class="range-select" value=${String(days)}
-        onChange=${(e) => navigate("/metrics?days=" + e.currentTarget.value, { replace: true })}>
+        onChange=${(e) => navigate("/insights?days=" + e.currentTarget.value, { replace: true })}>
         ${RANGES.map((d) => html`<option value=${String(d)}>${t("metrics.last_days", { n: d })}</option>`)}
       </select>
     <//>
