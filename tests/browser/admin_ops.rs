@@ -95,56 +95,8 @@ async fn an_admin_cancels_a_subscription_at_the_period_end_then_reactivates_it_t
         config.background.stripe_webhooks.stripe_webhook_secret = SECRET.into();
     })
     .await;
-    let cus = customer();
-    let tenant = tenant_of(&cus);
+    let (tenant, cus) = paying_tenant(&console, &stripe).await;
     let sub = format!("sub_of_{cus}");
-    console
-        .app
-        .tenant_command(
-            tenant,
-            TenantCommand::RegisterTenant {
-                tenant_id: tenant,
-                name: "Padaria Pão Quente".into(),
-                owner_email: Personal::from("dona@padaria.example"),
-                plan: Plan("pro".into()),
-            },
-        )
-        .await;
-    for command in [
-        SubscriptionCommand::StartFromCheckout {
-            tenant_id: tenant,
-            stripe_customer_id: cus.clone(),
-            stripe_subscription_id: sub.clone(),
-            plan: Plan("pro".into()),
-            trial_end: None,
-        },
-        SubscriptionCommand::RecordPayment {
-            invoice_id: "in_1".into(),
-            amount_cents: 39_900,
-            currency: "BRL".into(),
-            period_end: chrono::Utc::now() + chrono::Duration::days(30),
-        },
-    ] {
-        console
-            .app
-            .app
-            .bus
-            .subscriptions
-            .execute(
-                &tenant.to_string(),
-                command,
-                &TestApp::admin_metadata(tenant),
-            )
-            .await
-            .unwrap();
-    }
-    Mock::given(method("POST"))
-        .and(path(format!("/v1/subscriptions/{sub}")))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"id": sub, "object": "subscription"})),
-        )
-        .mount(&stripe)
-        .await;
     let (admin, _) = console.app.signed_in(Role::Admin).await;
     console.sign_in(&admin).await;
     console
@@ -480,4 +432,60 @@ async fn an_admin_downloads_a_contacts_data_then_erases_the_contact_with_a_reaso
     );
     let _ = std::fs::remove_dir_all(&downloads);
     console.assert_no_js_errors().await;
+}
+
+/// A tenant paying through the fake Stripe, with a payment, whose subscription Stripe lets
+/// be updated; its id and Stripe customer.
+pub(crate) async fn paying_tenant(console: &Console, stripe: &MockServer) -> (Uuid, String) {
+    let cus = customer();
+    let tenant = tenant_of(&cus);
+    let sub = format!("sub_of_{cus}");
+    console
+        .app
+        .tenant_command(
+            tenant,
+            TenantCommand::RegisterTenant {
+                tenant_id: tenant,
+                name: "Padaria Pão Quente".into(),
+                owner_email: Personal::from("dona@padaria.example"),
+                plan: Plan("pro".into()),
+            },
+        )
+        .await;
+    for command in [
+        SubscriptionCommand::StartFromCheckout {
+            tenant_id: tenant,
+            stripe_customer_id: cus.clone(),
+            stripe_subscription_id: sub.clone(),
+            plan: Plan("pro".into()),
+            trial_end: None,
+        },
+        SubscriptionCommand::RecordPayment {
+            invoice_id: "in_1".into(),
+            amount_cents: 39_900,
+            currency: "BRL".into(),
+            period_end: chrono::Utc::now() + chrono::Duration::days(30),
+        },
+    ] {
+        console
+            .app
+            .app
+            .bus
+            .subscriptions
+            .execute(
+                &tenant.to_string(),
+                command,
+                &TestApp::admin_metadata(tenant),
+            )
+            .await
+            .unwrap();
+    }
+    Mock::given(method("POST"))
+        .and(path(format!("/v1/subscriptions/{sub}")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": sub, "object": "subscription"})),
+        )
+        .mount(stripe)
+        .await;
+    (tenant, cus)
 }

@@ -4,20 +4,19 @@
 //! after which the audit log shows each action with the admin who took it and how it
 //! ended.
 
+use crate::admin_ops::paying_tenant;
 use crate::harness::{screenshot_dir, Console};
-use crate::helpers::TestApp;
-use crate::stripe_support::{customer, deliver, event, tenant_of, SECRET};
-use aggregates::{ConversationCommand, SubscriptionCommand, TenantCommand};
+use crate::stripe_support::{deliver, event, SECRET};
+use aggregates::ConversationCommand;
 use chromiumoxide::cdp::browser_protocol::browser::{
     SetDownloadBehaviorBehavior, SetDownloadBehaviorParams,
 };
 use read_api::auth::Role;
 use schemas::events::MessageContent;
-use schemas::{conversation_id, Actor, ActorKind, CommandMetadata, Personal, Plan};
+use schemas::{conversation_id, Actor, ActorKind, CommandMetadata, Personal};
 use serde_json::{json, Value};
 use uuid::Uuid;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 /// The page as its user sees it: axe-clean in both themes, screenshots of each, and
 /// nothing wider than a 360 px phone.
@@ -189,61 +188,6 @@ async fn an_admin_creates_an_auditor_sees_the_password_once_then_disables_and_en
         200
     );
     console.assert_no_js_errors().await;
-}
-
-/// A tenant paying through the fake Stripe, with a payment; its id.
-async fn paying_tenant(console: &Console, stripe: &MockServer) -> (Uuid, String) {
-    let cus = customer();
-    let tenant = tenant_of(&cus);
-    let sub = format!("sub_of_{cus}");
-    console
-        .app
-        .tenant_command(
-            tenant,
-            TenantCommand::RegisterTenant {
-                tenant_id: tenant,
-                name: "Padaria Pão Quente".into(),
-                owner_email: Personal::from("dona@padaria.example"),
-                plan: Plan("pro".into()),
-            },
-        )
-        .await;
-    for command in [
-        SubscriptionCommand::StartFromCheckout {
-            tenant_id: tenant,
-            stripe_customer_id: cus.clone(),
-            stripe_subscription_id: sub.clone(),
-            plan: Plan("pro".into()),
-            trial_end: None,
-        },
-        SubscriptionCommand::RecordPayment {
-            invoice_id: "in_1".into(),
-            amount_cents: 39_900,
-            currency: "BRL".into(),
-            period_end: chrono::Utc::now() + chrono::Duration::days(30),
-        },
-    ] {
-        console
-            .app
-            .app
-            .bus
-            .subscriptions
-            .execute(
-                &tenant.to_string(),
-                command,
-                &TestApp::admin_metadata(tenant),
-            )
-            .await
-            .unwrap();
-    }
-    Mock::given(method("POST"))
-        .and(path(format!("/v1/subscriptions/{sub}")))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"id": sub, "object": "subscription"})),
-        )
-        .mount(stripe)
-        .await;
-    (tenant, cus)
 }
 
 /// `customer.subscription.updated` for `customer`'s subscription, as Stripe sends it.

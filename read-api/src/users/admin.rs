@@ -200,18 +200,7 @@ pub(super) async fn disable_user(
     trail: Trail,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    let result = set_disabled(&state, admin, id, true).await;
-    if result.is_ok() {
-        auth.revocations().mark(Subject::User(id), true);
-    }
-    let entry = Action::DisablePlatformUser.on("user", id);
-    let entry = match &result {
-        Ok(role) => entry.note(role.as_str()),
-        Err(_) => entry,
-    };
-    trail
-        .record(entry, result.map(|_| StatusCode::NO_CONTENT))
-        .await
+    switch(&state, &auth, admin, trail, id, true).await
 }
 
 /// Enables a disabled platform user again: they sign in with the password they had.
@@ -240,11 +229,29 @@ pub(super) async fn enable_user(
     trail: Trail,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    let result = set_disabled(&state, admin, id, false).await;
+    switch(&state, &auth, admin, trail, id, false).await
+}
+
+/// Disables (or enables) `id` for `admin`, takes effect on the tokens `id` holds at once,
+/// and traces the attempt whatever its outcome.
+async fn switch(
+    state: &UsersState,
+    auth: &AuthConfig,
+    admin: AuthUser,
+    trail: Trail,
+    id: Uuid,
+    disabled: bool,
+) -> Result<StatusCode, ApiError> {
+    let result = set_disabled(state, admin, id, disabled).await;
     if result.is_ok() {
-        auth.revocations().mark(Subject::User(id), false);
+        auth.revocations().mark(Subject::User(id), disabled);
     }
-    let entry = Action::EnablePlatformUser.on("user", id);
+    let action = if disabled {
+        Action::DisablePlatformUser
+    } else {
+        Action::EnablePlatformUser
+    };
+    let entry = action.on("user", id);
     let entry = match &result {
         Ok(role) => entry.note(role.as_str()),
         Err(_) => entry,
