@@ -20,29 +20,6 @@ use uuid::Uuid;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// The page as its admin sees it: axe-clean in both themes, screenshots of each, and
-/// nothing wider than a 360 px phone.
-async fn judge(console: &Console, name: &str) {
-    console.viewport(1280, 860).await;
-    for scheme in ["light", "dark"] {
-        console.prefer_color_scheme(scheme).await;
-        console
-            .assert_axe_clean(&format!("{name} ({scheme})"))
-            .await;
-        console.screenshot(&format!("{name}-{scheme}")).await;
-    }
-    console.prefer_color_scheme("light").await;
-    console.viewport(360, 740).await;
-    assert!(
-        !console.scrolls_sideways().await,
-        "{name} scrolls sideways at 360 px: {:?}",
-        console.too_wide().await
-    );
-    console.assert_axe_clean(&format!("{name} (phone)")).await;
-    console.screenshot(&format!("phone-{name}")).await;
-    console.viewport(1280, 860).await;
-}
-
 /// `customer.subscription.updated` for `customer`'s subscription, as Stripe sends it.
 fn subscription_updated(customer: &str, cancel_at_period_end: bool, created: i64) -> Value {
     let mut e = event(
@@ -106,7 +83,7 @@ async fn an_admin_cancels_a_subscription_at_the_period_end_then_reactivates_it_t
     console.wait_for(&row).await;
     console.wait_for("#payments tbody tr").await;
     assert!(console.text("#payments").await.contains("in_1"));
-    judge(&console, "admin-subscriptions").await;
+    console.judge("admin-subscriptions").await;
 
     // Cancel at the end of the period (the default choice).
     console
@@ -198,7 +175,7 @@ async fn an_admin_sees_why_an_ip_is_blocked_and_lifts_the_block() {
     assert!(rejected.contains("/api/v1/auth/login"), "{rejected}");
     assert!(rejected.contains("429"), "{rejected}");
     console.wait_for("#audit-feed tbody tr").await;
-    judge(&console, "admin-security").await;
+    console.judge("admin-security").await;
 
     console.click("button[data-lift='127.0.0.1']").await;
     console.wait_for("#confirm-lift[open]").await;
@@ -273,7 +250,7 @@ async fn an_admin_retries_a_parked_event_and_rebuilds_a_read_model_to_the_end() 
         .text(&item)
         .await
         .contains("the index was unreachable"));
-    judge(&console, "admin-system").await;
+    console.judge("admin-system").await;
 
     console
         .click(&format!("button[data-retry='{position}']"))
@@ -376,7 +353,7 @@ async fn an_admin_downloads_a_contacts_data_then_erases_the_contact_with_a_reaso
         .await;
     console.fill("#privacy-tenant", &tenant.to_string()).await;
     console.fill("#privacy-contact", contact).await;
-    judge(&console, "admin-privacy").await;
+    console.judge("admin-privacy").await;
 
     console.click("#privacy-export").await;
     let file = downloads.join(format!("contato-{contact}.json"));

@@ -12,28 +12,6 @@ use schemas::{Personal, Plan};
 use std::time::Duration;
 use wiremock::MockServer;
 
-/// Screenshots in both themes and at a phone's width, axe-clean and nothing too wide.
-async fn judge(console: &Console, name: &str) {
-    console.viewport(1280, 860).await;
-    for scheme in ["light", "dark"] {
-        console.prefer_color_scheme(scheme).await;
-        console
-            .assert_axe_clean(&format!("{name} ({scheme})"))
-            .await;
-        console.screenshot(&format!("{name}-{scheme}")).await;
-    }
-    console.prefer_color_scheme("light").await;
-    console.viewport(360, 740).await;
-    assert!(
-        !console.scrolls_sideways().await,
-        "{name} scrolls sideways at 360 px: {:?}",
-        console.too_wide().await
-    );
-    console.assert_axe_clean(&format!("{name} (phone)")).await;
-    console.screenshot(&format!("phone-{name}")).await;
-    console.viewport(1280, 860).await;
-}
-
 #[tokio::test]
 async fn an_admin_refunds_part_of_a_payment_and_sees_revenue_net_of_it_once_stripe_confirms() {
     let stripe = MockServer::start().await;
@@ -95,7 +73,7 @@ async fn an_admin_refunds_part_of_a_payment_and_sees_revenue_net_of_it_once_stri
         .await;
     let refund_button = "#payments button[data-action='refund']";
     console.wait_for(refund_button).await;
-    judge(&console, "admin-refunds").await;
+    console.judge("admin-refunds").await;
 
     // Part of it: R$ 100,00 of R$ 399,00.
     console.click(refund_button).await;
@@ -156,7 +134,7 @@ async fn an_admin_refunds_part_of_a_payment_and_sees_revenue_net_of_it_once_stri
             "document.querySelector('[aria-labelledby=payments-title] p.success')?.textContent.includes('registrado')",
         )
         .await;
-    judge(&console, "admin-refunds-recorded").await;
+    console.judge("admin-refunds-recorded").await;
 
     // The overview's revenue this month is net of it.
     console.click("#main-nav a[href='/admin/overview']").await;

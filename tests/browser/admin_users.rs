@@ -18,29 +18,6 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 use wiremock::MockServer;
 
-/// The page as its user sees it: axe-clean in both themes, screenshots of each, and
-/// nothing wider than a 360 px phone.
-async fn judge(console: &Console, name: &str) {
-    console.viewport(1280, 860).await;
-    for scheme in ["light", "dark"] {
-        console.prefer_color_scheme(scheme).await;
-        console
-            .assert_axe_clean(&format!("{name} ({scheme})"))
-            .await;
-        console.screenshot(&format!("{name}-{scheme}")).await;
-    }
-    console.prefer_color_scheme("light").await;
-    console.viewport(360, 740).await;
-    assert!(
-        !console.scrolls_sideways().await,
-        "{name} scrolls sideways at 360 px: {:?}",
-        console.too_wide().await
-    );
-    console.assert_axe_clean(&format!("{name} (phone)")).await;
-    console.screenshot(&format!("phone-{name}")).await;
-    console.viewport(1280, 860).await;
-}
-
 fn js(s: &str) -> String {
     serde_json::to_string(s).unwrap()
 }
@@ -160,7 +137,7 @@ async fn an_admin_creates_an_auditor_sees_the_password_once_then_disables_and_en
         listed.contains("Auditor") && listed.contains("ativo"),
         "{listed}"
     );
-    judge(&console, "admin-users").await;
+    console.judge("admin-users").await;
     console.click("#close-user-created").await;
     assert!(
         !console.text("main").await.contains(&password),
@@ -438,7 +415,7 @@ async fn every_action_an_admin_clicks_through_the_console_shows_in_the_audit_log
         .find(|s| s.what == "PlanSet")
         .unwrap_or_else(|| panic!("the plan's revision in the log: {shown:#?}"));
     assert!(revised.actor.contains(&admin.email), "{revised:?}");
-    judge(&console, "audit-log-after-walk").await;
+    console.judge("audit-log-after-walk").await;
     let _ = std::fs::remove_dir_all(&downloads);
     console.assert_no_js_errors().await;
 }

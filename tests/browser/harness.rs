@@ -502,6 +502,27 @@ impl Console {
         page
     }
 
+    /// The page as its user sees it: axe-clean in both themes, screenshots of each, and
+    /// nothing wider than a 360 px phone.
+    pub async fn judge(&self, name: &str) {
+        self.viewport(1280, 860).await;
+        for scheme in ["light", "dark"] {
+            self.prefer_color_scheme(scheme).await;
+            self.assert_axe_clean(&format!("{name} ({scheme})")).await;
+            self.screenshot(&format!("{name}-{scheme}")).await;
+        }
+        self.prefer_color_scheme("light").await;
+        self.viewport(360, 740).await;
+        assert!(
+            !self.scrolls_sideways().await,
+            "{name} scrolls sideways at 360 px: {:?}",
+            self.too_wide().await
+        );
+        self.assert_axe_clean(&format!("{name} (phone)")).await;
+        self.screenshot(&format!("phone-{name}")).await;
+        self.viewport(1280, 860).await;
+    }
+
     /// Whether the document is wider than the viewport (a horizontal scroll).
     pub async fn scrolls_sideways(&self) -> bool {
         self.eval("document.documentElement.scrollWidth > document.documentElement.clientWidth")
