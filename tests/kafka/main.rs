@@ -6,4 +6,5 @@ mod compose;
 mod end_to_end;
 mod groups;
 mod relay;
+mod replay;
 mod support;

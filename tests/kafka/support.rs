@@ -242,3 +242,23 @@ pub fn log_relay_to_test_output() {
         .with_env_filter("workers=debug,projections=info,rdkafka=info,librdkafka=info")
         .try_init();
 }
+
+/// The Kafka consumer `consumer` recorded as applied the last event of every aggregate of
+/// the `aggregate_types` in the log.
+pub async fn consumer_applied_all(pool: &PgPool, consumer: &str, aggregate_types: &[&str]) -> bool {
+    let behind: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (
+             SELECT aggregate_type, aggregate_id, max(sequence) AS last FROM events
+              WHERE aggregate_type = ANY($2) GROUP BY 1, 2
+         ) e
+         LEFT JOIN stream_dedup d ON d.consumer = $1
+              AND d.aggregate_type = e.aggregate_type AND d.aggregate_id = e.aggregate_id
+         WHERE d.last_sequence IS DISTINCT FROM e.last",
+    )
+    .bind(consumer)
+    .bind(aggregate_types)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    behind == 0
+}

@@ -1,5 +1,6 @@
 //! Which events a Kafka consumer already applied: the last sequence per aggregate.
 
+use crate::checkpoint::Checkpoint;
 use schemas::StoredEvent;
 use sqlx::PgConnection;
 use std::collections::HashMap;
@@ -76,6 +77,37 @@ pub(crate) async fn record(
     .bind(&types)
     .bind(&ids)
     .bind(&sequences)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Makes `consumer`'s dedup rows say that every event of `aggregate_types` up to `at` (in
+/// the tail's order) is applied, and none after it. A replay calls it in the transaction
+/// that swaps in the model it rebuilt up to `at` (under the consumer's fence, having read
+/// the tail to its end), so the running Kafka consumer skips exactly what the rebuilt model
+/// holds, whatever it had applied to the dropped one.
+pub(crate) async fn reset_to(
+    db: &mut PgConnection,
+    consumer: &str,
+    aggregate_types: &[&str],
+    at: Checkpoint,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM stream_dedup WHERE consumer = $1")
+        .bind(consumer)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query(
+        "INSERT INTO stream_dedup (consumer, aggregate_type, aggregate_id, last_sequence)
+         SELECT $1, aggregate_type, aggregate_id, max(sequence) FROM events
+          WHERE aggregate_type = ANY($2)
+            AND (tx_id, position) <= ($3::bigint::text::xid8, $4)
+          GROUP BY aggregate_type, aggregate_id",
+    )
+    .bind(consumer)
+    .bind(aggregate_types)
+    .bind(at.tx_id)
+    .bind(at.position)
     .execute(db)
     .await?;
     Ok(())

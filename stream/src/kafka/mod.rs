@@ -13,6 +13,7 @@ mod runner;
 mod topics;
 
 pub use config::{KafkaConfig, AGGREGATE_TYPES};
+pub(crate) use dedup::reset_to as reset_dedup;
 pub use probe::BrokerProbe;
 pub use runner::KafkaRunner;
 pub use topics::ensure_topics;

@@ -6,6 +6,9 @@
 //! between transactions), applies what is left, and in that same transaction drops the live
 //! tables, moves the rebuilt ones in and sets the checkpoint to where the replay got to. The
 //! live runner then finds its checkpoint moved and resumes from it: nothing is applied twice.
+//! A runner reading Kafka (whose instances may be in other processes) takes the same fence;
+//! the swap also rewrites its dedup rows to what the rebuilt model holds, so it skips
+//! exactly the events the replay applied.
 
 pub mod progress;
 mod shadow;
@@ -327,6 +330,13 @@ async fn finish(
     }
     guard.swap(&mut tx, handler.tables()).await?;
     checkpoint::save(&mut *tx, name, at).await?;
+    // A Kafka consumer of this model skips by its dedup rows, not the checkpoint: they
+    // must say what the swapped-in model holds, or it would apply again the events the
+    // replay applied that it had not seen yet (it lags the log), and skip none it should.
+    // A handler that needs commit order always reads the tail and has none.
+    if !handler.needs_commit_order() {
+        crate::kafka::reset_dedup(&mut tx, name, handler.aggregate_types(), at).await?;
+    }
     // Every event up to `at` is now applied to the model, parked ones included.
     sqlx::query("DELETE FROM parked_events WHERE consumer = $1")
         .bind(name)
