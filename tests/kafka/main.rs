@@ -5,6 +5,7 @@
 mod compose;
 mod end_to_end;
 mod groups;
+mod outage;
 mod relay;
 mod replay;
 mod support;

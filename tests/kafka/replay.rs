@@ -25,12 +25,14 @@ impl EventHandler for Ledger {
     }
 
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
-        sqlx::query("INSERT INTO ledger (aggregate_type, aggregate_id, sequence) VALUES ($1, $2, $3)")
-            .bind(&event.aggregate_type)
-            .bind(&event.aggregate_id)
-            .bind(event.sequence)
-            .execute(db)
-            .await?;
+        sqlx::query(
+            "INSERT INTO ledger (aggregate_type, aggregate_id, sequence) VALUES ($1, $2, $3)",
+        )
+        .bind(&event.aggregate_type)
+        .bind(&event.aggregate_id)
+        .bind(event.sequence)
+        .execute(db)
+        .await?;
         Ok(())
     }
 }
@@ -95,7 +97,10 @@ async fn a_replay_while_a_kafka_consumer_runs_hands_over_without_losing_or_doubl
     let report = stream::replay::replay(&tail(), Arc::new(Ledger))
         .await
         .unwrap();
-    assert_eq!(report.events, u64::try_from(event_count(&db.pool).await).unwrap());
+    assert_eq!(
+        report.events,
+        u64::try_from(event_count(&db.pool).await).unwrap()
+    );
     assert_eq!(missing_and_doubled(&db.pool).await, (0, 0));
 
     // And the consumer goes on from there: the lagging events and new ones, once each.
