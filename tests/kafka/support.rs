@@ -187,6 +187,16 @@ pub struct Received {
 /// Reads the stream's topics from the start with a plain client in a group of its own
 /// until `expected` messages arrived (failing after `within`).
 pub async fn read_topics(config: &KafkaConfig, expected: usize, within: Duration) -> Vec<Received> {
+    read_topics_until(config, within, |got| got.len() >= expected).await
+}
+
+/// Reads the stream's topics from the start with a plain client in a group of its own
+/// until what arrived satisfies `done` (failing after `within`).
+pub async fn read_topics_until(
+    config: &KafkaConfig,
+    within: Duration,
+    done: impl Fn(&[Received]) -> bool,
+) -> Vec<Received> {
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", &config.brokers)
         .set("group.id", format!("outside-reader-{}", Uuid::new_v4()))
@@ -201,11 +211,11 @@ pub async fn read_topics(config: &KafkaConfig, expected: usize, within: Duration
         .unwrap();
     let deadline = Instant::now() + within;
     let mut out = Vec::new();
-    while out.len() < expected {
+    while !done(&out) {
         let left = deadline.saturating_duration_since(Instant::now());
         assert!(
             !left.is_zero(),
-            "only {} of {expected} messages arrived",
+            "{} messages arrived, not all those expected",
             out.len()
         );
         let Ok(m) = tokio::time::timeout(left, consumer.recv()).await else {
