@@ -249,7 +249,7 @@ pub async fn read_topics_until(
 pub fn log_relay_to_test_output() {
     let _ = tracing_subscriber::fmt()
         .with_ansi(false)
-        .with_env_filter("workers=debug,projections=info,rdkafka=info,librdkafka=info")
+        .with_env_filter("workers=debug,stream=info,projections=info,rdkafka=info,librdkafka=info")
         .try_init();
 }
 
