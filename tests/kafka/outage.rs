@@ -5,9 +5,6 @@ use crate::support::*;
 use std::time::Duration;
 use testkit::kafka::Tansu;
 
-// Open fault (issue 19, docs/distributed.md#broker-outages): librdkafka crashes the process
-// (SIGSEGV) within seconds of the broker's empty return. Run with `--run-ignored only`.
-#[ignore = "the process dies with SIGSEGV in librdkafka when the broker comes back empty"]
 #[tokio::test]
 async fn consumers_pause_through_a_broker_outage_and_resume_when_it_comes_back_empty() {
     log_relay_to_test_output();

@@ -19,6 +19,7 @@ use schemas::StoredEvent;
 use sqlx::PgPool;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Runs handlers from Kafka.
 #[derive(Debug)]
@@ -36,15 +37,6 @@ impl KafkaRunner {
         config: KafkaConfig,
         policy: RetryPolicy,
     ) -> Result<Handle, KafkaError> {
-        let mut client = config.client();
-        client
-            .set("group.id", config.group(handler.name()))
-            .set("enable.auto.commit", "true")
-            .set("auto.commit.interval.ms", "1000")
-            .set("enable.auto.offset.store", "false")
-            .set("auto.offset.reset", "earliest")
-            .set("fetch.wait.max.ms", fetch_wait(handler.as_ref()));
-        let consumer: StreamConsumer = config.with_options(&mut client).create()?;
         let status = Arc::new(Mutex::new(ConsumerStatus {
             name: handler.name().to_owned(),
             ..Default::default()
@@ -56,7 +48,9 @@ impl KafkaRunner {
             policy,
             status: status.clone(),
         };
-        Ok(Handle::spawn(move |stop| run(ctx, consumer, stop)).with_status(status))
+        // Created here so that a bad configuration fails the start, not the task.
+        let first = ctx.consumer()?;
+        Ok(Handle::spawn(move |stop| run(ctx, first, stop)).with_status(status))
     }
 }
 
@@ -84,47 +78,190 @@ struct Ctx {
     status: Arc<Mutex<ConsumerStatus>>,
 }
 
+impl Ctx {
+    /// A fresh member of the handler's consumer group, not subscribed yet.
+    fn consumer(&self) -> Result<StreamConsumer, KafkaError> {
+        let mut client = self.config.client();
+        client
+            .set("group.id", self.config.group(self.handler.name()))
+            .set("enable.auto.commit", "true")
+            .set("auto.commit.interval.ms", "1000")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("fetch.wait.max.ms", fetch_wait(self.handler.as_ref()));
+        self.config.with_options(&mut client).create()
+    }
+}
+
+/// Why [`consume`] returned.
+enum Ended {
+    /// Asked to stop.
+    Stopped,
+    /// The brokers went away or lost the topics: this consumer is done for.
+    Outage(KafkaError),
+}
+
+/// Whether `e` says the brokers are unreachable or no longer have the stream's topics.
+///
+/// A consumer that lived through that must not be used again: when a broker comes back
+/// without the topics, librdkafka (2.12, and its master as of 2.15) falls back to Fetch v12
+/// for the partitions whose topic id it lost, and a leader hint in the reply becomes a
+/// metadata update naming neither a topic nor a topic id, which its main thread looks up
+/// by a null name (a SIGSEGV in `rd_kafka_metadata_update_op`, seen within seconds of a
+/// tansu broker returning empty). A consumer created once the topics exist again knows
+/// their ids and never takes that path.
+fn lost_the_brokers(e: &KafkaError) -> bool {
+    use rdkafka::error::RDKafkaErrorCode as Code;
+    matches!(e, KafkaError::MessageConsumptionFatal(_))
+        || matches!(
+            e.rdkafka_error_code(),
+            Some(
+                Code::BrokerTransportFailure
+                    | Code::AllBrokersDown
+                    | Code::UnknownTopic
+                    | Code::UnknownTopicOrPartition
+            )
+        )
+}
+
+/// Clears the positions `consumer` stored, so that it commits nothing more.
+///
+/// Giving up its partitions and closing commit what it stored, and librdkafka holds those
+/// commits until the coordinator answers again: a broker that came back empty would take the
+/// old positions for the recreated topics, and the group's new member would start there and
+/// skip what the relay sent again from offset 0. Without them the new member starts where the
+/// group last committed, or at the earliest offset; what it receives twice, `stream_dedup`
+/// skips.
+fn forget_positions(consumer: &StreamConsumer) {
+    let Ok(assigned) = consumer.assignment() else {
+        return;
+    };
+    let mut forget = TopicPartitionList::new();
+    for p in assigned.elements() {
+        if let Err(e) = forget.add_partition_offset(p.topic(), p.partition(), Offset::Invalid) {
+            tracing::debug!(error = %e, "listing a partition to forget failed");
+        }
+    }
+    if forget.count() > 0 {
+        if let Err(e) = consumer.store_offsets(&forget) {
+            tracing::warn!(error = %e, "clearing the old kafka client's positions failed; the group may resume past events");
+        }
+    }
+}
+
+/// Drops `consumer` off the runtime: closing a group member polls until librdkafka let it
+/// go, which with the brokers away takes as long as its requests take to time out.
+async fn close(consumer: StreamConsumer) {
+    let _ = tokio::task::spawn_blocking(move || drop(consumer)).await;
+}
+
 #[tracing::instrument(name = "consuming the stream from kafka", skip_all, fields(consumer = ctx.handler.name()))]
-async fn run(ctx: Ctx, consumer: StreamConsumer, mut stop: Stop) {
-    let mut backoff = ctx.policy.backoff;
+async fn run(ctx: Ctx, first: StreamConsumer, mut stop: Stop) {
+    let mut spare = Some(first);
     loop {
-        let subscribed = match ensure_topics(&ctx.config).await {
-            Ok(()) => {
-                let topics: Vec<String> = ctx
-                    .handler
-                    .aggregate_types()
-                    .iter()
-                    .map(|t| ctx.config.topic(t))
-                    .collect();
-                let names: Vec<&str> = topics.iter().map(String::as_str).collect();
-                consumer.subscribe(&names)
-            }
-            Err(e) => Err(e),
+        let Some(consumer) = join(&ctx, spare.take(), &mut stop).await else {
+            return;
         };
-        match subscribed {
-            Ok(()) => break,
-            Err(e) => {
-                tracing::warn!(error = %e, retry_in = ?backoff, "subscribing to the stream's topics failed");
-                set(&ctx.status, |s| s.last_error = Some(e.to_string()));
-                if sleep_or_stop(&mut stop, backoff).await {
-                    return;
+        match consume(&ctx, &consumer, &mut stop).await {
+            Ended::Stopped => {
+                if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
+                    tracing::info!(error = %e, "committing offsets at shutdown failed; the next owner skips the applied events");
                 }
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+                close(consumer).await;
+                return;
+            }
+            Ended::Outage(e) => {
+                tracing::warn!(error = %e, "lost the kafka brokers; pausing until they are back with the stream's topics");
+                set(&ctx.status, |s| s.last_error = Some(e.to_string()));
+                // Its partitions go at once, so it fetches nothing more; closing (a last
+                // commit, leaving the group) may wait for the coordinator until the group's
+                // session times out, and runs meanwhile.
+                forget_positions(&consumer);
+                consumer.unsubscribe();
+                if let Err(e) = consumer.unassign() {
+                    tracing::debug!(error = %e, "unassigning the old kafka client failed");
+                }
+                // On a thread of its own: a blocking task would hold the runtime's shutdown
+                // until librdkafka lets the old member go.
+                std::thread::spawn(move || drop(consumer));
             }
         }
     }
+}
+
+/// Makes sure the topics exist and subscribes a consumer (`spare`, or a new one) to them,
+/// retrying with backoff until the brokers answer. `None` when asked to stop meanwhile.
+async fn join(
+    ctx: &Ctx,
+    mut spare: Option<StreamConsumer>,
+    stop: &mut Stop,
+) -> Option<StreamConsumer> {
+    let mut backoff = ctx.policy.backoff;
+    loop {
+        match try_join(ctx, &mut spare).await {
+            Ok(consumer) => return Some(consumer),
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in = ?backoff, "subscribing to the stream's topics failed");
+                set(&ctx.status, |s| s.last_error = Some(e.to_string()));
+            }
+        }
+        if sleep_or_stop(stop, backoff).await {
+            if let Some(consumer) = spare {
+                close(consumer).await;
+            }
+            return None;
+        }
+        backoff = (backoff * 2).min(REJOIN_MAX_BACKOFF);
+    }
+}
+
+async fn try_join(
+    ctx: &Ctx,
+    spare: &mut Option<StreamConsumer>,
+) -> Result<StreamConsumer, KafkaError> {
+    ensure_topics(&ctx.config).await?;
+    let topics: Vec<String> = ctx
+        .handler
+        .aggregate_types()
+        .iter()
+        .map(|t| ctx.config.topic(t))
+        .collect();
+    let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+    let consumer = match spare.take() {
+        Some(consumer) => consumer,
+        None => ctx.consumer()?,
+    };
+    match consumer.subscribe(&names) {
+        Ok(()) => {
+            tracing::debug!(?names, "subscribed a kafka client to the stream's topics");
+            Ok(consumer)
+        }
+        Err(e) => {
+            *spare = Some(consumer);
+            Err(e)
+        }
+    }
+}
+
+/// The longest wait between two attempts to join: a consumer resumes within this long of
+/// the brokers' return (the batch retries back off further, to `MAX_BACKOFF`).
+const REJOIN_MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Applies what `consumer` receives until asked to stop or the brokers go away.
+async fn consume(ctx: &Ctx, consumer: &StreamConsumer, stop: &mut Stop) -> Ended {
     loop {
         let first = tokio::select! {
             m = consumer.recv() => m,
-            _ = stop.wait() => break,
+            _ = stop.wait() => return Ended::Stopped,
         };
         let mut messages = match first {
             Ok(m) => vec![m],
+            Err(e) if lost_the_brokers(&e) => return Ended::Outage(e),
             Err(e) => {
                 tracing::warn!(error = %e, "receiving from kafka failed");
                 set(&ctx.status, |s| s.last_error = Some(e.to_string()));
-                if sleep_or_stop(&mut stop, ctx.policy.backoff).await {
-                    break;
+                if sleep_or_stop(stop, ctx.policy.backoff).await {
+                    return Ended::Stopped;
                 }
                 continue;
             }
@@ -154,8 +291,8 @@ async fn run(ctx: Ctx, consumer: StreamConsumer, mut stop: Stop) {
             }
         }
         drop(messages);
-        let Some(applied) = apply_with_retries(&ctx, events, &mut stop).await else {
-            break;
+        let Some(applied) = apply_with_retries(ctx, events, stop).await else {
+            return Ended::Stopped;
         };
         set(&ctx.status, |s| {
             s.applied += applied.applied;
@@ -174,9 +311,6 @@ async fn run(ctx: Ctx, consumer: StreamConsumer, mut stop: Stop) {
         if let Err(e) = consumer.store_offsets(&tpl) {
             tracing::info!(error = %e, "storing offsets failed (partitions moved); the new owner skips the applied events");
         }
-    }
-    if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
-        tracing::info!(error = %e, "committing offsets at shutdown failed; the next owner skips the applied events");
     }
 }
 
