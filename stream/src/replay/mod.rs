@@ -12,6 +12,7 @@ mod shadow;
 
 use crate::checkpoint::{self, Checkpoint};
 use crate::handler::EventHandler;
+use crate::progress::{Progress, Unwatched};
 use crate::tail::{Tail, TailError};
 use schemas::StoredEvent;
 use serde::Serialize;
@@ -102,6 +103,17 @@ pub async fn replay_all(
     tail: &Tail,
     handlers: &[Arc<dyn EventHandler>],
 ) -> Result<Vec<ReplayReport>, ReplayError> {
+    replay_all_watched(tail, handlers, Arc::new(Unwatched)).await
+}
+
+/// [`replay_all`], telling `watcher` the log's head position when it starts (the events to
+/// read, but for the few positions a rolled-back append skipped) and the events read so
+/// far as it catches up.
+pub async fn replay_all_watched(
+    tail: &Tail,
+    handlers: &[Arc<dyn EventHandler>],
+    watcher: Arc<dyn Progress>,
+) -> Result<Vec<ReplayReport>, ReplayError> {
     if let Some(h) = handlers.iter().find(|h| h.tables().is_empty()) {
         return Err(ReplayError::NotReplayable(h.name().to_owned()));
     }
@@ -122,7 +134,8 @@ pub async fn replay_all(
     let outcome = match tail.head_position().await {
         Ok(target) => {
             progress::begin(tail.pool(), &names, target).await;
-            let outcome = run(tail, handlers, &guards, started, &names).await;
+            watcher.total(u64::try_from(target).unwrap_or(0));
+            let outcome = run(tail, handlers, &guards, started, &names, watcher).await;
             let failure = outcome.as_ref().err().map(ToString::to_string);
             progress::end(tail.pool(), &names, failure).await;
             outcome
@@ -146,11 +159,12 @@ async fn run(
     guards: &[shadow::Guard],
     started: Instant,
     names: &[String],
+    watcher: Arc<dyn Progress>,
 ) -> Result<Vec<ReplayReport>, ReplayError> {
     for (h, g) in handlers.iter().zip(guards) {
         g.create_shadow(h.tables()).await?;
     }
-    let (at, events, applying) = catch_up(tail, handlers, guards, names).await?;
+    let (at, events, applying) = catch_up(tail, handlers, guards, names, watcher).await?;
     let mut reports = Vec::with_capacity(handlers.len());
     let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     for ((h, g), applying) in handlers.iter().zip(guards).zip(applying) {
@@ -181,6 +195,7 @@ async fn catch_up(
     handlers: &[Arc<dyn EventHandler>],
     guards: &[shadow::Guard],
     names: &[String],
+    watcher: Arc<dyn Progress>,
 ) -> Result<(Checkpoint, u64, Vec<Duration>), ReplayError> {
     let appliers: Vec<(usize, Option<usize>)> = handlers
         .iter()
@@ -215,6 +230,7 @@ async fn catch_up(
             at = checkpoint_of(&batch);
             events += batch.len() as u64;
             progress::advance(reader.pool(), &names, at.position, events).await;
+            watcher.done(events);
             let batch = Arc::new(batch);
             for s in &senders {
                 // A read model that stopped reports its own error.
