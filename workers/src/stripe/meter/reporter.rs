@@ -185,9 +185,7 @@ impl Queue for Reports {
         .fetch_all(&self.pool)
         .await?;
         // RETURNING keeps no order: sent oldest first, as they were written.
-        due.sort_by(|a, b| {
-            (a.created_at, &a.identifier).cmp(&(b.created_at, &b.identifier))
-        });
+        due.sort_by(|a, b| (a.created_at, &a.identifier).cmp(&(b.created_at, &b.identifier)));
         Ok(due)
     }
 
