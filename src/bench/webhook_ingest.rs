@@ -345,11 +345,13 @@ async fn aftermath(
     ];
     let deadline = stopped + Duration::from_secs(args.drain_seconds);
     let drained_after = loop {
-        let received = conversations_with(pool, &[EventType::MessageReceived]).await?;
-        let answered = conversations_with(pool, &answer_kinds).await?;
-        let behind = lags(&tail, &running.app.consumers()).await?.0;
-        if answered >= received && behind == 0 {
-            break Some(stopped.elapsed().as_secs_f64());
+        // The answers are counted (a scan of the log) only once nothing is left to apply.
+        if lags(&tail, &running.app.consumers()).await?.0 == 0 {
+            let received = conversations_with(pool, &[EventType::MessageReceived]).await?;
+            let answered = conversations_with(pool, &answer_kinds).await?;
+            if answered >= received {
+                break Some(stopped.elapsed().as_secs_f64());
+            }
         }
         if Instant::now() >= deadline {
             break None;
