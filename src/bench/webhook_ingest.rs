@@ -145,7 +145,7 @@ fn print_report(args: &WebhookIngestArgs, results: &[ModeResult], ceiling: &Meas
     }
     for a in results.iter().filter_map(|r| r.after.as_ref()) {
         println!(
-            "\nWhole product after the load: consumers' lag when it stopped {} events ({}); caught up and every message answered {}.\n",
+            "\nWhole product after the load: consumers' lag when it stopped {} events ({}); caught up, every message answered and every reply sent {}.\n",
             a.lag_at_end.0,
             a.lag_at_end.1,
             match a.drained_after {
@@ -153,7 +153,9 @@ fn print_report(args: &WebhookIngestArgs, results: &[ModeResult], ceiling: &Meas
                 None => format!("NOT within {} s", args.drain_seconds),
             }
         );
-        println!("| messages received | AI replies | handed off | unanswered | replies sent (outbox) |");
+        println!(
+            "| messages received | AI replies | handed off | unanswered | replies sent (outbox) |"
+        );
         println!("|---:|---:|---:|---:|---:|");
         println!(
             "| {} | {} | {} | {} | {} |\n",
@@ -349,7 +351,13 @@ async fn aftermath(
         if lags(&tail, &running.app.consumers()).await?.0 == 0 {
             let received = conversations_with(pool, &[EventType::MessageReceived]).await?;
             let answered = conversations_with(pool, &answer_kinds).await?;
-            if answered >= received {
+            // The sender is a job queue, not a stream consumer: its sends count apart.
+            let unsent: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM whatsapp_outbound WHERE NOT recorded")
+                    .fetch_one(pool)
+                    .await?;
+            let sent = conversations_with(pool, &[EventType::OutboundSent]).await?;
+            if answered >= received && sent >= received && unsent == 0 {
                 break Some(stopped.elapsed().as_secs_f64());
             }
         }

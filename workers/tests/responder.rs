@@ -1024,45 +1024,67 @@ async fn many_conversations_at_once_are_each_answered_once_handed_off_and_rebuil
         async move { env.receive(tenant, c, "wamid.2", question(i, 2)).await }
     }))
     .await;
-    eventually("a second answer in each of the AI's conversations", || async {
-        let mut all = true;
-        for c in &first[..15] {
-            all &= env.count(c, "AiReplied").await == 2;
-        }
-        all
-    })
+    eventually(
+        "a second answer in each of the AI's conversations",
+        || async {
+            let mut all = true;
+            for c in &first[..15] {
+                all &= env.count(c, "AiReplied").await == 2;
+            }
+            all
+        },
+    )
     .await;
     for c in &first[..15] {
         settled(&env, c).await;
     }
-    eventually("every answer counted", || async { usage_rows(&env).await == 30 }).await;
+    eventually("every answer counted", || async {
+        usage_rows(&env).await == 30
+    })
+    .await;
     // The consumer has seen the human's conversations' second messages too.
     eventually("the second messages applied", || async {
-        bookkeeping(&env).await.iter().all(|(_, _, _, _, seq)| *seq >= 4)
+        bookkeeping(&env)
+            .await
+            .iter()
+            .all(|(_, _, _, _, seq)| *seq >= 4)
     })
     .await;
     for c in &first[15..] {
         assert_eq!(
             env.event_types(c).await,
-            ["MessageReceived", "GreetingSent", "ConfidenceLow", "MessageReceived"],
+            [
+                "MessageReceived",
+                "GreetingSent",
+                "ConfidenceLow",
+                "MessageReceived"
+            ],
         );
     }
     for c in &first[..15] {
         assert_eq!(
             env.event_types(c).await,
-            ["MessageReceived", "GreetingSent", "AiReplied", "MessageReceived", "AiReplied"],
+            [
+                "MessageReceived",
+                "GreetingSent",
+                "AiReplied",
+                "MessageReceived",
+                "AiReplied"
+            ],
         );
     }
     let kept = bookkeeping(&env).await;
     let statuses: Vec<&str> = kept.iter().map(|(_, s, ..)| s.as_str()).collect();
     assert_eq!(statuses.iter().filter(|s| **s == "ai_active").count(), 15);
-    assert_eq!(statuses.iter().filter(|s| **s == "awaiting_human").count(), 5);
-    let leased: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM ai_conversations WHERE leased_until IS NOT NULL",
-    )
-    .fetch_one(&env.pool)
-    .await
-    .unwrap();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == "awaiting_human").count(),
+        5
+    );
+    let leased: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM ai_conversations WHERE leased_until IS NOT NULL")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
     assert_eq!(leased, 0, "every answered burst is let go");
     scheduler.stop().await;
     runner.stop().await;

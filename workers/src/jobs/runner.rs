@@ -81,9 +81,12 @@ impl<Q: Queue> JobRunner<Q> {
         &self,
         chunk: &[Q::Job],
     ) -> Result<Vec<Result<Settled, Q::Error>>, Q::Error> {
-        let attempts =
-            futures::future::join_all(chunk.iter().map(|j| async move { (j, self.queue.run(j).await) }))
-                .await;
+        let attempts = futures::future::join_all(
+            chunk
+                .iter()
+                .map(|j| async move { (j, self.queue.run(j).await) }),
+        )
+        .await;
         let mut done = Vec::new();
         let mut settled = Vec::with_capacity(chunk.len());
         for (job, attempt) in attempts {

@@ -241,7 +241,10 @@ impl ResponderState {
         if moves.is_empty() {
             return Ok(());
         }
-        let ids: Vec<&str> = moves.iter().map(|(e, _, _)| e.aggregate_id.as_str()).collect();
+        let ids: Vec<&str> = moves
+            .iter()
+            .map(|(e, _, _)| e.aggregate_id.as_str())
+            .collect();
         let sequences: Vec<i64> = moves.iter().map(|(e, _, _)| e.sequence).collect();
         let statuses: Vec<Option<&str>> = moves.iter().map(|(_, s, _)| *s).collect();
         let done: Vec<Option<i64>> = moves.iter().map(|(_, _, d)| *d).collect();
@@ -409,8 +412,7 @@ impl ResponderState {
             if event.body().is_none() {
                 continue;
             }
-            let tenant: Option<Uuid> =
-                event.metadata.get("tenant_id").and_then(|t| t.parse().ok());
+            let tenant: Option<Uuid> = event.metadata.get("tenant_id").and_then(|t| t.parse().ok());
             let Some(tenant) = tenant else {
                 continue;
             };
@@ -438,9 +440,7 @@ impl ResponderState {
             // An answer that adds to no limited measure (from the cache or extractive) cannot
             // bring a limit nearer: the last answer that did was checked in its own batch.
             if model_call || int("tokens_in") + int("tokens_out") > 0 || cost > 0.0 {
-                let hour = at
-                    .duration_trunc(chrono::Duration::hours(1))
-                    .unwrap_or(at);
+                let hour = at.duration_trunc(chrono::Duration::hours(1)).unwrap_or(at);
                 let slot = latest.entry((tenant, hour)).or_insert(at);
                 *slot = (*slot).max(at);
             }
