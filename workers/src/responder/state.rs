@@ -295,11 +295,7 @@ impl ResponderState {
         let fresh: Vec<&StoredEvent> = events
             .iter()
             .copied()
-            .filter(|e| {
-                !applied
-                    .get(&e.aggregate_id)
-                    .is_some_and(|l| *l >= e.sequence)
-            })
+            .filter(|e| applied.get(&e.aggregate_id).is_none_or(|l| *l < e.sequence))
             .collect();
         let mut memory = Memory::default();
         let mut scheduled = false;
