@@ -204,6 +204,12 @@ impl RateLimiters {
         })
     }
 
+    /// Whether any caller's limit is on (off, the middleware does not even read tokens).
+    fn limits_callers(&self) -> bool {
+        let l = &self.inner;
+        l.tenant.is_some() || l.platform_user.is_some() || l.ip.is_some()
+    }
+
     /// Spends one request of the caller's bucket: its tenant, its platform user, or its IP.
     fn check_caller(&self, caller: Caller) -> Result<(), ApiError> {
         match caller {
@@ -402,8 +408,12 @@ impl Guard {
     fn caller(&self, request: &Request) -> Caller {
         // The signature and expiry are enough to name the tenant: a revoked token still
         // names its own tenant, whose budget it is fair to spend.
-        let token = bearer_token(request.headers())
-            .and_then(|token| self.auth.verify_access_token(token).ok());
+        let token = match bearer_token(request.headers()) {
+            Some(token) => self.auth.verify_access_token(token).ok(),
+            // The stream's `EventSource` can only send its token in the query.
+            None => crate::stream::auth::token_in_query(request.uri())
+                .and_then(|token| self.auth.verify_access_token(&token).ok()),
+        };
         if let Some(user) = token {
             return match user.tenant_id {
                 Some(tenant) => Caller::Tenant(tenant),
@@ -428,7 +438,7 @@ pub async fn limit(State(guard): State<Guard>, request: Request, next: Next) -> 
         .map_or(Scope::Unlimited, |path| {
             guard.scopes.get(request.method(), path.as_str())
         });
-    if scope == Scope::Caller {
+    if scope == Scope::Caller && guard.limiters.limits_callers() {
         if let Err(refused) = guard.limiters.check_caller(guard.caller(&request)) {
             return refused.into_response();
         }

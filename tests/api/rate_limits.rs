@@ -281,3 +281,25 @@ async fn once_the_period_has_passed_the_whole_budget_is_back() {
     }
     assert_eq!(app.get_as(TENANT_ROUTE, &owner).await.status(), 429);
 }
+
+#[tokio::test]
+async fn the_live_stream_opened_with_a_token_in_its_query_spends_the_tenants_budget() {
+    let app = spawn_app_with(limits(|l| {
+        l.rate_limit_tenant = 2;
+        l.rate_limit_ip = 3;
+    }))
+    .await;
+    // The sign-in spends one of the address's three.
+    let (_, agent) = app.signed_in(Role::Agent).await;
+    let stream = app
+        .get(&format!("/api/v1/stream?access_token={agent}"))
+        .await;
+    assert_eq!(stream.status(), 200);
+    drop(stream);
+    assert_eq!(app.get_as(TENANT_ROUTE, &agent).await.status(), 200);
+    assert_eq!(app.get_as(TENANT_ROUTE, &agent).await.status(), 429);
+    // The address still has its other two.
+    for _ in 0..2 {
+        assert_eq!(app.get("/api/v1/plans").await.status(), 200);
+    }
+}
