@@ -50,6 +50,9 @@ pub struct ServeConfig {
     /// The daily backups.
     #[command(flatten)]
     pub backup: crate::backup::BackupSchedule,
+    /// Requests' rate limits (issue 19).
+    #[command(flatten)]
+    pub rate_limits: crate::rate_limits::RateLimitSettings,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -172,7 +175,8 @@ impl App {
                 config.background.whatsapp.evolution_api_key.as_deref(),
             )
             .with_knowledge(knowledge.clone())
-            .with_ops(ops);
+            .with_ops(ops)
+            .with_rate_limits(&config.rate_limits.limits());
         let revocations = state
             .auth
             .revocations()

@@ -43,6 +43,8 @@ mod platform_users;
 mod plans;
 mod privacy;
 mod projections;
+// Rate limits (issue 19, F34).
+mod rate_limits;
 mod reports;
 mod settings;
 // Graceful shutdown of the real binaries (issue 19).
