@@ -20,15 +20,27 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// Events per read while catching up (the last stretch, under the fence, reads the tail's
-/// usual batches).
-const REPLAY_BATCH: i64 = 10_000;
-
 /// Concurrent transactions of a read model whose rows each belong to one aggregate.
 const LANES: usize = 2;
 
-/// Batches read ahead of the slowest read model.
-const READ_AHEAD: usize = 2;
+/// How a replay reads while catching up: the trade between speed and memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    /// Events per read while catching up (the last stretch, under the fence, reads the
+    /// tail's usual batches).
+    pub batch: i64,
+    /// Batches read ahead of the slowest read model.
+    pub read_ahead: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            batch: 10_000,
+            read_ahead: 2,
+        }
+    }
+}
 
 /// What a finished replay did.
 #[derive(Debug, Clone, Serialize)]
@@ -102,6 +114,15 @@ pub async fn replay_all(
     tail: &Tail,
     handlers: &[Arc<dyn EventHandler>],
 ) -> Result<Vec<ReplayReport>, ReplayError> {
+    replay_all_tuned(tail, handlers, Tuning::default()).await
+}
+
+/// [`replay_all`] reading as `tuning` says (benchmarks compare settings).
+pub async fn replay_all_tuned(
+    tail: &Tail,
+    handlers: &[Arc<dyn EventHandler>],
+    tuning: Tuning,
+) -> Result<Vec<ReplayReport>, ReplayError> {
     if let Some(h) = handlers.iter().find(|h| h.tables().is_empty()) {
         return Err(ReplayError::NotReplayable(h.name().to_owned()));
     }
@@ -122,7 +143,7 @@ pub async fn replay_all(
     let outcome = match tail.head_position().await {
         Ok(target) => {
             progress::begin(tail.pool(), &names, target).await;
-            let outcome = run(tail, handlers, &guards, started, &names).await;
+            let outcome = run(tail, handlers, &guards, started, &names, tuning).await;
             let failure = outcome.as_ref().err().map(ToString::to_string);
             progress::end(tail.pool(), &names, failure).await;
             outcome
@@ -146,11 +167,12 @@ async fn run(
     guards: &[shadow::Guard],
     started: Instant,
     names: &[String],
+    tuning: Tuning,
 ) -> Result<Vec<ReplayReport>, ReplayError> {
     for (h, g) in handlers.iter().zip(guards) {
         g.create_shadow(h.tables()).await?;
     }
-    let (at, events, applying) = catch_up(tail, handlers, guards, names).await?;
+    let (at, events, applying) = catch_up(tail, handlers, guards, names, tuning).await?;
     let mut reports = Vec::with_capacity(handlers.len());
     let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     for ((h, g), applying) in handlers.iter().zip(guards).zip(applying) {
@@ -181,6 +203,7 @@ async fn catch_up(
     handlers: &[Arc<dyn EventHandler>],
     guards: &[shadow::Guard],
     names: &[String],
+    tuning: Tuning,
 ) -> Result<(Checkpoint, u64, Vec<Duration>), ReplayError> {
     let appliers: Vec<(usize, Option<usize>)> = handlers
         .iter()
@@ -196,12 +219,12 @@ async fn catch_up(
         .collect();
     let (senders, receivers): (Vec<_>, Vec<_>) = appliers
         .iter()
-        .map(|_| mpsc::channel::<Arc<Vec<StoredEvent>>>(READ_AHEAD))
+        .map(|_| mpsc::channel::<Arc<Vec<StoredEvent>>>(tuning.read_ahead.max(1)))
         .unzip();
     // Large reads: a batch's cost is mostly per row it touches, and a read model's rows
     // (one per conversation, per tenant and day) are touched once per batch however many of
     // their events it holds.
-    let reader = tail.clone().with_batch_size(REPLAY_BATCH);
+    let reader = tail.clone().with_batch_size(tuning.batch);
     let names = names.to_vec();
     let reading = tokio::spawn(async move {
         let mut at = Checkpoint::START;
