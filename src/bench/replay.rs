@@ -49,7 +49,9 @@ struct Memory {
 
 /// Fills a scratch database, times the replay, prints Markdown, drops the database.
 pub async fn run(db_config: &DatabaseConfig, args: ReplayArgs) -> anyhow::Result<()> {
-    let scratch = Scratch::open(db_config, 12).await?;
+    // Room for every read model's transactions (two for those applied in lanes), the
+    // reader and the progress updates: with fewer, a busy machine timed the reader out.
+    let scratch = Scratch::open(db_config, 32).await?;
     let pool = scratch.pool.clone();
     let result = async {
         super::verify::fill(&pool, args.events).await?;
