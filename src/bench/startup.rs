@@ -3,8 +3,6 @@
 //! start left behind (an ordinary restart), and how much memory it holds once idle.
 
 use clap::Args;
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -113,7 +111,12 @@ async fn start(exe: &Path, dir: &Path, args: &StartupArgs) -> anyhow::Result<Sta
     };
     tokio::time::sleep(Duration::from_secs(args.idle_seconds)).await;
     let idle_rss = rss_of(pid).unwrap_or(0);
-    kill(Pid::from_raw(i32::try_from(pid)?), Signal::SIGTERM)?;
+    // SIGTERM, as an operator's `kill` or a service manager stops it.
+    let stopped = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .await?;
+    anyhow::ensure!(stopped.success(), "kill -TERM {pid} failed");
     tokio::time::timeout(Duration::from_secs(60), child.wait()).await??;
     Ok(Start {
         healthy_after,

@@ -29,7 +29,9 @@ pub struct Tuning {
     /// Events per read while catching up (the last stretch, under the fence, reads the
     /// tail's usual batches).
     pub batch: i64,
-    /// Batches read ahead of the slowest read model.
+    /// Batches waiting for the slowest read model, the one being read included: with one,
+    /// the next batch is read while that model applies the current one, and at most two
+    /// batches are in memory.
     pub read_ahead: usize,
 }
 
@@ -230,6 +232,16 @@ async fn catch_up(
         let mut at = Checkpoint::START;
         let mut events = 0;
         loop {
+            // A place in every read model's queue first, then the read: a batch read while
+            // a queue is full would wait in memory on top of the queued ones.
+            let mut places = Vec::with_capacity(senders.len());
+            for s in &senders {
+                match s.reserve().await {
+                    Ok(place) => places.push(place),
+                    // A read model that stopped reports its own error.
+                    Err(_) => return Ok((at, events)),
+                }
+            }
             let batch = reader.read_after(at).await?;
             if batch.is_empty() {
                 break;
@@ -239,11 +251,8 @@ async fn catch_up(
             events += batch.len() as u64;
             progress::advance(reader.pool(), &names, at.position, events).await;
             let batch = Arc::new(batch);
-            for s in &senders {
-                // A read model that stopped reports its own error.
-                if s.send(batch.clone()).await.is_err() {
-                    return Ok((at, events));
-                }
+            for place in places {
+                place.send(batch.clone());
             }
             if short {
                 break;
