@@ -17,6 +17,7 @@ pub mod observe;
 pub mod privacy;
 pub mod replay;
 pub mod serve;
+pub mod shutdown;
 pub mod stripe_webhooks;
 pub mod subject_keys;
 pub mod telemetry;

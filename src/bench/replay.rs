@@ -77,9 +77,14 @@ pub async fn run(db_config: &DatabaseConfig, args: ReplayArgs) -> anyhow::Result
                 batch: args.batch.unwrap_or(defaults.batch),
                 read_ahead: args.read_ahead.unwrap_or(defaults.read_ahead),
             };
-            replay_all_tuned(&Tail::new(pool.clone()), &models, tuning)
-                .await
-                .context("replaying every read model")?
+            replay_all_tuned(
+                &Tail::new(pool.clone()),
+                &models,
+                tuning,
+                Arc::new(stream::Unwatched),
+            )
+            .await
+            .context("replaying every read model")?
         } else {
             vec![replay(&Tail::new(pool.clone()), Arc::new(AggregateIndex))
                 .await

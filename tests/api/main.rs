@@ -13,6 +13,8 @@ mod audit;
 mod audit_log;
 mod auth;
 mod billing;
+// The long commands' progress bars (issue 19).
+mod cli_progress;
 mod console;
 mod content;
 mod conversations;
@@ -43,6 +45,8 @@ mod privacy;
 mod projections;
 mod reports;
 mod settings;
+// Graceful shutdown of the real binaries (issue 19).
+mod shutdown;
 mod stream;
 mod stripe_lifecycle;
 mod stripe_onboarding;

@@ -172,6 +172,7 @@ async fn replaying_in_many_small_batches_with_one_read_ahead_rebuilds_the_same_r
             batch: 4,
             read_ahead: 1,
         },
+        Arc::new(stream::Unwatched),
     )
     .await
     .unwrap();

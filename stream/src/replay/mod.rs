@@ -12,6 +12,7 @@ mod shadow;
 
 use crate::checkpoint::{self, Checkpoint};
 use crate::handler::EventHandler;
+use crate::progress::{Progress, Unwatched};
 use crate::tail::{Tail, TailError};
 use schemas::StoredEvent;
 use serde::Serialize;
@@ -119,14 +120,26 @@ pub async fn replay_all(
     tail: &Tail,
     handlers: &[Arc<dyn EventHandler>],
 ) -> Result<Vec<ReplayReport>, ReplayError> {
-    replay_all_tuned(tail, handlers, Tuning::default()).await
+    replay_all_watched(tail, handlers, Arc::new(Unwatched)).await
 }
 
-/// [`replay_all`] reading as `tuning` says (benchmarks compare settings).
+/// [`replay_all`], telling `watcher` the log's head position when it starts (the events to
+/// read, but for the few positions a rolled-back append skipped) and the events read so
+/// far as it catches up.
+pub async fn replay_all_watched(
+    tail: &Tail,
+    handlers: &[Arc<dyn EventHandler>],
+    watcher: Arc<dyn Progress>,
+) -> Result<Vec<ReplayReport>, ReplayError> {
+    replay_all_tuned(tail, handlers, Tuning::default(), watcher).await
+}
+
+/// [`replay_all_watched`] reading as `tuning` says (benchmarks compare settings).
 pub async fn replay_all_tuned(
     tail: &Tail,
     handlers: &[Arc<dyn EventHandler>],
     tuning: Tuning,
+    watcher: Arc<dyn Progress>,
 ) -> Result<Vec<ReplayReport>, ReplayError> {
     if let Some(h) = handlers.iter().find(|h| h.tables().is_empty()) {
         return Err(ReplayError::NotReplayable(h.name().to_owned()));
@@ -148,7 +161,8 @@ pub async fn replay_all_tuned(
     let outcome = match tail.head_position().await {
         Ok(target) => {
             progress::begin(tail.pool(), &names, target).await;
-            let outcome = run(tail, handlers, &guards, started, &names, tuning).await;
+            watcher.total(u64::try_from(target).unwrap_or(0));
+            let outcome = run(tail, handlers, &guards, started, &names, tuning, watcher).await;
             let failure = outcome.as_ref().err().map(ToString::to_string);
             progress::end(tail.pool(), &names, failure).await;
             outcome
@@ -173,11 +187,12 @@ async fn run(
     started: Instant,
     names: &[String],
     tuning: Tuning,
+    watcher: Arc<dyn Progress>,
 ) -> Result<Vec<ReplayReport>, ReplayError> {
     for (h, g) in handlers.iter().zip(guards) {
         g.create_shadow(h.tables()).await?;
     }
-    let (at, events, applying) = catch_up(tail, handlers, guards, names, tuning).await?;
+    let (at, events, applying) = catch_up(tail, handlers, guards, names, tuning, watcher).await?;
     let mut reports = Vec::with_capacity(handlers.len());
     let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     for ((h, g), applying) in handlers.iter().zip(guards).zip(applying) {
@@ -209,6 +224,7 @@ async fn catch_up(
     guards: &[shadow::Guard],
     names: &[String],
     tuning: Tuning,
+    watcher: Arc<dyn Progress>,
 ) -> Result<(Checkpoint, u64, Vec<Duration>), ReplayError> {
     let appliers: Vec<(usize, Option<usize>)> = handlers
         .iter()
@@ -253,6 +269,7 @@ async fn catch_up(
             at = checkpoint_of(&batch);
             events += batch.len() as u64;
             progress::advance(reader.pool(), &names, at.position, events).await;
+            watcher.done(events);
             let batch = Arc::new(batch);
             for place in places {
                 place.send(batch.clone());
