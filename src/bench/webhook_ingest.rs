@@ -58,8 +58,43 @@ pub struct WebhookIngestArgs {
     pub drain_seconds: u64,
 }
 
-const SECRET: &str = "bench-app-secret";
-const NUMBER: &str = "bench-number";
+/// The app secret Meta signs webhooks with, as the benchmarks configure it.
+pub(super) const SECRET: &str = "bench-app-secret";
+/// The Cloud API number the benchmarks' tenant has linked.
+pub(super) const NUMBER: &str = "bench-number";
+
+/// Posts a signed Cloud API webhook carrying one text message from `from`, as Meta would;
+/// an answer other than 2xx is an error.
+pub(super) async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    from: &str,
+    id: &str,
+    text: &str,
+) -> anyhow::Result<()> {
+    let body = serde_json::to_vec(&json!({"object": "whatsapp_business_account",
+        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550000000", "phone_number_id": NUMBER},
+            "contacts": [{"profile": {"name": "Cliente"}, "wa_id": from}],
+            "messages": [{"from": from, "id": id, "timestamp": "1749416383",
+                          "type": "text", "text": {"body": text}}]}}]}]}))?;
+    let signature = integrations::whatsapp::sign(SECRET.as_bytes(), &body);
+    let resp = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("X-Hub-Signature-256", signature)
+        .body(body)
+        .send()
+        .await?;
+    anyhow::ensure!(
+        resp.status().is_success(),
+        "webhook answered {}",
+        resp.status()
+    );
+    Ok(())
+}
+
 const KNOWLEDGE: &str = "Horário de funcionamento: de segunda a sábado, das 8h às 18h. \
     Aos domingos e feriados a loja fica fechada.\n\n\
     Entregas: entregamos em toda a cidade em até dois dias úteis, com frete grátis acima de R$ 100.";
@@ -257,23 +292,7 @@ async fn bench(
                 let id = format!("wamid.{run}.{w}.{n}");
                 async move {
                     let from = format!("55119{w:04}{:04}", n % 10_000);
-                    let body = serde_json::to_vec(&json!({"object": "whatsapp_business_account",
-                        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {"display_phone_number": "15550000000", "phone_number_id": NUMBER},
-                            "contacts": [{"profile": {"name": "Cliente"}, "wa_id": from}],
-                            "messages": [{"from": from, "id": id, "timestamp": "1749416383",
-                                          "type": "text", "text": {"body": QUESTION}}]}}]}]}))?;
-                    let signature = integrations::whatsapp::sign(SECRET.as_bytes(), &body);
-                    let resp = client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .header("X-Hub-Signature-256", signature)
-                        .body(body)
-                        .send()
-                        .await?;
-                    anyhow::ensure!(resp.status().is_success(), "webhook answered {}", resp.status());
-                    Ok(())
+                    post(&client, &url, &from, &id, QUESTION).await
                 }
             },
         )
