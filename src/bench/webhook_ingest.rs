@@ -95,10 +95,12 @@ pub(super) async fn post(
     Ok(())
 }
 
-const KNOWLEDGE: &str = "Horário de funcionamento: de segunda a sábado, das 8h às 18h. \
+/// Knowledge the benchmarks' tenant answers [`QUESTION`] from.
+pub(super) const KNOWLEDGE: &str = "Horário de funcionamento: de segunda a sábado, das 8h às 18h. \
     Aos domingos e feriados a loja fica fechada.\n\n\
     Entregas: entregamos em toda a cidade em até dois dias úteis, com frete grátis acima de R$ 100.";
-const QUESTION: &str = "Qual é o horário de funcionamento da loja?";
+/// What every benchmark customer asks.
+pub(super) const QUESTION: &str = "Qual é o horário de funcionamento da loja?";
 
 /// One mode's load and what followed it.
 struct ModeResult {
@@ -225,7 +227,7 @@ async fn raw_ceiling(pool: &PgPool, args: &WebhookIngestArgs) -> anyhow::Result<
 }
 
 /// A paying tenant owning the number, with knowledge the question is answered from.
-async fn register(running: &Running, tenant: Uuid) -> anyhow::Result<()> {
+pub(super) async fn register(running: &Running, tenant: Uuid) -> anyhow::Result<()> {
     running
         .register_tenant(tenant, "bench@atende.example", NUMBER)
         .await?;
@@ -310,7 +312,7 @@ async fn bench(
 
 /// Waits until the knowledge indexer made the tenant's knowledge searchable, so the first
 /// messages are answered from it as the later ones are.
-async fn wait_for_knowledge(running: &Running, tenant: Uuid) -> anyhow::Result<()> {
+pub(super) async fn wait_for_knowledge(running: &Running, tenant: Uuid) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let found = running.app.retriever.search(tenant, QUESTION, 3).await;

@@ -9,17 +9,14 @@ use super::app::Running;
 use super::measure;
 use super::memory;
 use super::scratch::Scratch;
-use super::webhook_ingest::{post, NUMBER, SECRET};
+use super::webhook_ingest::{post, register, wait_for_knowledge, QUESTION, SECRET};
 use crate::background::Part;
 use crate::database::DatabaseConfig;
-use aggregates::{SubscriptionCommand, TenantCommand};
 use anyhow::Context;
 use clap::Args;
 use hdrhistogram::Histogram;
 use report::{summarize, Sample, Summary};
-use schemas::events::Plan;
 use schemas::personal::MasterKey;
-use schemas::{Actor, CommandMetadata};
 use sqlx::PgPool;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,11 +51,6 @@ pub struct SoakArgs {
     pub json: Option<PathBuf>,
 }
 
-/// What the tenant's AI answers from: the soak's question is answered from it.
-const KNOWLEDGE: &str = "Horário de funcionamento: abrimos de segunda a sábado, das 8h às 18h. \
-Aos domingos e feriados a loja fica fechada. Entregamos em toda a cidade; a taxa de entrega é \
-de 8 reais. Aceitamos pix, cartão de crédito e de débito.";
-const QUESTION: &str = "Qual o horário de funcionamento da loja?";
 /// The most webhooks in flight at once: past it the load waits (and its latency, counted from
 /// each webhook's scheduled time, shows it) instead of opening ever more connections.
 const MAX_IN_FLIGHT: usize = 256;
@@ -128,44 +120,8 @@ async fn soak(pool: &PgPool, args: &SoakArgs) -> anyhow::Result<Outcome> {
 /// A tenant on a plan without an AI quota, with knowledge that answers [`QUESTION`].
 async fn prepare(running: &Running) -> anyhow::Result<Uuid> {
     let tenant = Uuid::now_v7();
-    running
-        .register_tenant(tenant, "soak@atende.example", NUMBER)
-        .await?;
-    let md = CommandMetadata::new(Actor::system("bench"), Some(tenant));
-    let bus = &running.app.bus;
-    bus.subscriptions
-        .execute(
-            &tenant.to_string(),
-            SubscriptionCommand::StartComplimentary {
-                tenant_id: tenant,
-                plan: Plan("enterprise".into()),
-            },
-            &md,
-        )
-        .await?;
-    bus.tenants
-        .execute(
-            &tenant.to_string(),
-            TenantCommand::ReplaceKnowledge {
-                text: KNOWLEDGE.into(),
-            },
-            &md,
-        )
-        .await?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while running
-        .app
-        .retriever
-        .search(tenant, QUESTION, 3)
-        .await?
-        .is_empty()
-    {
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the knowledge was not indexed in a minute"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    register(running, tenant).await?;
+    wait_for_knowledge(running, tenant).await?;
     Ok(tenant)
 }
 
