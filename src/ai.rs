@@ -258,14 +258,9 @@ impl AiWorkers {
         Ok(Self { scheduler, ticker })
     }
 
-    /// Stops the scheduler and the ticker (the consumers stop with the other runners).
-    pub async fn stop(self) {
-        if let Some(s) = self.scheduler {
-            s.stop().await;
-        }
-        if let Some(t) = self.ticker {
-            t.stop().await;
-        }
+    /// The scheduler and the ticker, to stop (the consumers stop with the other runners).
+    pub fn into_handles(self) -> impl Iterator<Item = Handle> {
+        self.scheduler.into_iter().chain(self.ticker)
     }
 
     /// The 24 h timeout saga's consumer and ticker.

@@ -1,5 +1,6 @@
 //! `atende audit …`: tamper evidence for auditors (F47).
 
+use crate::cli::progress::Bar;
 use crate::database::{Database, DatabaseConfig};
 use anyhow::Context;
 use clap::Subcommand;
@@ -18,9 +19,14 @@ pub enum AuditCommand {
 pub async fn run(db_config: &DatabaseConfig, cmd: AuditCommand) -> anyhow::Result<()> {
     let db = Database::open(db_config).await?;
     let result = match cmd {
-        AuditCommand::Verify => projections::audit::verify(&db.pool)
-            .await
-            .context("verifying the event chain"),
+        AuditCommand::Verify => {
+            let bar = Bar::new("verifying the event chain", "links");
+            let report = projections::audit::verify_watched(&db.pool, &bar)
+                .await
+                .context("verifying the event chain");
+            bar.finish();
+            report
+        }
     };
     db.close().await?;
     let report = result?;

@@ -86,6 +86,10 @@ pub struct Settings {
     /// local clients only).
     #[arg(long, env = "ATENDE_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Seconds a SIGTERM or Ctrl-C leaves requests in flight and the parts' work in hand to
+    /// finish before the process stops without them (their transactions roll back).
+    #[arg(long, env = "ATENDE_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
     /// Kafka (with `KAFKA_BROKERS` set, the stream travels through it).
     #[command(flatten)]
     pub kafka: crate::kafka::KafkaSettings,
@@ -119,6 +123,7 @@ impl Default for Settings {
             plans: None,
             model_prices: None,
             metrics_token: None,
+            shutdown_grace_secs: 20,
             kafka: Default::default(),
             mail: Default::default(),
             billing: Default::default(),
@@ -385,29 +390,46 @@ impl Background {
 
     /// Stops every part, each after the work in hand.
     pub async fn stop(self) {
-        if let Some(r) = self.retention {
-            r.stop().await;
+        self.stop_within(Duration::MAX).await;
+    }
+
+    /// Asks every part at once to stop after the work in hand, then waits for them until
+    /// `grace` has passed; the parts still busy then are aborted (their transactions roll
+    /// back: nothing is half applied, and a stream consumer applies that batch again on the
+    /// next start). Returns how many had to be aborted.
+    pub async fn stop_within(self, grace: Duration) -> usize {
+        let deadline = tokio::time::Instant::now().checked_add(grace);
+        let handles: Vec<Handle> = [
+            self.retention,
+            self.grace_timer,
+            self.mailer,
+            self.meter_reporter,
+            self.sender,
+            self.relay,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(
+            self.ai
+                .into_iter()
+                .flat_map(crate::ai::AiWorkers::into_handles),
+        )
+        .chain(self.runners)
+        .collect();
+        for h in &handles {
+            h.request_stop();
         }
-        if let Some(t) = self.grace_timer {
-            t.stop().await;
+        let mut aborted = 0;
+        for h in handles {
+            let name = h.status().name;
+            let left = deadline.map_or(Duration::MAX, |d| {
+                d.saturating_duration_since(tokio::time::Instant::now())
+            });
+            if !h.stop_within(left).await {
+                tracing::warn!(part = %name, "a background part was still busy when the shutdown grace ran out; aborted it");
+                aborted += 1;
+            }
         }
-        if let Some(ai) = self.ai {
-            ai.stop().await;
-        }
-        if let Some(mailer) = self.mailer {
-            mailer.stop().await;
-        }
-        if let Some(reporter) = self.meter_reporter {
-            reporter.stop().await;
-        }
-        if let Some(sender) = self.sender {
-            sender.stop().await;
-        }
-        if let Some(r) = self.relay {
-            r.stop().await;
-        }
-        for r in self.runners {
-            r.stop().await;
-        }
+        aborted
     }
 }

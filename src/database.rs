@@ -91,12 +91,30 @@ impl Database {
 
     /// Closes the pool and stops the embedded cluster if this process started it.
     pub async fn close(self) -> anyhow::Result<()> {
-        self.pool.close().await;
+        self.close_within(Duration::MAX).await
+    }
+
+    /// [`Database::close`], waiting at most `grace` for the pool's connections to come
+    /// back: a connection still held then (by a part aborted at the end of a shutdown's
+    /// grace) must not keep the embedded cluster running.
+    pub async fn close_within(self, grace: Duration) -> anyhow::Result<()> {
+        if tokio::time::timeout(grace, self.pool.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "database connections were still in use when the shutdown grace ran out"
+            );
+        }
         if let Some(cluster) = self.cluster {
+            let owned = cluster.owns_server();
             cluster
                 .stop()
                 .await
                 .context("stopping the embedded PostgreSQL")?;
+            if owned {
+                tracing::info!("stopped the embedded PostgreSQL");
+            }
         }
         Ok(())
     }

@@ -15,8 +15,11 @@ pub mod knowledge;
 pub mod mail;
 pub mod observe;
 pub mod privacy;
+// Rate limits (issue 19, F34).
+pub mod rate_limits;
 pub mod replay;
 pub mod serve;
+pub mod shutdown;
 pub mod stripe_webhooks;
 pub mod subject_keys;
 pub mod telemetry;

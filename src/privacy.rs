@@ -80,9 +80,12 @@ pub async fn run(db_config: &DatabaseConfig, cmd: PrivacyCommand) -> anyhow::Res
                 serde_json::to_string_pretty(&erasure)?
             }
             PrivacyCommand::Export { tenant, contact } => {
-                let export = export_contact(&db.pool, &keys, tenant, &contact)
-                    .await
-                    .map_err(not_found_is_clear)?;
+                // One read of the conversation's events, then opening them: a spinner, as
+                // nothing is counted on the way.
+                let bar = crate::cli::progress::Bar::new("exporting the contact's data", "events");
+                let export = export_contact(&db.pool, &keys, tenant, &contact).await;
+                bar.finish();
+                let export = export.map_err(not_found_is_clear)?;
                 serde_json::to_string_pretty(&export)?
             }
             PrivacyCommand::Expire { retention_days } => {

@@ -4,6 +4,7 @@
 //! Safe while `atende serve` runs against the same database: the swap takes the consumer's
 //! fence, so the live runner pauses for it and resumes after the new checkpoint.
 
+use crate::cli::progress::Bar;
 use crate::database::{Database, DatabaseConfig};
 use crate::subject_keys::RingKeys;
 use anyhow::Context;
@@ -53,9 +54,15 @@ pub async fn run(db_config: &DatabaseConfig, args: ReplayArgs) -> anyhow::Result
             .cloned()
             .collect(),
     };
-    let result = stream::replay::replay_all(&Tail::new(db.pool.clone()), &chosen)
-        .await
-        .context("replaying");
+    let bar = Bar::new("replaying", "events");
+    let result = stream::replay::replay_all_watched(
+        &Tail::new(db.pool.clone()),
+        &chosen,
+        Arc::new(bar.clone()),
+    )
+    .await
+    .context("replaying");
+    bar.finish();
     db.close().await?;
     let reports = result?;
     match (&args.projection, reports.as_slice()) {

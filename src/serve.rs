@@ -2,6 +2,7 @@
 
 use crate::background::{Background, Deps, Part, Settings};
 use crate::database::{Database, DatabaseConfig};
+use crate::shutdown::Grace;
 use aggregates::{Clock, RandomIds, SystemClock};
 use anyhow::Context;
 use clap::Args;
@@ -49,6 +50,9 @@ pub struct ServeConfig {
     /// The daily backups.
     #[command(flatten)]
     pub backup: crate::backup::BackupSchedule,
+    /// Requests' rate limits (issue 19).
+    #[command(flatten)]
+    pub rate_limits: crate::rate_limits::RateLimitSettings,
 }
 
 /// A running atende: HTTP server, stream consumers and the write side.
@@ -66,6 +70,8 @@ pub struct App {
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
     revocations: JoinHandle<()>,
+    changes: read_api::stream::Changes,
+    grace: Duration,
 }
 
 impl App {
@@ -169,12 +175,14 @@ impl App {
                 config.background.whatsapp.evolution_api_key.as_deref(),
             )
             .with_knowledge(knowledge.clone())
-            .with_ops(ops);
+            .with_ops(ops)
+            .with_rate_limits(&config.rate_limits.limits());
         let revocations = state
             .auth
             .revocations()
             .clone()
             .spawn_refresh(state.pool.clone());
+        let changes = state.changes.clone();
         let (shutdown, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(read_api::serve(
             listener,
@@ -192,16 +200,47 @@ impl App {
             shutdown,
             server,
             revocations,
+            changes,
+            grace: Duration::from_secs(config.background.shutdown_grace_secs),
         })
     }
 
-    /// Stops accepting requests, lets in-flight ones finish, then stops the consumers.
+    /// Stops accepting requests, lets in-flight ones finish, then stops the background
+    /// parts after their work in hand, all within the configured shutdown grace.
     pub async fn stop(self) -> anyhow::Result<()> {
+        let grace = Grace::starting_now(self.grace);
+        self.stop_within(&grace).await
+    }
+
+    /// [`App::stop`] within what is left of `grace`: requests still running when it runs
+    /// out are dropped, background parts still busy are aborted (their transactions roll
+    /// back).
+    pub async fn stop_within(self, grace: &Grace) -> anyhow::Result<()> {
+        tracing::info!(
+            grace_secs = grace.remaining().as_secs(),
+            "no longer accepting connections; finishing the requests in flight"
+        );
         let _ = self.shutdown.send(());
+        // Live streams never end by themselves, and the server waits for every response.
+        self.changes.close();
         self.revocations.abort();
-        self.server.await?.context("serving HTTP")?;
-        self.background.stop().await;
-        Ok(())
+        let mut server = self.server;
+        let served = match grace.within(&mut server).await {
+            Some(served) => served,
+            None => {
+                tracing::warn!(
+                    "requests were still running when the shutdown grace ran out; dropped them"
+                );
+                server.abort();
+                Ok(Ok(()))
+            }
+        };
+        tracing::info!("requests finished; stopping the background parts after the work in hand");
+        let aborted = self.background.stop_within(grace.remaining()).await;
+        if aborted == 0 {
+            tracing::info!("background parts stopped; their checkpoints are committed");
+        }
+        served?.context("serving HTTP")
     }
 }
 
@@ -231,32 +270,20 @@ pub async fn run(db_config: &DatabaseConfig, mut config: ServeConfig) -> anyhow:
         println!("atende listening on http://{}", app.addr);
     }
     tracing::info!(addr = %app.addr, database = %redact(&db.url), "atende is serving");
-    shutdown_signal().await;
-    tracing::info!("shutting down");
+    let signal = crate::shutdown::signal().await;
+    let grace = Grace::starting_now(Duration::from_secs(config.background.shutdown_grace_secs));
+    tracing::info!(signal, "shutting down");
     if let Some(backups) = backups {
-        backups.stop().await;
-    }
-    app.stop().await?;
-    db.close().await
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-pub(crate) async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+        // A backup under way is a child process writing a file: let it finish, or not at
+        // all (a partial file is never renamed into place).
+        if grace.within(backups.stop()).await.is_none() {
+            tracing::warn!("the daily backup was still running when the shutdown grace ran out");
         }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
     }
+    let stopped = app.stop_within(&grace).await;
+    db.close_within(grace.remaining()).await?;
+    tracing::info!("atende stopped");
+    stopped
 }
 
 /// The URL without its password, for logs.

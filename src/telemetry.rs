@@ -52,11 +52,11 @@ pub fn init(config: &TelemetryConfig) -> anyhow::Result<TelemetryGuard> {
                     .json()
                     .with_current_span(true)
                     .with_span_list(true)
-                    .with_writer(std::io::stderr),
+                    .with_writer(crate::cli::progress::LogWriter),
             )
             .try_init()?,
         LogFormat::Pretty => registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(tracing_subscriber::fmt::layer().with_writer(crate::cli::progress::LogWriter))
             .try_init()?,
     }
     Ok(TelemetryGuard)

@@ -4,6 +4,7 @@
 
 use crate::background::{Background, Deps, Settings};
 use crate::database::{Database, DatabaseConfig};
+use crate::shutdown::Grace;
 use aggregates::{Clock, RandomIds, SystemClock};
 use anyhow::Context;
 use clap::Args;
@@ -88,9 +89,28 @@ pub struct Worker {
 impl Worker {
     /// Stops serving, then stops the parts, each after the work in hand.
     pub async fn stop(self) -> anyhow::Result<()> {
+        self.stop_within(&Grace::starting_now(Duration::MAX)).await
+    }
+
+    /// [`Worker::stop`] within what is left of `grace`: parts still busy when it runs out
+    /// are aborted (their transactions roll back).
+    pub async fn stop_within(self, grace: &Grace) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
-        let served = self.server.await;
-        self.background.stop().await;
+        let mut server = self.server;
+        let served = match grace.within(&mut server).await {
+            Some(served) => served,
+            None => {
+                server.abort();
+                Ok(Ok(()))
+            }
+        };
+        tracing::info!(
+            grace_secs = grace.remaining().as_secs(),
+            "stopping the background parts after the work in hand"
+        );
+        if self.background.stop_within(grace.remaining()).await == 0 {
+            tracing::info!("background parts stopped; their checkpoints are committed");
+        }
         served?.context("serving the worker's health and metrics")
     }
 }
@@ -151,9 +171,11 @@ pub async fn run(db_config: &DatabaseConfig, mut config: WorkerConfig) -> anyhow
         }
     };
     tracing::info!(parts = ?config.parts(), kafka = config.background.kafka.kafka_brokers.is_some(), addr = %worker.addr, "atende worker is running");
-    crate::serve::shutdown_signal().await;
-    tracing::info!("shutting down");
-    let stopped = worker.stop().await;
-    db.close().await?;
+    let signal = crate::shutdown::signal().await;
+    let grace = Grace::starting_now(Duration::from_secs(config.background.shutdown_grace_secs));
+    tracing::info!(signal, "shutting down");
+    let stopped = worker.stop_within(&grace).await;
+    db.close_within(grace.remaining()).await?;
+    tracing::info!("atende worker stopped");
     stopped
 }

@@ -75,6 +75,13 @@ pub enum ApiError {
         /// Seconds until a retry may succeed.
         retry_after_secs: u64,
     },
+    /// 429 `rate_limited`: the caller's rate limit (per tenant, user, client IP or provider
+    /// number) is spent; retry after the given seconds.
+    #[error("too many requests: this client's rate limit is spent; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until a retry may succeed, rounded up.
+        retry_after_secs: u64,
+    },
     /// 503: a dependency is down.
     #[error("{0}")]
     Unavailable(String),
@@ -133,12 +140,18 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::UnsupportedMediaType { code, .. } => (StatusCode::UNSUPPORTED_MEDIA_TYPE, code),
             Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::DependencyUnavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, code),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }
+
+/// Marks a response as a rate-limit refusal: the audit log does not record those one by
+/// one (a flood would write a row per refused request), the metrics count them.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimitedResponse;
 
 /// Renders an error and its sources as one line, outermost first.
 pub fn cause_chain(e: &(dyn StdError + 'static)) -> String {
@@ -174,11 +187,16 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
-        if let Self::TooManyRequests { retry_after_secs } = self {
-            if let Ok(v) = retry_after_secs.to_string().parse() {
-                resp.headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, v);
-            }
+        if let Self::TooManyRequests { retry_after_secs } | Self::RateLimited { retry_after_secs } =
+            self
+        {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_secs),
+            );
+        }
+        if matches!(self, Self::RateLimited { .. }) {
+            resp.extensions_mut().insert(RateLimitedResponse);
         }
         resp
     }
@@ -232,5 +250,16 @@ mod tests {
         .into_response();
         assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "900");
+    }
+
+    #[test]
+    fn a_spent_rate_limit_says_when_to_retry_and_is_marked_for_the_audit_log() {
+        let resp = ApiError::RateLimited {
+            retry_after_secs: 2,
+        }
+        .into_response();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "2");
+        assert!(resp.extensions().get::<RateLimitedResponse>().is_some());
     }
 }

@@ -22,6 +22,8 @@ pub mod outbox;
 pub mod plans;
 pub mod privacy;
 pub mod projections;
+// Rate limits (issue 19, F34).
+pub mod rate_limit;
 pub mod reports;
 pub mod request;
 pub mod settings;

@@ -48,6 +48,8 @@ pub struct AppState {
     pub ops: crate::observability::Ops,
     /// The AI limits every tenant has unless an admin set its own (issue 18).
     pub ai_limits: schemas::events::AiLimits,
+    /// Requests' rate limits, per tenant, user, client IP and provider number (issue 19).
+    pub rate_limits: crate::rate_limit::RateLimiters,
 }
 
 impl AppState {
@@ -75,7 +77,14 @@ impl AppState {
             stripe_webhook: Default::default(),
             ops: Default::default(),
             ai_limits: schemas::events::AiLimits::PLATFORM_DEFAULTS,
+            rate_limits: crate::rate_limit::RateLimiters::new(&Default::default()),
         }
+    }
+
+    /// Limits requests' rates by `limits` (the defaults otherwise).
+    pub fn with_rate_limits(mut self, limits: &crate::rate_limit::RateLimits) -> Self {
+        self.rate_limits = crate::rate_limit::RateLimiters::new(limits);
+        self
     }
 
     /// Checks the outside services in `ops` on `/health` and guards `/metrics` with its
@@ -230,5 +239,5 @@ sub_states! {
     crate::trail::TrailState { bus }
     crate::usage::UsageState { pool, pricing, bus }
     crate::users::UsersState { pool, bus, public_url }
-    crate::webhooks::WebhooksState { whatsapp }
+    crate::webhooks::WebhooksState { whatsapp, rate_limits }
 }

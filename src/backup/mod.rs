@@ -13,6 +13,7 @@ mod tests;
 
 pub use schedule::{prune, spawn_daily, BackupSchedule, DailyBackups};
 
+use crate::cli::progress::Bar;
 use crate::database::{Database, DatabaseConfig};
 use crate::keys;
 use anyhow::{bail, Context};
@@ -48,7 +49,9 @@ pub struct RestoreArgs {
 pub async fn run_backup(config: &DatabaseConfig, args: BackupArgs) -> anyhow::Result<()> {
     let key = keys::master_key(config)?;
     let db = Database::open(config).await?;
-    let result = backup(&db.url, &key, &args.out).await;
+    let bar = Bar::bytes("dumping the database");
+    let result = backup_watched(&db.url, &key, &args.out, Some(&bar)).await;
+    bar.finish();
     db.close().await?;
     println!("{}", serde_json::to_string_pretty(&result?)?);
     Ok(())
@@ -57,7 +60,10 @@ pub async fn run_backup(config: &DatabaseConfig, args: BackupArgs) -> anyhow::Re
 /// Runs `atende restore`, printing the report as JSON.
 #[allow(clippy::print_stdout)]
 pub async fn run_restore(config: &DatabaseConfig, args: RestoreArgs) -> anyhow::Result<()> {
-    let report = restore(config, &args.backup).await?;
+    let bar = Bar::new("restoring the dump", "links");
+    let report = restore_watched(config, &args.backup, &bar).await;
+    bar.finish();
+    let report = report?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
@@ -88,8 +94,18 @@ pub fn manifest_path(dump: &Path) -> PathBuf {
 
 /// Writes a consistent dump of `db` to `out` and its manifest beside it. Nothing is left
 /// at `out` unless the whole dump succeeded.
-#[tracing::instrument(name = "backing up the database", skip_all, fields(out = %out.display()))]
 pub async fn backup(url: &str, key: &MasterKey, out: &Path) -> anyhow::Result<Manifest> {
+    backup_watched(url, key, out, None).await
+}
+
+/// [`backup`], showing the bytes the dump has written so far on `bar`.
+#[tracing::instrument(name = "backing up the database", skip_all, fields(out = %out.display()))]
+pub async fn backup_watched(
+    url: &str,
+    key: &MasterKey,
+    out: &Path,
+    bar: Option<&Bar>,
+) -> anyhow::Result<Manifest> {
     let pg_dump = Binaries::locate_client("pg_dump").context("finding pg_dump")?;
     let mut conn = PgConnection::connect(url)
         .await
@@ -117,7 +133,8 @@ pub async fn backup(url: &str, key: &MasterKey, out: &Path) -> anyhow::Result<Ma
     let partial = with_suffix(out, ".partial");
     // The exporting transaction must stay open until pg_dump has taken the snapshot; it
     // stays open to the end, which costs nothing for a read-only transaction.
-    let output = Command::new(&pg_dump)
+    let mut command = Command::new(&pg_dump);
+    command
         .arg("--format=custom")
         .arg("--no-owner")
         .arg("--no-privileges")
@@ -125,10 +142,26 @@ pub async fn backup(url: &str, key: &MasterKey, out: &Path) -> anyhow::Result<Ma
         .arg("--file")
         .arg(&partial)
         .arg("--dbname")
-        .arg(url)
-        .output()
-        .await
-        .with_context(|| format!("running {}", pg_dump.display()))?;
+        .arg(url);
+    let dump = command.output();
+    let output = match bar {
+        None => dump.await,
+        Some(bar) => {
+            tokio::pin!(dump);
+            let mut every = tokio::time::interval(std::time::Duration::from_millis(200));
+            loop {
+                tokio::select! {
+                    output = &mut dump => break output,
+                    _ = every.tick() => {
+                        if let Ok(meta) = std::fs::metadata(&partial) {
+                            bar.set(meta.len());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    .with_context(|| format!("running {}", pg_dump.display()))?;
     tx.commit().await?;
     if !output.status.success() {
         let _ = std::fs::remove_file(&partial);
@@ -157,8 +190,18 @@ pub struct RestoreReport {
 /// Restores the dump at `backup` into the configured database, which must be empty (or,
 /// embedded, a data dir without a cluster yet), then migrates it and verifies the chain
 /// against the recorded head.
-#[tracing::instrument(name = "restoring a backup", skip_all, fields(backup = %backup.display()))]
 pub async fn restore(config: &DatabaseConfig, backup: &Path) -> anyhow::Result<RestoreReport> {
+    restore_watched(config, backup, &Bar::hidden()).await
+}
+
+/// [`restore`], naming each stage on `bar` (`pg_restore` tells nothing of its progress),
+/// then counting the links verified.
+#[tracing::instrument(name = "restoring a backup", skip_all, fields(backup = %backup.display()))]
+pub async fn restore_watched(
+    config: &DatabaseConfig,
+    backup: &Path,
+    bar: &Bar,
+) -> anyhow::Result<RestoreReport> {
     let manifest = read_manifest(backup)?;
     check_master_key(config, &manifest)?;
     if config.database_url.is_none() && config.data_dir.join("postgres").exists() {
@@ -169,7 +212,7 @@ pub async fn restore(config: &DatabaseConfig, backup: &Path) -> anyhow::Result<R
     }
     let pg_restore = Binaries::locate_client("pg_restore").context("finding pg_restore")?;
     let db = Database::open_unmigrated(config).await?;
-    let result = restore_into(&db, &pg_restore, backup, manifest).await;
+    let result = restore_into(&db, &pg_restore, backup, manifest, bar).await;
     db.close().await?;
     result
 }
@@ -179,6 +222,7 @@ async fn restore_into(
     pg_restore: &Path,
     backup: &Path,
     manifest: Manifest,
+    bar: &Bar,
 ) -> anyhow::Result<RestoreReport> {
     let relations: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -209,13 +253,16 @@ async fn restore_into(
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
+    bar.say("moving transaction ids past the restored events");
     advance_transaction_ids(db).await?;
+    bar.say("migrating");
     // A backup taken by an older atende gets the migrations it lacks.
     migrations::MIGRATOR
         .run(&db.pool)
         .await
         .context("applying database migrations")?;
-    let verify = projections::audit::verify(&db.pool)
+    bar.say("verifying the restored event chain");
+    let verify = projections::audit::verify_watched(&db.pool, bar)
         .await
         .context("verifying the restored event chain")?;
     if let Some(b) = &verify.first_break {

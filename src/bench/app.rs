@@ -93,6 +93,9 @@ impl Running {
     ) -> anyhow::Result<Self> {
         let secret = JwtSecret::generate();
         let mut config = Settings::try_parse_from(["bench", "--http-addr", "127.0.0.1:0"])?.serve;
+        // The benchmarks push thousands of requests a second through one tenant or number:
+        // they measure the server, not its rate limits (a bench may turn them back on).
+        config.rate_limits = crate::rate_limits::RateLimitSettings::OFF;
         configure(&mut config);
         config.jwt_secret = Some(secret.clone());
         let app = App::start_parts(pool, &config, Arc::new(SystemClock), master, parts).await?;

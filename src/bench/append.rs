@@ -188,7 +188,7 @@ async fn commands(
 }
 
 /// Single-row INSERT transactions of a real stored event's size, as pgbench would issue.
-async fn raw_ceiling(
+pub(super) async fn raw_ceiling(
     pool: &PgPool,
     writers: usize,
     tag: &str,

@@ -179,6 +179,11 @@ async fn fill(
     agents: &[Uuid],
     n: i64,
 ) -> anyhow::Result<()> {
+    let bar = crate::cli::progress::Bar::of(
+        "filling conversations",
+        "conversations",
+        u64::try_from(n).unwrap_or(0),
+    );
     let now = Utc::now();
     let today = now.date_naive();
     let mut start = 0;
@@ -249,7 +254,9 @@ async fn fill(
         .execute(pool)
         .await
         .context("inserting conversations")?;
+        bar.inc(u64::try_from(end - start).unwrap_or(0));
         start = end;
     }
+    bar.finish();
     Ok(())
 }

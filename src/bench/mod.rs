@@ -6,10 +6,13 @@ mod append;
 mod console;
 mod conversations_list;
 mod measure;
+mod memory;
 mod pipeline;
 mod relay;
 mod replay;
 mod scratch;
+mod soak;
+mod startup;
 mod stripe_webhook;
 mod tail_lag;
 mod verify;
@@ -45,6 +48,12 @@ pub enum BenchCommand {
     /// Answers without a model: right facts, false answers and the threshold's trade-off
     /// over a question set, and retrieval latency at 50,000 characters.
     Answers(answers::AnswersArgs),
+    /// The whole product under signed webhooks at a fixed rate for minutes on end: memory,
+    /// connections, consumers' lag and latency every minute, and whether they stay flat.
+    Soak(soak::SoakArgs),
+    /// `serve` from launch to a healthy `/health` on a new and on an existing data
+    /// directory, and its memory once idle.
+    Startup(startup::StartupArgs),
     /// The web console in headless Chromium over 100,000 conversations: the inbox's first
     /// page after navigating, a webhook's message reaching the open inbox, and its size.
     Console(console::ConsoleArgs),
@@ -64,5 +73,7 @@ pub async fn run(db: &DatabaseConfig, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::StripeWebhook(args) => stripe_webhook::run(db, args).await,
         BenchCommand::Answers(args) => answers::run(db, args).await,
         BenchCommand::Console(args) => console::run(db, args).await,
+        BenchCommand::Soak(args) => soak::run(db, args).await,
+        BenchCommand::Startup(args) => startup::run(args).await,
     }
 }

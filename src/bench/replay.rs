@@ -1,6 +1,7 @@
 //! `atende bench replay`: how fast read models are rebuilt from the log — `aggregate_index`
 //! alone, or (`--all`) every read model in one pass over the log.
 
+use super::memory;
 use super::scratch::Scratch;
 use crate::database::DatabaseConfig;
 use crate::subject_keys::RingKeys;
@@ -11,7 +12,7 @@ use projections::builtin::AggregateIndex;
 use schemas::personal::MasterKey;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use stream::replay::{replay, replay_all, ReplayReport};
+use stream::replay::{replay, replay_all_tuned, ReplayReport, Tuning};
 use stream::{EventHandler, Tail};
 
 /// Settings of `atende bench replay`.
@@ -27,17 +28,38 @@ pub struct ReplayArgs {
     /// costs on its own.
     #[arg(long, value_delimiter = ',', requires = "all")]
     pub only: Vec<String>,
+    /// Events per read while catching up (default: the replay's own).
+    #[arg(long, requires = "all")]
+    pub batch: Option<i64>,
+    /// Batches read ahead of the slowest read model (default: the replay's own).
+    #[arg(long, requires = "all")]
+    pub read_ahead: Option<usize>,
+}
+
+/// Memory of the benchmark's process around the replay.
+#[derive(Debug, Clone, Copy)]
+struct Memory {
+    /// Resident before the replay (after the fill and the read-only pass).
+    before: u64,
+    /// The peak during the replay (the peak counter restarted just before it).
+    replay_peak: u64,
+    /// Whether the peak counter could be restarted; if not, `replay_peak` is the process's.
+    reset: bool,
 }
 
 /// Fills a scratch database, times the replay, prints Markdown, drops the database.
 pub async fn run(db_config: &DatabaseConfig, args: ReplayArgs) -> anyhow::Result<()> {
-    let scratch = Scratch::open(db_config, 12).await?;
+    // Room for every read model's transactions (two for those applied in lanes), the
+    // reader and the progress updates: with fewer, a busy machine timed the reader out.
+    let scratch = Scratch::open(db_config, 32).await?;
     let pool = scratch.pool.clone();
     let result = async {
         super::verify::fill(&pool, args.events).await?;
         sqlx::query("VACUUM ANALYZE events").execute(&pool).await?;
         let read = read_only(&Tail::new(pool.clone())).await?;
         tracing::info!("the log is filled and read once; replaying");
+        let before = memory::rss_bytes().unwrap_or(0);
+        let reset = memory::reset_peak();
         let started = Instant::now();
         let reports = if args.all {
             let keys = KeyRing::open(pool.clone(), MasterKey::generate())
@@ -50,25 +72,47 @@ pub async fn run(db_config: &DatabaseConfig, args: ReplayArgs) -> anyhow::Result
                 .filter(|h| args.only.is_empty() || args.only.iter().any(|n| n == h.name()))
                 .cloned()
                 .collect();
-            replay_all(&Tail::new(pool.clone()), &models)
-                .await
-                .context("replaying every read model")?
+            let defaults = Tuning::default();
+            let tuning = Tuning {
+                batch: args.batch.unwrap_or(defaults.batch),
+                read_ahead: args.read_ahead.unwrap_or(defaults.read_ahead),
+            };
+            replay_all_tuned(
+                &Tail::new(pool.clone()),
+                &models,
+                tuning,
+                Arc::new(stream::Unwatched),
+            )
+            .await
+            .context("replaying every read model")?
         } else {
             vec![replay(&Tail::new(pool.clone()), Arc::new(AggregateIndex))
                 .await
                 .context("replaying aggregate_index")?]
         };
-        anyhow::Ok((read, started.elapsed(), reports))
+        let elapsed = started.elapsed();
+        let memory = Memory {
+            before,
+            replay_peak: memory::peak_rss_bytes().unwrap_or(0),
+            reset,
+        };
+        anyhow::Ok((read, elapsed, reports, memory))
     }
     .await;
     scratch.close().await?;
-    let (read, elapsed, reports) = result?;
-    print_report(&args, read, elapsed, &reports);
+    let (read, elapsed, reports, memory) = result?;
+    print_report(&args, read, elapsed, &reports, memory);
     Ok(())
 }
 
 #[allow(clippy::print_stdout)]
-fn print_report(args: &ReplayArgs, read: Duration, elapsed: Duration, reports: &[ReplayReport]) {
+fn print_report(
+    args: &ReplayArgs,
+    read: Duration,
+    elapsed: Duration,
+    reports: &[ReplayReport],
+    memory: Memory,
+) {
     let rate = |d: Duration| args.events as f64 / d.as_secs_f64().max(f64::MIN_POSITIVE);
     println!(
         "### bench replay ({} events over 1000 conversations)\n",
@@ -87,6 +131,16 @@ fn print_report(args: &ReplayArgs, read: Duration, elapsed: Duration, reports: &
         "| (reading the log through the tail only) | {:.2} | {:.0} |",
         read.as_secs_f64(),
         rate(read)
+    );
+    println!(
+        "\nPeak RSS during the replay: {:.0} MB{} (resident before it: {:.0} MB).",
+        memory::mb(memory.replay_peak),
+        if memory.reset {
+            ""
+        } else {
+            ", the whole process's: the peak counter could not be restarted"
+        },
+        memory::mb(memory.before)
     );
     if reports.len() > 1 {
         println!("\n| read model | seconds in its transactions while catching up |");

@@ -76,6 +76,11 @@ async fn bench(pool: &PgPool, args: &VerifyArgs) -> anyhow::Result<Outcome> {
 /// Appends `events` events shaped like stored `MessageReceived` ones (personal fields as
 /// ciphertext envelopes), spread over 1000 conversations, `FILL_CHUNK` per transaction.
 pub(super) async fn fill(pool: &PgPool, events: i64) -> anyhow::Result<()> {
+    let bar = crate::cli::progress::Bar::of(
+        "filling the event log",
+        "events",
+        u64::try_from(events).unwrap_or(0),
+    );
     let mut from = 0;
     while from < events {
         let to = (from + FILL_CHUNK).min(events);
@@ -106,8 +111,10 @@ pub(super) async fn fill(pool: &PgPool, events: i64) -> anyhow::Result<()> {
         .execute(pool)
         .await
         .context("filling the event log")?;
+        bar.inc(u64::try_from(to - from).unwrap_or(0));
         from = to;
     }
+    bar.finish();
     Ok(())
 }
 

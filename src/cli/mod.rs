@@ -1,5 +1,7 @@
 //! Subcommands.
 
+pub mod progress;
+
 use crate::bench::BenchCommand;
 use crate::database::{Database, DatabaseConfig};
 use crate::serve::ServeConfig;

@@ -82,4 +82,25 @@ impl Handle {
         let _ = self.stop.send(true);
         let _ = self.task.await;
     }
+
+    /// Asks the part to stop after the work in hand, without waiting: a process stopping
+    /// many parts asks them all at once, so their work in hand finishes side by side.
+    pub fn request_stop(&self) {
+        let _ = self.stop.send(true);
+    }
+
+    /// [`Handle::stop`], waiting at most `grace`: a part still busy then is aborted (its
+    /// open transaction rolls back, so its checkpoint stays before the unfinished batch and
+    /// the next start applies it again). True when it stopped by itself.
+    pub async fn stop_within(mut self, grace: Duration) -> bool {
+        let _ = self.stop.send(true);
+        match tokio::time::timeout(grace, &mut self.task).await {
+            Ok(_) => true,
+            Err(_) => {
+                self.task.abort();
+                let _ = self.task.await;
+                false
+            }
+        }
+    }
 }

@@ -116,7 +116,7 @@ async fn run<H: EventHandler>(
     loop {
         if let Some(wait) = started.map(|t| handler.pace().saturating_sub(t.elapsed())) {
             if !wait.is_zero() && sleep_or_stop(&mut stop, wait).await {
-                return;
+                break;
             }
         }
         // Moved past unwanted events only: store that within a second even if nothing more
@@ -125,7 +125,7 @@ async fn run<H: EventHandler>(
         let batch = tokio::select! {
             b = tail.next_batch(at) => Some(b),
             _ = tokio::time::sleep(SKIP_SAVE_EVERY), if behind => None,
-            _ = stop.wait() => return,
+            _ = stop.wait() => break,
         };
         started = Some(Instant::now());
         let ctx = Ctx {
@@ -187,15 +187,24 @@ async fn run<H: EventHandler>(
                 tracing::warn!(consumer = name, error = %e, retry_in = ?backoff, "applying events failed; retrying");
                 set(&status, |s| s.last_error = Some(e));
                 if sleep_or_stop(&mut stop, backoff).await {
-                    return;
+                    break;
                 }
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
         if stop.requested() {
-            return;
+            break;
         }
     }
+    // Stopping with unwanted events read past but not stored: store them now, so the
+    // stored checkpoint is where the runner got to and the next start does not read them
+    // again.
+    if at != saved {
+        if let Err(e) = apply::batch(&handler, tail.pool(), saved, &[], at).await {
+            tracing::info!(consumer = name, error = ?e, "storing the checkpoint at shutdown failed; the next start reads those events again");
+        }
+    }
+    tracing::debug!(consumer = name, checkpoint = ?at, "stopped");
 }
 
 /// Applies `events` one per transaction so a bad one is isolated, parking each that fails

@@ -86,6 +86,7 @@ pub async fn start_app_with_clock(
             backup_dir: None,
             backup_keep: 7,
         },
+        rate_limits: Default::default(),
     };
     configure(&mut config);
     let app = App::start(db.pool.clone(), &config, clock, master)

@@ -13,6 +13,8 @@ mod audit;
 mod audit_log;
 mod auth;
 mod billing;
+// The long commands' progress bars (issue 19).
+mod cli_progress;
 mod console;
 mod content;
 mod conversations;
@@ -41,8 +43,12 @@ mod platform_users;
 mod plans;
 mod privacy;
 mod projections;
+// Rate limits (issue 19, F34).
+mod rate_limits;
 mod reports;
 mod settings;
+// Graceful shutdown of the real binaries (issue 19).
+mod shutdown;
 mod stream;
 mod stripe_lifecycle;
 mod stripe_onboarding;

@@ -270,6 +270,43 @@ async fn a_malformed_query_string_gets_the_json_error_body_on_admin_and_auditor_
     assert_eq!(resp.status(), 200);
 }
 
+/// Rate limits (issue 19): every limited operation says so, and the lists of the others
+/// name real operations.
+#[tokio::test]
+async fn every_rate_limited_operation_documents_its_429_with_retry_after() {
+    use read_api::rate_limit::{PROVIDER_NUMBER_OPERATIONS, UNLIMITED_OPERATIONS};
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let ops = operations(&doc);
+    let ids: Vec<&str> = ops
+        .iter()
+        .map(|op| op.spec["operationId"].as_str().unwrap())
+        .collect();
+    for id in UNLIMITED_OPERATIONS
+        .iter()
+        .chain(&PROVIDER_NUMBER_OPERATIONS)
+    {
+        assert!(ids.contains(id), "{id} is listed but is no operation");
+    }
+    let mut undocumented = Vec::new();
+    for (op, id) in ops.iter().zip(&ids) {
+        if UNLIMITED_OPERATIONS.contains(id) {
+            continue;
+        }
+        let limited = &op.spec["responses"]["429"];
+        if limited["content"]["application/json"]["schema"]["$ref"]
+            != "#/components/schemas/ErrorBody"
+            || !limited["headers"]["Retry-After"].is_object()
+        {
+            undocumented.push(format!("{} {}", op.method, op.template));
+        }
+    }
+    assert!(
+        undocumented.is_empty(),
+        "no 429 with Retry-After documented: {undocumented:?}"
+    );
+}
+
 /// F46: an admin operation that changes something is either traced by its handler
 /// (`read_api::trail::Action`) or records domain events that say who did it; a new admin
 /// route must take a side here before it can ship. (The table-driven test in

@@ -171,3 +171,53 @@ async fn a_deleted_subscription_suspends_the_tenant_and_tells_the_owner() {
         .unwrap();
     assert_eq!(sub.status().unwrap().as_str(), "cancelled");
 }
+
+#[tokio::test]
+async fn with_two_grace_timers_on_one_database_a_passed_grace_period_suspends_once_with_one_mail() {
+    let sink = SmtpSink::start().await.unwrap();
+    let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
+    let app = stripe_app(clock.clone(), Some(&sink)).await;
+    let (cus, tenant) = onboarded(&app, &clock, &sink).await;
+    let failed = invoice_event(
+        "invoice.payment_failed",
+        &cus,
+        "in_2",
+        "dona@padaria.example",
+        1,
+    );
+    deliver_on(&app, &clock, &failed).await;
+    next_mail(&sink, 2).await;
+    // Two timers as two `atende worker` processes run them: same database, own loops.
+    let timer = || {
+        workers::lifecycle::spawn_grace_timer(
+            app.db.pool.clone(),
+            app.app.bus.clone(),
+            clock.clone(),
+            Duration::from_millis(5),
+        )
+    };
+    let (one, two) = (timer(), timer());
+    clock.advance(Days::days(7) + Days::seconds(1));
+    app.eventually("the tenant is suspended", || suspended(&app, tenant))
+        .await;
+    let mail = next_mail(&sink, 3).await;
+    assert!(mail
+        .header("Subject")
+        .unwrap()
+        .starts_with("Conta suspensa"));
+    // Many ticks of both timers later, nothing more.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    one.stop().await;
+    two.stop().await;
+    let events = event_types(&app, "subscription", tenant).await;
+    assert_eq!(
+        events.iter().filter(|e| *e == "GracePeriodExpired").count(),
+        1,
+        "{events:?}"
+    );
+    assert_eq!(
+        event_types(&app, "tenant", tenant).await,
+        ["TenantRegistered", "TenantSuspended"]
+    );
+    assert_eq!(sink.received().len(), 3, "one suspension mail");
+}

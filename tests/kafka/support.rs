@@ -51,6 +51,7 @@ pub async fn start_app(pool: &PgPool, broker: Option<&Tansu>, no_workers: bool) 
             backup_dir: None,
             backup_keep: 7,
         },
+        rate_limits: Default::default(),
     };
     if let Some(b) = broker {
         config.background.kafka.kafka_brokers = Some(b.brokers());

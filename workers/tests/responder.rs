@@ -962,3 +962,162 @@ async fn a_tenants_own_lower_request_limit_refuses_it_alone_and_clearing_it_rest
     scheduler.stop().await;
     runner.stop().await;
 }
+
+/// What the responder keeps of each conversation, in a comparable form.
+async fn bookkeeping(env: &Env) -> Vec<(String, String, i64, Option<i64>, i64)> {
+    sqlx::query_as(
+        "SELECT conversation_id, status, answered_through, pending_through, last_sequence
+           FROM ai_conversations ORDER BY conversation_id",
+    )
+    .fetch_all(&env.pool)
+    .await
+    .unwrap()
+}
+
+async fn usage_rows(env: &Env) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM ai_usage")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn many_conversations_at_once_are_each_answered_once_handed_off_and_rebuilt_alike() {
+    let env = setup().await;
+    // Extractive answers: no model, so the batches are the stream's alone.
+    let (runner, scheduler) = start(&env, config(Vec::new()));
+    let tenant = env.tenant("basic").await;
+    let contacts: Vec<String> = (0..20).map(|i| format!("55119010000{i:02}")).collect();
+    // The first 15 ask what the knowledge covers; the last 5 what it does not.
+    let question = |i: usize, n: usize| match (i < 15, n) {
+        (true, 1) => "Qual o horário de vocês?",
+        (true, _) => "E no sábado, qual o horário?",
+        (false, 1) => "Vocês vendem bolo de aniversário?",
+        (false, _) => "E torta, vocês vendem?",
+    };
+
+    // Arriving together, the messages reach the consumer in shared batches.
+    let first = futures::future::join_all(contacts.iter().enumerate().map(|(i, c)| {
+        let env = &env;
+        async move { env.receive(tenant, c, "wamid.1", question(i, 1)).await }
+    }))
+    .await;
+    eventually("an answer or a hand-off in every conversation", || async {
+        let mut all = true;
+        for c in &first {
+            all &= env.count(c, "AiReplied").await + env.count(c, "ConfidenceLow").await == 1;
+        }
+        all
+    })
+    .await;
+    for c in &first {
+        settled(&env, c).await;
+    }
+    eventually("the five hand-off e-mails", || async {
+        env.mails("handed_off").await.len() == 5
+    })
+    .await;
+
+    // A second message each: the AI answers its conversations again, not the humans'.
+    futures::future::join_all(contacts.iter().enumerate().map(|(i, c)| {
+        let env = &env;
+        async move { env.receive(tenant, c, "wamid.2", question(i, 2)).await }
+    }))
+    .await;
+    eventually(
+        "a second answer in each of the AI's conversations",
+        || async {
+            let mut all = true;
+            for c in &first[..15] {
+                all &= env.count(c, "AiReplied").await == 2;
+            }
+            all
+        },
+    )
+    .await;
+    for c in &first[..15] {
+        settled(&env, c).await;
+    }
+    eventually("every answer counted", || async {
+        usage_rows(&env).await == 30
+    })
+    .await;
+    // The consumer has seen the human's conversations' second messages too.
+    eventually("the second messages applied", || async {
+        bookkeeping(&env)
+            .await
+            .iter()
+            .all(|(_, _, _, _, seq)| *seq >= 4)
+    })
+    .await;
+    for c in &first[15..] {
+        assert_eq!(
+            env.event_types(c).await,
+            [
+                "MessageReceived",
+                "GreetingSent",
+                "ConfidenceLow",
+                "MessageReceived"
+            ],
+        );
+    }
+    for c in &first[..15] {
+        assert_eq!(
+            env.event_types(c).await,
+            [
+                "MessageReceived",
+                "GreetingSent",
+                "AiReplied",
+                "MessageReceived",
+                "AiReplied"
+            ],
+        );
+    }
+    let kept = bookkeeping(&env).await;
+    let statuses: Vec<&str> = kept.iter().map(|(_, s, ..)| s.as_str()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "ai_active").count(), 15);
+    assert_eq!(
+        statuses.iter().filter(|s| **s == "awaiting_human").count(),
+        5
+    );
+    let leased: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM ai_conversations WHERE leased_until IS NOT NULL")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(leased, 0, "every answered burst is let go");
+    scheduler.stop().await;
+    runner.stop().await;
+
+    // Rebuilt from the start of the log, every conversation's events land in one batch, in
+    // rounds: the same bookkeeping, and nothing answered again.
+    sqlx::query("DELETE FROM stream_checkpoints WHERE consumer = 'ai_responder'")
+        .execute(&env.pool)
+        .await
+        .unwrap();
+    sqlx::query("TRUNCATE ai_conversations, ai_memory, ai_usage")
+        .execute(&env.pool)
+        .await
+        .unwrap();
+    let (runner, scheduler) = start(&env, config(Vec::new()));
+    eventually("the rebuild", || async {
+        bookkeeping(&env).await.len() == 20 && usage_rows(&env).await == 30
+    })
+    .await;
+    eventually("the same bookkeeping as before", || async {
+        bookkeeping(&env).await == kept
+    })
+    .await;
+    let memory: i64 = sqlx::query_scalar("SELECT count(*) FROM ai_memory")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    // Each answered conversation remembers two questions and two answers, each handed-off
+    // one its two questions.
+    assert_eq!(memory, 15 * 4 + 5 * 2);
+    for c in &first[..15] {
+        assert_eq!(env.count(c, "AiReplied").await, 2);
+    }
+    scheduler.stop().await;
+    runner.stop().await;
+}

@@ -148,3 +148,37 @@ async fn human_activity_moves_the_deadline_and_then_no_pending_email_is_sent() {
     ticker.stop().await;
     runner.stop().await;
 }
+
+#[tokio::test]
+async fn two_sagas_on_one_database_resume_the_ai_once_with_one_pending_email() {
+    // Microseconds, as PostgreSQL keeps them.
+    let t0 = Utc::now().trunc_subsecs(6);
+    let clock = Arc::new(FixedClock::new(t0));
+    let env = env(clock.clone()).await;
+    // Two sagas (consumer and ticker each), as two `atende worker` processes run them.
+    let (runner_a, ticker_a) = start(&env, &clock);
+    let (runner_b, ticker_b) = start(&env, &clock);
+    let (_, c) = handed_off(&env).await;
+    eventually("the deadline", || async {
+        deadline(&env, &c).await.is_some()
+    })
+    .await;
+
+    clock.advance(TimeDelta::hours(24) + TimeDelta::seconds(1));
+    eventually("the AI to resume", || async {
+        env.count(&c, "AiResumed").await >= 1
+    })
+    .await;
+    eventually("the attendance pending e-mail", || async {
+        !env.mails("attendance_pending").await.is_empty()
+    })
+    .await;
+    // Many polls of both tickers later, still once.
+    some_ticks().await;
+    some_ticks().await;
+    assert_eq!(env.count(&c, "AiResumed").await, 1);
+    assert_eq!(env.mails("attendance_pending").await.len(), 1);
+    for h in [ticker_a, ticker_b, runner_a, runner_b] {
+        h.stop().await;
+    }
+}

@@ -166,11 +166,17 @@ impl Subscription {
                     let same = self.tenant_id == Some(tenant_id)
                         && self.stripe_customer_id == stripe_customer_id
                         && self.stripe_subscription_id == stripe_subscription_id;
-                    return if same {
-                        Ok(vec![])
-                    } else {
-                        Err(SubscriptionError::AlreadyStarted)
-                    };
+                    if same {
+                        return Ok(vec![]);
+                    }
+                    // A cancelled tenant that subscribes again (a new Stripe subscription of
+                    // its customer) starts anew; anything else is a conflict.
+                    let again = self.status == Some(SubscriptionStatus::Cancelled)
+                        && self.tenant_id == Some(tenant_id)
+                        && !self.stripe_subscription_id.is_empty();
+                    if !again {
+                        return Err(SubscriptionError::AlreadyStarted);
+                    }
                 }
                 if stripe_customer_id.trim().is_empty() || stripe_subscription_id.trim().is_empty()
                 {
@@ -212,11 +218,14 @@ impl Subscription {
             } => {
                 if self.status.is_some() {
                     // A redelivered checkout of the running subscription says nothing new.
-                    return if self.stripe_subscription_id == stripe_subscription_id {
-                        Ok(vec![])
-                    } else {
-                        Err(SubscriptionError::AlreadyStarted)
-                    };
+                    if self.stripe_subscription_id == stripe_subscription_id {
+                        return Ok(vec![]);
+                    }
+                    // After a cancellation, a checkout of a new subscription waits for its
+                    // payment like a first one (the provisioning saga then restarts it).
+                    if self.status != Some(SubscriptionStatus::Cancelled) {
+                        return Err(SubscriptionError::AlreadyStarted);
+                    }
                 }
                 if stripe_customer_id.trim().is_empty() || stripe_subscription_id.trim().is_empty()
                 {
@@ -281,9 +290,10 @@ impl Subscription {
                 if self.has_paid(&invoice_id) || self.held_payments.contains_key(&invoice_id) {
                     return Ok(vec![]);
                 }
-                if self.status.is_some() {
-                    self.not_cancelled()?;
-                }
+                // Before the start, and after a cancellation (the first invoice of a new
+                // subscription may come before its checkout), a payment is held until the
+                // subscription starts.
+                let held = matches!(self.status, None | Some(SubscriptionStatus::Cancelled));
                 if invoice_id.trim().is_empty() {
                     return Err(SubscriptionError::InvoiceIdRequired);
                 }
@@ -294,7 +304,7 @@ impl Subscription {
                     return Err(SubscriptionError::InvalidCurrency);
                 }
                 let currency = currency.to_ascii_lowercase();
-                Some(if self.status.is_some() {
+                Some(if !held {
                     E::PaymentSucceeded {
                         invoice_id,
                         amount_cents,
@@ -427,6 +437,10 @@ impl Aggregate for Subscription {
                 self.trial_end = trial_end;
                 self.status = Some(status);
                 self.pending_checkout = None;
+                // A start after a cancellation owes nothing of the old subscription.
+                self.past_due_since = None;
+                self.failed_attempts.clear();
+                self.cancel_at_period_end = false;
             }
             SubscriptionEvent::ComplimentarySubscriptionStarted {
                 tenant_id,

@@ -132,11 +132,21 @@ impl Inbox {
     }
 
     /// Records a Cloud API webhook whose signature was already checked.
-    #[tracing::instrument(name = "recording a WhatsApp Cloud API webhook", skip_all)]
     pub async fn ingest_cloud(&self, body: &[u8]) -> Result<IngestReport, WebhookError> {
+        self.record_cloud(Self::read_cloud(body)?).await
+    }
+
+    /// Reads a Cloud API webhook's messages and statuses, each with the number it came to
+    /// (the route limits each number's rate before [`Self::record_cloud`], on one parse).
+    pub fn read_cloud(body: &[u8]) -> Result<cloud::Batch, WebhookError> {
         let envelope: cloud::Envelope =
             serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
-        let batch = envelope.into_batch(Utc::now());
+        Ok(envelope.into_batch(Utc::now()))
+    }
+
+    /// Records what [`Self::read_cloud`] read.
+    #[tracing::instrument(name = "recording a WhatsApp Cloud API webhook", skip_all)]
+    pub async fn record_cloud(&self, batch: cloud::Batch) -> Result<IngestReport, WebhookError> {
         let mut report = IngestReport {
             ignored: batch.skipped,
             ..Default::default()
@@ -192,17 +202,30 @@ impl Inbox {
     }
 
     /// Records an Evolution API webhook sent to the tenant's secret URL.
-    #[tracing::instrument(name = "recording an Evolution API webhook", skip_all)]
     pub async fn ingest_evolution(
         &self,
         secret: &str,
         body: &[u8],
     ) -> Result<IngestReport, WebhookError> {
-        let tenant = self
-            .channels
+        let tenant = self.tenant_of_secret(secret).await?;
+        self.record_evolution(tenant, body).await
+    }
+
+    /// The tenant whose Evolution API instance posts to the secret address `secret`.
+    pub async fn tenant_of_secret(&self, secret: &str) -> Result<Uuid, WebhookError> {
+        self.channels
             .tenant_by_secret(secret)
             .await?
-            .ok_or(WebhookError::UnknownSecret)?;
+            .ok_or(WebhookError::UnknownSecret)
+    }
+
+    /// Records an Evolution API webhook of `tenant`'s instance ([`Self::tenant_of_secret`]).
+    #[tracing::instrument(name = "recording an Evolution API webhook", skip_all)]
+    pub async fn record_evolution(
+        &self,
+        tenant: Uuid,
+        body: &[u8],
+    ) -> Result<IngestReport, WebhookError> {
         let body: serde_json::Value =
             serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
         if let Some(state) = evolution::connection_update(&body) {

@@ -111,6 +111,9 @@ pub struct CheckoutRequest {
     pub price_id: String,
     /// Prefills Checkout and becomes the owner's login.
     pub email: String,
+    /// An existing Stripe customer to subscribe again (a cancelled tenant's); Checkout then
+    /// takes its e-mail from the customer, and the new subscription maps to the same tenant.
+    pub customer: Option<String>,
     /// Our reference, echoed in `checkout.session.completed`.
     pub client_reference_id: String,
     /// The business's name, copied to `metadata[business_name]` to name the new tenant.
@@ -198,8 +201,13 @@ impl StripeClient {
         let request = CreateCheckoutSession::new()
             .mode(stripe_checkout::CheckoutSessionMode::Subscription)
             .line_items(vec![item])
-            .client_reference_id(req.client_reference_id.clone())
-            .customer_email(req.email.clone())
+            .client_reference_id(req.client_reference_id.clone());
+        // Stripe takes one or the other: a customer already has its e-mail.
+        let request = match &req.customer {
+            Some(customer) => request.customer(customer.clone()),
+            None => request.customer_email(req.email.clone()),
+        };
+        let request = request
             .metadata(metadata)
             .success_url(req.success_url.clone())
             .cancel_url(req.cancel_url.clone());

@@ -117,6 +117,17 @@ pub struct Batch {
     pub skipped: usize,
 }
 
+impl Batch {
+    /// The business numbers (`phone_number_id`) its items came to, each once.
+    pub fn numbers(&self) -> std::collections::BTreeSet<&str> {
+        self.messages
+            .iter()
+            .map(|m| m.phone_number_id.as_str())
+            .chain(self.statuses.iter().map(|s| s.phone_number_id.as_str()))
+            .collect()
+    }
+}
+
 fn unix_time(ts: Option<&str>, now: DateTime<Utc>) -> DateTime<Utc> {
     ts.and_then(|t| t.trim().parse::<i64>().ok())
         .and_then(|s| Utc.timestamp_opt(s, 0).single())
@@ -253,6 +264,10 @@ mod tests {
         let ids: Vec<_> = batch.messages.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["wamid.1", "wamid.2", "wamid.3"]);
         assert_eq!(batch.messages[2].phone_number_id, "n2");
+        assert_eq!(
+            batch.numbers().into_iter().collect::<Vec<_>>(),
+            ["n1", "n2"]
+        );
         assert_eq!(batch.messages[0].name.as_deref(), Some("Sheena"));
         assert_eq!(batch.messages[0].sent_at.timestamp(), 1_749_416_383);
     }

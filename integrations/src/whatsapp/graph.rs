@@ -132,6 +132,79 @@ pub async fn send_evolution(
     post(request, |v| v.pointer("/key/id").and_then(Value::as_str)).await
 }
 
+/// Whether the Evolution instance already sent `text` to `to` since `since`, and under
+/// which message id: `POST {url}/chat/findMessages/{instance}` (Evolution API v2), the
+/// instance's own record of its messages (kept while its `DATABASE_SAVE_DATA_NEW_MESSAGE`
+/// is on, the default). The sender asks before sending again a message whose earlier
+/// attempt's outcome was lost, since Evolution's send endpoints take no id of ours. An
+/// error means the instance cannot tell (no stored messages, unreachable).
+pub async fn find_evolution_sent(
+    http: &reqwest::Client,
+    url: &str,
+    instance: &str,
+    api_key: &str,
+    to: &str,
+    text: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<String>, String> {
+    let url = format!("{}/chat/findMessages/{instance}", url.trim_end_matches('/'));
+    // Both bounds are required; the upper one only has to be past any clock skew.
+    let until = chrono::Utc::now() + chrono::Duration::hours(1);
+    let body = json!({"where": {
+        "key": {"fromMe": true},
+        "messageTimestamp": {"gte": since.to_rfc3339(), "lte": until.to_rfc3339()},
+    }});
+    let response = http
+        .post(url)
+        .header("apikey", api_key)
+        .json(&body)
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await
+        .map_err(|e| format!("the lookup failed: {e}"))?;
+    let status = response.status();
+    let text_body = response.text().await.unwrap_or_default();
+    if !status.is_success() {
+        return Err(reason(status, &text_body));
+    }
+    let found: Value = serde_json::from_str(&text_body)
+        .map_err(|e| format!("the lookup's answer is not JSON: {e}"))?;
+    let records = found
+        .pointer("/messages/records")
+        .and_then(Value::as_array)
+        .ok_or("the lookup's answer has no messages.records")?;
+    let sent = truncated(text);
+    Ok(records.iter().find_map(|r| {
+        let jid = r.pointer("/key/remoteJid").and_then(Value::as_str)?;
+        let body = r
+            .pointer("/message/conversation")
+            .or_else(|| r.pointer("/message/extendedTextMessage/text"))
+            .and_then(Value::as_str)?;
+        if body != sent || !same_number(jid, to) {
+            return None;
+        }
+        r.pointer("/key/id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }))
+}
+
+/// Whether a WhatsApp JID (`5511988887777@s.whatsapp.net`) is the number `to`. Brazilian
+/// mobile numbers are known to WhatsApp with or without the ninth digit, so those compare
+/// on country and area code and the last eight digits.
+fn same_number(jid: &str, to: &str) -> bool {
+    let digits = |s: &str| -> String { s.chars().filter(char::is_ascii_digit).collect() };
+    let (a, b) = (
+        digits(jid.split('@').next().unwrap_or_default()),
+        digits(to),
+    );
+    if a == b {
+        return true;
+    }
+    let brazilian = |n: &str| n.starts_with("55") && (12..=13).contains(&n.len());
+    brazilian(&a) && brazilian(&b) && a[..4] == b[..4] && a[a.len() - 8..] == b[b.len() - 8..]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +225,21 @@ mod tests {
         let long = "a".repeat(5000);
         let body = cloud_body("1", &Content::Text(&long));
         assert_eq!(body["text"]["body"].as_str().map(str::len), Some(4096));
+    }
+
+    #[test]
+    fn a_jid_is_its_number_with_or_without_the_brazilian_ninth_digit() {
+        assert!(same_number("5511988887777@s.whatsapp.net", "5511988887777"));
+        assert!(same_number("551188887777@s.whatsapp.net", "5511988887777"));
+        assert!(!same_number(
+            "5511988887770@s.whatsapp.net",
+            "5511988887777"
+        ));
+        assert!(!same_number(
+            "5521988887777@s.whatsapp.net",
+            "5511988887777"
+        ));
+        assert!(!same_number("14155550100@s.whatsapp.net", "4155550100"));
     }
 
     #[test]

@@ -37,4 +37,4 @@ pub use checkpoints::{checkpoints, ChainCheckpoint};
 pub use head::{chain_head, ChainHead};
 pub use link::{link_hash, LinkedEvent, GENESIS};
 pub use sealer::{seal_pending, EventChain, SealError, SEALER};
-pub use verify::{verify, Break, BreakReason, VerifyError, VerifyReport};
+pub use verify::{verify, verify_watched, Break, BreakReason, VerifyError, VerifyReport};

@@ -96,8 +96,17 @@ pub(super) struct StoredCheckpoint {
 ///
 /// Runs as plain reads (no lock, no transaction id), so neither appends nor the sealer wait
 /// for it; links sealed while it runs are left for the next run.
-#[tracing::instrument(name = "verifying the event chain", skip_all)]
 pub async fn verify(pool: &PgPool) -> Result<VerifyReport, VerifyError> {
+    verify_watched(pool, &::stream::Unwatched).await
+}
+
+/// [`verify`], telling `watcher` the links to check once the head is read, then the links
+/// checked so far.
+#[tracing::instrument(name = "verifying the event chain", skip_all)]
+pub async fn verify_watched(
+    pool: &PgPool,
+    watcher: &dyn ::stream::Progress,
+) -> Result<VerifyReport, VerifyError> {
     // Checkpoints first: every one read is then at or below the head read next, unless the
     // chain was truncated.
     let checkpoints: Vec<StoredCheckpoint> = sqlx::query_as(
@@ -122,7 +131,8 @@ pub async fn verify(pool: &PgPool) -> Result<VerifyReport, VerifyError> {
         checkpoints: checkpoints.iter().peekable(),
         checkpoints_checked: 0,
     };
-    let mut first_break = walk_chain(pool, &mut walk, head_link).await?;
+    watcher.total(u64::try_from(head_link).unwrap_or(0));
+    let mut first_break = walk_chain(pool, &mut walk, head_link, watcher).await?;
     if first_break.is_none() {
         first_break = walk.checkpoints.next().map(|cp| Break {
             link_no: cp.link_no,
@@ -162,6 +172,7 @@ async fn walk_chain(
     pool: &PgPool,
     walk: &mut Walk<'_>,
     head_link: i64,
+    watcher: &dyn ::stream::Progress,
 ) -> Result<Option<Break>, VerifyError> {
     let ranges = (0..head_link)
         .step_by(PAGE as usize)
@@ -182,6 +193,7 @@ async fn walk_chain(
                 }
             }
         }
+        watcher.done(walk.checked);
     }
     if walk.next_link <= head_link {
         // The last links were there when the head was read and are gone now.

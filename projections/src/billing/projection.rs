@@ -26,7 +26,22 @@ impl BillingAdmin {
                  stripe_subscription_id, plan, status, complimentary, trial_end, started_at,
                  updated_at, last_sequence)
              VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8, $8, $9)
-             ON CONFLICT (tenant_id) DO NOTHING",
+             -- A start after a cancellation (the tenant subscribed again) replaces the
+             -- cancelled subscription's row, as the aggregate does.
+             ON CONFLICT (tenant_id) DO UPDATE SET
+                 stripe_customer_id = EXCLUDED.stripe_customer_id,
+                 stripe_subscription_id = EXCLUDED.stripe_subscription_id,
+                 plan = EXCLUDED.plan,
+                 status = EXCLUDED.status,
+                 complimentary = EXCLUDED.complimentary,
+                 trial_end = EXCLUDED.trial_end,
+                 started_at = EXCLUDED.started_at,
+                 cancelled_at = NULL,
+                 cancel_reason = NULL,
+                 cancel_at_period_end = false,
+                 updated_at = EXCLUDED.updated_at,
+                 last_sequence = EXCLUDED.last_sequence
+             WHERE billing_subscriptions.last_sequence < EXCLUDED.last_sequence",
         )
         .bind(event.aggregate_uuid()?)
         .bind(text("stripe_customer_id"))

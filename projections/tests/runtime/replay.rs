@@ -2,7 +2,7 @@ use super::*;
 use projections::builtin::AggregateIndex;
 use std::sync::Arc;
 use stream::parked;
-use stream::replay::{replay, replay_all, ReplayError};
+use stream::replay::{replay, replay_all, replay_all_tuned, ReplayError, Tuning};
 use stream::Runner;
 
 /// The live table as text, row by row in key order.
@@ -146,6 +146,38 @@ async fn replaying_several_read_models_in_one_pass_rebuilds_each_as_it_was() {
     let names: Vec<&str> = reports.iter().map(|r| r.projection.as_str()).collect();
     assert_eq!(names, ["aggregate_index", "tenant_directory"]);
     assert!(reports.iter().all(|r| r.events == 31), "{reports:?}");
+    assert_eq!((dump(&db.pool).await, directory(&db.pool).await), before);
+    index.stop().await;
+    tenants.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replaying_in_many_small_batches_with_one_read_ahead_rebuilds_the_same_read_models() {
+    use projections::tenants::TenantDirectory;
+    let db = testkit::test_database().await.unwrap();
+    append_with_tenants(&db.pool, 90).await;
+    append_many(&db.pool, 0, 25).await;
+    let index = Runner::spawn(AggregateIndex, tail(&db.pool));
+    let tenants = Runner::spawn(TenantDirectory, tail(&db.pool));
+    caught_up(&db.pool, "aggregate_index").await;
+    caught_up(&db.pool, "tenant_directory").await;
+    let before = (dump(&db.pool).await, directory(&db.pool).await);
+
+    // 115 events in reads of 4: the reader waits for a place in both lanes' queues (and the
+    // directory's) before each of ~29 reads.
+    let reports = replay_all_tuned(
+        &tail(&db.pool),
+        &[Arc::new(AggregateIndex), Arc::new(TenantDirectory)],
+        Tuning {
+            batch: 4,
+            read_ahead: 1,
+        },
+        Arc::new(stream::Unwatched),
+    )
+    .await
+    .unwrap();
+
+    assert!(reports.iter().all(|r| r.events == 115), "{reports:?}");
     assert_eq!((dump(&db.pool).await, directory(&db.pool).await), before);
     index.stop().await;
     tenants.stop().await;

@@ -1,6 +1,7 @@
 //! Recording rejected attempts (F46): every response with 401, 403 or 429 becomes a row of
 //! `rejected_attempts`, with who (when the token was valid), the tenant, the request id,
-//! the client address, the method, the path and the error's code and message.
+//! the client address, the method, the path and the error's code and message. Rate-limit
+//! refusals (`rate_limited`) are the exception: they are counted, not recorded.
 //!
 //! It is a middleware rather than a call in each guard so that no refusal can be missed:
 //! role guards, handlers' own 403s (a wrong current password), failed sign-ins and blocked
@@ -62,7 +63,13 @@ pub async fn record(State(state): State<AuditState>, request: Request, next: Nex
     // Kept aside and checked only if the request is refused: accepted requests pay nothing.
     let authorization = request.headers().get(AUTHORIZATION).cloned();
     let response = next.run(request).await;
-    if !is_rejection(response.status()) {
+    // A spent rate limit is counted in the metrics, not written row by row: recording every
+    // request of a flood would hand the flood to the database (issue 19).
+    let throttled = response
+        .extensions()
+        .get::<crate::error::RateLimitedResponse>()
+        .is_some();
+    if !is_rejection(response.status()) || throttled {
         return response;
     }
     let (parts, body) = response.into_parts();

@@ -130,11 +130,26 @@ pub(super) async fn create(
         })
         .transpose()?;
     let stripe = stripe(&state)?;
+    // An owner whose tenant cancelled buys again as the same Stripe customer: the new
+    // subscription then belongs to that tenant (its id derives from the customer) instead of
+    // provisioning a second one, which the taken login would stop half-way. The answer is
+    // the same either way, so it tells nobody whether the address has an account.
+    let customer: Option<String> = sqlx::query_scalar(
+        "SELECT s.stripe_customer_id FROM users u JOIN billing_subscriptions s USING (tenant_id)
+          WHERE u.email = $1 AND u.role = 'owner' AND s.status = 'cancelled'
+            AND s.stripe_customer_id IS NOT NULL
+          ORDER BY s.cancelled_at DESC NULLS LAST LIMIT 1",
+    )
+    .bind(&address)
+    .fetch_optional(&state.pool)
+    .await
+    .map_err(ApiError::internal)?;
     let reference = Uuid::new_v5(&REFERENCES, key.as_bytes());
     let request = integrations::stripe::CheckoutRequest {
         plan: plan.id.clone(),
         price_id,
         email: address,
+        customer,
         client_reference_id: reference.to_string(),
         business_name,
         locale,

@@ -59,7 +59,14 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of [`api`], as `GET /api/openapi.json` serves it.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    api().split_for_parts().1
+    parts().1
+}
+
+/// [`api`]'s routes and document, the rate limits' 429s documented (issue 19).
+fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut doc) = api().split_for_parts();
+    crate::rate_limit::document(&mut doc);
+    (routes, doc)
 }
 
 /// Every tenant route (owner or agent) as `(method, path)`: the operations the OpenAPI
@@ -72,14 +79,25 @@ pub fn tenant_routes() -> Vec<(String, String)> {
 /// Every route, with request ids and request tracing.
 pub fn router(state: AppState) -> Router {
     crate::observability::recorder();
-    let (routes, doc) = api().split_for_parts();
+    let (routes, doc) = parts();
     let cors = cors::layer(&state.cors);
+    let limits = crate::rate_limit::Guard {
+        limiters: state.rate_limits.clone(),
+        scopes: std::sync::Arc::new(crate::rate_limit::RouteScopes::of(&doc)),
+        auth: state.auth.clone(),
+    };
     let routes = routes
         .layer(Extension(Served(std::sync::Arc::new(doc))))
         // Inside the request-id layer (below), so each refusal is recorded with its id.
         .layer(axum::middleware::from_fn_with_state(
             audit::AuditState::from_ref(&state),
             audit::rejections::record,
+        ))
+        // Before anything else a route does (issue 19); its refusals are counted, not
+        // recorded.
+        .layer(axum::middleware::from_fn_with_state(
+            limits,
+            crate::rate_limit::limit,
         ))
         .with_state(state)
         .merge(console::routes());

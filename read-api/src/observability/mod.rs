@@ -91,6 +91,10 @@ fn describe() {
     );
     describe_histogram!("atende_command_duration_seconds", Unit::Seconds, "Commands' time (conflict retries included) by aggregate type and outcome (ok, refused, contended, failed)");
     describe_counter!(
+        "atende_rate_limited_total",
+        "Requests refused by a rate limit, by scope (tenant, platform_user, ip, provider_number)"
+    );
+    describe_counter!(
         "atende_command_conflicts_total",
         "Concurrent writes to one aggregate that made a command run again, by aggregate type"
     );

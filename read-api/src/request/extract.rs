@@ -98,6 +98,18 @@ pub(crate) fn forbidden(message: &str) -> ApiError {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header, if there is one.
+pub(crate) fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(AUTHORIZATION)?
+        .to_str()
+        .ok()
+        .and_then(|h| h.trim().split_once(' '))
+        // The scheme name is case-insensitive (RFC 9110).
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+}
+
 fn unauthorized(message: &str) -> AuthRejection {
     AuthRejection(ApiError::Unauthorized(message.to_owned()))
 }

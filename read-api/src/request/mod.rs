@@ -27,8 +27,9 @@ mod role;
 mod secret;
 mod tokens;
 
+pub(crate) use client_ip::client_ip;
 pub use client_ip::ClientIp;
-pub(crate) use extract::forbidden;
+pub(crate) use extract::{bearer_token, forbidden};
 pub use extract::{
     AuthRejection, AuthUser, RequireAdmin, RequireAuditor, RequireTenantOwner, RequireTenantUser,
 };

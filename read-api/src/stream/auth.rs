@@ -27,9 +27,9 @@ pub enum Audience {
     Admins,
 }
 
-/// The `access_token` query parameter, if any.
-fn token_in_query(parts: &Parts) -> Option<String> {
-    let query = parts.uri.query()?;
+/// The `access_token` query parameter, if any (the rate limits key the stream by it too).
+pub(crate) fn token_in_query(uri: &axum::http::Uri) -> Option<String> {
+    let query = uri.query()?;
     url_pairs(query)
         .find(|(k, _)| k == "access_token")
         .map(|(_, v)| v)
@@ -75,7 +75,7 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let user = match token_in_query(parts) {
+        let user = match token_in_query(&parts.uri) {
             Some(token) if !parts.headers.contains_key(AUTHORIZATION) => {
                 AuthConfig::from_ref(state).authenticate(&token)?
             }

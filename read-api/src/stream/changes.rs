@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use stream::notifications::{Raised, CHANNEL as NOTIFICATION_CHANNEL};
 use tokio::sync::{broadcast, OnceCell};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 /// How many signals a slow client may fall behind before it is told to resync.
 const BUFFER: usize = 4096;
@@ -33,12 +34,15 @@ pub enum Signal {
 pub struct Changes {
     pool: PgPool,
     sender: Arc<OnceCell<broadcast::Sender<Signal>>>,
+    /// Cancelled when the server shuts down: open streams end so it can finish.
+    closing: CancellationToken,
 }
 
 impl std::fmt::Debug for Changes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Changes")
             .field("listening", &self.sender.initialized())
+            .field("closing", &self.closing.is_cancelled())
             .finish()
     }
 }
@@ -49,7 +53,20 @@ impl Changes {
         Self {
             pool,
             sender: Arc::default(),
+            closing: CancellationToken::new(),
         }
+    }
+
+    /// Ends every open stream (and each opened later at once): the server is shutting down,
+    /// and a graceful shutdown waits for the responses in flight, which a stream never ends
+    /// by itself. Clients reconnect to another instance, or to this one once restarted.
+    pub fn close(&self) {
+        self.closing.cancel();
+    }
+
+    /// Resolves once [`Changes::close`] was called.
+    pub fn closed(&self) -> WaitForCancellationFutureOwned {
+        self.closing.clone().cancelled_owned()
     }
 
     /// A receiver of every change from now on. Returns once the listener listens, so a

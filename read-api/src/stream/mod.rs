@@ -8,7 +8,7 @@
 //! (`stream::notifications`), and of nothing else. A client that falls behind, or a listener that lost its
 //! connection (notifications in between are gone), gets a `resync` event: reload the list.
 
-mod auth;
+pub(crate) mod auth;
 mod changes;
 mod route;
 

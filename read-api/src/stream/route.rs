@@ -106,7 +106,7 @@ fn resync() -> Event {
 /// (changes may have been missed: reload). An admin gets `notification` events instead
 /// (data: id, kind: a new admin notification) and `resync`. The token may be sent as `?access_token=` for `EventSource`. The
 /// stream ends an access token's lifetime (15 minutes) after it opened: reconnect with a
-/// current token.
+/// current token. It also ends when the server shuts down: reconnect (to another instance).
 #[utoipa::path(
     get,
     path = "/api/v1/stream",
@@ -146,6 +146,8 @@ pub(super) async fn stream(
     });
     // The token is checked once, at connection; ending the stream a token's lifetime later
     // makes the client reconnect with a current one, so a signed-out user stops listening.
-    let events = events.take_until(tokio::time::sleep(ACCESS_TOKEN_TTL));
+    let events = events
+        .take_until(tokio::time::sleep(ACCESS_TOKEN_TTL))
+        .take_until(state.changes.closed());
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }

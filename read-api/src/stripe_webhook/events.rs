@@ -12,6 +12,7 @@ use crate::users::email;
 use aggregates::{ErrorKind, SubscriptionCommand};
 use commands::checkout_owners::{self, CheckoutOwner};
 use commands::CommandError;
+use schemas::events::SubscriptionStatus;
 use schemas::ids::tenant_for_stripe_customer;
 use schemas::{Actor, ActorKind, CommandMetadata, Plan};
 use uuid::Uuid;
@@ -65,11 +66,17 @@ pub(super) async fn dispatch(
                 tracing::info!("an older subscription update arrived after a newer one; ignored");
                 return Ok(Outcome::Ignored);
             }
+            if replaced(state, tenant, &sub.id).await? {
+                return Ok(Outcome::Ignored);
+            }
             subscription_updated(state, sub, tenant, &md(tenant)).await
         }
         "customer.subscription.deleted" => {
             let sub: StripeSubscription = event.object().map_err(|e| malformed(&e))?;
             let tenant = tenant_of(sub.customer.as_ref())?;
+            if replaced(state, tenant, &sub.id).await? {
+                return Ok(Outcome::Ignored);
+            }
             let reason = sub
                 .cancellation_details
                 .and_then(|d| d.reason)
@@ -171,6 +178,22 @@ async fn refunded(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Whether `subscription` is one the tenant had before its current one (it cancelled and
+/// subscribed again): Stripe's late news of it must not touch the new one.
+async fn replaced(
+    state: &StripeWebhookState,
+    tenant: Uuid,
+    subscription: &str,
+) -> Result<bool, ApiError> {
+    let (current, _) = state.bus.subscriptions.load(&tenant.to_string()).await?;
+    let current = current.stripe_subscription_id();
+    let replaced = !current.is_empty() && current != subscription;
+    if replaced {
+        tracing::info!(%tenant, "a Stripe event about a replaced subscription was ignored");
+    }
+    Ok(replaced)
 }
 
 fn unprocessable(code: &'static str, message: &str) -> ApiError {
@@ -276,7 +299,11 @@ async fn checkout(
         .unwrap_or_default();
     let id = tenant.to_string();
     let (before, _) = state.bus.subscriptions.load(&id).await?;
-    if before.status().is_none() {
+    // A cancelled tenant checking out again (its own customer, a new subscription) is
+    // started by the same saga once paid; its owner exists, so no e-mail is needed.
+    let again = before.status() == Some(SubscriptionStatus::Cancelled)
+        && before.stripe_subscription_id() != subscription;
+    if before.status().is_none() || again {
         // The provisioning saga (in `workers`) reacts to the checkout; what it needs and
         // the event does not carry is written first, so the saga finds it.
         let owner = CheckoutOwner {
@@ -285,7 +312,7 @@ async fn checkout(
             locale: session.metadata.get("locale").cloned(),
             paid: session.payment_status.as_deref() == Some("paid"),
         };
-        if (owner.paid || before.has_held_payment()) && owner.email.is_none() {
+        if !again && (owner.paid || before.has_held_payment()) && owner.email.is_none() {
             return Err(email_missing());
         }
         checkout_owners::remember_checkout(&state.pool, tenant, &owner)

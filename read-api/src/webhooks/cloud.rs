@@ -9,7 +9,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
-use commands::whatsapp::{IngestReport, WebhookError};
+use commands::whatsapp::{Inbox, IngestReport, WebhookError};
 use integrations::whatsapp::verify_signature;
 use serde::Deserialize;
 
@@ -68,6 +68,8 @@ pub(super) async fn verify(
 
 /// Records every message and status of a signed Cloud API webhook. Unknown numbers and
 /// group messages are answered 200 and not recorded (Meta would retry an error forever).
+/// Each number it names spends one request of that number's rate limit; over it, nothing
+/// is recorded and Meta retries later.
 #[utoipa::path(
     post,
     path = "/webhooks/whatsapp",
@@ -102,7 +104,11 @@ pub(super) async fn receive(
     if !verify_signature(secret, &body, signature) {
         return Err(WebhookError::BadSignature.into());
     }
-    Ok(Json(state.whatsapp.inbox.ingest_cloud(&body).await?))
+    let batch = Inbox::read_cloud(&body)?;
+    for number in batch.numbers() {
+        state.rate_limits.check_cloud_number(number)?;
+    }
+    Ok(Json(state.whatsapp.inbox.record_cloud(batch).await?))
 }
 
 /// What a webhook led to.

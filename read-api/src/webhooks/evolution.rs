@@ -13,7 +13,8 @@ use commands::whatsapp::IngestReport;
 
 /// Records the messages of an Evolution API webhook sent to the tenant's secret address
 /// (shown in `GET /api/v1/settings/whatsapp`). Group chats are ignored; a message typed on
-/// the tenant's phone (`fromMe`) is recorded as human activity.
+/// the tenant's phone (`fromMe`) is recorded as human activity. Each webhook spends one
+/// request of the instance's rate limit.
 #[utoipa::path(
     post,
     path = "/webhooks/evolution/{secret}",
@@ -36,11 +37,8 @@ pub(super) async fn receive(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestReport>, ApiError> {
     let body = raw_body(body)?;
-    Ok(Json(
-        state
-            .whatsapp
-            .inbox
-            .ingest_evolution(&secret, &body)
-            .await?,
-    ))
+    let inbox = &state.whatsapp.inbox;
+    let tenant = inbox.tenant_of_secret(&secret).await?;
+    state.rate_limits.check_evolution_instance(tenant)?;
+    Ok(Json(inbox.record_evolution(tenant, &body).await?))
 }

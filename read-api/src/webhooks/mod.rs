@@ -24,6 +24,8 @@ use utoipa_axum::routes;
 pub struct WebhooksState {
     /// The WhatsApp channel: webhook secrets, handlers and tenants' channel settings.
     pub whatsapp: WhatsAppHttp,
+    /// Each provider number's rate limit (issue 19).
+    pub rate_limits: crate::rate_limit::RateLimiters,
 }
 
 /// The WhatsApp channel as the HTTP side sees it.

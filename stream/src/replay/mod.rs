@@ -15,6 +15,7 @@ mod shadow;
 
 use crate::checkpoint::{self, Checkpoint};
 use crate::handler::EventHandler;
+use crate::progress::{Progress, Unwatched};
 use crate::tail::{Tail, TailError};
 use schemas::StoredEvent;
 use serde::Serialize;
@@ -23,15 +24,32 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// Events per read while catching up (the last stretch, under the fence, reads the tail's
-/// usual batches).
-const REPLAY_BATCH: i64 = 10_000;
-
 /// Concurrent transactions of a read model whose rows each belong to one aggregate.
 const LANES: usize = 2;
 
-/// Batches read ahead of the slowest read model.
-const READ_AHEAD: usize = 2;
+/// How a replay reads while catching up: the trade between speed and memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    /// Events per read while catching up (the last stretch, under the fence, reads the
+    /// tail's usual batches).
+    pub batch: i64,
+    /// Batches waiting for the slowest read model, the one being read included: with one,
+    /// the next batch is read while that model applies the current one, and at most two
+    /// batches are in memory.
+    pub read_ahead: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            // Measured with `bench replay --all` (BENCHMARKS.md): an event read from the log
+            // takes ~13 KB of memory as a generic JSON value, so two batches of 5,000 keep
+            // the peak under 200 MB, and halving the batch cost no throughput there.
+            batch: 5_000,
+            read_ahead: 1,
+        }
+    }
+}
 
 /// What a finished replay did.
 #[derive(Debug, Clone, Serialize)]
@@ -105,6 +123,27 @@ pub async fn replay_all(
     tail: &Tail,
     handlers: &[Arc<dyn EventHandler>],
 ) -> Result<Vec<ReplayReport>, ReplayError> {
+    replay_all_watched(tail, handlers, Arc::new(Unwatched)).await
+}
+
+/// [`replay_all`], telling `watcher` the log's head position when it starts (the events to
+/// read, but for the few positions a rolled-back append skipped) and the events read so
+/// far as it catches up.
+pub async fn replay_all_watched(
+    tail: &Tail,
+    handlers: &[Arc<dyn EventHandler>],
+    watcher: Arc<dyn Progress>,
+) -> Result<Vec<ReplayReport>, ReplayError> {
+    replay_all_tuned(tail, handlers, Tuning::default(), watcher).await
+}
+
+/// [`replay_all_watched`] reading as `tuning` says (benchmarks compare settings).
+pub async fn replay_all_tuned(
+    tail: &Tail,
+    handlers: &[Arc<dyn EventHandler>],
+    tuning: Tuning,
+    watcher: Arc<dyn Progress>,
+) -> Result<Vec<ReplayReport>, ReplayError> {
     if let Some(h) = handlers.iter().find(|h| h.tables().is_empty()) {
         return Err(ReplayError::NotReplayable(h.name().to_owned()));
     }
@@ -125,7 +164,8 @@ pub async fn replay_all(
     let outcome = match tail.head_position().await {
         Ok(target) => {
             progress::begin(tail.pool(), &names, target).await;
-            let outcome = run(tail, handlers, &guards, started, &names).await;
+            watcher.total(u64::try_from(target).unwrap_or(0));
+            let outcome = run(tail, handlers, &guards, started, &names, tuning, watcher).await;
             let failure = outcome.as_ref().err().map(ToString::to_string);
             progress::end(tail.pool(), &names, failure).await;
             outcome
@@ -149,11 +189,13 @@ async fn run(
     guards: &[shadow::Guard],
     started: Instant,
     names: &[String],
+    tuning: Tuning,
+    watcher: Arc<dyn Progress>,
 ) -> Result<Vec<ReplayReport>, ReplayError> {
     for (h, g) in handlers.iter().zip(guards) {
         g.create_shadow(h.tables()).await?;
     }
-    let (at, events, applying) = catch_up(tail, handlers, guards, names).await?;
+    let (at, events, applying) = catch_up(tail, handlers, guards, names, tuning, watcher).await?;
     let mut reports = Vec::with_capacity(handlers.len());
     let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     for ((h, g), applying) in handlers.iter().zip(guards).zip(applying) {
@@ -184,6 +226,8 @@ async fn catch_up(
     handlers: &[Arc<dyn EventHandler>],
     guards: &[shadow::Guard],
     names: &[String],
+    tuning: Tuning,
+    watcher: Arc<dyn Progress>,
 ) -> Result<(Checkpoint, u64, Vec<Duration>), ReplayError> {
     let appliers: Vec<(usize, Option<usize>)> = handlers
         .iter()
@@ -199,17 +243,27 @@ async fn catch_up(
         .collect();
     let (senders, receivers): (Vec<_>, Vec<_>) = appliers
         .iter()
-        .map(|_| mpsc::channel::<Arc<Vec<StoredEvent>>>(READ_AHEAD))
+        .map(|_| mpsc::channel::<Arc<Vec<StoredEvent>>>(tuning.read_ahead.max(1)))
         .unzip();
     // Large reads: a batch's cost is mostly per row it touches, and a read model's rows
     // (one per conversation, per tenant and day) are touched once per batch however many of
     // their events it holds.
-    let reader = tail.clone().with_batch_size(REPLAY_BATCH);
+    let reader = tail.clone().with_batch_size(tuning.batch);
     let names = names.to_vec();
     let reading = tokio::spawn(async move {
         let mut at = Checkpoint::START;
         let mut events = 0;
         loop {
+            // A place in every read model's queue first, then the read: a batch read while
+            // a queue is full would wait in memory on top of the queued ones.
+            let mut places = Vec::with_capacity(senders.len());
+            for s in &senders {
+                match s.reserve().await {
+                    Ok(place) => places.push(place),
+                    // A read model that stopped reports its own error.
+                    Err(_) => return Ok((at, events)),
+                }
+            }
             let batch = reader.read_after(at).await?;
             if batch.is_empty() {
                 break;
@@ -218,12 +272,10 @@ async fn catch_up(
             at = checkpoint_of(&batch);
             events += batch.len() as u64;
             progress::advance(reader.pool(), &names, at.position, events).await;
+            watcher.done(events);
             let batch = Arc::new(batch);
-            for s in &senders {
-                // A read model that stopped reports its own error.
-                if s.send(batch.clone()).await.is_err() {
-                    return Ok((at, events));
-                }
+            for place in places {
+                place.send(batch.clone());
             }
             if short {
                 break;

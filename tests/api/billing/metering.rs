@@ -273,3 +273,64 @@ async fn a_report_stripe_refuses_for_good_is_given_up_and_the_admins_are_told_on
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn two_reporters_running_at_once_send_a_due_report_to_stripe_exactly_once() {
+    // The app's own reporter waits an hour between rounds: two others stand for two
+    // `atende worker` processes with the billing part.
+    let (app, stripe) =
+        app_with_stripe(|config| config.background.billing.meter_interval_ms = 3_600_000).await;
+    Mock::given(method("POST"))
+        .and(path(METER_PATH))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&stripe)
+        .await;
+    let tenant = stripe_tenant(&app, "Loja", "basic", "cus_two", "sub_two").await;
+    answers(&app, tenant, 2).await;
+    app.eventually("two answers are counted", || async {
+        billable(&app, tenant).await == 2
+    })
+    .await;
+    let reporter = || {
+        let client = StripeClient::new(&StripeConfig {
+            secret_key: SECRET_KEY.into(),
+            api_base: stripe.uri(),
+            timeout: Duration::from_secs(5),
+        })
+        .unwrap();
+        MeterReporter::new(
+            app.db.pool.clone(),
+            client,
+            ReporterConfig {
+                event_name: "atende_ai_answers".into(),
+                interval: Duration::from_secs(3600),
+                retry_base: Duration::from_millis(1),
+                max_attempts: 10,
+            },
+        )
+    };
+    let (one, two) = (reporter(), reporter());
+    // A first attempt fails: the report is written and due again at once.
+    let first = one.round().await.unwrap();
+    assert_eq!((first.written, first.failed_attempts), (1, 1));
+    stripe.reset().await;
+    // Slow enough that both reporters look for due reports before either records one.
+    Mock::given(method("POST"))
+        .and(path(METER_PATH))
+        .respond_with(meter_ok().set_delay(Duration::from_millis(400)))
+        .mount(&stripe)
+        .await;
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let (a, b) = tokio::join!(one.round(), two.round());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.reported + b.reported, 1, "{a:?} {b:?}");
+    let (a, b) = tokio::join!(one.round(), two.round());
+    assert_eq!(a.unwrap().reported + b.unwrap().reported, 0);
+    let sent = reports(&stripe).await;
+    assert_eq!(
+        received(&stripe, "POST", METER_PATH).await.len(),
+        1,
+        "one request reached Stripe: {sent:?}"
+    );
+    assert_eq!(counted(&sent), 2);
+}

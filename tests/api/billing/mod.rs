@@ -9,3 +9,4 @@ mod metering_support;
 mod onboarding;
 mod quota;
 mod refunds;
+mod resubscribe;

@@ -22,7 +22,7 @@ const SESSION: &str = "cs_test_onboarding";
 
 /// An app selling through the fake Stripe, accepting webhooks signed with `SECRET` and
 /// mailing to `sink`; the fake answers checkout and portal sessions.
-async fn onboarding_app(sink: &SmtpSink) -> (TestApp, MockServer) {
+pub(super) async fn onboarding_app(sink: &SmtpSink) -> (TestApp, MockServer) {
     let smtp = sink.url();
     let (app, stripe) = app_with_stripe(|config| {
         config.background.stripe_webhooks.stripe_webhook_secret = SECRET.into();
@@ -50,7 +50,7 @@ async fn onboarding_app(sink: &SmtpSink) -> (TestApp, MockServer) {
 }
 
 /// Starts a checkout with `key`, checks what reached Stripe, and returns that form body.
-async fn check_out(
+pub(super) async fn check_out(
     app: &TestApp,
     stripe: &MockServer,
     body: &Value,
@@ -90,7 +90,11 @@ async fn check_out(
 
 /// `checkout.session.completed` as Stripe sends it for the session `form` created, once the
 /// buyer (who typed `buyer_name` on Stripe's page) paid and became `customer`.
-fn session_completed(form: &BTreeMap<String, String>, customer: &str, buyer_name: &str) -> Value {
+pub(super) fn session_completed(
+    form: &BTreeMap<String, String>,
+    customer: &str,
+    buyer_name: &str,
+) -> Value {
     let metadata: Map<String, Value> = form
         .iter()
         .filter_map(|(k, v)| {
@@ -120,7 +124,7 @@ fn session_completed(form: &BTreeMap<String, String>, customer: &str, buyer_name
 
 /// The subscription's first `invoice.paid`, for the same customer and subscription; the
 /// customer's name is the one the buyer typed on Stripe's page, not the business's.
-fn first_invoice(form: &BTreeMap<String, String>, customer: &str) -> Value {
+pub(super) fn first_invoice(form: &BTreeMap<String, String>, customer: &str) -> Value {
     let mut invoice = invoice_event(
         "invoice.paid",
         customer,
@@ -133,7 +137,7 @@ fn first_invoice(form: &BTreeMap<String, String>, customer: &str) -> Value {
 }
 
 /// The one mail the sink received, once no second one follows.
-async fn the_only_mail(sink: &SmtpSink) -> ReceivedMail {
+pub(super) async fn the_only_mail(sink: &SmtpSink) -> ReceivedMail {
     let mails = sink.wait_for(1, Duration::from_secs(10)).await;
     assert_eq!(mails.len(), 1);
     // Give a second mail, if one were queued, the time to arrive.
@@ -144,14 +148,19 @@ async fn the_only_mail(sink: &SmtpSink) -> ReceivedMail {
 }
 
 /// The value after `label: ` in the mail's text body.
-fn field(text: &str, label: &str) -> String {
+pub(super) fn field(text: &str, label: &str) -> String {
     let start = text.find(&format!("{label}: ")).expect(label) + label.len() + 2;
     text[start..].lines().next().unwrap().trim().to_owned()
 }
 
 /// Signs in with the mailed credentials; checks `/me` is the owner of `tenant`; returns
 /// the access token.
-async fn sign_in_as_owner(app: &TestApp, login: &str, password: &str, tenant: Uuid) -> String {
+pub(super) async fn sign_in_as_owner(
+    app: &TestApp,
+    login: &str,
+    password: &str,
+    tenant: Uuid,
+) -> String {
     let resp = app.login(login, password).await;
     assert_eq!(resp.status(), 200, "the mailed password signs in");
     let tokens: Value = resp.json().await.unwrap();

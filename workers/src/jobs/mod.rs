@@ -68,6 +68,21 @@ pub trait Queue: Send + Sync + 'static {
     /// Records that `job` is done.
     async fn complete(&self, job: &Self::Job, output: Self::Output) -> Result<(), Self::Error>;
 
+    /// Whether the jobs of a claim that ran together are recorded done together, with
+    /// [`Queue::complete_all`] once all of them ran, rather than each as it finishes.
+    fn completes_together(&self) -> bool {
+        false
+    }
+
+    /// Records that each of `done` is done (used when [`Queue::completes_together`]): one
+    /// statement for all of them where the queue can.
+    async fn complete_all(&self, done: Vec<(&Self::Job, Self::Output)>) -> Result<(), Self::Error> {
+        for (job, output) in done {
+            self.complete(job, output).await?;
+        }
+        Ok(())
+    }
+
     /// Makes `job` due again `after` from now, noting `error`.
     async fn retry(&self, job: &Self::Job, after: Duration, error: &str)
         -> Result<(), Self::Error>;

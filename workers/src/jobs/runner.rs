@@ -60,7 +60,11 @@ impl<Q: Queue> JobRunner<Q> {
             .await?;
         round.claimed = jobs.len();
         for chunk in jobs.chunks(self.config.concurrency.max(1)) {
-            let settled = futures::future::join_all(chunk.iter().map(|j| self.settle(j))).await;
+            let settled = if self.queue.completes_together() {
+                self.settle_together(chunk).await?
+            } else {
+                futures::future::join_all(chunk.iter().map(|j| self.settle(j))).await
+            };
             for s in settled {
                 match s? {
                     Settled::Done => round.done += 1,
@@ -72,9 +76,45 @@ impl<Q: Queue> JobRunner<Q> {
         Ok(round)
     }
 
+    /// Runs `chunk` at once, records the failures one by one and the jobs done together.
+    async fn settle_together(
+        &self,
+        chunk: &[Q::Job],
+    ) -> Result<Vec<Result<Settled, Q::Error>>, Q::Error> {
+        let attempts = futures::future::join_all(
+            chunk
+                .iter()
+                .map(|j| async move { (j, self.queue.run(j).await) }),
+        )
+        .await;
+        let mut done = Vec::new();
+        let mut settled = Vec::with_capacity(chunk.len());
+        for (job, attempt) in attempts {
+            match attempt {
+                Attempt::Done(output) => done.push((job, output)),
+                failed => settled.push(self.settle_attempt(job, failed).await),
+            }
+        }
+        let n = done.len();
+        if n > 0 {
+            self.queue.complete_all(done).await?;
+        }
+        settled.extend((0..n).map(|_| Ok(Settled::Done)));
+        Ok(settled)
+    }
+
     async fn settle(&self, job: &Q::Job) -> Result<Settled, Q::Error> {
+        let attempt = self.queue.run(job).await;
+        self.settle_attempt(job, attempt).await
+    }
+
+    async fn settle_attempt(
+        &self,
+        job: &Q::Job,
+        attempt_outcome: Attempt<Q::Output>,
+    ) -> Result<Settled, Q::Error> {
         let attempt = self.queue.attempt(job);
-        match self.queue.run(job).await {
+        match attempt_outcome {
             Attempt::Done(output) => {
                 self.queue.complete(job, output).await?;
                 Ok(Settled::Done)

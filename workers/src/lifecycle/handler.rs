@@ -136,7 +136,9 @@ impl EventHandler for SubscriptionLifecycle {
                 )
                 .await?;
             }
-            Some(EventType::PaymentSucceeded) => {
+            // A new subscription after a cancellation lifts the cancellation's suspension
+            // as a payment lifts an overdue one.
+            Some(EventType::PaymentSucceeded | EventType::SubscriptionStarted) => {
                 sqlx::query("DELETE FROM billing_grace_deadlines WHERE tenant_id = $1")
                     .bind(tenant)
                     .execute(&mut *db)

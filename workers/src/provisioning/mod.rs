@@ -28,6 +28,7 @@ use commands::checkout_owners::{self, CheckoutOwner};
 use commands::users::{self, FirstOwner};
 use commands::{CommandBus, CommandError};
 use integrations::mailer::{enqueue, Locale, NewMail, PublicUrl, Template};
+use schemas::events::SubscriptionStatus;
 use schemas::{Actor, CommandMetadata, EventType, Personal, StoredEvent};
 use sqlx::{PgConnection, PgPool};
 use std::fmt;
@@ -247,6 +248,9 @@ impl EventHandler for Provisioning {
             .await
             .map_err(|e| HandlerError::Rejected(format!("loading the subscription: {e}")))?;
         let remembered = checkout_owners::remembered(&mut *db, tenant).await?;
+        if subscription.status() == Some(SubscriptionStatus::Cancelled) {
+            return self.restart(tenant, &subscription, remembered, event).await;
+        }
         if subscription.status().is_some() {
             // Started: a crash after the start may have left the details behind.
             if remembered.is_some() {
@@ -270,6 +274,47 @@ impl EventHandler for Provisioning {
             format!("{CONSUMER}:{}:{}", event.aggregate_id, event.sequence),
         );
         self.provision(tenant, checkout, owner, &md).await?;
+        Ok(())
+    }
+}
+
+impl Provisioning {
+    /// A cancelled tenant that checked out again (its own Stripe customer, a new
+    /// subscription): once paid, the new subscription starts. The tenant and its owner
+    /// exist already, so only the start is left; the lifecycle then lifts the suspension.
+    async fn restart(
+        &self,
+        tenant: Uuid,
+        subscription: &aggregates::Subscription,
+        remembered: Option<CheckoutOwner>,
+        event: &StoredEvent,
+    ) -> Result<(), HandlerError> {
+        let Some(checkout) = subscription.pending_checkout() else {
+            return Ok(());
+        };
+        let paid = subscription.has_held_payment() || remembered.as_ref().is_some_and(|o| o.paid);
+        if !paid {
+            return Ok(());
+        }
+        let md = CommandMetadata::new(Actor::system(CONSUMER), Some(tenant)).with_idempotency_key(
+            format!("{CONSUMER}:{}:{}", event.aggregate_id, event.sequence),
+        );
+        let start = SubscriptionCommand::StartFromCheckout {
+            tenant_id: tenant,
+            stripe_customer_id: checkout.stripe_customer_id.clone(),
+            stripe_subscription_id: checkout.stripe_subscription_id.clone(),
+            plan: checkout.plan.clone(),
+            trial_end: None,
+        };
+        self.bus
+            .subscriptions
+            .execute(&tenant.to_string(), start, &md)
+            .await
+            .map_err(step("starting the subscription again"))?;
+        if remembered.is_some() {
+            checkout_owners::forget(&self.pool, tenant).await?;
+        }
+        tracing::info!("a cancelled tenant subscribed again");
         Ok(())
     }
 }

@@ -60,6 +60,13 @@ pub(super) struct Standing {
     subscription: Subscription,
 }
 
+impl Standing {
+    /// The tenant's greeting setting.
+    pub(super) fn greeting(&self) -> &str {
+        &self.account.settings().greeting
+    }
+}
+
 impl Responder {
     /// The tenant's standing, or why the AI must not answer it at all now: checked before
     /// the memory is read and opened, which a tenant the AI does not serve never needs.

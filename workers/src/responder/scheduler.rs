@@ -137,6 +137,17 @@ impl Queue for Bursts {
         Ok(())
     }
 
+    /// A claim's bursts are answered at once; their leases go in one statement.
+    fn completes_together(&self) -> bool {
+        true
+    }
+
+    async fn complete_all(&self, done: Vec<(&Claimed, ())>) -> Result<(), sqlx::Error> {
+        let bursts: Vec<&Burst> = done.iter().map(|(c, ())| &c.burst).collect();
+        self.release_answered(&bursts).await;
+        Ok(())
+    }
+
     async fn retry(&self, claimed: &Claimed, after: Duration, _: &str) -> Result<(), sqlx::Error> {
         self.release(&claimed.burst, Some(after)).await;
         Ok(())
@@ -262,7 +273,7 @@ impl Responder {
             },
         };
         if burst.answered_through == 0 {
-            self.greet(burst).await?;
+            self.greet(burst, standing).await?;
         }
         let metadata = self.metadata(burst, key);
         match self
@@ -289,9 +300,10 @@ impl Responder {
 
     /// Records the tenant's greeting before the first answer of a new conversation (none
     /// when the greeting setting is blank); the conversation itself refuses a second one.
-    async fn greet(&self, burst: &Burst) -> anyhow::Result<()> {
-        let (tenant, _) = self.bus.tenants.load(&burst.tenant_id.to_string()).await?;
-        if tenant.settings().greeting.trim().is_empty() {
+    /// The greeting is the one of the tenant as loaded for the claim (not loaded again for
+    /// every new conversation).
+    async fn greet(&self, burst: &Burst, standing: &Standing) -> anyhow::Result<()> {
+        if standing.greeting().trim().is_empty() {
             return Ok(());
         }
         let key = format!("greeting:{}", burst.conversation_id);
@@ -322,6 +334,31 @@ impl Responder {
             md.causation_id = c;
         }
         md
+    }
+
+    /// Lets go of answered (or deliberately unanswered) bursts, in one statement.
+    async fn release_answered(&self, bursts: &[&Burst]) {
+        let mut bursts = bursts.to_vec();
+        // One lock order, as the stream consumer locks these rows.
+        bursts.sort_by(|a, b| a.conversation_id.cmp(&b.conversation_id));
+        let ids: Vec<&str> = bursts.iter().map(|b| b.conversation_id.as_str()).collect();
+        let through: Vec<i64> = bursts.iter().map(|b| b.pending_through).collect();
+        let result = sqlx::query(
+            "UPDATE ai_conversations a SET leased_until = NULL,
+                 answered_through = GREATEST(a.answered_through, d.through),
+                 due_at = CASE WHEN a.pending_through <= d.through THEN NULL ELSE a.due_at END,
+                 pending_through = CASE WHEN a.pending_through <= d.through THEN NULL
+                                        ELSE a.pending_through END
+               FROM unnest($1::text[], $2::bigint[]) AS d(conversation_id, through)
+              WHERE a.conversation_id = d.conversation_id",
+        )
+        .bind(&ids)
+        .bind(&through)
+        .execute(&self.pool)
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "the bursts' leases could not be released; they expire");
+        }
     }
 
     /// Lets go of the burst: answered (or deliberately left unanswered) without `retry`,

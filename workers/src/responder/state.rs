@@ -9,7 +9,7 @@
 use super::limits::{self, Limits};
 use super::notify;
 use super::MEMORY_MESSAGES;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, Utc};
 use integrations::mailer::{HandoffCause, PublicUrl};
 use schemas::events::HandoffReason;
 use schemas::{CommandMetadata, EventType, StoredEvent};
@@ -133,22 +133,81 @@ impl Memory {
     }
 }
 
+/// What one round of a batch changes in `ai_conversations`: each conversation at most once
+/// per round, so every change of a round goes in one statement.
+#[derive(Default)]
+struct Round<'a> {
+    /// New customer messages: (re)schedules the conversation's burst.
+    received: Vec<&'a StoredEvent>,
+    /// Moves: (event, new status, every message up to this position is done).
+    moved: Vec<(&'a StoredEvent, Option<&'static str>, Option<i64>)>,
+    /// AI answers, counted for the limits.
+    usage: Vec<&'a StoredEvent>,
+    /// Hand-offs whose e-mail is queued.
+    handoffs: Vec<&'a StoredEvent>,
+    /// Conversations whose memory is erased.
+    erased: Vec<&'a str>,
+}
+
+/// Splits `events` into rounds: the first event of each conversation, then the second, …
+/// Events of different conversations touch different rows (the limits' counts aside, which
+/// only add up), so applying a batch round by round keeps each conversation's order.
+fn rounds<'a>(events: &[&'a StoredEvent]) -> Vec<Vec<&'a StoredEvent>> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut rounds: Vec<Vec<&StoredEvent>> = Vec::new();
+    for event in events {
+        let n = seen.entry(event.aggregate_id.as_str()).or_default();
+        if rounds.len() <= *n {
+            rounds.push(Vec::new());
+        }
+        rounds[*n].push(event);
+        *n += 1;
+    }
+    rounds
+}
+
 impl ResponderState {
+    /// Schedules the bursts of a round's new customer messages, one row per conversation.
     async fn received(
         &self,
         db: &mut PgConnection,
-        event: &StoredEvent,
+        events: &[&StoredEvent],
     ) -> Result<(), HandlerError> {
-        let tenant = event
-            .uuid("tenant_id")
-            .map_err(|_| HandlerError::Rejected("MessageReceived without a tenant".into()))?;
-        let metadata = CommandMetadata::from_map(&event.metadata).ok();
+        if events.is_empty() {
+            return Ok(());
+        }
         let burst = chrono::Duration::from_std(self.burst).unwrap_or_default();
+        // One lock order for every batch (see `conversation_events`).
+        let mut events = events.to_vec();
+        events.sort_by(|a, b| a.aggregate_id.cmp(&b.aggregate_id));
+        let mut ids = Vec::with_capacity(events.len());
+        let mut tenants = Vec::with_capacity(events.len());
+        let mut sequences = Vec::with_capacity(events.len());
+        let mut positions = Vec::with_capacity(events.len());
+        let mut dues = Vec::with_capacity(events.len());
+        let mut correlations = Vec::with_capacity(events.len());
+        let mut causations = Vec::with_capacity(events.len());
+        for event in events {
+            let tenant = event
+                .uuid("tenant_id")
+                .map_err(|_| HandlerError::Rejected("MessageReceived without a tenant".into()))?;
+            let metadata = CommandMetadata::from_map(&event.metadata).ok();
+            ids.push(event.aggregate_id.as_str());
+            tenants.push(tenant);
+            sequences.push(event.sequence);
+            positions.push(event.position);
+            dues.push(at_of(event) + burst);
+            correlations.push(metadata.as_ref().map(|m| m.correlation_id));
+            causations.push(metadata.as_ref().map(|m| m.request_id));
+        }
         // A resolved conversation reopens with the AI, as the aggregate does.
         sqlx::query(
             "INSERT INTO ai_conversations (conversation_id, tenant_id, status, last_sequence,
                  pending_through, due_at, correlation_id, causation_id)
-             VALUES ($1, $2, 'ai_active', $3, $4, $5, $6, $7)
+             SELECT r.c, r.t, 'ai_active', r.s, r.p, r.d, r.corr, r.caus
+               FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::bigint[],
+                           $5::timestamptz[], $6::uuid[], $7::uuid[])
+                    AS r(c, t, s, p, d, corr, caus)
              ON CONFLICT (conversation_id) DO UPDATE SET
                  status = CASE WHEN ai_conversations.status = 'resolved' THEN 'ai_active'
                                ELSE ai_conversations.status END,
@@ -160,42 +219,53 @@ impl ResponderState {
                  correlation_id = EXCLUDED.correlation_id,
                  causation_id = EXCLUDED.causation_id",
         )
-        .bind(&event.aggregate_id)
-        .bind(tenant)
-        .bind(event.sequence)
-        .bind(event.position)
-        .bind(at_of(event) + burst)
-        .bind(metadata.as_ref().map(|m| m.correlation_id))
-        .bind(metadata.as_ref().map(|m| m.request_id))
+        .bind(&ids)
+        .bind(&tenants)
+        .bind(&sequences)
+        .bind(&positions)
+        .bind(&dues)
+        .bind(&correlations)
+        .bind(&causations)
         .execute(&mut *db)
         .await?;
         Ok(())
     }
 
-    /// Moves the conversation to `status`; `done_through` marks every message up to that
-    /// position as no longer the AI's to answer.
+    /// Moves each conversation of a round to its new status (none: stays); a position
+    /// marks every message up to it as no longer the AI's to answer.
     async fn moved(
         &self,
         db: &mut PgConnection,
-        event: &StoredEvent,
-        status: Option<&str>,
-        done_through: Option<i64>,
+        moves: &[(&StoredEvent, Option<&'static str>, Option<i64>)],
     ) -> Result<(), HandlerError> {
+        if moves.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<&str> = moves
+            .iter()
+            .map(|(e, _, _)| e.aggregate_id.as_str())
+            .collect();
+        let sequences: Vec<i64> = moves.iter().map(|(e, _, _)| e.sequence).collect();
+        let statuses: Vec<Option<&str>> = moves.iter().map(|(_, s, _)| *s).collect();
+        let done: Vec<Option<i64>> = moves.iter().map(|(_, _, d)| *d).collect();
         sqlx::query(
-            "UPDATE ai_conversations SET
-                 status = COALESCE($3, status),
-                 last_sequence = $2,
-                 answered_through = GREATEST(answered_through, COALESCE($4, answered_through)),
-                 pending_through = CASE WHEN pending_through <= COALESCE($4, -1)
-                                        THEN NULL ELSE pending_through END,
-                 due_at = CASE WHEN pending_through <= COALESCE($4, -1)
-                               THEN NULL ELSE due_at END
-              WHERE conversation_id = $1",
+            "UPDATE ai_conversations a SET
+                 status = COALESCE(m.status, a.status),
+                 last_sequence = m.last_sequence,
+                 answered_through = GREATEST(a.answered_through,
+                                             COALESCE(m.done_through, a.answered_through)),
+                 pending_through = CASE WHEN a.pending_through <= COALESCE(m.done_through, -1)
+                                        THEN NULL ELSE a.pending_through END,
+                 due_at = CASE WHEN a.pending_through <= COALESCE(m.done_through, -1)
+                               THEN NULL ELSE a.due_at END
+               FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
+                    AS m(conversation_id, last_sequence, status, done_through)
+              WHERE a.conversation_id = m.conversation_id",
         )
-        .bind(&event.aggregate_id)
-        .bind(event.sequence)
-        .bind(status)
-        .bind(done_through)
+        .bind(&ids)
+        .bind(&sequences)
+        .bind(&statuses)
+        .bind(&done)
         .execute(&mut *db)
         .await?;
         Ok(())
@@ -220,27 +290,22 @@ impl ResponderState {
         .await?
         .into_iter()
         .collect();
+        // A batch holds each event once, in per-aggregate order: only what was stored before
+        // it can make an event old.
+        let fresh: Vec<&StoredEvent> = events
+            .iter()
+            .copied()
+            .filter(|e| applied.get(&e.aggregate_id).is_none_or(|l| *l < e.sequence))
+            .collect();
         let mut memory = Memory::default();
         let mut scheduled = false;
-        for event in events {
-            // A batch holds each event once, in per-aggregate order: only what was stored
-            // before it can make an event old.
-            if applied
-                .get(&event.aggregate_id)
-                .is_some_and(|l| *l >= event.sequence)
-            {
-                continue;
+        for events in rounds(&fresh) {
+            let mut round = Round::default();
+            for event in events {
+                self.note(event, &mut round, &mut memory);
             }
-            if event.is(EventType::MessageReceived) {
-                memory.push(event, "customer", inbound_text(event));
-                self.received(db, event).await?;
-                scheduled = true;
-            } else {
-                // The other events read or erase memory: what is buffered goes first.
-                memory.flush(db).await?;
-                self.conversation_event(db, event, &mut memory).await?;
-                memory.flush(db).await?;
-            }
+            scheduled |= !round.received.is_empty();
+            self.apply(db, &round, &mut memory).await?;
         }
         memory.flush(db).await?;
         if scheduled {
@@ -252,104 +317,169 @@ impl ResponderState {
         Ok(())
     }
 
-    async fn conversation_event(
-        &self,
-        db: &mut PgConnection,
-        event: &StoredEvent,
-        memory: &mut Memory,
-    ) -> Result<(), HandlerError> {
+    /// Notes what `event` changes in its round (and its memory row).
+    fn note<'a>(&self, event: &'a StoredEvent, round: &mut Round<'a>, memory: &mut Memory) {
         let text = |name: &str| event.field(name).cloned();
         match event.kind() {
+            Some(EventType::MessageReceived) => {
+                memory.push(event, "customer", inbound_text(event));
+                round.received.push(event);
+            }
             Some(EventType::AiReplied) => {
                 memory.push(event, "ai", text("text"));
-                self.record_usage(db, event).await?;
-                self.moved(db, event, None, answered_through(event)).await?;
+                round.usage.push(event);
+                round.moved.push((event, None, answered_through(event)));
             }
             Some(EventType::ConfidenceLow | EventType::HumanRequested) => {
                 // The AI stops; whatever the customer wrote so far is for the human now.
-                self.moved(db, event, Some("awaiting_human"), Some(event.position))
-                    .await?;
-                let cause = handoff_cause(event);
-                notify::handed_off(db, &self.public_url, event, cause).await?;
+                round
+                    .moved
+                    .push((event, Some("awaiting_human"), Some(event.position)));
+                round.handoffs.push(event);
             }
             Some(EventType::HumanReplied) => {
                 memory.push(event, "human", text("text"));
-                self.moved(db, event, Some("human_replied"), Some(event.position))
-                    .await?;
+                round
+                    .moved
+                    .push((event, Some("human_replied"), Some(event.position)));
             }
             Some(EventType::AiResumed) => {
-                self.moved(db, event, Some("ai_active"), Some(event.position))
-                    .await?
+                round
+                    .moved
+                    .push((event, Some("ai_active"), Some(event.position)));
             }
             Some(EventType::ConversationResolved) => {
-                self.moved(db, event, Some("resolved"), Some(event.position))
-                    .await?
+                round
+                    .moved
+                    .push((event, Some("resolved"), Some(event.position)));
             }
             Some(EventType::SubjectErased) => {
-                sqlx::query("DELETE FROM ai_memory WHERE conversation_id = $1")
-                    .bind(&event.aggregate_id)
-                    .execute(&mut *db)
-                    .await?;
-                self.moved(db, event, None, None).await?;
+                round.erased.push(event.aggregate_id.as_str());
+                round.moved.push((event, None, None));
             }
-            _ => self.moved(db, event, None, None).await?,
+            _ => round.moved.push((event, None, None)),
+        }
+    }
+
+    /// Writes one round: a statement per kind of change, not per event.
+    async fn apply(
+        &self,
+        db: &mut PgConnection,
+        round: &Round<'_>,
+        memory: &mut Memory,
+    ) -> Result<(), HandlerError> {
+        self.received(db, &round.received).await?;
+        if !round.erased.is_empty() {
+            // What earlier rounds remembered of these conversations goes first.
+            memory.flush(db).await?;
+            sqlx::query("DELETE FROM ai_memory WHERE conversation_id = ANY($1)")
+                .bind(&round.erased)
+                .execute(&mut *db)
+                .await?;
+        }
+        self.moved(db, &round.moved).await?;
+        self.record_usage(db, &round.usage).await?;
+        for event in &round.handoffs {
+            let cause = handoff_cause(event);
+            notify::handed_off(db, &self.public_url, event, cause).await?;
         }
         Ok(())
     }
 
+    /// Records a round's AI answers for the limits, then alerts each tenant at 80 % of a
+    /// limit: its use counted once per tenant and hour of the answers, not once per answer.
     async fn record_usage(
         &self,
         db: &mut PgConnection,
-        event: &StoredEvent,
+        events: &[&StoredEvent],
     ) -> Result<(), HandlerError> {
-        if event.body().is_none() {
+        let mut positions = Vec::new();
+        let mut tenants = Vec::new();
+        let mut ats = Vec::new();
+        let mut models = Vec::new();
+        let mut tokens_in = Vec::new();
+        let mut tokens_out = Vec::new();
+        let mut costs = Vec::new();
+        let mut model_calls = Vec::new();
+        // The latest counted answer of each tenant and UTC hour: its use covers every window
+        // (hour, day, month) of the hour's earlier answers.
+        let mut latest: HashMap<(Uuid, DateTime<Utc>), DateTime<Utc>> = HashMap::new();
+        for event in events {
+            if event.body().is_none() {
+                continue;
+            }
+            let tenant: Option<Uuid> = event.metadata.get("tenant_id").and_then(|t| t.parse().ok());
+            let Some(tenant) = tenant else {
+                continue;
+            };
+            let int = |k: &str| event.integer(k).unwrap_or(0);
+            let run = event.field("run");
+            let cost = run
+                .and_then(|r| r.get("cost_usd"))
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0);
+            let provider = run.and_then(|r| r.get("provider")).and_then(Value::as_str);
+            let cached = run
+                .and_then(|r| r.get("cached"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let at = at_of(event);
+            positions.push(event.position);
+            tenants.push(tenant);
+            ats.push(at);
+            models.push(event.text("model").unwrap_or("").to_owned());
+            tokens_in.push(int("tokens_in"));
+            tokens_out.push(int("tokens_out"));
+            costs.push(cost);
+            let model_call = !cached && provider != Some(integrations::llm::EXTRACTIVE);
+            model_calls.push(model_call);
+            // An answer that adds to no limited measure (from the cache or extractive) cannot
+            // bring a limit nearer: the last answer that did was checked in its own batch.
+            if model_call || int("tokens_in") + int("tokens_out") > 0 || cost > 0.0 {
+                let hour = at.duration_trunc(chrono::Duration::hours(1)).unwrap_or(at);
+                let slot = latest.entry((tenant, hour)).or_insert(at);
+                *slot = (*slot).max(at);
+            }
+        }
+        if positions.is_empty() {
             return Ok(());
         }
-        let tenant: Option<Uuid> = event.metadata.get("tenant_id").and_then(|t| t.parse().ok());
-        let Some(tenant) = tenant else {
-            return Ok(());
-        };
-        let int = |k: &str| event.integer(k).unwrap_or(0);
-        let run = event.field("run");
-        let cost = run
-            .and_then(|r| r.get("cost_usd"))
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0);
-        let provider = run.and_then(|r| r.get("provider")).and_then(Value::as_str);
-        let cached = run
-            .and_then(|r| r.get("cached"))
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let model_call = !cached && provider != Some(integrations::llm::EXTRACTIVE);
         sqlx::query(
             "INSERT INTO ai_usage (position, tenant_id, at, model, tokens_in, tokens_out,
                  cost_usd, model_call)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+             SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[],
+                                  $5::bigint[], $6::bigint[], $7::double precision[],
+                                  $8::boolean[])
+             ON CONFLICT DO NOTHING",
         )
-        .bind(event.position)
-        .bind(tenant)
-        .bind(at_of(event))
-        .bind(event.text("model").unwrap_or(""))
-        .bind(int("tokens_in"))
-        .bind(int("tokens_out"))
-        .bind(cost)
-        .bind(model_call)
+        .bind(&positions)
+        .bind(&tenants)
+        .bind(&ats)
+        .bind(&models)
+        .bind(&tokens_in)
+        .bind(&tokens_out)
+        .bind(&costs)
+        .bind(&model_calls)
         .execute(&mut *db)
         .await?;
-        // Counted with this answer, in its transaction: each window alerts once.
-        let usage = limits::usage(db, tenant, at_of(event)).await?;
-        // The tenant's own limits (issue 18) as the directory knows them now.
-        let own = projections::tenants::ai_limits(db, tenant).await?;
-        for (kind, percent, window) in self.limits.with_own(own).near(&usage) {
-            notify::limit_near(
-                db,
-                &self.public_url,
-                tenant,
-                kind,
-                percent,
-                &window.to_rfc3339(),
-            )
-            .await?;
+        let mut latest: Vec<_> = latest.into_iter().collect();
+        latest.sort_unstable();
+        for ((tenant, _), at) in latest {
+            // Counted with these answers, in their transaction: each window alerts once.
+            let usage = limits::usage(db, tenant, at).await?;
+            // The tenant's own limits (issue 18) as the directory knows them now.
+            let own = projections::tenants::ai_limits(db, tenant).await?;
+            for (kind, percent, window) in self.limits.with_own(own).near(&usage) {
+                notify::limit_near(
+                    db,
+                    &self.public_url,
+                    tenant,
+                    kind,
+                    percent,
+                    &window.to_rfc3339(),
+                )
+                .await?;
+            }
         }
         Ok(())
     }

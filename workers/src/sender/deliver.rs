@@ -2,6 +2,7 @@
 
 use super::worker::SenderConfig;
 use aggregates::Clock;
+use chrono::{DateTime, Utc};
 use commands::privacy::KeyRing;
 use commands::whatsapp::{ChannelStore, Provider};
 use commands::CommandBus;
@@ -23,7 +24,16 @@ pub(super) struct Claimed {
     pub body: Option<Value>,
     pub attempts: i32,
     pub position: i64,
+    /// When the attempt before this one started, if its outcome was never recorded (its
+    /// process died): the provider may have accepted it.
+    pub in_doubt_since: Option<DateTime<Utc>>,
+    /// Attempts made in such doubt, this one included.
+    pub resends_in_doubt: i32,
 }
+
+/// Attempts made while an earlier one's outcome is unknown and the provider cannot tell:
+/// one, so a crash at the worst moment sends a message at most twice.
+const MAX_RESENDS_IN_DOUBT: i32 = 1;
 
 /// How a message went, and how it was sent.
 #[derive(Debug, Clone)]
@@ -154,6 +164,30 @@ impl Context {
                     "the Evolution API is not fully configured (URL, instance and API key)",
                 ));
             };
+            if let Some(since) = row.in_doubt_since {
+                // Evolution takes no id of ours, but keeps what it sent: ask it first.
+                let found =
+                    graph::find_evolution_sent(&self.http, url, instance, &key, &to, &text, since)
+                        .await;
+                match found {
+                    Ok(Some(id)) => {
+                        tracing::info!("the attempt in doubt had been sent; not sending it again");
+                        return Ok(Outcome {
+                            attempt: Attempt::Sent(id),
+                            channel: "evolution",
+                            kind: "text",
+                        });
+                    }
+                    // Never sent: sending now is no duplicate.
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the Evolution API cannot tell whether the attempt in doubt was sent");
+                        if let Some(refused) = beyond_doubt_bound(row, "evolution", "text") {
+                            return Ok(refused);
+                        }
+                    }
+                }
+            }
             let attempt = graph::send_evolution(&self.http, url, instance, &key, &to, &text).await;
             return Ok(Outcome {
                 attempt,
@@ -202,6 +236,14 @@ impl Context {
             Content::Text(_) => "text",
             Content::Template { .. } => "template",
         };
+        // The Cloud API takes no idempotency key and has no lookup of sent messages: an
+        // attempt in doubt is made once, never twice.
+        if row.in_doubt_since.is_some() {
+            if let Some(refused) = beyond_doubt_bound(row, "cloud_api", kind) {
+                return Ok(refused);
+            }
+            tracing::warn!("sending again a message whose earlier attempt may have been accepted");
+        }
         let attempt = graph::send_cloud(
             &self.http,
             &self.config.graph_url,
@@ -217,4 +259,17 @@ impl Context {
             kind,
         })
     }
+}
+
+/// The refusal of an attempt beyond [`MAX_RESENDS_IN_DOUBT`], if `row` is one.
+fn beyond_doubt_bound(row: &Claimed, channel: &'static str, kind: &'static str) -> Option<Outcome> {
+    (row.resends_in_doubt > MAX_RESENDS_IN_DOUBT).then(|| Outcome {
+        attempt: Attempt::Refused(
+            "not sent again: earlier attempts were cut off after reaching the provider, \
+             which may have delivered it already"
+                .into(),
+        ),
+        channel,
+        kind,
+    })
 }

@@ -79,43 +79,65 @@ impl EventHandler for OutboundQueue {
     }
 
     async fn handle(&self, db: &mut PgConnection, event: &StoredEvent) -> Result<(), HandlerError> {
-        if event.aggregate_type != "conversation" {
+        self.handle_batch(db, std::slice::from_ref(event)).await
+    }
+
+    /// A batch's messages are queued by one statement, and the sender woken once.
+    async fn handle_batch(
+        &self,
+        db: &mut PgConnection,
+        events: &[StoredEvent],
+    ) -> Result<(), HandlerError> {
+        let mut rows = Rows::default();
+        for event in events {
+            if event.aggregate_type != "conversation" {
+                continue;
+            }
+            let Some(purpose) = purpose(event) else {
+                continue;
+            };
+            let outbound_id = event
+                .uuid("outbound_id")
+                .map_err(|_| HandlerError::Rejected("no outbound_id".into()))?;
+            if Utc::now() - event.recorded_at > self.stale_after {
+                tracing::warn!(%outbound_id, position = event.position, "an outbound message too old to send; not queued");
+                continue;
+            }
+            let conversation = Uuid::parse_str(&event.aggregate_id)
+                .map_err(|_| HandlerError::Rejected("the aggregate id is not a uuid".into()))?;
+            let Some(tenant) = Self::tenant_of(db, event).await? else {
+                return Err(HandlerError::Rejected(
+                    "the conversation has no tenant".into(),
+                ));
+            };
+            let text = matches!(purpose, "ai_reply" | "human_reply")
+                .then(|| event.field("text").cloned())
+                .flatten();
+            rows.ids.push(outbound_id);
+            rows.tenants.push(tenant);
+            rows.conversations.push(conversation);
+            rows.purposes.push(purpose);
+            rows.bodies.push(text);
+            rows.positions.push(event.position);
+            rows.ats.push(event.at().unwrap_or(event.recorded_at));
+        }
+        if rows.ids.is_empty() {
             return Ok(());
         }
-        let Some(purpose) = purpose(event) else {
-            return Ok(());
-        };
-        let outbound_id = event
-            .uuid("outbound_id")
-            .map_err(|_| HandlerError::Rejected("no outbound_id".into()))?;
-        if Utc::now() - event.recorded_at > self.stale_after {
-            tracing::warn!(%outbound_id, position = event.position, "an outbound message too old to send; not queued");
-            return Ok(());
-        }
-        let conversation = Uuid::parse_str(&event.aggregate_id)
-            .map_err(|_| HandlerError::Rejected("the aggregate id is not a uuid".into()))?;
-        let Some(tenant) = Self::tenant_of(db, event).await? else {
-            return Err(HandlerError::Rejected(
-                "the conversation has no tenant".into(),
-            ));
-        };
-        let text = matches!(purpose, "ai_reply" | "human_reply")
-            .then(|| event.field("text").cloned())
-            .flatten();
-        let at = event.at().unwrap_or(event.recorded_at);
         sqlx::query(
             "INSERT INTO whatsapp_outbound
                  (outbound_id, tenant_id, conversation_id, purpose, body, position, caused_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::jsonb[],
+                                  $6::bigint[], $7::timestamptz[])
              ON CONFLICT (outbound_id) DO NOTHING",
         )
-        .bind(outbound_id)
-        .bind(tenant)
-        .bind(conversation)
-        .bind(purpose)
-        .bind(text)
-        .bind(event.position)
-        .bind(at)
+        .bind(&rows.ids)
+        .bind(&rows.tenants)
+        .bind(&rows.conversations)
+        .bind(&rows.purposes)
+        .bind(&rows.bodies)
+        .bind(&rows.positions)
+        .bind(&rows.ats)
         .execute(&mut *db)
         .await?;
         sqlx::query("SELECT pg_notify($1, '')")
@@ -124,4 +146,16 @@ impl EventHandler for OutboundQueue {
             .await?;
         Ok(())
     }
+}
+
+/// The rows a batch queues, as the columns of one statement.
+#[derive(Default)]
+struct Rows {
+    ids: Vec<Uuid>,
+    tenants: Vec<Uuid>,
+    conversations: Vec<Uuid>,
+    purposes: Vec<&'static str>,
+    bodies: Vec<Option<serde_json::Value>>,
+    positions: Vec<i64>,
+    ats: Vec<chrono::DateTime<Utc>>,
 }

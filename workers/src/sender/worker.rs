@@ -171,14 +171,22 @@ impl Queue for Outbound {
     }
 
     async fn claim(&self, limit: usize, lease: Duration) -> anyhow::Result<Vec<Claimed>> {
+        // `sending_since` still set means the attempt before this one ended with its process
+        // (claimed, perhaps accepted by the provider, never recorded): this attempt is made
+        // in doubt, which `deliver` resolves or bounds.
         let mut claimed: Vec<Claimed> = sqlx::query_as(
-            "UPDATE whatsapp_outbound SET attempts = attempts + 1,
-                    next_attempt_at = now() + make_interval(secs => $1)
-              WHERE outbound_id IN (
-                    SELECT outbound_id FROM whatsapp_outbound
-                     WHERE status = 'pending' AND next_attempt_at <= now()
-                     ORDER BY position LIMIT $2 FOR UPDATE SKIP LOCKED)
-              RETURNING outbound_id, tenant_id, conversation_id, purpose, body, attempts, position",
+            "UPDATE whatsapp_outbound w SET attempts = w.attempts + 1,
+                    next_attempt_at = now() + make_interval(secs => $1),
+                    sending_since = now(),
+                    resends_in_doubt = w.resends_in_doubt
+                        + CASE WHEN due.sending_since IS NULL THEN 0 ELSE 1 END
+               FROM (SELECT outbound_id, sending_since FROM whatsapp_outbound
+                      WHERE status = 'pending' AND next_attempt_at <= now()
+                      ORDER BY position LIMIT $2 FOR UPDATE SKIP LOCKED) due
+              WHERE w.outbound_id = due.outbound_id
+              RETURNING w.outbound_id, w.tenant_id, w.conversation_id, w.purpose, w.body,
+                        w.attempts, w.position, due.sending_since AS in_doubt_since,
+                        w.resends_in_doubt",
         )
         .bind(lease.as_secs_f64())
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
@@ -228,7 +236,8 @@ impl Queue for Outbound {
         };
         sqlx::query(
             "UPDATE whatsapp_outbound SET status = 'sent', provider_message_id = $2,
-                    channel = $3, kind = $4, sent_at = now(), last_error = NULL
+                    channel = $3, kind = $4, sent_at = now(), last_error = NULL,
+                    sending_since = NULL
               WHERE outbound_id = $1",
         )
         .bind(row.outbound_id)
@@ -245,7 +254,7 @@ impl Queue for Outbound {
         tracing::warn!(outbound_id = %row.outbound_id, attempts = row.attempts, %error, "sending failed; will retry");
         sqlx::query(
             "UPDATE whatsapp_outbound SET last_error = $2,
-                    next_attempt_at = now() + make_interval(secs => $3)
+                    next_attempt_at = now() + make_interval(secs => $3), sending_since = NULL
               WHERE outbound_id = $1",
         )
         .bind(row.outbound_id)
@@ -260,7 +269,7 @@ impl Queue for Outbound {
         tracing::warn!(outbound_id = %row.outbound_id, %error, "sending given up");
         sqlx::query(
             "UPDATE whatsapp_outbound SET status = 'failed', last_error = $2,
-                    channel = $3, kind = $4
+                    channel = $3, kind = $4, sending_since = NULL
               WHERE outbound_id = $1",
         )
         .bind(row.outbound_id)

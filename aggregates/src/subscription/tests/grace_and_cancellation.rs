@@ -47,7 +47,7 @@ fn a_cancelled_subscription_refuses_new_facts() {
     let change = SubscriptionCommand::ChangePlan {
         plan: "starter".into(),
     };
-    for command in [pay("in_2"), fail("in_2", 1), change] {
+    for command in [fail("in_2", 1), change] {
         let err = error_of(given.clone(), command);
         assert_eq!(
             (err.code(), err.kind()),
@@ -96,4 +96,100 @@ fn changing_the_plan_records_both_plans_and_the_same_plan_records_nothing() {
         .given(vec![started()])
         .when(SubscriptionCommand::ChangePlan { plan: "pro".into() })
         .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_payment_after_a_cancellation_is_held_for_a_new_subscription() {
+    subscription()
+        .given(vec![started(), paid("in_1"), cancelled()])
+        .when(pay("in_2"))
+        .then_expect_events(vec![E::PaymentHeld {
+            invoice_id: "in_2".into(),
+            amount_cents: 9900,
+            currency: "brl".into(),
+            period_end: t0() + Duration::days(30),
+            at: t0(),
+        }]);
+}
+
+fn again() -> (SubscriptionCommand, E) {
+    (
+        SubscriptionCommand::StartFromCheckout {
+            tenant_id: TENANT,
+            stripe_customer_id: "cus_1".into(),
+            stripe_subscription_id: "sub_2".into(),
+            plan: "basic".into(),
+            trial_end: None,
+        },
+        E::SubscriptionStarted {
+            tenant_id: TENANT,
+            stripe_customer_id: "cus_1".into(),
+            stripe_subscription_id: "sub_2".into(),
+            plan: "basic".into(),
+            trial_end: None,
+            status: S::Active,
+            at: t0(),
+        },
+    )
+}
+
+#[test]
+fn a_cancelled_tenant_that_checks_out_again_starts_a_new_subscription_with_its_held_payment() {
+    let checkout = SubscriptionCommand::RecordCheckout {
+        stripe_customer_id: "cus_1".into(),
+        stripe_subscription_id: "sub_2".into(),
+        plan: "basic".into(),
+    };
+    let given = vec![started(), failed("in_1", 1), cancelled()];
+    subscription()
+        .given(given.clone())
+        .when(checkout)
+        .then_expect_events(vec![E::CheckoutCompleted {
+            stripe_customer_id: "cus_1".into(),
+            stripe_subscription_id: "sub_2".into(),
+            plan: "basic".into(),
+            at: t0(),
+        }]);
+    let held = E::PaymentHeld {
+        invoice_id: "in_2".into(),
+        amount_cents: 9900,
+        currency: "brl".into(),
+        period_end: t0() + Duration::days(30),
+        at: t0(),
+    };
+    let (start, restarted) = again();
+    let mut given = given;
+    given.push(held);
+    subscription()
+        .given(given.clone())
+        .when(start.clone())
+        .then_expect_events(vec![restarted.clone(), paid("in_2")]);
+    let mut after = given;
+    after.extend([restarted, paid("in_2")]);
+    let s = state(after.clone());
+    assert_eq!(s.status(), Some(S::Active));
+    assert_eq!(s.stripe_subscription_id(), "sub_2");
+    assert_eq!(s.plan().as_str(), "basic");
+    assert_eq!(s.past_due_since(), None);
+    // Stripe redelivering the new checkout's start changes nothing.
+    subscription()
+        .given(after)
+        .when(start)
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_running_subscription_still_refuses_a_checkout_of_another_one() {
+    let (start, _) = again();
+    let err = error_of(vec![started()], start);
+    assert_eq!(err.code(), "already_started");
+    let checkout = SubscriptionCommand::RecordCheckout {
+        stripe_customer_id: "cus_1".into(),
+        stripe_subscription_id: "sub_2".into(),
+        plan: "basic".into(),
+    };
+    assert_eq!(
+        error_of(vec![started()], checkout).code(),
+        "already_started"
+    );
 }

@@ -6,6 +6,13 @@
 //! second process is the same request with the same identifier and idempotency key, which
 //! Stripe counts once. Units are only ever added to a report once (`batched` moves in the
 //! transaction that writes it).
+//!
+//! Several processes may run the reporter (one per `atende worker` with the billing part):
+//! each claims its reports for a lease (`FOR UPDATE SKIP LOCKED`, the next attempt moved a
+//! lease away), so a report is sent by one of them. Stripe's deduplication by identifier
+//! stays the safety net for the one case a lease cannot cover, a process that dies after
+//! Stripe accepted and before recording it: the report is sent again after the lease, and
+//! counted once.
 
 use crate::jobs::{Attempt, Backoff, JobRunner, Queue, RunnerConfig};
 use chrono::{DateTime, Duration as Span, NaiveDate, Utc};
@@ -57,6 +64,10 @@ struct Reports {
 /// At most this many reports are sent per round.
 const ROUND_BATCH: usize = 500;
 
+/// How long a claimed report belongs to the reporter that claimed it: longer than a round
+/// of sends takes (one Stripe call after the other, each bounded by the client's timeout).
+const CLAIM_LEASE: Duration = Duration::from_secs(15 * 60);
+
 /// What one round did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Round {
@@ -75,6 +86,7 @@ struct Due {
     value: i64,
     usage_at: DateTime<Utc>,
     attempts: i32,
+    created_at: DateTime<Utc>,
 }
 
 /// Stripe takes meter events up to 35 days old; older usage is reported as of now.
@@ -101,8 +113,9 @@ impl MeterReporter {
             wait_first: true,
             batch_size: ROUND_BATCH,
             concurrency: 1,
-            // Not leased: a report sent twice is the same request, which Stripe counts once.
-            lease: Duration::ZERO,
+            // Leased, so two reporters never send one report at once; Stripe's identifier
+            // dedup only covers what a lease cannot (a crash after the send).
+            lease: CLAIM_LEASE,
             backoff: config.backoff(),
             max_attempts: Some(u32::try_from(config.max_attempts).unwrap_or(0)),
         };
@@ -156,15 +169,24 @@ impl Queue for Reports {
         self.write_reports().await
     }
 
-    async fn claim(&self, limit: usize, _lease: Duration) -> Result<Vec<Due>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT identifier, stripe_customer_id, value, usage_at, attempts FROM meter_reports
-              WHERE status = 'pending' AND next_attempt_at <= now()
-              ORDER BY created_at, identifier LIMIT $1",
+    /// Claims due reports for `lease`: another reporter skips them until it ends (or until
+    /// this one records an outcome, which sets the next attempt).
+    async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<Due>, sqlx::Error> {
+        let mut due: Vec<Due> = sqlx::query_as(
+            "UPDATE meter_reports SET next_attempt_at = now() + make_interval(secs => $2)
+              WHERE identifier IN (
+                    SELECT identifier FROM meter_reports
+                     WHERE status = 'pending' AND next_attempt_at <= now()
+                     ORDER BY created_at, identifier LIMIT $1 FOR UPDATE SKIP LOCKED)
+              RETURNING identifier, stripe_customer_id, value, usage_at, attempts, created_at",
         )
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .bind(lease.as_secs_f64())
         .fetch_all(&self.pool)
-        .await
+        .await?;
+        // RETURNING keeps no order: sent oldest first, as they were written.
+        due.sort_by(|a, b| (a.created_at, &a.identifier).cmp(&(b.created_at, &b.identifier)));
+        Ok(due)
     }
 
     /// Attempts are counted when they end, so this one is the next.
