@@ -46,6 +46,18 @@ async fn onboarded(app: &TestApp, clock: &FixedClock, sink: &SmtpSink) -> (Strin
     (cus.clone(), tenant_of(&cus))
 }
 
+/// The second invoice of an onboarded customer fails.
+async fn payment_failed(app: &TestApp, clock: &FixedClock, cus: &str) {
+    let failed = invoice_event(
+        "invoice.payment_failed",
+        cus,
+        "in_2",
+        "dona@padaria.example",
+        1,
+    );
+    deliver_on(app, clock, &failed).await;
+}
+
 #[tokio::test]
 async fn an_unpaid_subscription_is_suspended_after_the_grace_period_and_reactivated_by_a_payment() {
     let sink = SmtpSink::start().await.unwrap();
@@ -54,14 +66,7 @@ async fn an_unpaid_subscription_is_suspended_after_the_grace_period_and_reactiva
     let (cus, tenant) = onboarded(&app, &clock, &sink).await;
 
     // Given a failed payment: past due, the owner is told until when.
-    let failed = invoice_event(
-        "invoice.payment_failed",
-        &cus,
-        "in_2",
-        "dona@padaria.example",
-        1,
-    );
-    deliver_on(&app, &clock, &failed).await;
+    payment_failed(&app, &clock, &cus).await;
     let mail = next_mail(&sink, 2).await;
     assert_eq!(mail.header("To").as_deref(), Some("dona@padaria.example"));
     assert!(mail
@@ -178,14 +183,7 @@ async fn with_two_grace_timers_on_one_database_a_passed_grace_period_suspends_on
     let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
     let app = stripe_app(clock.clone(), Some(&sink)).await;
     let (cus, tenant) = onboarded(&app, &clock, &sink).await;
-    let failed = invoice_event(
-        "invoice.payment_failed",
-        &cus,
-        "in_2",
-        "dona@padaria.example",
-        1,
-    );
-    deliver_on(&app, &clock, &failed).await;
+    payment_failed(&app, &clock, &cus).await;
     next_mail(&sink, 2).await;
     // Two timers as two `atende worker` processes run them: same database, own loops.
     let timer = || {
