@@ -111,21 +111,29 @@ struct SharedRead {
 
 /// The transaction id below which every writer of events has ended: the smallest id among
 /// the holders of the appenders' lock (see the `events_appender_lock` migration), or, with
-/// none, the next id to be given (taken from the statement's snapshot, i.e. before the
-/// locks are looked at, so a writer getting its id meanwhile is above the barrier).
-/// `pg_locks` gives 32-bit ids: each is widened against that next id, which is at most
-/// 2^31 ahead of any running transaction's.
+/// none, the snapshot's `xmax` (taken when the statement starts, so a writer getting its id
+/// later gets one at or above it).
+///
+/// A holder's id is read from the process array (`pg_stat_get_activity`), where a
+/// transaction's id is visible from the moment it is given. Its lock on that id, which
+/// `pg_locks` shows, is only taken a moment later — and waits while anyone reads
+/// `pg_locks`, as every barrier lookup does. Taking the ids from those locks let a writer
+/// that had just got its id go unseen while a later transaction committed: the barrier
+/// rose past it and its events, committed afterwards, were never read: the likely cause of
+/// a replay that, under a full test suite's load, ended behind its live runner.
+///
+/// The ids are 32-bit: each is widened against `xmax`, which is at most 2^31 ahead of any
+/// running transaction's.
 const BARRIER: &str = "
     WITH next AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xid),
-         locks AS MATERIALIZED (SELECT * FROM pg_locks),
          writers AS (
-             SELECT w.transactionid::text::bigint AS xid
-               FROM locks a
-               JOIN locks w ON w.virtualtransaction = a.virtualtransaction
-              WHERE a.locktype = 'advisory' AND a.granted
+             SELECT s.backend_xid::text::bigint AS xid
+               FROM pg_locks a
+               CROSS JOIN LATERAL pg_stat_get_activity(a.pid) s
+              WHERE a.locktype = 'advisory' AND a.granted AND a.pid IS NOT NULL
                 AND a.classid = 1635018094 AND a.objid = 1 AND a.objsubid = 2
                 AND a.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                AND w.locktype = 'transactionid' AND w.mode = 'ExclusiveLock')
+                AND s.backend_xid IS NOT NULL)
     SELECT LEAST(next.xid, min(next.xid - (((next.xid & 4294967295) - writers.xid)
                                             % 4294967296 + 4294967296) % 4294967296))
       FROM next LEFT JOIN writers ON true
