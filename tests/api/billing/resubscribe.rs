@@ -144,7 +144,19 @@ async fn a_tenant_who_cancels_and_checks_out_again_works_on_its_new_subscription
         .unwrap()
         .starts_with("Conta reativada"));
 
-    // The owner signs in with the password they had; billing shows the new subscription.
+    // The owner signs in with the password they had (once the API's set of suspended
+    // tenants, re-read every 2 s, has caught up); billing shows the new subscription.
+    let tokens: Value = app
+        .login("ana@padaria.example", &password)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = tokens["access_token"].as_str().unwrap_or_default();
+    app.eventually("the owner's requests are accepted again", || async {
+        app.get_as("/api/v1/me", token).await.status() == 200
+    })
+    .await;
     let owner = sign_in_as_owner(&app, "ana@padaria.example", &password, tenant).await;
     let row = admin_row(&app, tenant, |r| {
         r["status"] == "active" && r["stripe_subscription_id"] == new_sub.as_str()
