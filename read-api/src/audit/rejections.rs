@@ -8,11 +8,10 @@
 //! IPs all end as such a response.
 
 use super::AuditState;
-use crate::request::AuthUser;
 use crate::request::RequestMeta;
+use crate::request::{bearer_token, AuthUser};
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
-use axum::http::header::AUTHORIZATION;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -61,7 +60,7 @@ pub async fn record(State(state): State<AuditState>, request: Request, next: Nex
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     // Kept aside and checked only if the request is refused: accepted requests pay nothing.
-    let authorization = request.headers().get(AUTHORIZATION).cloned();
+    let token = bearer_token(request.headers()).map(str::to_owned);
     let response = next.run(request).await;
     // A spent rate limit is counted in the metrics, not written row by row: recording every
     // request of a flood would hand the flood to the database (issue 19).
@@ -91,12 +90,7 @@ pub async fn record(State(state): State<AuditState>, request: Request, next: Nex
             String::new(),
         ),
     };
-    let actor = authorization
-        .as_ref()
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .and_then(|(_, token)| state.auth.verify_access_token(token.trim()).ok());
+    let actor = token.and_then(|token| state.auth.verify_access_token(&token).ok());
     let rejection = Rejection {
         request: meta,
         method,

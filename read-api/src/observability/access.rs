@@ -6,7 +6,7 @@
 //! local.
 
 use crate::error::ApiError;
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::net::IpAddr;
@@ -62,10 +62,7 @@ pub(super) fn check(
     peer: IpAddr,
     headers: &HeaderMap,
 ) -> Result<(), ApiError> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+    let bearer = crate::request::bearer_token(headers);
     match (token, bearer) {
         (Some(token), Some(presented)) if token.matches(presented) => Ok(()),
         (Some(_), Some(_)) => Err(ApiError::Forbidden {
@@ -121,6 +118,9 @@ mod tests {
         assert_eq!(status(&wrong).map_err(|s| s.as_u16()), Err(403));
         let right = headers(&[("authorization", "Bearer s3cret-metrics")]);
         assert!(status(&right).is_ok());
+        // The scheme name is case-insensitive (RFC 9110), as on every other route.
+        let lower = headers(&[("authorization", "bearer s3cret-metrics")]);
+        assert!(status(&lower).is_ok());
         assert!(MetricsToken::new("  ").is_none());
         assert_eq!(format!("{token:?}"), "MetricsToken(***)");
     }

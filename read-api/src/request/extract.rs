@@ -122,17 +122,12 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| unauthorized("sign in: an Authorization: Bearer token is required"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.trim().split_once(' '))
-            // The scheme name is case-insensitive (RFC 9110).
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
+        if !parts.headers.contains_key(AUTHORIZATION) {
+            return Err(unauthorized(
+                "sign in: an Authorization: Bearer token is required",
+            ));
+        }
+        let token = bearer_token(&parts.headers)
             .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))?;
         Ok(AuthConfig::from_ref(state).authenticate(token)?)
     }

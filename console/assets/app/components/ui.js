@@ -82,3 +82,36 @@ export function Bar({ value, mark, tone = "accent", label, id }) {
     html`<rect class="bar-mark" x=${pct(mark)} y="0" width="4" height="18" />`}
   </svg>`;
 }
+
+// A password the API shows this once (a new tenant's owner, a new platform user), focused
+// when it appears so a screen reader reads it; `ids` keeps each page's element ids.
+export function PasswordOnce({ ids, title, warning, lead, password, what, saved, onClose, children }) {
+  const [copied, setCopied] = useState(false);
+  const box = useRef(null);
+  useEffect(() => box.current && box.current.focus(), []);
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(password);
+      setCopied(true);
+    } catch {
+      // No clipboard (an insecure origin): the password is selectable on the page.
+    }
+  }
+  return html`<section class="card stack once" id=${ids.box} tabindex="-1" ref=${box}
+    aria-labelledby=${ids.box + "-title"}>
+    <h2 id=${ids.box + "-title"}>${title}</h2>
+    <p class="notice warn" id=${ids.warning}><strong>${warning}</strong></p>
+    <p>${lead}</p>
+    <div class="copy-row">
+      <code id=${ids.password} aria-describedby=${ids.warning}>${password}</code>
+      <button type="button" id=${ids.copy} onClick=${copy}
+        aria-label=${t("common.copy_label", { what })}>
+        ${copied ? t("common.copied") : t("common.copy")}
+      </button>
+    </div>
+    <div class="row">
+      ${children}
+      <button type="button" id=${ids.close} onClick=${onClose}>${saved}</button>
+    </div>
+  </section>`;
+}

@@ -3,12 +3,12 @@
 // tenant's page: plan, subscription, payments, usage per billing period, knowledge,
 // WhatsApp, team with their last sign-in, the timeline, its own AI limits; editing,
 // suspending and reactivating it.
-import { html, useEffect, useRef, useState } from "../lib/html.js";
+import { html, useEffect, useState } from "../lib/html.js";
 import { t, dateTime } from "../lib/i18n.js";
 import { api } from "../lib/session.js";
 import { navigate } from "../lib/router.js";
 import { count, money, percent, usd, day, dayBefore } from "../lib/format.js";
-import { PageHead, Loading, Notice, useApi, errorMessage } from "../components/ui.js";
+import { PageHead, Loading, Notice, useApi, errorMessage, PasswordOnce } from "../components/ui.js";
 import { ExportButtons } from "../components/export.js";
 import { TenantStatus } from "./admin-overview.js";
 
@@ -175,34 +175,16 @@ function CreateForm({ plans, onDone, onCancel }) {
 
 /// The owner's first password, shown this once: the API keeps only its hash.
 function Created({ tenant, onClose }) {
-  const [copied, setCopied] = useState(false);
-  const box = useRef(null);
-  useEffect(() => box.current && box.current.focus(), []);
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(tenant.password);
-      setCopied(true);
-    } catch {
-      // No clipboard (an insecure origin): the password is selectable on the page.
-    }
-  }
-  return html`<section class="card stack once" id="tenant-created" tabindex="-1" ref=${box}
-    aria-labelledby="tenant-created-title">
-    <h2 id="tenant-created-title">${t("admin_tenants.created", { name: tenant.name })}</h2>
-    <p class="notice warn" id="password-once"><strong>${t("admin_tenants.password_once")}</strong></p>
-    <p>${t("admin_tenants.password_for", { email: tenant.owner.email })}</p>
-    <div class="copy-row">
-      <code id="owner-password" aria-describedby="password-once">${tenant.password}</code>
-      <button type="button" id="copy-password" onClick=${copy}
-        aria-label=${t("common.copy_label", { what: t("admin_tenants.password") })}>
-        ${copied ? t("common.copied") : t("common.copy")}
-      </button>
-    </div>
-    <div class="row">
-      <a class="button" href=${"/admin/tenants/" + tenant.tenant_id}>${t("admin_tenants.open")}</a>
-      <button type="button" id="close-created" onClick=${onClose}>${t("admin_tenants.password_saved")}</button>
-    </div>
-  </section>`;
+  return html`<${PasswordOnce}
+    ids=${{ box: "tenant-created", warning: "password-once", password: "owner-password",
+      copy: "copy-password", close: "close-created" }}
+    title=${t("admin_tenants.created", { name: tenant.name })}
+    warning=${t("admin_tenants.password_once")}
+    lead=${t("admin_tenants.password_for", { email: tenant.owner.email })}
+    password=${tenant.password} what=${t("admin_tenants.password")}
+    saved=${t("admin_tenants.password_saved")} onClose=${onClose}>
+    <a class="button" href=${"/admin/tenants/" + tenant.tenant_id}>${t("admin_tenants.open")}</a>
+  <//>`;
 }
 
 // ---- one tenant ----------------------------------------------------------------------

@@ -3,10 +3,10 @@
 // disabling one after a confirmation (they are signed out at once) and enabling them again.
 // Only a super admin creates or changes a super admin, and nobody disables themself: the
 // API refuses both, and the page does not offer them.
-import { html, useEffect, useRef, useState } from "../lib/html.js";
+import { html, useState } from "../lib/html.js";
 import { t, dateTime, relativeTime } from "../lib/i18n.js";
 import { api } from "../lib/session.js";
-import { PageHead, Loading, Notice, useApi, errorMessage } from "../components/ui.js";
+import { PageHead, Loading, Notice, useApi, errorMessage, PasswordOnce } from "../components/ui.js";
 import { Confirm } from "../components/confirm.js";
 import { TableWrap } from "../components/table-wrap.js";
 
@@ -134,31 +134,12 @@ function CreateForm({ superAdmin, onDone, onCancel }) {
 
 /// The new user's password, shown this once: the API keeps only its hash.
 function Created({ created, onClose }) {
-  const [copied, setCopied] = useState(false);
-  const box = useRef(null);
-  useEffect(() => box.current && box.current.focus(), []);
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(created.password);
-      setCopied(true);
-    } catch {
-      // No clipboard (an insecure origin): the password is selectable on the page.
-    }
-  }
-  return html`<section class="card stack once" id="user-created" tabindex="-1" ref=${box}
-    aria-labelledby="user-created-title">
-    <h2 id="user-created-title">${t("admin_users.created_title", { email: created.email })}</h2>
-    <p class="notice warn" id="user-password-once"><strong>${t("admin_users.password_once")}</strong></p>
-    <p>${t("admin_users.password_for", { email: created.email, role: t("role." + created.role) })}</p>
-    <div class="copy-row">
-      <code id="user-password" aria-describedby="user-password-once">${created.password}</code>
-      <button type="button" id="copy-user-password" onClick=${copy}
-        aria-label=${t("common.copy_label", { what: t("admin_users.password") })}>
-        ${copied ? t("common.copied") : t("common.copy")}
-      </button>
-    </div>
-    <div class="row">
-      <button type="button" id="close-user-created" onClick=${onClose}>${t("admin_users.password_saved")}</button>
-    </div>
-  </section>`;
+  return html`<${PasswordOnce}
+    ids=${{ box: "user-created", warning: "user-password-once", password: "user-password",
+      copy: "copy-user-password", close: "close-user-created" }}
+    title=${t("admin_users.created_title", { email: created.email })}
+    warning=${t("admin_users.password_once")}
+    lead=${t("admin_users.password_for", { email: created.email, role: t("role." + created.role) })}
+    password=${created.password} what=${t("admin_users.password")}
+    saved=${t("admin_users.password_saved")} onClose=${onClose} />`;
 }
