@@ -13,9 +13,11 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// `serve`'s settings as the environment and defaults give them, on a random port.
+/// `serve`'s settings as the environment and defaults give them, on a random port (not
+/// named `Settings`: clap names the group after the struct, and `serve`'s background
+/// settings already are).
 #[derive(Debug, Parser)]
-struct Settings {
+struct ServeOnRandomPort {
     #[command(flatten)]
     serve: ServeConfig,
 }
@@ -92,7 +94,8 @@ impl Running {
         parts: &[Part],
     ) -> anyhow::Result<Self> {
         let secret = JwtSecret::generate();
-        let mut config = Settings::try_parse_from(["bench", "--http-addr", "127.0.0.1:0"])?.serve;
+        let mut config =
+            ServeOnRandomPort::try_parse_from(["bench", "--http-addr", "127.0.0.1:0"])?.serve;
         // The benchmarks push thousands of requests a second through one tenant or number:
         // they measure the server, not its rate limits (a bench may turn them back on).
         config.rate_limits = crate::rate_limits::RateLimitSettings::OFF;
@@ -123,5 +126,16 @@ impl Running {
     /// The API's base URL.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.app.addr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_benchmarks_serve_settings_are_a_valid_command_line() {
+        use clap::CommandFactory;
+        ServeOnRandomPort::command().debug_assert();
     }
 }

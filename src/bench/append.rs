@@ -8,12 +8,14 @@ use chrono::Utc;
 use clap::Args;
 use commands::privacy::KeyRing;
 use commands::{CommandBus, CommandBusConfig};
+use projections::audit::EventChain;
 use schemas::events::{MessageContent, Plan};
 use schemas::personal::MasterKey;
 use schemas::{conversation_id, Actor, ActorKind, CommandMetadata, Personal};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
+use stream::{CommitSignal, Runner, Tail};
 use uuid::Uuid;
 
 /// Settings of `atende bench append`.
@@ -43,8 +45,9 @@ pub async fn run(db_config: &DatabaseConfig, args: AppendArgs) -> anyhow::Result
     let scratch = Scratch::open(db_config, max_writers as u32 + 2).await?;
     let result = bench(&scratch.pool, &args).await;
     scratch.close().await?;
-    let rows = result?;
+    let (rows, chain) = result?;
     print_report(&args, &rows);
+    print_chain(&chain);
     Ok(())
 }
 
@@ -52,9 +55,18 @@ struct Row {
     command: Measurement,
     plain: Measurement,
     raw: Measurement,
+    /// The raw INSERTs with the commit-order barrier's statement trigger switched off: what
+    /// that trigger costs.
+    untriggered: Measurement,
 }
 
-fn bus(pool: &PgPool, keys: &Arc<KeyRing>, args: &AppendArgs, seal: bool) -> Arc<CommandBus> {
+fn bus(
+    pool: &PgPool,
+    keys: &Arc<KeyRing>,
+    args: &AppendArgs,
+    seal: bool,
+    signal: Option<CommitSignal>,
+) -> Arc<CommandBus> {
     Arc::new(CommandBus::new(
         pool.clone(),
         Arc::new(SystemClock),
@@ -63,42 +75,26 @@ fn bus(pool: &PgPool, keys: &Arc<KeyRing>, args: &AppendArgs, seal: bool) -> Arc
             snapshot_every: args.snapshot_every,
             seal_personal_data: seal,
         },
-        Arc::new(|_, _| {}),
+        Arc::new(move |_, _| {
+            if let Some(s) = &signal {
+                s.notify();
+            }
+        }),
         keys.clone(),
     ))
 }
 
-async fn bench(pool: &PgPool, args: &AppendArgs) -> anyhow::Result<Vec<Row>> {
+async fn bench(pool: &PgPool, args: &AppendArgs) -> anyhow::Result<(Vec<Row>, Chain)> {
     let keys = Arc::new(KeyRing::open(pool.clone(), MasterKey::generate()).await?);
-    let sealed = bus(pool, &keys, args, true);
-    let plain = bus(pool, &keys, args, false);
-    let tenant = Uuid::now_v7();
-    let admin = CommandMetadata::new(
-        Actor {
-            kind: ActorKind::Admin,
-            id: "bench".into(),
-        },
-        Some(tenant),
-    );
-    sealed
-        .tenants
-        .execute(
-            &tenant.to_string(),
-            TenantCommand::RegisterTenant {
-                tenant_id: tenant,
-                name: "Bench Ltda".into(),
-                owner_email: Personal::from("owner@bench.example"),
-                plan: Plan("pro".into()),
-            },
-            &admin,
-        )
-        .await?;
+    let sealed = bus(pool, &keys, args, true, None);
+    let plain = bus(pool, &keys, args, false, None);
+    let tenant = register(&sealed).await?;
 
     let warmup = Duration::from_secs(args.warmup_seconds);
     let window = Duration::from_secs(args.seconds);
     let mut rows = Vec::new();
     for (round, &writers) in args.writers.iter().enumerate() {
-        let (mut cs, mut ps, mut rs) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut cs, mut ps, mut rs, mut us) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for rep in 0..args.repeat.max(1) {
             let tag = format!("{round}{rep}");
             cs.push(
@@ -124,8 +120,9 @@ async fn bench(pool: &PgPool, args: &AppendArgs) -> anyhow::Result<Vec<Row>> {
                 .await?,
             );
             rs.push(raw_ceiling(pool, writers, &tag, warmup, window).await?);
+            us.push(without_barrier_trigger(pool, writers, &tag, warmup, window).await?);
         }
-        let (command, plain, raw) = (median(cs), median(ps), median(rs));
+        let (command, plain, raw, untriggered) = (median(cs), median(ps), median(rs), median(us));
         tracing::info!(
             writers,
             command = command.ops_per_sec,
@@ -137,9 +134,121 @@ async fn bench(pool: &PgPool, args: &AppendArgs) -> anyhow::Result<Vec<Row>> {
             command,
             plain,
             raw,
+            untriggered,
         });
     }
-    Ok(rows)
+    let signal = CommitSignal::new();
+    let live = bus(pool, &keys, args, true, Some(signal.clone()));
+    let writers = args.writers.iter().copied().max().unwrap_or(1);
+    let chain = sealing_live(pool, live, &signal, tenant, writers, warmup, window).await?;
+    Ok((rows, chain))
+}
+
+/// A tenant for the commands, registered by an admin.
+async fn register(bus: &CommandBus) -> anyhow::Result<Uuid> {
+    let tenant = Uuid::now_v7();
+    let admin = CommandMetadata::new(
+        Actor {
+            kind: ActorKind::Admin,
+            id: "bench".into(),
+        },
+        Some(tenant),
+    );
+    bus.tenants
+        .execute(
+            &tenant.to_string(),
+            TenantCommand::RegisterTenant {
+                tenant_id: tenant,
+                name: "Bench Ltda".into(),
+                owner_email: Personal::from("owner@bench.example"),
+                plan: Plan("pro".into()),
+            },
+            &admin,
+        )
+        .await?;
+    Ok(tenant)
+}
+
+/// The command path's peak with `writers` writers on a fresh tenant of `pool`, sealed
+/// personal data, as `serve` appends (for `bench verify`'s comparison).
+pub(super) async fn command_peak(
+    pool: &PgPool,
+    writers: usize,
+    warmup: Duration,
+    window: Duration,
+) -> anyhow::Result<Measurement> {
+    let keys = Arc::new(KeyRing::open(pool.clone(), MasterKey::generate()).await?);
+    let args = AppendArgs {
+        writers: vec![writers],
+        seconds: window.as_secs(),
+        warmup_seconds: warmup.as_secs(),
+        repeat: 1,
+        snapshot_every: 50,
+    };
+    let sealed = bus(pool, &keys, &args, true, None);
+    let tenant = register(&sealed).await?;
+    commands(sealed, tenant, writers, "peak".into(), warmup, window).await
+}
+
+/// The event chain sealed live while commands append, as `serve` runs it.
+struct Chain {
+    command: Measurement,
+    /// Events appended per second over the measured window.
+    appended_per_sec: f64,
+    /// Events the sealer linked per second over the same window.
+    sealed_per_sec: f64,
+    /// Events appended but not yet sealed, sampled every [`TAIL_SAMPLE`]: largest and p99.
+    unsealed_max: u64,
+    unsealed_p99: u64,
+}
+
+/// How often the unsealed tail is sampled.
+const TAIL_SAMPLE: Duration = Duration::from_millis(20);
+
+/// Commands from `writers` writers with the sealer running on the commit signal, as in
+/// `serve`; the sealer first catches up with what the earlier runs appended.
+async fn sealing_live(
+    pool: &PgPool,
+    bus: Arc<CommandBus>,
+    signal: &CommitSignal,
+    tenant: Uuid,
+    writers: usize,
+    warmup: Duration,
+    window: Duration,
+) -> anyhow::Result<Chain> {
+    let tail = Tail::new(pool.clone()).with_commit_signal(signal);
+    let sealer = Runner::spawn(EventChain::new(), tail.clone());
+    while tail.lag(sealer.status().checkpoint, 1).await? > 0 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let load = tokio::spawn(commands(
+        bus,
+        tenant,
+        writers,
+        "chain".into(),
+        warmup,
+        window,
+    ));
+    tokio::time::sleep(warmup).await;
+    let (head_from, sealed_from) = (tail.head_position().await?, sealer.status().applied);
+    let began = std::time::Instant::now();
+    let mut unsealed = hdrhistogram::Histogram::<u64>::new(3)?;
+    while began.elapsed() < window {
+        let lag = tail.lag(sealer.status().checkpoint, i64::MAX).await?;
+        unsealed.record(u64::try_from(lag).unwrap_or(0))?;
+        tokio::time::sleep(TAIL_SAMPLE).await;
+    }
+    let seconds = began.elapsed().as_secs_f64();
+    let (head_to, sealed_to) = (tail.head_position().await?, sealer.status().applied);
+    let command = load.await??;
+    sealer.stop().await;
+    Ok(Chain {
+        command,
+        appended_per_sec: (head_to - head_from) as f64 / seconds,
+        sealed_per_sec: (sealed_to - sealed_from) as f64 / seconds,
+        unsealed_max: unsealed.max(),
+        unsealed_p99: unsealed.value_at_quantile(0.99),
+    })
 }
 
 /// `ReceiveMessage` commands, each writer on its own conversation.
@@ -226,6 +335,26 @@ pub(super) async fn raw_ceiling(
     .await
 }
 
+/// [`raw_ceiling`] with the trigger that takes the appenders' lock switched off for the run
+/// (nothing else writes to the scratch log meanwhile; a failure leaves it off, but the
+/// scratch database is dropped anyway).
+async fn without_barrier_trigger(
+    pool: &PgPool,
+    writers: usize,
+    tag: &str,
+    warmup: Duration,
+    window: Duration,
+) -> anyhow::Result<Measurement> {
+    sqlx::query("ALTER TABLE events DISABLE TRIGGER events_appender_lock")
+        .execute(pool)
+        .await?;
+    let m = raw_ceiling(pool, writers, &format!("u{tag}"), warmup, window).await;
+    sqlx::query("ALTER TABLE events ENABLE TRIGGER events_appender_lock")
+        .execute(pool)
+        .await?;
+    m
+}
+
 /// The run with the median throughput.
 fn median(mut runs: Vec<Measurement>) -> Measurement {
     runs.sort_by(|a, b| a.ops_per_sec.total_cmp(&b.ops_per_sec));
@@ -238,11 +367,11 @@ fn print_report(args: &AppendArgs, rows: &[Row]) {
         "### bench append (median of {} interleaved runs of {} s after {} s warm-up, snapshot every {} events)\n",
         args.repeat, args.seconds, args.warmup_seconds, args.snapshot_every
     );
-    println!("| writers | command ops/s | p50 ms | p99 ms | unsealed command ops/s | raw INSERT ops/s | raw p50 ms | raw p99 ms | command / raw | sealing cost |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| writers | command ops/s | p50 ms | p99 ms | unsealed command ops/s | raw INSERT ops/s | raw p50 ms | raw p99 ms | command / raw | sealing cost | raw without barrier trigger ops/s | trigger cost |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.0} | {:.2} | {:.2} | {:.0}% | {:.1}% |",
+            "| {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.0} | {:.2} | {:.2} | {:.0}% | {:.1}% | {:.0} | {:.1}% |",
             r.command.writers,
             r.command.ops_per_sec,
             r.command.p50_ms,
@@ -253,6 +382,29 @@ fn print_report(args: &AppendArgs, rows: &[Row]) {
             r.raw.p99_ms,
             100.0 * r.command.ops_per_sec / r.raw.ops_per_sec.max(f64::MIN_POSITIVE),
             100.0 * (1.0 - r.command.ops_per_sec / r.plain.ops_per_sec.max(f64::MIN_POSITIVE)),
+            r.untriggered.ops_per_sec,
+            100.0 * (1.0 - r.raw.ops_per_sec / r.untriggered.ops_per_sec.max(f64::MIN_POSITIVE)),
         );
     }
+}
+
+#[allow(clippy::print_stdout)]
+fn print_chain(c: &Chain) {
+    let seconds = |events: u64| events as f64 / c.appended_per_sec.max(f64::MIN_POSITIVE);
+    println!(
+        "\n#### the event chain sealed live ({} writers, the sealer on the commit signal as in `serve`)\n",
+        c.command.writers
+    );
+    println!("| command ops/s | events appended/s | events sealed/s | unsealed tail p99 | unsealed tail max |");
+    println!("|---:|---:|---:|---:|---:|");
+    println!(
+        "| {:.0} | {:.0} | {:.0} | {} events ({:.3} s) | {} events ({:.3} s) |",
+        c.command.ops_per_sec,
+        c.appended_per_sec,
+        c.sealed_per_sec,
+        c.unsealed_p99,
+        seconds(c.unsealed_p99),
+        c.unsealed_max,
+        seconds(c.unsealed_max),
+    );
 }

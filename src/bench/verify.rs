@@ -1,5 +1,7 @@
 //! `atende bench verify`: how fast the event chain is sealed and verified.
 
+use super::append::command_peak;
+use super::measure::Measurement;
 use super::scratch::Scratch;
 use crate::database::DatabaseConfig;
 use anyhow::Context;
@@ -17,6 +19,13 @@ pub struct VerifyArgs {
     /// Timed verifications; the median is reported.
     #[arg(long, default_value_t = 3)]
     pub runs: usize,
+    /// Writers of the command-path peak the seal rate is compared with (`bench append`'s
+    /// largest count by default).
+    #[arg(long, default_value_t = 32)]
+    pub peak_writers: usize,
+    /// Measured seconds of that peak (after a one-second warm-up).
+    #[arg(long, default_value_t = 5)]
+    pub peak_seconds: u64,
 }
 
 /// Rows per INSERT statement (and transaction) when filling the log.
@@ -24,7 +33,7 @@ const FILL_CHUNK: i64 = 10_000;
 
 /// Fills a scratch database, seals it, times `verify`, prints Markdown, drops the database.
 pub async fn run(db_config: &DatabaseConfig, args: VerifyArgs) -> anyhow::Result<()> {
-    let scratch = Scratch::open(db_config, 4).await?;
+    let scratch = Scratch::open(db_config, args.peak_writers as u32 + 2).await?;
     let result = bench(&scratch.pool, &args).await;
     scratch.close().await?;
     print_report(&args, &result?);
@@ -35,6 +44,8 @@ struct Outcome {
     payload_bytes: i64,
     seal: Duration,
     verify: Vec<Duration>,
+    /// The command path's peak on the same database, after the timings.
+    peak: Measurement,
 }
 
 async fn bench(pool: &PgPool, args: &VerifyArgs) -> anyhow::Result<Outcome> {
@@ -66,10 +77,18 @@ async fn bench(pool: &PgPool, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         );
     }
     times.sort();
+    let peak = command_peak(
+        pool,
+        args.peak_writers,
+        Duration::from_secs(1),
+        Duration::from_secs(args.peak_seconds),
+    )
+    .await?;
     Ok(Outcome {
         payload_bytes,
         seal,
         verify: times,
+        peak,
     })
 }
 
@@ -144,5 +163,14 @@ fn print_report(args: &VerifyArgs, o: &Outcome) {
         "| verify (fastest) | {:.2} | {:.0} |",
         o.verify[0].as_secs_f64(),
         per_sec(o.verify[0])
+    );
+    // One event per `ReceiveMessage` command: the peak in commands is the peak in events.
+    println!(
+        "\nseal rate beside the append peak: {:.0} events/s sealed, {:.0} events/s appended at the peak ({} writers, p99 {:.2} ms): **{:.1}×** the peak",
+        per_sec(o.seal),
+        o.peak.ops_per_sec,
+        o.peak.writers,
+        o.peak.p99_ms,
+        per_sec(o.seal) / o.peak.ops_per_sec.max(f64::MIN_POSITIVE)
     );
 }

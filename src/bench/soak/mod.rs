@@ -1,7 +1,9 @@
 //! `atende bench soak --minutes N`: the whole product (API, every read model, the AI
 //! responder in extractive mode, the sender into the local outbox) under signed webhooks at a
 //! fixed rate for a long time, sampled every minute: does memory, the consumers' lag or the
-//! latency creep up? The rate defaults to half the ingest capacity measured at the start.
+//! latency creep up? The rate defaults to half the capacity measured at the start: the rate
+//! at which the product takes webhooks in *and* answers them, since a rate the AI responder
+//! cannot answer only grows its backlog, whatever else holds.
 
 mod report;
 
@@ -32,11 +34,13 @@ pub struct SoakArgs {
     /// Minutes of load, sampled at the end of each.
     #[arg(long, default_value_t = 30)]
     pub minutes: u32,
-    /// Webhooks per second; default: `--capacity-fraction` of the capacity measured first.
+    /// Webhooks per second; default: `--capacity-fraction` of the sustained capacity
+    /// measured first.
     #[arg(long)]
     pub rate: Option<f64>,
-    /// Share of the ingest capacity (32 connections, closed loop, measured on the same
-    /// running product before the soak) to send at when no `--rate` is given.
+    /// Share of the sustained capacity to send at when no `--rate` is given: a 5 s burst
+    /// from 32 connections on the same running product before the soak, its webhooks
+    /// counted over the time from its start until every consumer had caught up.
     #[arg(long, default_value_t = 0.5, conflicts_with = "rate")]
     pub capacity_fraction: f64,
     /// Distinct customers writing in (each message from the next in turn): conversations
@@ -77,7 +81,7 @@ pub async fn run(db_config: &DatabaseConfig, args: SoakArgs) -> anyhow::Result<(
 /// The whole run, as written to `--json`.
 #[derive(Debug, serde::Serialize)]
 struct Outcome {
-    capacity_webhooks_per_s: Option<f64>,
+    capacity: Option<Capacity>,
     rate_webhooks_per_s: f64,
     contacts: u64,
     load_average_start: String,
@@ -106,7 +110,7 @@ async fn soak(pool: &PgPool, args: &SoakArgs) -> anyhow::Result<Outcome> {
     .fetch_all(pool)
     .await?;
     Ok(Outcome {
-        capacity_webhooks_per_s: capacity,
+        capacity,
         rate_webhooks_per_s: rate,
         contacts: args.contacts,
         load_average_start,
@@ -135,47 +139,31 @@ async fn drive(
     running: &Running,
     pool: &PgPool,
     args: &SoakArgs,
-) -> anyhow::Result<(Option<f64>, f64, Vec<Sample>)> {
+) -> anyhow::Result<(Option<Capacity>, f64, Vec<Sample>)> {
     prepare(running).await?;
     let client = running.app_client();
     let url = running.url("/webhooks/whatsapp");
     let run = Uuid::now_v7().simple().to_string();
     let contacts = args.contacts.max(1);
 
-    let (capacity, rate) = match args.rate {
-        Some(rate) => (None, rate),
-        None => {
-            let (client, url, run) = (client.clone(), url.clone(), run.clone());
-            let m = measure::measure(
-                32,
-                Duration::from_secs(1),
-                Duration::from_secs(5),
-                move |w, n| {
-                    let (client, url) = (client.clone(), url.clone());
-                    let id = format!("wamid.{run}.capacity.{w}.{n}");
-                    let from = contact(w as u64 * 1_000_003 + n, contacts);
-                    async move { post(&client, &url, &from, &id, QUESTION).await }
-                },
-            )
-            .await?;
-            (Some(m.ops_per_sec), m.ops_per_sec * args.capacity_fraction)
-        }
+    let tail = Tail::new(pool.clone());
+    let capacity = match args.rate {
+        Some(_) => None,
+        None => Some(capacity(running, &tail, &client, &url, &run, contacts).await?),
+    };
+    let rate = match (args.rate, capacity) {
+        (Some(rate), _) => rate,
+        (None, Some(c)) => c.sustained * args.capacity_fraction,
+        (None, None) => 0.0,
     };
     anyhow::ensure!(rate > 0.0, "the rate must be positive");
-    let tail = Tail::new(pool.clone());
-    let drained = drain(running, &tail, Duration::from_secs(120)).await?;
-    tracing::info!(
-        capacity,
-        rate,
-        backlog_drained_in_s = drained.as_secs_f64(),
-        "soaking"
-    );
+    tracing::info!(?capacity, rate, "soaking");
     #[allow(clippy::print_stdout)]
     {
         if let Some(c) = capacity {
             println!(
-                "capacity (32 connections, closed loop, 5 s): {c:.0} webhooks/s; the backlog it left drained in {:.1} s",
-                drained.as_secs_f64()
+                "capacity: {:.0} webhooks/s taken in (32 connections, closed loop, 5 s); {:.0} webhooks/s taken in and answered (from the first post until every consumer caught up, {:.1} s after the burst)",
+                c.ingest, c.sustained, c.drained_s
             );
         }
         println!(
@@ -262,6 +250,70 @@ async fn drive(
     // The last webhooks' answers, before the product stops.
     let _ = in_flight.acquire_many(MAX_IN_FLIGHT as u32).await;
     Ok((capacity, rate, samples))
+}
+
+/// What the running product takes: a burst's ingest rate, and the rate at which it both takes
+/// in and answers (the burst's webhooks over the time until every consumer had caught up).
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+struct Capacity {
+    /// Webhooks per second the API took in during the burst.
+    ingest: f64,
+    /// Webhooks per second taken in and fully processed: what the product sustains.
+    sustained: f64,
+    /// Seconds from the burst's end until no consumer lagged.
+    drained_s: f64,
+}
+
+/// How long the burst's backlog may take to be processed before the measurement fails.
+const DRAIN_LIMIT: Duration = Duration::from_secs(900);
+
+async fn capacity(
+    running: &Running,
+    tail: &Tail,
+    client: &reqwest::Client,
+    url: &str,
+    run: &str,
+    contacts: u64,
+) -> anyhow::Result<Capacity> {
+    let posted = Arc::new(AtomicU64::new(0));
+    let began = Instant::now();
+    let m = {
+        let (client, url, run, posted) = (
+            client.clone(),
+            url.to_owned(),
+            run.to_owned(),
+            posted.clone(),
+        );
+        measure::measure(
+            32,
+            Duration::from_secs(1),
+            Duration::from_secs(5),
+            move |w, n| {
+                let (client, url, posted) = (client.clone(), url.clone(), posted.clone());
+                let id = format!("wamid.{run}.capacity.{w}.{n}");
+                let from = contact(w as u64 * 1_000_003 + n, contacts);
+                async move {
+                    post(&client, &url, &from, &id, QUESTION).await?;
+                    posted.fetch_add(1, Ordering::Relaxed);
+                    Ok(())
+                }
+            },
+        )
+        .await?
+    };
+    let burst_end = Instant::now();
+    let drained = drain(running, tail, DRAIN_LIMIT).await?;
+    anyhow::ensure!(
+        max_lag(running, tail).await?.0 == 0,
+        "the capacity burst's backlog was not processed within {} s",
+        DRAIN_LIMIT.as_secs()
+    );
+    let whole = burst_end.duration_since(began) + drained;
+    Ok(Capacity {
+        ingest: m.ops_per_sec,
+        sustained: posted.load(Ordering::Relaxed) as f64 / whole.as_secs_f64(),
+        drained_s: drained.as_secs_f64(),
+    })
 }
 
 /// The `n`th message's sender: the customers write in turn.
