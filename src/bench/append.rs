@@ -336,8 +336,7 @@ pub(super) async fn raw_ceiling(
 }
 
 /// [`raw_ceiling`] with the trigger that takes the appenders' lock switched off for the run
-/// (nothing else writes to the scratch log meanwhile; a failure leaves it off, but the
-/// scratch database is dropped anyway).
+/// (nothing else writes to the scratch log meanwhile, and it is dropped afterwards).
 async fn without_barrier_trigger(
     pool: &PgPool,
     writers: usize,
