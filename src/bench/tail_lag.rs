@@ -314,7 +314,7 @@ async fn bench(
 
 /// Where the stream's time went, consumer by consumer (whole run, warm-up included).
 #[allow(clippy::print_stdout)]
-fn print_consumers(consumers: &[stream::ConsumerStatus]) {
+pub(super) fn print_consumers(consumers: &[stream::ConsumerStatus]) {
     println!("| consumer | events applied | transactions | busy ms | ms per transaction |");
     println!("|---|---:|---:|---:|---:|");
     let mut sorted: Vec<_> = consumers.iter().collect();

@@ -198,20 +198,7 @@ fn print_report(args: &WebhookIngestArgs, results: &[ModeResult], ceiling: &Meas
             "| {} | {} | {} | {} | {} |\n",
             a.received, a.replied, a.handed_off, a.unanswered, a.sent
         );
-        println!("| consumer | events applied | transactions | busy ms | ms per transaction |");
-        println!("|---|---:|---:|---:|---:|");
-        let mut sorted: Vec<_> = a.consumers.iter().collect();
-        sorted.sort_by_key(|c| std::cmp::Reverse(c.busy_ms));
-        for c in sorted {
-            println!(
-                "| {} | {} | {} | {} | {:.2} |",
-                c.name,
-                c.applied,
-                c.batches,
-                c.busy_ms,
-                c.busy_ms as f64 / c.batches.max(1) as f64
-            );
-        }
+        super::tail_lag::print_consumers(&a.consumers);
     }
 }
 
