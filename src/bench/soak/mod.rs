@@ -1,9 +1,10 @@
 //! `atende bench soak --minutes N`: the whole product (API, every read model, the AI
 //! responder in extractive mode, the sender into the local outbox) under signed webhooks at a
-//! fixed rate for a long time, sampled every minute: does memory, the consumers' lag or the
-//! latency creep up? The rate defaults to half the capacity measured at the start: the rate
-//! at which the product takes webhooks in *and* answers them, since a rate the AI responder
-//! cannot answer only grows its backlog, whatever else holds.
+//! fixed rate for a long time, sampled every minute: does memory, the consumers' lag, the
+//! answers waiting (the AI's and the sender's queues) or the latency creep up? The rate
+//! defaults to half the capacity measured at the start: the rate at which the product takes
+//! webhooks in *and* answers them, since a rate the AI responder cannot answer only grows its
+//! backlog, whatever else holds.
 
 mod report;
 
@@ -40,7 +41,8 @@ pub struct SoakArgs {
     pub rate: Option<f64>,
     /// Share of the sustained capacity to send at when no `--rate` is given: a 5 s burst
     /// from 32 connections on the same running product before the soak, its webhooks
-    /// counted over the time from its start until every consumer had caught up.
+    /// counted over the time from its start until every consumer had caught up and every
+    /// answer was sent.
     #[arg(long, default_value_t = 0.5, conflicts_with = "rate")]
     pub capacity_fraction: f64,
     /// Distinct customers writing in (each message from the next in turn): conversations
@@ -97,7 +99,10 @@ async fn soak(pool: &PgPool, args: &SoakArgs) -> anyhow::Result<Outcome> {
     let running = Running::start_parts(
         pool.clone(),
         MasterKey::generate(),
-        |c| c.background.whatsapp.whatsapp_app_secret = Some(SECRET.into()),
+        |c| {
+            c.background.whatsapp.whatsapp_app_secret = Some(SECRET.into());
+            c.background.plans = Some(UNLIMITED_PLAN.into());
+        },
         &Part::ALL,
     )
     .await?;
@@ -120,6 +125,12 @@ async fn soak(pool: &PgPool, args: &SoakArgs) -> anyhow::Result<Outcome> {
         samples,
     })
 }
+
+/// The soak's only plan, named as the one [`register`] subscribes to: the built-in one's
+/// quota (30,000 answers a month) ran out two thirds into a 30-minute soak, after which every
+/// message was handed to a human and the AI had nothing left to do.
+const UNLIMITED_PLAN: &str = r#"[{"id": "enterprise", "name": "Soak", "monthly_price_cents": 0,
+    "currency": "brl", "monthly_ai_message_quota": null, "features": ["ai_answers"]}]"#;
 
 /// A tenant on a plan without an AI quota, with knowledge that answers [`QUESTION`].
 async fn prepare(running: &Running) -> anyhow::Result<Uuid> {
@@ -149,7 +160,7 @@ async fn drive(
     let tail = Tail::new(pool.clone());
     let capacity = match args.rate {
         Some(_) => None,
-        None => Some(capacity(running, &tail, &client, &url, &run, contacts).await?),
+        None => Some(capacity(running, pool, &tail, &client, &url, &run, contacts).await?),
     };
     let rate = match (args.rate, capacity) {
         (Some(rate), _) => rate,
@@ -162,7 +173,7 @@ async fn drive(
     {
         if let Some(c) = capacity {
             println!(
-                "capacity: {:.0} webhooks/s taken in (32 connections, closed loop, 5 s); {:.0} webhooks/s taken in and answered (from the first post until every consumer caught up, {:.1} s after the burst)",
+                "capacity: {:.0} webhooks/s taken in (32 connections, closed loop, 5 s); {:.0} webhooks/s taken in and answered (from the first post until every consumer caught up and every answer was sent, {:.1} s after the burst)",
                 c.ingest, c.sustained, c.drained_s
             );
         }
@@ -171,8 +182,8 @@ async fn drive(
             args.minutes,
             load_average()
         );
-        println!("| minute | load avg | RSS MB | DB conns | sockets | HTTP conns | max lag (consumer) | webhooks | errors | p50 ms | p99 ms |");
-        println!("|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|");
+        println!("| minute | load avg | RSS MB | DB conns | sockets | HTTP conns | max lag (consumer) | bursts waiting for the AI | replies waiting to be sent | webhooks | errors | p50 ms | p99 ms |");
+        println!("|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|");
     }
 
     let minute = Arc::new(Minute {
@@ -217,7 +228,7 @@ async fn drive(
             break;
         }
         // Open loop: however the last webhooks fared, the ones due by now are sent.
-        let due = (now.duration_since(start).as_secs_f64() * rate) as u64;
+        let due = due_by(now.duration_since(start), rate);
         while sent < due {
             let scheduled = start + Duration::from_secs_f64(sent as f64 / rate);
             let (client, url, minute, in_flight) = (
@@ -253,7 +264,8 @@ async fn drive(
 }
 
 /// What the running product takes: a burst's ingest rate, and the rate at which it both takes
-/// in and answers (the burst's webhooks over the time until every consumer had caught up).
+/// in and answers (the burst's webhooks over the time until every consumer had caught up and
+/// every answer was sent).
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 struct Capacity {
     /// Webhooks per second the API took in during the burst.
@@ -269,6 +281,7 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(900);
 
 async fn capacity(
     running: &Running,
+    pool: &PgPool,
     tail: &Tail,
     client: &reqwest::Client,
     url: &str,
@@ -276,13 +289,19 @@ async fn capacity(
     contacts: u64,
 ) -> anyhow::Result<Capacity> {
     let posted = Arc::new(AtomicU64::new(0));
+    // The customers write in turn, as in the soak: each burst of the AI then holds one
+    // message, as it will. (Each connection cycling through a few customers of its own made
+    // a few hundred conversations of many messages: few bursts, few replies, and a capacity
+    // several times what the soak then met.)
+    let turn = Arc::new(AtomicU64::new(0));
     let began = Instant::now();
     let m = {
-        let (client, url, run, posted) = (
+        let (client, url, run, posted, turn) = (
             client.clone(),
             url.to_owned(),
             run.to_owned(),
             posted.clone(),
+            turn.clone(),
         );
         measure::measure(
             32,
@@ -291,7 +310,7 @@ async fn capacity(
             move |w, n| {
                 let (client, url, posted) = (client.clone(), url.clone(), posted.clone());
                 let id = format!("wamid.{run}.capacity.{w}.{n}");
-                let from = contact(w as u64 * 1_000_003 + n, contacts);
+                let from = contact(turn.fetch_add(1, Ordering::Relaxed), contacts);
                 async move {
                     post(&client, &url, &from, &id, QUESTION).await?;
                     posted.fetch_add(1, Ordering::Relaxed);
@@ -302,9 +321,9 @@ async fn capacity(
         .await?
     };
     let burst_end = Instant::now();
-    let drained = drain(running, tail, DRAIN_LIMIT).await?;
+    let drained = drain(running, pool, tail, DRAIN_LIMIT).await?;
     anyhow::ensure!(
-        max_lag(running, tail).await?.0 == 0,
+        max_lag(running, tail).await?.0 == 0 && backlog(pool).await? == (0, 0),
         "the capacity burst's backlog was not processed within {} s",
         DRAIN_LIMIT.as_secs()
     );
@@ -316,6 +335,13 @@ async fn capacity(
     })
 }
 
+/// How many webhooks are due `elapsed` into a run at `rate`: the `k`th (from 0) is scheduled
+/// at `k / rate`, the first at the start. (Counting `elapsed × rate` alone sent each one a
+/// whole period after its scheduled time, which its latency then included: 42 ms at 24/s.)
+fn due_by(elapsed: Duration, rate: f64) -> u64 {
+    (elapsed.as_secs_f64() * rate).floor() as u64 + 1
+}
+
 /// The `n`th message's sender: the customers write in turn.
 fn contact(n: u64, contacts: u64) -> String {
     format!("5511{:09}", n % contacts)
@@ -325,13 +351,40 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Waits (at most `limit`) until no consumer lags; returns how long it took.
-async fn drain(running: &Running, tail: &Tail, limit: Duration) -> anyhow::Result<Duration> {
+/// Waits (at most `limit`) until no consumer lags, no burst waits for the AI and no reply
+/// for the sender; returns how long it took. The AI's bursts and the sender's replies are
+/// job queues, not stream consumers: with the consumers caught up, the answers to the last
+/// messages may still be due (the burst window) and their events not yet written.
+async fn drain(
+    running: &Running,
+    pool: &PgPool,
+    tail: &Tail,
+    limit: Duration,
+) -> anyhow::Result<Duration> {
     let began = Instant::now();
-    while began.elapsed() < limit && max_lag(running, tail).await?.0 > 0 {
+    while began.elapsed() < limit {
+        let (lag, consumer) = max_lag(running, tail).await?;
+        let (bursts, replies) = backlog(pool).await?;
+        tracing::debug!(
+            lag,
+            consumer,
+            bursts,
+            replies,
+            "waiting for the burst's backlog"
+        );
+        if lag == 0 && (bursts, replies) == (0, 0) {
+            break;
+        }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     Ok(began.elapsed())
+}
+
+/// Bursts waiting for the AI's answer and replies waiting to be sent.
+async fn backlog(pool: &PgPool) -> anyhow::Result<(i64, i64)> {
+    let bursts = workers::responder::metrics::burst_queue(pool).await?;
+    let replies = workers::sender::status(pool).await?;
+    Ok((bursts.waiting, replies.pending))
 }
 
 /// The largest lag among the running consumers, in events, and whose it is.
@@ -361,6 +414,7 @@ async fn sample(
     .fetch_one(pool)
     .await?;
     let (lag_max, lag_consumer) = max_lag(running, tail).await?;
+    let (bursts_waiting, replies_pending) = backlog(pool).await?;
     let ms = |q: f64| latencies.value_at_quantile(q) as f64 / 1000.0;
     Ok(Sample {
         minute,
@@ -371,6 +425,8 @@ async fn sample(
         http_connections: http_connections(port).unwrap_or(0),
         lag_max,
         lag_consumer,
+        bursts_waiting,
+        replies_pending,
         webhooks: latencies.len(),
         errors,
         p50_ms: ms(0.5),
@@ -381,7 +437,7 @@ async fn sample(
 #[allow(clippy::print_stdout)]
 fn print_row(s: &Sample) {
     println!(
-        "| {} | {} | {:.1} | {} | {} | {} | {} ({}) | {} | {} | {:.2} | {:.2} |",
+        "| {} | {} | {:.1} | {} | {} | {} | {} ({}) | {} | {} | {} | {} | {:.2} | {:.2} |",
         s.minute,
         load_average(),
         s.rss_bytes as f64 / (1024.0 * 1024.0),
@@ -390,6 +446,8 @@ fn print_row(s: &Sample) {
         s.http_connections,
         s.lag_max,
         s.lag_consumer,
+        s.bursts_waiting,
+        s.replies_pending,
         s.webhooks,
         s.errors,
         s.p50_ms,
@@ -438,4 +496,27 @@ fn load_average() -> String {
         .ok()
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_soak_plan_parses_and_sets_no_ai_quota() {
+        let plans = schemas::plans::PlanCatalogue::from_json(UNLIMITED_PLAN).unwrap();
+        let plan = plans
+            .get("enterprise")
+            .expect("the plan register subscribes to");
+        assert_eq!(plan.monthly_ai_message_quota, None);
+    }
+
+    #[test]
+    fn a_webhook_is_due_at_its_scheduled_time_not_a_period_later() {
+        // At 4 webhooks/s the 0th is due at once, the 1st at 250 ms.
+        assert_eq!(due_by(Duration::ZERO, 4.0), 1);
+        assert_eq!(due_by(Duration::from_millis(249), 4.0), 1);
+        assert_eq!(due_by(Duration::from_millis(250), 4.0), 2);
+        assert_eq!(due_by(Duration::from_secs(10), 4.0), 41);
+    }
 }

@@ -1,6 +1,6 @@
 //! What a soak's per-minute samples say: RSS growth after the warm-up, and whether the
-//! consumers' lag and the webhooks' p99 stay flat. Pure, so the judgement is tested apart
-//! from a half-hour run.
+//! consumers' lag, the answers waiting in the job queues and the webhooks' p99 stay flat.
+//! Pure, so the judgement is tested apart from a half-hour run.
 
 use serde::Serialize;
 
@@ -21,6 +21,11 @@ pub struct Sample {
     pub lag_max: i64,
     /// The consumer with that lag.
     pub lag_consumer: String,
+    /// Bursts of customer messages waiting for the AI's answer (their window still open, or
+    /// due): a job queue, so not in any consumer's lag.
+    pub bursts_waiting: i64,
+    /// Replies waiting to be sent (the sender's job queue).
+    pub replies_pending: i64,
     /// Webhooks answered in this minute.
     pub webhooks: u64,
     /// Webhooks that failed (no 2xx) in this minute.
@@ -54,6 +59,13 @@ pub struct Summary {
     pub lag_fitted_rise: f64,
     /// The rise that still counts as flat.
     pub lag_tolerance: f64,
+    /// Least-squares slope of the job queues' backlog (bursts waiting for the AI plus replies
+    /// waiting to be sent) after the baseline, per minute.
+    pub backlog_slope_per_minute: f64,
+    /// That slope over the window.
+    pub backlog_fitted_rise: f64,
+    /// The rise that still counts as flat.
+    pub backlog_tolerance: f64,
     /// Least-squares slope of the per-minute p99 after the baseline, ms per minute.
     pub p99_slope_ms_per_minute: f64,
     /// That slope over the window, ms.
@@ -71,9 +83,12 @@ pub struct Targets {
     pub rss_growth_ok: bool,
     /// The lag's fitted rise ≤ its tolerance.
     pub lag_flat: bool,
+    /// The job queues' backlog rises no more than the lag may: a product that takes the
+    /// messages in but cannot answer them grows this, not the consumers' lag.
+    pub backlog_flat: bool,
     /// The p99's fitted rise ≤ its tolerance.
     pub p99_flat: bool,
-    /// All three.
+    /// All four.
     pub all_met: bool,
 }
 
@@ -107,12 +122,19 @@ pub fn summarize(samples: &[Sample], warmup_minutes: u32, rate: f64) -> Option<S
     let lags: Vec<f64> = window.iter().map(|s| s.lag_max as f64).collect();
     let lag_slope = slope(&lags);
     let lag_tolerance = (LAG_RELATIVE * mean(&lags)).max(LAG_ARRIVAL_SECONDS * rate);
+    let backlogs: Vec<f64> = window
+        .iter()
+        .map(|s| (s.bursts_waiting + s.replies_pending) as f64)
+        .collect();
+    let backlog_slope = slope(&backlogs);
+    let backlog_tolerance = (LAG_RELATIVE * mean(&backlogs)).max(LAG_ARRIVAL_SECONDS * rate);
     let p99s: Vec<f64> = window.iter().map(|s| s.p99_ms).collect();
     let p99_slope = slope(&p99s);
     let p99_tolerance = (P99_RELATIVE * median(&p99s)).max(P99_ABSOLUTE_MS);
 
     let rss_growth_ok = growth(peak) <= RSS_GROWTH_LIMIT_PCT;
     let lag_flat = lag_slope * span <= lag_tolerance;
+    let backlog_flat = backlog_slope * span <= backlog_tolerance;
     let p99_flat = p99_slope * span <= p99_tolerance;
     Some(Summary {
         minutes: last.minute,
@@ -125,14 +147,18 @@ pub fn summarize(samples: &[Sample], warmup_minutes: u32, rate: f64) -> Option<S
         lag_slope_per_minute: lag_slope,
         lag_fitted_rise: lag_slope * span,
         lag_tolerance,
+        backlog_slope_per_minute: backlog_slope,
+        backlog_fitted_rise: backlog_slope * span,
+        backlog_tolerance,
         p99_slope_ms_per_minute: p99_slope,
         p99_fitted_rise_ms: p99_slope * span,
         p99_tolerance_ms: p99_tolerance,
         targets: Targets {
             rss_growth_ok,
             lag_flat,
+            backlog_flat,
             p99_flat,
-            all_met: rss_growth_ok && lag_flat && p99_flat,
+            all_met: rss_growth_ok && lag_flat && backlog_flat && p99_flat,
         },
     })
 }
@@ -186,6 +212,8 @@ mod tests {
             http_connections: 8,
             lag_max: lag,
             lag_consumer: "conversations".into(),
+            bursts_waiting: 1_500,
+            replies_pending: 10,
             webhooks: 30_000,
             errors: 0,
             p50_ms: 3.0,
@@ -265,6 +293,45 @@ mod tests {
             .map(|m| sample(m, 100, noisy[m as usize - 1], 20.0))
             .collect();
         assert!(summarize(&bounded, 5, 500.0).unwrap().targets.lag_flat);
+    }
+
+    #[test]
+    fn answers_falling_behind_are_not_flat_though_every_consumer_keeps_up() {
+        // The AI's queue grows by 3,000 bursts a minute; the consumers' lag stays at 500.
+        let behind: Vec<Sample> = (1..=10)
+            .map(|m| Sample {
+                bursts_waiting: i64::from(m) * 3_000,
+                ..sample(m, 100, 500, 20.0)
+            })
+            .collect();
+        let s = summarize(&behind, 5, 500.0).unwrap();
+        assert!(s.targets.lag_flat);
+        assert!((s.backlog_slope_per_minute - 3_000.0).abs() < 1e-6);
+        assert!(!s.targets.backlog_flat);
+        assert!(!s.targets.all_met);
+
+        // Replies piling up at the sender count the same.
+        let unsent: Vec<Sample> = (1..=10)
+            .map(|m| Sample {
+                replies_pending: i64::from(m) * 3_000,
+                ..sample(m, 100, 500, 20.0)
+            })
+            .collect();
+        assert!(!summarize(&unsent, 5, 500.0).unwrap().targets.backlog_flat);
+
+        // A queue that swings with the burst window but does not grow is flat.
+        let swinging = [
+            1_200, 1_800, 1_300, 1_700, 1_500, 1_600, 1_400, 1_500, 1_700, 1_300,
+        ];
+        let steady: Vec<Sample> = (1..=10)
+            .map(|m| Sample {
+                bursts_waiting: swinging[m as usize - 1],
+                ..sample(m, 100, 500, 20.0)
+            })
+            .collect();
+        let s = summarize(&steady, 5, 500.0).unwrap();
+        assert!(s.targets.backlog_flat);
+        assert!(s.targets.all_met);
     }
 
     #[test]
